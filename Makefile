@@ -1,0 +1,32 @@
+# simplan: the two commands a newcomer types are `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test bench lint install clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/simplan run scenarios/baseline_quarter.yaml --out runs/demo --force
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n auto -q
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check simplan tests benchmarks
+	$(BIN)/ruff format --check simplan tests benchmarks
+	$(BIN)/lint-imports
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

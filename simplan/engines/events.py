@@ -1,0 +1,443 @@
+"""The reference engine: leads and reps as SimPy processes, rep time as the scarce resource.
+
+A lead waits in its owner's queue for each touch; a rep works its queue only in working
+hours, one touch taking `workday_length / (capacity x effort)`, so first-response times,
+queues and relays come from load rather than being assumed. Customer-side delays sit
+between stages. The engine emits flat records; `simplan.results` builds the tables.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Generator
+from dataclasses import dataclass
+
+import numpy as np
+import simpy
+
+from simplan.model.behaviour import DayContext, daily_effort
+from simplan.model.calendar import PHASES, Calendar
+from simplan.model.leads import Leads, draw_leads, lead_streams, loss_stage
+from simplan.model.randomness import stream
+from simplan.model.routing import Assignment, Router, RoutingState, credit_shares
+from simplan.model.team import Team
+from simplan.scenario import Scenario
+
+BURST, CLOSE_OUT = PHASES.index("burst"), PHASES.index("close_out")
+OPEN, LOST, WON = 0, 1, 2
+OUTCOMES = ("open", "lost", "won")
+# A queued touch: [priority class, sequence, lead, event, requested at, cancelled]
+CLASS, SEQ, LEAD, EVENT, REQUESTED, CANCELLED = range(6)
+
+
+@dataclass
+class Records:
+    """Flat arrays of one replication; see `simplan.results` for the tables built from them."""
+
+    deals: dict[str, np.ndarray]
+    credits: dict[str, np.ndarray]
+    daily: dict[str, np.ndarray]
+    totals: dict[str, float]
+    source_names: list[str]
+    events: int
+    processes: int
+
+
+class EventEngine:
+    """One replication of a scenario on SimPy."""
+
+    def __init__(
+        self, scenario: Scenario, team: Team, calendar: Calendar, seq: np.random.SeedSequence
+    ) -> None:
+        self.scenario = scenario
+        self.team = team
+        self.cal = calendar
+        self.seq = seq
+        self.env = simpy.Environment()
+        levers = scenario.calendar.levers
+        tier_names = [t.name for t in scenario.leads.tiers]
+        self.tier_names = tier_names
+        streams = lead_streams(scenario.leads, calendar, levers.referral_contest)
+        leads = draw_leads(streams, scenario.leads.tiers, lambda p, k: stream(seq, p, k))
+        self._init_leads(leads)
+        self.dormant_rng = stream(seq, "dormant")
+        self.router = Router(team, scenario.routing, tier_names)
+        n, days = team.size, calendar.days
+        self.routing_state = RoutingState(np.zeros(n), team.capacity.astype(float))
+        self.queues: list[list[list]] = [[] for _ in range(n)]
+        self.idle: list[simpy.Event | None] = [None] * n
+        self.touch_list = (calendar.workday_length / team.capacity).tolist()
+        self.pipeline = np.zeros(n)
+        self.touches = np.zeros((days, n), dtype=np.int64)
+        self.effort = np.zeros((days, n))
+        self.bookings = np.zeros((days, n))
+        self.won_count = np.zeros((days, n), dtype=np.int64)
+        self.open_pipeline = np.zeros((days, n))
+        self.win_skill = team.win_skill(0)
+        self.cycle_mult = team.cycle_multiplier(0)
+        self.seq_counter = 0
+        red_line = scenario.routing.response_red_line_hours is not None
+        self.red_line_tiers = (
+            {tier_names.index(t) for t in scenario.routing.priority_tiers} if red_line else set()
+        )
+        self.priority_tiers = {tier_names.index(t) for t in scenario.routing.priority_tiers}
+        self.credit_rows: list[tuple[int, int, float, float, float]] = []
+        self.processes = 0
+
+    def _init_leads(self, leads: Leads) -> None:
+        self.source_names = list(leads.source_names)
+        self.l_time = leads.time.tolist()
+        self.l_tier = leads.tier.tolist()
+        self.l_source = leads.source.tolist()
+        self.l_p = leads.win_probability.tolist()
+        self.l_size = leads.base_size.tolist()
+        self.l_uwin = leads.u_win.tolist()
+        self.l_uroute = leads.u_route.tolist()
+        self.l_delay = leads.delay.tolist()
+        n = len(leads)
+        self.owner = [-1] * n
+        self.first_owner = [-1] * n
+        self.assignment: list[Assignment | None] = [None] * n
+        self.response_h = [math.nan] * n
+        self.stage = [-1] * n
+        self.outcome = [OPEN] * n
+        self.close_time = [math.nan] * n
+        self.amount = [0.0] * n
+        self.alerts = [0] * n
+        self.relays = [0] * n
+        self.lever_cost = [0.0] * n
+        self.value = [0.0] * n
+
+    # -- processes ---------------------------------------------------------------------------
+
+    def run(self) -> Records:
+        env = self.env
+        for r in range(self.team.size):
+            env.process(self._rep(r))
+        env.process(self._day_ticks())
+        env.process(self._arrivals())
+        self.processes = self.team.size + 2
+        env.run(until=self.cal.days)
+        return self._records()
+
+    def _arrivals(self) -> Generator:
+        env = self.env
+        for i, t in enumerate(self.l_time):
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            env.process(self._lead(i))
+        self.processes += len(self.l_time)
+
+    def _day_ticks(self) -> Generator:
+        """At each midnight: snapshot yesterday, set today's effort, relay idle leads, squads."""
+        env, cal, team = self.env, self.cal, self.team
+        behaviour = self.scenario.behaviour
+        leaderboard = self.scenario.calendar.levers.leaderboard
+        for day in range(cal.days):
+            if day:
+                self.open_pipeline[day - 1] = self.pipeline
+            lift = (
+                leaderboard.effort_multiplier
+                if leaderboard.enabled and cal.phase[day] == BURST
+                else 1.0
+            )
+            context = DayContext(
+                day=day, effort_multiplier=float(cal.effort_multiplier[day]) * lift
+            )
+            effort = daily_effort(behaviour, context, team.size)
+            self.effort[day] = effort
+            self.touch_list = (cal.workday_length / (team.capacity * effort)).tolist()
+            self.win_skill = team.win_skill(day)
+            self.cycle_mult = team.cycle_multiplier(day)
+            if self.scenario.routing.relay.enabled:
+                self._relay_idle(day)
+            if self.scenario.routing.squad_first_pick.enabled and day and day % 7 == 0:
+                week = self.bookings[day - 7 : day].sum(axis=0)
+                by_squad = np.bincount(team.squad, weights=week)
+                self.routing_state.squad_winner = (
+                    int(np.argmax(by_squad)) if by_squad.max() > 0 else -1
+                )
+            yield env.timeout(1)
+        self.open_pipeline[cal.days - 1] = self.pipeline
+
+    def _rep(self, r: int) -> Generator:
+        """Work the queue: one touch at a time, only inside working hours."""
+        env, cal = self.env, self.cal
+        queue = self.queues[r]
+        is_working = cal.is_working
+        start_frac, length = cal.workday_start, cal.workday_length
+        horizon = cal.days
+        touches = self.touches
+        while True:
+            if not queue:
+                self.idle[r] = ev = env.event()
+                yield ev
+                continue
+            now = env.now
+            duration = self.touch_list[r]
+            day = int(now)
+            opens = day + start_frac
+            if is_working[day] and now < opens:
+                yield env.timeout(opens - now)
+                continue
+            if not (is_working[day] and now + duration <= opens + length + 1e-9):
+                nxt = day + 1
+                while nxt < horizon and not is_working[nxt]:
+                    nxt += 1
+                yield env.timeout(min(nxt + start_frac, horizon) - now)
+                continue
+            task = heapq.heappop(queue)
+            if task[CANCELLED]:
+                continue
+            yield env.timeout(duration)
+            touches[day, r] += 1
+            task[EVENT].succeed()
+
+    def _request(self, lead: int, cls: int) -> simpy.Event:
+        """Queue a touch of `lead` with its owner; the event fires when the touch is done."""
+        ev = self.env.event()
+        self._enqueue(self.owner[lead], [cls, self.seq_counter, lead, ev, self.env.now, False])
+        return ev
+
+    def _enqueue(self, rep: int, task: list) -> None:
+        self.seq_counter += 1
+        task[SEQ] = self.seq_counter
+        heapq.heappush(self.queues[rep], task)
+        waiting = self.idle[rep]
+        if waiting is not None:
+            self.idle[rep] = None
+            waiting.succeed()
+
+    def _relay_idle(self, day: int) -> None:
+        """Pass every touch waiting longer than the relay threshold to the least-loaded other rep."""
+        params = self.scenario.routing.relay
+        everyone = np.arange(self.team.size)
+        for r, queue in enumerate(self.queues):
+            stale = [
+                t for t in queue if not t[CANCELLED] and day - t[REQUESTED] >= params.idle_days
+            ]
+            for task in stale:
+                task[CANCELLED] = True
+                lead = task[LEAD]
+                others = everyone[everyone != r] if self.team.size > 1 else everyone
+                new = int(self._least_loaded(others))
+                self._move(lead, r, new)
+                self.relays[lead] += 1
+                self._enqueue(new, [task[CLASS], 0, lead, task[EVENT], self.env.now, False])
+            if stale:
+                queue[:] = [t for t in queue if not t[CANCELLED]]
+                heapq.heapify(queue)
+
+    def _least_loaded(self, pool: np.ndarray) -> int:
+        load = self.routing_state.load()[pool]
+        return int(pool[int(np.argmin(load))])
+
+    def _move(self, lead: int, old: int, new: int) -> None:
+        value = self.value[lead]
+        self.pipeline[old] -= value
+        self.pipeline[new] += value
+        self.routing_state.open_leads[old] -= 1
+        self.routing_state.open_leads[new] += 1
+        self.owner[lead] = new
+
+    def _lead(self, i: int) -> Generator:
+        """One lead's way through the funnel."""
+        env, team, sc = self.env, self.team, self.scenario
+        tier = self.l_tier[i]
+        priority = tier in self.priority_tiers or self.source_names[self.l_source[i]] == "dormant"
+        a = self.router.assign(
+            self.routing_state, tier, priority, self.l_size[i], self.l_uroute[i], env.now
+        )
+        self.assignment[i] = a
+        self.owner[i] = self.first_owner[i] = a.owner
+        self.value[i] = self.l_size[i] * team.skill[a.owner]
+        self.pipeline[a.owner] += self.value[i]
+        self.routing_state.open_leads[a.owner] += 1
+
+        yield self._request(i, 0 if tier in self.red_line_tiers else 1)
+        created = self.l_time[i]
+        hours = (env.now - created) * 24
+        self.response_h[i] = hours
+        self.stage[i] = 0
+        owner = self.owner[i]
+        decay = sc.leads.tiers[tier].response_decay.factor(hours)
+        uplift = 1 + sc.routing.strike_teams.win_uplift if a.support >= 0 else 1.0
+        p = min(1.0, self.l_p[i] * float(decay) * self.win_skill[owner] * uplift)
+        u = self.l_uwin[i]
+        shares = sc.funnel.loss_stage_shares
+        fate = 3 if u < p else loss_stage(u, p, shares)
+        cycle = self.cycle_mult[owner]
+        delay = self.l_delay[i]
+
+        yield env.timeout(delay[0] * cycle)
+        if fate == 0:
+            return self._close(i, LOST)
+        yield self._request(i, 1)
+        self.stage[i] = 1
+        answer = env.now + delay[1] * cycle
+        timeout = sc.funnel.proposal_timeout_days
+        while answer - env.now > timeout:
+            yield env.timeout(timeout)
+            self.alerts[i] += 1
+            yield self._request(i, 1)
+        if answer > env.now:
+            yield env.timeout(answer - env.now)
+        if fate == 1:
+            return self._close(i, LOST)
+        yield self._request(i, 1)
+        self.stage[i] = 2
+        yield env.timeout(delay[2] * cycle)
+        if fate == 2:
+            offer = sc.calendar.levers.close_out_offer
+            day = min(int(env.now), self.cal.days - 1)
+            if (
+                offer.enabled
+                and self.cal.phase[day] == CLOSE_OUT
+                and self.tier_names[tier] in offer.tiers
+                and u < min(p * (1 + offer.win_uplift), p + (1 - p) * shares.negotiation)
+            ):
+                self.lever_cost[i] += offer.cost_per_deal
+            else:
+                return self._close(i, LOST)
+        yield self._request(i, 1)
+        self.stage[i] = 3
+        return self._close(i, WON)
+
+    def _close(self, i: int, outcome: int) -> None:
+        now = self.env.now
+        owner = self.owner[i]
+        self.outcome[i] = outcome
+        self.close_time[i] = now
+        self.pipeline[owner] -= self.value[i]
+        self.routing_state.open_leads[owner] -= 1
+        if outcome == LOST:
+            self._maybe_go_dormant(i)
+            return
+        day = int(now)
+        amount = self.value[i]
+        self.amount[i] = amount
+        if self.source_names[self.l_source[i]] == "referral":
+            self.lever_cost[i] += self.scenario.calendar.levers.referral_contest.reward_per_referral
+        self.won_count[day, owner] += 1
+        shares = credit_shares(
+            owner, self.first_owner[i], self.assignment[i], self.team, self.scenario.routing
+        )
+        for rep, share in shares.items():
+            self.bookings[day, rep] += amount * share
+            self.credit_rows.append((i, rep, share, amount * share, now))
+
+    def _maybe_go_dormant(self, i: int) -> None:
+        """A lost customer may come back as a dormant lead after `after_days` of silence."""
+        dormant = self.scenario.leads.dormant
+        if dormant.reentry_probability <= 0:
+            return
+        back = self.env.now + dormant.after_days
+        if back >= self.cal.days or self.dormant_rng.random() >= dormant.reentry_probability:
+            return
+        j = self._add_dormant_lead(i, back)
+        self.env.process(self._delayed(back - self.env.now, j))
+        self.processes += 1
+
+    def _add_dormant_lead(self, i: int, at: float) -> int:
+        tier = self.scenario.leads.tiers[self.l_tier[i]]
+        rng = self.dormant_rng
+        dormant_name = self.scenario.leads.dormant.source
+        if dormant_name not in self.source_names:
+            self.source_names.append(dormant_name)
+        src = next((s for s in self.scenario.leads.sources if s.name == dormant_name), None)
+        p = src.win_probability if src and src.win_probability is not None else tier.win_probability
+        d = tier.stage_delays_days
+        self.l_time.append(at)
+        self.l_tier.append(self.l_tier[i])
+        self.l_source.append(self.source_names.index(dormant_name))
+        self.l_p.append(p)
+        self.l_size.append(float(tier.deal_size.sample(rng, 1)[0]))
+        self.l_uwin.append(float(rng.random()))
+        self.l_uroute.append(float(rng.random()))
+        self.l_delay.append(
+            [
+                float(d.contact.sample(rng, 1)[0]),
+                float(d.proposal.sample(rng, 1)[0]),
+                float(d.negotiation.sample(rng, 1)[0]),
+            ]
+        )
+        for column, empty in (
+            (self.owner, -1),
+            (self.first_owner, -1),
+            (self.assignment, None),
+            (self.response_h, math.nan),
+            (self.stage, -1),
+            (self.outcome, OPEN),
+            (self.close_time, math.nan),
+            (self.amount, 0.0),
+            (self.alerts, 0),
+            (self.relays, 0),
+            (self.lever_cost, 0.0),
+            (self.value, 0.0),
+        ):
+            column.append(empty)
+        return len(self.l_time) - 1
+
+    def _delayed(self, wait: float, j: int) -> Generator:
+        yield self.env.timeout(wait)
+        yield from self._lead(j)
+
+    # -- output --------------------------------------------------------------------------------
+
+    def _records(self) -> Records:
+        credits = np.array(self.credit_rows, dtype=float).reshape(-1, 5)
+        levers = self.scenario.calendar.levers
+        window = np.arange(self.cal.days) >= self.cal.first_day
+        burst_days = int(((self.cal.phase == BURST) & self.cal.is_working & window).sum())
+        leaderboard_cost = (
+            levers.leaderboard.prize_per_day * burst_days if levers.leaderboard.enabled else 0.0
+        )
+        return Records(
+            deals={
+                "lead_id": np.arange(len(self.l_time)),
+                "tier": np.array(self.l_tier),
+                "source": np.array(self.l_source),
+                "rep": np.array(self.owner),
+                "first_rep": np.array(self.first_owner),
+                "created_day": np.array(self.l_time),
+                "first_response_hours": np.array(self.response_h),
+                "stage": np.array(self.stage),
+                "outcome": np.array(self.outcome),
+                "close_day": np.array(self.close_time),
+                "amount": np.array(self.amount),
+                "alerts": np.array(self.alerts),
+                "relays": np.array(self.relays),
+                "lever_cost": np.array(self.lever_cost),
+            },
+            credits={
+                "lead_id": credits[:, 0].astype(np.int64),
+                "rep": credits[:, 1].astype(np.int64),
+                "share": credits[:, 2],
+                "amount": credits[:, 3],
+                "close_day": credits[:, 4],
+            },
+            daily={
+                "touches": self.touches,
+                "effort": self.effort,
+                "open_pipeline_value": self.open_pipeline,
+                "bookings": self.bookings,
+                "deals_won": self.won_count,
+            },
+            totals={"leaderboard_cost": leaderboard_cost},
+            source_names=self.source_names,
+            events=_events_scheduled(self.env),
+            processes=self.processes,
+        )
+
+
+def _events_scheduled(env: simpy.Environment) -> int:
+    """How many events the kernel scheduled (SimPy numbers each one it queues)."""
+    return next(env._eid)
+
+
+def run_replication(
+    scenario: Scenario, team: Team, calendar: Calendar, seq: np.random.SeedSequence
+) -> Records:
+    """Simulate one replication and return its flat records."""
+    return EventEngine(scenario, team, calendar, seq).run()

@@ -1,0 +1,1 @@
+"""The pure domain: calendar, team, leads, plan and behaviour. No simulation kernel, no I/O."""

@@ -1,0 +1,268 @@
+"""Leads: tiers (A/B/C by default), customer-layer sources, the funnel, and response decay.
+
+A lead passes contact -> proposal -> negotiation -> won/lost. Each stage needs a touch from
+the owning rep; between stages the customer takes a delay drawn from the tier's
+distributions. The chance to win falls with the hours the first response took.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from pydantic import Field, model_validator
+
+from simplan.model.calendar import PHASES, Calendar, ReferralContestParams
+from simplan.model.distributions import Distribution, Exponential, Gamma, LogNormal
+from simplan.model.params import Params
+
+STAGES = ("contact", "proposal", "negotiation", "won")
+"""Furthest stage a lead reached; index 3 means won."""
+
+
+class ResponseDecay(Params):
+    """How the win probability falls with first-response time.
+
+    `exponential`: multiplied by (1 - loss) ** (hours / after_hours);
+    `step`: multiplied by (1 - loss) once the response took longer than `after_hours`;
+    `none`: response time does not matter.
+    """
+
+    shape: Literal["exponential", "step", "none"] = "exponential"
+    after_hours: float = Field(default=24.0, gt=0)
+    loss: float = Field(default=0.6, ge=0, lt=1)
+
+    def factor(self, hours: np.ndarray | float) -> np.ndarray:
+        """Multiplier on the win probability for a first response after `hours`."""
+        hours = np.asarray(hours, dtype=float)
+        if self.shape == "none" or self.loss == 0:
+            return np.ones_like(hours)
+        if self.shape == "step":
+            return np.where(hours > self.after_hours, 1 - self.loss, 1.0)
+        return (1 - self.loss) ** (hours / self.after_hours)
+
+
+class StageDelays(Params):
+    """Customer-side delays in days after each stage's touch, before the next stage."""
+
+    contact: Distribution = Exponential(mean=3)
+    proposal: Distribution = Gamma(mean=7, cv=0.6)
+    negotiation: Distribution = Gamma(mean=10, cv=0.6)
+
+
+class TierParams(Params):
+    """One lead tier: how often leads arrive, how likely and how big a win, how slow."""
+
+    name: str = Field(min_length=1)
+    arrivals_per_day: float = Field(ge=0)
+    win_probability: float = Field(ge=0, le=1)
+    deal_size: Distribution
+    stage_delays_days: StageDelays = StageDelays()
+    response_decay: ResponseDecay = ResponseDecay(shape="none")
+
+
+class SourceParams(Params):
+    """A customer layer (core / growth / potential / dormant) feeding leads of a tier."""
+
+    name: str = Field(min_length=1)
+    tier: str
+    arrivals_per_day: float = Field(ge=0)
+    win_probability: float | None = Field(default=None, ge=0, le=1)
+    dormant: bool = False
+
+
+class DormantParams(Params):
+    """Lost customers with no interaction for `after_days` may come back as dormant leads."""
+
+    after_days: int = Field(default=180, ge=1)
+    reentry_probability: float = Field(default=0.0, ge=0, le=1)
+    source: str = "dormant"
+
+
+class LossStageShares(Params):
+    """Where lost leads drop out: shares by the last stage they reached (sum to 1)."""
+
+    contact: float = Field(default=0.5, ge=0, le=1)
+    proposal: float = Field(default=0.3, ge=0, le=1)
+    negotiation: float = Field(default=0.2, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _sum_to_one(self) -> LossStageShares:
+        total = self.contact + self.proposal + self.negotiation
+        if abs(total - 1) > 1e-9:
+            raise ValueError(f"loss stage shares must sum to 1, got {total:g}")
+        return self
+
+
+class FunnelParams(Params):
+    """Stage rules: the proposal time-out alert and where lost leads drop out."""
+
+    proposal_timeout_days: float = Field(default=3.0, gt=0)
+    loss_stage_shares: LossStageShares = LossStageShares()
+
+
+def default_tiers() -> list[TierParams]:
+    """Playbook defaults: A by phone within 24 h, B nurtured weekly, cold C under 5 %."""
+    return [
+        TierParams(
+            name="A",
+            arrivals_per_day=2.0,
+            win_probability=0.40,
+            deal_size=LogNormal(mean=60000, cv=0.8),
+            response_decay=ResponseDecay(shape="exponential", after_hours=24, loss=0.6),
+        ),
+        TierParams(
+            name="B",
+            arrivals_per_day=6.0,
+            win_probability=0.18,
+            deal_size=LogNormal(mean=25000, cv=0.8),
+            response_decay=ResponseDecay(shape="exponential", after_hours=72, loss=0.3),
+        ),
+        TierParams(
+            name="C",
+            arrivals_per_day=12.0,
+            win_probability=0.04,
+            deal_size=LogNormal(mean=10000, cv=0.9),
+        ),
+    ]
+
+
+class LeadsParams(Params):
+    """Lead tiers, extra customer-layer sources and dormant re-entry."""
+
+    tiers: list[TierParams] = Field(default_factory=default_tiers, min_length=1)
+    sources: list[SourceParams] = []
+    dormant: DormantParams = DormantParams()
+
+    @model_validator(mode="after")
+    def _names_resolve(self) -> LeadsParams:
+        names = [t.name for t in self.tiers]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"tier names must be unique; repeated: {', '.join(dupes)}")
+        for i, src in enumerate(self.sources):
+            if src.tier not in names:
+                raise ValueError(
+                    f"sources[{i}].tier '{src.tier}' is not a tier; tiers are {', '.join(names)}"
+                )
+        return self
+
+    def tier_index(self, name: str) -> int:
+        return [t.name for t in self.tiers].index(name)
+
+
+@dataclass(frozen=True)
+class LeadStream:
+    """One arrival stream: a tier fed by a source, with a rate on each day of the run."""
+
+    name: str
+    tier: int
+    source: str
+    rate_per_day: np.ndarray
+    win_probability: float
+
+
+@dataclass(frozen=True)
+class Leads:
+    """Pre-drawn leads of one replication, sorted by arrival time (days from the start)."""
+
+    time: np.ndarray
+    tier: np.ndarray
+    source: np.ndarray  # index into source_names
+    source_names: tuple[str, ...]
+    win_probability: np.ndarray  # before response decay, skill and ramp
+    base_size: np.ndarray  # deal size before the owner's skill
+    u_win: np.ndarray  # the customer's own uniform: won iff below the effective probability
+    u_route: np.ndarray  # the lead's own uniform for routing draws (mentor pool)
+    delay: np.ndarray  # (n, 3) customer delays in days after contact, proposal, negotiation
+
+    def __len__(self) -> int:
+        return len(self.time)
+
+
+def draw_leads(
+    streams: list[LeadStream],
+    tiers: list[TierParams],
+    rng_for: Callable[[str, str], np.random.Generator],
+) -> Leads:
+    """Draw every stream's arrivals and each lead's customer: one generator per purpose and stream.
+
+    `rng_for(purpose, stream_name)` gives the generator, so a tier's customers are the same
+    in two scenarios that share a seed (common random numbers).
+    """
+    parts = []
+    source_names = tuple(dict.fromkeys(s.source for s in streams))
+    for s in streams:
+        arrivals = rng_for("arrivals", s.name)
+        counts = arrivals.poisson(s.rate_per_day)
+        n = int(counts.sum())
+        time = np.repeat(np.arange(len(counts)), counts) + arrivals.random(n)
+        outcomes = rng_for("outcomes", s.name)
+        tier = tiers[s.tier]
+        delays = tier.stage_delays_days
+        parts.append(
+            {
+                "time": time,
+                "tier": np.full(n, s.tier),
+                "source": np.full(n, source_names.index(s.source)),
+                "win_probability": np.full(n, s.win_probability),
+                "base_size": tier.deal_size.sample(outcomes, n),
+                "u_win": outcomes.random(n),
+                "u_route": outcomes.random(n),
+                "delay": np.column_stack(
+                    [
+                        delays.contact.sample(outcomes, n),
+                        delays.proposal.sample(outcomes, n),
+                        delays.negotiation.sample(outcomes, n),
+                    ]
+                ),
+            }
+        )
+    merged = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    order = np.argsort(merged["time"], kind="stable")
+    return Leads(source_names=source_names, **{k: v[order] for k, v in merged.items()})
+
+
+def loss_stage(u: float, p: float, shares: LossStageShares) -> int:
+    """The last stage a lost lead reaches, from its uniform `u` (>= p) and the loss shares.
+
+    The band just above `p` is lost at negotiation, so an uplift of p turns late losses
+    into wins first; then proposal, then contact.
+    """
+    v = (u - p) / (1 - p) if p < 1 else 0.0
+    if v < shares.negotiation:
+        return 2
+    if v < shares.negotiation + shares.proposal:
+        return 1
+    return 0
+
+
+def lead_streams(
+    params: LeadsParams, calendar: Calendar, referral: ReferralContestParams
+) -> list[LeadStream]:
+    """Every arrival stream of a run: tiers (source `new`), customer layers, referrals."""
+    streams = [
+        LeadStream(
+            t.name, i, "new", t.arrivals_per_day * calendar.arrival_multiplier, t.win_probability
+        )
+        for i, t in enumerate(params.tiers)
+    ]
+    for src in params.sources:
+        tier = params.tier_index(src.tier)
+        p = (
+            src.win_probability
+            if src.win_probability is not None
+            else params.tiers[tier].win_probability
+        )
+        rate = src.arrivals_per_day * calendar.arrival_multiplier
+        streams.append(LeadStream(f"{src.name}:{src.tier}", tier, src.name, rate, p))
+    if referral.enabled:
+        tier = params.tier_index(referral.tier)
+        close_out = (calendar.phase == PHASES.index("close_out")) & calendar.is_working
+        rate = referral.extra_leads_per_day * close_out.astype(float)
+        streams.append(
+            LeadStream("referral", tier, "referral", rate, params.tiers[tier].win_probability)
+        )
+    return streams

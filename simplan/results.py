@@ -1,0 +1,263 @@
+"""Results: the engine's flat records as tidy tables, a planner's summary, and save/load.
+
+Tables (one row per observation; every table carries `replication`):
+
+- `deals`: one row per lead. lead_id, tier, source, rep_id (owner at the end), first_rep_id
+  (owner at routing), created_day, first_response_hours (NaN if never contacted), stage
+  (furthest reached: new / contact / proposal / negotiation / won), outcome (open / lost /
+  won), close_day (NaN while open), cycle_days, amount (won value, else 0), alerts
+  (proposal time-outs), relays, lever_cost (close-out offer, referral reward).
+- `credits`: one row per won deal and credited rep: lead_id, rep_id, share (a deal's shares
+  sum to 1), amount (deal amount x share), close_day. Relay, mentor-pool and strike-team
+  splits live here.
+- `daily`: rep x day. day, date, phase, rep_id, touches, effort, open_pipeline_value (end
+  of day), bookings (credited), deals_won (closed as owner).
+- `reps`: rep x plan period. rep_id, period, tenure, squad, skill, capacity_touches_per_day,
+  mentor_id, target (NaN without quotas), bookings, deals_won, attainment, at_target.
+- `runs`: one row per replication: leads, deals_won, win_rate, bookings, alerts, relays,
+  lever_cost, share_at_target, median_first_response_hours.
+
+Days count from the scenario's calendar start (day 0); `date` gives the calendar date.
+Warm-up days (`calendar.warmup_days`) are simulated so the window opens with pipeline in
+flight, then dropped: deals closed before day 0 are left out, and carried-in leads show a
+negative created_day.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simplan.engines.events import OUTCOMES, Records
+from simplan.errors import SimplanError
+from simplan.model.calendar import PHASES, Calendar
+from simplan.model.leads import STAGES
+from simplan.model.team import TENURES, Team
+
+TABLES = ("deals", "credits", "daily", "reps", "runs")
+STAGE_NAMES = ("new", *STAGES)
+
+
+@dataclass
+class Results:
+    """The tables of a run and its manifest (scenario, seed, versions, timings)."""
+
+    deals: pd.DataFrame
+    credits: pd.DataFrame
+    daily: pd.DataFrame
+    reps: pd.DataFrame
+    runs: pd.DataFrame
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {name: getattr(self, name) for name in TABLES}
+
+    def summary(self) -> pd.DataFrame:
+        """The numbers a planner looks at first, one row per metric (`value` column)."""
+        runs, deals = self.runs, self.deals
+        rows: list[tuple[str, float]] = []
+        q = runs["bookings"].quantile([0.1, 0.5, 0.9]).to_numpy()
+        rows += [("bookings P10", q[0]), ("bookings P50", q[1]), ("bookings P90", q[2])]
+        rows.append(("deals won per replication", runs["deals_won"].mean()))
+        rows.append(("win rate (closed leads)", _win_rate(deals)))
+        for tier, group in deals.groupby("tier", sort=True, observed=True):
+            rows.append((f"win rate {tier}", _win_rate(group)))
+        for tier, group in deals.groupby("tier", sort=True, observed=True):
+            rows.append(
+                (f"median first response hours {tier}", group["first_response_hours"].median())
+            )
+        won = deals[deals["outcome"] == "won"]
+        rows.append(("median cycle days (won)", won["cycle_days"].median()))
+        rows.append(("proposal alerts per replication", runs["alerts"].mean()))
+        rows.append(("relays per replication", runs["relays"].mean()))
+        if runs["share_at_target"].notna().any():
+            rows.append(("share of reps at target", runs["share_at_target"].mean()))
+        rows.append(("lever cost per replication", runs["lever_cost"].mean()))
+        frame = pd.DataFrame(rows, columns=["metric", "value"]).set_index("metric")
+        return frame
+
+    def save(self, directory: str | Path, force: bool = False) -> Path:
+        """Write Parquet tables + manifest.json atomically; refuse a non-empty dir unless `force`."""
+        return save_atomically(directory, force, self._write)
+
+    def _write(self, tmp: Path) -> None:
+        for name, table in self.tables().items():
+            table.to_parquet(tmp / f"{name}.parquet", index=False)
+        (tmp / "manifest.json").write_text(json.dumps(self.manifest, indent=2, default=str))
+
+
+def _win_rate(deals: pd.DataFrame) -> float:
+    closed = deals["outcome"] != "open"
+    return float((deals["outcome"] == "won").sum() / max(int(closed.sum()), 1))
+
+
+def save_atomically(directory: str | Path, force: bool, write: Any) -> Path:
+    """Run `write(tmp_dir)` then move the directory into place, so nothing is half-written."""
+    target = Path(directory)
+    if target.exists() and not target.is_dir():
+        raise SimplanError(f"{target}: exists and is not a directory; choose another --out")
+    if target.is_dir() and any(target.iterdir()) and not force:
+        raise SimplanError(
+            f"{target}: directory is not empty; choose another --out or pass --force"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        write(tmp)
+        if target.exists():
+            trash = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+            os.replace(target, trash / "old")
+            os.replace(tmp, target)
+            shutil.rmtree(trash, ignore_errors=True)
+        else:
+            os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def load_results(directory: str | Path) -> Results:
+    """Read a saved run back: the same tables and manifest."""
+    path = Path(directory)
+    missing = [n for n in TABLES if not (path / f"{n}.parquet").is_file()]
+    if missing or not (path / "manifest.json").is_file():
+        raise SimplanError(
+            f"{path}: not a simplan run directory (missing {', '.join(missing) or 'manifest.json'}); "
+            "point at a directory written by `simplan run --out`"
+        )
+    tables = {n: pd.read_parquet(path / f"{n}.parquet") for n in TABLES}
+    manifest = json.loads((path / "manifest.json").read_text())
+    return Results(**tables, manifest=manifest)
+
+
+def build_results(
+    records: list[Records],
+    team: Team,
+    calendar: Calendar,
+    tier_names: list[str],
+    manifest: dict[str, Any],
+) -> Results:
+    """Turn each replication's records into the five tables, once."""
+    parts = [_tables_of(r, i, team, calendar, tier_names) for i, r in enumerate(records)]
+    tables = {name: pd.concat([p[name] for p in parts], ignore_index=True) for name in TABLES}
+    manifest = {**manifest, "events": int(sum(r.events for r in records))}
+    return Results(**tables, manifest=manifest)
+
+
+def _tables_of(
+    rec: Records, replication: int, team: Team, cal: Calendar, tier_names: list[str]
+) -> dict[str, pd.DataFrame]:
+    """One replication's tables, with warm-up days dropped and day 0 at the calendar start."""
+    off = cal.first_day
+    d = rec.deals
+    keep = ~(d["close_day"] < off)  # closed during warm-up: history, not this run
+    rep_ids = team.rep_id
+    deals = pd.DataFrame(
+        {
+            "replication": replication,
+            "lead_id": d["lead_id"][keep],
+            "tier": pd.Categorical.from_codes(d["tier"][keep], categories=tier_names),
+            "source": pd.Categorical.from_codes(d["source"][keep], categories=rec.source_names),
+            "rep_id": rep_ids[d["rep"][keep]],
+            "first_rep_id": rep_ids[d["first_rep"][keep]],
+            "created_day": d["created_day"][keep] - off,
+            "first_response_hours": d["first_response_hours"][keep],
+            "stage": pd.Categorical.from_codes(d["stage"][keep] + 1, categories=STAGE_NAMES),
+            "outcome": pd.Categorical.from_codes(d["outcome"][keep], categories=OUTCOMES),
+            "close_day": d["close_day"][keep] - off,
+            "cycle_days": (d["close_day"] - d["created_day"])[keep],
+            "amount": d["amount"][keep],
+            "alerts": d["alerts"][keep],
+            "relays": d["relays"][keep],
+            "lever_cost": d["lever_cost"][keep],
+        }
+    )
+    c = rec.credits
+    kept = c["close_day"] >= off
+    credits = pd.DataFrame(
+        {
+            "replication": replication,
+            "lead_id": c["lead_id"][kept],
+            "rep_id": rep_ids[c["rep"][kept]],
+            "share": c["share"][kept],
+            "amount": c["amount"][kept],
+            "close_day": c["close_day"][kept] - off,
+        }
+    )
+    window = {k: v[off:] for k, v in rec.daily.items()}
+    days, n = window["touches"].shape
+    day = np.repeat(np.arange(days), n)
+    daily = pd.DataFrame(
+        {
+            "replication": replication,
+            "day": day,
+            "date": cal.dates[day + off],
+            "phase": pd.Categorical.from_codes(cal.phase[day + off], categories=PHASES),
+            "rep_id": np.tile(rep_ids, days),
+            **{k: v.ravel() for k, v in window.items()},
+        }
+    )
+    reps = _reps_table(window, replication, team, cal)
+    won = deals["outcome"] == "won"
+    closed = deals["outcome"] != "open"
+    has_target = reps["target"].notna().any()
+    runs = pd.DataFrame(
+        {
+            "replication": [replication],
+            "leads": [int((deals["created_day"] >= 0).sum())],
+            "deals_won": [int(won.sum())],
+            "win_rate": [won.sum() / max(int(closed.sum()), 1)],
+            "bookings": [deals.loc[won, "amount"].sum()],
+            "alerts": [int(deals["alerts"].sum())],
+            "relays": [int(deals["relays"].sum())],
+            "lever_cost": [deals["lever_cost"].sum() + rec.totals["leaderboard_cost"]],
+            "share_at_target": [reps["at_target"].mean() if has_target else np.nan],
+            "median_first_response_hours": [deals["first_response_hours"].median()],
+        }
+    )
+    return {"deals": deals, "credits": credits, "daily": daily, "reps": reps, "runs": runs}
+
+
+def _reps_table(
+    window: dict[str, np.ndarray], replication: int, team: Team, cal: Calendar
+) -> pd.DataFrame:
+    """Bookings and attainment of each rep in each plan period of the window."""
+    period = cal.period[cal.first_day :]
+    present = np.unique(period)
+    n_periods = len(present)
+    index = np.searchsorted(present, period)
+    bookings = np.zeros((n_periods, team.size))
+    won = np.zeros((n_periods, team.size), dtype=np.int64)
+    np.add.at(bookings, index, window["bookings"])
+    np.add.at(won, index, window["deals_won"])
+    target = team.quota[None, :] * cal.period_coverage[present][:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        attainment = bookings / target
+    mentor = np.where(team.mentor >= 0, team.rep_id[np.maximum(team.mentor, 0)], None)
+    tenure = np.asarray(TENURES)[team.tenure(0)]
+    return pd.DataFrame(
+        {
+            "replication": replication,
+            "rep_id": np.tile(team.rep_id, n_periods),
+            "period": np.repeat(np.asarray(cal.period_labels)[present], team.size),
+            "tenure": np.tile(tenure, n_periods),
+            "squad": np.tile(team.squad, n_periods),
+            "skill": np.tile(team.skill, n_periods),
+            "capacity_touches_per_day": np.tile(team.capacity, n_periods),
+            "mentor_id": np.tile(mentor, n_periods),
+            "target": target.ravel(),
+            "bookings": bookings.ravel(),
+            "deals_won": won.ravel(),
+            "attainment": attainment.ravel(),
+            "at_target": (attainment >= 1).ravel(),
+        }
+    )
