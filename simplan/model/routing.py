@@ -54,6 +54,7 @@ class RoutingParams(Params):
 
     policy: Literal["round_robin", "least_loaded", "tier_priority"] = "least_loaded"
     top_seller_share: float = Field(default=0.2, gt=0, le=1)
+    top_seller_overflow: float = Field(default=1.5, ge=1)
     priority_tiers: list[str] = ["A"]
     response_red_line_hours: float | None = Field(default=None, gt=0)
     mentor_pool: MentorPoolParams = MentorPoolParams()
@@ -109,15 +110,27 @@ class LeastLoaded:
 
 
 class TierPriority:
-    """Priority-tier and dormant leads to the top sellers first, the rest to everyone else."""
+    """Priority-tier and dormant leads to the top sellers first, the rest to everyone else.
+
+    "First": a top seller takes the lead unless even the least-loaded one carries more than
+    `top_seller_overflow` times the team's mean load; then it goes to the least loaded rep.
+    """
 
     def __init__(self, team: Team, params: RoutingParams) -> None:
         self.top = np.sort(team.top_sellers(params.top_seller_share))
         rest = np.setdiff1d(np.arange(team.size), self.top)
         self.rest = rest if len(rest) else self.top
+        self.everyone = np.arange(team.size)
+        self.overflow = params.top_seller_overflow
 
     def choose(self, state: RoutingState, priority: bool) -> int:
-        return least_loaded(state, self.top if priority else self.rest)
+        if not priority:
+            return least_loaded(state, self.rest)
+        load = state.load()
+        best = int(self.top[np.argmin(load[self.top])])
+        if load[best] <= self.overflow * load.mean():
+            return best
+        return least_loaded(state, self.everyone)
 
 
 POLICIES = {"round_robin": RoundRobin, "least_loaded": LeastLoaded, "tier_priority": TierPriority}
