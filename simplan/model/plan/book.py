@@ -1,0 +1,187 @@
+"""The book: ledger, targets and team as integer-coded numpy arrays, ready for bincount.
+
+Reps and periods form a dense grid of *cells* (``cell = rep * n_periods + period``); every
+deal row carries its rep, period and cell code. Optional ledger columns are decoded only
+when a component asks for them. Built once per statement run by
+:func:`simplan.model.plan.inputs.read_book` (which validates) or :meth:`Book.for_curve`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from simplan.model.plan.base import ROLES
+
+LEAD, SUPPORT, MENTOR = 0, 1, 2
+NEW_HIRE, RAMPING, VETERAN = 0, 1, 2
+
+
+@dataclass(eq=False)
+class Book:
+    """Validated inputs of one statement run as arrays (trusted: no checks in here)."""
+
+    freq: str
+    """Plan clock as a pandas frequency: 'M' or 'Q'."""
+    rep_ids: np.ndarray
+    """Rep ids (str), one per rep code."""
+    periods: np.ndarray
+    """Period ordinals (int64, pandas Period ordinals for ``freq``), sorted, one per code."""
+    target: np.ndarray
+    """Target per cell (float > 0)."""
+    tenure: np.ndarray
+    """Tenure code per rep: 0 new_hire, 1 ramping, 2 veteran."""
+    squad: np.ndarray
+    """Squad code per rep (-1: none); names in ``squad_names``."""
+    squad_names: np.ndarray
+    manager: np.ndarray
+    """Manager code per rep (-1: none); ids in ``manager_ids``."""
+    manager_ids: np.ndarray
+    rep: np.ndarray
+    """Rep code per ledger row."""
+    period: np.ndarray
+    """Period code per ledger row."""
+    amount: np.ndarray
+    """Credited bookings per ledger row (deal_amount * credit_share)."""
+    deal_amount: np.ndarray
+    credit_share: np.ndarray
+    day: np.ndarray
+    """Close date per ledger row as int64 days since 1970-01-01."""
+    optional: dict[str, np.ndarray] = field(default_factory=dict)
+    """Raw optional ledger columns present (role, customer_id, new_customer, ...)."""
+
+    # ---- grid -------------------------------------------------------------------------
+    @property
+    def n_reps(self) -> int:
+        return len(self.rep_ids)
+
+    @property
+    def n_periods(self) -> int:
+        return len(self.periods)
+
+    @property
+    def n_cells(self) -> int:
+        return self.n_reps * self.n_periods
+
+    @cached_property
+    def cell(self) -> np.ndarray:
+        """Cell code per ledger row."""
+        return self.rep * self.n_periods + self.period
+
+    @cached_property
+    def cell_rep(self) -> np.ndarray:
+        return np.repeat(np.arange(self.n_reps), self.n_periods)
+
+    @cached_property
+    def cell_period(self) -> np.ndarray:
+        return np.tile(np.arange(self.n_periods), self.n_reps)
+
+    def per_cell(self, values: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """Sum ``values`` (one per ledger row, or per selected row) into cells."""
+        cell = self.cell if rows is None else self.cell[rows]
+        return np.bincount(cell, weights=values, minlength=self.n_cells)
+
+    @cached_property
+    def bookings(self) -> np.ndarray:
+        """Credited bookings per cell, all won rows."""
+        return self.per_cell(self.amount)
+
+    @cached_property
+    def period_first_day(self) -> np.ndarray:
+        """First day (int days since epoch) of each period."""
+        months = self.periods * (3 if self.freq == "Q" else 1)
+        return months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+
+    @cached_property
+    def period_days(self) -> np.ndarray:
+        """Calendar days in each period."""
+        step = 3 if self.freq == "Q" else 1
+        months = self.periods * step + step
+        end = months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+        return end - self.period_first_day
+
+    def previous_period(self) -> np.ndarray:
+        """Code of the immediately preceding period in the grid per period (-1: none)."""
+        prev = np.full(self.n_periods, -1)
+        ok = np.r_[False, np.diff(self.periods) == 1]
+        prev[ok] = np.flatnonzero(ok) - 1
+        return prev
+
+    # ---- optional ledger columns, decoded on demand ------------------------------------
+    @cached_property
+    def role(self) -> np.ndarray:
+        """Role code per row: 0 lead, 1 support, 2 mentor (default lead)."""
+        raw = self.optional.get("role")
+        if raw is None:
+            return np.zeros(len(self.rep), dtype=np.int8)
+        codes = pd.Categorical(raw, categories=list(ROLES)).codes
+        return np.where(codes < 0, LEAD, codes).astype(np.int8)
+
+    @cached_property
+    def new_customer(self) -> np.ndarray:
+        raw = self.optional.get("new_customer")
+        return np.ones(len(self.rep), bool) if raw is None else raw.astype(bool)
+
+    @cached_property
+    def returned(self) -> np.ndarray:
+        raw = self.optional.get("returned")
+        return np.zeros(len(self.rep), bool) if raw is None else raw.astype(bool)
+
+    @cached_property
+    def customer(self) -> np.ndarray:
+        """Customer code per row; without a customer_id column each deal is its own customer."""
+        raw = self.optional.get("customer_id", self.optional.get("deal_id"))
+        if raw is None:
+            return np.arange(len(self.rep))
+        return pd.factorize(raw)[0]
+
+    @cached_property
+    def _projects(self) -> tuple[np.ndarray, np.ndarray]:
+        raw = self.optional.get("project")
+        if raw is None:
+            return np.full(len(self.rep), -1), np.array([], dtype=object)
+        codes, names = pd.factorize(raw, use_na_sentinel=True)
+        return codes, np.asarray(names, dtype=object)
+
+    @property
+    def project(self) -> np.ndarray:
+        """Project code per row (-1: not a project deal); names in ``project_names``."""
+        return self._projects[0]
+
+    @property
+    def project_names(self) -> np.ndarray:
+        return self._projects[1]
+
+    @cached_property
+    def tier_labels(self) -> np.ndarray:
+        raw = self.optional.get("tier")
+        return np.full(len(self.rep), None, dtype=object) if raw is None else raw
+
+    # ---- a one-period book for the payout curve ------------------------------------------
+    @classmethod
+    def for_curve(cls, bookings: np.ndarray, target: np.ndarray) -> Book:
+        """One veteran rep per point, one period, one deal worth ``bookings``."""
+        bookings = np.asarray(bookings, dtype=float).ravel()
+        n = len(bookings)
+        target = np.broadcast_to(np.asarray(target, dtype=float), bookings.shape).ravel()
+        none = np.full(n, -1)
+        return cls(
+            freq="M",
+            rep_ids=np.arange(n).astype(str).astype(object),
+            periods=np.array([0]),
+            target=target.copy(),
+            tenure=np.full(n, VETERAN, dtype=np.int8),
+            squad=none,
+            squad_names=np.array([], dtype=object),
+            manager=none,
+            manager_ids=np.array([], dtype=object),
+            rep=np.arange(n),
+            period=np.zeros(n, dtype=np.int64),
+            amount=bookings,
+            deal_amount=bookings,
+            credit_share=np.ones(n),
+            day=np.zeros(n, dtype=np.int64),
+        )

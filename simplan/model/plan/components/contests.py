@@ -1,0 +1,184 @@
+"""Instant and ranking rewards: daily champion, deal streaks, weekly squad winner, rankings.
+
+Ties go to the rep (or squad) listed first in sorted id order, so results are deterministic.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Literal
+
+import numpy as np
+from pydantic import Field, field_validator
+
+from simplan.model.plan.base import ROLES, Component, Money, Role, register
+from simplan.model.plan.sheet import Sheet
+
+EPOCH = np.datetime64("1970-01-01", "D")
+
+
+def _first_per_group(group: np.ndarray, value: np.ndarray, tiebreak: np.ndarray) -> np.ndarray:
+    """Index of the largest ``value`` in each group (ties: smallest ``tiebreak``)."""
+    order = np.lexsort((tiebreak, -value, group))
+    starts = np.r_[True, group[order][1:] != group[order][:-1]]
+    return order[starts]
+
+
+@register
+class DailyChampion(Component):
+    """``amount`` to the rep with the most counted bookings on each day with a won deal.
+
+    Basis: days won in the period.
+    """
+
+    type: Literal["daily_champion"] = "daily_champion"
+    amount: Money
+
+    def apply(self, sheet: Sheet) -> None:
+        book = sheet.book
+        rows = sheet.rows()
+        wins = np.zeros(book.n_cells)
+        if len(rows):
+            day = book.day[rows] - book.day[rows].min()
+            keys, inverse = np.unique(day * book.n_reps + book.rep[rows], return_inverse=True)
+            total = np.bincount(inverse, weights=book.amount[rows])
+            key_day, key_rep = keys // book.n_reps, keys % book.n_reps
+            first_row = np.zeros(len(keys), dtype=np.int64)
+            first_row[inverse] = rows
+            best = _first_per_group(key_day, total, key_rep)
+            best = best[total[best] > 0]
+            wins = book.per_cell(np.ones(len(best)), first_row[best])
+        sheet.earn(self.label, wins, self.amount * wins)
+
+
+@register
+class DealStreak(Component):
+    """``amount`` each time a rep wins deals on ``days`` consecutive working days in a row.
+
+    Working days are Monday-Friday; a weekend close counts for the next Monday. Runs are
+    counted without overlap (a 7-day run with ``days: 3`` pays twice), in the period where
+    each streak completes. Only rows with a role in ``roles`` count. Basis: streaks completed.
+    """
+
+    type: Literal["deal_streak"] = "deal_streak"
+    amount: Money
+    days: int = Field(default=3, ge=1)
+    roles: list[Role] = Field(default_factory=lambda: ["lead"])
+
+    def apply(self, sheet: Sheet) -> None:
+        book = sheet.book
+        rows = sheet.rows()
+        if self.roles != list(ROLES):
+            rows = rows[np.isin(book.role[rows], [ROLES.index(r) for r in self.roles])]
+        streaks = np.zeros(book.n_cells)
+        if len(rows):
+            dates = (book.day[rows] + EPOCH).astype("datetime64[D]")
+            workday = np.busday_count(EPOCH, dates).astype(np.int64)
+            workday -= workday.min()
+            span = int(workday.max()) + 1
+            keys, first = np.unique(book.rep[rows] * span + workday, return_index=True)
+            rep, day = keys // span, keys % span
+            new_run = np.r_[True, (rep[1:] != rep[:-1]) | (day[1:] != day[:-1] + 1)]
+            run_start = np.maximum.accumulate(np.where(new_run, np.arange(len(keys)), 0))
+            position = np.arange(len(keys)) - run_start + 1
+            done = position % self.days == 0
+            streaks = book.per_cell(np.ones(int(done.sum())), rows[first[done]])
+        sheet.earn(self.label, streaks, self.amount * streaks)
+
+
+@register
+class SquadWinner(Component):
+    """``amount`` to every member of the squad with the most counted bookings each week.
+
+    Weeks run Monday-Sunday; a week's win is paid in the period of its last won deal.
+    Reps without a squad never win. Basis: weeks won by the rep's squad in the period.
+    """
+
+    type: Literal["squad_winner"] = "squad_winner"
+    amount: Money
+
+    def apply(self, sheet: Sheet) -> None:
+        book = sheet.book
+        n_squads, n_periods = len(book.squad_names), book.n_periods
+        wins = np.zeros(book.n_cells)
+        rows = sheet.rows()
+        rows = rows[book.squad[book.rep[rows]] >= 0]
+        if n_squads and len(rows):
+            week = (book.day[rows] + 3) // 7
+            week -= week.min()
+            squad = book.squad[book.rep[rows]]
+            keys, inverse = np.unique(week * n_squads + squad, return_inverse=True)
+            total = np.bincount(inverse, weights=book.amount[rows])
+            key_week = keys // n_squads
+            best = _first_per_group(key_week, total, keys % n_squads)
+            best = best[total[best] > 0]
+            last_period = np.zeros(int(week.max()) + 1, dtype=np.int64)
+            np.maximum.at(last_period, week, book.period[rows])
+            won = np.bincount(
+                (keys[best] % n_squads) * n_periods + last_period[key_week[best]],
+                minlength=n_squads * n_periods,
+            ).astype(float)
+            member = book.squad[book.cell_rep] >= 0
+            squad_cell = book.squad[book.cell_rep] * n_periods + book.cell_period
+            wins = np.where(member, won[np.where(member, squad_cell, 0)], 0.0)
+        sheet.earn(self.label, wins, self.amount * wins)
+
+
+@register
+class RankingReward(Component):
+    """Awards by rank: ``awards[0]`` to the top rep, ``awards[1]`` to the second, ...
+
+    Reps are ranked on ``rank_by`` (counted bookings or attainment) over each ``window``:
+    the plan period, or the calendar quarter or year it belongs to (bookings and targets
+    summed). Only reps with bookings rank. The award is paid in the window's last period in
+    the statements. Monthly champion: ``awards: [1000]``; quarterly top 3: ``window: quarter``.
+    Basis: the ranked value.
+    """
+
+    type: Literal["ranking_reward"] = "ranking_reward"
+    awards: list[Money] = Field(min_length=1)
+    rank_by: Literal["bookings", "attainment"] = "bookings"
+    window: Literal["period", "quarter", "year"] = "period"
+
+    @field_validator("awards")
+    @classmethod
+    def _awards_fall(cls, awards: list[float]) -> list[float]:
+        for high, low in itertools.pairwise(awards):
+            if low > high:
+                raise ValueError(
+                    f"awards must not rise down the ranks: {high:g} then {low:g}; list them "
+                    "from the top rank down"
+                )
+        return awards
+
+    def apply(self, sheet: Sheet) -> None:
+        book = sheet.book
+        n_periods = book.n_periods
+        months_per = {"period": None, "quarter": 3, "year": 12}[self.window]
+        if months_per is None:
+            window_of_period = np.arange(n_periods)
+        else:
+            months = book.periods * (3 if book.freq == "Q" else 1)
+            window_of_period = np.unique(months // months_per, return_inverse=True)[1]
+        n_windows = int(window_of_period.max()) + 1
+        last = np.zeros(n_windows, dtype=np.int64)
+        np.maximum.at(last, window_of_period, np.arange(n_periods))
+        group = book.cell_rep * n_windows + window_of_period[book.cell_period]
+        size = book.n_reps * n_windows
+        bookings = np.bincount(group, weights=sheet.bookings, minlength=size)
+        value = bookings
+        if self.rank_by == "attainment":
+            value = bookings / np.bincount(group, weights=book.target, minlength=size)
+        rep, window = np.arange(size) // n_windows, np.arange(size) % n_windows
+        ranked = np.flatnonzero(bookings > 0)
+        order = ranked[np.lexsort((rep[ranked], -value[ranked], window[ranked]))]
+        starts = np.r_[True, window[order][1:] != window[order][:-1]]
+        first = np.maximum.accumulate(np.where(starts, np.arange(len(order)), 0))
+        rank = np.arange(len(order)) - first
+        awarded = order[rank < len(self.awards)]
+        cells = rep[awarded] * n_periods + last[window[awarded]]
+        amount = np.zeros(book.n_cells)
+        basis = np.zeros(book.n_cells)
+        amount[cells] = np.asarray(self.awards)[rank[rank < len(self.awards)]]
+        basis[cells] = value[awarded]
+        sheet.earn(self.label, basis, amount)

@@ -1,0 +1,296 @@
+"""Check the ledger, targets and team tables once, and turn them into a :class:`Book`.
+
+Every problem raises :class:`~simplan.errors.SimplanError` naming the table, the column
+or row, what was found and the fix. Inside the payout engine nothing is checked again.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+import numpy as np
+import pandas as pd
+
+from simplan.errors import SimplanError
+from simplan.model.plan.base import ROLES, TENURES
+from simplan.model.plan.book import Book
+
+LEDGER_COLUMNS = ("deal_id", "rep_id", "close_date", "amount", "deal_amount", "credit_share")
+LEDGER_OPTIONAL = ("role", "customer_id", "new_customer", "returned", "project", "tier")
+TARGET_COLUMNS = ("rep_id", "period", "target")
+TEAM_COLUMNS = ("rep_id", "tenure")
+TEAM_OPTIONAL = ("squad", "mentor_id", "manager_id")
+FREQ = {"month": "M", "quarter": "Q"}
+SHARE_TOLERANCE = 1e-6
+
+
+def _require_columns(table: str, frame: object, required: tuple[str, ...]) -> pd.DataFrame:
+    if not isinstance(frame, pd.DataFrame):
+        raise SimplanError(f"{table}: expected a pandas DataFrame, got {type(frame).__name__}")
+    problems = []
+    present = [str(c) for c in frame.columns]
+    for column in required:
+        if column not in frame.columns:
+            near = difflib.get_close_matches(column, present, n=1, cutoff=0.6)
+            fix = f"found '{near[0]}': rename it to '{column}'" if near else "add it"
+            problems.append(f"{table} has no column '{column}' ({fix})")
+    if problems:
+        problems.append(f"{table} needs the columns: {', '.join(required)}")
+        raise SimplanError("; ".join(problems))
+    return frame
+
+
+def _row(frame: pd.DataFrame, position: int, key: str = "deal_id") -> str:
+    label = frame.index[position]
+    ident = f", {key} {frame[key].iloc[position]!r}" if key in frame.columns else ""
+    return f"row {label!r}{ident}"
+
+
+def _numbers(table: str, frame: pd.DataFrame, column: str) -> np.ndarray:
+    try:
+        values = frame[column].to_numpy(dtype=float)
+    except (TypeError, ValueError):
+        raise SimplanError(
+            f"{table}.{column} must be numbers; convert it with pd.to_numeric first"
+        ) from None
+    bad = np.flatnonzero(~np.isfinite(values))
+    if len(bad):
+        raise SimplanError(
+            f"{table} {_row(frame, bad[0])}: {column} = {values[bad[0]]!r}; "
+            f"every {column} must be a finite number (fill or drop the row)"
+        )
+    return values
+
+
+def _days(table: str, frame: pd.DataFrame, column: str) -> np.ndarray:
+    dates = frame[column]
+    if not pd.api.types.is_datetime64_dtype(dates.dtype):
+        try:
+            dates = pd.to_datetime(dates)
+        except (TypeError, ValueError) as err:
+            raise SimplanError(
+                f"{table}.{column} must be dates ({err}); parse it with pd.to_datetime"
+            ) from None
+        if isinstance(dates.dtype, pd.DatetimeTZDtype):
+            dates = dates.dt.tz_localize(None)
+    values = dates.to_numpy()
+    if np.isnat(values).any():
+        bad = int(np.flatnonzero(np.isnat(values))[0])
+        raise SimplanError(
+            f"{table} {_row(frame, bad)}: {column} is missing; every won deal has one"
+        )
+    return values.astype("datetime64[D]").astype(np.int64)
+
+
+def read_targets(targets: pd.DataFrame, freq: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rep ids sorted, period ordinals sorted, dense target per cell) from a targets table."""
+    _require_columns("targets", targets, TARGET_COLUMNS)
+    period = targets["period"]
+    if isinstance(period.dtype, pd.PeriodDtype):
+        if period.dtype != pd.PeriodDtype(freq):
+            raise SimplanError(
+                f"targets.period is {period.dtype} but the plan clock "
+                f"needs '{freq}'; build targets per {'month' if freq == 'M' else 'quarter'}"
+            )
+        ordinals = period.array.asi8
+    else:
+        try:
+            ordinals = pd.PeriodIndex(period.astype(str), freq=freq).asi8
+        except (TypeError, ValueError):
+            raise SimplanError(
+                f"targets.period must be pandas Periods with freq '{freq}' (e.g. "
+                f"pd.Period('2024-01', '{freq}')); got values like {period.iloc[0]!r}"
+            ) from None
+    value = _numbers("targets", targets, "target")
+    if (value <= 0).any():
+        bad = int(np.flatnonzero(value <= 0)[0])
+        raise SimplanError(
+            f"targets {_row(targets, bad, 'rep_id')}: target = {value[bad]!r}; targets must be "
+            "> 0 (attainment is bookings / target)"
+        )
+    rep_codes, rep_ids = pd.factorize(targets["rep_id"].astype(str), sort=True)
+    periods, period_codes = np.unique(ordinals, return_inverse=True)
+    cells = rep_codes * len(periods) + period_codes
+    counts = np.bincount(cells, minlength=len(rep_ids) * len(periods))
+    if (counts > 1).any():
+        cell = int(np.flatnonzero(counts > 1)[0])
+        raise SimplanError(
+            f"targets has {counts[cell]} rows for rep {rep_ids[cell // len(periods)]!r} in "
+            f"{pd.Period.from_ordinal(periods[cell % len(periods)], freq)}; keep one per rep and period"
+        )
+    if (counts == 0).any():
+        cell = int(np.flatnonzero(counts == 0)[0])
+        raise SimplanError(
+            f"targets has no row for rep {rep_ids[cell // len(periods)]!r} in "
+            f"{pd.Period.from_ordinal(periods[cell % len(periods)], freq)}; give every rep a "
+            "target for every period (targets_from_quota builds a flat table)"
+        )
+    target = np.empty(len(cells))
+    target[cells] = value
+    return np.asarray(rep_ids, dtype=object), periods, target
+
+
+def read_team(team: pd.DataFrame | None, rep_ids: np.ndarray) -> dict[str, np.ndarray]:
+    """Tenure, squad and manager codes per rep (in ``rep_ids`` order)."""
+    n = len(rep_ids)
+    if team is None:
+        none = np.full(n, -1)
+        empty = np.array([], dtype=object)
+        return {"tenure": np.full(n, 2, np.int8), "squad": none, "squad_names": empty,
+                "manager": none, "manager_ids": empty}  # fmt: skip
+    _require_columns("team", team, TEAM_COLUMNS)
+    ids = team["rep_id"].astype(str)
+    if ids.duplicated().any():
+        dup = ids[ids.duplicated()].iloc[0]
+        raise SimplanError(f"team lists rep {dup!r} twice; keep one row per rep")
+    where = pd.Index(ids).get_indexer(rep_ids)
+    if (where < 0).any():
+        missing = [str(r) for r in rep_ids[where < 0][:5]]
+        raise SimplanError(
+            f"team has no row for rep(s) {', '.join(missing)} that have targets; add them "
+            "with their tenure (new_hire, ramping or veteran)"
+        )
+    tenure = pd.Categorical(team["tenure"], categories=list(TENURES)).codes
+    if (tenure < 0).any():
+        bad = int(np.flatnonzero(tenure < 0)[0])
+        raise SimplanError(
+            f"team {_row(team, bad, 'rep_id')}: tenure = {team['tenure'].iloc[bad]!r}; "
+            f"allowed: {', '.join(TENURES)}"
+        )
+    out = {"tenure": tenure[where].astype(np.int8)}
+    for column, codes_key, names_key in (
+        ("squad", "squad", "squad_names"),
+        ("manager_id", "manager", "manager_ids"),
+    ):
+        if column in team.columns:
+            raw = team[column].to_numpy(dtype=object)[where]
+            raw = np.array([None if pd.isna(v) else str(v) for v in raw], dtype=object)
+            codes, names = pd.factorize(raw, use_na_sentinel=True)
+            out[codes_key], out[names_key] = codes, np.asarray(names, dtype=object)
+        else:
+            out[codes_key], out[names_key] = np.full(n, -1), np.array([], dtype=object)
+    return out
+
+
+def check_ledger(ledger: pd.DataFrame, amount: np.ndarray, deal_amount: np.ndarray) -> None:
+    """Row-level checks: amounts >= 0, shares in 0..1 summing to 1 per deal, roles known."""
+    for column, values in (("amount", amount), ("deal_amount", deal_amount)):
+        if (values < 0).any():
+            bad = int(np.flatnonzero(values < 0)[0])
+            raise SimplanError(
+                f"ledger {_row(ledger, bad)}: {column} = {values[bad]!r}; amounts must be >= 0 "
+                "(mark a returned deal with returned=True instead of a negative amount)"
+            )
+    share = _numbers("ledger", ledger, "credit_share")
+    outside = (share < 0) | (share > 1)
+    if outside.any():
+        bad = int(np.flatnonzero(outside)[0])
+        raise SimplanError(
+            f"ledger {_row(ledger, bad)}: credit_share = {share[bad]!r}; a credit share is a "
+            "fraction between 0 and 1 (write 60% as 0.6)"
+        )
+    deal_codes, deal_ids = pd.factorize(ledger["deal_id"])
+    totals = np.bincount(deal_codes, weights=share)
+    off = np.abs(totals - 1) > SHARE_TOLERANCE
+    if off.any():
+        deal = int(np.flatnonzero(off)[0])
+        rows = [repr(r) for r in ledger.index[deal_codes == deal][:5]]
+        raise SimplanError(
+            f"ledger deal {deal_ids[deal]!r}: credit shares sum to {totals[deal]:.6g} (rows "
+            f"{', '.join(rows)}); the shares of one deal must sum to 1 (e.g. 0.6 + 0.4)"
+        )
+    expected = deal_amount * share
+    wrong = np.abs(amount - expected) > 1e-6 * np.maximum(1.0, np.abs(expected)) + 0.005
+    if wrong.any():
+        bad = int(np.flatnonzero(wrong)[0])
+        raise SimplanError(
+            f"ledger {_row(ledger, bad)}: amount = {amount[bad]!r} but deal_amount * "
+            f"credit_share = {expected[bad]!r}; amount is the credited part of the deal"
+        )
+    if "role" in ledger.columns:
+        codes = pd.Categorical(ledger["role"].fillna("lead"), categories=list(ROLES)).codes
+        if (codes < 0).any():
+            bad = int(np.flatnonzero(codes < 0)[0])
+            raise SimplanError(
+                f"ledger {_row(ledger, bad)}: role = {ledger['role'].iloc[bad]!r}; "
+                f"allowed: {', '.join(ROLES)}"
+            )
+
+
+def read_book(
+    ledger: pd.DataFrame,
+    targets: pd.DataFrame,
+    team: pd.DataFrame | None,
+    clock: str = "month",
+    *,
+    check: bool = True,
+) -> Book:
+    """Validate the three tables and code them as a :class:`Book` on the plan ``clock``.
+
+    ``check=False`` skips the row-level ledger checks (shares per deal, amounts, roles) for
+    ledgers the simulator produced; columns, dates and rep/period coverage are always checked.
+    """
+    freq = FREQ[clock]
+    _require_columns("ledger", ledger, LEDGER_COLUMNS)
+    rep_ids, periods, target = read_targets(targets, freq)
+    roster = read_team(team, rep_ids)
+    amount = _numbers("ledger", ledger, "amount")
+    deal_amount = _numbers("ledger", ledger, "deal_amount")
+    if check:
+        check_ledger(ledger, amount, deal_amount)
+    day = _days("ledger", ledger, "close_date")
+    months = day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    ordinal = months // 3 if freq == "Q" else months
+
+    lookup = np.full(int(periods[-1] - periods[0]) + 1, -1)
+    lookup[periods - periods[0]] = np.arange(len(periods))
+    offset = ordinal - periods[0]
+    inside = (offset >= 0) & (offset < len(lookup))
+    period = np.full(len(ordinal), -1)
+    period[inside] = lookup[offset[inside]]
+    if (period < 0).any():
+        bad = int(np.flatnonzero(period < 0)[0])
+        found = pd.Period.from_ordinal(int(ordinal[bad]), freq)
+        raise SimplanError(
+            f"ledger {_row(ledger, bad)}: close_date falls in {found}, a period without "
+            "targets; add targets for it or drop deals outside the plan periods"
+        )
+    rep_codes, rep_seen = pd.factorize(ledger["rep_id"])
+    where = pd.Index(rep_ids).get_indexer(np.asarray(rep_seen, dtype=object).astype(str))
+    if (where < 0).any():
+        unknown = np.asarray(rep_seen)[where < 0][0]
+        bad = int(np.flatnonzero(rep_codes == np.flatnonzero(where < 0)[0])[0])
+        raise SimplanError(
+            f"ledger {_row(ledger, bad)}: rep_id {unknown!r} has no targets; add the rep to "
+            "targets (and team) or drop the row"
+        )
+    optional = {c: ledger[c].to_numpy() for c in (*LEDGER_OPTIONAL, "deal_id") if c in ledger}
+    return Book(
+        freq=freq,
+        rep_ids=rep_ids,
+        periods=periods,
+        target=target,
+        rep=where[rep_codes],
+        period=period,
+        amount=amount,
+        deal_amount=deal_amount,
+        credit_share=ledger["credit_share"].to_numpy(dtype=float),
+        day=day,
+        optional=optional,
+        **roster,
+    )
+
+
+def targets_from_quota(
+    team: pd.DataFrame | list[str], periods: pd.PeriodIndex | list, quota: float
+) -> pd.DataFrame:
+    """A flat targets table: every rep in ``team`` gets ``quota`` in each of ``periods``."""
+    reps = list(team["rep_id"]) if isinstance(team, pd.DataFrame) else list(team)
+    index = pd.PeriodIndex(periods)
+    return pd.DataFrame(
+        {
+            "rep_id": np.repeat(np.asarray(reps, dtype=object), len(index)),
+            "period": pd.PeriodIndex.from_ordinals(np.tile(index.asi8, len(reps)), freq=index.freq),
+            "target": float(quota),
+        }
+    )

@@ -1,0 +1,247 @@
+"""The statement sheet components write on, and the :class:`Statements` it becomes.
+
+Rep lines are dense arrays over cells (rep x period). The sheet also keeps, per component,
+the *net* amount still standing after later gates, caps and clawbacks, so an adjustment
+never takes the same money twice. Managers and funds are extra payees with sparse lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from simplan.model.plan.book import Book
+
+if TYPE_CHECKING:
+    from simplan.model.plan.base import Component
+
+
+@dataclass(frozen=True)
+class Block:
+    """Statement lines of one component: one per (payee, period)."""
+
+    component: str
+    payee: np.ndarray
+    period: np.ndarray
+    basis: np.ndarray
+    amount: np.ndarray
+    variable: bool
+
+
+class Sheet:
+    """Accumulates statement lines for one run of a plan over a :class:`Book`."""
+
+    def __init__(self, book: Book) -> None:
+        self.book = book
+        self.counted_rows: np.ndarray | None = None
+        """Ledger rows that count (None: all); exclusions narrow it."""
+        self.bookings = book.bookings
+        """Counted bookings per cell (after exclusions)."""
+        self.credited = book.bookings
+        """Bookings credited to commissions and bonuses per cell (after attainment caps)."""
+        self.components: dict[str, Component] = {}
+        """Every component of the plan by label (set by the engine before applying any)."""
+        self.net: dict[str, np.ndarray] = {}
+        self.variable: dict[str, bool] = {}
+        self.blocks: list[Block] = []
+        self._extra: dict[tuple[str, str], int] = {}
+
+    # ---- what components read ----------------------------------------------------------
+    @property
+    def attainment(self) -> np.ndarray:
+        """Counted bookings / target per cell."""
+        return self.bookings / self.book.target
+
+    @property
+    def credited_attainment(self) -> np.ndarray:
+        return self.credited / self.book.target
+
+    def rows(self) -> np.ndarray:
+        """Indices of the ledger rows that count."""
+        if self.counted_rows is None:
+            return np.arange(len(self.book.rep))
+        return np.flatnonzero(self.counted_rows)
+
+    def exclude_rows(self, drop: np.ndarray) -> np.ndarray:
+        """Stop counting ledger rows where ``drop``; returns the bookings removed per cell.
+
+        Runs before attainment caps (stage order), so credited bookings follow counted ones.
+        """
+        current = self.counted_rows
+        if current is None:
+            current = np.ones(len(self.book.rep), dtype=bool)
+        dropping = drop & current
+        removed = self.book.per_cell(np.where(dropping, self.book.amount, 0.0))
+        self.counted_rows = current & ~dropping
+        self.bookings = self.bookings - removed
+        self.credited = self.bookings
+        return removed
+
+    def default_targets(self) -> list[str]:
+        """Labels of the variable rep components written so far."""
+        return [label for label, variable in self.variable.items() if variable]
+
+    # ---- what components write ---------------------------------------------------------
+    def earn(
+        self, label: str, basis: np.ndarray, amount: np.ndarray, *, variable: bool = True
+    ) -> None:
+        """One line per rep x period (dense arrays over cells)."""
+        amount = np.asarray(amount, dtype=float)
+        basis = np.broadcast_to(np.asarray(basis, dtype=float), amount.shape)
+        self.net[label] = amount.copy()
+        self.variable[label] = variable
+        self.blocks.append(
+            Block(label, self.book.cell_rep, self.book.cell_period, basis, amount, variable)
+        )
+
+    def adjust(self, label: str, targets: list[str], factor: np.ndarray, basis: np.ndarray) -> None:
+        """Multiply what ``targets`` still pay per cell by ``factor`` (0 forfeits); log the change."""
+        change = np.zeros(self.book.n_cells)
+        for name in targets:
+            before = self.net[name]
+            after = before * factor
+            change += after - before
+            self.net[name] = after
+        self.earn(label, basis, change)
+        self.net.pop(label)
+        self.variable.pop(label)
+
+    def pay_others(
+        self,
+        label: str,
+        kind: str,
+        ids: np.ndarray,
+        period: np.ndarray,
+        basis: np.ndarray,
+        amount: np.ndarray,
+    ) -> None:
+        """Lines for payees who are not reps (kind 'manager' or 'fund')."""
+        codes = np.array([self._payee(kind, str(i)) for i in ids], dtype=np.int64)
+        self.blocks.append(
+            Block(
+                label,
+                codes,
+                np.asarray(period),
+                np.asarray(basis, float),
+                np.asarray(amount, float),
+                True,
+            )
+        )
+
+    def pay_lines(
+        self,
+        label: str,
+        payee: np.ndarray,
+        period: np.ndarray,
+        basis: np.ndarray,
+        amount: np.ndarray,
+    ) -> None:
+        """Sparse lines by payee code (reps and payees already on the sheet)."""
+        self.blocks.append(Block(label, payee, period, basis, amount, False))
+
+    def _payee(self, kind: str, ident: str) -> int:
+        key = (kind, ident)
+        if key not in self._extra:
+            self._extra[key] = self.book.n_reps + len(self._extra)
+        return self._extra[key]
+
+    # ---- reading the sheet back --------------------------------------------------------
+    @property
+    def n_payees(self) -> int:
+        return self.book.n_reps + len(self._extra)
+
+    def total(self, *, variable_only: bool = False) -> np.ndarray:
+        """Sum of lines per payee x period (flattened ``payee * n_periods + period``)."""
+        n_periods = self.book.n_periods
+        out = np.zeros(self.n_payees * n_periods)
+        for block in self.blocks:
+            if block.variable or not variable_only:
+                out += np.bincount(
+                    block.payee * n_periods + block.period,
+                    weights=block.amount,
+                    minlength=len(out),
+                )
+        return out
+
+    def payees(self) -> tuple[np.ndarray, np.ndarray]:
+        """Payee ids and kinds ('rep', 'manager', 'fund') by payee code."""
+        ids = [*map(str, self.book.rep_ids)]
+        seen = set(ids)
+        for kind, ident in self._extra:
+            ids.append(ident if ident not in seen else f"{ident} ({kind})")
+            seen.add(ids[-1])
+        kinds = ["rep"] * self.book.n_reps + [k for k, _ in self._extra]
+        return np.asarray(ids, dtype=object), np.asarray(kinds, dtype=object)
+
+
+@dataclass(frozen=True)
+class Statements:
+    """What a plan pays: ``lines`` (rep x period x component), ``totals`` (rep x period),
+    ``flags`` (rep x period early warnings, empty when the plan has none) and ``budget``.
+
+    ``lines``: rep_id, period, component, basis, amount. ``basis`` is the quantity the line was
+    computed on (bookings, attainment, returned bookings, a count...). Amounts of one rep and
+    period sum to ``totals.payout``; ``totals`` also holds payee ('rep'|'manager'|'fund'),
+    target, bookings and attainment (NaN for managers and funds).
+    """
+
+    lines: pd.DataFrame
+    totals: pd.DataFrame
+    flags: pd.DataFrame
+    budget: pd.DataFrame
+
+    def statement(self, rep_id: str) -> pd.DataFrame:
+        """The lines of one payee, in period and component order."""
+        return self.lines[self.lines["rep_id"] == rep_id].reset_index(drop=True)
+
+
+def build_statements(sheet: Sheet, flags: pd.DataFrame, budget: pd.DataFrame) -> Statements:
+    """Turn the sheet's blocks into the tidy line and total tables."""
+    book = sheet.book
+    ids, kinds = sheet.payees()
+    blocks = sheet.blocks
+    order_of = {name: i for i, name in enumerate(dict.fromkeys(b.component for b in blocks))}
+    payee = np.concatenate([b.payee for b in blocks]) if blocks else np.array([], np.int64)
+    period = np.concatenate([b.period for b in blocks]) if blocks else np.array([], np.int64)
+    comp = (
+        np.concatenate([np.full(len(b.payee), order_of[b.component]) for b in blocks])
+        if blocks
+        else np.array([], np.int64)
+    )
+    basis = np.concatenate([b.basis for b in blocks]) if blocks else np.array([])
+    amount = np.concatenate([b.amount for b in blocks]) if blocks else np.array([])
+    order = np.lexsort((comp, period, payee))
+    ordinals = book.periods
+    lines = pd.DataFrame(
+        {
+            "rep_id": pd.Categorical.from_codes(payee[order], categories=ids),
+            "period": pd.PeriodIndex.from_ordinals(ordinals[period[order]], freq=book.freq),
+            "component": pd.Categorical.from_codes(comp[order], categories=list(order_of)),
+            "basis": basis[order],
+            "amount": amount[order],
+        }
+    )
+    n_periods = book.n_periods
+    payout = sheet.total()
+    has_line = np.bincount(payee * n_periods + period, minlength=len(payout)) > 0
+    has_line[: book.n_cells] = True
+    cells = np.flatnonzero(has_line)
+    target = np.full(len(payout), np.nan)
+    bookings = np.full(len(payout), np.nan)
+    target[: book.n_cells] = book.target
+    bookings[: book.n_cells] = sheet.bookings
+    totals = pd.DataFrame(
+        {
+            "rep_id": pd.Categorical.from_codes(cells // n_periods, categories=ids),
+            "period": pd.PeriodIndex.from_ordinals(ordinals[cells % n_periods], freq=book.freq),
+            "payee": kinds[cells // n_periods],
+            "target": target[cells],
+            "bookings": bookings[cells],
+            "attainment": bookings[cells] / target[cells],
+            "payout": payout[cells],
+        }
+    )
+    return Statements(lines=lines, totals=totals, flags=flags, budget=budget)
