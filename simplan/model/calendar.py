@@ -147,7 +147,7 @@ def build_calendar(params: CalendarParams) -> Calendar:
     """Lay the calendar parameters out as day arrays."""
     first = pd.Timestamp(params.start) - pd.Timedelta(days=params.warmup_days)
     dates = pd.date_range(first, periods=params.warmup_days + params.days, freq="D")
-    weekday = dates.weekday.to_numpy()
+    weekday = dates.day_of_week.to_numpy()
     working_idx = [WEEKDAYS.index(d) for d in params.working_days]
     is_working = np.isin(weekday, working_idx)
     if params.holidays:

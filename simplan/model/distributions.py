@@ -25,7 +25,8 @@ class _Distribution(Params):
         raise NotImplementedError
 
     def __repr__(self) -> str:
-        fields = ", ".join(f"{k}: {_num(v)}" for k, v in self.model_dump().items() if k != "dist")
+        items = self.model_dump(exclude_none=True).items()
+        fields = ", ".join(f"{k}: {_num(v)}" for k, v in items if k != "dist")
         return "{dist: " + self.dist + (", " + fields if fields else "") + "}"
 
     __str__ = __repr__
