@@ -1,0 +1,1 @@
+"""Engines move simulated time forward; events.py is the SimPy reference engine."""

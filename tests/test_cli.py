@@ -1,0 +1,93 @@
+"""The CLI: the summary and saved tables on success; exit code 2 and no traceback on user errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from .conftest import DATA, MINIMAL, ROOT
+
+
+def simplan(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-c", "from simplan.cli import main; main()", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+def test_run_prints_summary_and_saves(tmp_path):
+    out = tmp_path / "run"
+    done = simplan("run", DATA / "small.yaml", "--replications", 2, "--quiet", "--out", out)
+    assert done.returncode == 0, done.stderr
+    assert "bookings P50" in done.stdout
+    assert "tables written to" in done.stdout
+    assert pd.read_parquet(out / "runs.parquet")["replication"].tolist() == [0, 1]
+
+
+def test_version():
+    done = simplan("--version")
+    assert done.returncode == 0
+    assert done.stdout.startswith("simplan ")
+
+
+def test_validate_ok_and_bad(write_yaml):
+    good = simplan("validate", ROOT / "scenarios" / "baseline_quarter.yaml")
+    assert good.returncode == 0
+    assert "ok" in good.stdout
+    bad = write_yaml("bad.yaml", {**MINIMAL, "team": {"sise": 3}})
+    done = simplan("validate", bad)
+    assert done.returncode == 2
+    assert "team.sise" in done.stderr
+    assert "did you mean 'size'" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["run", "missing.yaml"], "file not found"),
+        (["run", DATA / "small.yaml", "--replications", "0"], "--replications"),
+        (["run", DATA / "small.yaml", "--workers", "-1"], "--workers"),
+        (["run", DATA / "small.yaml", "--seed", "x"], "--seed"),
+        (["run", DATA / "small.yaml", "--bogus"], "--bogus"),
+    ],
+)
+def test_user_errors_exit_2_without_traceback(tmp_path, args, fragment):
+    out = tmp_path / "out"
+    done = simplan(*args, "--out", out)
+    assert done.returncode == 2
+    assert fragment in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert not out.exists(), "nothing is written on a user error"
+
+
+def test_bad_scenario_writes_nothing(tmp_path, write_yaml):
+    bad = write_yaml(
+        "bad.yaml",
+        {
+            **MINIMAL,
+            "leads": {
+                "tiers": [
+                    {"name": "A", "arrivals_per_day": 1, "win_probability": 2, "deal_size": 1}
+                ]
+            },
+        },
+    )
+    done = simplan("run", bad, "--out", tmp_path / "out")
+    assert done.returncode == 2
+    assert "leads.tiers[0].win_probability = 2" in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_existing_output_is_refused_before_simulating(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "x").write_text("x")
+    done = simplan("run", DATA / "small.yaml", "--out", out, "--quiet")
+    assert done.returncode == 2
+    assert "--force" in done.stderr
