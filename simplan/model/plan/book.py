@@ -117,7 +117,7 @@ class Book:
         raw = self.optional.get("role")
         if raw is None:
             return np.zeros(len(self.rep), dtype=np.int8)
-        codes = pd.Categorical(raw, categories=list(ROLES)).codes
+        codes = pd.Index(ROLES).get_indexer(raw)
         return np.where(codes < 0, LEAD, codes).astype(np.int8)
 
     @cached_property

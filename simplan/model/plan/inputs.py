@@ -40,10 +40,19 @@ def _require_columns(table: str, frame: object, required: tuple[str, ...]) -> pd
     return frame
 
 
+def show(value: object) -> str:
+    """A value as the user wrote it (numpy scalars shown as plain Python values)."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
+def _period(ordinal: int, freq: str) -> pd.Period:
+    return pd.PeriodIndex.from_ordinals([int(ordinal)], freq=freq)[0]
+
+
 def _row(frame: pd.DataFrame, position: int, key: str = "deal_id") -> str:
     label = frame.index[position]
-    ident = f", {key} {frame[key].iloc[position]!r}" if key in frame.columns else ""
-    return f"row {label!r}{ident}"
+    ident = f", {key} {show(frame[key].iloc[position])}" if key in frame.columns else ""
+    return f"row {show(label)}{ident}"
 
 
 def _numbers(table: str, frame: pd.DataFrame, column: str) -> np.ndarray:
@@ -56,7 +65,7 @@ def _numbers(table: str, frame: pd.DataFrame, column: str) -> np.ndarray:
     bad = np.flatnonzero(~np.isfinite(values))
     if len(bad):
         raise SimplanError(
-            f"{table} {_row(frame, bad[0])}: {column} = {values[bad[0]]!r}; "
+            f"{table} {_row(frame, bad[0])}: {column} = {show(values[bad[0]])}; "
             f"every {column} must be a finite number (fill or drop the row)"
         )
     return values
@@ -99,13 +108,13 @@ def read_targets(targets: pd.DataFrame, freq: str) -> tuple[np.ndarray, np.ndarr
         except (TypeError, ValueError):
             raise SimplanError(
                 f"targets.period must be pandas Periods with freq '{freq}' (e.g. "
-                f"pd.Period('2024-01', '{freq}')); got values like {period.iloc[0]!r}"
+                f"pd.Period('2024-01', '{freq}')); got values like {show(period.iloc[0])}"
             ) from None
     value = _numbers("targets", targets, "target")
     if (value <= 0).any():
         bad = int(np.flatnonzero(value <= 0)[0])
         raise SimplanError(
-            f"targets {_row(targets, bad, 'rep_id')}: target = {value[bad]!r}; targets must be "
+            f"targets {_row(targets, bad, 'rep_id')}: target = {show(value[bad])}; targets must be "
             "> 0 (attainment is bookings / target)"
         )
     rep_codes, rep_ids = pd.factorize(targets["rep_id"].astype(str), sort=True)
@@ -115,14 +124,14 @@ def read_targets(targets: pd.DataFrame, freq: str) -> tuple[np.ndarray, np.ndarr
     if (counts > 1).any():
         cell = int(np.flatnonzero(counts > 1)[0])
         raise SimplanError(
-            f"targets has {counts[cell]} rows for rep {rep_ids[cell // len(periods)]!r} in "
-            f"{pd.Period.from_ordinal(periods[cell % len(periods)], freq)}; keep one per rep and period"
+            f"targets has {counts[cell]} rows for rep {show(rep_ids[cell // len(periods)])} in "
+            f"{_period(periods[cell % len(periods)], freq)}; keep one per rep and period"
         )
     if (counts == 0).any():
         cell = int(np.flatnonzero(counts == 0)[0])
         raise SimplanError(
-            f"targets has no row for rep {rep_ids[cell // len(periods)]!r} in "
-            f"{pd.Period.from_ordinal(periods[cell % len(periods)], freq)}; give every rep a "
+            f"targets has no row for rep {show(rep_ids[cell // len(periods)])} in "
+            f"{_period(periods[cell % len(periods)], freq)}; give every rep a "
             "target for every period (targets_from_quota builds a flat table)"
         )
     target = np.empty(len(cells))
@@ -142,7 +151,7 @@ def read_team(team: pd.DataFrame | None, rep_ids: np.ndarray) -> dict[str, np.nd
     ids = team["rep_id"].astype(str)
     if ids.duplicated().any():
         dup = ids[ids.duplicated()].iloc[0]
-        raise SimplanError(f"team lists rep {dup!r} twice; keep one row per rep")
+        raise SimplanError(f"team lists rep {show(dup)} twice; keep one row per rep")
     where = pd.Index(ids).get_indexer(rep_ids)
     if (where < 0).any():
         missing = [str(r) for r in rep_ids[where < 0][:5]]
@@ -150,11 +159,11 @@ def read_team(team: pd.DataFrame | None, rep_ids: np.ndarray) -> dict[str, np.nd
             f"team has no row for rep(s) {', '.join(missing)} that have targets; add them "
             "with their tenure (new_hire, ramping or veteran)"
         )
-    tenure = pd.Categorical(team["tenure"], categories=list(TENURES)).codes
+    tenure = pd.Index(TENURES).get_indexer(team["tenure"])
     if (tenure < 0).any():
         bad = int(np.flatnonzero(tenure < 0)[0])
         raise SimplanError(
-            f"team {_row(team, bad, 'rep_id')}: tenure = {team['tenure'].iloc[bad]!r}; "
+            f"team {_row(team, bad, 'rep_id')}: tenure = {show(team['tenure'].iloc[bad])}; "
             f"allowed: {', '.join(TENURES)}"
         )
     out = {"tenure": tenure[where].astype(np.int8)}
@@ -178,7 +187,7 @@ def check_ledger(ledger: pd.DataFrame, amount: np.ndarray, deal_amount: np.ndarr
         if (values < 0).any():
             bad = int(np.flatnonzero(values < 0)[0])
             raise SimplanError(
-                f"ledger {_row(ledger, bad)}: {column} = {values[bad]!r}; amounts must be >= 0 "
+                f"ledger {_row(ledger, bad)}: {column} = {show(values[bad])}; amounts must be >= 0 "
                 "(mark a returned deal with returned=True instead of a negative amount)"
             )
     share = _numbers("ledger", ledger, "credit_share")
@@ -186,7 +195,7 @@ def check_ledger(ledger: pd.DataFrame, amount: np.ndarray, deal_amount: np.ndarr
     if outside.any():
         bad = int(np.flatnonzero(outside)[0])
         raise SimplanError(
-            f"ledger {_row(ledger, bad)}: credit_share = {share[bad]!r}; a credit share is a "
+            f"ledger {_row(ledger, bad)}: credit_share = {show(share[bad])}; a credit share is a "
             "fraction between 0 and 1 (write 60% as 0.6)"
         )
     deal_codes, deal_ids = pd.factorize(ledger["deal_id"])
@@ -194,9 +203,9 @@ def check_ledger(ledger: pd.DataFrame, amount: np.ndarray, deal_amount: np.ndarr
     off = np.abs(totals - 1) > SHARE_TOLERANCE
     if off.any():
         deal = int(np.flatnonzero(off)[0])
-        rows = [repr(r) for r in ledger.index[deal_codes == deal][:5]]
+        rows = [show(r) for r in ledger.index[deal_codes == deal][:5]]
         raise SimplanError(
-            f"ledger deal {deal_ids[deal]!r}: credit shares sum to {totals[deal]:.6g} (rows "
+            f"ledger deal {show(deal_ids[deal])}: credit shares sum to {totals[deal]:.6g} (rows "
             f"{', '.join(rows)}); the shares of one deal must sum to 1 (e.g. 0.6 + 0.4)"
         )
     expected = deal_amount * share
@@ -204,15 +213,15 @@ def check_ledger(ledger: pd.DataFrame, amount: np.ndarray, deal_amount: np.ndarr
     if wrong.any():
         bad = int(np.flatnonzero(wrong)[0])
         raise SimplanError(
-            f"ledger {_row(ledger, bad)}: amount = {amount[bad]!r} but deal_amount * "
-            f"credit_share = {expected[bad]!r}; amount is the credited part of the deal"
+            f"ledger {_row(ledger, bad)}: amount = {show(amount[bad])} but deal_amount * "
+            f"credit_share = {show(expected[bad])}; amount is the credited part of the deal"
         )
     if "role" in ledger.columns:
-        codes = pd.Categorical(ledger["role"].fillna("lead"), categories=list(ROLES)).codes
+        codes = pd.Index(ROLES).get_indexer(ledger["role"].fillna("lead"))
         if (codes < 0).any():
             bad = int(np.flatnonzero(codes < 0)[0])
             raise SimplanError(
-                f"ledger {_row(ledger, bad)}: role = {ledger['role'].iloc[bad]!r}; "
+                f"ledger {_row(ledger, bad)}: role = {show(ledger['role'].iloc[bad])}; "
                 f"allowed: {', '.join(ROLES)}"
             )
 
@@ -250,7 +259,7 @@ def read_book(
     period[inside] = lookup[offset[inside]]
     if (period < 0).any():
         bad = int(np.flatnonzero(period < 0)[0])
-        found = pd.Period.from_ordinal(int(ordinal[bad]), freq)
+        found = _period(ordinal[bad], freq)
         raise SimplanError(
             f"ledger {_row(ledger, bad)}: close_date falls in {found}, a period without "
             "targets; add targets for it or drop deals outside the plan periods"
@@ -261,7 +270,7 @@ def read_book(
         unknown = np.asarray(rep_seen)[where < 0][0]
         bad = int(np.flatnonzero(rep_codes == np.flatnonzero(where < 0)[0])[0])
         raise SimplanError(
-            f"ledger {_row(ledger, bad)}: rep_id {unknown!r} has no targets; add the rep to "
+            f"ledger {_row(ledger, bad)}: rep_id {show(unknown)} has no targets; add the rep to "
             "targets (and team) or drop the row"
         )
     optional = {c: ledger[c].to_numpy() for c in (*LEDGER_OPTIONAL, "deal_id") if c in ledger}

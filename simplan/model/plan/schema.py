@@ -98,7 +98,7 @@ class Plan(Params):
 
         attainment = np.asarray(attainment, dtype=float)
         target_arr = np.broadcast_to(np.asarray(target, dtype=float), attainment.shape)
-        book = Book.for_curve(attainment * target_arr, target_arr)
+        book = Book.for_curve((attainment * target_arr).ravel(), target_arr.ravel())
         sheet = Sheet(book)
         sheet.components = {c.label: c for c in self.components if c.in_curve}
         for component in self.ordered():
