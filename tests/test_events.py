@@ -170,7 +170,7 @@ def test_new_hires_take_40_percent_longer_to_close():
 
 
 def test_relay_passes_idle_leads_and_splits_credit_60_40():
-    scenario = scenario_with(team={"size": 4, "capacity_touches_per_day": 3})
+    scenario = scenario_with(team={"size": 4, "capacity_touches_per_day": 6})
     r = simulate(scenario, replications=1, workers=1)
     relayed = r.deals[
         (r.deals["relays"] > 0)

@@ -14,20 +14,20 @@ from simplan import simulate
 from .conftest import DATA
 
 PINNED = [
-    ("bookings P10", 608578.6042726337),
-    ("bookings P50", 656156.1243752951),
-    ("bookings P90", 703733.6444779566),
-    ("deals won per replication", 34.5),
-    ("win rate (closed leads)", 0.09387755102040816),
-    ("win rate A", 0.2826086956521739),
-    ("win rate C", 0.030852994555353903),
-    ("median first response hours A", 10.276906518091039),
-    ("median first response hours C", 10.961284900676617),
-    ("median cycle days (won)", 14.053630424514019),
-    ("proposal alerts per replication", 382.5),
-    ("relays per replication", 75.0),
-    ("share of reps at target", 0.425),
-    ("lever cost per replication", 0.0),
+    ('bookings P10', 690004.9525427085),
+    ('bookings P50', 701564.7824203817),
+    ('bookings P90', 713124.6122980549),
+    ('deals won per replication', 35.0),
+    ('win rate (closed leads)', 0.09510869565217392),
+    ('win rate A', 0.2978723404255319),
+    ('win rate C', 0.025547445255474453),
+    ('median first response hours A', 10.90959553432939),
+    ('median first response hours C', 11.599526267935545),
+    ('median cycle days (won)', 14.439794036627394),
+    ('proposal alerts per replication', 379.0),
+    ('relays per replication', 80.5),
+    ('share of reps at target', 0.35),
+    ('lever cost per replication', 0.0),
 ]
 
 

@@ -74,8 +74,8 @@ class EventEngine:
         self.bookings = np.zeros((days, n))
         self.won_count = np.zeros((days, n), dtype=np.int64)
         self.open_pipeline = np.zeros((days, n))
-        self.win_skill = team.win_skill(0)
-        self.cycle_mult = team.cycle_multiplier(0)
+        self.win_skill = team.win_skill(0).tolist()
+        self.cycle_mult = team.cycle_multiplier(0).tolist()
         self.seq_counter = 0
         red_line = scenario.routing.response_red_line_hours is not None
         self.red_line_tiers = (
@@ -148,8 +148,8 @@ class EventEngine:
             effort = daily_effort(behaviour, context, team.size)
             self.effort[day] = effort
             self.touch_list = (cal.workday_length / (team.capacity * effort)).tolist()
-            self.win_skill = team.win_skill(day)
-            self.cycle_mult = team.cycle_multiplier(day)
+            self.win_skill = team.win_skill(day).tolist()
+            self.cycle_mult = team.cycle_multiplier(day).tolist()
             if self.scenario.routing.relay.enabled:
                 self._relay_idle(day)
             if self.scenario.routing.squad_first_pick.enabled and day and day % 7 == 0:
@@ -263,7 +263,7 @@ class EventEngine:
         owner = self.owner[i]
         decay = sc.leads.tiers[tier].response_decay.factor(hours)
         uplift = 1 + sc.routing.strike_teams.win_uplift if a.support >= 0 else 1.0
-        p = min(1.0, self.l_p[i] * float(decay) * self.win_skill[owner] * uplift)
+        p = min(1.0, self.l_p[i] * decay * self.win_skill[owner] * uplift)
         u = self.l_uwin[i]
         shares = sc.funnel.loss_stage_shares
         fate = 3 if u < p else loss_stage(u, p, shares)

@@ -34,13 +34,12 @@ class ResponseDecay(Params):
     after_hours: float = Field(default=24.0, gt=0)
     loss: float = Field(default=0.6, ge=0, lt=1)
 
-    def factor(self, hours: np.ndarray | float) -> np.ndarray:
+    def factor(self, hours: float) -> float:
         """Multiplier on the win probability for a first response after `hours`."""
-        hours = np.asarray(hours, dtype=float)
-        if self.shape == "none" or self.loss == 0:
-            return np.ones_like(hours)
+        if self.shape == "none":
+            return 1.0
         if self.shape == "step":
-            return np.where(hours > self.after_hours, 1 - self.loss, 1.0)
+            return 1 - self.loss if hours > self.after_hours else 1.0
         return (1 - self.loss) ** (hours / self.after_hours)
 
 

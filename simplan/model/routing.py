@@ -79,11 +79,10 @@ class RoutingState:
 
 def least_loaded(state: RoutingState, pool: np.ndarray) -> int:
     """The rep in `pool` with the least load; ties go round the pool in turn."""
-    load = state.load()[pool]
-    k = state.turn % len(pool)
+    load = state.open_leads[pool] / state.capacity[pool]
+    ties = np.flatnonzero(load == load.min())
     state.turn += 1
-    rolled = np.roll(load, -k)
-    return int(pool[(int(np.argmin(rolled)) + k) % len(pool)])
+    return int(pool[ties[state.turn % len(ties)]])
 
 
 class RoundRobin:
