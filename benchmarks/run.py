@@ -53,7 +53,7 @@ def simpy_twin(processes: int, events: int, seed: int = 0) -> int:
         env.process(proc(k, offset))
         offset += k
     env.run()
-    return next(env._eid)  # noqa: SLF001 - events scheduled, for the record
+    return next(env._eid)  # events scheduled, for the record
 
 
 def main() -> None:
