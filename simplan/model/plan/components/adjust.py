@@ -102,8 +102,8 @@ class PayoutCap(_Adjuster):
     def apply(self, sheet: Sheet) -> None:
         targets = self.targets(sheet)
         before = sum((sheet.net[t] for t in targets), np.zeros(sheet.book.n_cells))
-        safe = np.where(before > 0, before, 1.0)
-        factor = np.where(before > self.max_amount, self.max_amount / safe, 1.0)
+        over = before > self.max_amount
+        factor = np.divide(self.max_amount, before, out=np.ones(len(before)), where=over)
         sheet.adjust(self.label, targets, factor, before)
 
 

@@ -23,7 +23,8 @@ class TeamPool(Component):
     share of the team's collaboration scores), where a rep's collaboration score is the
     fraction of their counted ledger rows in the period that are split (credit_share < 1)
     or credited as support or mentor. If no member collaborated, contribution is the
-    bookings share alone. Contributions sum to 1, so the whole pool is paid.
+    bookings share alone. Contributions sum to 1, so the whole pool is paid; a pool is
+    never negative (a threshold below ``excess_from`` pays nothing in between).
     Basis: contribution (0..1).
     """
 
@@ -48,7 +49,7 @@ class TeamPool(Component):
         team_target = np.bincount(group, weights=np.where(member, book.target, 0.0), minlength=size)
         pool = np.where(
             team_bookings > self.threshold * team_target,
-            self.share_of_excess * (team_bookings - self.excess_from * team_target),
+            self.share_of_excess * np.maximum(team_bookings - self.excess_from * team_target, 0),
             0.0,
         )
         rows = sheet.rows()
@@ -122,8 +123,14 @@ class ProjectPool(Component):
         for share, in_role in ((self.lead_share, lead), (self.support_share, ~lead)):
             weight = np.bincount(group[in_role], weights=amount[in_role], minlength=size)
             role_pool = pool * share
-            ratio = np.divide(role_pool, weight, out=np.zeros(size), where=weight > 0)
-            paid_to_reps[in_role] = amount[in_role] * ratio[group[in_role]]
+            group_weight = weight[group[in_role]]
+            portion = np.divide(
+                amount[in_role],
+                group_weight,
+                out=np.zeros(len(group_weight)),
+                where=group_weight > 0,
+            )
+            paid_to_reps[in_role] = role_pool[group[in_role]] * portion
             left = left + np.where(weight > 0, 0.0, role_pool)
         sheet.earn(
             self.label,

@@ -72,7 +72,8 @@ class GrowthBonus(Component):
         cells = np.flatnonzero(has_prev)
         before = weekly[book.cell_rep[cells] * book.n_periods + prev[cells]]
         defined = before > 0
-        growth[cells[defined]] = weekly[cells[defined]] / before[defined] - 1.0
+        with np.errstate(over="ignore"):  # growth from a near-zero base is +inf: fine
+            growth[cells[defined]] = weekly[cells[defined]] / before[defined] - 1.0
         eligible = rep_mask(book.tenure, self.tenure)[book.cell_rep]
         paid = eligible & (np.nan_to_num(growth, nan=-np.inf) >= self.min_growth - 1e-12)
         sheet.earn(self.label, growth, np.where(paid, self.amount, 0.0))
@@ -136,9 +137,11 @@ class ManagerBonus(Component):
             hires = hires.reshape(n_managers, n_periods)
             prev = book.previous_period()
             before = np.where(prev >= 0, hires[:, np.maximum(prev, 0)], 0.0)
-            growth = (
-                np.divide(hires, before, out=np.full(hires.shape, -np.inf), where=before > 0) - 1
-            )
+            with np.errstate(over="ignore"):
+                growth = np.divide(
+                    hires, before, out=np.full(hires.shape, -np.inf), where=before > 0
+                )
+            growth = growth - 1
             paid &= growth.ravel() > self.min_new_hire_growth
         sheet.pay_others(
             self.label,
