@@ -582,3 +582,37 @@ def test_flags_pace_circuit_breaker_and_improvement_plan():
     assert not f.loc[("b", JAN), "improvement_plan"]
     assert f.loc[("b", FEB), "improvement_plan"]  # two months in a row below target
     assert f.loc[("a", FEB), "improvement_plan"] == False  # noqa: E712 (numpy bool)
+
+
+def test_quarter_clock_puts_deals_in_quarters():
+    deals = ledger(
+        {"deal_id": 1, "rep_id": "a", "date": "2024-01-10", "deal_amount": 200_000.0},
+        {"deal_id": 2, "rep_id": "a", "date": "2024-03-29", "deal_amount": 160_000.0},
+        {"deal_id": 3, "rep_id": "a", "date": "2024-04-02", "deal_amount": 91_000.0},
+    )
+    q1, q2 = pd.Period("2024Q1", "Q"), pd.Period("2024Q2", "Q")
+    targets = flat_targets(["a"], 300_000, (q1, q2))
+    p = plan(
+        {"type": "tiered_commission", "tiers": TIERS},
+        {"type": "growth_bonus", "tenure": None, "min_growth": 0.0},
+        clock="quarter",
+        flags={},
+    )
+    s = compute_payouts(deals, targets, None, p)
+    # Q1: 360,000 of 300,000 = 120%: 10% of all; Q2 (91 days = 13 weeks): 7,000/week vs
+    # Q1 (91 days) 360,000 / 13 = 27,692/week: growth negative, no bonus
+    assert pay(s, "a", period=q1) == pytest.approx(36_000)
+    assert pay(s, "a", period=q2) == pytest.approx(9_100)
+    assert basis(s, "a", "growth_bonus", q2) == pytest.approx(91_000 / 360_000 - 1)
+    assert list(s.flags["period"]) == [q1, q2]
+    assert s.flags["improvement_plan"].tolist() == [False, False]
+
+
+def test_statement_of_one_rep_lists_its_lines():
+    s = one_rep(
+        150_000,
+        100_000,
+        {"type": "base_salary", "amount": 3000},
+        {"type": "base_commission", "rate": 0.02},
+    )
+    assert s.statement("a")["component"].tolist() == ["base_salary", "base_commission"]
