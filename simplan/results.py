@@ -139,24 +139,16 @@ def load_results(directory: str | Path) -> Results:
     return Results(**tables, manifest=manifest)
 
 
-def build_results(
-    records: list[Records],
-    team: Team,
-    calendar: Calendar,
-    tier_names: list[str],
-    manifest: dict[str, Any],
-) -> Results:
-    """Turn each replication's records into the five tables, once."""
-    parts = [_tables_of(r, i, team, calendar, tier_names) for i, r in enumerate(records)]
+def combine(parts: list[dict[str, pd.DataFrame]], manifest: dict[str, Any]) -> Results:
+    """Stack the replications' tables (in replication order) into one Results."""
     tables = {name: pd.concat([p[name] for p in parts], ignore_index=True) for name in TABLES}
-    manifest = {**manifest, "events": int(sum(r.events for r in records))}
     return Results(**tables, manifest=manifest)
 
 
-def _tables_of(
+def replication_tables(
     rec: Records, replication: int, team: Team, cal: Calendar, tier_names: list[str]
 ) -> dict[str, pd.DataFrame]:
-    """One replication's tables, with warm-up days dropped and day 0 at the calendar start."""
+    """One replication's tables (built where it ran), warm-up dropped, day 0 at the start."""
     off = cal.first_day
     d = rec.deals
     keep = ~(d["close_day"] < off)  # closed during warm-up: history, not this run

@@ -11,13 +11,14 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
-from simplan.engines.events import Records, run_replication
+from simplan.engines.events import run_replication
 from simplan.execution import Executor, local_executor
 from simplan.model.calendar import Calendar, build_calendar
 from simplan.model.randomness import replication_seeds, team_seed
 from simplan.model.team import Team, build_team
-from simplan.results import Results, build_results
+from simplan.results import Results, combine, replication_tables
 from simplan.scenario import Scenario, load_scenario
 
 DEPENDENCIES = ("numpy", "scipy", "simpy", "pandas", "pyarrow", "pydantic")
@@ -47,13 +48,13 @@ def simulate(
     calendar = build_calendar(scenario.calendar)
     job = functools.partial(_replicate, scenario, team, calendar)
     runner = executor or local_executor(sim.workers)
-    records: list[Records] = []
+    parts: list[dict[str, pd.DataFrame]] = []
     seeds = replication_seeds(sim.seed, sim.replications)
     simulated = time.perf_counter()
-    for rec in runner.map(job, seeds):
-        records.append(rec)
+    for tables in runner.map(job, list(enumerate(seeds))):
+        parts.append(tables)
         if progress:
-            progress(len(records), sim.replications)
+            progress(len(parts), sim.replications)
     engine_seconds = time.perf_counter() - simulated
     manifest = {
         "scenario_name": scenario.name,
@@ -65,20 +66,23 @@ def simulate(
         "versions": _versions(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    tier_names = [t.name for t in scenario.leads.tiers]
-    results = build_results(records, team, calendar, tier_names, manifest)
+    results = combine(parts, manifest)
     results.manifest["timings_seconds"] = {
         "setup": round(simulated - started, 4),
-        "replications": round(engine_seconds, 4),
-        "tables": round(time.perf_counter() - simulated - engine_seconds, 4),
+        "replications_with_tables": round(engine_seconds, 4),
+        "combine": round(time.perf_counter() - simulated - engine_seconds, 4),
     }
     return results
 
 
 def _replicate(
-    scenario: Scenario, team: Team, calendar: Calendar, seq: np.random.SeedSequence
-) -> Records:
-    return run_replication(scenario, team, calendar, seq)
+    scenario: Scenario, team: Team, calendar: Calendar, item: tuple[int, np.random.SeedSequence]
+) -> dict[str, pd.DataFrame]:
+    """Simulate replication i and build its tables, in the worker that ran it."""
+    replication, seq = item
+    records = run_replication(scenario, team, calendar, seq)
+    tier_names = [t.name for t in scenario.leads.tiers]
+    return replication_tables(records, replication, team, calendar, tier_names)
 
 
 def _versions() -> dict[str, str]:

@@ -112,7 +112,7 @@ def test_save_and_load_give_equal_tables(small_results, tmp_path):
     assert manifest["scenario"]["name"] == "small"
     assert len(manifest["scenario_digest"]) == 16
     assert {"simplan", "numpy", "simpy", "pandas"} <= set(manifest["versions"])
-    assert set(manifest["timings_seconds"]) == {"setup", "replications", "tables"}
+    assert set(manifest["timings_seconds"]) == {"setup", "replications_with_tables", "combine"}
 
 
 def test_non_empty_output_is_refused_unless_forced(small_results, tmp_path):

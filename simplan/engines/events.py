@@ -82,6 +82,13 @@ class EventEngine:
             {tier_names.index(t) for t in scenario.routing.priority_tiers} if red_line else set()
         )
         self.priority_tiers = {tier_names.index(t) for t in scenario.routing.priority_tiers}
+        self.decay = [t.response_decay.factor for t in scenario.leads.tiers]
+        self.strike_uplift = 1 + scenario.routing.strike_teams.win_uplift
+        self.loss_shares = scenario.funnel.loss_stage_shares
+        self.proposal_timeout = scenario.funnel.proposal_timeout_days
+        offer = levers.close_out_offer
+        self.offer_tiers = {tier_names.index(t) for t in offer.tiers} if offer.enabled else set()
+        self.offer = offer
         self.credit_rows: list[tuple[int, int, float, float, float]] = []
         self.processes = 0
 
@@ -243,7 +250,7 @@ class EventEngine:
 
     def _lead(self, i: int) -> Generator:
         """One lead's way through the funnel."""
-        env, team, sc = self.env, self.team, self.scenario
+        env, team = self.env, self.team
         tier = self.l_tier[i]
         priority = tier in self.priority_tiers or self.source_names[self.l_source[i]] == "dormant"
         a = self.router.assign(
@@ -256,16 +263,14 @@ class EventEngine:
         self.routing_state.open_leads[a.owner] += 1
 
         yield self._request(i, 0 if tier in self.red_line_tiers else 1)
-        created = self.l_time[i]
-        hours = (env.now - created) * 24
+        hours = (env.now - self.l_time[i]) * 24
         self.response_h[i] = hours
         self.stage[i] = 0
         owner = self.owner[i]
-        decay = sc.leads.tiers[tier].response_decay.factor(hours)
-        uplift = 1 + sc.routing.strike_teams.win_uplift if a.support >= 0 else 1.0
-        p = min(1.0, self.l_p[i] * decay * self.win_skill[owner] * uplift)
+        uplift = self.strike_uplift if a.support >= 0 else 1.0
+        p = min(1.0, self.l_p[i] * self.decay[tier](hours) * self.win_skill[owner] * uplift)
         u = self.l_uwin[i]
-        shares = sc.funnel.loss_stage_shares
+        shares = self.loss_shares
         fate = 3 if u < p else loss_stage(u, p, shares)
         cycle = self.cycle_mult[owner]
         delay = self.l_delay[i]
@@ -276,7 +281,7 @@ class EventEngine:
         yield self._request(i, 1)
         self.stage[i] = 1
         answer = env.now + delay[1] * cycle
-        timeout = sc.funnel.proposal_timeout_days
+        timeout = self.proposal_timeout
         while answer - env.now > timeout:
             yield env.timeout(timeout)
             self.alerts[i] += 1
@@ -289,20 +294,21 @@ class EventEngine:
         self.stage[i] = 2
         yield env.timeout(delay[2] * cycle)
         if fate == 2:
-            offer = sc.calendar.levers.close_out_offer
-            day = min(int(env.now), self.cal.days - 1)
-            if (
-                offer.enabled
-                and self.cal.phase[day] == CLOSE_OUT
-                and self.tier_names[tier] in offer.tiers
-                and u < min(p * (1 + offer.win_uplift), p + (1 - p) * shares.negotiation)
-            ):
-                self.lever_cost[i] += offer.cost_per_deal
+            if tier in self.offer_tiers and self._offer_wins(u, p):
+                self.lever_cost[i] += self.offer.cost_per_deal
             else:
                 return self._close(i, LOST)
         yield self._request(i, 1)
         self.stage[i] = 3
         return self._close(i, WON)
+
+    def _offer_wins(self, u: float, p: float) -> bool:
+        """In close-out, the offer lifts p; the band just above p (late losses) turns into wins."""
+        day = min(int(self.env.now), self.cal.days - 1)
+        if self.cal.phase[day] != CLOSE_OUT:
+            return False
+        lifted = min(p * (1 + self.offer.win_uplift), p + (1 - p) * self.loss_shares.negotiation)
+        return u < lifted
 
     def _close(self, i: int, outcome: int) -> None:
         now = self.env.now
