@@ -132,11 +132,14 @@ class Book:
 
     @cached_property
     def customer(self) -> np.ndarray:
-        """Customer code per row; without a customer_id column each deal is its own customer."""
+        """Customer code per row; without a customer_id (column or value) each deal is a customer."""
         raw = self.optional.get("customer_id", self.optional.get("deal_id"))
         if raw is None:
             return np.arange(len(self.rep))
-        return pd.factorize(raw)[0]
+        codes = pd.factorize(raw)[0]
+        missing = codes < 0  # an unknown customer counts as its own customer
+        codes[missing] = codes.max(initial=-1) + 1 + np.arange(int(missing.sum()))
+        return codes
 
     @cached_property
     def _projects(self) -> tuple[np.ndarray, np.ndarray]:
