@@ -6,7 +6,8 @@ Tables (one row per observation; every table carries `replication`):
   (owner at routing), created_day, first_response_hours (NaN if never contacted), stage
   (furthest reached: new / contact / proposal / negotiation / won), outcome (open / lost /
   won), close_day (NaN while open), cycle_days, amount (won value, else 0), alerts
-  (proposal time-outs), relays, lever_cost (close-out offer, referral reward).
+  (proposal time-outs), relays, lever_cost (close-out offer, referral reward), timing
+  (on_time / pushed into the next period / pulled forward at a discount).
 - `credits`: one row per won deal and credited rep: lead_id, rep_id, share (a deal's shares
   sum to 1), amount (deal amount x share), close_day. Relay, mentor-pool and strike-team
   splits live here.
@@ -36,7 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simplan.engines.events import OUTCOMES, Records
+from simplan.engines.events import OUTCOMES, TIMINGS, Records
 from simplan.errors import SimplanError
 from simplan.model.calendar import PHASES, Calendar
 from simplan.model.leads import STAGES
@@ -171,6 +172,7 @@ def replication_tables(
             "alerts": d["alerts"][keep],
             "relays": d["relays"][keep],
             "lever_cost": d["lever_cost"][keep],
+            "timing": pd.Categorical.from_codes(d["timing"][keep], categories=TIMINGS),
         }
     )
     c = rec.credits
@@ -198,7 +200,7 @@ def replication_tables(
             **{k: v.ravel() for k, v in window.items()},
         }
     )
-    reps = _reps_table(window, replication, team, cal)
+    reps = _reps_table(window, rec.targets, replication, team, cal)
     won = deals["outcome"] == "won"
     closed = deals["outcome"] != "open"
     has_target = reps["target"].notna().any()
@@ -220,7 +222,7 @@ def replication_tables(
 
 
 def _reps_table(
-    window: dict[str, np.ndarray], replication: int, team: Team, cal: Calendar
+    window: dict[str, np.ndarray], targets: np.ndarray, replication: int, team: Team, cal: Calendar
 ) -> pd.DataFrame:
     """Bookings and attainment of each rep in each plan period of the window."""
     period = cal.period[cal.first_day :]
@@ -231,7 +233,7 @@ def _reps_table(
     won = np.zeros((n_periods, team.size), dtype=np.int64)
     np.add.at(bookings, index, window["bookings"])
     np.add.at(won, index, window["deals_won"])
-    target = team.quota[None, :] * cal.period_coverage[present][:, None]
+    target = targets[present] * cal.period_coverage[present][:, None]
     with np.errstate(invalid="ignore", divide="ignore"):
         attainment = bookings / target
     mentor = np.where(team.mentor >= 0, team.rep_id[np.maximum(team.mentor, 0)], None)

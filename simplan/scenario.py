@@ -22,6 +22,7 @@ from simplan.model.calendar import CalendarParams
 from simplan.model.distributions import DISTRIBUTION_NAMES
 from simplan.model.leads import FunnelParams, LeadsParams
 from simplan.model.params import Params
+from simplan.model.plan import COMPONENT_TYPES, Plan
 from simplan.model.routing import RoutingParams
 from simplan.model.team import RosterRow, TeamParams
 
@@ -120,7 +121,25 @@ class Scenario(Params):
     funnel: FunnelParams = FunnelParams()
     routing: RoutingParams = RoutingParams()
     behaviour: BehaviourParams = BehaviourParams()
+    plan: Plan | None = None
     simulation: SimulationParams = SimulationParams()
+
+    @model_validator(mode="after")
+    def _plan_fits(self) -> Scenario:
+        if self.plan is not None and self.plan.clock != self.calendar.period:
+            raise ValueError(
+                f"plan.clock is '{self.plan.clock}' but calendar.period is '{self.calendar.period}'; "
+                "targets are set per calendar period, so set both to the same clock"
+            )
+        if self.behaviour.model == "plan_responsive" and self.plan is None:
+            raise ValueError(
+                "behaviour.model is 'plan_responsive' but the scenario has no plan; add `plan:`"
+            )
+        if self.plan is not None and self.team.quota is None and self.team.roster is None:
+            raise ValueError(
+                "a plan pays against targets: set team.quota (e.g. per_period: 200000)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _tiers_resolve(self) -> Scenario:
@@ -160,7 +179,7 @@ class Scenario(Params):
         return self.model_copy(update={"simulation": sim})
 
 
-register_union_tags(DISTRIBUTION_NAMES)
+register_union_tags(DISTRIBUTION_NAMES | COMPONENT_TYPES)
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -169,7 +188,9 @@ def load_scenario(path: str | Path) -> Scenario:
     data = _merged(path, ())
     roster = data.get("team", {}).get("roster") if isinstance(data.get("team"), dict) else None
     if isinstance(roster, str):
-        data["team"]["roster"] = read_roster(_relative(path, roster))
+        data["team"]["roster"] = read_roster(Path(roster))
+    if isinstance(data.get("plan"), str):
+        data["plan"] = load_config(data["plan"], Plan)
     return validate(Scenario, data, str(path))
 
 
@@ -200,11 +221,13 @@ def _relative(path: Path, ref: str) -> Path:
 
 
 def _relative_paths(data: dict[str, Any], path: Path) -> dict[str, Any]:
-    """Make file references (team.roster) relative to the file that names them."""
+    """Make file references (team.roster, plan) relative to the file that names them."""
     team = data.get("team")
     if isinstance(team, dict) and isinstance(team.get("roster"), str):
         team = {**team, "roster": str(_relative(path, team["roster"]))}
         data = {**data, "team": team}
+    if isinstance(data.get("plan"), str):
+        data = {**data, "plan": str(_relative(path, data["plan"]))}
     return data
 
 

@@ -27,6 +27,7 @@ COLUMNS = {
         "alerts",
         "relays",
         "lever_cost",
+        "timing",
     ],
     "credits": ["replication", "lead_id", "rep_id", "share", "amount", "close_day"],
     "daily": [

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
-from simplan.model.behaviour import DayContext, daily_effort
+from simplan.engines.standing import Standing
+from simplan.model.behaviour import DayContext
 from simplan.model.calendar import PHASES, Calendar
 from simplan.model.leads import Leads, draw_leads, lead_streams, loss_stage
 from simplan.model.randomness import stream
@@ -27,6 +28,8 @@ from simplan.scenario import Scenario
 BURST, CLOSE_OUT = PHASES.index("burst"), PHASES.index("close_out")
 OPEN, LOST, WON = 0, 1, 2
 OUTCOMES = ("open", "lost", "won")
+ON_TIME, PUSHED, PULLED = 0, 1, 2
+TIMINGS = ("on_time", "pushed", "pulled")
 # A queued touch: [priority class, sequence, lead, event, requested at, cancelled]
 CLASS, SEQ, LEAD, EVENT, REQUESTED, CANCELLED = range(6)
 
@@ -39,6 +42,7 @@ class Records:
     credits: dict[str, np.ndarray]
     daily: dict[str, np.ndarray]
     totals: dict[str, float]
+    targets: np.ndarray  # full-period target per period and rep (ratcheted if enabled)
     source_names: list[str]
     events: int
     processes: int
@@ -62,6 +66,8 @@ class EventEngine:
         leads = draw_leads(streams, scenario.leads.tiers, lambda p, k: stream(seq, p, k))
         self._init_leads(leads)
         self.dormant_rng = stream(seq, "dormant")
+        self.standing = Standing(scenario, team, calendar, stream(seq, "behaviour"))
+        self.prospect_rng = stream(seq, "prospecting")
         self.router = Router(team, scenario.routing, tier_names)
         n, days = team.size, calendar.days
         self.routing_state = RoutingState(np.zeros(n), team.capacity.astype(float))
@@ -115,6 +121,8 @@ class EventEngine:
         self.relays = [0] * n
         self.lever_cost = [0.0] * n
         self.value = [0.0] * n
+        self.expected = [0.0] * n
+        self.timing = [ON_TIME] * n
 
     # -- processes ---------------------------------------------------------------------------
 
@@ -139,7 +147,6 @@ class EventEngine:
     def _day_ticks(self) -> Generator:
         """At each midnight: snapshot yesterday, set today's effort, relay idle leads, squads."""
         env, cal, team = self.env, self.cal, self.team
-        behaviour = self.scenario.behaviour
         leaderboard = self.scenario.calendar.levers.leaderboard
         for day in range(cal.days):
             if day:
@@ -152,8 +159,9 @@ class EventEngine:
             context = DayContext(
                 day=day, effort_multiplier=float(cal.effort_multiplier[day]) * lift
             )
-            effort = daily_effort(behaviour, context, team.size)
+            effort = self.standing.start_day(day, context, self.bookings[day - 1] if day else None)
             self.effort[day] = effort
+            self._prospect(day, effort)
             self.touch_list = (cal.workday_length / (team.capacity * effort)).tolist()
             self.win_skill = team.win_skill(day).tolist()
             self.cycle_mult = team.cycle_multiplier(day).tolist()
@@ -241,9 +249,11 @@ class EventEngine:
         return int(pool[int(np.argmin(load))])
 
     def _move(self, lead: int, old: int, new: int) -> None:
-        value = self.value[lead]
+        value, expected = self.value[lead], self.expected[lead]
         self.pipeline[old] -= value
         self.pipeline[new] += value
+        self.standing.expected_pipeline[old] -= expected
+        self.standing.expected_pipeline[new] += expected
         self.routing_state.open_leads[old] -= 1
         self.routing_state.open_leads[new] += 1
         self.owner[lead] = new
@@ -253,13 +263,17 @@ class EventEngine:
         env, team = self.env, self.team
         tier = self.l_tier[i]
         priority = tier in self.priority_tiers or self.source_names[self.l_source[i]] == "dormant"
-        a = self.router.assign(
-            self.routing_state, tier, priority, self.l_size[i], self.l_uroute[i], env.now
-        )
+        if self.owner[i] >= 0:  # sourced by the rep: theirs, no routing
+            a = Assignment(self.owner[i])
+        else:
+            a = self.router.assign(
+                self.routing_state, tier, priority, self.l_size[i], self.l_uroute[i], env.now
+            )
         self.assignment[i] = a
         self.owner[i] = self.first_owner[i] = a.owner
         self.value[i] = self.l_size[i] * team.skill[a.owner]
         self.pipeline[a.owner] += self.value[i]
+        self._expect(i, a.owner, self.l_p[i] * self.value[i])
         self.routing_state.open_leads[a.owner] += 1
 
         yield self._request(i, 0 if tier in self.red_line_tiers else 1)
@@ -272,6 +286,7 @@ class EventEngine:
         u = self.l_uwin[i]
         shares = self.loss_shares
         fate = 3 if u < p else loss_stage(u, p, shares)
+        self._expect(i, owner, p * self.value[i])
         cycle = self.cycle_mult[owner]
         delay = self.l_delay[i]
 
@@ -292,15 +307,29 @@ class EventEngine:
             return self._close(i, LOST)
         yield self._request(i, 1)
         self.stage[i] = 2
-        yield env.timeout(delay[2] * cycle)
+        signs_at = env.now + delay[2] * cycle
+        if fate == 3 and self.standing.pull(self.owner[i], self.value[i], int(env.now), signs_at):
+            self.timing[i] = PULLED
+            self.value[i] *= 1 - self.scenario.behaviour.timing.pull_discount
+            end = float(self.cal.period_end_day[int(env.now)])
+            signs_at = max(env.now, end - 2.0)
+        yield env.timeout(signs_at - env.now)
         if fate == 2:
             if tier in self.offer_tiers and self._offer_wins(u, p):
                 self.lever_cost[i] += self.offer.cost_per_deal
             else:
                 return self._close(i, LOST)
+        if self.standing.push(self.owner[i], self.value[i], int(env.now)):
+            self.timing[i] = PUSHED
+            yield env.timeout(float(self.cal.period_end_day[int(env.now)]) - env.now)
         yield self._request(i, 1)
         self.stage[i] = 3
         return self._close(i, WON)
+
+    def _expect(self, i: int, owner: int, expected: float) -> None:
+        """Set lead i's expected value in its owner's pipeline (what reps project from)."""
+        self.standing.expected_pipeline[owner] += expected - self.expected[i]
+        self.expected[i] = expected
 
     def _offer_wins(self, u: float, p: float) -> bool:
         """In close-out, the offer lifts p; the band just above p (late losses) turns into wins."""
@@ -316,6 +345,7 @@ class EventEngine:
         self.outcome[i] = outcome
         self.close_time[i] = now
         self.pipeline[owner] -= self.value[i]
+        self._expect(i, owner, 0.0)
         self.routing_state.open_leads[owner] -= 1
         if outcome == LOST:
             self._maybe_go_dormant(i)
@@ -331,6 +361,7 @@ class EventEngine:
         )
         for rep, share in shares.items():
             self.bookings[day, rep] += amount * share
+            self.standing.book(rep, amount * share)
             self.credit_rows.append((i, rep, share, amount * share, now))
 
     def _maybe_go_dormant(self, i: int) -> None:
@@ -346,19 +377,45 @@ class EventEngine:
         self.processes += 1
 
     def _add_dormant_lead(self, i: int, at: float) -> int:
-        tier = self.scenario.leads.tiers[self.l_tier[i]]
-        rng = self.dormant_rng
         dormant_name = self.scenario.leads.dormant.source
-        if dormant_name not in self.source_names:
-            self.source_names.append(dormant_name)
         src = next((s for s in self.scenario.leads.sources if s.name == dormant_name), None)
-        p = src.win_probability if src and src.win_probability is not None else tier.win_probability
-        d = tier.stage_delays_days
+        tier = self.l_tier[i]
+        p = src.win_probability if src and src.win_probability is not None else None
+        return self._add_lead(tier, dormant_name, p, at, self.dormant_rng)
+
+    def _prospect(self, day: int, effort: np.ndarray) -> None:
+        """Reps source their own leads in working hours, more of them the harder they work."""
+        prospecting = self.scenario.leads.prospecting
+        if prospecting.leads_per_rep_per_day == 0 or not self.cal.is_working[day]:
+            return
+        rng = self.prospect_rng
+        counts = rng.poisson(prospecting.leads_per_rep_per_day * effort)
+        tier = self.tier_names.index(prospecting.tier)
+        for rep in np.repeat(np.arange(self.team.size), counts).tolist():
+            at = day + self.cal.workday_start + rng.random() * self.cal.workday_length
+            j = self._add_lead(tier, "prospecting", prospecting.win_probability, at, rng, owner=rep)
+            self.env.process(self._delayed(at - self.env.now, j))
+            self.processes += 1
+
+    def _add_lead(
+        self,
+        tier: int,
+        source: str,
+        p: float | None,
+        at: float,
+        rng: np.random.Generator,
+        owner: int = -1,
+    ) -> int:
+        """Append a lead created during the run (dormant re-entry, prospecting); returns its id."""
+        params = self.scenario.leads.tiers[tier]
+        if source not in self.source_names:
+            self.source_names.append(source)
+        d = params.stage_delays_days
         self.l_time.append(at)
-        self.l_tier.append(self.l_tier[i])
-        self.l_source.append(self.source_names.index(dormant_name))
-        self.l_p.append(p)
-        self.l_size.append(float(tier.deal_size.sample(rng, 1)[0]))
+        self.l_tier.append(tier)
+        self.l_source.append(self.source_names.index(source))
+        self.l_p.append(params.win_probability if p is None else p)
+        self.l_size.append(float(params.deal_size.sample(rng, 1)[0]))
         self.l_uwin.append(float(rng.random()))
         self.l_uroute.append(float(rng.random()))
         self.l_delay.append(
@@ -369,7 +426,7 @@ class EventEngine:
             ]
         )
         for column, empty in (
-            (self.owner, -1),
+            (self.owner, owner),
             (self.first_owner, -1),
             (self.assignment, None),
             (self.response_h, math.nan),
@@ -381,6 +438,8 @@ class EventEngine:
             (self.relays, 0),
             (self.lever_cost, 0.0),
             (self.value, 0.0),
+            (self.expected, 0.0),
+            (self.timing, ON_TIME),
         ):
             column.append(empty)
         return len(self.l_time) - 1
@@ -415,6 +474,7 @@ class EventEngine:
                 "alerts": np.array(self.alerts),
                 "relays": np.array(self.relays),
                 "lever_cost": np.array(self.lever_cost),
+                "timing": np.array(self.timing),
             },
             credits={
                 "lead_id": credits[:, 0].astype(np.int64),
@@ -431,6 +491,7 @@ class EventEngine:
                 "deals_won": self.won_count,
             },
             totals={"leaderboard_cost": leaderboard_cost},
+            targets=self.standing.targets,
             source_names=self.source_names,
             events=_events_scheduled(self.env),
             processes=self.processes,

@@ -1,7 +1,20 @@
 """How hard each rep works each day: effort, a multiplier on touches per day.
 
-This is the seam the plan-responsive rule plugs into: the engine asks `daily_effort` once a
-day for all reps and nothing else decides effort.
+The engine asks `daily_effort` once a day for all reps; nothing else decides effort.
+
+Two models:
+- `constant`: effort x the phase (and leaderboard) multipliers.
+- `plan_responsive`: each rep projects where the period will end (bookings so far + expected
+  open pipeline + run rate, uncertain by `projection_cv` of target at the period start,
+  shrinking with the square root of the share of the period left), takes the expected
+  marginal pay of one more unit of bookings under the plan at that projection (lump-sum
+  jumps included, integrated exactly over the pay table), blends it with next period's as
+  the period runs out (effort today books about `booking_lag_days` later), and chooses the
+  effort that maximises pay minus a convex cost:  r k e - c e^2 (1 + fatigue_weight F) / 2,
+  i.e. e* = r k / (c (1 + fatigue_weight F)), within bounds. The cost c is set so that a rep
+  facing `reference_rate` works at effort 1 when fresh. Fatigue F builds with effort above 1
+  and recovers below it. With a ratcheting target, each unit booked now raises next
+  period's target by `ratchet.share`, which reps who expect it count as a cost.
 """
 
 from __future__ import annotations
@@ -11,17 +24,42 @@ from typing import Literal
 
 import numpy as np
 from pydantic import Field, model_validator
+from scipy.special import ndtr
 
 from simplan.model.params import Params
 
 
-class BehaviourParams(Params):
-    """Constant effort times the phase (and leaderboard) multipliers, within bounds."""
+class RatchetParams(Params):
+    """Next period's target = max(target, share x this period's bookings), if enabled."""
 
-    model: Literal["constant"] = "constant"
+    enabled: bool = False
+    share: float = Field(default=1.0, gt=0, le=2)
+    expected: bool = True
+
+
+class TimingParams(Params):
+    """Deal-timing games: push a ready deal to the next period, or pull one forward at a discount."""
+
+    propensity: float = Field(default=0.0, ge=0, le=1)
+    pull_window_days: float = Field(default=10.0, ge=0)
+    pull_discount: float = Field(default=0.05, ge=0, lt=1)
+    hurdle: float = Field(default=0.1, ge=0)
+
+
+class BehaviourParams(Params):
+    """How effort is chosen: constant, or responsive to the incentive plan."""
+
+    model: Literal["constant", "plan_responsive"] = "constant"
     effort: float = Field(default=1.0, gt=0)
     min_effort: float = Field(default=0.25, gt=0)
     max_effort: float = Field(default=2.0, gt=0)
+    reference_rate: float = Field(default=0.08, gt=0)
+    projection_cv: float = Field(default=0.35, gt=0)
+    booking_lag_days: float = Field(default=20.0, ge=0)
+    fatigue_rate: float = Field(default=0.05, ge=0)
+    fatigue_weight: float = Field(default=1.0, ge=0)
+    ratchet: RatchetParams = RatchetParams()
+    timing: TimingParams = TimingParams()
 
     @model_validator(mode="after")
     def _bounds(self) -> BehaviourParams:
@@ -41,7 +79,107 @@ class DayContext:
     effort_multiplier: float
 
 
-def daily_effort(params: BehaviourParams, context: DayContext, n_reps: int) -> np.ndarray:
-    """Each rep's effort for the day."""
-    effort = params.effort * context.effort_multiplier
-    return np.full(n_reps, float(np.clip(effort, params.min_effort, params.max_effort)))
+@dataclass(frozen=True)
+class PayTable:
+    """Each rep's period pay on an attainment grid, and the marginal rate in each grid cell."""
+
+    grid: np.ndarray  # attainment at cell edges, shape (g + 1,)
+    pay: np.ndarray  # (reps, g + 1)
+    rate: np.ndarray  # (reps, g): pay per unit of bookings inside each cell
+
+    @classmethod
+    def build(
+        cls, payout_curve, target: np.ndarray, top: float = 4.0, step: float = 0.01
+    ) -> PayTable:
+        """Tabulate `payout_curve(attainment, target)` for every rep's target."""
+        grid = np.arange(0.0, top + step / 2, step)
+        pay = payout_curve(np.broadcast_to(grid, (len(target), len(grid))), target[:, None])
+        rate = np.diff(pay, axis=1) / (step * target[:, None])
+        return cls(grid=grid, pay=pay, rate=rate)
+
+    def expected_rate(self, mean: np.ndarray, sd: np.ndarray) -> np.ndarray:
+        """E[marginal rate] with attainment ~ Normal(mean, sd) per rep, exact over grid cells."""
+        sd = np.maximum(sd, 1e-9)[:, None]
+        z = (self.grid[None, :] - mean[:, None]) / sd
+        cdf = ndtr(z)
+        mass = np.diff(cdf, axis=1)
+        mass[:, 0] += cdf[:, 0]  # below the grid: the first cell's rate
+        mass[:, -1] += 1 - cdf[:, -1]  # above the grid: the last cell's rate
+        return (mass * self.rate).sum(axis=1)
+
+    def pay_at(self, attainment: np.ndarray) -> np.ndarray:
+        """Pay at each rep's attainment (linear between grid points, flat beyond)."""
+        step = self.grid[1] - self.grid[0]
+        position = np.clip(attainment / step, 0, len(self.grid) - 1 - 1e-9)
+        low = position.astype(np.int64)
+        frac = position - low
+        rows = np.arange(len(attainment))
+        high = np.minimum(low + 1, len(self.grid) - 1)
+        return self.pay[rows, low] * (1 - frac) + self.pay[rows, high] * frac
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """Each rep's position in the current period (arrays over reps, money in currency)."""
+
+    booked: np.ndarray
+    expected_pipeline: np.ndarray
+    run_rate_per_day: np.ndarray
+    target: np.ndarray
+    days_left: float
+    period_days: float
+    fatigue: np.ndarray
+
+
+def optimal_effort(
+    rate: np.ndarray,
+    productivity: np.ndarray,
+    cost: np.ndarray,
+    fatigue: np.ndarray,
+    params: BehaviourParams,
+) -> np.ndarray:
+    """argmax_e r k e - c e^2 (1 + w F) / 2  =  r k / (c (1 + w F)), within the effort bounds."""
+    effort = rate * productivity / (cost * (1 + params.fatigue_weight * fatigue))
+    return np.clip(effort, params.min_effort, params.max_effort)
+
+
+def marginal_pay_rate(table: PayTable, outlook: Outlook, params: BehaviourParams) -> np.ndarray:
+    """Expected pay per extra unit of bookings that effort today brings, per rep."""
+    o = outlook
+    left_share = o.days_left / max(o.period_days, 1e-9)
+    projected = (o.booked + o.expected_pipeline + o.run_rate_per_day * o.days_left) / o.target
+    sd = np.full_like(projected, params.projection_cv * np.sqrt(left_share))
+    now = table.expected_rate(projected, sd)
+    next_projection = o.run_rate_per_day * o.period_days / o.target
+    later = table.expected_rate(next_projection, np.full_like(projected, params.projection_cv))
+    if params.ratchet.enabled and params.ratchet.expected:
+        # Booking x now lifts next period's target by share * x once above target: a cost.
+        above = ndtr((projected - 1) / np.maximum(sd, 1e-9))
+        now = now - params.ratchet.share * above * later
+    lands_now = (
+        1.0 if params.booking_lag_days == 0 else min(1.0, o.days_left / params.booking_lag_days)
+    )
+    return np.maximum(lands_now * now + (1 - lands_now) * later, 0.0)
+
+
+def next_fatigue(fatigue: np.ndarray, effort: np.ndarray, params: BehaviourParams) -> np.ndarray:
+    """Fatigue builds with effort above 1 and recovers below it (never below 0)."""
+    return np.maximum(fatigue + params.fatigue_rate * (effort - 1.0), 0.0)
+
+
+def daily_effort(
+    params: BehaviourParams,
+    context: DayContext,
+    n_reps: int,
+    table: PayTable | None = None,
+    outlook: Outlook | None = None,
+) -> np.ndarray:
+    """Each rep's effort for the day, from the chosen behaviour model."""
+    if params.model == "constant" or table is None or outlook is None:
+        effort = params.effort * context.effort_multiplier
+        return np.full(n_reps, float(np.clip(effort, params.min_effort, params.max_effort)))
+    rate = marginal_pay_rate(table, outlook, params)
+    ones = np.ones(n_reps)
+    # Cost c = reference_rate x k: a fresh rep facing reference_rate works at effort 1.
+    effort = optimal_effort(rate, ones, params.reference_rate * ones, outlook.fatigue, params)
+    return np.clip(effort * context.effort_multiplier, params.min_effort, params.max_effort)

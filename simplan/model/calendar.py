@@ -133,6 +133,8 @@ class Calendar:
     workday_length: float  # fraction of a day
     first_day: int  # index of `start`: days before it are warm-up, dropped from the results
     period_coverage: np.ndarray  # share of each period's calendar days inside the window
+    period_simulated: np.ndarray  # share of each period's calendar days simulated (warm-up too)
+    period_length_days: np.ndarray  # calendar days in each full period
 
     @property
     def days(self) -> int:
@@ -159,6 +161,7 @@ def build_calendar(params: CalendarParams) -> Calendar:
     in_window = np.arange(len(dates)) >= params.warmup_days
     period_days = np.array([_days_in(label) for label in labels])
     coverage = np.bincount(period[in_window], minlength=len(labels)) / period_days
+    simulated = np.bincount(period, minlength=len(labels)) / period_days
 
     phase = _phases(dates, params.sprint)
     ph = params.sprint.phases
@@ -192,6 +195,8 @@ def build_calendar(params: CalendarParams) -> Calendar:
         workday_length=params.workday_hours / 24,
         first_day=params.warmup_days,
         period_coverage=coverage,
+        period_simulated=simulated,
+        period_length_days=period_days.astype(float),
     )
 
 

@@ -80,6 +80,14 @@ class DormantParams(Params):
     source: str = "dormant"
 
 
+class ProspectingParams(Params):
+    """Leads reps source themselves: per rep and working day at effort 1, scaled by effort."""
+
+    tier: str = "B"
+    leads_per_rep_per_day: float = Field(default=0.0, ge=0)
+    win_probability: float | None = Field(default=None, ge=0, le=1)
+
+
 class LossStageShares(Params):
     """Where lost leads drop out: shares by the last stage they reached (sum to 1)."""
 
@@ -134,6 +142,7 @@ class LeadsParams(Params):
     tiers: list[TierParams] = Field(default_factory=default_tiers, min_length=1)
     sources: list[SourceParams] = []
     dormant: DormantParams = DormantParams()
+    prospecting: ProspectingParams = ProspectingParams()
 
     @model_validator(mode="after")
     def _names_resolve(self) -> LeadsParams:
@@ -141,6 +150,10 @@ class LeadsParams(Params):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"tier names must be unique; repeated: {', '.join(dupes)}")
+        if self.prospecting.leads_per_rep_per_day > 0 and self.prospecting.tier not in names:
+            raise ValueError(
+                f"prospecting.tier '{self.prospecting.tier}' is not a tier; tiers are {', '.join(names)}"
+            )
         for i, src in enumerate(self.sources):
             if src.tier not in names:
                 raise ValueError(

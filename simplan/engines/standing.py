@@ -1,0 +1,129 @@
+"""Each rep's standing under the plan as the run goes: what effort and deal timing respond to.
+
+Holds full-period targets (ratcheted when the scenario says so), bookings so far this period,
+the expected value of open pipeline, a run rate, fatigue, and the plan's pay table for the
+period. The rules themselves are pure functions in `simplan.model.behaviour`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simplan.model.behaviour import (
+    DayContext,
+    Outlook,
+    PayTable,
+    daily_effort,
+    next_fatigue,
+)
+from simplan.model.calendar import Calendar
+from simplan.model.team import Team
+from simplan.scenario import Scenario
+
+RUN_RATE_DAYS = 14.0
+"""The run rate is an exponentially weighted mean of daily bookings over about two weeks."""
+
+
+class Standing:
+    """Reps' bookings, targets and fatigue in the current plan period."""
+
+    def __init__(
+        self, scenario: Scenario, team: Team, calendar: Calendar, rng: np.random.Generator
+    ) -> None:
+        self.params = scenario.behaviour
+        self.plan = scenario.plan
+        self.responsive = self.params.model == "plan_responsive" and self.plan is not None
+        self.cal = calendar
+        self.rng = rng
+        n = team.size
+        self.targets = np.tile(team.quota, (len(calendar.period_labels), 1))
+        """Full-period target per period and rep; a partly simulated period scales it."""
+        self.booked = np.zeros(n)
+        self.expected_pipeline = np.zeros(n)
+        self.run_rate = np.zeros(n)
+        self.fatigue = np.zeros(n)
+        self.period = -1
+        self.table: PayTable | None = None
+        self.n = n
+
+    def start_day(self, day: int, context: DayContext, yesterday: np.ndarray | None) -> np.ndarray:
+        """Roll the period if it changed, update the run rate, and return today's efforts."""
+        if yesterday is not None:
+            self.run_rate += (yesterday - self.run_rate) / RUN_RATE_DAYS
+        period = int(self.cal.period[day])
+        if period != self.period:
+            self._new_period(period)
+        if not self.responsive:
+            return daily_effort(self.params, context, self.n)
+        effort = daily_effort(self.params, context, self.n, self.table, self._outlook(day))
+        self.fatigue = next_fatigue(self.fatigue, effort / context.effort_multiplier, self.params)
+        return effort
+
+    def _outlook(self, day: int) -> Outlook:
+        period = int(self.cal.period[day])
+        return Outlook(
+            booked=self.booked,
+            expected_pipeline=self.expected_pipeline,
+            run_rate_per_day=self.run_rate,
+            target=self._target(period),
+            days_left=float(self.cal.period_end_day[day] - day),
+            period_days=float(self.cal.period_length_days[period]),
+            fatigue=self.fatigue,
+        )
+
+    def _target(self, period: int) -> np.ndarray:
+        """This period's target for the days simulated in it."""
+        return self.targets[period] * self.cal.period_simulated[period]
+
+    def _new_period(self, period: int) -> None:
+        ratchet = self.params.ratchet
+        if ratchet.enabled and self.period >= 0:
+            full_booked = self.booked / self.cal.period_simulated[self.period]
+            self.targets[period] = np.maximum(self.targets[period], ratchet.share * full_booked)
+        self.booked[:] = 0.0
+        self.period = period
+        if self.responsive:
+            self.table = PayTable.build(self.plan.payout_curve, self._target(period))
+
+    def book(self, rep: int, amount: float) -> None:
+        self.booked[rep] += amount
+
+    # -- deal timing ---------------------------------------------------------------------
+
+    def _gains(
+        self, rep: int, now_amount: float, next_amount: float, day: int
+    ) -> tuple[float, float]:
+        """Pay for booking `now_amount` this period vs `next_amount` early next period."""
+        row = PayTable(
+            self.table.grid, self.table.pay[rep : rep + 1], self.table.rate[rep : rep + 1]
+        )
+        target = self._target(self.period)[rep]
+        attainment = np.array([self.booked[rep] / target])
+        now = float(row.pay_at(attainment + now_amount / target)[0] - row.pay_at(attainment)[0])
+        outlook = self._outlook(day)
+        later_projection = np.array([self.run_rate[rep] * outlook.period_days / target])
+        rate_next = float(
+            row.expected_rate(later_projection, np.array([self.params.projection_cv]))[0]
+        )
+        return now, rate_next * next_amount
+
+    def push(self, rep: int, amount: float, day: int) -> bool:
+        """Hold a ready deal for next period when that pays clearly more (with propensity)."""
+        timing = self.params.timing
+        if not self.responsive or timing.propensity == 0 or day >= self.cal.days - 1:
+            return False
+        if self.cal.period_end_day[day] >= self.cal.days:
+            return False  # no next period inside the run
+        now, later = self._gains(rep, amount, amount, day)
+        return later > (1 + timing.hurdle) * now and self.rng.random() < timing.propensity
+
+    def pull(self, rep: int, amount: float, day: int, closes_at: float) -> bool:
+        """Pull a deal due early next period into this one at a discount, when that pays."""
+        timing = self.params.timing
+        if not self.responsive or timing.propensity == 0:
+            return False
+        end = float(self.cal.period_end_day[day])
+        if not end <= closes_at < end + timing.pull_window_days or end >= self.cal.days:
+            return False
+        now, later = self._gains(rep, amount * (1 - timing.pull_discount), amount, day)
+        return now > (1 + timing.hurdle) * later and self.rng.random() < timing.propensity
