@@ -15,8 +15,10 @@ from pydantic_core import PydanticCustomError
 import simplan.model.plan.components  # noqa: F401  (registers every component)
 from simplan.model.params import Params
 from simplan.model.plan.base import COMPONENTS, Component, nearest_type
+from simplan.model.plan.book import Book
 from simplan.model.plan.budget import Budget
 from simplan.model.plan.flags import Flags
+from simplan.model.plan.sheet import Sheet
 
 
 def _known_type(value: Any) -> Any:
@@ -93,9 +95,6 @@ class Plan(Params):
         and role bonuses, pools, contests, qualifying rules, clawbacks and the budget, which
         depend on more than the rep's own attainment.
         """
-        from simplan.model.plan.book import Book
-        from simplan.model.plan.sheet import Sheet
-
         attainment = np.asarray(attainment, dtype=float)
         target_arr = np.broadcast_to(np.asarray(target, dtype=float), attainment.shape)
         book = Book.for_curve((attainment * target_arr).ravel(), target_arr.ravel())
