@@ -56,7 +56,7 @@ class Standing:
         if not self.responsive:
             return daily_effort(self.params, context, self.n)
         effort = daily_effort(self.params, context, self.n, self.table, self._outlook(day))
-        self.fatigue = next_fatigue(self.fatigue, effort / context.effort_multiplier, self.params)
+        self.fatigue = next_fatigue(self.fatigue, effort, self.params)
         return effort
 
     def _outlook(self, day: int) -> Outlook:
@@ -93,37 +93,45 @@ class Standing:
     def _gains(
         self, rep: int, now_amount: float, next_amount: float, day: int
     ) -> tuple[float, float]:
-        """Pay for booking `now_amount` this period vs `next_amount` early next period."""
+        """Expected pay for booking `now_amount` this period vs `next_amount` next period.
+
+        Both are valued where the rep expects each period to end (the same projection and
+        uncertainty effort responds to), so a rep likely to cross a line anyway keeps the deal.
+        """
+        outlook = self._outlook(day)
         row = PayTable(
             self.table.grid, self.table.pay[rep : rep + 1], self.table.rate[rep : rep + 1]
         )
-        target = self._target(self.period)[rep]
-        attainment = np.array([self.booked[rep] / target])
-        now = float(row.pay_at(attainment + now_amount / target)[0] - row.pay_at(attainment)[0])
-        outlook = self._outlook(day)
-        later_projection = np.array([self.run_rate[rep] * outlook.period_days / target])
-        rate_next = float(
-            row.expected_rate(later_projection, np.array([self.params.projection_cv]))[0]
-        )
-        return now, rate_next * next_amount
+        target = outlook.target[rep]
+        left = outlook.days_left / max(outlook.period_days, 1e-9)
+        cv = self.params.projection_cv
+        projected = (
+            self.booked[rep] + self.expected_pipeline[rep] + self.run_rate[rep] * outlook.days_left
+        ) / target
+        rate_now = row.expected_rate(np.array([projected]), np.array([cv * np.sqrt(left)]))[0]
+        next_projection = self.run_rate[rep] * outlook.period_days / target
+        rate_next = row.expected_rate(np.array([next_projection]), np.array([cv]))[0]
+        return float(rate_now) * now_amount, float(rate_next) * next_amount
 
     def push(self, rep: int, amount: float, day: int) -> bool:
         """Hold a ready deal for next period when that pays clearly more (with propensity)."""
         timing = self.params.timing
         if not self.responsive or timing.propensity == 0 or day >= self.cal.days - 1:
             return False
-        if self.cal.period_end_day[day] >= self.cal.days:
-            return False  # no next period inside the run
+        end = float(self.cal.period_end_day[day])
+        if end >= self.cal.days or end - day > timing.window_days:
+            return False  # no next period inside the run, or the period end is not near
         now, later = self._gains(rep, amount, amount, day)
         return later > (1 + timing.hurdle) * now and self.rng.random() < timing.propensity
 
     def pull(self, rep: int, amount: float, day: int, closes_at: float) -> bool:
-        """Pull a deal due early next period into this one at a discount, when that pays."""
+        """Pull a deal in negotiation near the period end, due to sign after it, into this
+        period at a discount, when that pays (reps discount to close by quarter end)."""
         timing = self.params.timing
         if not self.responsive or timing.propensity == 0:
             return False
         end = float(self.cal.period_end_day[day])
-        if not end <= closes_at < end + timing.pull_window_days or end >= self.cal.days:
+        if end - day > timing.window_days or closes_at < end or end >= self.cal.days:
             return False
         now, later = self._gains(rep, amount * (1 - timing.pull_discount), amount, day)
         return now > (1 + timing.hurdle) * later and self.rng.random() < timing.propensity

@@ -12,8 +12,8 @@ Two models:
   the period runs out (effort today books about `booking_lag_days` later), and chooses the
   effort that maximises pay minus a convex cost:  r k e - c e^2 (1 + fatigue_weight F) / 2,
   i.e. e* = r k / (c (1 + fatigue_weight F)), within bounds. The cost c is set so that a rep
-  facing `reference_rate` works at effort 1 when fresh. Fatigue F builds with effort above 1
-  and recovers below it. With a ratcheting target, each unit booked now raises next
+  facing `reference_rate` works at effort 1 when fresh. Fatigue F is a moving average of
+  recent overwork (effort - 1), so it builds above effort 1 and recovers below it. With a ratcheting target, each unit booked now raises next
   period's target by `ratchet.share`, which reps who expect it count as a cost.
 """
 
@@ -38,10 +38,13 @@ class RatchetParams(Params):
 
 
 class TimingParams(Params):
-    """Deal-timing games: push a ready deal to the next period, or pull one forward at a discount."""
+    """Deal-timing games near a period end (within `window_days` of it): hold a ready deal for
+    the next period, or have a deal in negotiation that would sign after the period end sign
+    before it at a discount, when the plan makes that pay more than `hurdle`; each with
+    probability `propensity`."""
 
     propensity: float = Field(default=0.0, ge=0, le=1)
-    pull_window_days: float = Field(default=10.0, ge=0)
+    window_days: float = Field(default=10.0, ge=0)
     pull_discount: float = Field(default=0.05, ge=0, lt=1)
     hurdle: float = Field(default=0.1, ge=0)
 
@@ -163,8 +166,12 @@ def marginal_pay_rate(table: PayTable, outlook: Outlook, params: BehaviourParams
 
 
 def next_fatigue(fatigue: np.ndarray, effort: np.ndarray, params: BehaviourParams) -> np.ndarray:
-    """Fatigue builds with effort above 1 and recovers below it (never below 0)."""
-    return np.maximum(fatigue + params.fatigue_rate * (effort - 1.0), 0.0)
+    """Fatigue follows recent overwork: a moving average of (effort - 1), never below 0.
+
+    It builds while effort is above 1 and recovers below; `fatigue_rate` is the share of the
+    gap closed each day (0.05: a time constant of about 20 days).
+    """
+    return np.maximum(fatigue + params.fatigue_rate * ((effort - 1.0) - fatigue), 0.0)
 
 
 def daily_effort(
