@@ -15,8 +15,13 @@ Tables (one row per observation; every table carries `replication`):
   of day), bookings (credited), deals_won (closed as owner).
 - `reps`: rep x plan period. rep_id, period, tenure, squad, skill, capacity_touches_per_day,
   mentor_id, target (NaN without quotas), bookings, deals_won, attainment, at_target.
+  With a plan: payout (the rep's statement total for the period).
 - `runs`: one row per replication: leads, deals_won, win_rate, bookings, alerts, relays,
-  lever_cost, share_at_target, median_first_response_hours.
+  lever_cost, share_at_target, median_first_response_hours; with a plan also payout (all
+  statement lines, managers and funds included) and cost_of_sales (payout / bookings).
+- `statements`: with a plan, one row per rep x period x plan component: rep_id, period,
+  component, basis (what it was computed on), amount. The plan runs on the `credits`
+  ledger of each replication, with each rep's target for the period.
 
 Days count from the scenario's calendar start (day 0); `date` gives the calendar date.
 Warm-up days (`calendar.warmup_days`) are simulated so the window opens with pipeline in
@@ -39,11 +44,13 @@ import pandas as pd
 
 from simplan.engines.events import OUTCOMES, TIMINGS, Records
 from simplan.errors import SimplanError
-from simplan.model.calendar import PHASES, Calendar
+from simplan.model.calendar import PERIOD_FREQ, PHASES, Calendar
 from simplan.model.leads import STAGES
+from simplan.model.plan import Plan, compute_payouts
 from simplan.model.team import TENURES, Team
 
-TABLES = ("deals", "credits", "daily", "reps", "runs")
+TABLES = ("deals", "credits", "daily", "reps", "runs", "statements")
+STATEMENT_COLUMNS = ["replication", "rep_id", "period", "component", "basis", "amount"]
 STAGE_NAMES = ("new", *STAGES)
 
 
@@ -56,6 +63,7 @@ class Results:
     daily: pd.DataFrame
     reps: pd.DataFrame
     runs: pd.DataFrame
+    statements: pd.DataFrame
     manifest: dict[str, Any] = field(default_factory=dict)
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -82,6 +90,12 @@ class Results:
         if runs["share_at_target"].notna().any():
             rows.append(("share of reps at target", runs["share_at_target"].mean()))
         rows.append(("lever cost per replication", runs["lever_cost"].mean()))
+        if "payout" in runs:
+            q = runs["payout"].quantile([0.5, 0.9, 0.99]).to_numpy()
+            rows += [("payout P50", q[0]), ("payout P90", q[1]), ("payout P99", q[2])]
+            rows.append(
+                ("cost of sales (payout share)", runs["payout"].sum() / runs["bookings"].sum())
+            )
         frame = pd.DataFrame(rows, columns=["metric", "value"]).set_index("metric")
         return frame
 
@@ -147,7 +161,12 @@ def combine(parts: list[dict[str, pd.DataFrame]], manifest: dict[str, Any]) -> R
 
 
 def replication_tables(
-    rec: Records, replication: int, team: Team, cal: Calendar, tier_names: list[str]
+    rec: Records,
+    replication: int,
+    team: Team,
+    cal: Calendar,
+    tier_names: list[str],
+    plan: Plan | None = None,
 ) -> dict[str, pd.DataFrame]:
     """One replication's tables (built where it ran), warm-up dropped, day 0 at the start."""
     off = cal.first_day
@@ -218,7 +237,68 @@ def replication_tables(
             "median_first_response_hours": [deals["first_response_hours"].median()],
         }
     )
-    return {"deals": deals, "credits": credits, "daily": daily, "reps": reps, "runs": runs}
+    statements = pd.DataFrame(columns=STATEMENT_COLUMNS)
+    if plan is not None:
+        statements = _statements(deals, credits, reps, team, cal, plan, replication)
+        paid = statements.groupby(["rep_id", "period"])["amount"].sum()
+        keys = pd.MultiIndex.from_arrays([reps["rep_id"], reps["period"]])
+        reps["payout"] = paid.reindex(keys).fillna(0.0).to_numpy()
+        runs["payout"] = statements["amount"].sum()
+        runs["cost_of_sales"] = runs["payout"] / runs["bookings"].where(runs["bookings"] > 0)
+    return {
+        "deals": deals,
+        "credits": credits,
+        "daily": daily,
+        "reps": reps,
+        "runs": runs,
+        "statements": statements,
+    }
+
+
+def _statements(
+    deals: pd.DataFrame,
+    credits: pd.DataFrame,
+    reps: pd.DataFrame,
+    team: Team,
+    cal: Calendar,
+    plan: Plan,
+    replication: int,
+) -> pd.DataFrame:
+    """Run the plan on this replication's credits, with each rep's target per period."""
+    start = cal.dates[cal.first_day]
+    amount = deals.set_index("lead_id")["amount"]
+    tier = deals.set_index("lead_id")["tier"]
+    ledger = pd.DataFrame(
+        {
+            "deal_id": credits["lead_id"].to_numpy(),
+            "rep_id": credits["rep_id"].to_numpy(),
+            "close_date": start + pd.to_timedelta(np.floor(credits["close_day"]), unit="D"),
+            "amount": credits["amount"].to_numpy(),
+            "deal_amount": credits["lead_id"].map(amount).to_numpy(),
+            "credit_share": credits["share"].to_numpy(),
+            "tier": credits["lead_id"].map(tier).astype(str).to_numpy(),
+        }
+    )
+    freq = PERIOD_FREQ[plan.clock]
+    targets = pd.DataFrame(
+        {
+            "rep_id": reps["rep_id"].to_numpy(),
+            "period": pd.PeriodIndex(reps["period"], freq=freq),
+            "target": reps["target"].to_numpy(),
+        }
+    )
+    mentor = np.where(team.mentor >= 0, team.rep_id[np.maximum(team.mentor, 0)], None)
+    roster = pd.DataFrame(
+        {
+            "rep_id": team.rep_id,
+            "tenure": np.asarray(TENURES)[team.tenure(0)],
+            "squad": team.squad.astype(str),
+            "mentor_id": mentor,
+        }
+    )
+    lines = compute_payouts(ledger, targets, roster, plan, check=False).lines
+    out = lines.assign(replication=replication, period=lines["period"].astype(str))
+    return out[STATEMENT_COLUMNS]
 
 
 def _reps_table(

@@ -82,7 +82,7 @@ def _replicate(
     replication, seq = item
     records = run_replication(scenario, team, calendar, seq)
     tier_names = [t.name for t in scenario.leads.tiers]
-    return replication_tables(records, replication, team, calendar, tier_names)
+    return replication_tables(records, replication, team, calendar, tier_names, scenario.plan)
 
 
 def _versions() -> dict[str, str]:

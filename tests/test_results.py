@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from simplan import SimplanError, load_results
+from simplan import SimplanError, load_results, simulate
 
 COLUMNS = {
     "deals": [
@@ -72,11 +72,48 @@ COLUMNS = {
 }
 
 
-@pytest.mark.parametrize("name", list(COLUMNS))
+COLUMNS["statements"] = ["replication", "rep_id", "period", "component", "basis", "amount"]
+
+
+@pytest.mark.parametrize("name", [n for n in COLUMNS if n != "statements"])
 def test_tables_have_the_documented_columns(small_results, name):
     table = small_results.tables()[name]
     assert list(table.columns) == COLUMNS[name]
     assert sorted(table["replication"].unique()) == [0, 1, 2]
+
+
+def test_without_a_plan_statements_are_empty_with_their_columns(small_results):
+    assert small_results.statements.empty
+    assert list(small_results.statements.columns) == COLUMNS["statements"]
+    assert "payout" not in small_results.runs
+
+
+def test_with_a_plan_payouts_join_the_tables(small_scenario, tmp_path):
+    from simplan.scenario import Scenario, deep_merge
+
+    plan = {
+        "clock": "month",
+        "components": [
+            {"type": "base_salary", "amount": 1000},
+            {"type": "base_commission", "rate": 0.1},
+        ],
+    }
+    data = deep_merge(small_scenario.model_dump(by_alias=True, exclude_none=True), {"plan": plan})
+    results = simulate(Scenario.model_validate(data), replications=2, workers=1)
+    assert list(results.statements.columns) == COLUMNS["statements"]
+    reps = results.reps
+    assert reps["payout"].to_numpy() == pytest.approx(1000 + 0.1 * reps["bookings"].to_numpy())
+    runs = results.runs.set_index("replication")
+    assert runs["payout"].to_numpy() == pytest.approx(
+        results.statements.groupby("replication")["amount"].sum().to_numpy()
+    )
+    assert runs["cost_of_sales"].to_numpy() == pytest.approx(
+        (runs["payout"] / runs["bookings"]).to_numpy()
+    )
+    summary = results.summary()["value"]
+    assert summary["payout P50"] <= summary["payout P90"] <= summary["payout P99"]
+    again = results.save(tmp_path / "run")
+    pd.testing.assert_frame_equal(load_results(again).statements, results.statements)
 
 
 def test_warmup_days_are_dropped(small_results):
