@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from simplan import ConfigError, load_scenario
+from simplan import ConfigError, load_scenario, simulate
 from simplan.scenario import deep_merge
 
 from .conftest import DATA, MINIMAL, ROOT
@@ -27,10 +27,37 @@ def test_minimal_scenario_fills_defaults(write_yaml):
     assert scenario.team.new_hire.cycle_multiplier == 1.4
 
 
-@pytest.mark.parametrize("name", ["baseline_quarter.yaml", "retail_month.yaml"])
+SHIPPED = sorted(
+    p.relative_to(ROOT / "scenarios")
+    for p in (ROOT / "scenarios").rglob("*.yaml")
+    if p.parent.name != "plans"
+)
+
+
+def test_the_shipped_scenarios_are_all_here():
+    names = {str(p) for p in SHIPPED}
+    assert {"baseline_quarter.yaml", "retail_month.yaml"} <= names
+    plans = {p.stem for p in (ROOT / "scenarios" / "plans").glob("*.yaml")}
+    assert {f"proposals/{plan}.yaml" for plan in plans} <= names, "one proposal per shipped plan"
+
+
+@pytest.mark.parametrize("name", SHIPPED, ids=str)
 def test_shipped_scenarios_validate(name):
     scenario = load_scenario(ROOT / "scenarios" / name)
-    assert scenario.name == name.removesuffix(".yaml")
+    assert scenario.name == name.stem
+
+
+@pytest.mark.parametrize("name", [p for p in SHIPPED if p.parent.name == "proposals"], ids=str)
+def test_each_proposal_runs_with_statements(name):
+    scenario = load_scenario(ROOT / "scenarios" / name).with_simulation(replications=1, workers=1)
+    scenario = scenario.model_copy(
+        update={"calendar": scenario.calendar.model_copy(update={"warmup_days": 20})}
+    )
+    results = simulate(scenario)
+    assert scenario.plan is not None
+    assert scenario.behaviour.model == "plan_responsive"
+    assert not results.statements.empty
+    assert results.runs["payout"].iloc[0] > 0
 
 
 @pytest.mark.parametrize(
