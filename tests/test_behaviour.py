@@ -95,6 +95,41 @@ def test_expected_rate_integrates_a_lump_sum_exactly():
     assert got == pytest.approx(density * bonus / target, rel=step / sd)
 
 
+# -- (b) an accelerator bunches bookings at the period end ----------------------------------
+
+
+def last_week_share(results) -> pd.Series:
+    daily = results.daily
+    last_week = daily["date"].dt.day > daily["date"].dt.days_in_month - 7
+    booked = daily.groupby("replication")["bookings"].sum()
+    return daily[last_week].groupby("replication")["bookings"].sum() / booked
+
+
+def test_an_accelerator_moves_bookings_into_the_last_week():
+    """A higher rate on the excess over target: reps near the line pull deals in to cross it.
+
+    Compared with a linear plan of equal expected cost (its rate is what the accelerator
+    paid per unit booked), on the same customers.
+    """
+    timing = {"timing": {"propensity": 0.5}}
+    accelerator = {
+        "clock": "month",
+        "components": [
+            {
+                "type": "tiered_commission",
+                "mode": "marginal",
+                "tiers": [{"threshold": 0.0, "rate": 0.06}, {"threshold": 1.0, "rate": 0.16}],
+            }
+        ],
+    }
+    acc = simulate(scenario(plan=accelerator, behaviour=timing), replications=12)
+    rate = float(acc.runs["payout"].sum() / acc.runs["bookings"].sum())
+    linear = {"clock": "month", "components": [{"type": "base_commission", "rate": rate}]}
+    lin = simulate(scenario(plan=linear, behaviour=timing), replications=12)
+    assert (acc.deals["timing"] == "pulled").sum() > (lin.deals["timing"] == "pulled").sum()
+    assert_lower(last_week_share(lin), last_week_share(acc))
+
+
 # -- (c) a cap makes the best ease off and push deals ----------------------------------------
 
 

@@ -290,11 +290,15 @@ class EventEngine:
         cycle = self.cycle_mult[owner]
         delay = self.l_delay[i]
 
+        if fate == 3 and self._pull(i, env.now + sum(delay) * cycle):
+            return (yield from self._sign_early(i))
         yield env.timeout(delay[0] * cycle)
         if fate == 0:
             return self._close(i, LOST)
         yield self._request(i, 1)
         self.stage[i] = 1
+        if fate == 3 and self._pull(i, env.now + (delay[1] + delay[2]) * cycle):
+            return (yield from self._sign_early(i))
         answer = env.now + delay[1] * cycle
         timeout = self.proposal_timeout
         while answer - env.now > timeout:
@@ -307,13 +311,9 @@ class EventEngine:
             return self._close(i, LOST)
         yield self._request(i, 1)
         self.stage[i] = 2
-        signs_at = env.now + delay[2] * cycle
-        if fate == 3 and self.standing.pull(self.owner[i], self.value[i], int(env.now), signs_at):
-            self.timing[i] = PULLED
-            self.value[i] *= 1 - self.scenario.behaviour.timing.pull_discount
-            end = float(self.cal.period_end_day[int(env.now)])
-            signs_at = max(env.now, end - 2.0)
-        yield env.timeout(signs_at - env.now)
+        if fate == 3 and self._pull(i, env.now + delay[2] * cycle):
+            return (yield from self._sign_early(i))
+        yield env.timeout(delay[2] * cycle)
         if fate == 2:
             if tier in self.offer_tiers and self._offer_wins(u, p):
                 self.lever_cost[i] += self.offer.cost_per_deal
@@ -325,6 +325,22 @@ class EventEngine:
         yield self._request(i, 1)
         self.stage[i] = 3
         return self._close(i, WON)
+
+    def _pull(self, i: int, signs_at: float) -> bool:
+        """Would the owner offer a discount to have this winning deal sign before the period end?"""
+        return self.standing.pull(self.owner[i], self.value[i], int(self.env.now), signs_at)
+
+    def _sign_early(self, i: int) -> Generator:
+        """The customer signs at a discount, two days before the period end at the latest."""
+        env = self.env
+        self.timing[i] = PULLED
+        self.value[i] *= 1 - self.scenario.behaviour.timing.pull_discount
+        end = float(self.cal.period_end_day[int(env.now)])
+        if end - 2.0 > env.now:
+            yield env.timeout(end - 2.0 - env.now)
+        yield self._request(i, 1)
+        self.stage[i] = 3
+        self._close(i, WON)
 
     def _expect(self, i: int, owner: int, expected: float) -> None:
         """Set lead i's expected value in its owner's pipeline (what reps project from)."""

@@ -125,8 +125,8 @@ class Standing:
         return later > (1 + timing.hurdle) * now and self.rng.random() < timing.propensity
 
     def pull(self, rep: int, amount: float, day: int, closes_at: float) -> bool:
-        """Pull a deal in negotiation near the period end, due to sign after it, into this
-        period at a discount, when that pays (reps discount to close by quarter end)."""
+        """Have a winning deal due to sign after the period end sign before it, at a discount,
+        when that pays (reps discount to close by quarter end); only near the period end."""
         timing = self.params.timing
         if not self.responsive or timing.propensity == 0:
             return False

@@ -39,8 +39,8 @@ class RatchetParams(Params):
 
 class TimingParams(Params):
     """Deal-timing games near a period end (within `window_days` of it): hold a ready deal for
-    the next period, or have a deal in negotiation that would sign after the period end sign
-    before it at a discount, when the plan makes that pay more than `hurdle`; each with
+    the next period, or have a winning deal at any stage that would sign after the period end
+    sign before it at a discount, when the plan makes that pay more than `hurdle`; each with
     probability `propensity`."""
 
     propensity: float = Field(default=0.0, ge=0, le=1)
