@@ -23,7 +23,7 @@ app = typer.Typer(
     help="Try a sales incentive plan on a simulated copy of your team.",
 )
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # never break a path or key across lines
 
 
 def _version(value: bool) -> None:

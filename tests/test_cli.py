@@ -91,3 +91,66 @@ def test_existing_output_is_refused_before_simulating(tmp_path):
     done = simplan("run", DATA / "small.yaml", "--out", out, "--quiet")
     assert done.returncode == 2
     assert "--force" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("plan", "fragments"),
+    [
+        (
+            {
+                "clock": "month",
+                "components": [
+                    {
+                        "type": "tiered_commission",
+                        "mode": "marginal",
+                        "tiers": [
+                            {"threshold": 1.5, "rate": 0.1},
+                            {"threshold": 1.2, "rate": 0.15},
+                        ],
+                    }
+                ],
+            },
+            ["plan.yaml", "components[0]", "increase"],
+        ),
+        (
+            {"clock": "month", "components": [{"type": "base_commission", "rate": -0.1}]},
+            ["plan.yaml", "rate", "-0.1"],
+        ),
+        (
+            {"clock": "month", "components": [{"type": "tiered_comission", "rate": 0.1}]},
+            ["plan.yaml", "tiered_commission"],
+        ),
+        (
+            {
+                "clock": "month",
+                "components": [
+                    {
+                        "type": "project_pool",
+                        "rate": 0.05,
+                        "lead_share": 0.5,
+                        "support_share": 0.3,
+                        "fund_share": 0.3,
+                    }
+                ],
+            },
+            ["plan.yaml", "sum to 1"],
+        ),
+    ],
+)
+def test_a_bad_plan_file_exits_2_naming_the_plan_and_key(tmp_path, write_yaml, plan, fragments):
+    write_yaml("plan.yaml", plan)
+    scenario = write_yaml(
+        "s.yaml",
+        {
+            **MINIMAL,
+            "calendar": {**MINIMAL["calendar"], "period": "month"},
+            "team": {"quota": {"per_period": 1000}},
+            "plan": "plan.yaml",
+        },
+    )
+    done = simplan("run", scenario, "--out", tmp_path / "out")
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    for fragment in fragments:
+        assert fragment in done.stderr, done.stderr
+    assert not (tmp_path / "out").exists()
