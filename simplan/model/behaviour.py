@@ -15,6 +15,13 @@ Two models:
   facing `reference_rate` works at effort 1 when fresh. Fatigue F is a moving average of
   recent overwork (effort - 1), so it builds above effort 1 and recovers below it. With a ratcheting target, each unit booked now raises next
   period's target by `ratchet.share`, which reps who expect it count as a cost.
+
+The behaviours this reproduces are the field findings: deal timing around period ends and
+thresholds (Oyer 1998; Larkin 2014, discounts to close by quarter end), effort responding to
+quotas, overachievement rates and caps (Chung, Steenburgh and Sudhir 2014), and holding back
+under ratcheting targets (Misra and Nair 2011). The default numbers (reference_rate 0.08,
+projection_cv 0.35, booking_lag_days 20, fatigue_rate 0.05, timing propensity 0) are
+planning assumptions, not estimates from those papers: calibrate them to your own history.
 """
 
 from __future__ import annotations
