@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from simplan.model.plan.base import ROLES
 from simplan.model.plan.book import Book
 
 if TYPE_CHECKING:
@@ -59,11 +60,15 @@ class Sheet:
     def credited_attainment(self) -> np.ndarray:
         return self.credited / self.book.target
 
-    def rows(self) -> np.ndarray:
-        """Indices of the ledger rows that count."""
+    def rows(self, roles: list[str] | None = None) -> np.ndarray:
+        """Indices of the ledger rows that count, optionally only those credited in `roles`."""
         if self.counted_rows is None:
-            return np.arange(len(self.book.rep))
-        return np.flatnonzero(self.counted_rows)
+            rows = np.arange(len(self.book.rep))
+        else:
+            rows = np.flatnonzero(self.counted_rows)
+        if roles is not None and set(roles) != set(ROLES):
+            rows = rows[np.isin(self.book.role[rows], [ROLES.index(r) for r in roles])]
+        return rows
 
     def exclude_rows(self, drop: np.ndarray) -> np.ndarray:
         """Stop counting ledger rows where ``drop``; returns the bookings removed per cell.

@@ -11,7 +11,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, field_validator
 
-from simplan.model.plan.base import ROLES, Component, Money, Role, register
+from simplan.model.plan.base import Component, Money, Role, register
 from simplan.model.plan.sheet import Sheet
 
 EPOCH = np.datetime64("1970-01-01", "D")
@@ -67,9 +67,7 @@ class DealStreak(Component):
 
     def apply(self, sheet: Sheet) -> None:
         book = sheet.book
-        rows = sheet.rows()
-        if self.roles != list(ROLES):
-            rows = rows[np.isin(book.role[rows], [ROLES.index(r) for r in self.roles])]
+        rows = sheet.rows(self.roles)
         streaks = np.zeros(book.n_cells)
         if len(rows):
             dates = (book.day[rows] + EPOCH).astype("datetime64[D]")

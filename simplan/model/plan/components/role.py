@@ -8,7 +8,6 @@ import numpy as np
 from pydantic import Field
 
 from simplan.model.plan.base import (
-    ROLES,
     Attainment,
     Component,
     Money,
@@ -36,9 +35,7 @@ class FirstDealBonus(Component):
 
     def apply(self, sheet: Sheet) -> None:
         book = sheet.book
-        rows = sheet.rows()
-        if self.roles != list(ROLES):
-            rows = rows[np.isin(book.role[rows], [ROLES.index(r) for r in self.roles])]
+        rows = sheet.rows(self.roles)
         first = np.full(book.n_reps, book.n_periods)
         np.minimum.at(first, book.rep[rows], book.period[rows])
         paid = (first < book.n_periods) & rep_mask(book.tenure, self.tenure)
