@@ -89,6 +89,91 @@ def run(
         out.print(f"tables written to {saved}/ (deals, credits, daily, reps, runs + manifest.json)")
 
 
+@app.command()
+def payout(
+    deals: Annotated[Path, typer.Option(help="Deal ledger: a CRM export (.csv or .parquet).")],
+    plan: Annotated[Path, typer.Option(help="Plan YAML file.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Write the statements here.")],
+    targets: Annotated[
+        Path | None, typer.Option(help="Targets file: rep_id, period (2017-03), target.")
+    ] = None,
+    quota: Annotated[
+        float | None, typer.Option(help="Every rep's target per plan period (or --targets).")
+    ] = None,
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="canonical=source column, e.g. deal_id=opportunity_id."),
+    ] = None,
+    date_format: Annotated[
+        str | None, typer.Option(help="close_date format, e.g. %m/%d/%Y (default: detected).")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Replace a non-empty --out directory.")] = False,
+) -> None:
+    """What a plan would have paid on an existing deal ledger: totals, components, spread."""
+    from datetime import UTC, datetime
+
+    from simplan.history import (
+        parse_mapping,
+        payout_statements,
+        quota_targets,
+        read_deals,
+        read_targets,
+        write_payout,
+    )
+    from simplan.model.plan import Plan
+    from simplan.model.plan.summary import summarise
+    from simplan.results import save_atomically
+    from simplan.scenario import load_config
+
+    if (targets is None) == (quota is None):
+        raise SimplanError("payout: pass exactly one of --targets FILE or --quota AMOUNT")
+    _check_out_dir(out_dir, force)
+    loaded = load_config(plan, Plan)
+    columns = parse_mapping(mapping)
+    ledger = read_deals(deals, columns, date_format)
+    table = (
+        read_targets(targets, loaded.clock)
+        if targets
+        else quota_targets(ledger, loaded.clock, quota)
+    )
+    source = str(deals) if targets is None else f"{deals} with {targets}"
+    statements = payout_statements(ledger, table, loaded, source)
+    summary = summarise(statements)
+    periods = statements.totals["period"]
+    _print_payout(
+        summary,
+        f"{loaded.name} on {deals.name}: {ledger['deal_id'].nunique():,} won deals, "
+        f"{periods.min()} to {periods.max()}",
+    )
+    manifest = {
+        "command": "payout",
+        "plan_file": str(plan),
+        "plan": loaded.model_dump(mode="json"),
+        "deals_file": str(deals),
+        "mapping": columns,
+        "date_format": date_format,
+        "targets_file": None if targets is None else str(targets),
+        "quota": quota,
+        "summary": summary["value"].to_dict(),
+        "simplan_version": __version__,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    saved = save_atomically(out_dir, force, lambda tmp: write_payout(tmp, statements, manifest))
+    out.print(f"statements written to {saved}/ (lines, totals, lines.csv + manifest.json)")
+
+
+def _print_payout(summary, title: str) -> None:
+    out.print(title)
+    table = Table()
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for metric, row in summary.iterrows():
+        value = row["value"]
+        text = f"{value:.1%}" if row["unit"] == "share" else f"{value:,.0f}"
+        table.add_row(metric, "n/a" if value != value else text)
+    out.print(table)
+
+
 def _check_out_dir(path: Path, force: bool) -> None:
     """Refuse a non-empty output directory before spending time simulating."""
     if path.exists() and (not path.is_dir() or (any(path.iterdir()) and not force)):
