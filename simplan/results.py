@@ -101,12 +101,13 @@ class Results:
 
     def save(self, directory: str | Path, force: bool = False) -> Path:
         """Write Parquet tables + manifest.json atomically; refuse a non-empty dir unless `force`."""
-        return save_atomically(directory, force, self._write)
+        return save_atomically(directory, force, self.write)
 
-    def _write(self, tmp: Path) -> None:
+    def write(self, directory: Path) -> None:
+        """Write the tables and manifest into an existing directory (`save` makes it atomic)."""
         for name, table in self.tables().items():
-            table.to_parquet(tmp / f"{name}.parquet", index=False)
-        (tmp / "manifest.json").write_text(json.dumps(self.manifest, indent=2, default=str))
+            table.to_parquet(directory / f"{name}.parquet", index=False)
+        (directory / "manifest.json").write_text(json.dumps(self.manifest, indent=2, default=str))
 
 
 def _win_rate(deals: pd.DataFrame) -> float:

@@ -170,7 +170,7 @@ def test_a_failed_write_leaves_nothing(small_results, tmp_path, monkeypatch):
         (tmp / "deals.parquet").write_text("half")
         raise OSError("disk full")
 
-    monkeypatch.setattr(type(small_results), "_write", explode)
+    monkeypatch.setattr(type(small_results), "write", explode)
     with pytest.raises(OSError, match="disk full"):
         small_results.save(tmp_path / "run")
     assert list(tmp_path.iterdir()) == []

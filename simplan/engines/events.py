@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import simpy
+from scipy.stats import poisson
 
 from simplan.engines.standing import Standing
 from simplan.model.behaviour import DayContext
@@ -66,8 +67,12 @@ class EventEngine:
         leads = draw_leads(streams, scenario.leads.tiers, lambda p, k: stream(seq, p, k))
         self._init_leads(leads)
         self.dormant_rng = stream(seq, "dormant")
-        self.standing = Standing(scenario, team, calendar, stream(seq, "behaviour"))
-        self.prospect_rng = stream(seq, "prospecting")
+        self.standing = Standing(scenario, team, calendar)
+        # Common random numbers for prospecting: one uniform per rep-day sets the count (by
+        # inversion, so more effort finds the same leads plus more), and each rep's k-th
+        # lead comes from that rep's own stream: the same customer in every scenario.
+        self.prospect_u = stream(seq, "prospecting").random((calendar.days, team.size))
+        self.prospect_rngs = [stream(seq, "prospecting", rep) for rep in team.rep_id.tolist()]
         self.router = Router(team, scenario.routing, tier_names)
         n, days = team.size, calendar.days
         self.routing_state = RoutingState(np.zeros(n), team.capacity.astype(float))
@@ -107,6 +112,7 @@ class EventEngine:
         self.l_size = leads.base_size.tolist()
         self.l_uwin = leads.u_win.tolist()
         self.l_uroute = leads.u_route.tolist()
+        self.l_utiming = leads.u_timing.tolist()
         self.l_delay = leads.delay.tolist()
         n = len(leads)
         self.owner = [-1] * n
@@ -319,7 +325,7 @@ class EventEngine:
                 self.lever_cost[i] += self.offer.cost_per_deal
             else:
                 return self._close(i, LOST)
-        if self.standing.push(self.owner[i], self.value[i], int(env.now)):
+        if self.standing.push(self.owner[i], self.value[i], int(env.now), self.l_utiming[i]):
             self.timing[i] = PUSHED
             yield env.timeout(float(self.cal.period_end_day[int(env.now)]) - env.now)
         yield self._request(i, 1)
@@ -328,7 +334,9 @@ class EventEngine:
 
     def _pull(self, i: int, signs_at: float) -> bool:
         """Would the owner offer a discount to have this winning deal sign before the period end?"""
-        return self.standing.pull(self.owner[i], self.value[i], int(self.env.now), signs_at)
+        return self.standing.pull(
+            self.owner[i], self.value[i], int(self.env.now), signs_at, self.l_utiming[i]
+        )
 
     def _sign_early(self, i: int) -> Generator:
         """The customer signs at a discount, two days before the period end at the latest."""
@@ -404,10 +412,11 @@ class EventEngine:
         prospecting = self.scenario.leads.prospecting
         if prospecting.leads_per_rep_per_day == 0 or not self.cal.is_working[day]:
             return
-        rng = self.prospect_rng
-        counts = rng.poisson(prospecting.leads_per_rep_per_day * effort)
+        rate = prospecting.leads_per_rep_per_day * effort
+        counts = poisson.ppf(self.prospect_u[day], rate).astype(np.int64)
         tier = self.tier_names.index(prospecting.tier)
         for rep in np.repeat(np.arange(self.team.size), counts).tolist():
+            rng = self.prospect_rngs[rep]
             at = day + self.cal.workday_start + rng.random() * self.cal.workday_length
             j = self._add_lead(tier, "prospecting", prospecting.win_probability, at, rng, owner=rep)
             self.env.process(self._delayed(at - self.env.now, j))
@@ -434,6 +443,7 @@ class EventEngine:
         self.l_size.append(float(params.deal_size.sample(rng, 1)[0]))
         self.l_uwin.append(float(rng.random()))
         self.l_uroute.append(float(rng.random()))
+        self.l_utiming.append(float(rng.random()))
         self.l_delay.append(
             [
                 float(d.contact.sample(rng, 1)[0]),

@@ -27,14 +27,11 @@ RUN_RATE_DAYS = 14.0
 class Standing:
     """Reps' bookings, targets and fatigue in the current plan period."""
 
-    def __init__(
-        self, scenario: Scenario, team: Team, calendar: Calendar, rng: np.random.Generator
-    ) -> None:
+    def __init__(self, scenario: Scenario, team: Team, calendar: Calendar) -> None:
         self.params = scenario.behaviour
         self.plan = scenario.plan
         self.responsive = self.params.model == "plan_responsive" and self.plan is not None
         self.cal = calendar
-        self.rng = rng
         n = team.size
         self.targets = np.tile(team.quota, (len(calendar.period_labels), 1))
         """Full-period target per period and rep; a partly simulated period scales it."""
@@ -113,8 +110,11 @@ class Standing:
         rate_next = row.expected_rate(np.array([next_projection]), np.array([cv]))[0]
         return float(rate_now) * now_amount, float(rate_next) * next_amount
 
-    def push(self, rep: int, amount: float, day: int) -> bool:
-        """Hold a ready deal for next period when that pays clearly more (with propensity)."""
+    def push(self, rep: int, amount: float, day: int, u: float) -> bool:
+        """Hold a ready deal for next period when that pays clearly more (with propensity).
+
+        `u` is the deal's own uniform draw, so the same deal decides alike in every scenario.
+        """
         timing = self.params.timing
         if not self.responsive or timing.propensity == 0 or day >= self.cal.days - 1:
             return False
@@ -122,9 +122,9 @@ class Standing:
         if end >= self.cal.days or end - day > timing.window_days:
             return False  # no next period inside the run, or the period end is not near
         now, later = self._gains(rep, amount, amount, day)
-        return later > (1 + timing.hurdle) * now and self.rng.random() < timing.propensity
+        return later > (1 + timing.hurdle) * now and u < timing.propensity
 
-    def pull(self, rep: int, amount: float, day: int, closes_at: float) -> bool:
+    def pull(self, rep: int, amount: float, day: int, closes_at: float, u: float) -> bool:
         """Have a winning deal due to sign after the period end sign before it, at a discount,
         when that pays (reps discount to close by quarter end); only near the period end."""
         timing = self.params.timing
@@ -134,4 +134,4 @@ class Standing:
         if end - day > timing.window_days or closes_at < end or end >= self.cal.days:
             return False
         now, later = self._gains(rep, amount * (1 - timing.pull_discount), amount, day)
-        return now > (1 + timing.hurdle) * later and self.rng.random() < timing.propensity
+        return now > (1 + timing.hurdle) * later and u < timing.propensity

@@ -188,6 +188,7 @@ class Leads:
     base_size: np.ndarray  # deal size before the owner's skill
     u_win: np.ndarray  # the customer's own uniform: won iff below the effective probability
     u_route: np.ndarray  # the lead's own uniform for routing draws (mentor pool)
+    u_timing: np.ndarray  # the lead's own uniform for its owner's timing decisions
     delay: np.ndarray  # (n, 3) customer delays in days after contact, proposal, negotiation
 
     def __len__(self) -> int:
@@ -230,6 +231,7 @@ def draw_leads(
                         delays.negotiation.sample(outcomes, n),
                     ]
                 ),
+                "u_timing": outcomes.random(n),
             }
         )
     merged = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
