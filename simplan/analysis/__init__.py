@@ -1,0 +1,1 @@
+"""Answers for planners and finance, computed from Results tables only."""

@@ -1,0 +1,197 @@
+"""Compare plans on the same world: common random numbers and paired confidence intervals.
+
+Every scenario runs with the same root seed, so replication i of each sees the same customer
+arrivals and outcomes; a difference between plans is then the plan's doing (and the
+behaviour it causes), not luck. Differences are paired by replication, and the table shows
+how much narrower that makes the interval than comparing independent runs.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from simplan.analysis.kpis import KPI_COLUMNS, replication_kpis
+from simplan.errors import SimplanError
+from simplan.results import Results, save_atomically
+from simplan.runner import simulate
+from simplan.scenario import Scenario, load_scenario
+
+SAME_WORLD = ("calendar", "team", "leads", "funnel")
+"""What must match for two scenarios to be compared: the same team facing the same market."""
+
+
+@dataclass
+class Comparison:
+    """Per-scenario KPIs with intervals, and paired differences against the baseline."""
+
+    scenarios: list[str]
+    kpis: pd.DataFrame  # scenario, replication, KPI columns
+    summary: pd.DataFrame  # scenario, metric, mean, ci_low, ci_high
+    differences: (
+        pd.DataFrame
+    )  # scenario, metric, difference, ci_low, ci_high, paired/independent half-widths
+    confidence: float
+    results: dict[str, Results] = field(default_factory=dict, repr=False)
+
+    def save(self, directory: str | Path, force: bool = False) -> Path:
+        """Write the comparison tables and each scenario's run, atomically."""
+
+        def write(tmp: Path) -> None:
+            self.kpis.to_parquet(tmp / "kpis.parquet", index=False)
+            self.summary.to_parquet(tmp / "summary.parquet", index=False)
+            self.differences.to_parquet(tmp / "differences.parquet", index=False)
+            meta = {"scenarios": self.scenarios, "confidence": self.confidence}
+            (tmp / "comparison.json").write_text(json.dumps(meta, indent=2))
+            for name, results in self.results.items():
+                results.write(_mkdir(tmp / "runs" / name))
+
+        return save_atomically(directory, force, write)
+
+
+def _mkdir(path: Path) -> Path:
+    path.mkdir(parents=True)
+    return path
+
+
+def compare(
+    baseline: Scenario | str | Path,
+    *proposals: Scenario | str | Path,
+    replications: int | None = None,
+    seed: int | None = None,
+    workers: int | None = None,
+    confidence: float = 0.95,
+    progress: Any = None,
+) -> Comparison:
+    """Run the baseline and each proposal on the same seed and compare them pairwise."""
+    if not 0 < confidence < 1:
+        raise SimplanError(
+            f"confidence = {confidence}: must lie strictly between 0 and 1, e.g. 0.95"
+        )
+    if not proposals:
+        raise SimplanError("compare needs a baseline and at least one proposal")
+    loaded = [s if isinstance(s, Scenario) else load_scenario(s) for s in (baseline, *proposals)]
+    names = _unique_names(loaded)
+    _check_same_world(loaded, names)
+    base_sim = loaded[0].simulation
+    replications = replications or base_sim.replications
+    seed = base_sim.seed if seed is None else seed
+    if replications < 2:
+        raise SimplanError(
+            "compare needs at least 2 replications for an interval; use --replications 2 or more"
+        )
+    results = {}
+    for name, scenario in zip(names, loaded, strict=True):
+        results[name] = simulate(
+            scenario, replications=replications, seed=seed, workers=workers, progress=progress
+        )
+    kpis = pd.concat(
+        [
+            replication_kpis(results[name], _budget(scenario)).assign(scenario=name)
+            for name, scenario in zip(names, loaded, strict=True)
+        ],
+        ignore_index=True,
+    )[["scenario", "replication", *KPI_COLUMNS]]
+    return Comparison(
+        scenarios=names,
+        kpis=kpis,
+        summary=_summary(kpis, confidence),
+        differences=_differences(kpis, names, confidence),
+        confidence=confidence,
+        results=results,
+    )
+
+
+def _budget(scenario: Scenario) -> float | None:
+    plan = scenario.plan
+    return plan.budget.total if plan is not None and plan.budget is not None else None
+
+
+def _unique_names(scenarios: list[Scenario]) -> list[str]:
+    names = [s.name for s in scenarios]
+    return [n if names.count(n) == 1 else f"{n}_{i}" for i, n in enumerate(names)]
+
+
+def _check_same_world(scenarios: list[Scenario], names: list[str]) -> None:
+    base = scenarios[0].resolved()
+    for name, scenario in zip(names[1:], scenarios[1:], strict=True):
+        other = scenario.resolved()
+        for key in SAME_WORLD:
+            if base[key] != other[key]:
+                where = _first_difference(base[key], other[key], key)
+                raise SimplanError(
+                    f"'{name}' cannot be compared with '{names[0]}': {where} differs. "
+                    f"Plans are compared on the same {', '.join(SAME_WORLD)}; make the proposal "
+                    "extend the baseline and change only the plan, routing, levers or behaviour"
+                )
+
+
+def _first_difference(a: Any, b: Any, path: str) -> str:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(set(a) | set(b)):
+            if a.get(key) != b.get(key):
+                return _first_difference(a.get(key), b.get(key), f"{path}.{key}")
+    return path
+
+
+def _interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
+    """Mean and half-width of a t interval."""
+    values = values[~np.isnan(values)]
+    if len(values) < 2:
+        return (float(values.mean()) if len(values) else np.nan), np.nan
+    t = stats.t.ppf(0.5 + confidence / 2, len(values) - 1)
+    return float(values.mean()), float(t * values.std(ddof=1) / np.sqrt(len(values)))
+
+
+def _summary(kpis: pd.DataFrame, confidence: float) -> pd.DataFrame:
+    rows = []
+    for name, group in kpis.groupby("scenario", sort=False):
+        for metric in KPI_COLUMNS:
+            mean, half = _interval(group[metric].to_numpy(dtype=float), confidence)
+            rows.append((name, metric, mean, mean - half, mean + half))
+    return pd.DataFrame(rows, columns=["scenario", "metric", "mean", "ci_low", "ci_high"])
+
+
+def _differences(kpis: pd.DataFrame, names: list[str], confidence: float) -> pd.DataFrame:
+    """Proposal minus baseline per metric: paired by replication, and as if independent."""
+    base = kpis[kpis["scenario"] == names[0]].set_index("replication")
+    rows = []
+    for name in names[1:]:
+        other = kpis[kpis["scenario"] == name].set_index("replication")
+        for metric in KPI_COLUMNS:
+            a, b = other[metric].to_numpy(dtype=float), base[metric].to_numpy(dtype=float)
+            if np.isnan(a).all() or np.isnan(b).all():
+                continue
+            diff, paired = _interval(a - b, confidence)
+            independent = _independent_half_width(a, b, confidence)
+            narrowing = independent / paired if paired > 0 else np.inf
+            rows.append(
+                (name, metric, diff, diff - paired, diff + paired, paired, independent, narrowing)
+            )
+    columns = [
+        "scenario",
+        "metric",
+        "difference",
+        "ci_low",
+        "ci_high",
+        "paired_half_width",
+        "independent_half_width",
+        "narrowing",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _independent_half_width(a: np.ndarray, b: np.ndarray, confidence: float) -> float:
+    """Welch half-width: what the interval would be from two independent sets of runs."""
+    va, vb = np.nanvar(a, ddof=1) / len(a), np.nanvar(b, ddof=1) / len(b)
+    se2 = va + vb
+    if se2 == 0:
+        return 0.0
+    df = se2**2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1)) if va and vb else len(a) - 1
+    return float(stats.t.ppf(0.5 + confidence / 2, df) * np.sqrt(se2))
