@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -13,8 +14,13 @@ from rich.table import Table
 
 from simplan import __version__
 from simplan.errors import SimplanError
+from simplan.history import parse_mapping, quota_targets, read_deals, read_targets
+from simplan.model.plan import Plan
+from simplan.model.plan.summary import summarise
+from simplan.recalc import payout_statements, write_payout
+from simplan.results import save_atomically
 from simplan.runner import simulate
-from simplan.scenario import load_scenario
+from simplan.scenario import load_config, load_scenario
 
 app = typer.Typer(
     add_completion=False,
@@ -110,21 +116,6 @@ def payout(
     force: Annotated[bool, typer.Option(help="Replace a non-empty --out directory.")] = False,
 ) -> None:
     """What a plan would have paid on an existing deal ledger: totals, components, spread."""
-    from datetime import UTC, datetime
-
-    from simplan.history import (
-        parse_mapping,
-        payout_statements,
-        quota_targets,
-        read_deals,
-        read_targets,
-        write_payout,
-    )
-    from simplan.model.plan import Plan
-    from simplan.model.plan.summary import summarise
-    from simplan.results import save_atomically
-    from simplan.scenario import load_config
-
     if (targets is None) == (quota is None):
         raise SimplanError("payout: pass exactly one of --targets FILE or --quota AMOUNT")
     _check_out_dir(out_dir, force)

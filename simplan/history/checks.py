@@ -1,0 +1,193 @@
+"""Checking cells: the problem collector that parses canonical columns as text, numbers,
+dates and outcome labels, and records every unreadable value with its rows and the fix.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from simplan.history.files import Source
+
+OUTCOME_LABELS = {
+    "won": ("won", "closed won", "closedwon", "win"),
+    "lost": ("lost", "closed lost", "closedlost", "loss"),
+    "open": ("open", "engaging", "prospecting", "prospect", "qualifying", "qualified",
+             "qualification", "discovery", "proposal", "negotiation", "pipeline", "in progress",
+             "new", "contact"),
+}  # fmt: skip
+"""CRM stage labels simplan understands (compared lower-case, '-', '_' and '/' as spaces)."""
+DATE_FORMATS = {
+    "ISO8601": "ISO 8601 (2017-03-01)",
+    "%m/%d/%Y": "%m/%d/%Y",
+    "%d/%m/%Y": "%d/%m/%Y",
+    "%d.%m.%Y": "%d.%m.%Y",
+    "%Y/%m/%d": "%Y/%m/%d",
+}
+"""Formats tried, in order, when no --date-format is given (format: how it is shown)."""
+_MISSING = ("nan", "na", "n/a", "null", "none")
+_MONEY_TEXT = re.compile(r"[$€£¥₹,'\s]|\b(?:USD|EUR|GBP|CHF|JPY)\b", re.IGNORECASE)
+
+
+class Checker:
+    """Parses the canonical columns of one source, collecting every problem."""
+
+    def __init__(self, source: Source, columns: dict[str, str]) -> None:
+        self.source, self.columns = source, columns
+        self.problems: list[str] = []
+        self.unreadable: dict[str, pd.Series] = {}
+        """Per column, the cells already reported as unreadable (not to be called empty too)."""
+
+    def name(self, canonical: str) -> str:
+        column = self.columns[canonical]
+        return f"column '{column}'" + (f" ({canonical})" if column != canonical else "")
+
+    def text(self, canonical: str) -> pd.Series:
+        """Stripped text, NaN where empty."""
+        column = self.source.frame[self.columns[canonical]]
+        text = column.astype(object).map(lambda v: str(v).strip(), na_action="ignore")
+        return text.where(text.notna() & (text != ""), None).astype(object)
+
+    def numbers(self, canonical: str) -> pd.Series:
+        """Floats, NaN where empty; text that is not a plain number is a problem."""
+        column = self.source.frame[self.columns[canonical]]
+        if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column):
+            values = column.astype(float)
+            text = values.astype(object).map(str)
+            bad = values.notna() & ~np.isfinite(values)
+        else:
+            text = self.text(canonical)
+            text = text.where(~text.map(str.lower, na_action="ignore").isin(_MISSING), None)
+            values = pd.to_numeric(text, errors="coerce").astype(float)
+            bad = text.notna() & (values.isna() | ~np.isfinite(values))
+        money = bad & text.map(_is_money_text, na_action="ignore").astype(object).eq(True)
+        if money.any():
+            self.problems.append(
+                f"{self.name(canonical)} has numbers written with currency symbols or thousands "
+                f"separators on {self.source.rows(money)}, e.g. {text[money].iloc[0]!r}; "
+                "export the column as plain numbers (1200.00: no symbol, no separator, '.' for "
+                "decimals)"
+            )
+        self.unreadable[canonical] = bad
+        other = bad & ~money
+        if other.any():
+            example = text[other].iloc[0]
+            fix = "write plain numbers (1200.50)"
+            if canonical == "credit_share":
+                fix = "write a share as a fraction (60% as 0.6)"
+            self.problems.append(
+                f"{self.name(canonical)} is not a number on {self.source.rows(other)}, e.g. "
+                f"{example!r}; {fix}"
+            )
+        return values.where(~bad, np.nan)
+
+    def dates(self, canonical: str, date_format: str | None) -> pd.Series:
+        """Timestamps (naive), NaT where empty; values the format does not read are a problem.
+
+        Without `date_format` the formats in DATE_FORMATS are tried in order and the first
+        that reads every value is used; two that read all values differently are a problem.
+        """
+        column = self.source.frame[self.columns[canonical]]
+        if pd.api.types.is_datetime64_any_dtype(column.dtype):
+            return column.dt.tz_localize(None) if column.dt.tz is not None else column
+        text = self.text(canonical)
+        present = text.notna()
+        if date_format:
+            try:
+                given = _to_dates(text, date_format)
+            except ValueError as err:
+                self.problems.append(
+                    f"--date-format {date_format!r} is not a date format ({err}); use strftime "
+                    "codes, e.g. --date-format %m/%d/%Y"
+                )
+                self.unreadable[canonical] = present
+                return pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
+            if not (present & given.isna()).any():
+                return given
+        parsed = {fmt: _to_dates(text, fmt) for fmt in DATE_FORMATS}
+        complete = [fmt for fmt, dates in parsed.items() if not (present & dates.isna()).any()]
+        if date_format:
+            bad = present & given.isna()
+            tried = f"the format {date_format!r} given by --date-format"
+            fix = (
+                f"every value reads as {complete[0]}: pass --date-format {complete[0]}"
+                if complete
+                else "fix those values, or pass the file's format with --date-format"
+            )
+        elif complete:
+            first = parsed[complete[0]]
+            for other in complete[1:]:
+                differ = present & (first != parsed[other])
+                if differ.any():
+                    self.problems.append(
+                        f"{self.name(canonical)} has dates such as {text[differ].iloc[0]!r} that "
+                        f"read both as {complete[0]} and {other}; pass --date-format "
+                        f"{complete[0]} or --date-format {other}"
+                    )
+                    break
+            return first
+        else:
+            best = min(parsed, key=lambda fmt: int((present & parsed[fmt].isna()).sum()))
+            bad, given = present & parsed[best].isna(), parsed[best]
+            tried = f"any of {', '.join(DATE_FORMATS.values())} (most read as {DATE_FORMATS[best]})"
+            fix = "fix those values, or pass the file's format, e.g. --date-format %d-%b-%Y"
+        self.unreadable[canonical] = bad
+        self.problems.append(
+            f"{self.name(canonical)} is not a date in {tried} on {self.source.rows(bad)}, e.g. "
+            f"{text[bad].iloc[0]!r}; {fix}"
+        )
+        return given
+
+    def outcomes(self, labels: dict[str, str]) -> pd.Series:
+        """'won' / 'lost' / 'open' per row (all 'won' without an outcome column)."""
+        index = self.source.frame.index
+        if "outcome" not in self.columns:
+            if labels:
+                self.problems.append(
+                    f"--map {next(iter(labels))}=... names outcome labels but no outcome column "
+                    "is mapped; add --map outcome=<column>"
+                )
+            return pd.Series("won", index=index, dtype=object)
+        known = {_label(lab): out for out, labs in OUTCOME_LABELS.items() for lab in labs}
+        for outcome, given in labels.items():
+            known.update({_label(lab): outcome for lab in given.split(",") if lab.strip()})
+        raw = self.text("outcome")
+        outcome = raw.map(lambda v: known.get(_label(v)), na_action="ignore")
+        empty = raw.isna()
+        if empty.any():
+            self.problems.append(
+                f"{self.name('outcome')} is empty on {self.source.rows(empty)}; fill in each "
+                "deal's outcome (Won, Lost or Open)"
+            )
+        unknown = outcome.isna() & ~empty
+        if unknown.any():
+            seen = raw.value_counts()
+            shown = ", ".join(f"{label!r} ({count:,})" for label, count in seen.head(12).items())
+            strange = list(raw[unknown].unique()[:5])
+            self.problems.append(
+                f"{self.name('outcome')} has labels simplan does not know: "
+                f"{', '.join(map(repr, strange))} on {self.source.rows(unknown)}. Labels seen: "
+                f"{shown}. Say what they mean with --map won=LABEL, --map lost=LABEL or "
+                f"--map open=LABEL (e.g. --map won={strange[0]!r}); known without a map: "
+                + "; ".join(f"{o}: {', '.join(labs[:4])}" for o, labs in OUTCOME_LABELS.items())
+            )
+        return outcome
+
+
+def _to_dates(text: pd.Series, date_format: str) -> pd.Series:
+    """Naive timestamps (time zones converted to UTC), NaT where `date_format` does not read."""
+    return pd.to_datetime(text, format=date_format, errors="coerce", utc=True).dt.tz_localize(None)
+
+
+def _label(value: str) -> str:
+    return re.sub(r"[\s_\-/]+", " ", str(value).lower()).strip()
+
+
+def _is_money_text(value: str) -> bool:
+    try:
+        float(_MONEY_TEXT.sub("", value).strip("()"))
+    except ValueError:
+        return False
+    return _MONEY_TEXT.search(value) is not None

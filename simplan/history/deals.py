@@ -1,0 +1,169 @@
+"""Deal tables: every deal of a CRM export (`read_history`), each row checked once, and the
+won-deal ledger a plan pays on (`won_ledger`, `read_deals`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from simplan.errors import SimplanError
+from simplan.history.checks import Checker
+from simplan.history.columns import OPTIONAL, OUTCOMES, REQUIRED, resolve_columns
+from simplan.history.files import SHOWN, fail, read_table
+
+
+def read_history(
+    path: str | Path, mapping: dict[str, str] | None = None, date_format: str | None = None
+) -> pd.DataFrame:
+    """Every deal of a CRM export with simplan's column names, each row checked once.
+
+    Columns: deal_id, rep_id, close_date, amount (the whole deal's value), outcome ('won' /
+    'lost' / 'open'), credit_share (1.0 unless the file splits deals), and the optional
+    customer_id, role, tier, project when present. Index: the file's line (CSV) or row
+    (Parquet) numbers. `mapping` is `parse_mapping`'s output; `date_format` a strftime format
+    for close_date (default: detected). Raises SimplanError listing every problem.
+    """
+    mapping = dict(mapping or {})
+    source = read_table(path)
+    columns = resolve_columns(source, mapping, REQUIRED, OPTIONAL)
+    check = Checker(source, columns)
+    rows = source.rows
+    outcome = check.outcomes({k: v for k, v in mapping.items() if k in OUTCOMES})
+    won = outcome.eq("won")
+    deal_id, rep_id = check.text("deal_id"), check.text("rep_id")
+    amount = check.numbers("amount")
+    close_date = check.dates("close_date", date_format)
+    split = "credit_share" in columns
+    share = check.numbers("credit_share") if split else pd.Series(1.0, index=deal_id.index)
+
+    if deal_id.isna().any():
+        check.problems.append(
+            f"{check.name('deal_id')} is empty on {rows(deal_id.isna())}; every deal needs an id"
+        )
+    key = deal_id.fillna("") + "\x1f" + rep_id.fillna("") if split else deal_id
+    repeated = key.duplicated(keep=False) & deal_id.notna()
+    if repeated.any():
+        first = deal_id[repeated].iloc[0]
+        where = ", ".join(str(i) for i in deal_id.index[repeated & deal_id.eq(first)][:SHOWN])
+        check.problems.append(
+            f"{check.name('deal_id')} repeats {key[repeated].nunique():,} id(s) on "
+            f"{rows(repeated)}, e.g. {first!r} on {source.unit}s {where}; "
+            + (
+                "keep one row per deal and rep"
+                if split
+                else "keep one row per deal (a deal split between reps needs a credit_share "
+                "column giving each rep's share)"
+            )
+        )
+    for canonical, values in (("rep_id", rep_id), ("amount", amount), ("close_date", close_date)):
+        missing = won & values.isna()
+        if canonical in check.unreadable:
+            missing &= ~check.unreadable[canonical]
+        if missing.any():
+            hint = ""
+            if canonical == "close_date" and "outcome" not in columns:
+                hint = (
+                    " (no outcome column is mapped, so every row counts as won: if the file "
+                    "holds open or lost deals, pass --map outcome=<stage column>)"
+                )
+            check.problems.append(
+                f"{check.name(canonical)} is empty on {rows(missing)} of won deals{hint}; "
+                "fill it in or drop those rows"
+            )
+    negative = amount < 0
+    if negative.any():
+        check.problems.append(
+            f"{check.name('amount')} is negative on {rows(negative)}, e.g. "
+            f"{amount[negative].iloc[0]:g}; amounts must be >= 0 (drop refunds and credit "
+            "notes, or mark the deal as returned)"
+        )
+    if split:
+        _check_shares(check, deal_id, amount, share)
+    if check.problems:
+        fail(source, check.problems)
+
+    history = pd.DataFrame(
+        {
+            "deal_id": deal_id,
+            "rep_id": rep_id,
+            "close_date": close_date,
+            "amount": amount,
+            "outcome": pd.Categorical(outcome, categories=OUTCOMES),
+            "credit_share": share,
+        }
+    )
+    for canonical in ("customer_id", "role", "tier", "project"):
+        if canonical in columns:
+            history[canonical] = check.text(canonical)
+    history.attrs["source"] = str(source.path)
+    return history
+
+
+def _check_shares(check: Checker, deal_id: pd.Series, amount: pd.Series, share: pd.Series) -> None:
+    rows = check.source.rows
+    size = deal_id.map(deal_id.value_counts())
+    share.loc[share.isna() & size.eq(1)] = 1.0  # a deal on one row is all its rep's
+    outside = share.notna() & ((share <= 0) | (share > 1))
+    if share.isna().any() or outside.any():
+        check.problems.append(
+            f"{check.name('credit_share')} is empty or outside 0..1 on "
+            f"{rows(share.isna() | outside)}; a share is a fraction of the deal (write 60% as 0.6)"
+        )
+        return
+    total = share.groupby(deal_id).transform("sum")
+    off = (total - 1).abs() > 1e-6
+    if off.any():
+        check.problems.append(
+            f"{check.name('credit_share')}: the shares of {deal_id[off].nunique():,} deal(s) do "
+            f"not sum to 1 on {rows(off)}, e.g. deal {deal_id[off].iloc[0]!r} sums to "
+            f"{total[off].iloc[0]:.6g}; give each deal's rows shares that add up to 1 (0.6 + 0.4)"
+        )
+    differ = amount.groupby(deal_id).transform("nunique").gt(1)
+    if differ.any():
+        check.problems.append(
+            f"{check.name('amount')} differs between the rows of {deal_id[differ].nunique():,} "
+            f"split deal(s) on {rows(differ)}; give the whole deal's value on every row (each "
+            "rep is credited amount x credit_share)"
+        )
+
+
+def won_ledger(history: pd.DataFrame) -> pd.DataFrame:
+    """The payout ledger: one row per (won deal, credited rep), as `compute_payouts` reads it."""
+    won = history[history["outcome"] == "won"]
+    ledger = pd.DataFrame(
+        {
+            "deal_id": won["deal_id"].astype(str),
+            "rep_id": won["rep_id"].astype(str),
+            "close_date": won["close_date"],
+            "amount": won["amount"] * won["credit_share"],
+            "deal_amount": won["amount"],
+            "credit_share": won["credit_share"],
+        }
+    )
+    for column in ("customer_id", "role", "tier", "project"):
+        if column in won.columns:
+            ledger[column] = won[column]
+    return ledger
+
+
+def read_deals(
+    path: str | Path, mapping: dict[str, str] | None = None, date_format: str | None = None
+) -> pd.DataFrame:
+    """The won-deal ledger of a CRM export (see `read_history` for the file and the mapping).
+
+    Columns: deal_id, rep_id, close_date, amount (credited), deal_amount, credit_share (+
+    customer_id, role, tier, project when mapped); index: the file's line numbers, so a
+    payout error about 'row 57' points at line 57.
+    """
+    history = read_history(path, mapping, date_format)
+    ledger = won_ledger(history)
+    if ledger.empty:
+        counts = history["outcome"].value_counts()
+        seen = ", ".join(f"{n:,} {outcome}" for outcome, n in counts.items() if n)
+        raise SimplanError(
+            f"{path}: no won deals ({seen}); a payout needs won deals: check the outcome column "
+            "and how its labels are mapped (--map won=LABEL)"
+        )
+    return ledger

@@ -1,0 +1,121 @@
+"""Reading a table from a file: CSV (every cell as text, delimiter and encoding checked) or
+Parquet, with the file's line or row numbers kept so every problem can point at them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simplan.errors import SimplanError
+
+SHOWN = 5
+"""Line numbers quoted per problem."""
+
+
+class Source:
+    """A table as read from a file; the index holds 1-based line (CSV) or row (Parquet) numbers."""
+
+    def __init__(self, path: Path, frame: pd.DataFrame, unit: str) -> None:
+        self.path, self.frame, self.unit = path, frame, unit
+        self.frame.index.name = unit
+
+    def rows(self, mask: Any) -> str:
+        """'3 rows (lines 4, 9, 17)': a count and the first few numbers of the rows in `mask`."""
+        labels = self.frame.index[np.asarray(mask, dtype=bool)]
+        n = len(labels)
+        head = ", ".join(str(i) for i in labels[:SHOWN]) + (", ..." if n > SHOWN else "")
+        return f"{n:,} row{'s' if n != 1 else ''} ({self.unit}{'s' if n != 1 else ''} {head})"
+
+
+def fail(source: Source, problems: list[str]) -> None:
+    """Raise one SimplanError naming the file and listing every problem."""
+    noun = "problem" if len(problems) == 1 else "problems"
+    lines = "\n".join(f"  - {p}" for p in problems)
+    raise SimplanError(f"{source.path}: {len(problems)} {noun}:\n{lines}")
+
+
+def read_table(path: str | Path) -> Source:
+    """Read a CSV (every cell as text) or Parquet file; refuse empty, binary or ;-separated files."""
+    path = Path(path)
+    if not path.is_file():
+        raise SimplanError(
+            f"{path}: file not found; check the path (relative paths start at the current directory)"
+        )
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        try:
+            frame = pd.read_parquet(path)
+        except (OSError, ValueError) as err:
+            raise SimplanError(f"{path}: cannot be read as Parquet ({err})") from None
+        frame.index = pd.RangeIndex(1, len(frame) + 1)
+        unit = "row"
+    elif suffix in (".csv", ".txt"):
+        frame, unit = _read_csv(path), "line"
+    else:
+        kind = "an Excel workbook" if suffix in (".xlsx", ".xls") else f"a '{suffix}' file"
+        raise SimplanError(
+            f"{path}: {kind} cannot be read; export it as .csv (comma-separated) or .parquet"
+        )
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if frame.empty:
+        raise SimplanError(f"{path}: has a header but no rows; export it again with its rows")
+    return Source(path, frame, unit)
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise SimplanError(
+            f"{path}: the file is empty; a deals file has a header line and one row per deal"
+        )
+    if raw.startswith(b"PK\x03\x04") or b"\x00" in raw[:4096]:
+        raise SimplanError(
+            f"{path}: not a text CSV file (it looks like a workbook or binary data); "
+            "export it as CSV (comma-separated) or Parquet"
+        )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")
+    header = next(line for line in text.splitlines() if line.strip())
+    for delimiter, name in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
+        if "," not in header and delimiter in header:
+            raise SimplanError(
+                f"{path}: the header is one column ({header[:60]!r}); the file looks "
+                f"{name}-separated. Save it as comma-separated CSV (e.g. Excel: Save As "
+                "'CSV UTF-8 (Comma delimited)')"
+            )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)  # a row longer than the header
+            frame = pd.read_csv(
+                io.StringIO(text),
+                dtype=str,
+                keep_default_na=False,
+                na_values=[""],
+                skip_blank_lines=False,
+                index_col=False,
+            )
+    except (pd.errors.ParserError, pd.errors.ParserWarning) as err:
+        width = len(next(csv.reader([header])))
+        reader = csv.reader(io.StringIO(text))
+        long = [reader.line_num for row in reader if len(row) > width]
+        found = (
+            f"{len(long):,} line(s) have more fields than the header's {width}, e.g. line {long[0]}"
+            if long
+            else str(err).strip()
+        )
+        raise SimplanError(
+            f"{path}: not a valid CSV file ({found}); check that the delimiter is ',', that "
+            "text containing commas is quoted, and that amounts have no thousands separator "
+            "(1200.00, not 1,200.00)"
+        ) from None
+    frame.index = pd.RangeIndex(2, len(frame) + 2)
+    return frame.dropna(how="all")  # blank lines (their numbers are kept)
