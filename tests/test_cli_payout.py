@@ -4,7 +4,6 @@ statements, the summary, and exit code 2 with the fix (and nothing written) on b
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
@@ -41,13 +40,11 @@ HEADER = "deal_id,rep_id,close_date,amount,outcome\n"
 
 
 def simplan(*args):
-    env = {**os.environ, "COLUMNS": "500"}  # rich would wrap long messages at 80 columns
     return subprocess.run(
         [sys.executable, "-c", "from simplan.cli import main; main()", *map(str, args)],
         capture_output=True,
         text=True,
         timeout=120,
-        env=env,
     )
 
 
