@@ -61,7 +61,8 @@ def size_budget(
     per_rep_component = (
         lines.groupby(["replication", "component"])["amount"].sum().unstack(fill_value=0.0)
     )
-    ad_hoc = per_rep_component[[c for c in AD_HOC if c in per_rep_component]].sum(axis=1)
+    labels = _ad_hoc_labels(results)
+    ad_hoc = per_rep_component[[c for c in per_rep_component if c in labels]].sum(axis=1)
     reserve = reserve_share * (budget if budget is not None else float(payout.quantile(confidence)))
     cost_of_sales = float(payout.sum() / bookings.sum())
     rows: list[tuple[str, float]] = [
@@ -112,6 +113,12 @@ def size_budget(
         confidence=confidence,
         budget=budget,
     )
+
+
+def _ad_hoc_labels(results: Results) -> set[str]:
+    """Statement labels of the plan's instant and ranking rewards (by type, whatever their name)."""
+    plan = results.manifest.get("scenario", {}).get("plan") or {}
+    return {c.get("name") or c["type"] for c in plan.get("components", []) if c["type"] in AD_HOC}
 
 
 def plan_budget(results: Results) -> float | None:

@@ -1,0 +1,263 @@
+"""`simplan compare | budget | targets | thresholds`: the planner's and finance's answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from simplan.analysis.budget import plan_budget, size_budget
+from simplan.analysis.compare import compare as compare_plans
+from simplan.analysis.plots import pareto_plot
+from simplan.analysis.sweep import target_sweep, threshold_sweep
+from simplan.cli.app import app, check_out_dir, fmt, out, print_frame, print_metrics, progress_bar
+from simplan.cli.simulate import Force, Quiet, Replications, Seed, Workers
+from simplan.errors import SimplanError
+from simplan.results import save_atomically
+from simplan.runner import simulate
+from simplan.scenario import load_scenario
+
+Confidence = Annotated[float, typer.Option(help="Confidence level, strictly between 0 and 1.")]
+OutDir = Annotated[Path | None, typer.Option("--out", help="Save the tables to this directory.")]
+
+
+def money(value: float) -> str:
+    return "n/a" if value != value else f"{value:,.0f}"
+
+
+def share(value: float) -> str:
+    return "n/a" if value != value else f"{value:.1%}"
+
+
+def number(value: float) -> str:
+    return "n/a" if value != value else f"{value:,.3g}"
+
+
+@app.command()
+def compare(
+    baseline: Annotated[Path, typer.Argument(help="The baseline scenario.")],
+    proposals: Annotated[
+        list[Path], typer.Argument(help="One or more proposals to compare with it.")
+    ],
+    replications: Replications = None,
+    seed: Seed = None,
+    workers: Workers = None,
+    confidence: Confidence = 0.95,
+    out_dir: OutDir = None,
+    force: Force = False,
+    quiet: Quiet = False,
+) -> None:
+    """Each proposal against the baseline on the same customers, with paired intervals."""
+    check_out_dir(out_dir, force)
+    with progress_bar(quiet) as progress:
+        result = compare_plans(
+            baseline,
+            *proposals,
+            replications=replications,
+            seed=seed,
+            workers=workers,
+            confidence=confidence,
+            progress=progress,
+        )
+    level = f"{confidence:.0%}"
+    summary = (
+        result.summary.assign(
+            value=[
+                f"{fmt(m, v)} [{fmt(m, lo)}, {fmt(m, hi)}]"
+                for m, v, lo, hi in result.summary[
+                    ["metric", "mean", "ci_low", "ci_high"]
+                ].itertuples(index=False)
+            ]
+        )
+        .pivot(index="metric", columns="scenario", values="value")[result.scenarios]
+        .reset_index()
+    )
+    print_frame(f"per scenario: mean [{level} interval]", summary, {})
+    d = result.differences
+    table = pd.DataFrame(
+        {
+            "proposal": d["scenario"],
+            "metric": d["metric"],
+            "difference": [fmt(m, v) for m, v in zip(d["metric"], d["difference"], strict=True)],
+            f"{level} interval": [
+                f"[{fmt(m, lo)}, {fmt(m, hi)}]"
+                for m, lo, hi in zip(d["metric"], d["ci_low"], d["ci_high"], strict=True)
+            ],
+            "paired ±": [
+                fmt(m, v) for m, v in zip(d["metric"], d["paired_half_width"], strict=True)
+            ],
+            "independent ±": [
+                fmt(m, v) for m, v in zip(d["metric"], d["independent_half_width"], strict=True)
+            ],
+            "narrower by": [f"{v:.1f}x" for v in d["narrowing"]],
+        }
+    )
+    print_frame(f"proposal minus {result.scenarios[0]}, paired on common random numbers", table, {})
+    if out_dir is not None:
+        out.print(f"comparison written to {result.save(out_dir, force=force)}/")
+
+
+@app.command()
+def budget(
+    scenario: Annotated[Path, typer.Argument(help="Scenario with a plan.")],
+    amount: Annotated[
+        float | None, typer.Option("--budget", help="Budget to test (default: the plan's).")
+    ] = None,
+    confidence: Confidence = 0.9,
+    replications: Replications = None,
+    seed: Seed = None,
+    workers: Workers = None,
+    out_dir: OutDir = None,
+    force: Force = False,
+    quiet: Quiet = False,
+) -> None:
+    """The incentive payout distribution and the budget a confidence level needs."""
+    loaded = load_scenario(scenario)
+    if loaded.plan is None:
+        raise SimplanError(
+            f"{scenario}: has no plan, so nothing to size; add `plan:` to the scenario"
+        )
+    if amount is not None and amount <= 0:
+        raise SimplanError(f"--budget {amount:g}: must be a positive amount of money")
+    if not 0 < confidence < 1:
+        raise SimplanError(
+            f"--confidence {confidence}: must lie strictly between 0 and 1, e.g. 0.9"
+        )
+    check_out_dir(out_dir, force)
+    with progress_bar(quiet) as progress:
+        results = simulate(
+            loaded, replications=replications, seed=seed, workers=workers, progress=progress
+        )
+    sizing = size_budget(
+        results, amount if amount is not None else plan_budget(results), confidence
+    )
+    rows = [
+        (
+            m,
+            "yes"
+            if m.startswith(("reserve covers", "cost of sales within")) and v == 1
+            else "no"
+            if m.startswith(("reserve covers", "cost of sales within"))
+            else fmt(m, v),
+        )
+        for m, v in sizing.overview.itertuples(index=False)
+    ]
+    print_metrics(f"{loaded.name}: incentive budget", rows)
+    print_frame(
+        "per component, per replication",
+        sizing.components,
+        {"mean": money, "p90": money, "share_of_payout": share},
+    )
+    if out_dir is not None:
+
+        def write(tmp: Path) -> None:
+            sizing.overview.to_csv(tmp / "overview.csv", index=False)
+            sizing.components.to_csv(tmp / "components.csv", index=False)
+            results.write(tmp)
+
+        out.print(f"budget tables written to {save_atomically(out_dir, force, write)}/")
+
+
+def _floats(text: str, option: str) -> list[float]:
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise SimplanError(
+            f"{option} {text!r}: give numbers separated by commas, e.g. 0,0.1,0.2"
+        ) from None
+    if not values:
+        raise SimplanError(f"{option} is empty: give at least one value, e.g. 0,0.1,0.2")
+    return values
+
+
+@app.command()
+def targets(
+    scenario: Annotated[Path, typer.Argument(help="Scenario with team quotas.")],
+    levels: Annotated[
+        str, typer.Option(help="Target increases to try, e.g. 0,0.1,0.2,0.3.")
+    ] = "0,0.05,0.1,0.15,0.2,0.25,0.3",
+    band: Annotated[
+        tuple[float, float], typer.Option(help="Acceptable share of reps at target.")
+    ] = (0.5, 0.8),
+    replications: Replications = None,
+    seed: Seed = None,
+    workers: Workers = None,
+    out_dir: OutDir = None,
+    force: Force = False,
+) -> None:
+    """Sweep target levels: share of reps at target, bookings, payout; flag levels outside the band."""
+    loaded = load_scenario(scenario)
+    values = _floats(levels, "--levels")
+    check_out_dir(out_dir, force)
+    table = target_sweep(
+        loaded, values, band=band, replications=replications, seed=seed, workers=workers
+    )
+    shown = table.assign(outside_band=table["outside_band"].map({True: "OUTSIDE", False: ""}))
+    print_frame(
+        f"{loaded.name}: target levels (band {band[0]:.0%}-{band[1]:.0%} at target)",
+        shown,
+        {
+            "level": share,
+            "target_per_period": money,
+            "bookings": money,
+            "payout_p50": money,
+            "payout_p90": money,
+            "cost_of_sales": share,
+            "share_at_target": share,
+        },
+    )
+    if out_dir is not None:
+        out.print(
+            f"written to {save_atomically(out_dir, force, lambda tmp: table.to_csv(tmp / 'targets.csv', index=False))}/"
+        )
+
+
+@app.command()
+def thresholds(
+    scenario: Annotated[Path, typer.Argument(help="Scenario with a plan.")],
+    settings: Annotated[
+        list[str],
+        typer.Option("--set", help="component.field=v1,v2,... e.g. gate.threshold=0.6,0.7,0.8"),
+    ],
+    replications: Replications = None,
+    seed: Seed = None,
+    workers: Workers = None,
+    plot: Annotated[Path | None, typer.Option(help="Write the Pareto plot (PNG) here.")] = None,
+    out_dir: OutDir = None,
+    force: Force = False,
+) -> None:
+    """Sweep plan lines and rates on a grid; the Pareto front of bookings against cost."""
+    loaded = load_scenario(scenario)
+    grid = {}
+    for item in settings:
+        name, sep, values = item.partition("=")
+        component, dot, field = name.partition(".")
+        if not sep or not dot:
+            raise SimplanError(
+                f"--set {item!r}: write component.field=v1,v2, e.g. gate.threshold=0.6,0.8"
+            )
+        grid[(component, field)] = _floats(values, f"--set {name}")
+    check_out_dir(out_dir, force)
+    table = threshold_sweep(loaded, grid, replications=replications, seed=seed, workers=workers)
+    shown = table.assign(pareto=table["pareto"].map({True: "*", False: ""}))
+    print_frame(
+        f"{loaded.name}: plan settings (* = Pareto front)",
+        shown,
+        {
+            "bookings": money,
+            "payout_p50": money,
+            "payout_p90": money,
+            "cost_of_sales": share,
+            "share_at_target": share,
+        }
+        | {f"{c}.{f}": number for c, f in grid},
+    )
+    if plot is not None:
+        written = pareto_plot(table, plot, [f"{c}.{f}" for c, f in grid])
+        out.print(f"Pareto plot written to {written}")
+    if out_dir is not None:
+        out.print(
+            f"written to {save_atomically(out_dir, force, lambda tmp: table.to_csv(tmp / 'thresholds.csv', index=False))}/"
+        )

@@ -1,0 +1,66 @@
+"""`simplan validate` and `simplan run`: check scenarios, simulate one and save its tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from simplan.cli.app import app, check_out_dir, err, fmt, out, print_metrics, progress_bar
+from simplan.errors import SimplanError
+from simplan.runner import simulate
+from simplan.scenario import load_scenario
+
+Replications = Annotated[
+    int | None, typer.Option(min=1, help="Replications (default: the scenario's).")
+]
+Seed = Annotated[int | None, typer.Option(min=0, help="Root seed (default: the scenario's).")]
+Workers = Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all cores).")]
+Force = Annotated[bool, typer.Option(help="Replace a non-empty --out directory.")]
+Quiet = Annotated[bool, typer.Option(help="No progress bar.")]
+
+
+@app.command()
+def validate(files: Annotated[list[Path], typer.Argument(help="Scenario YAML files.")]) -> None:
+    """Check scenario files; print each one's name and digest, or every problem found."""
+    failed = False
+    for path in files:
+        try:
+            scenario = load_scenario(path)
+        except SimplanError as error:
+            err.print(f"[red]error[/red] {error}", highlight=False)
+            failed = True
+            continue
+        out.print(f"ok {path}: scenario '{scenario.name}' (digest {scenario.digest()})")
+    if failed:
+        raise typer.Exit(2)
+
+
+@app.command()
+def run(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    replications: Replications = None,
+    seed: Seed = None,
+    workers: Workers = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Save the tables to this directory.")
+    ] = None,
+    force: Force = False,
+    quiet: Quiet = False,
+) -> None:
+    """Simulate a scenario, print the summary, and save the tables with --out."""
+    loaded = load_scenario(scenario)
+    check_out_dir(out_dir, force)
+    with progress_bar(quiet) as progress:
+        results = simulate(
+            loaded, replications=replications, seed=seed, workers=workers, progress=progress
+        )
+    m = results.manifest
+    title = f"{loaded.name}: {m['replications']} replications, seed {m['seed']}"
+    print_metrics(title, ((k, fmt(k, v)) for k, v in results.summary()["value"].items()))
+    if out_dir is not None:
+        saved = results.save(out_dir, force=force)
+        out.print(
+            f"tables written to {saved}/ (deals, credits, daily, reps, runs, statements + manifest.json)"
+        )
