@@ -89,3 +89,32 @@ def test_bad_input_exits_2_without_traceback(tmp_path, args, fragment):
     assert fragment in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_pilot_prints_the_study_and_the_power_table(proposal):
+    done = simplan(
+        "pilot", BEHAVIOUR, proposal, *FAST, "--share", "0.5", "--uplifts", "0.3", "--shares", "0.5"
+    )
+    assert done.returncode == 0, done.stderr
+    for text in (
+        "true effect",
+        "power to detect each uplift",
+        "uplift 30%",
+        "80% power for a 30% uplift",
+    ):
+        assert text in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--power", "1"], "between 0 and 1"),
+        (["--share", "1"], "strictly between 0 and 1"),
+        (["--uplifts", "x"], "numbers separated by commas"),
+    ],
+)
+def test_pilot_bad_input(proposal, args, fragment):
+    done = simplan("pilot", BEHAVIOUR, proposal, *FAST, *args)
+    assert done.returncode == 2
+    assert fragment in done.stderr
+    assert "Traceback" not in done.stderr
