@@ -162,12 +162,7 @@ def combine(parts: list[dict[str, pd.DataFrame]], manifest: dict[str, Any]) -> R
 
 
 def replication_tables(
-    rec: Records,
-    replication: int,
-    team: Team,
-    cal: Calendar,
-    tier_names: list[str],
-    plan: Plan | None = None,
+    rec: Records, replication: int, team: Team, cal: Calendar, tier_names: list[str]
 ) -> dict[str, pd.DataFrame]:
     """One replication's tables (built where it ran), warm-up dropped, day 0 at the start."""
     off = cal.first_day
@@ -238,22 +233,28 @@ def replication_tables(
             "median_first_response_hours": [deals["first_response_hours"].median()],
         }
     )
-    statements = pd.DataFrame(columns=STATEMENT_COLUMNS)
-    if plan is not None:
-        statements = _statements(deals, credits, reps, team, cal, plan, replication)
-        paid = statements.groupby(["rep_id", "period"])["amount"].sum()
-        keys = pd.MultiIndex.from_arrays([reps["rep_id"], reps["period"]])
-        reps["payout"] = paid.reindex(keys).fillna(0.0).to_numpy()
-        runs["payout"] = statements["amount"].sum()
-        runs["cost_of_sales"] = runs["payout"] / runs["bookings"].where(runs["bookings"] > 0)
     return {
         "deals": deals,
         "credits": credits,
         "daily": daily,
         "reps": reps,
         "runs": runs,
-        "statements": statements,
+        "statements": pd.DataFrame(columns=STATEMENT_COLUMNS),
     }
+
+
+def attach_payouts(
+    tables: dict[str, pd.DataFrame], replication: int, team: Team, cal: Calendar, plan: Plan
+) -> None:
+    """Run the plan on a replication's credits: a statements table, payout in reps and runs."""
+    reps, runs = tables["reps"], tables["runs"]
+    statements = _statements(tables["deals"], tables["credits"], reps, team, cal, plan, replication)
+    paid = statements.groupby(["rep_id", "period"])["amount"].sum()
+    keys = pd.MultiIndex.from_arrays([reps["rep_id"], reps["period"]])
+    reps["payout"] = paid.reindex(keys).fillna(0.0).to_numpy()
+    runs["payout"] = statements["amount"].sum()
+    runs["cost_of_sales"] = runs["payout"] / runs["bookings"].where(runs["bookings"] > 0)
+    tables["statements"] = statements
 
 
 def _statements(

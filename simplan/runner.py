@@ -18,7 +18,7 @@ from simplan.execution import Executor, local_executor
 from simplan.model.calendar import Calendar, build_calendar
 from simplan.model.randomness import replication_seeds, team_seed
 from simplan.model.team import Team, build_team
-from simplan.results import Results, combine, replication_tables
+from simplan.results import Results, attach_payouts, combine, replication_tables
 from simplan.scenario import Scenario, load_scenario
 
 DEPENDENCIES = ("numpy", "scipy", "simpy", "pandas", "pyarrow", "pydantic")
@@ -49,10 +49,13 @@ def simulate(
     job = functools.partial(_replicate, scenario, team, calendar)
     runner = executor or local_executor(sim.workers)
     parts: list[dict[str, pd.DataFrame]] = []
+    work = {"engine": 0.0, "tables": 0.0, "payout": 0.0}
     seeds = replication_seeds(sim.seed, sim.replications)
     simulated = time.perf_counter()
-    for tables in runner.map(job, list(enumerate(seeds))):
+    for tables, seconds in runner.map(job, list(enumerate(seeds))):
         parts.append(tables)
+        for step, spent in seconds.items():
+            work[step] += spent
         if progress:
             progress(len(parts), sim.replications)
     engine_seconds = time.perf_counter() - simulated
@@ -72,17 +75,26 @@ def simulate(
         "replications_with_tables": round(engine_seconds, 4),
         "combine": round(time.perf_counter() - simulated - engine_seconds, 4),
     }
+    # CPU seconds summed over workers: where the time goes, whatever the parallelism.
+    results.manifest["work_seconds"] = {step: round(spent, 4) for step, spent in work.items()}
     return results
 
 
 def _replicate(
     scenario: Scenario, team: Team, calendar: Calendar, item: tuple[int, np.random.SeedSequence]
-) -> dict[str, pd.DataFrame]:
-    """Simulate replication i and build its tables, in the worker that ran it."""
+) -> tuple[dict[str, pd.DataFrame], dict[str, float]]:
+    """Simulate replication i and build its tables in the worker that ran it; time each step."""
     replication, seq = item
+    start = time.perf_counter()
     records = run_replication(scenario, team, calendar, seq)
+    simulated = time.perf_counter()
     tier_names = [t.name for t in scenario.leads.tiers]
-    return replication_tables(records, replication, team, calendar, tier_names, scenario.plan)
+    tables = replication_tables(records, replication, team, calendar, tier_names)
+    tabled = time.perf_counter()
+    if scenario.plan is not None:
+        attach_payouts(tables, replication, team, calendar, scenario.plan)
+    paid = time.perf_counter()
+    return tables, {"engine": simulated - start, "tables": tabled - simulated, "payout": paid - tabled}
 
 
 def _versions() -> dict[str, str]:
