@@ -65,8 +65,12 @@ def main() -> None:
     engine_s, rec = best_of(lambda: run_replication(scenario, team, calendar, seq))
     twin_s, twin_events = best_of(lambda: simpy_twin(rec.processes, rec.events))
     print("== one replication of baseline_quarter, one core (median of 7)")
-    print(f"   simplan engine      {engine_s:7.3f} s   ({rec.processes:,} processes, {rec.events:,} events)   target <= 0.5 s")
-    print(f"   bare SimPy twin     {twin_s:7.3f} s   ({rec.processes:,} processes, {twin_events:,} events)")
+    print(
+        f"   simplan engine      {engine_s:7.3f} s   ({rec.processes:,} processes, {rec.events:,} events)   target <= 0.5 s"
+    )
+    print(
+        f"   bare SimPy twin     {twin_s:7.3f} s   ({rec.processes:,} processes, {twin_events:,} events)"
+    )
     print(f"   ratio engine/twin   {engine_s / twin_s:7.2f} x   target <= 1.5 x")
 
     n = 32
