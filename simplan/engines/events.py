@@ -9,44 +9,26 @@ between stages. The engine emits flat records; `simplan.results` builds the tabl
 from __future__ import annotations
 
 import heapq
-import math
 from collections.abc import Generator
-from dataclasses import dataclass
 
 import numpy as np
 import simpy
 from scipy.stats import poisson
 
+from simplan.engines.ledger import LeadBook
+from simplan.engines.records import LOST, PULLED, PUSHED, WON, Records
 from simplan.engines.standing import Standing
 from simplan.model.behaviour import DayContext
 from simplan.model.calendar import PHASES, Calendar
-from simplan.model.leads import Leads, draw_leads, lead_streams, loss_stage
+from simplan.model.leads import draw_leads, lead_streams, loss_stage
 from simplan.model.randomness import stream
 from simplan.model.routing import Assignment, Router, RoutingState, credit_shares
 from simplan.model.team import Team
 from simplan.scenario import Scenario
 
 BURST, CLOSE_OUT = PHASES.index("burst"), PHASES.index("close_out")
-OPEN, LOST, WON = 0, 1, 2
-OUTCOMES = ("open", "lost", "won")
-ON_TIME, PUSHED, PULLED = 0, 1, 2
-TIMINGS = ("on_time", "pushed", "pulled")
 # A queued touch: [priority class, sequence, lead, event, requested at, cancelled]
 CLASS, SEQ, LEAD, EVENT, REQUESTED, CANCELLED = range(6)
-
-
-@dataclass
-class Records:
-    """Flat arrays of one replication; see `simplan.results` for the tables built from them."""
-
-    deals: dict[str, np.ndarray]
-    credits: dict[str, np.ndarray]
-    daily: dict[str, np.ndarray]
-    totals: dict[str, float]
-    targets: np.ndarray  # full-period target per period and rep (ratcheted if enabled)
-    source_names: list[str]
-    events: int
-    processes: int
 
 
 class EventEngine:
@@ -65,7 +47,7 @@ class EventEngine:
         self.tier_names = tier_names
         streams = lead_streams(scenario.leads, calendar, levers.referral_contest)
         leads = draw_leads(streams, scenario.leads.tiers, lambda p, k: stream(seq, p, k))
-        self._init_leads(leads)
+        self.book = LeadBook(leads)
         self.dormant_rng = stream(seq, "dormant")
         self.standing = Standing(scenario, team, calendar)
         # Common random numbers for prospecting: one uniform per rep-day sets the count (by
@@ -103,33 +85,6 @@ class EventEngine:
         self.credit_rows: list[tuple[int, int, float, float, float]] = []
         self.processes = 0
 
-    def _init_leads(self, leads: Leads) -> None:
-        self.source_names = list(leads.source_names)
-        self.l_time = leads.time.tolist()
-        self.l_tier = leads.tier.tolist()
-        self.l_source = leads.source.tolist()
-        self.l_p = leads.win_probability.tolist()
-        self.l_size = leads.base_size.tolist()
-        self.l_uwin = leads.u_win.tolist()
-        self.l_uroute = leads.u_route.tolist()
-        self.l_utiming = leads.u_timing.tolist()
-        self.l_delay = leads.delay.tolist()
-        n = len(leads)
-        self.owner = [-1] * n
-        self.first_owner = [-1] * n
-        self.assignment: list[Assignment | None] = [None] * n
-        self.response_h = [math.nan] * n
-        self.stage = [-1] * n
-        self.outcome = [OPEN] * n
-        self.close_time = [math.nan] * n
-        self.amount = [0.0] * n
-        self.alerts = [0] * n
-        self.relays = [0] * n
-        self.lever_cost = [0.0] * n
-        self.value = [0.0] * n
-        self.expected = [0.0] * n
-        self.timing = [ON_TIME] * n
-
     # -- processes ---------------------------------------------------------------------------
 
     def run(self) -> Records:
@@ -144,11 +99,11 @@ class EventEngine:
 
     def _arrivals(self) -> Generator:
         env = self.env
-        for i, t in enumerate(self.l_time):
+        for i, t in enumerate(self.book.time):
             if t > env.now:
                 yield env.timeout(t - env.now)
             env.process(self._lead(i))
-        self.processes += len(self.l_time)
+        self.processes += len(self.book.time)
 
     def _day_ticks(self) -> Generator:
         """At each midnight: snapshot yesterday, set today's effort, relay idle leads, squads."""
@@ -218,7 +173,7 @@ class EventEngine:
     def _request(self, lead: int, cls: int) -> simpy.Event:
         """Queue a touch of `lead` with its owner; the event fires when the touch is done."""
         ev = self.env.event()
-        self._enqueue(self.owner[lead], [cls, self.seq_counter, lead, ev, self.env.now, False])
+        self._enqueue(self.book.owner[lead], [cls, self.seq_counter, lead, ev, self.env.now, False])
         return ev
 
     def _enqueue(self, rep: int, task: list) -> None:
@@ -244,7 +199,7 @@ class EventEngine:
                 others = everyone[everyone != r] if self.team.size > 1 else everyone
                 new = int(self._least_loaded(others))
                 self._move(lead, r, new)
-                self.relays[lead] += 1
+                self.book.relays[lead] += 1
                 self._enqueue(new, [task[CLASS], 0, lead, task[EVENT], self.env.now, False])
             if stale:
                 queue[:] = [t for t in queue if not t[CANCELLED]]
@@ -255,46 +210,48 @@ class EventEngine:
         return int(pool[int(np.argmin(load))])
 
     def _move(self, lead: int, old: int, new: int) -> None:
-        value, expected = self.value[lead], self.expected[lead]
+        value, expected = self.book.value[lead], self.book.expected[lead]
         self.pipeline[old] -= value
         self.pipeline[new] += value
         self.standing.expected_pipeline[old] -= expected
         self.standing.expected_pipeline[new] += expected
         self.routing_state.open_leads[old] -= 1
         self.routing_state.open_leads[new] += 1
-        self.owner[lead] = new
+        self.book.owner[lead] = new
 
     def _lead(self, i: int) -> Generator:
         """One lead's way through the funnel."""
         env, team = self.env, self.team
-        tier = self.l_tier[i]
-        priority = tier in self.priority_tiers or self.source_names[self.l_source[i]] == "dormant"
-        if self.owner[i] >= 0:  # sourced by the rep: theirs, no routing
-            a = Assignment(self.owner[i])
+        tier = self.book.tier[i]
+        priority = (
+            tier in self.priority_tiers or self.book.source_names[self.book.source[i]] == "dormant"
+        )
+        if self.book.owner[i] >= 0:  # sourced by the rep: theirs, no routing
+            a = Assignment(self.book.owner[i])
         else:
             a = self.router.assign(
-                self.routing_state, tier, priority, self.l_size[i], self.l_uroute[i], env.now
+                self.routing_state, tier, priority, self.book.size[i], self.book.u_route[i], env.now
             )
-        self.assignment[i] = a
-        self.owner[i] = self.first_owner[i] = a.owner
-        self.value[i] = self.l_size[i] * team.skill[a.owner]
-        self.pipeline[a.owner] += self.value[i]
-        self._expect(i, a.owner, self.l_p[i] * self.value[i])
+        self.book.assignment[i] = a
+        self.book.owner[i] = self.book.first_owner[i] = a.owner
+        self.book.value[i] = self.book.size[i] * team.skill[a.owner]
+        self.pipeline[a.owner] += self.book.value[i]
+        self._expect(i, a.owner, self.book.p[i] * self.book.value[i])
         self.routing_state.open_leads[a.owner] += 1
 
         yield self._request(i, 0 if tier in self.red_line_tiers else 1)
-        hours = (env.now - self.l_time[i]) * 24
-        self.response_h[i] = hours
-        self.stage[i] = 0
-        owner = self.owner[i]
+        hours = (env.now - self.book.time[i]) * 24
+        self.book.response_h[i] = hours
+        self.book.stage[i] = 0
+        owner = self.book.owner[i]
         uplift = self.strike_uplift if a.support >= 0 else 1.0
-        p = min(1.0, self.l_p[i] * self.decay[tier](hours) * self.win_skill[owner] * uplift)
-        u = self.l_uwin[i]
+        p = min(1.0, self.book.p[i] * self.decay[tier](hours) * self.win_skill[owner] * uplift)
+        u = self.book.u_win[i]
         shares = self.loss_shares
         fate = 3 if u < p else loss_stage(u, p, shares)
-        self._expect(i, owner, p * self.value[i])
+        self._expect(i, owner, p * self.book.value[i])
         cycle = self.cycle_mult[owner]
-        delay = self.l_delay[i]
+        delay = self.book.delay[i]
 
         if fate == 3 and self._pull(i, env.now + sum(delay) * cycle):
             return (yield from self._sign_early(i))
@@ -302,58 +259,64 @@ class EventEngine:
         if fate == 0:
             return self._close(i, LOST)
         yield self._request(i, 1)
-        self.stage[i] = 1
+        self.book.stage[i] = 1
         if fate == 3 and self._pull(i, env.now + (delay[1] + delay[2]) * cycle):
             return (yield from self._sign_early(i))
         answer = env.now + delay[1] * cycle
         timeout = self.proposal_timeout
         while answer - env.now > timeout:
             yield env.timeout(timeout)
-            self.alerts[i] += 1
+            self.book.alerts[i] += 1
             yield self._request(i, 1)
         if answer > env.now:
             yield env.timeout(answer - env.now)
         if fate == 1:
             return self._close(i, LOST)
         yield self._request(i, 1)
-        self.stage[i] = 2
+        self.book.stage[i] = 2
         if fate == 3 and self._pull(i, env.now + delay[2] * cycle):
             return (yield from self._sign_early(i))
         yield env.timeout(delay[2] * cycle)
         if fate == 2:
             if tier in self.offer_tiers and self._offer_wins(u, p):
-                self.lever_cost[i] += self.offer.cost_per_deal
+                self.book.lever_cost[i] += self.offer.cost_per_deal
             else:
                 return self._close(i, LOST)
-        if self.standing.push(self.owner[i], self.value[i], int(env.now), self.l_utiming[i]):
-            self.timing[i] = PUSHED
+        if self.standing.push(
+            self.book.owner[i], self.book.value[i], int(env.now), self.book.u_timing[i]
+        ):
+            self.book.timing[i] = PUSHED
             yield env.timeout(float(self.cal.period_end_day[int(env.now)]) - env.now)
         yield self._request(i, 1)
-        self.stage[i] = 3
+        self.book.stage[i] = 3
         return self._close(i, WON)
 
     def _pull(self, i: int, signs_at: float) -> bool:
         """Would the owner offer a discount to have this winning deal sign before the period end?"""
         return self.standing.pull(
-            self.owner[i], self.value[i], int(self.env.now), signs_at, self.l_utiming[i]
+            self.book.owner[i],
+            self.book.value[i],
+            int(self.env.now),
+            signs_at,
+            self.book.u_timing[i],
         )
 
     def _sign_early(self, i: int) -> Generator:
         """The customer signs at a discount, two days before the period end at the latest."""
         env = self.env
-        self.timing[i] = PULLED
-        self.value[i] *= 1 - self.scenario.behaviour.timing.pull_discount
+        self.book.timing[i] = PULLED
+        self.book.value[i] *= 1 - self.scenario.behaviour.timing.pull_discount
         end = float(self.cal.period_end_day[int(env.now)])
         if end - 2.0 > env.now:
             yield env.timeout(end - 2.0 - env.now)
         yield self._request(i, 1)
-        self.stage[i] = 3
+        self.book.stage[i] = 3
         self._close(i, WON)
 
     def _expect(self, i: int, owner: int, expected: float) -> None:
         """Set lead i's expected value in its owner's pipeline (what reps project from)."""
-        self.standing.expected_pipeline[owner] += expected - self.expected[i]
-        self.expected[i] = expected
+        self.standing.expected_pipeline[owner] += expected - self.book.expected[i]
+        self.book.expected[i] = expected
 
     def _offer_wins(self, u: float, p: float) -> bool:
         """In close-out, the offer lifts p; the band just above p (late losses) turns into wins."""
@@ -365,23 +328,29 @@ class EventEngine:
 
     def _close(self, i: int, outcome: int) -> None:
         now = self.env.now
-        owner = self.owner[i]
-        self.outcome[i] = outcome
-        self.close_time[i] = now
-        self.pipeline[owner] -= self.value[i]
+        owner = self.book.owner[i]
+        self.book.outcome[i] = outcome
+        self.book.close_time[i] = now
+        self.pipeline[owner] -= self.book.value[i]
         self._expect(i, owner, 0.0)
         self.routing_state.open_leads[owner] -= 1
         if outcome == LOST:
             self._maybe_go_dormant(i)
             return
         day = int(now)
-        amount = self.value[i]
-        self.amount[i] = amount
-        if self.source_names[self.l_source[i]] == "referral":
-            self.lever_cost[i] += self.scenario.calendar.levers.referral_contest.reward_per_referral
+        amount = self.book.value[i]
+        self.book.amount[i] = amount
+        if self.book.source_names[self.book.source[i]] == "referral":
+            self.book.lever_cost[i] += (
+                self.scenario.calendar.levers.referral_contest.reward_per_referral
+            )
         self.won_count[day, owner] += 1
         shares = credit_shares(
-            owner, self.first_owner[i], self.assignment[i], self.team, self.scenario.routing
+            owner,
+            self.book.first_owner[i],
+            self.book.assignment[i],
+            self.team,
+            self.scenario.routing,
         )
         for rep, share in shares.items():
             self.bookings[day, rep] += amount * share
@@ -403,9 +372,11 @@ class EventEngine:
     def _add_dormant_lead(self, i: int, at: float) -> int:
         dormant_name = self.scenario.leads.dormant.source
         src = next((s for s in self.scenario.leads.sources if s.name == dormant_name), None)
-        tier = self.l_tier[i]
+        tier = self.book.tier[i]
         p = src.win_probability if src and src.win_probability is not None else None
-        return self._add_lead(tier, dormant_name, p, at, self.dormant_rng)
+        return self.book.add(
+            tier, self.scenario.leads.tiers[tier], dormant_name, p, at, self.dormant_rng
+        )
 
     def _prospect(self, day: int, effort: np.ndarray) -> None:
         """Reps source their own leads in working hours, more of them the harder they work."""
@@ -418,57 +389,17 @@ class EventEngine:
         for rep in np.repeat(np.arange(self.team.size), counts).tolist():
             rng = self.prospect_rngs[rep]
             at = day + self.cal.workday_start + rng.random() * self.cal.workday_length
-            j = self._add_lead(tier, "prospecting", prospecting.win_probability, at, rng, owner=rep)
+            j = self.book.add(
+                tier,
+                self.scenario.leads.tiers[tier],
+                "prospecting",
+                prospecting.win_probability,
+                at,
+                rng,
+                owner=rep,
+            )
             self.env.process(self._delayed(at - self.env.now, j))
             self.processes += 1
-
-    def _add_lead(
-        self,
-        tier: int,
-        source: str,
-        p: float | None,
-        at: float,
-        rng: np.random.Generator,
-        owner: int = -1,
-    ) -> int:
-        """Append a lead created during the run (dormant re-entry, prospecting); returns its id."""
-        params = self.scenario.leads.tiers[tier]
-        if source not in self.source_names:
-            self.source_names.append(source)
-        d = params.stage_delays_days
-        self.l_time.append(at)
-        self.l_tier.append(tier)
-        self.l_source.append(self.source_names.index(source))
-        self.l_p.append(params.win_probability if p is None else p)
-        self.l_size.append(float(params.deal_size.sample(rng, 1)[0]))
-        self.l_uwin.append(float(rng.random()))
-        self.l_uroute.append(float(rng.random()))
-        self.l_utiming.append(float(rng.random()))
-        self.l_delay.append(
-            [
-                float(d.contact.sample(rng, 1)[0]),
-                float(d.proposal.sample(rng, 1)[0]),
-                float(d.negotiation.sample(rng, 1)[0]),
-            ]
-        )
-        for column, empty in (
-            (self.owner, owner),
-            (self.first_owner, -1),
-            (self.assignment, None),
-            (self.response_h, math.nan),
-            (self.stage, -1),
-            (self.outcome, OPEN),
-            (self.close_time, math.nan),
-            (self.amount, 0.0),
-            (self.alerts, 0),
-            (self.relays, 0),
-            (self.lever_cost, 0.0),
-            (self.value, 0.0),
-            (self.expected, 0.0),
-            (self.timing, ON_TIME),
-        ):
-            column.append(empty)
-        return len(self.l_time) - 1
 
     def _delayed(self, wait: float, j: int) -> Generator:
         yield self.env.timeout(wait)
@@ -485,23 +416,7 @@ class EventEngine:
             levers.leaderboard.prize_per_day * burst_days if levers.leaderboard.enabled else 0.0
         )
         return Records(
-            deals={
-                "lead_id": np.arange(len(self.l_time)),
-                "tier": np.array(self.l_tier),
-                "source": np.array(self.l_source),
-                "rep": np.array(self.owner),
-                "first_rep": np.array(self.first_owner),
-                "created_day": np.array(self.l_time),
-                "first_response_hours": np.array(self.response_h),
-                "stage": np.array(self.stage),
-                "outcome": np.array(self.outcome),
-                "close_day": np.array(self.close_time),
-                "amount": np.array(self.amount),
-                "alerts": np.array(self.alerts),
-                "relays": np.array(self.relays),
-                "lever_cost": np.array(self.lever_cost),
-                "timing": np.array(self.timing),
-            },
+            deals=self.book.deal_columns(),
             credits={
                 "lead_id": credits[:, 0].astype(np.int64),
                 "rep": credits[:, 1].astype(np.int64),
@@ -518,7 +433,7 @@ class EventEngine:
             },
             totals={"leaderboard_cost": leaderboard_cost},
             targets=self.standing.targets,
-            source_names=self.source_names,
+            source_names=self.book.source_names,
             events=_events_scheduled(self.env),
             processes=self.processes,
         )

@@ -1,0 +1,26 @@
+"""What one replication of an engine hands back: flat arrays, and the codes they use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+OPEN, LOST, WON = 0, 1, 2
+OUTCOMES = ("open", "lost", "won")
+ON_TIME, PUSHED, PULLED = 0, 1, 2
+TIMINGS = ("on_time", "pushed", "pulled")
+
+
+@dataclass
+class Records:
+    """Flat arrays of one replication; see `simplan.results` for the tables built from them."""
+
+    deals: dict[str, np.ndarray]
+    credits: dict[str, np.ndarray]
+    daily: dict[str, np.ndarray]
+    totals: dict[str, float]
+    targets: np.ndarray  # full-period target per period and rep (ratcheted if enabled)
+    source_names: list[str]
+    events: int
+    processes: int
