@@ -28,6 +28,11 @@ DATE_FORMATS = {
 }
 """Formats tried, in order, when no --date-format is given (format: how it is shown)."""
 _MISSING = ("nan", "na", "n/a", "null", "none")
+FLAG_LABELS = {
+    True: ("true", "yes", "y", "1", "x", "t", "1.0"),
+    False: ("false", "no", "n", "0", "f", "0.0", ""),
+}
+"""Values of a yes/no column (returned, IsWon, IsClosed), compared lower-case."""
 _MONEY_TEXT = re.compile(r"[$€£¥₹,'\s]|\b(?:USD|EUR|GBP|CHF|JPY)\b", re.IGNORECASE)
 
 
@@ -39,6 +44,8 @@ class Checker:
         self.problems: list[str] = []
         self.unreadable: dict[str, pd.Series] = {}
         """Per column, the cells already reported as unreadable (not to be called empty too)."""
+        self.date_format: str | None = None
+        """The one format a date column read unambiguously; settles ambiguous later columns."""
 
     def name(self, canonical: str) -> str:
         column = self.columns[canonical]
@@ -83,6 +90,22 @@ class Checker:
             )
         return values.where(~bad, np.nan)
 
+    def flags(self, canonical: str) -> pd.Series:
+        """True / False per row (empty is False); values that are not yes/no are a problem."""
+        column = self.source.frame[self.columns[canonical]]
+        if pd.api.types.is_bool_dtype(column.dtype):
+            return column.fillna(False).astype(bool)
+        text = self.text(canonical).map(lambda v: str(v).lower(), na_action="ignore").fillna("")
+        known = {label: flag for flag, labels in FLAG_LABELS.items() for label in labels}
+        value = text.map(known)
+        bad = value.isna()
+        if bad.any():
+            self.problems.append(
+                f"{self.name(canonical)} is not yes/no on {self.source.rows(bad)}, e.g. "
+                f"{text[bad].iloc[0]!r}; write true/false (or yes/no, 1/0)"
+            )
+        return value.fillna(False).astype(bool)
+
     def dates(self, canonical: str, date_format: str | None) -> pd.Series:
         """Timestamps (naive), NaT where empty; values the format does not read are a problem.
 
@@ -117,6 +140,8 @@ class Checker:
                 else "fix those values, or pass the file's format with --date-format"
             )
         elif complete:
+            if self.date_format in complete:  # another column of the file settled the format
+                return parsed[self.date_format]
             first = parsed[complete[0]]
             for other in complete[1:]:
                 differ = present & (first != parsed[other])
@@ -127,6 +152,8 @@ class Checker:
                         f"{complete[0]} or --date-format {other}"
                     )
                     break
+            if len(complete) == 1 or not (present & (first != parsed[complete[1]])).any():
+                self.date_format = complete[0]
             return first
         else:
             best = min(parsed, key=lambda fmt: int((present & parsed[fmt].isna()).sum()))

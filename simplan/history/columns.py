@@ -10,8 +10,22 @@ from simplan.errors import SimplanError
 from simplan.history.files import Source, fail
 
 REQUIRED = ("deal_id", "rep_id", "close_date", "amount")
-OPTIONAL = ("outcome", "credit_share", "customer_id", "role", "tier", "project")
-"""Canonical deal columns; an absent `outcome` column means every row is a won deal."""
+OPTIONAL = (
+    "outcome",
+    "credit_share",
+    "customer_id",
+    "role",
+    "tier",
+    "project",
+    "created_date",
+    "product",
+    "returned",
+    "is_won",
+    "is_closed",
+)
+"""Canonical deal columns; an absent `outcome` column means every row is a won deal (unless
+the `is_won` / `is_closed` flags of a Salesforce export say otherwise). `created_date` is when
+the opportunity was opened (calibration needs it); `returned` flags a won deal given back."""
 OUTCOMES = ("won", "lost", "open")
 """A deal's outcome; also the --map keys that name a CRM's stage labels."""
 HINTS = {
@@ -21,6 +35,8 @@ HINTS = {
     "amount": ("close_value", "value", "deal_value", "revenue"),
     "outcome": ("deal_stage", "stage", "stage_name", "status"),
     "customer_id": ("account", "account_id", "customer", "company"),
+    "created_date": ("engage_date", "createddate", "created_date", "create_date", "created_time"),
+    "product": ("product", "product_name", "item"),
 }
 """Names other CRMs use, only to suggest a --map (never mapped silently)."""
 TARGET_COLUMNS = ("rep_id", "period", "target")

@@ -15,26 +15,35 @@ from simplan.history.files import SHOWN, fail, read_table
 
 
 def read_history(
-    path: str | Path, mapping: dict[str, str] | None = None, date_format: str | None = None
+    path: str | Path,
+    mapping: dict[str, str] | None = None,
+    date_format: str | None = None,
+    today: pd.Timestamp | str | None = None,
 ) -> pd.DataFrame:
     """Every deal of a CRM export with simplan's column names, each row checked once.
 
     Columns: deal_id, rep_id, close_date, amount (the whole deal's value), outcome ('won' /
     'lost' / 'open'), credit_share (1.0 unless the file splits deals), and the optional
-    customer_id, role, tier, project when present. Index: the file's line (CSV) or row
-    (Parquet) numbers. `mapping` is `parse_mapping`'s output; `date_format` a strftime format
-    for close_date (default: detected). Raises SimplanError listing every problem.
+    customer_id, role, tier, project, created_date, product, returned when present. Index:
+    the file's line (CSV) or row (Parquet) numbers. `mapping` is `parse_mapping`'s output;
+    `date_format` a strftime format for the date columns (default: detected per column);
+    closed deals dated after `today` (default: the machine's date) are a problem, while an
+    open deal's close date is its expected close and may lie ahead. With `is_won` and
+    `is_closed` flags mapped (Salesforce), they decide the outcome instead of stage labels.
+    Raises SimplanError listing every problem.
     """
     mapping = dict(mapping or {})
     source = read_table(path)
     columns = resolve_columns(source, mapping, REQUIRED, OPTIONAL)
     check = Checker(source, columns)
     rows = source.rows
-    outcome = check.outcomes({k: v for k, v in mapping.items() if k in OUTCOMES})
+    outcome = _outcomes(check, mapping)
     won = outcome.eq("won")
     deal_id, rep_id = check.text("deal_id"), check.text("rep_id")
     amount = check.numbers("amount")
     close_date = check.dates("close_date", date_format)
+    created = "created_date" in columns
+    created_date = check.dates("created_date", date_format) if created else None
     split = "credit_share" in columns
     share = check.numbers("credit_share") if split else pd.Series(1.0, index=deal_id.index)
 
@@ -79,6 +88,13 @@ def read_history(
             f"{amount[negative].iloc[0]:g}; amounts must be >= 0 (drop refunds and credit "
             "notes, or mark the deal as returned)"
         )
+    nothing = won & amount.eq(0)
+    if nothing.any():
+        check.problems.append(
+            f"{check.name('amount')} is 0 on {rows(nothing)} of won deals; a won deal books its "
+            "value: fill it in, or mark the deal lost if nothing was sold"
+        )
+    _check_dates(check, outcome, close_date, created_date, today)
     if split:
         _check_shares(check, deal_id, amount, share)
     if check.problems:
@@ -94,11 +110,89 @@ def read_history(
             "credit_share": share,
         }
     )
-    for canonical in ("customer_id", "role", "tier", "project"):
+    for canonical in ("customer_id", "role", "tier", "project", "product"):
         if canonical in columns:
             history[canonical] = check.text(canonical)
+    if created_date is not None:
+        history["created_date"] = created_date
+    if "returned" in columns:
+        history["returned"] = check.flags("returned")
     history.attrs["source"] = str(source.path)
+    history.attrs["columns"] = columns
     return history
+
+
+def _outcomes(check: Checker, mapping: dict[str, str]) -> pd.Series:
+    """Outcome per row: from the is_won / is_closed flags when mapped, else from stage labels."""
+    columns = check.columns
+    flags = [c for c in ("is_won", "is_closed") if c in columns]
+    if not flags:
+        return check.outcomes({k: v for k, v in mapping.items() if k in OUTCOMES})
+    if len(flags) == 1:
+        other = "is_closed" if flags[0] == "is_won" else "is_won"
+        check.problems.append(
+            f"{check.name(flags[0])} is mapped without {other}; map both (e.g. --map "
+            "is_won=IsWon --map is_closed=IsClosed) or neither and use the stage column"
+        )
+        return pd.Series("open", index=check.source.frame.index, dtype=object)
+    is_won, is_closed = check.flags("is_won"), check.flags("is_closed")
+    odd = is_won & ~is_closed
+    if odd.any():
+        check.problems.append(
+            f"{check.name('is_won')} is true while {check.name('is_closed')} is false on "
+            f"{check.source.rows(odd)}; a won deal is closed: fix the flags"
+        )
+    outcome = pd.Series("open", index=is_won.index, dtype=object)
+    outcome[is_closed] = "lost"
+    outcome[is_won] = "won"
+    return outcome
+
+
+def _check_dates(
+    check: Checker,
+    outcome: pd.Series,
+    close_date: pd.Series,
+    created_date: pd.Series | None,
+    today: pd.Timestamp | str | None,
+) -> None:
+    """Closed deals not dated in the future, not closed before created, created when closed."""
+    rows = check.source.rows
+    now = pd.Timestamp.today() if today is None else pd.Timestamp(today)
+    limit = now.normalize() + pd.Timedelta(days=1)  # anything during `today` is fine
+    closed = outcome.isin(["won", "lost"])
+    ahead = closed & (close_date >= limit)
+    if ahead.any():
+        check.problems.append(
+            f"{check.name('close_date')} lies in the future (after {now:%Y-%m-%d}) on "
+            f"{rows(ahead)} of closed deals, e.g. {close_date[ahead].iloc[0]:%Y-%m-%d}; a won "
+            "or lost deal has closed already: check the date format (--date-format) and the "
+            "outcome of those rows"
+        )
+    if created_date is None:
+        return
+    ahead = created_date >= limit
+    if ahead.any():
+        check.problems.append(
+            f"{check.name('created_date')} lies in the future (after {now:%Y-%m-%d}) on "
+            f"{rows(ahead)}, e.g. {created_date[ahead].iloc[0]:%Y-%m-%d}; check the date format"
+            " (--date-format)"
+        )
+    unreadable = check.unreadable.get("created_date", pd.Series(False, index=outcome.index))
+    missing = closed & created_date.isna() & ~unreadable
+    if missing.any():
+        check.problems.append(
+            f"{check.name('created_date')} is empty on {rows(missing)} of closed deals; "
+            "every won or lost deal needs the date it was opened: fill it in or drop those rows"
+        )
+    backwards = closed & (close_date.dt.normalize() < created_date.dt.normalize())
+    if backwards.any():
+        first = backwards.idxmax()
+        check.problems.append(
+            f"{check.name('close_date')} is before {check.name('created_date')} on "
+            f"{rows(backwards)}, e.g. closed {close_date[first]:%Y-%m-%d}, created "
+            f"{created_date[first]:%Y-%m-%d}; fix the dates (deals imported from another "
+            "system often carry the import date as created date)"
+        )
 
 
 def _check_shares(check: Checker, deal_id: pd.Series, amount: pd.Series, share: pd.Series) -> None:
@@ -142,7 +236,7 @@ def won_ledger(history: pd.DataFrame) -> pd.DataFrame:
             "credit_share": won["credit_share"],
         }
     )
-    for column in ("customer_id", "role", "tier", "project"):
+    for column in ("customer_id", "role", "tier", "project", "returned"):
         if column in won.columns:
             ledger[column] = won[column]
     return ledger

@@ -75,15 +75,18 @@ def _read_csv(path: Path) -> pd.DataFrame:
         raise SimplanError(
             f"{path}: the file is empty; a deals file has a header line and one row per deal"
         )
-    if raw.startswith(b"PK\x03\x04") or b"\x00" in raw[:4096]:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with a byte-order mark
+        text = raw.decode("utf-16")
+    elif raw.startswith(b"PK\x03\x04") or b"\x00" in raw[:4096]:
         raise SimplanError(
-            f"{path}: not a text CSV file (it looks like a workbook or binary data); "
-            "export it as CSV (comma-separated) or Parquet"
+            f"{path}: not a text CSV file (it looks like a workbook, binary data or UTF-16 "
+            "without a byte-order mark); export it as CSV UTF-8 (comma-separated) or Parquet"
         )
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="replace")
+    else:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:  # not UTF-8: Windows' Western encoding, as Excel writes it
+            text = raw.decode("cp1252", errors="replace")
     header = next(line for line in text.splitlines() if line.strip())
     for delimiter, name in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
         if "," not in header and delimiter in header:

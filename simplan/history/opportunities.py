@@ -1,0 +1,219 @@
+"""A CRM history for calibration: every opportunity with when it was opened and how it ended
+(open ones kept as censored, not as losses), plus the optional roster, targets and price
+list, read and checked once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pandas as pd
+
+from simplan.errors import SimplanError
+from simplan.history.anomalies import AnomalyRule, apply_anomaly_rule
+from simplan.history.deals import read_history
+from simplan.history.files import read_table
+from simplan.history.presets import get_preset, preset_mapping
+from simplan.history.roster import read_products, read_roster_table
+from simplan.history.targets import read_targets
+from simplan.history.tiers import TierRule, assign_tiers
+
+DEAL_COLUMNS = ("deal_id", "rep_id", "created_date", "close_date", "amount", "outcome")
+
+
+@dataclass
+class History:
+    """Opportunities as of a date, and the side tables.
+
+    `deals`: deal_id, rep_id, created_date, close_date (NaT while open), amount, outcome
+    ('won' / 'lost' / 'open'), plus tier, product, customer_id, returned when the file has
+    them; index: the file's line numbers. `as_of`: the date the export was taken (open deals
+    are censored there). `observed_from`: the first close date; a deal opened before it is
+    in the export only if it was still open then, so fits start there.
+    """
+
+    deals: pd.DataFrame
+    source: str
+    as_of: pd.Timestamp
+    observed_from: pd.Timestamp
+    notes: list[str] = field(default_factory=list)
+    roster: pd.DataFrame | None = None
+    targets: pd.DataFrame | None = None
+    products: pd.DataFrame | None = None
+
+    def until(self, date: str | pd.Timestamp) -> History:
+        """The history as it was known at the end of `date`: later deals dropped, outcomes
+        decided after it turned back to open."""
+        cut = pd.Timestamp(date).normalize()
+        deals = self.deals[self.deals["created_date"].isna() | (self.deals["created_date"] <= cut)]
+        deals = deals[deals["created_date"].notna() | (deals["outcome"] != "open")].copy()
+        later = deals["close_date"] > cut
+        deals.loc[later, "outcome"] = "open"
+        deals.loc[later, "close_date"] = pd.NaT
+        if deals["close_date"].notna().sum() == 0:
+            raise SimplanError(
+                f"{self.source}: no deal closed on or before {cut:%Y-%m-%d}; choose a later "
+                "--train-until"
+            )
+        return replace(
+            self,
+            deals=deals,
+            as_of=cut,
+            observed_from=min(self.observed_from, cut),
+            notes=[*self.notes, f"history cut at {cut:%Y-%m-%d}: later outcomes are unknown"],
+        )
+
+
+def read_opportunities(
+    path: str | Path,
+    *,
+    preset: str | None = None,
+    mapping: dict[str, str] | None = None,
+    date_format: str | None = None,
+    as_of: str | pd.Timestamp | None = None,
+    today: str | pd.Timestamp | None = None,
+    roster: str | Path | None = None,
+    targets: str | Path | None = None,
+    products: str | Path | None = None,
+    clock: str = "quarter",
+) -> History:
+    """Read and check a CRM export (and the optional side tables) for calibration.
+
+    Columns come from `preset` (maven_crm, salesforce, hubspot, zoho) and/or `mapping`
+    (canonical -> file column, as `--map` gives; it wins over the preset). The history needs
+    a created date; deals still open are kept (censored at `as_of`, default the last date in
+    the file). Raises SimplanError naming the file, column and lines of every problem.
+    """
+    given = dict(mapping or {})
+    chosen = get_preset(preset) if preset else None
+    if chosen is not None:
+        present = list(read_table(path).frame.columns)
+        given = preset_mapping(chosen, present, given, str(path))
+        date_format = date_format or chosen.date_format
+    frame = read_history(path, given, date_format, today=today)
+    source = str(path)
+    columns = frame.attrs["columns"]
+    if "created_date" not in frame:
+        raise SimplanError(
+            f"{source}: no created-date column (looked for 'created_date'); calibration needs "
+            "the date each opportunity was opened: pass --map created_date=<column> (e.g. "
+            "engage_date, CreatedDate, 'Create date') or a --preset"
+        )
+    if "outcome" not in columns and "is_won" not in columns:
+        raise SimplanError(
+            f"{source}: no outcome column; calibration needs won, lost and open deals: pass "
+            "--map outcome=<stage column>"
+        )
+    notes: list[str] = []
+    outcome = frame["outcome"]
+    counts = outcome.value_counts()
+    closed = outcome.isin(["won", "lost"])
+    if not closed.any():
+        raise SimplanError(
+            f"{source}: every deal in column '{columns.get('outcome', 'is_closed')}' is open "
+            f"({len(frame):,} rows, lines {frame.index[0]}..{frame.index[-1]}); calibration "
+            "needs deals that were won or lost: export closed opportunities too, or map the "
+            "labels that mean won and lost (--map won=LABEL --map lost=LABEL)"
+        )
+    if counts.get("won", 0) == 0:
+        raise SimplanError(
+            f"{source}: no won deal in column '{columns.get('outcome', 'is_won')}'; check "
+            "which labels mean won (--map won=LABEL)"
+        )
+    open_ = outcome.eq("open")
+    expected = open_ & frame["close_date"].notna()
+    if expected.any():
+        notes.append(
+            f"{int(expected.sum()):,} open deals carry a close date (an expected close): ignored"
+        )
+    frame.loc[open_, "close_date"] = pd.NaT
+    undated = open_ & frame["created_date"].isna()
+    if undated.any():
+        notes.append(
+            f"{int(undated.sum()):,} open deals have no created date (e.g. prospects not yet "
+            "engaged): they count nowhere in the fits"
+        )
+    last = pd.concat([frame["created_date"], frame["close_date"]]).max()
+    stamp = last.normalize() if as_of is None else pd.Timestamp(as_of).normalize()
+    if as_of is not None and last.normalize() > stamp:
+        raise SimplanError(
+            f"{source}: dates run to {last:%Y-%m-%d}, after --as-of {stamp:%Y-%m-%d}; the "
+            "export date must be on or after every date in the file"
+        )
+    first_close = frame.loc[closed, "close_date"].min().normalize()
+    first_created = frame["created_date"].min().normalize()
+    if first_created < first_close:
+        notes.append(
+            f"deals are observed from the first close date {first_close:%Y-%m-%d} (created "
+            f"dates start {first_created:%Y-%m-%d}): earlier deals are in the export only if "
+            "they were still open then, so fits start at the first close"
+        )
+    keep = [c for c in (*DEAL_COLUMNS, "tier", "product", "customer_id", "returned") if c in frame]
+    deals = frame[keep].copy()
+    deals["outcome"] = deals["outcome"].astype(object)
+    history = History(
+        deals=deals,
+        source=source,
+        as_of=stamp,
+        observed_from=first_close,
+        notes=notes,
+        roster=read_roster_table(roster, chosen, date_format) if roster else None,
+        targets=read_targets(targets, "month" if clock == "month" else "quarter")
+        if targets
+        else None,
+        products=read_products(products, chosen) if products else None,
+    )
+    _check_roster(history)
+    return history
+
+
+def _check_roster(history: History) -> None:
+    """Reps in the deals but not on the roster are named (calibration keeps them anyway)."""
+    if history.roster is None:
+        return
+    missing = sorted(set(history.deals["rep_id"].dropna()) - set(history.roster["rep_id"]))
+    if missing:
+        shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
+        history.notes.append(
+            f"{len(missing)} rep(s) in the deals are not on the roster ({shown}): kept, "
+            "without team or hire date"
+        )
+    idle = sorted(set(history.roster["rep_id"]) - set(history.deals["rep_id"].dropna()))
+    if idle:
+        shown = ", ".join(idle[:5]) + (", ..." if len(idle) > 5 else "")
+        history.notes.append(
+            f"{len(idle)} rep(s) on the roster have no deals ({shown}): left out of the team"
+        )
+
+
+@dataclass
+class Prepared:
+    """A history ready to fit: anomalies removed, every deal in a tier, and what was done."""
+
+    deals: pd.DataFrame
+    removed: pd.DataFrame
+    tier_rule: str
+    tier_table: pd.DataFrame
+    anomaly_rule: str
+    notes: list[str]
+
+
+def prepare(
+    history: History, anomalies: AnomalyRule | None = None, tiers: TierRule | None = None
+) -> Prepared:
+    """Apply the anomaly rule, then grade the kept deals into tiers (rules stated in full)."""
+    anomalies = anomalies or AnomalyRule()
+    tiers = tiers or TierRule()
+    kept, removed = apply_anomaly_rule(history.deals, anomalies)
+    notes = list(history.notes)
+    if kept.attrs.get("returned_as_lost"):
+        notes.append(f"{kept.attrs['returned_as_lost']:,} returned won deals count as lost")
+    if kept.empty:
+        raise SimplanError(
+            f"{history.source}: the anomaly rule removed every deal ({anomalies.describe()}); "
+            "loosen it (e.g. --min-rep-deals 0)"
+        )
+    tier, text, table = assign_tiers(kept, tiers, history.products)
+    kept["tier"] = tier
+    return Prepared(kept, removed, text, table, anomalies.describe(), notes)
