@@ -1,0 +1,28 @@
+"""`simplan report | excel`: a saved run or comparison as an HTML page or an Excel workbook."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from simplan.cli.app import app, out
+from simplan.report import write_report
+
+Source = Annotated[
+    Path,
+    typer.Argument(help="A directory written by `simplan run --out` or `simplan compare --out`."),
+]
+
+
+@app.command()
+def report(
+    source: Source,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="HTML file to write (default: DIR/report.html).")
+    ] = None,
+) -> None:
+    """One self-contained HTML page of plots and tables (no internet needed to open it)."""
+    written = write_report(source, out_file if out_file is not None else source / "report.html")
+    out.print(f"report written to {written}", highlight=False, soft_wrap=True)

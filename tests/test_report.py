@@ -1,0 +1,210 @@
+"""The HTML report: valid, self-contained HTML with every plot embedded and the numbers shown."""
+
+from __future__ import annotations
+
+import base64
+from html.parser import HTMLParser
+
+import pytest
+
+from simplan import SimplanError, load_results, simulate
+from simplan.analysis.compare import compare
+from simplan.report import load_source, write_report
+from simplan.report.formats import text
+from simplan.report.html import write_text_atomically
+
+from .conftest import DATA
+from .test_behaviour import scenario
+from .test_cli import simplan
+
+BUDGET = 150_000.0
+PLAN = {
+    "clock": "month",
+    "components": [
+        {"type": "base_salary", "amount": 1000},
+        {
+            "type": "tiered_commission",
+            "mode": "marginal",
+            "tiers": [{"threshold": 0.0, "rate": 0.08}, {"threshold": 1.2, "rate": 0.12}],
+        },
+        {"type": "attainment_bonus", "steps": [{"threshold": 1.0, "amount": 500}]},
+        {"type": "gate", "threshold": 0.5},
+    ],
+    "budget": {"total": BUDGET},
+}
+RICHER = {"clock": "month", "components": [{"type": "base_commission", "rate": 0.12}]}
+RUN_PLOTS = {
+    "Attainment",
+    "Payout and budget",
+    "The plan's payout curve",
+    "Bookings by day",
+    "Funnel by tier",
+    "First response by tier",
+}
+VOID = {"meta", "img", "br", "hr", "link", "input", "col", "area", "base", "source", "wbr"}
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    """A run with a plan and a budget, a run without a plan, and a comparison, saved."""
+    root = tmp_path_factory.mktemp("saved")
+    simulate(scenario(name="budgeted", plan=PLAN), replications=4, workers=1).save(root / "plan")
+    simulate(DATA / "small.yaml", replications=2, workers=1).save(root / "noplan")
+    compare(
+        scenario(name="base"), scenario(name="richer", plan=RICHER), replications=3, workers=1
+    ).save(root / "compare")
+    return root
+
+
+class Page(HTMLParser):
+    """Checks nesting and collects sections, images, table cells and links."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+        self.images: list[dict[str, str]] = []
+        self.headings: list[str] = []
+        self.cells: list[str] = []
+        self.tags: set[str] = set()
+        self.links: list[str] = []
+        self._text: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        attributes = {k: v or "" for k, v in attrs}
+        if tag == "img":
+            self.images.append(attributes)
+        for key in ("href", "src"):
+            if key in attributes:
+                self.links.append(attributes[key])
+        if tag not in VOID:
+            self.stack.append(tag)
+        if tag in ("h2", "td", "th"):
+            self._text = []
+
+    def handle_endtag(self, tag):
+        if tag in VOID:
+            return
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"</{tag}> closes <{self.stack[-1] if self.stack else None}>")
+            return
+        self.stack.pop()
+        if tag in ("h2", "td", "th") and self._text is not None:
+            content = "".join(self._text).strip()
+            (self.headings if tag == "h2" else self.cells).append(content)
+            self._text = None
+
+    def handle_data(self, data):
+        if self._text is not None:
+            self._text.append(data)
+
+
+def parse(html: str) -> Page:
+    assert html.startswith("<!DOCTYPE html>")
+    page = Page()
+    page.feed(html)
+    page.close()
+    assert not page.errors, page.errors[:3]
+    assert page.stack == [], f"unclosed: {page.stack}"
+    assert {"html", "head", "title", "body", "main"} <= page.tags
+    return page
+
+
+def assert_self_contained(html: str, page: Page) -> None:
+    assert "http://" not in html
+    assert "https://" not in html
+    assert "<script" not in html
+    assert "<link" not in html
+    for link in page.links:
+        assert link.startswith("data:"), link[:60]
+
+
+def assert_pngs(page: Page) -> None:
+    for image in page.images:
+        prefix = "data:image/png;base64,"
+        assert image["src"].startswith(prefix)
+        assert base64.b64decode(image["src"][len(prefix) :])[:8] == b"\x89PNG\r\n\x1a\n"
+        assert image["alt"]
+
+
+def plotted_sections(html: str) -> set[str]:
+    """Headings of sections that hold an image."""
+    found = set()
+    for chunk in html.split("<section>")[1:]:
+        heading = Page()
+        heading.feed(chunk.split("</h2>")[0] + "</h2>")
+        if "<img " in chunk.split("</section>")[0]:
+            found.add(heading.headings[0])
+    return found
+
+
+def test_run_report_has_every_plot_and_the_summary(saved, tmp_path):
+    out = write_report(saved / "plan", tmp_path / "report.html")
+    html = out.read_text()
+    page = parse(html)
+    assert_self_contained(html, page)
+    assert_pngs(page)
+    assert plotted_sections(html) == RUN_PLOTS
+    assert len(page.images) == len(RUN_PLOTS)
+    summary = load_results(saved / "plan").summary()["value"]
+    cells = page.cells
+    for metric, value in summary.items():
+        at = cells.index(metric)
+        assert cells[at + 1] == text(metric, value), metric
+    assert f"budget of {BUDGET:,.0f}" in html
+    assert "payout P99" in cells
+
+
+def test_run_without_plan_leaves_payout_out(saved, tmp_path):
+    html = write_report(saved / "noplan", tmp_path / "r.html").read_text()
+    page = parse(html)
+    assert_self_contained(html, page)
+    assert_pngs(page)
+    assert plotted_sections(html) == RUN_PLOTS - {"Payout and budget", "The plan's payout curve"}
+    assert "This run has no plan" in html
+
+
+def test_comparison_report_has_bars_differences_and_tables(saved, tmp_path):
+    html = write_report(saved / "compare", tmp_path / "c.html").read_text()
+    page = parse(html)
+    assert_self_contained(html, page)
+    assert_pngs(page)
+    assert plotted_sections(html) == {
+        "Plans compared",
+        "Differences against base",
+        "Payout by scenario",
+        "Payout curves",
+    }
+    comparison = load_source(saved / "compare").comparison
+    assert {"base", "richer", "narrower by"} <= set(page.cells)
+    bookings = comparison.differences.set_index("metric").loc["bookings", "difference"]
+    assert text("bookings", bookings) in page.cells
+
+
+def test_cli_report_writes_the_file_and_prints_its_path(saved, tmp_path):
+    out = tmp_path / "deep" / "report.html"
+    done = simplan("report", saved / "plan", "--out", out)
+    assert done.returncode == 0, done.stderr
+    assert f"report written to {out}" in done.stdout
+    parse(out.read_text())
+    assert [p.name for p in out.parent.iterdir()] == ["report.html"]  # no temporary left
+
+
+def test_cli_report_refuses_a_directory_that_is_not_a_run(tmp_path):
+    done = simplan("report", tmp_path, "--out", tmp_path / "r.html")
+    assert done.returncode == 2
+    assert "neither a run" in done.stderr
+    assert not (tmp_path / "r.html").exists()
+    with pytest.raises(SimplanError, match="no such directory"):
+        load_source(tmp_path / "missing")
+
+
+def test_atomic_write_replaces_and_refuses_a_directory(tmp_path):
+    target = tmp_path / "page.html"
+    target.write_text("old")
+    write_text_atomically(target, "new")
+    assert target.read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["page.html"]
+    with pytest.raises(SimplanError, match="is a directory"):
+        write_text_atomically(tmp_path, "x")
