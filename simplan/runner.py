@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from simplan.engines.events import run_replication
-from simplan.execution import Executor, local_executor
+from simplan.errors import SimplanError
+from simplan.execution import Executor, choose_executor
 from simplan.model.calendar import Calendar, build_calendar
 from simplan.model.randomness import replication_seeds, team_seed
 from simplan.model.team import Team, build_team
@@ -31,14 +32,19 @@ def simulate(
     seed: int | None = None,
     workers: int | None = None,
     executor: Executor | None = None,
+    scheduler: str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Results:
     """Run a scenario's replications and return their tables.
 
     Arguments override the scenario's `simulation` settings. Replication i always uses the
     i-th stream of the root seed, so the tables do not depend on the number of workers.
-    `progress(done, total)` is called as replications finish.
+    `progress(done, total)` is called as replications finish. `scheduler` runs them on
+    Dask: "local" starts a local cluster of `workers` processes, an address
+    (tcp://HOST:PORT) uses a running one; `executor` passes any executor directly.
     """
+    if executor is not None and scheduler is not None:
+        raise SimplanError("give simulate an executor or a scheduler, not both")
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     scenario = scenario.with_simulation(replications=replications, seed=seed, workers=workers)
@@ -47,7 +53,7 @@ def simulate(
     team = build_team(scenario.team, np.random.default_rng(team_seed(sim.seed)))
     calendar = build_calendar(scenario.calendar)
     job = functools.partial(_replicate, scenario, team, calendar)
-    runner = executor or local_executor(sim.workers)
+    runner = executor or choose_executor(sim.workers, scheduler)
     parts: list[dict[str, pd.DataFrame]] = []
     work = {"engine": 0.0, "tables": 0.0, "payout": 0.0}
     seeds = replication_seeds(sim.seed, sim.replications)
@@ -94,7 +100,11 @@ def _replicate(
     if scenario.plan is not None:
         attach_payouts(tables, replication, team, calendar, scenario.plan)
     paid = time.perf_counter()
-    return tables, {"engine": simulated - start, "tables": tabled - simulated, "payout": paid - tabled}
+    return tables, {
+        "engine": simulated - start,
+        "tables": tabled - simulated,
+        "payout": paid - tabled,
+    }
 
 
 def _versions() -> dict[str, str]:

@@ -19,6 +19,7 @@ from scipy import stats
 
 from simplan.analysis.kpis import KPI_COLUMNS, replication_kpis
 from simplan.errors import SimplanError
+from simplan.execution import shared_executor
 from simplan.results import Results, save_atomically
 from simplan.runner import simulate
 from simplan.scenario import Scenario, load_scenario
@@ -68,8 +69,12 @@ def compare(
     workers: int | None = None,
     confidence: float = 0.95,
     progress: Any = None,
+    scheduler: str | None = None,
 ) -> Comparison:
-    """Run the baseline and each proposal on the same seed and compare them pairwise."""
+    """Run the baseline and each proposal on the same seed and compare them pairwise.
+
+    `scheduler` ("local" or a Dask scheduler's address) runs every scenario on one cluster.
+    """
     if not 0 < confidence < 1:
         raise SimplanError(
             f"confidence = {confidence}: must lie strictly between 0 and 1, e.g. 0.95"
@@ -87,10 +92,16 @@ def compare(
             "compare needs at least 2 replications for an interval; use --replications 2 or more"
         )
     results = {}
-    for name, scenario in zip(names, loaded, strict=True):
-        results[name] = simulate(
-            scenario, replications=replications, seed=seed, workers=workers, progress=progress
-        )
+    with shared_executor(scheduler, workers or base_sim.workers) as executor:
+        for name, scenario in zip(names, loaded, strict=True):
+            results[name] = simulate(
+                scenario,
+                replications=replications,
+                seed=seed,
+                workers=workers,
+                executor=executor,
+                progress=progress,
+            )
     kpis = pd.concat(
         [
             replication_kpis(results[name], _budget(scenario)).assign(scenario=name)

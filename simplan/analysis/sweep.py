@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from simplan.analysis.kpis import replication_kpis
 from simplan.errors import SimplanError
+from simplan.execution import shared_executor
 from simplan.runner import simulate
 from simplan.scenario import Scenario, deep_merge
 
@@ -31,26 +32,48 @@ def sweep(
     replications: int | None = None,
     seed: int | None = None,
     workers: int | None = None,
+    scheduler: str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
-    """KPIs per replication for each point (a scenario override); columns: point, replication, ..."""
+    """KPIs per replication for each point (a scenario override); columns: point, replication, ...
+
+    `progress(done, total)` counts replications over all points; `scheduler` ("local" or a
+    Dask scheduler's address) runs every point on one cluster.
+    """
     if not points:
         raise SimplanError("the sweep is empty: give at least one value to try")
     base = scenario.model_dump(by_alias=True, exclude_none=True)
     budget = scenario.plan.budget.total if scenario.plan and scenario.plan.budget else None
-    frames = []
-    for i, (label, override) in enumerate(zip(labels, points, strict=True)):
+    variants = []
+    for label, override in zip(labels, points, strict=True):
         try:
-            variant = Scenario.model_validate(deep_merge(base, override))
+            variants.append(Scenario.model_validate(deep_merge(base, override)))
         except ValidationError as err:
             first = err.errors(include_url=False)[0]
             raise SimplanError(f"sweep point {label}: {first['msg']} (at {first['loc']})") from None
-        results = simulate(variant, replications=replications, seed=seed, workers=workers)
-        frames.append(replication_kpis(results, budget).assign(point=label))
-        if progress:
-            progress(i + 1, len(points))
+    frames = []
+    with shared_executor(scheduler, workers or scenario.simulation.workers) as executor:
+        for i, (label, variant) in enumerate(zip(labels, variants, strict=True)):
+            results = simulate(
+                variant,
+                replications=replications,
+                seed=seed,
+                workers=workers,
+                executor=executor,
+                progress=_overall(progress, i, len(points)),
+            )
+            frames.append(replication_kpis(results, budget).assign(point=label))
     kpis = pd.concat(frames, ignore_index=True)
     return kpis[["point", *[c for c in kpis.columns if c != "point"]]]
+
+
+def _overall(
+    progress: Callable[[int, int], None] | None, point: int, points: int
+) -> Callable[[int, int], None] | None:
+    """Turn one point's (done, total) replications into the whole sweep's."""
+    if progress is None:
+        return None
+    return lambda done, total: progress(point * total + done, points * total)
 
 
 def summarise_points(kpis: pd.DataFrame) -> pd.DataFrame:

@@ -13,7 +13,7 @@ from simplan.analysis.compare import compare as compare_plans
 from simplan.analysis.plots import pareto_plot
 from simplan.analysis.sweep import target_sweep, threshold_sweep
 from simplan.cli.app import app, check_out_dir, fmt, out, print_frame, print_metrics, progress_bar
-from simplan.cli.simulate import Force, Quiet, Replications, Seed, Workers
+from simplan.cli.simulate import Force, Quiet, Replications, Scheduler, Seed, Workers
 from simplan.errors import SimplanError
 from simplan.results import save_atomically
 from simplan.runner import simulate
@@ -44,6 +44,7 @@ def compare(
     replications: Replications = None,
     seed: Seed = None,
     workers: Workers = None,
+    scheduler: Scheduler = None,
     confidence: Confidence = 0.95,
     out_dir: OutDir = None,
     force: Force = False,
@@ -60,6 +61,7 @@ def compare(
             workers=workers,
             confidence=confidence,
             progress=progress,
+            scheduler=scheduler,
         )
     level = f"{confidence:.0%}"
     summary = (
@@ -109,6 +111,7 @@ def budget(
     replications: Replications = None,
     seed: Seed = None,
     workers: Workers = None,
+    scheduler: Scheduler = None,
     out_dir: OutDir = None,
     force: Force = False,
     quiet: Quiet = False,
@@ -128,7 +131,12 @@ def budget(
     check_out_dir(out_dir, force)
     with progress_bar(quiet) as progress:
         results = simulate(
-            loaded, replications=replications, seed=seed, workers=workers, progress=progress
+            loaded,
+            replications=replications,
+            seed=seed,
+            workers=workers,
+            scheduler=scheduler,
+            progress=progress,
         )
     sizing = size_budget(
         results, amount if amount is not None else plan_budget(results), confidence
@@ -184,16 +192,26 @@ def targets(
     replications: Replications = None,
     seed: Seed = None,
     workers: Workers = None,
+    scheduler: Scheduler = None,
     out_dir: OutDir = None,
     force: Force = False,
+    quiet: Quiet = False,
 ) -> None:
     """Sweep target levels: share of reps at target, bookings, payout; flag levels outside the band."""
     loaded = load_scenario(scenario)
     values = _floats(levels, "--levels")
     check_out_dir(out_dir, force)
-    table = target_sweep(
-        loaded, values, band=band, replications=replications, seed=seed, workers=workers
-    )
+    with progress_bar(quiet) as progress:
+        table = target_sweep(
+            loaded,
+            values,
+            band=band,
+            replications=replications,
+            seed=seed,
+            workers=workers,
+            scheduler=scheduler,
+            progress=progress,
+        )
     shown = table.assign(outside_band=table["outside_band"].map({True: "OUTSIDE", False: ""}))
     print_frame(
         f"{loaded.name}: target levels (band {band[0]:.0%}-{band[1]:.0%} at target)",
@@ -224,9 +242,11 @@ def thresholds(
     replications: Replications = None,
     seed: Seed = None,
     workers: Workers = None,
+    scheduler: Scheduler = None,
     plot: Annotated[Path | None, typer.Option(help="Write the Pareto plot (PNG) here.")] = None,
     out_dir: OutDir = None,
     force: Force = False,
+    quiet: Quiet = False,
 ) -> None:
     """Sweep plan lines and rates on a grid; the Pareto front of bookings against cost."""
     loaded = load_scenario(scenario)
@@ -240,7 +260,16 @@ def thresholds(
             )
         grid[(component, field)] = _floats(values, f"--set {name}")
     check_out_dir(out_dir, force)
-    table = threshold_sweep(loaded, grid, replications=replications, seed=seed, workers=workers)
+    with progress_bar(quiet) as progress:
+        table = threshold_sweep(
+            loaded,
+            grid,
+            replications=replications,
+            seed=seed,
+            workers=workers,
+            scheduler=scheduler,
+            progress=progress,
+        )
     shown = table.assign(pareto=table["pareto"].map({True: "*", False: ""}))
     print_frame(
         f"{loaded.name}: plan settings (* = Pareto front)",

@@ -19,6 +19,14 @@ Seed = Annotated[int | None, typer.Option(min=0, help="Root seed (default: the s
 Workers = Annotated[int | None, typer.Option(min=1, help="Worker processes (default: all cores).")]
 Force = Annotated[bool, typer.Option(help="Replace a non-empty --out directory.")]
 Quiet = Annotated[bool, typer.Option(help="No progress bar.")]
+Scheduler = Annotated[
+    str | None,
+    typer.Option(
+        metavar="ADDRESS|local",
+        help="Run on Dask: a scheduler's address (tcp://HOST:PORT), or 'local' for a local "
+        "cluster of --workers processes. Needs pip install 'simplan\\[dask]'.",
+    ),
+]
 
 
 @app.command()
@@ -43,6 +51,7 @@ def run(
     replications: Replications = None,
     seed: Seed = None,
     workers: Workers = None,
+    scheduler: Scheduler = None,
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Save the tables to this directory.")
     ] = None,
@@ -54,7 +63,12 @@ def run(
     check_out_dir(out_dir, force)
     with progress_bar(quiet) as progress:
         results = simulate(
-            loaded, replications=replications, seed=seed, workers=workers, progress=progress
+            loaded,
+            replications=replications,
+            seed=seed,
+            workers=workers,
+            scheduler=scheduler,
+            progress=progress,
         )
     m = results.manifest
     title = f"{loaded.name}: {m['replications']} replications, seed {m['seed']}"
