@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from unittest.mock import patch
 
 import pandas as pd
 import pytest
@@ -319,15 +320,33 @@ def test_summary_states_the_rules():
     assert "rep has" in rows["removed"]
 
 
-def test_cli_history_check(tmp_path):
-    done = simplan("history", "check", SAMPLE, "--preset", "maven_crm", "--products", PRODUCTS)
-    assert done.returncode == 0, done.stderr
-    assert "no problems" in done.stdout
-    assert "tier rule" in done.stdout
+def run(capsys, *args):
+    """The `simplan` command in this process: (exit code, stdout, stderr)."""
+    from simplan.cli import main
+
+    with patch.object(sys, "argv", ["simplan", *map(str, args)]):
+        try:
+            main()
+            code = 0
+        except SystemExit as exit_:
+            code = exit_.code or 0
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_cli_history_check(tmp_path, capsys):
+    code, stdout, stderr = run(
+        capsys, "history", "check", SAMPLE, "--preset", "maven_crm", "--products", PRODUCTS
+    )
+    assert code == 0, stderr
+    assert "no problems" in stdout
+    assert "tier rule" in stdout
+    code, _, stderr = run(
+        capsys, "history", "check", SAMPLE, "--preset", "maven_crm", "--tiers", "price"
+    )
+    assert code == 2
+    assert "tier rule" in stderr
     bad = write(tmp_path, HEADER + GOOD + "d9,ann,2024-01-09,2024-01-05,10,won\n")
-    done = simplan("history", "check", bad)
+    done = simplan("history", "check", bad)  # the installed entry point: exit code 2
     assert done.returncode == 2
     assert "is before column 'created_date' on 1 row (line 6)" in done.stderr
-    done = simplan("history", "check", SAMPLE, "--preset", "maven_crm", "--tiers", "price")
-    assert done.returncode == 2
-    assert "tier rule" in done.stderr

@@ -3,13 +3,20 @@ checks, a calibrated scenario, and how well that scenario predicts held-out mont
 
 from __future__ import annotations
 
+import os
+import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
+import yaml
 from rich.table import Table
 
+from simplan import __version__
+from simplan.analysis.calibrate import Calibrator
 from simplan.cli.app import app, out
+from simplan.errors import SimplanError
 from simplan.history import (
     AnomalyRule,
     TierRule,
@@ -19,6 +26,9 @@ from simplan.history import (
     read_opportunities,
 )
 from simplan.history.opportunities import History
+from simplan.model.plan import Plan
+from simplan.results import save_atomically
+from simplan.scenario import load_config, load_scenario
 
 history_app = typer.Typer(
     no_args_is_help=True, help="Check a CRM export (deals/opportunities) before calibrating."
@@ -151,3 +161,128 @@ def check(
         shown = prepared.removed.head(show_removed)
         out.print(f"removed by the anomaly rule (first {len(shown)} of {len(prepared.removed)}):")
         out.print(shown.to_string(index=False))
+
+
+Periods = Annotated[int, typer.Option(help="Plan periods in the baseline window (last N cycles).")]
+Period = Annotated[str, typer.Option(help="Plan period: quarter or month (a --plan's clock wins).")]
+PlanFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--plan", help="The plan in force (its clock sets the period; put in the scenario)."
+    ),
+]
+
+
+@app.command()
+def calibrate(
+    file: HistoryFile,
+    out_file: Annotated[Path, typer.Option("--out", help="Write the scenario YAML here.")],
+    report: Annotated[
+        Path | None, typer.Option(help="Write the report (CSV tables, notes.md, fit.png) here.")
+    ] = None,
+    preset: PresetOption = None,
+    mapping: MapOption = None,
+    date_format: DateFormat = None,
+    as_of: AsOf = None,
+    roster: Roster = None,
+    targets: Targets = None,
+    products: Products = None,
+    plan: PlanFile = None,
+    periods: Periods = 3,
+    period: Period = "quarter",
+    tiers: Tiers = "auto",
+    tier_count: TierCount = 3,
+    amount_multiple: AmountMultiple = 3.0,
+    amount_quantile: AmountQuantile = 0.999,
+    min_rep_deals: MinRepDeals = 10,
+    force: Annotated[
+        bool, typer.Option(help="Replace an existing --out file / --report dir.")
+    ] = False,
+) -> None:
+    """Fit a scenario to a CRM export: arrivals, win rates, cycles, deal sizes, rep skills."""
+    _refuse_existing(out_file, report, force)
+    anomaly, tier = rules(tiers, tier_count, amount_multiple, amount_quantile, min_rep_deals)
+    loaded = load_config(plan, Plan) if plan else None
+    clock = loaded.clock if loaded else period
+    history = load_history(
+        file, preset, mapping, date_format, as_of, roster, targets, products, clock
+    )
+    fitted = Calibrator(periods=periods, period=clock, anomalies=anomaly, tiers=tier).fit(
+        history, plan=loaded
+    )
+    print_calibration(fitted)
+    header = (
+        f"# Calibrated by simplan {__version__} on {datetime.now(UTC):%Y-%m-%d} from {file}\n"
+        f"# (as of {history.as_of:%Y-%m-%d}, last {periods} {clock}s). Fitted values with 95 %\n"
+        "# intervals and the rules applied: simplan calibrate --report DIR (params.csv, notes.md).\n"
+    )
+    text = header + yaml.safe_dump(
+        fitted.scenario_data_, sort_keys=False, default_flow_style=None, width=100
+    )
+    if report is not None:
+        saved = save_atomically(report, force, fitted.report_.write)
+        out.print(
+            f"report written to {saved}/ (params.csv, tiers.csv, reps.csv, notes.md, fit.png)"
+        )
+    write_text_atomically(out_file, text)
+    out.print(f"scenario written to {out_file}")
+    if loaded is not None:
+        out.print(
+            "note: behaviour parameters are not fitted (simulated method of moments is not "
+            "implemented): the scenario keeps constant effort under the plan"
+        )
+
+
+def _refuse_existing(out_file: Path, report: Path | None, force: bool) -> None:
+    if out_file.exists() and not force:
+        raise SimplanError(f"{out_file}: exists; choose another --out or pass --force")
+    if out_file.exists() and out_file.is_dir():
+        raise SimplanError(f"{out_file}: is a directory; --out names the scenario file to write")
+    if report is not None and report.exists() and any(report.iterdir()) and not force:
+        raise SimplanError(
+            f"{report}: directory is not empty; choose another --report or pass --force"
+        )
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    """Write to a temporary file beside `path`, check it loads as a scenario, move it in place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".yaml", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        load_scenario(tmp)  # what is written loads back
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def print_calibration(fitted: Calibrator) -> None:
+    """Per tier: leads, win probability with its interval, stale share, cycle and size."""
+    params = fitted.params_.set_index("parameter")
+    table = Table(title=f"calibrated: {fitted.scenario_.name}", title_justify="left")
+    for column in ("tier", "leads/day", "win prob. [95 %]", "stale", "won cycle days", "deal size"):
+        table.add_column(column, justify="left" if column == "tier" else "right")
+    tiers = fitted.report_.tables["tiers"]
+    for _, row in tiers.iterrows():
+        tier = row["tier"]
+        win = params.loc[f"tier.{tier}.win_probability"]
+        table.add_row(
+            str(tier),
+            f"{params.loc[f'tier.{tier}.arrivals_per_day', 'value']:.2f}",
+            f"{win['value']:.1%} [{win['ci_low']:.1%}, {win['ci_high']:.1%}]",
+            f"{row['stale_share']:.1%}",
+            f"{row['won_cycle_mean']:.1f} ({row['cycle_family']})",
+            f"{row['size_mean']:,.0f} ({row['size_family']})",
+        )
+    out.print(table)
+    reps = fitted.report_.tables["reps"]
+    out.print(
+        f"{len(reps)} reps, skill {reps['skill'].min():.2f} .. {reps['skill'].max():.2f} "
+        f"(win rates shrunk toward the team; prior strength "
+        f"{params.loc['team.prior_strength', 'value']:,.0f} deals)"
+    )
+    for note in fitted.report_.notes:
+        out.print(f"- {note}", highlight=False)

@@ -1,0 +1,451 @@
+"""Calibration: a CRM history in, a Scenario that behaves like the team did, with every
+fitted number, its 95 % interval and the rule that produced it.
+
+`Calibrator(periods=3).fit(history)` (the estimator pattern) sets `scenario_` (a validated
+Scenario), `params_` (one row per fitted parameter: value, ci_low, ci_high) and `report_`
+(tables of fitted against actual, the rules applied, the assumptions made).
+
+What is fitted, on the baseline window (the last `periods` plan periods up to the history's
+date, from the first close date on; playbooks take the last 3 cycles):
+- leads per working day by tier, with weekday and sprint-phase multipliers (Poisson);
+- per tier: the win probability of deals that close, the share of stale leads that never
+  close, and won / lost cycle times, with open deals censored (`fit.fit_outcomes`);
+- deal size per tier, lognormal or gamma by likelihood (an empirical distribution when
+  neither fits the observed sizes within a KS distance of `ks_limit`);
+- each rep's skill: the win rate shrunk toward the team (beta-binomial empirical Bayes)
+  over the team's, and capacity from the rep's share of the leads.
+Behaviour parameters (the plan response) are not fitted: the scenario uses constant effort.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from simplan.analysis import engine_fit
+from simplan.analysis.calibration_report import CalibrationReport, params_table
+from simplan.analysis.fit import (
+    FAMILIES,
+    compress,
+    fit_arrivals,
+    fit_outcomes,
+    fit_size,
+    shrink_rates,
+)
+from simplan.errors import SimplanError
+from simplan.history import AnomalyRule, History, TierRule, prepare
+from simplan.model.calendar import PERIOD_FREQ, PHASES, WEEKDAYS, CalendarParams, build_calendar
+from simplan.model.plan import Plan
+from simplan.model.team import NewHireParams
+from simplan.scenario import Scenario, validate
+
+
+class Calibrator:
+    """Fits a scenario to a history: `Calibrator(periods=3).fit(history)`.
+
+    periods: plan periods in the baseline window (>= 1). period: 'month' or 'quarter' (a
+    plan's clock overrides it). start, days: the scenario's window (default: the period
+    after the history). min_reps: fewer reps is an error (a rep column mapped wrongly?).
+    capacity_headroom: capacity = headroom x the touches a rep's share of leads needs.
+    ks_limit: above this distance a parametric fit gives way to the observed distribution.
+    """
+
+    def __init__(
+        self,
+        periods: int = 3,
+        period: str = "quarter",
+        anomalies: AnomalyRule | None = None,
+        tiers: TierRule | None = None,
+        start: str | pd.Timestamp | None = None,
+        days: int | None = None,
+        warmup_days: int | None = None,
+        stale: bool = True,
+        min_reps: int = 2,
+        capacity_headroom: float = 3.0,
+        ks_limit: float = 0.1,
+        name: str | None = None,
+        seed: int = 0,
+    ) -> None:
+        self.periods = periods
+        self.period = period
+        self.anomalies = anomalies
+        self.tiers = tiers
+        self.start = start
+        self.days = days
+        self.warmup_days = warmup_days
+        self.stale = stale
+        self.min_reps = min_reps
+        self.capacity_headroom = capacity_headroom
+        self.ks_limit = ks_limit
+        self.name = name
+        self.seed = seed
+
+    def _check(self, plan: Plan | None) -> str:
+        if not (isinstance(self.periods, int) and self.periods >= 1):
+            raise SimplanError(f"periods = {self.periods!r}: the baseline needs >= 1 period")
+        clock = plan.clock if plan is not None else self.period
+        if clock not in PERIOD_FREQ:
+            raise SimplanError(f"period = {clock!r}: allowed are {', '.join(PERIOD_FREQ)}")
+        if self.capacity_headroom < 1 or not 0 < self.ks_limit <= 1:
+            raise SimplanError(
+                f"capacity_headroom = {self.capacity_headroom} (>= 1) or ks_limit = "
+                f"{self.ks_limit} (0 < ks_limit <= 1) out of range"
+            )
+        return clock
+
+    def fit(
+        self, history: History, plan: Plan | None = None, roster: pd.DataFrame | None = None
+    ) -> Calibrator:
+        """Fit every parameter on the baseline window and build the scenario; returns self."""
+        clock = self._check(plan)
+        prepared = prepare(history, self.anomalies, self.tiers)
+        deals = prepared.deals
+        roster = roster if roster is not None else history.roster
+        notes = list(prepared.notes)
+        reps = sorted(deals["rep_id"].dropna().unique())
+        if len(reps) < self.min_reps:
+            column = "rep_id"
+            raise SimplanError(
+                f"{history.source}: column {column!r} names {len(reps)} rep(s) "
+                f"({', '.join(map(str, reps[:3]))}) on lines {deals.index[0]}..{deals.index[-1]}; "
+                f"calibration needs at least {self.min_reps} to tell a rep's skill from the "
+                "team's: check the rep column (--map rep_id=<owner column>)"
+            )
+        as_of = history.as_of
+        freq = PERIOD_FREQ[clock]
+        first = (as_of.to_period(freq) - (self.periods - 1)).start_time
+        window_start = max(first, history.observed_from)
+        window = pd.date_range(window_start, as_of, freq="D")
+        if len(window) < 28:
+            raise SimplanError(
+                f"{history.source}: the baseline window {window_start:%Y-%m-%d}..{as_of:%Y-%m-%d}"
+                f" is {len(window)} days; calibration needs at least 4 weeks of closes"
+            )
+        notes.append(
+            f"baseline: the last {self.periods} {clock}s up to {as_of:%Y-%m-%d}, from "
+            f"{window_start:%Y-%m-%d} ({len(window)} days)"
+        )
+        in_window = deals["created_date"].between(window_start, as_of)
+        fit_deals = deals[in_window].copy()
+        fit_deals["cycle"] = (fit_deals["close_date"] - fit_deals["created_date"]).dt.days
+        fit_deals["age"] = (as_of - fit_deals["created_date"]).dt.days
+
+        calendar = build_calendar(
+            CalendarParams(start=window_start.date(), days=len(window), period=clock,
+                           sprint={"every": clock})
+        )  # fmt: skip
+        weekday = calendar.dates.day_of_week.to_numpy()
+        per_weekday = np.bincount(
+            fit_deals["created_date"].dt.day_of_week, minlength=7
+        ) / np.maximum(np.bincount(weekday, minlength=7), 1)
+        working_weekdays = [d for d in range(7) if per_weekday[d] >= 0.25 * per_weekday.max()]
+        arrivals = fit_arrivals(
+            fit_deals["created_date"],
+            fit_deals["tier"],
+            calendar.dates,
+            weekday,
+            calendar.phase,
+            np.isin(weekday, working_weekdays),
+        )
+        tier_names = list(arrivals.rates["tier"])
+        outcomes = self._outcomes(fit_deals, tier_names, notes)
+        skills, shrinkage = self._skills(fit_deals, reps, roster, as_of, notes)
+        sizes = self._sizes(deals, window_start, as_of, skills, tier_names, notes)
+        capacity = self._capacity(fit_deals, reps, arrivals.rates["working_days"].iloc[0], outcomes)
+        overhead = engine_fit.engine_overhead_days(
+            working_weekdays, 9.0, 8.0, float(np.median(list(capacity.values()))), seed=self.seed
+        )
+        data = self._scenario_data(
+            history, clock, as_of, arrivals, outcomes, sizes, skills, capacity,
+            working_weekdays, overhead, roster, plan,
+        )  # fmt: skip
+        data = _plain_data(data)
+        self.scenario_ = validate(Scenario, data, "calibrated scenario")
+        self.scenario_data_ = data
+        self.params_ = params_table(arrivals, outcomes, sizes, shrinkage, skills)
+        self.report_ = CalibrationReport.build(
+            history=history,
+            prepared=prepared,
+            window=(window_start, as_of),
+            arrivals=arrivals,
+            outcomes=outcomes,
+            sizes=sizes,
+            shrinkage=shrinkage,
+            skills=skills,
+            capacity=capacity,
+            overhead=overhead,
+            fit_deals=fit_deals,
+            notes=notes,
+            params=self.params_,
+        )
+        return self
+
+    # -- pieces ---------------------------------------------------------------------------
+
+    def _outcomes(self, fit_deals: pd.DataFrame, tiers: list[str], notes):
+        """Per tier: the competing-risks fit (parametric, or nonparametric with the observed
+        won-cycle distribution when no family fits)."""
+
+        def data(frame: pd.DataFrame):
+            won = frame.loc[frame["outcome"] == "won", "cycle"].to_numpy(float)
+            lost = frame.loc[frame["outcome"] == "lost", "cycle"].to_numpy(float)
+            ages = frame.loc[frame["outcome"] == "open", "age"].to_numpy(float)
+            return won, lost, ages
+
+        options = {"stale": self.stale, "ks_limit": self.ks_limit, "seed": self.seed}
+        pooled = None
+        outcomes = {}
+        for tier in tiers:
+            won, lost, ages = data(fit_deals[fit_deals["tier"] == tier])
+            if len(won) + len(lost) >= 30 and len(won) >= 10:
+                fit = fit_outcomes(won, lost, ages, **options)
+            else:
+                pooled = pooled or fit_outcomes(*data(fit_deals), **options)
+                fit = pooled
+                notes.append(f"tier {tier}: {len(won) + len(lost)} closed deals; pooled fit used")
+            outcomes[tier] = fit
+            if fit.family == "empirical":
+                notes.append(
+                    f"tier {tier}: won cycles fit neither {' nor '.join(FAMILIES)} (KS "
+                    f"{fit.ks:.2f} > {self.ks_limit}): win probability, stale share and the "
+                    "won-cycle distribution are the nonparametric (Aalen-Johansen) estimates"
+                )
+        return outcomes
+
+    def _skills(self, fit_deals, reps, roster, as_of, notes):
+        """Each rep's multiplier on win probability: shrunk win rate over the team's,
+        averaging 1 over closed deals, divided by the ramp share the engine will apply."""
+        closed = fit_deals[fit_deals["outcome"].isin(["won", "lost"])]
+        n = closed.groupby("rep_id").size().reindex(reps, fill_value=0)
+        k = (closed["outcome"] == "won").groupby(closed["rep_id"]).sum().reindex(reps, fill_value=0)
+        shrinkage = shrink_rates(np.array(reps), n.to_numpy(), k.to_numpy())
+        table = shrinkage.table.set_index("rep_id")
+        skill = table["shrunk_rate"] / shrinkage.prior_mean
+        weight = table["closed"].clip(lower=1)
+        skill = skill / np.average(skill, weights=weight)
+        tenure = self._tenure(fit_deals, reps, roster, as_of, notes)
+        ramp = NewHireParams()
+        slope = (ramp.target_share - ramp.initial_share) / ramp.ramp_days
+        rows = {}
+        for rep in reps:
+            days = tenure[rep]
+            # The engine ramps new hires' win rates; the rep's observed rate already has it.
+            seen = closed.loc[closed["rep_id"] == rep, "created_date"]
+            age = days - (as_of - seen).dt.days.to_numpy() if len(seen) else np.array([days])
+            share = np.minimum(1.0, ramp.initial_share + slope * np.maximum(age, 0)).mean()
+            rows[rep] = {
+                "skill": float(skill[rep] / share),
+                "shrunk_skill": float(skill[rep]),
+                "ramp_share": float(share),
+                "tenure_days": int(days),
+            }
+        return rows, shrinkage
+
+    def _tenure(self, fit_deals, reps, roster, as_of, notes) -> dict[str, int]:
+        """Tenure at the history's date: from the roster's hire date, else veteran (10 years)
+        for reps present from the window's start, else days since their first deal."""
+        hired = {}
+        if roster is not None and roster["hire_date"].notna().any():
+            hired = roster.dropna(subset=["hire_date"]).set_index("rep_id")["hire_date"].to_dict()
+        first = fit_deals.groupby("rep_id")["created_date"].min()
+        start = fit_deals["created_date"].min()
+        tenure, late = {}, []
+        for rep in reps:
+            if rep in hired:
+                tenure[rep] = max(int((as_of - hired[rep]).days), 0)
+            elif rep in first and (first[rep] - start).days > 30:
+                tenure[rep] = int((as_of - first[rep]).days)
+                late.append(rep)
+            else:
+                tenure[rep] = 3650
+        if late:
+            notes.append(
+                f"{len(late)} rep(s) first appear after the window opens ({', '.join(late[:5])}): "
+                "tenure counted from their first deal (a lower bound)"
+            )
+        return tenure
+
+    def _sizes(self, deals, window_start, as_of, skills, tiers, notes):
+        """Deal size per tier on won deals closed in the window, divided by the owner's skill
+        (the engine multiplies a lead's size by its owner's skill)."""
+        won = deals[(deals["outcome"] == "won") & deals["close_date"].between(window_start, as_of)]
+        skill = won["rep_id"].map({r: v["skill"] for r, v in skills.items()}).fillna(1.0)
+        base = won["amount"] / skill
+        sizes = {}
+        for tier in tiers:
+            amounts = base[won["tier"] == tier].to_numpy(float)
+            if len(amounts) < 10:
+                notes.append(f"tier {tier}: {len(amounts)} won deals; deal size pooled over tiers")
+                amounts = base.to_numpy(float)
+            fit = fit_size(amounts)
+            empirical = fit.ks > self.ks_limit
+            if empirical:
+                notes.append(
+                    f"tier {tier}: deal sizes fit neither lognormal nor gamma (KS {fit.ks:.2f}): "
+                    "the observed sizes are used"
+                )
+            sizes[tier] = {"fit": fit, "amounts": amounts, "empirical": empirical}
+        return sizes
+
+    def _capacity(self, fit_deals, reps, working_days: int, outcomes) -> dict[str, float]:
+        """Touches per day: headroom x the touches the rep's leads need (at least 4), scaled
+        by how long the rep's leads stay open, so least-loaded routing (which fills the rep
+        with the fewest open leads per touch of capacity) gives each rep their share."""
+        leads = fit_deals.groupby("rep_id").size().reindex(reps, fill_value=0)
+        closed = fit_deals[fit_deals["outcome"].isin(["won", "lost"])]
+        rate = (closed["outcome"] == "won").groupby(closed["rep_id"]).mean().reindex(reps)
+        won_days = float(np.mean([o.won_mean for o in outcomes.values()]))
+        lost_days = float(np.mean([o.lost_mean for o in outcomes.values()]))
+        rate = rate.fillna(rate.mean())
+        open_days = rate * won_days + (1 - rate) * lost_days
+        need = leads / max(working_days, 1) * engine_fit.TOUCHES_PER_WON_DEAL
+        scaled = need * open_days / open_days.mean()
+        return {rep: round(max(4.0, self.capacity_headroom * scaled[rep]), 2) for rep in reps}
+
+    def _scenario_data(
+        self, history, clock, as_of, arrivals, outcomes, sizes, skills, capacity,
+        working_weekdays, overhead, roster, plan,
+    ) -> dict:  # fmt: skip
+        """The scenario as plain data (what `simplan calibrate` writes as YAML)."""
+        freq = PERIOD_FREQ[clock]
+        start = (
+            pd.Timestamp(self.start)
+            if self.start is not None
+            else (as_of.to_period(freq) + 1).start_time
+        )
+        days = self.days or int((start.to_period(freq).end_time.normalize() - start).days) + 1
+        longest = max(_quantile(o.won_values, o.won_weights, 0.99) for o in outcomes.values())
+        warmup = self.warmup_days
+        if warmup is None:
+            warmup = int(min(730, max(np.ceil(longest) + 14, (start - as_of).days)))
+        tiers = []
+        for _, row in arrivals.rates.iterrows():
+            tier = row["tier"]
+            fit, size = outcomes[tier], sizes[tier]
+            if fit.family == "empirical":
+                values, weights = compress(fit.won_values, fit.won_weights)
+                negotiation = engine_fit.empirical_delay(values, weights, overhead)
+            else:
+                negotiation = engine_fit.negotiation_delay(
+                    fit.family, fit.won_mean, fit.won_cv, overhead
+                )
+            if size["empirical"]:
+                values, weights = compress(size["amounts"], np.ones(len(size["amounts"])))
+                deal_size = {"dist": "empirical", "values": values, "weights": weights}
+            else:
+                s = size["fit"]
+                deal_size = {"dist": s.family, "mean": round(s.mean, 2), "cv": round(s.cv, 4)}
+            tiers.append(
+                {
+                    "name": str(tier),
+                    "arrivals_per_day": round(row["per_working_day"] * (1 - fit.stale_share), 4),
+                    "win_probability": round(fit.win_probability, 4),
+                    "deal_size": deal_size,
+                    "stage_delays_days": {
+                        "contact": engine_fit.SHORT_STAGE_DAYS,
+                        "proposal": engine_fit.SHORT_STAGE_DAYS,
+                        "negotiation": _plain(negotiation),
+                    },
+                    "response_decay": {"shape": "none"},
+                }
+            )
+        won_mean = float(np.average([o.won_mean for o in outcomes.values()]))
+        lost_mean = float(np.average([o.lost_mean for o in outcomes.values()]))
+        team_of = {}
+        if roster is not None:
+            team_of = roster.dropna(subset=["team"]).set_index("rep_id")["team"].to_dict()
+        rows = []
+        for rep, fitted in skills.items():
+            row = {
+                "rep_id": str(rep),
+                "tenure_days": fitted["tenure_days"] + (start - as_of).days,
+                "capacity_touches_per_day": capacity[rep],
+                "skill": round(fitted["skill"], 4),
+            }
+            if rep in team_of:
+                row["squad"] = str(team_of[rep])
+            rows.append(row)
+        first_tier = str(tiers[0]["name"])
+        phases = {PHASES[code]: round(m, 4) for code, m in arrivals.phase.items() if code > 0}
+        data = {
+            "name": self.name or f"calibrated_{Path(history.source).stem}",
+            "description": (
+                f"Calibrated from {history.source} as of {as_of:%Y-%m-%d} "
+                f"(last {self.periods} {clock}s); constant effort, behaviour not fitted."
+            ),
+            "calendar": {
+                "start": start.date().isoformat(),
+                "days": days,
+                "warmup_days": warmup,
+                "period": clock,
+                "working_days": [WEEKDAYS[d] for d in working_weekdays],
+                "sprint": {
+                    "every": clock,
+                    "opens_on_day": 1,
+                    "phases": {
+                        name: {"share": share, "arrival_multiplier": phases.get(name, 1.0)}
+                        for name, share in (("build", 0.3), ("burst", 0.5), ("close_out", 0.2))
+                    },
+                },
+                "weekday_arrival_multipliers": {
+                    WEEKDAYS[d]: round(m, 4) for d, m in arrivals.weekday.items()
+                },
+                "levers": {"close_out_offer": {"tiers": [first_tier]}},
+            },
+            "team": {"roster": rows, "quota": self._quota(history, clock)},
+            "leads": {"tiers": tiers},
+            "funnel": {
+                "loss_stage_shares": engine_fit.loss_stage_shares(
+                    lost_mean, won_mean, quick_days=1.0
+                )
+            },
+            "routing": {
+                "policy": "least_loaded",
+                "priority_tiers": [],
+                "squad_first_pick": {"tiers": [first_tier]},
+            },
+            "behaviour": {"model": "constant"},
+            "simulation": {"replications": 20, "seed": self.seed},
+        }
+        if plan is not None:
+            data["plan"] = plan.model_dump(mode="json", by_alias=True)
+        return data
+
+    def _quota(self, history: History, clock: str) -> dict:
+        """Each rep's target per period: the targets table's median, else the median rep's
+        bookings per period over the whole history."""
+        if history.targets is not None and len(history.targets):
+            return {"per_period": float(history.targets["target"].median()),
+                    "new_hire_share": 1.0, "ramping_share": 1.0}  # fmt: skip
+        won = history.deals[history.deals["outcome"] == "won"]
+        periods = won["close_date"].dt.to_period(PERIOD_FREQ[clock])
+        per_rep = won.groupby([won["rep_id"], periods])["amount"].sum().groupby(level=0).mean()
+        return {"per_period": round(float(max(per_rep.median(), 1.0)), 2),
+                "new_hire_share": 1.0, "ramping_share": 1.0}  # fmt: skip
+
+
+def _quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """The q-quantile of a weighted sample (30 days when empty)."""
+    if values is None or len(values) == 0:
+        return 30.0
+    order = np.argsort(values)
+    cdf = np.cumsum(np.asarray(weights)[order])
+    return float(np.asarray(values)[order][min(np.searchsorted(cdf, q * cdf[-1]), len(cdf) - 1)])
+
+
+def _plain_data(value):
+    """Nested data with numpy scalars turned into Python numbers (YAML-safe)."""
+    if isinstance(value, dict):
+        return {str(k): _plain_data(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain_data(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _plain(dist) -> dict:
+    """A distribution object as the plain mapping a scenario file holds."""
+    return dist.model_dump(mode="json", by_alias=True, exclude_none=True)

@@ -1,0 +1,360 @@
+"""Calibration: parameters recovered from a history simplan simulated with known values, the
+statistical fits on their own (censoring, stale leads, shrinkage, sizes), the example CRM's
+calibrated scenario validating and running, and bad input refused with nothing written."""
+
+from __future__ import annotations
+
+import sys
+import time
+from unittest.mock import patch
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simplan import Scenario, load_scenario, simulate
+from simplan.analysis.calibrate import Calibrator
+from simplan.analysis.engine_fit import engine_overhead_days, loss_stage_shares
+from simplan.analysis.fit import fit_outcomes, fit_size, shrink_rates
+from simplan.analysis.synthetic import simulated_history, write_history
+from simplan.errors import SimplanError
+from simplan.history import AnomalyRule, read_opportunities
+
+from .conftest import DATA, ROOT
+
+SAMPLE = DATA / "maven_crm" / "sales_pipeline.csv"
+PRODUCTS = DATA / "maven_crm" / "products.csv"
+TEAMS = DATA / "maven_crm" / "sales_teams.csv"
+FULL = ROOT.parent / "shared" / "data" / "maven_crm" / "sales_pipeline.csv"
+SKILLS = [0.7, 0.8, 0.9, 0.95, 1.0, 1.0, 1.0, 1.0, 1.05, 1.1, 1.2, 1.3]
+WIDEN = 2.576 / 1.959964  # 95 % intervals widened to 99 %: about 15 checks must all pass
+TRUTH = {
+    "name": "truth",
+    "calendar": {
+        "start": "2023-01-01",
+        "days": 273,
+        "period": "quarter",
+        "sprint": {
+            "every": "quarter",
+            "phases": {
+                "build": {"share": 0.3, "arrival_multiplier": 1.2},
+                "burst": {"share": 0.5, "arrival_multiplier": 0.96},
+                "close_out": {"share": 0.2, "arrival_multiplier": 0.8},
+            },
+        },
+    },
+    "team": {
+        "roster": [
+            {"rep_id": f"R{i:02d}", "tenure_days": 3650, "capacity_touches_per_day": 30, "skill": s}
+            for i, s in enumerate(SKILLS)
+        ]
+    },
+    "leads": {
+        "tiers": [
+            {
+                "name": "A",
+                "arrivals_per_day": 4,
+                "win_probability": 0.5,
+                "deal_size": {"dist": "lognormal", "mean": 10000, "cv": 0.6},
+                "stage_delays_days": {
+                    "contact": 0.25,
+                    "proposal": 0.25,
+                    "negotiation": {"dist": "gamma", "mean": 20, "cv": 0.5},
+                },
+            },
+            {
+                "name": "B",
+                "arrivals_per_day": 8,
+                "win_probability": 0.25,
+                "deal_size": {"dist": "gamma", "mean": 3000, "cv": 0.5},
+                "stage_delays_days": {
+                    "contact": 0.25,
+                    "proposal": 0.25,
+                    "negotiation": {"dist": "lognormal", "mean": 30, "cv": 0.6},
+                },
+            },
+        ]
+    },
+    "routing": {"policy": "least_loaded", "priority_tiers": []},
+}
+
+
+def within(params: pd.DataFrame, name: str, truth: float, slack: float = 0.0) -> None:
+    """`truth` lies in the parameter's 95 % interval widened to 99 % (plus `slack`)."""
+    row = params.set_index("parameter").loc[name]
+    low = row["value"] - WIDEN * (row["value"] - row["ci_low"]) - slack
+    high = row["value"] + WIDEN * (row["ci_high"] - row["value"]) + slack
+    assert low <= truth <= high, f"{name}: {truth:g} outside [{low:g}, {high:g}]"
+
+
+@pytest.fixture(scope="module")
+def recovered(tmp_path_factory):
+    """A 9-month history of a known team (seed fixed in advance), calibrated."""
+    scenario = Scenario.model_validate(TRUTH)
+    frame = simulated_history(scenario, seed=1)
+    path = write_history(frame, tmp_path_factory.mktemp("synthetic") / "history.csv")
+    history = read_opportunities(path)
+    return frame, Calibrator().fit(history)
+
+
+def test_recovers_arrivals_by_tier_and_phase(recovered):
+    _frame, fitted = recovered
+    params = fitted.params_
+    # Multipliers are normalised to mean 1 over the window's days: compare rates per phase.
+    calendar = fitted.report_.tables["weekly_arrivals"]
+    assert len(calendar) > 30
+    phase = params.set_index("parameter")["value"]
+    true_phase = {"build": 1.2, "burst": 0.96, "close_out": 0.8}
+    for name, truth in true_phase.items():
+        ratio = phase[f"phase.{name}"] / truth
+        assert ratio == pytest.approx(1.0, abs=0.1), name
+    scale = np.mean([phase[f"phase.{n}"] / t for n, t in true_phase.items()])
+    for tier, rate in (("A", 4.0), ("B", 8.0)):
+        within(params, f"tier.{tier}.arrivals_per_day", rate / scale)
+    weekday = [phase[f"weekday.{d}"] for d in ("mon", "tue", "wed", "thu", "fri")]
+    assert np.allclose(weekday, 1.0, atol=0.15)
+    assert "weekday.sat" not in phase.index, "no leads on weekends: not working days"
+
+
+def test_recovers_win_probability_stale_share_and_cycles(recovered):
+    frame, fitted = recovered
+    params = fitted.params_
+    skill = dict(zip([f"R{i:02d}" for i in range(12)], SKILLS, strict=True))
+    closed = frame[frame["outcome"] != "open"]
+    overhead = engine_overhead_days([0, 1, 2, 3, 4], 9, 8, 30)
+    for tier, p, mean, sd in (("A", 0.5, 20, 10), ("B", 0.25, 30, 18)):
+        # What the team converted: p times the skill of the reps the leads went to.
+        effective = (p * closed.loc[closed["tier"] == tier, "rep_id"].map(skill)).mean()
+        within(params, f"tier.{tier}.win_probability", effective)
+        assert params.set_index("parameter").loc[f"tier.{tier}.stale_share", "value"] < 0.01
+        within(params, f"tier.{tier}.won_cycle_mean", mean + overhead, slack=0.5)
+        within(params, f"tier.{tier}.won_cycle_cv", sd / (mean + overhead), slack=0.03)
+    negotiation = [
+        t["stage_delays_days"]["negotiation"] for t in fitted.scenario_data_["leads"]["tiers"]
+    ]
+    assert negotiation[0]["mean"] == pytest.approx(20, abs=2.5)
+    assert negotiation[1]["mean"] == pytest.approx(30, abs=4)
+
+
+def test_recovers_deal_sizes_and_rep_skills(recovered):
+    frame, fitted = recovered
+    params = fitted.params_
+    within(params, "tier.A.deal_size_mean", 10000)
+    within(params, "tier.A.deal_size_cv", 0.6)
+    within(params, "tier.B.deal_size_mean", 3000)
+    within(params, "tier.B.deal_size_cv", 0.5)
+    tiers = fitted.report_.tables["tiers"].set_index("tier")
+    assert tiers.loc["A", "size_family"] == "lognormal"
+    assert tiers.loc["B", "size_family"] == "gamma"
+    # Skills are relative to the team's average over the deals each rep closed.
+    closed = frame[frame["outcome"] != "open"]
+    share = closed["rep_id"].value_counts(normalize=True).sort_index()
+    reference = float(np.dot(share, SKILLS))
+    rows = params[params["parameter"].str.startswith("rep.")].reset_index(drop=True)
+    truth = np.array(SKILLS) / reference
+    covered = (rows["ci_low"] <= truth) & (truth <= rows["ci_high"])
+    assert covered.sum() >= 10, rows.assign(truth=truth)
+    assert np.corrcoef(rows["value"], truth)[0, 1] > 0.7
+
+
+def test_calibrated_scenario_reproduces_the_history(recovered):
+    frame, fitted = recovered
+    scenario = fitted.scenario_.with_simulation(replications=3, workers=1)
+    results = simulate(scenario, seed=2)
+    won = frame[frame["outcome"] == "won"].assign(
+        quarter=lambda f: pd.to_datetime(f["close_date"]).dt.to_period("Q")
+    )
+    actual = won[won["quarter"] == won["quarter"].max()]["amount"].sum()
+    simulated = results.runs["bookings"].mean()
+    assert simulated == pytest.approx(actual, rel=0.2)
+
+
+def test_censored_fit_recovers_what_counting_misses():
+    rng = np.random.default_rng(5)
+    n, horizon = 3000, 200
+    created = rng.uniform(0, horizon, n)
+    stale = rng.random(n) < 0.15
+    win = rng.random(n) < 0.6
+    cycle = np.where(win, rng.gamma(4, 50 / 4, n), rng.gamma(2, 30 / 2, n))
+    closed = ~stale & (created + cycle <= horizon)
+    won, lost = np.floor(cycle[closed & win]), np.floor(cycle[closed & ~win])
+    ages = np.floor(horizon - created[~closed])
+    fit = fit_outcomes(won, lost, ages)
+    assert fit.win_ci[0] <= 0.6 <= fit.win_ci[1]
+    assert fit.stale_ci[0] <= 0.15 <= fit.stale_ci[1]
+    assert fit.won_mean_ci[0] <= 50.5 <= fit.won_mean_ci[1]
+    naive = len(won) / (len(won) + len(lost))
+    assert not fit.win_ci[0] <= naive <= fit.win_ci[1], (
+        "lost deals close faster: counting is biased"
+    )
+    open_as_lost = len(won) / n
+    assert open_as_lost < 0.5, "open deals counted as lost would halve the win rate"
+
+
+def test_bimodal_cycles_fall_back_to_nonparametric():
+    rng = np.random.default_rng(6)
+    n = 2000
+    cycle = np.where(rng.random(n) < 0.4, rng.gamma(9, 1, n), rng.gamma(40, 2, n))
+    win = rng.random(n) < 0.6
+    fit = fit_outcomes(np.floor(cycle[win]), np.floor(cycle[~win]), np.array([]), ks_limit=0.1)
+    assert fit.family == "empirical"
+    assert fit.ks > 0.1
+    assert fit.win_ci[0] <= 0.6 <= fit.win_ci[1]
+    assert fit.won_weights.sum() == pytest.approx(1.0)
+    true_mean = 0.4 * 9 + 0.6 * 80
+    assert fit.won_mean == pytest.approx(true_mean + 0.5, rel=0.05)
+
+
+def test_shrinkage_pulls_small_reps_toward_the_team():
+    rng = np.random.default_rng(7)
+    closed = np.array([400] * 10 + [5] * 10)
+    alike = shrink_rates(np.arange(20), closed, rng.binomial(closed, 0.5))
+    assert alike.alpha + alike.beta > 200, "no spread beyond noise: a strong prior"
+    spread = rng.beta(20, 20, 20)
+    varied = shrink_rates(np.arange(20), closed, rng.binomial(closed, spread))
+    table = varied.table
+    assert varied.alpha + varied.beta < alike.alpha + alike.beta
+    small = table.iloc[10:]
+    assert (small["weight"] < 0.5).all()
+    between = np.minimum(small["raw_rate"], varied.prior_mean) - 1e-9 <= small["shrunk_rate"]
+    assert between.all()
+    assert (table["ci_low"] <= table["shrunk_rate"]).all()
+
+
+def test_size_family_by_likelihood():
+    rng = np.random.default_rng(8)
+    assert fit_size(rng.lognormal(7, 0.8, 1500)).family == "lognormal"
+    gamma = fit_size(rng.gamma(2, 500, 1500))
+    assert gamma.family == "gamma"
+    assert gamma.mean_ci[0] <= 1000 <= gamma.mean_ci[1]
+    assert gamma.cv_ci[0] <= 0.7071 <= gamma.cv_ci[1]
+
+
+def test_loss_stage_shares_match_the_lost_mean():
+    shares = loss_stage_shares(lost_mean=20, won_mean=40, quick_days=1)
+    late = shares["negotiation"]
+    assert late * 40 + (1 - late) * 1 == pytest.approx(20, abs=0.01)
+    assert sum(shares.values()) == pytest.approx(1.0)
+    assert loss_stage_shares(50, 40, 1)["negotiation"] == 1.0
+
+
+def test_maven_sample_calibrates_validates_and_runs(tmp_path):
+    history = read_opportunities(SAMPLE, preset="maven_crm", products=PRODUCTS, roster=TEAMS)
+    fitted = Calibrator(anomalies=AnomalyRule(min_closed_deals_per_rep=3)).fit(history)
+    assert [t.name for t in fitted.scenario_.leads.tiers] == ["A", "B", "C"]
+    removed = fitted.report_.tables["removed"]
+    assert (
+        len(fitted.scenario_.team.roster)
+        == history.deals["rep_id"].nunique() - removed["rep_id"].nunique()
+    )
+    assert any("tier rule: tiers from the product's price" in n for n in fitted.report_.notes)
+    fitted.report_.write(tmp_path)
+    assert {"params.csv", "tiers.csv", "reps.csv", "notes.md", "fit.png"} <= {
+        p.name for p in tmp_path.iterdir()
+    }
+    scenario = fitted.scenario_.model_copy(
+        update={"calendar": fitted.scenario_.calendar.model_copy(update={"days": 30})}
+    )
+    results = simulate(scenario, replications=2, seed=1, workers=1)
+    assert results.runs["deals_won"].gt(0).all()
+
+
+@pytest.mark.skipif(not FULL.is_file(), reason="the shared maven CRM file is not here")
+def test_full_maven_calibrates_within_30_seconds():
+    started = time.perf_counter()
+    history = read_opportunities(
+        FULL, preset="maven_crm", products=FULL.parent / "products.csv",
+        roster=FULL.parent / "sales_teams.csv",
+    )  # fmt: skip
+    fitted = Calibrator().fit(history)
+    assert time.perf_counter() - started < 30
+    assert len(fitted.scenario_.team.roster) == 30
+    tiers = fitted.report_.tables["tiers"]
+    assert tiers["win_probability"].between(0.5, 0.7).all()
+    assert tiers["stale_share"].between(0.05, 0.4).all(), "open deals older than any cycle"
+
+
+def _tiny(tmp_path, rows: str):
+    path = tmp_path / "deals.csv"
+    path.write_text("deal_id,rep_id,created_date,close_date,amount,outcome\n" + rows)
+    return path
+
+
+def test_bad_calibration_inputs(tmp_path):
+    rows = "".join(
+        f"d{i},solo,2024-01-{1 + i % 20:02d},2024-02-{1 + i % 20:02d},{100 + i},{'won' if i % 2 else 'lost'}\n"
+        for i in range(40)
+    )
+    history = read_opportunities(_tiny(tmp_path, rows), today="2024-06-30")
+    with pytest.raises(
+        SimplanError, match=r"column 'rep_id' names 1 rep\(s\) \(solo\) on lines 2..41"
+    ):
+        Calibrator().fit(history)
+    with pytest.raises(SimplanError, match="periods = 0"):
+        Calibrator(periods=0).fit(history)
+    with pytest.raises(SimplanError, match="period = 'week'"):
+        Calibrator(period="week").fit(history)
+    short = "".join(
+        f"d{i},{'ab'[i % 2]},2024-01-01,2024-01-{2 + i % 9:02d},{100 + i},{'won' if i % 3 else 'lost'}\n"
+        for i in range(40)
+    )
+    history = read_opportunities(_tiny(tmp_path, short), today="2024-06-30")
+    with pytest.raises(SimplanError, match=r"is \d+ days; calibration needs at least 4 weeks"):
+        Calibrator(anomalies=AnomalyRule(min_closed_deals_per_rep=0)).fit(history)
+
+
+def simplan(capsys, *args):
+    """Run the `simplan` command in this process: (exit code, stdout, stderr)."""
+    from simplan.cli import main
+
+    with patch.object(sys, "argv", ["simplan", *map(str, args)]):
+        try:
+            main()
+            code = 0
+        except SystemExit as exit_:
+            code = exit_.code or 0
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_cli_calibrate_writes_scenario_and_report(tmp_path, capsys):
+    out, report = tmp_path / "scenarios" / "calibrated.yaml", tmp_path / "report"
+    code, stdout, stderr = simplan(
+        capsys, "calibrate", SAMPLE, "--preset", "maven_crm", "--products", PRODUCTS, "--roster", TEAMS,
+        "--min-rep-deals", "3", "--out", out, "--report", report,
+    )  # fmt: skip
+    assert code == 0, stderr
+    assert "win prob." in stdout
+    scenario = load_scenario(out)
+    assert scenario.calendar.start.isoformat() == "2018-01-01"
+    assert out.read_text().startswith("# Calibrated by simplan")
+    assert (report / "fit.png").stat().st_size > 10_000
+    params = pd.read_csv(report / "params.csv")
+    assert {"parameter", "value", "ci_low", "ci_high"} <= set(params.columns)
+    code, _, stderr = simplan(capsys, "calibrate", SAMPLE, "--preset", "maven_crm", "--out", out)
+    assert code == 2
+    assert "exists" in stderr
+
+
+def test_cli_calibrate_bad_input_writes_nothing(tmp_path, capsys):
+    rows = "".join(
+        f"d{i},solo,2024-01-{1 + i % 20:02d},2024-02-{1 + i % 20:02d},{100 + i},{'won' if i % 2 else 'lost'}\n"
+        for i in range(40)
+    )
+    out, report = tmp_path / "calibrated.yaml", tmp_path / "report"
+    code, _, stderr = simplan(
+        capsys, "calibrate", _tiny(tmp_path, rows), "--out", out, "--report", report
+    )
+    assert code == 2
+    assert "names 1 rep(s)" in stderr
+    assert not out.exists()
+    assert not report.exists()
+    text = 'deal_id,rep_id,created_date,close_date,amount,outcome\nd1,a,2024-01-01,2024-01-09,"$1,200.00",won\n'
+    (tmp_path / "money.csv").write_text(text)
+    code, _, stderr = simplan(capsys, "calibrate", tmp_path / "money.csv", "--out", out)
+    assert code == 2
+    assert "column 'amount'" in stderr
+    assert "line 2" in stderr
+    assert "1200.00" in stderr
+    assert not out.exists()
+    assert list(tmp_path.glob(".calibrated*")) == []
