@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from simplan.cli.app import app, out
-from simplan.report import write_report
+from simplan.report import write_report, write_workbook
 
 Source = Annotated[
     Path,
@@ -26,3 +26,15 @@ def report(
     """One self-contained HTML page of plots and tables (no internet needed to open it)."""
     written = write_report(source, out_file if out_file is not None else source / "report.html")
     out.print(f"report written to {written}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def excel(
+    source: Source,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Workbook to write (default: DIR/plan.xlsx).")
+    ] = None,
+) -> None:
+    """An Excel workbook for finance: summary, budget, components, statements, parameters."""
+    written = write_workbook(source, out_file if out_file is not None else source / "plan.xlsx")
+    out.print(f"workbook written to {written}", highlight=False, soft_wrap=True)

@@ -32,7 +32,7 @@ def render_report(source: Source) -> str:
 
 
 def _meta(source: Source) -> list[tuple[str, str]]:
-    rows = [("from", str(source.path))]
+    rows = [("from", str(source.path) if source.path else "tables in memory (not saved)")]
     for name, results in source.runs.items():
         manifest = results.manifest
         scenario = manifest.get("scenario", {})

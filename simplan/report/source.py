@@ -1,5 +1,5 @@
-"""What a report is made from: one saved run (`simplan run --out`) or a saved comparison
-(`simplan compare --out`), read back into `Results` and a `Comparison`.
+"""What a report is made from: one run or a comparison of several, saved (`simplan run
+--out`, `simplan compare --out`) and read back, or still in memory (a notebook's `Results`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ class Source:
     """The runs of a saved directory by scenario name (the baseline first), and the
     comparison tables when the directory holds a comparison."""
 
-    path: Path
+    path: Path | None  # None: made from tables in memory
     runs: dict[str, Results]
     comparison: Comparison | None = None
 
@@ -54,6 +54,18 @@ def run_plan(results: Results) -> Plan | None:
     """The plan the run was paid under, from the resolved scenario in its manifest."""
     plan = results.manifest.get("scenario", {}).get("plan")
     return Plan.model_validate(plan) if plan else None
+
+
+def as_source(what: Source | Results | Comparison | str | Path) -> Source:
+    """A report source from a saved directory, a run's `Results` or a `Comparison`."""
+    if isinstance(what, Source):
+        return what
+    if isinstance(what, Results):
+        return Source(path=None, runs={run_name(what): what})
+    if isinstance(what, Comparison):
+        runs = {name: what.results[name] for name in what.scenarios}
+        return Source(path=None, runs=runs, comparison=what)
+    return load_source(what)
 
 
 def load_source(directory: str | Path) -> Source:
