@@ -16,6 +16,7 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/simplan run scenarios/baseline_quarter.yaml --out runs/demo --force
+	$(BIN)/simplan report runs/demo --out $(CURDIR)/runs/demo/report.html
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n auto -q
