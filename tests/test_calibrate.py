@@ -15,7 +15,8 @@ import pytest
 from simplan import Scenario, load_scenario, simulate
 from simplan.analysis.calibrate import Calibrator
 from simplan.analysis.engine_fit import engine_overhead_days, loss_stage_shares
-from simplan.analysis.fit import fit_outcomes, fit_size, shrink_rates
+from simplan.analysis.fit import fit_size, shrink_rates
+from simplan.analysis.outcomes import fit_outcomes
 from simplan.analysis.synthetic import simulated_history, write_history
 from simplan.errors import SimplanError
 from simplan.history import AnomalyRule, read_opportunities

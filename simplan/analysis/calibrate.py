@@ -19,24 +19,17 @@ Behaviour parameters (the plan response) are not fitted: the scenario uses const
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
 from simplan.analysis import engine_fit
+from simplan.analysis.calibrated_scenario import plain_data, scenario_data
 from simplan.analysis.calibration_report import CalibrationReport, params_table
-from simplan.analysis.fit import (
-    FAMILIES,
-    compress,
-    fit_arrivals,
-    fit_outcomes,
-    fit_size,
-    shrink_rates,
-)
+from simplan.analysis.fit import fit_arrivals, fit_size, shrink_rates
+from simplan.analysis.outcomes import FAMILIES, fit_outcomes
 from simplan.errors import SimplanError
 from simplan.history import AnomalyRule, History, TierRule, prepare
-from simplan.model.calendar import PERIOD_FREQ, PHASES, WEEKDAYS, CalendarParams, build_calendar
+from simplan.model.calendar import PERIOD_FREQ, CalendarParams, build_calendar
 from simplan.model.plan import Plan
 from simplan.model.team import NewHireParams
 from simplan.scenario import Scenario, validate
@@ -157,11 +150,12 @@ class Calibrator:
         overhead = engine_fit.engine_overhead_days(
             working_weekdays, 9.0, 8.0, float(np.median(list(capacity.values()))), seed=self.seed
         )
-        data = self._scenario_data(
+        data = scenario_data(
+            self,
             history, clock, as_of, arrivals, outcomes, sizes, skills, capacity,
             working_weekdays, overhead, roster, plan,
         )  # fmt: skip
-        data = _plain_data(data)
+        data = plain_data(data)
         self.scenario_ = validate(Scenario, data, "calibrated scenario")
         self.scenario_data_ = data
         self.params_ = params_table(arrivals, outcomes, sizes, shrinkage, skills)
@@ -303,149 +297,3 @@ class Calibrator:
         need = leads / max(working_days, 1) * engine_fit.TOUCHES_PER_WON_DEAL
         scaled = need * open_days / open_days.mean()
         return {rep: round(max(4.0, self.capacity_headroom * scaled[rep]), 2) for rep in reps}
-
-    def _scenario_data(
-        self, history, clock, as_of, arrivals, outcomes, sizes, skills, capacity,
-        working_weekdays, overhead, roster, plan,
-    ) -> dict:  # fmt: skip
-        """The scenario as plain data (what `simplan calibrate` writes as YAML)."""
-        freq = PERIOD_FREQ[clock]
-        start = (
-            pd.Timestamp(self.start)
-            if self.start is not None
-            else (as_of.to_period(freq) + 1).start_time
-        )
-        days = self.days or int((start.to_period(freq).end_time.normalize() - start).days) + 1
-        longest = max(_quantile(o.won_values, o.won_weights, 0.99) for o in outcomes.values())
-        warmup = self.warmup_days
-        if warmup is None:
-            warmup = int(min(730, max(np.ceil(longest) + 14, (start - as_of).days)))
-        tiers = []
-        for _, row in arrivals.rates.iterrows():
-            tier = row["tier"]
-            fit, size = outcomes[tier], sizes[tier]
-            if fit.family == "empirical":
-                values, weights = compress(fit.won_values, fit.won_weights)
-                negotiation = engine_fit.empirical_delay(values, weights, overhead)
-            else:
-                negotiation = engine_fit.negotiation_delay(
-                    fit.family, fit.won_mean, fit.won_cv, overhead
-                )
-            if size["empirical"]:
-                values, weights = compress(size["amounts"], np.ones(len(size["amounts"])))
-                deal_size = {"dist": "empirical", "values": values, "weights": weights}
-            else:
-                s = size["fit"]
-                deal_size = {"dist": s.family, "mean": round(s.mean, 2), "cv": round(s.cv, 4)}
-            tiers.append(
-                {
-                    "name": str(tier),
-                    "arrivals_per_day": round(row["per_working_day"] * (1 - fit.stale_share), 4),
-                    "win_probability": round(fit.win_probability, 4),
-                    "deal_size": deal_size,
-                    "stage_delays_days": {
-                        "contact": engine_fit.SHORT_STAGE_DAYS,
-                        "proposal": engine_fit.SHORT_STAGE_DAYS,
-                        "negotiation": _plain(negotiation),
-                    },
-                    "response_decay": {"shape": "none"},
-                }
-            )
-        won_mean = float(np.average([o.won_mean for o in outcomes.values()]))
-        lost_mean = float(np.average([o.lost_mean for o in outcomes.values()]))
-        team_of = {}
-        if roster is not None:
-            team_of = roster.dropna(subset=["team"]).set_index("rep_id")["team"].to_dict()
-        rows = []
-        for rep, fitted in skills.items():
-            row = {
-                "rep_id": str(rep),
-                "tenure_days": fitted["tenure_days"] + (start - as_of).days,
-                "capacity_touches_per_day": capacity[rep],
-                "skill": round(fitted["skill"], 4),
-            }
-            if rep in team_of:
-                row["squad"] = str(team_of[rep])
-            rows.append(row)
-        first_tier = str(tiers[0]["name"])
-        phases = {PHASES[code]: round(m, 4) for code, m in arrivals.phase.items() if code > 0}
-        data = {
-            "name": self.name or f"calibrated_{Path(history.source).stem}",
-            "description": (
-                f"Calibrated from {history.source} as of {as_of:%Y-%m-%d} "
-                f"(last {self.periods} {clock}s); constant effort, behaviour not fitted."
-            ),
-            "calendar": {
-                "start": start.date().isoformat(),
-                "days": days,
-                "warmup_days": warmup,
-                "period": clock,
-                "working_days": [WEEKDAYS[d] for d in working_weekdays],
-                "sprint": {
-                    "every": clock,
-                    "opens_on_day": 1,
-                    "phases": {
-                        name: {"share": share, "arrival_multiplier": phases.get(name, 1.0)}
-                        for name, share in (("build", 0.3), ("burst", 0.5), ("close_out", 0.2))
-                    },
-                },
-                "weekday_arrival_multipliers": {
-                    WEEKDAYS[d]: round(m, 4) for d, m in arrivals.weekday.items()
-                },
-                "levers": {"close_out_offer": {"tiers": [first_tier]}},
-            },
-            "team": {"roster": rows, "quota": self._quota(history, clock)},
-            "leads": {"tiers": tiers},
-            "funnel": {
-                "loss_stage_shares": engine_fit.loss_stage_shares(
-                    lost_mean, won_mean, quick_days=1.0
-                )
-            },
-            "routing": {
-                "policy": "least_loaded",
-                "priority_tiers": [],
-                "squad_first_pick": {"tiers": [first_tier]},
-            },
-            "behaviour": {"model": "constant"},
-            "simulation": {"replications": 20, "seed": self.seed},
-        }
-        if plan is not None:
-            data["plan"] = plan.model_dump(mode="json", by_alias=True)
-        return data
-
-    def _quota(self, history: History, clock: str) -> dict:
-        """Each rep's target per period: the targets table's median, else the median rep's
-        bookings per period over the whole history."""
-        if history.targets is not None and len(history.targets):
-            return {"per_period": float(history.targets["target"].median()),
-                    "new_hire_share": 1.0, "ramping_share": 1.0}  # fmt: skip
-        won = history.deals[history.deals["outcome"] == "won"]
-        periods = won["close_date"].dt.to_period(PERIOD_FREQ[clock])
-        per_rep = won.groupby([won["rep_id"], periods])["amount"].sum().groupby(level=0).mean()
-        return {"per_period": round(float(max(per_rep.median(), 1.0)), 2),
-                "new_hire_share": 1.0, "ramping_share": 1.0}  # fmt: skip
-
-
-def _quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
-    """The q-quantile of a weighted sample (30 days when empty)."""
-    if values is None or len(values) == 0:
-        return 30.0
-    order = np.argsort(values)
-    cdf = np.cumsum(np.asarray(weights)[order])
-    return float(np.asarray(values)[order][min(np.searchsorted(cdf, q * cdf[-1]), len(cdf) - 1)])
-
-
-def _plain_data(value):
-    """Nested data with numpy scalars turned into Python numbers (YAML-safe)."""
-    if isinstance(value, dict):
-        return {str(k): _plain_data(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain_data(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-def _plain(dist) -> dict:
-    """A distribution object as the plain mapping a scenario file holds."""
-    return dist.model_dump(mode="json", by_alias=True, exclude_none=True)

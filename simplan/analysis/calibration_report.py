@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt  # after choosing the backend
 import numpy as np
 import pandas as pd
 
-from simplan.analysis.fit import family_dist
+from simplan.analysis.outcomes import family_dist
 from simplan.model.calendar import PHASES, WEEKDAYS
 
 PARAM_COLUMNS = ["parameter", "value", "ci_low", "ci_high", "unit"]

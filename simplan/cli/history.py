@@ -14,8 +14,9 @@ import yaml
 from rich.table import Table
 
 from simplan import __version__
+from simplan.analysis.backtest import BacktestResult, backtest
 from simplan.analysis.calibrate import Calibrator
-from simplan.cli.app import app, out
+from simplan.cli.app import app, check_out_dir, out, progress_bar
 from simplan.errors import SimplanError
 from simplan.history import (
     AnomalyRule,
@@ -285,4 +286,91 @@ def print_calibration(fitted: Calibrator) -> None:
         f"{params.loc['team.prior_strength', 'value']:,.0f} deals)"
     )
     for note in fitted.report_.notes:
+        out.print(f"- {note}", highlight=False)
+
+
+@app.command(name="backtest")
+def backtest_command(
+    file: HistoryFile,
+    train_until: Annotated[str, typer.Option(help="Fit on deals known by the end of this date.")],
+    horizon: Annotated[str, typer.Option(help="What to predict after it: 1q, 3m, 90d, 1y.")] = "1q",
+    replications: Annotated[int, typer.Option(help="Simulated replications (>= 2).")] = 100,
+    draws: Annotated[
+        int, typer.Option(help="Parameter draws the replications are spread over (1 = plug-in).")
+    ] = 10,
+    seed: Annotated[int, typer.Option(help="Root seed.")] = 0,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes (default: all cores).")
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Write metrics.csv, coverage.csv, notes.md here.")
+    ] = None,
+    preset: PresetOption = None,
+    mapping: MapOption = None,
+    date_format: DateFormat = None,
+    as_of: AsOf = None,
+    roster: Roster = None,
+    targets: Targets = None,
+    products: Products = None,
+    periods: Periods = 3,
+    period: Period = "quarter",
+    tiers: Tiers = "auto",
+    tier_count: TierCount = 3,
+    amount_multiple: AmountMultiple = 3.0,
+    amount_quantile: AmountQuantile = 0.999,
+    min_rep_deals: MinRepDeals = 10,
+    force: Annotated[bool, typer.Option(help="Replace a non-empty --out directory.")] = False,
+    quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+) -> None:
+    """Fit on the history up to --train-until, simulate the horizon after it, and report
+    actual against predicted with 50 % and 90 % interval coverage."""
+    check_out_dir(out_dir, force)
+    anomaly, tier = rules(tiers, tier_count, amount_multiple, amount_quantile, min_rep_deals)
+    history = load_history(
+        file, preset, mapping, date_format, as_of, roster, targets, products, period
+    )
+    calibrator = Calibrator(periods=periods, period=period, anomalies=anomaly, tiers=tier)
+    with progress_bar(quiet) as progress:
+        result = backtest(
+            history, train_until, horizon=horizon, replications=replications,
+            parameter_draws=draws, seed=seed, workers=workers, calibrator=calibrator,
+            progress=progress,
+        )  # fmt: skip
+    print_backtest(result)
+    if out_dir is not None:
+        saved = save_atomically(out_dir, force, result.write)
+        out.print(
+            f"backtest written to {saved}/ (metrics.csv, coverage.csv, simulated.csv, notes.md)"
+        )
+
+
+def print_backtest(result: BacktestResult) -> None:
+    """Actual against the 50 % and 90 % prediction intervals, then coverage per group."""
+    start, end = result.window
+    table = Table(title=f"backtest {start:%Y-%m-%d} .. {end:%Y-%m-%d}", title_justify="left")
+    for column in ("group", "key", "actual", "P50", "50 % interval", "90 % interval", "in"):
+        table.add_column(column, justify="left" if column in ("group", "key") else "right")
+    for _, row in result.metrics.iterrows():
+        form = "{:.1%}" if row["key"] == "win rate" else "{:,.0f}"
+        table.add_row(
+            row["group"],
+            str(row["key"]),
+            form.format(row["actual"]),
+            form.format(row["p50"]),
+            f"{form.format(row['p25'])} .. {form.format(row['p75'])}",
+            f"{form.format(row['p05'])} .. {form.format(row['p95'])}",
+            "50" if row["in50"] else ("90" if row["in90"] else "out"),
+        )
+    out.print(table)
+    coverage = Table(
+        title="coverage: share of actual values inside the intervals", title_justify="left"
+    )
+    for column in ("group", "values", "50 % (nominal 50 %)", "90 % (nominal 90 %)"):
+        coverage.add_column(column, justify="left" if column == "group" else "right")
+    for _, row in result.coverage.iterrows():
+        coverage.add_row(
+            row["group"], str(row["values"]), f"{row['coverage50']:.0%}", f"{row['coverage90']:.0%}"
+        )
+    out.print(coverage)
+    for note in result.notes[:3]:
         out.print(f"- {note}", highlight=False)

@@ -1,0 +1,290 @@
+"""Backtest: calibrate on the history up to a date, simulate the months after it, and set
+what the simulation predicted beside what happened: total bookings, deals won, win rate,
+bookings per month and per rep, with 50 % and 90 % prediction intervals and their coverage
+(the share of actual values inside them; near 50 % and 90 % when the model is honest).
+
+Prediction intervals carry parameter uncertainty: the replications are split over
+`parameter_draws` scenarios whose rates, win probabilities, deal sizes, cycle times and rep
+skills are drawn from the fit's sampling distribution (normal on the log or logit scale,
+from the 95 % intervals), so a short history gives wider intervals.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from simplan.analysis.calibrate import Calibrator
+from simplan.errors import SimplanError
+from simplan.history import History
+from simplan.runner import simulate
+from simplan.scenario import Scenario, validate
+
+Z95 = 1.959963984540054
+QUANTILES = {"p05": 0.05, "p25": 0.25, "p50": 0.5, "p75": 0.75, "p95": 0.95}
+
+
+def horizon_end(start: pd.Timestamp, horizon: str) -> pd.Timestamp:
+    """The last day of a horizon like '1q', '2m', '90d' or '1y' starting on `start`."""
+    match = re.fullmatch(r"\s*(\d+)\s*([qmdy])\s*", str(horizon).lower())
+    if not match or int(match.group(1)) < 1:
+        raise SimplanError(
+            f"--horizon {horizon!r}: write a count and a unit: 1q (quarter), 3m (months), "
+            "90d (days) or 1y (year)"
+        )
+    count, unit = int(match.group(1)), match.group(2)
+    if unit == "d":
+        return start + pd.Timedelta(days=count - 1)
+    months = {"q": 3, "m": 1, "y": 12}[unit] * count
+    return start + pd.DateOffset(months=months) - pd.Timedelta(days=1)
+
+
+@dataclass
+class BacktestResult:
+    """Actual against predicted per metric, coverage per group, and what was assumed."""
+
+    metrics: pd.DataFrame  # group, key, actual, p05..p95, in50, in90
+    coverage: pd.DataFrame  # group, values, coverage50, coverage90
+    window: tuple[pd.Timestamp, pd.Timestamp]
+    calibrator: Calibrator
+    notes: list[str] = field(default_factory=list)
+    simulated: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+
+    def write(self, directory: Path) -> None:
+        """metrics.csv, coverage.csv, simulated.csv and notes.md into an existing directory."""
+        self.metrics.to_csv(directory / "metrics.csv", index=False)
+        self.coverage.to_csv(directory / "coverage.csv", index=False)
+        self.simulated.to_csv(directory / "simulated.csv", index=False)
+        lines = [f"# Backtest {self.window[0]:%Y-%m-%d} .. {self.window[1]:%Y-%m-%d}", ""]
+        lines += [f"- {n}" for n in self.notes]
+        (directory / "notes.md").write_text("\n".join(lines) + "\n")
+
+
+def backtest(
+    history: History,
+    train_until: str | pd.Timestamp,
+    horizon: str = "1q",
+    replications: int = 100,
+    parameter_draws: int = 10,
+    seed: int = 0,
+    workers: int | None = None,
+    calibrator: Calibrator | None = None,
+    progress=None,
+) -> BacktestResult:
+    """Fit on deals known by the end of `train_until`, simulate the horizon after it, and
+    compare with what the history shows happened."""
+    if replications < 2 or parameter_draws < 1 or parameter_draws > replications:
+        raise SimplanError(
+            f"replications = {replications}, parameter_draws = {parameter_draws}: need "
+            "replications >= 2 and 1 <= parameter_draws <= replications"
+        )
+    cut = pd.Timestamp(train_until).normalize()
+    start = cut + pd.Timedelta(days=1)
+    end = horizon_end(start, horizon)
+    notes = []
+    if history.as_of < end:
+        if history.as_of < start + pd.Timedelta(days=27):
+            raise SimplanError(
+                f"{history.source}: the history ends {history.as_of:%Y-%m-%d}, less than 4 "
+                f"weeks after --train-until {cut:%Y-%m-%d}: nothing to compare with; choose "
+                "an earlier --train-until"
+            )
+        notes.append(
+            f"horizon cut to the history's end {history.as_of:%Y-%m-%d} (was {end:%Y-%m-%d})"
+        )
+        end = history.as_of
+    days = int((end - start).days) + 1
+    fitter = calibrator or Calibrator()
+    fitter.start, fitter.days = start, days
+    fitter.fit(history.until(cut))
+    notes += [
+        f"trained on deals known by {cut:%Y-%m-%d}; predicted {start:%Y-%m-%d} .. {end:%Y-%m-%d}",
+        f"{replications} replications over {parameter_draws} parameter draws from the fit",
+    ]
+    simulated = _simulate(fitter, replications, parameter_draws, seed, workers, progress)
+    actual = _actual(history, start, end)
+    reps = list(fitter.scenario_.team.roster and [r.rep_id for r in fitter.scenario_.team.roster])
+    metrics = _compare(actual, simulated, reps, start, end)
+    missing = sorted(set(actual["rep"]) - set(reps))
+    if missing:
+        notes.append(
+            f"{len(missing)} rep(s) booked in the horizon but are not in the fitted team "
+            f"({', '.join(missing[:5])}): predicted 0"
+        )
+    coverage = (
+        metrics.groupby("group", sort=False)
+        .agg(values=("key", "size"), coverage50=("in50", "mean"), coverage90=("in90", "mean"))
+        .reset_index()
+    )
+    overall = pd.DataFrame(
+        [{"group": "all", "values": len(metrics), "coverage50": metrics["in50"].mean(),
+          "coverage90": metrics["in90"].mean()}]
+    )  # fmt: skip
+    coverage = pd.concat([coverage, overall], ignore_index=True)
+    notes += fitter.report_.notes
+    return BacktestResult(metrics, coverage, (start, end), fitter, notes, simulated)
+
+
+def _simulate(fitter: Calibrator, replications, draws, seed, workers, progress) -> pd.DataFrame:
+    """Per replication: bookings, deals won, win rate, bookings by month and by rep."""
+    rng = np.random.default_rng(seed)
+    sizes = np.full(draws, replications // draws)
+    sizes[: replications % draws] += 1
+    rows = []
+    done = 0
+    for draw, size in enumerate(sizes):
+        scenario = fitter.scenario_ if draws == 1 else perturbed(fitter, rng)
+        results = simulate(scenario, replications=int(size), seed=seed + 7919 * draw,
+                           workers=workers)  # fmt: skip
+        rows.append(_per_replication(results, scenario, offset=done))
+        done += int(size)
+        if progress:
+            progress(done, replications)
+    return pd.concat(rows, ignore_index=True)
+
+
+def _per_replication(results, scenario: Scenario, offset: int) -> pd.DataFrame:
+    """Long table: replication, metric, key, value."""
+    start = pd.Timestamp(scenario.calendar.start)
+    deals, credits = results.deals, results.credits
+    records = []
+    for rep_no, group in deals.groupby("replication"):
+        closed = group[group["close_day"].notna() & (group["close_day"] >= 0)]
+        won = (closed["outcome"] == "won").sum()
+        lost = (closed["outcome"] == "lost").sum()
+        records += [
+            (rep_no, "total", "deals won", float(won)),
+            (rep_no, "total", "win rate", won / max(won + lost, 1)),
+        ]
+    month = (start + pd.to_timedelta(np.floor(credits["close_day"]), unit="D")).dt.to_period("M")
+    credits = credits.assign(month=month.astype(str))
+    for rep_no, group in credits.groupby("replication"):
+        records.append((rep_no, "total", "bookings", float(group["amount"].sum())))
+        for key, value in group.groupby("month")["amount"].sum().items():
+            records.append((rep_no, "month", key, float(value)))
+        for key, value in group.groupby("rep_id")["amount"].sum().items():
+            records.append((rep_no, "rep", key, float(value)))
+    frame = pd.DataFrame(records, columns=["replication", "group", "key", "value"])
+    frame["replication"] += offset
+    return frame
+
+
+def _actual(history: History, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """What happened: deals closed in the window (every deal: the anomaly rule is a fitting
+    choice, not a change to the facts)."""
+    deals = history.deals
+    inside = deals["close_date"].between(start, end + pd.Timedelta(hours=23, minutes=59))
+    closed = deals[inside & deals["outcome"].isin(["won", "lost"])]
+    won = closed[closed["outcome"] == "won"]
+    return pd.DataFrame(
+        {
+            "rep": won["rep_id"].astype(str),
+            "month": won["close_date"].dt.to_period("M").astype(str),
+            "amount": won["amount"],
+        }
+    ).assign(closed=len(closed), won=len(won))
+
+
+def _compare(actual, simulated, reps, start, end) -> pd.DataFrame:
+    months = pd.period_range(start, end, freq="M").astype(str)
+    won_n = int(actual["won"].iloc[0]) if len(actual) else 0
+    closed_n = int(actual["closed"].iloc[0]) if len(actual) else 0
+    truth = {
+        ("total", "bookings"): float(actual["amount"].sum()),
+        ("total", "deals won"): float(won_n),
+        ("total", "win rate"): won_n / max(closed_n, 1),
+    }
+    by_month = actual.groupby("month")["amount"].sum()
+    for month in months:
+        truth[("month", month)] = float(by_month.get(month, 0.0))
+    by_rep = actual.groupby("rep")["amount"].sum()
+    for rep in sorted(set(reps) | set(by_rep.index)):
+        truth[("rep", rep)] = float(by_rep.get(rep, 0.0))
+    wide = simulated.pivot_table(
+        index="replication", columns=["group", "key"], values="value", aggfunc="sum"
+    )
+    rows = []
+    for (group, key), value in truth.items():
+        sample = (
+            wide[(group, key)].fillna(0.0)
+            if (group, key) in wide
+            else pd.Series(np.zeros(len(wide)))
+        )
+        q = {name: float(np.quantile(sample, level)) for name, level in QUANTILES.items()}
+        rows.append(
+            {"group": group, "key": key, "actual": value, **q,
+             "in50": q["p25"] <= value <= q["p75"], "in90": q["p05"] <= value <= q["p95"]}
+        )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def perturbed(fitter: Calibrator, rng: np.random.Generator) -> Scenario:
+    """The fitted scenario with parameters drawn from their sampling distribution."""
+    data = {**fitter.scenario_data_}
+    params = fitter.params_.set_index("parameter")
+
+    def draw(name: str, value: float, transform: str) -> float:
+        if name not in params.index:
+            return value
+        low, high = params.loc[name, "ci_low"], params.loc[name, "ci_high"]
+        if not (np.isfinite(low) and np.isfinite(high)) or high <= low:
+            return value
+        if transform == "logit":
+            lo, hi = special.logit(np.clip([low, high], 1e-6, 1 - 1e-6))
+            return float(special.expit(special.logit(value) + rng.normal() * (hi - lo) / (2 * Z95)))
+        lo, hi = np.log(max(low, 1e-9)), np.log(high)
+        return float(value * np.exp(rng.normal() * (hi - lo) / (2 * Z95)))
+
+    tiers = []
+    for tier in data["leads"]["tiers"]:
+        name = tier["name"]
+        tier = {**tier}
+        tier["arrivals_per_day"] = draw(
+            f"tier.{name}.arrivals_per_day", tier["arrivals_per_day"], "log"
+        )
+        tier["win_probability"] = draw(
+            f"tier.{name}.win_probability", tier["win_probability"], "logit"
+        )
+        mean = params.loc[f"tier.{name}.deal_size_mean", "value"]
+        scale = draw(f"tier.{name}.deal_size_mean", mean, "log") / mean
+        tier["deal_size"] = _scaled(tier["deal_size"], scale)
+        cycle = params.loc[f"tier.{name}.won_cycle_mean", "value"]
+        stretch = draw(f"tier.{name}.won_cycle_mean", cycle, "log") / cycle
+        delays = {**tier["stage_delays_days"]}
+        delays["negotiation"] = _scaled(delays["negotiation"], stretch)
+        tier["stage_delays_days"] = delays
+        tiers.append(tier)
+    leads = fitter.report_.tables["reps"].set_index("rep_id")["leads"]
+    roster = []
+    for row in data["team"]["roster"]:
+        name = f"rep.{row['rep_id']}.skill"
+        base = params.loc[name, "value"] if name in params.index else 1.0
+        factor = draw(name, base, "log") / base if base > 0 else 1.0
+        # A rep's share of leads is known to about 1 / sqrt(leads): capacity sets it.
+        share = np.exp(rng.normal() / np.sqrt(max(float(leads.get(row["rep_id"], 1)), 1.0)))
+        roster.append(
+            {
+                **row,
+                "skill": round(row["skill"] * factor, 4),
+                "capacity_touches_per_day": round(row["capacity_touches_per_day"] * share, 2),
+            }
+        )
+    data["leads"] = {**data["leads"], "tiers": tiers}
+    data["team"] = {**data["team"], "roster": roster}
+    return validate(Scenario, data, "backtest parameter draw")
+
+
+def _scaled(dist: dict | float, factor: float) -> dict | float:
+    """A distribution (plain data) with its values multiplied by `factor`."""
+    if not isinstance(dist, dict):
+        return dist * factor
+    if dist["dist"] == "empirical":
+        return {**dist, "values": [v * factor for v in dist["values"]]}
+    if dist["dist"] == "constant":
+        return {**dist, "value": dist["value"] * factor}
+    return {**dist, "mean": dist["mean"] * factor}

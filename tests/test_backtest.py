@@ -1,0 +1,129 @@
+"""Backtest: horizons, what actually happened, prediction-interval coverage near nominal on
+histories simplan simulated itself, and the command on the example CRM."""
+
+from __future__ import annotations
+
+import copy
+import sys
+from unittest.mock import patch
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simplan import Scenario
+from simplan.analysis.backtest import _actual, backtest, horizon_end
+from simplan.analysis.synthetic import simulated_history, write_history
+from simplan.errors import SimplanError
+from simplan.history import read_opportunities
+
+from .conftest import DATA
+from .test_calibrate import TRUTH
+
+SAMPLE = DATA / "maven_crm" / "sales_pipeline.csv"
+
+
+@pytest.mark.parametrize(
+    ("horizon", "end"),
+    [("1q", "2017-12-31"), ("2m", "2017-11-30"), ("30d", "2017-10-30"), ("1y", "2018-09-30")],
+)
+def test_horizons(horizon, end):
+    assert horizon_end(pd.Timestamp("2017-10-01"), horizon) == pd.Timestamp(end)
+
+
+@pytest.mark.parametrize("horizon", ["q", "0q", "3w", "soon"])
+def test_bad_horizon(horizon):
+    with pytest.raises(SimplanError, match="write a count and a unit"):
+        horizon_end(pd.Timestamp("2017-10-01"), horizon)
+
+
+def test_actual_counts_deals_closed_in_the_window(tmp_path):
+    path = tmp_path / "deals.csv"
+    path.write_text(
+        "deal_id,rep_id,created_date,close_date,amount,outcome\n"
+        "d1,a,2024-01-02,2024-03-30,100,won\n"  # before the window
+        "d2,a,2024-02-02,2024-04-01,200,won\n"
+        "d3,b,2024-02-03,2024-05-15,300,won\n"
+        "d4,b,2024-02-04,2024-05-20,0,lost\n"
+        "d5,b,2024-03-04,,,open\n"
+        "d6,a,2024-03-05,2024-07-01,50,won\n"  # after it
+    )
+    history = read_opportunities(path, today="2024-12-31")
+    actual = _actual(history, pd.Timestamp("2024-04-01"), pd.Timestamp("2024-06-30"))
+    assert actual["amount"].sum() == 500
+    assert actual["won"].iloc[0] == 2
+    assert actual["closed"].iloc[0] == 3
+    assert sorted(actual["month"]) == ["2024-04", "2024-05"]
+
+
+def test_coverage_near_nominal_on_simulated_histories(tmp_path):
+    """Three histories of a known team (seeds fixed in advance): fit on three quarters,
+    predict the fourth; 90 % intervals must cover 80-98 % of the 78 actual values."""
+    truth = copy.deepcopy(TRUTH)
+    truth["calendar"]["days"] = 365
+    truth["team"]["roster"] = [
+        {"rep_id": f"R{i:02d}", "tenure_days": 3650, "capacity_touches_per_day": 30, "skill": s}
+        for i, s in enumerate(np.linspace(0.7, 1.3, 20))
+    ]
+    scenario = Scenario.model_validate(truth)
+    metrics = []
+    for seed in (10, 11, 12):
+        path = write_history(simulated_history(scenario, seed=seed), tmp_path / f"h{seed}.csv")
+        result = backtest(
+            read_opportunities(path), "2023-09-30", replications=40, parameter_draws=4,
+            seed=seed, workers=1,
+        )  # fmt: skip
+        assert result.window == (pd.Timestamp("2023-10-01"), pd.Timestamp("2023-12-31"))
+        metrics.append(result.metrics)
+    pooled = pd.concat(metrics)
+    assert len(pooled) == 3 * (3 + 3 + 20)
+    assert 0.80 <= pooled["in90"].mean() <= 0.98, pooled["in90"].mean()
+    assert 0.30 <= pooled["in50"].mean() <= 0.70, pooled["in50"].mean()
+    ordered = (pooled["p05"] <= pooled["p25"]) & (pooled["p25"] <= pooled["p75"])
+    assert (ordered & (pooled["p75"] <= pooled["p95"])).all()
+
+
+def run(capsys, *args):
+    """The `simplan` command in this process: (exit code, stdout, stderr)."""
+    from simplan.cli import main
+
+    with patch.object(sys, "argv", ["simplan", *map(str, args)]):
+        try:
+            main()
+            code = 0
+        except SystemExit as exit_:
+            code = exit_.code or 0
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_cli_backtest_on_the_example_crm(tmp_path, capsys):
+    out = tmp_path / "backtest"
+    code, stdout, stderr = run(
+        capsys, "backtest", SAMPLE, "--preset", "maven_crm", "--products",
+        DATA / "maven_crm" / "products.csv", "--train-until", "2017-09-30",
+        "--replications", "6", "--draws", "2", "--workers", "1", "--min-rep-deals", "2",
+        "--out", out, "--quiet",
+    )  # fmt: skip
+    assert code == 0, stderr
+    assert "coverage" in stdout
+    assert "2017-10" in stdout
+    coverage = pd.read_csv(out / "coverage.csv")
+    assert list(coverage["group"]) == ["total", "month", "rep", "all"]
+    metrics = pd.read_csv(out / "metrics.csv")
+    assert {"actual", "p05", "p50", "p95", "in50", "in90"} <= set(metrics.columns)
+
+
+def test_cli_backtest_refuses_a_date_with_nothing_after_it(tmp_path, capsys):
+    out = tmp_path / "backtest"
+    code, _, stderr = run(
+        capsys, "backtest", SAMPLE, "--preset", "maven_crm", "--train-until", "2017-12-15",
+        "--out", out,
+    )  # fmt: skip
+    assert code == 2
+    assert "less than 4 weeks after --train-until 2017-12-15" in stderr
+    assert not out.exists()
+    code, _, stderr = run(capsys, "backtest", SAMPLE, "--preset", "maven_crm",
+                          "--train-until", "2017-09-30", "--horizon", "soon")  # fmt: skip
+    assert code == 2
+    assert "--horizon 'soon'" in stderr
