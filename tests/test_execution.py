@@ -97,11 +97,6 @@ def test_missing_dask_says_how_to_install(monkeypatch):
         simulate(DATA / "small.yaml", replications=2, scheduler="local")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli/app.py main() prints errors as rich markup, which eats '[dask]'; "
-    "escape the message there (rich.markup.escape) and drop this mark",
-)
 def test_cli_without_dask_exits_2_with_the_install_hint():
     code = "import sys; sys.modules['distributed'] = None; from simplan.cli import main; main()"
     done = subprocess.run(

@@ -10,6 +10,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
@@ -122,10 +123,15 @@ def print_frame(
     out.print(table)
 
 
+def print_error(error: Exception) -> None:
+    """One user error on stderr, its text shown as written (brackets are not markup)."""
+    err.print(f"[red]error[/red] {escape(str(error))}", highlight=False)
+
+
 def main() -> None:
     """Entry point: user errors print one clear message and exit with code 2."""
     try:
         app()
     except SimplanError as error:
-        err.print(f"[red]error[/red] {error}", highlight=False)
+        print_error(error)
         sys.exit(2)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from simplan.cli.app import app, check_out_dir, err, fmt, out, print_metrics, progress_bar
+from simplan.cli.app import app, check_out_dir, fmt, out, print_error, print_metrics, progress_bar
 from simplan.errors import SimplanError
 from simplan.runner import simulate
 from simplan.scenario import load_scenario
@@ -37,7 +37,7 @@ def validate(files: Annotated[list[Path], typer.Argument(help="Scenario YAML fil
         try:
             scenario = load_scenario(path)
         except SimplanError as error:
-            err.print(f"[red]error[/red] {error}", highlight=False)
+            print_error(error)
             failed = True
             continue
         out.print(f"ok {path}: scenario '{scenario.name}' (digest {scenario.digest()})")
