@@ -214,7 +214,9 @@ def differences_figure(comparison: Comparison) -> Figure:
     metrics = list(dict.fromkeys(differences["metric"]))
     columns = 3
     rows = max(1, -(-len(metrics) // columns))
-    figure = Figure(figsize=(10, 2.4 * rows + 0.6), layout="constrained")
+    proposals = max(differences["scenario"].nunique(), 1)
+    height = max(1.6, 0.9 + 0.45 * proposals)  # per row of panels
+    figure = Figure(figsize=(10, height * rows + 0.6), layout="constrained")
     figure.suptitle(
         f"Proposal minus {comparison.scenarios[0]}: paired {comparison.confidence:.0%} interval",
         fontsize=11,

@@ -24,6 +24,7 @@ h2 { font-size: 1.2rem; border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; m
 p.lead, p.note { color: #555; margin: 0.3rem 0 0.8rem; }
 .section { display: flex; flex-wrap: wrap; gap: 1.5rem; align-items: flex-start; }
 .section figure { margin: 0; flex: 0 1 700px; }
+.section figure.wide { flex: 1 1 100%; }
 .section figure img { max-width: 100%; height: auto; }
 .tables { flex: 1 1 380px; overflow-x: auto; }
 table { border-collapse: collapse; font-size: 0.85rem; margin-bottom: 1rem; }
@@ -55,6 +56,7 @@ class Section:
     image: str | None = None  # a data: URI
     alt: str = ""
     tables: list[Table] = field(default_factory=list)
+    wide: bool = False  # the figure takes the whole width, the tables go below it
 
 
 def render_table(table: Table) -> str:
@@ -82,8 +84,9 @@ def render_section(section: Section) -> str:
         parts.append(f'<p class="lead">{html.escape(section.lead)}</p>')
     parts.append('<div class="section">')
     if section.image is not None:
+        wide = ' class="wide"' if section.wide else ""
         parts.append(
-            f'<figure><img src="{section.image}" alt="{html.escape(section.alt)}"></figure>'
+            f'<figure{wide}><img src="{section.image}" alt="{html.escape(section.alt)}"></figure>'
         )
     if section.tables:
         parts.append('<div class="tables">')

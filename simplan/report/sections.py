@@ -158,6 +158,7 @@ def comparison_sections(source: Source, comparison: Comparison) -> list[Section]
             figures.png_data_uri(figures.comparison_figure(comparison)),
             "bar charts of each KPI per scenario with confidence intervals",
             [Table(f"mean [{level} interval]", _intervals(comparison))],
+            wide=True,
         ),
         Section(
             f"Differences against {comparison.scenarios[0]}",
@@ -166,6 +167,7 @@ def comparison_sections(source: Source, comparison: Comparison) -> list[Section]
             figures.png_data_uri(figures.differences_figure(comparison)),
             "paired differences with confidence intervals",
             [Table("differences", _differences(comparison))],
+            wide=True,
         ),
     ]
     plans = source.plans()
@@ -199,7 +201,7 @@ def comparison_sections(source: Source, comparison: Comparison) -> list[Section]
 
 
 def _intervals(comparison: Comparison) -> pd.DataFrame:
-    s = comparison.summary
+    s = comparison.summary.dropna(subset=["mean"])  # e.g. over_budget without a budget
     shown = s.assign(
         value=[
             f"{text(m, v)} [{text(m, lo)}, {text(m, hi)}]"
