@@ -11,6 +11,7 @@ from unittest.mock import patch
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from simplan import Scenario, load_scenario, simulate
 from simplan.analysis.calibrate import Calibrator
@@ -20,6 +21,7 @@ from simplan.analysis.outcomes import fit_outcomes
 from simplan.analysis.synthetic import simulated_history, write_history
 from simplan.errors import SimplanError
 from simplan.history import AnomalyRule, read_opportunities
+from simplan.model.plan import Plan
 
 from .conftest import DATA, ROOT
 
@@ -359,3 +361,56 @@ def test_cli_calibrate_bad_input_writes_nothing(tmp_path, capsys):
     assert "1200.00" in stderr
     assert not out.exists()
     assert list(tmp_path.glob(".calibrated*")) == []
+
+
+def test_roster_targets_and_plan_reach_the_scenario(recovered, tmp_path):
+    frame, _ = recovered
+    history_file = write_history(frame, tmp_path / "history.csv")
+    roster = tmp_path / "roster.csv"
+    rows = [f"R{i:02d},team{i % 3},2015-01-01" for i in range(11)] + ["R11,team2,2023-08-01"]
+    roster.write_text("rep_id,manager,hire_date\n" + "\n".join(rows) + "\n")
+    targets = tmp_path / "targets.csv"
+    targets.write_text(
+        "rep_id,period,target\n"
+        + "".join(f"R{i:02d},2023-0{m},{40000 + 1000 * i}\n" for i in range(12) for m in (7, 8, 9))
+    )
+    history = read_opportunities(history_file, roster=roster, targets=targets, clock="month")
+    plan = Plan.model_validate(yaml.safe_load((ROOT / "scenarios/plans/linear.yaml").read_text()))
+    fitted = Calibrator(period="quarter", fit_behaviour=False).fit(history, plan=plan)
+    scenario = fitted.scenario_
+    assert scenario.calendar.period == "month", "the plan's clock sets the period"
+    assert scenario.plan is not None
+    assert scenario.team.quota.per_period == pytest.approx(45500)
+    team = {r.rep_id: r for r in scenario.team.roster}
+    assert team["R00"].squad == "team0"
+    assert team["R11"].tenure_days < 120, "tenure from the roster's hire date"
+    assert fitted.report_.tables["reps"].set_index("rep_id").loc["R11", "ramp_share"] < 1
+    assert any("last 3 months" in note for note in fitted.report_.notes)
+    results = simulate(scenario, replications=1, seed=1, workers=1)
+    assert results.runs["payout"].iloc[0] > 0
+
+
+def test_behaviour_fitted_by_simulated_moments_under_the_plan(recovered, tmp_path):
+    frame, _ = recovered
+    history = read_opportunities(write_history(frame, tmp_path / "history.csv"))
+    plan = Plan.model_validate(
+        yaml.safe_load((ROOT / "scenarios/plans/gate80_cap150.yaml").read_text())
+    )
+    grid = {"propensity": (0.0, 1.0), "reference_rate": (0.08,)}
+    fitted = Calibrator(behaviour_grid=grid, behaviour_replications=2, workers=1).fit(
+        history, plan=plan
+    )
+    behaviour = fitted.scenario_.behaviour
+    assert behaviour.model == "plan_responsive"
+    assert behaviour.timing.propensity in (0.0, 1.0)
+    table = fitted.report_.tables["behaviour"]
+    assert len(table) == 2
+    assert {"last_week_share", "share_at_target", "attainment_p50", "distance"} <= set(table)
+    assert table["distance"].is_monotonic_increasing
+    params = fitted.params_.set_index("parameter")
+    assert params.loc["behaviour.timing.propensity", "value"] == behaviour.timing.propensity
+    assert any(
+        note.startswith("behaviour (simulated method of moments") for note in fitted.report_.notes
+    )
+    without = Calibrator(fit_behaviour=False).fit(history, plan=plan)
+    assert without.scenario_.behaviour.model == "constant"

@@ -14,7 +14,8 @@ date, from the first close date on; playbooks take the last 3 cycles):
   neither fits the observed sizes within a KS distance of `ks_limit`);
 - each rep's skill: the win rate shrunk toward the team (beta-binomial empirical Bayes)
   over the team's, and capacity from the rep's share of the leads.
-Behaviour parameters (the plan response) are not fitted: the scenario uses constant effort.
+With the plan in force (`fit(history, plan=...)`), behaviour under it (timing propensity and
+reference rate) by simulated method of moments (`behaviour_fit`); without one, constant effort.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from simplan.analysis import engine_fit
+from simplan.analysis.behaviour_fit import MOMENTS, fit_behaviour
 from simplan.analysis.calibrated_scenario import plain_data, scenario_data
 from simplan.analysis.calibration_report import CalibrationReport, params_table
 from simplan.analysis.fit import fit_arrivals, fit_size, shrink_rates
@@ -43,6 +45,9 @@ class Calibrator:
     after the history). min_reps: fewer reps is an error (a rep column mapped wrongly?).
     capacity_headroom: capacity = headroom x the touches a rep's share of leads needs.
     ks_limit: above this distance a parametric fit gives way to the observed distribution.
+    fit_behaviour, behaviour_replications, workers, behaviour_grid: with a plan, fit behaviour
+    on a grid (`{"propensity": (...), "reference_rate": (...)}` overrides the default), each
+    point simulated this many times on these worker processes.
     """
 
     def __init__(
@@ -60,6 +65,10 @@ class Calibrator:
         ks_limit: float = 0.1,
         name: str | None = None,
         seed: int = 0,
+        fit_behaviour: bool = True,
+        behaviour_replications: int = 4,
+        workers: int | None = None,
+        behaviour_grid: dict | None = None,
     ) -> None:
         self.periods = periods
         self.period = period
@@ -74,6 +83,10 @@ class Calibrator:
         self.ks_limit = ks_limit
         self.name = name
         self.seed = seed
+        self.fit_behaviour = fit_behaviour
+        self.behaviour_replications = behaviour_replications
+        self.workers = workers
+        self.behaviour_grid = behaviour_grid
 
     def _check(self, plan: Plan | None) -> str:
         if not (isinstance(self.periods, int) and self.periods >= 1):
@@ -156,9 +169,23 @@ class Calibrator:
             working_weekdays, overhead, roster, plan,
         )  # fmt: skip
         data = plain_data(data)
+        validate(Scenario, data, "calibrated scenario")
+        behaviour = None
+        if plan is not None and self.fit_behaviour:
+            data, behaviour = self._behaviour(data, deals, (window_start, as_of), notes)
         self.scenario_ = validate(Scenario, data, "calibrated scenario")
         self.scenario_data_ = data
         self.params_ = params_table(arrivals, outcomes, sizes, shrinkage, skills)
+        if behaviour is not None:
+            best = behaviour.iloc[0]
+            extra = pd.DataFrame(
+                [
+                    ("behaviour.timing.propensity", best["propensity"], np.nan, np.nan, "share"),
+                    ("behaviour.reference_rate", best["reference_rate"], np.nan, np.nan, "rate"),
+                ],
+                columns=self.params_.columns,
+            )
+            self.params_ = pd.concat([self.params_, extra], ignore_index=True)
         self.report_ = CalibrationReport.build(
             history=history,
             prepared=prepared,
@@ -174,7 +201,54 @@ class Calibrator:
             notes=notes,
             params=self.params_,
         )
+        if behaviour is not None:
+            self.report_.tables["behaviour"] = behaviour
         return self
+
+    def _behaviour(
+        self, data: dict, deals: pd.DataFrame, window, notes
+    ) -> tuple[dict, pd.DataFrame]:
+        """Fit timing propensity and reference rate by simulated method of moments."""
+        won = deals[deals["outcome"] == "won"]
+        try:
+            best, grid, actual = fit_behaviour(
+                data, won, window, replications=self.behaviour_replications, seed=self.seed,
+                workers=self.workers, **(self.behaviour_grid or {}),
+            )  # fmt: skip
+        except ValueError as err:
+            notes.append(f"behaviour not fitted: {err}")
+            return data, None
+        top = grid.iloc[0]
+        compared = ", ".join(
+            f"{m.replace('_', ' ')} {actual[m]:.2f} vs {top[m]:.2f}" for m in MOMENTS
+        )
+        notes.append(
+            f"behaviour (simulated method of moments over {len(grid)} grid points x "
+            f"{self.behaviour_replications} replications): timing propensity "
+            f"{top['propensity']:g}, reference rate {top['reference_rate']:g}; history vs "
+            f"simulated: {compared}; distance {top['distance']:.1f} (next best "
+            f"{grid['distance'].iloc[1]:.1f})"
+        )
+        if top["distance"] > 2 * len(MOMENTS):
+            notes.append(
+                f"behaviour: poor fit (distance {top['distance']:.0f} for {len(MOMENTS)} "
+                "moments, about 1 each when the model can reproduce the history): no grid "
+                "point reproduces the history's attainment and timing; check the targets "
+                "(--targets) and whether the baseline is stationary"
+            )
+        near = grid[grid["near_best"]]
+        notes.append(
+            f"behaviour: {len(near)} of {len(grid)} grid points are within 2 of the best "
+            f"distance (propensity {near['propensity'].min():g}..{near['propensity'].max():g}, "
+            f"reference rate {near['reference_rate'].min():g}..{near['reference_rate'].max():g}):"
+            " the history does not tell them apart"
+            if len(near) > 1
+            else "behaviour: the best grid point is clearly nearest (no other within 2)"
+        )
+        description = data["description"].replace(
+            "constant effort, behaviour not fitted.", "behaviour fitted to the plan in force."
+        )
+        return {**data, "behaviour": best, "description": description}, grid
 
     # -- pieces ---------------------------------------------------------------------------
 

@@ -132,8 +132,9 @@ class CalibrationReport:
             "reproduces lead shares and queues stay short",
             "skill: shrunk win rate over the team's (beta-binomial), also multiplies deal "
             "size in the engine; deal sizes are fitted on amount / owner's skill",
-            "not fitted: response-time decay (no response times in the export), behaviour "
-            "(constant effort; plan response not fitted), relays, mentor pools",
+            "not fitted: response-time decay (no response times in the export), relays, "
+            "mentor pools; behaviour is constant effort unless the plan in force is given "
+            "(then timing propensity and reference rate by simulated method of moments)",
         ]
         return cls(
             tables={

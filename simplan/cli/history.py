@@ -196,6 +196,15 @@ def calibrate(
     amount_multiple: AmountMultiple = 3.0,
     amount_quantile: AmountQuantile = 0.999,
     min_rep_deals: MinRepDeals = 10,
+    behaviour: Annotated[
+        bool, typer.Option(help="With --plan: fit behaviour by simulated method of moments.")
+    ] = True,
+    behaviour_replications: Annotated[
+        int, typer.Option(help="Replications per behaviour grid point.")
+    ] = 4,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes for behaviour fitting.")
+    ] = None,
     force: Annotated[
         bool, typer.Option(help="Replace an existing --out file / --report dir.")
     ] = False,
@@ -208,9 +217,11 @@ def calibrate(
     history = load_history(
         file, preset, mapping, date_format, as_of, roster, targets, products, clock
     )
-    fitted = Calibrator(periods=periods, period=clock, anomalies=anomaly, tiers=tier).fit(
-        history, plan=loaded
-    )
+    calibrator = Calibrator(
+        periods=periods, period=clock, anomalies=anomaly, tiers=tier, fit_behaviour=behaviour,
+        behaviour_replications=behaviour_replications, workers=workers,
+    )  # fmt: skip
+    fitted = calibrator.fit(history, plan=loaded)
     print_calibration(fitted)
     header = (
         f"# Calibrated by simplan {__version__} on {datetime.now(UTC):%Y-%m-%d} from {file}\n"
@@ -227,11 +238,6 @@ def calibrate(
         )
     write_text_atomically(out_file, text)
     out.print(f"scenario written to {out_file}")
-    if loaded is not None:
-        out.print(
-            "note: behaviour parameters are not fitted (simulated method of moments is not "
-            "implemented): the scenario keeps constant effort under the plan"
-        )
 
 
 def _refuse_existing(out_file: Path, report: Path | None, force: bool) -> None:
