@@ -118,3 +118,24 @@ def test_pilot_bad_input(proposal, args, fragment):
     assert done.returncode == 2
     assert fragment in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_targets_with_growth_decomposes_and_writes_it(tmp_path):
+    done = simplan(
+        "targets",
+        BEHAVIOUR,
+        *FAST,
+        "--levels",
+        "0",
+        "--growth",
+        "0.1",
+        "--quiet",
+        "--out",
+        tmp_path / "t",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "three-way target" in done.stdout
+    import pandas as pd
+
+    table = pd.read_csv(tmp_path / "t" / "decomposition.csv")
+    assert table["target"].sum() == table.groupby("quarter")["quarter_target"].first().sum()

@@ -71,3 +71,26 @@ def test_decomposition_sums_back_at_every_level():
     assert quarters["2026Q4"] > quarters["2026Q1"]
     jan = table[table["month"] == "2026-01"].set_index("rep_id")["target"]
     assert jan["R1"] > jan["R2"], "more capacity x skill x ramp, more target"
+
+
+def test_target_plan_from_a_history_ledger_decomposes_the_scenario_team():
+    from simplan import load_scenario
+    from simplan.analysis.targets import target_plan
+
+    from .conftest import DATA
+
+    ledger = pd.DataFrame(
+        {
+            "close_date": pd.to_datetime(
+                ["2025-01-15", "2025-04-10", "2025-07-01", "2025-10-03", "2025-11-20"]
+            ),
+            "amount": [1_000_000.0, 1_100_000.0, 1_200_000.0, 600_000.0, 700_000.0],
+        }
+    )
+    scenario = load_scenario(DATA / "small.yaml")
+    proposal, table = target_plan(scenario, growth=0.1, year=2026, history=ledger)
+    assert proposal.cycles_used == ["2025Q2", "2025Q3", "2025Q4"]
+    assert proposal.baseline == pytest.approx(1_200_000.0)
+    assert proposal.buffer == 0  # 20 % new hires, under the 40 % line
+    assert table["target"].sum() == round(4 * 1_200_000 * 1.1)
+    assert table["rep_id"].nunique() == scenario.team.size

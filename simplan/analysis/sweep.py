@@ -84,7 +84,7 @@ def summarise_points(kpis: pd.DataFrame) -> pd.DataFrame:
             "bookings": grouped["bookings"].mean(),
             "payout_p50": grouped["payout"].median(),
             "payout_p90": grouped["payout"].quantile(0.9),
-            "cost_of_sales": grouped["payout"].sum() / grouped["bookings"].sum(),
+            "cost_of_sales": grouped["payout"].sum(min_count=1) / grouped["bookings"].sum(),
             "share_at_target": grouped["share_at_target"].mean(),
         }
     ).reset_index()

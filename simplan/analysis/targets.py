@@ -8,6 +8,10 @@ Three ways in:
 - team capability: when new hires exceed `new_hire_limit` (40 %) of the team, a buffer takes
   a share of the increase back, and the report says how much.
 
+`target_plan` puts the three together for a scenario: the baseline from a won ledger's
+quarters (or, without history, from what the scenario simulates per quarter), the team's
+new-hire share, and the annual target (4 x the quarterly target) decomposed.
+
 Decomposition splits the annual target into quarters and months (by seasonal weights, equal
 by default), then each month into squads and reps in proportion to each rep's expected
 output (capacity x skill x ramp share). Every level is rounded to whole currency units by
@@ -17,11 +21,16 @@ largest remainders, so each level sums exactly to the one above.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from simplan.errors import SimplanError
+from simplan.model.randomness import team_seed
+from simplan.model.team import build_team
+from simplan.runner import simulate
+from simplan.scenario import Scenario
 
 
 @dataclass(frozen=True)
@@ -148,3 +157,53 @@ def decompose(
         "target",
     ]
     return pd.DataFrame(rows, columns=columns)
+
+
+def quarterly_bookings(ledger: pd.DataFrame) -> pd.Series:
+    """Won bookings per calendar quarter of a ledger (close_date, amount), in date order."""
+    quarters = pd.PeriodIndex(ledger["close_date"], freq="Q")
+    return ledger.groupby(quarters)["amount"].sum().sort_index().rename(index=str)
+
+
+def team_weights(scenario: Scenario) -> tuple[pd.DataFrame, float]:
+    """The scenario's team as decomposition weights, and its share of new hires at the start."""
+    team = build_team(scenario.team, np.random.default_rng(team_seed(scenario.simulation.seed)))
+    tenure = team.tenure(0)
+    quota = scenario.team.quota
+    ramp_by_tenure = (
+        np.array([quota.new_hire_share, quota.ramping_share, 1.0]) if quota else np.ones(3)
+    )
+    reps = pd.DataFrame(
+        {
+            "rep_id": team.rep_id,
+            "squad": team.squad.astype(str),
+            "capacity": team.capacity,
+            "skill": team.skill,
+            "ramp": ramp_by_tenure[tenure],
+        }
+    )
+    return reps, float((tenure == 0).mean())
+
+
+def target_plan(
+    scenario: Scenario,
+    growth: float,
+    year: int,
+    history: pd.DataFrame | None = None,
+    **run: Any,
+) -> tuple[TargetProposal, pd.DataFrame]:
+    """The three-way target for `year` and its decomposition to each rep of the scenario's team.
+
+    The history baseline is the won ledger's quarters when `history` is given, else the
+    quarterly bookings the scenario simulates (the team as it is today).
+    """
+    if history is not None:
+        cycles = quarterly_bookings(history)
+    else:
+        daily = simulate(scenario, **run).daily
+        quarter = daily["date"].dt.to_period("Q").astype(str)
+        per_run = daily.groupby(["replication", quarter])["bookings"].sum()
+        cycles = per_run.groupby(level=1).mean()
+    reps, new_hires = team_weights(scenario)
+    proposal = three_way_target(cycles, growth, new_hires)
+    return proposal, decompose(4 * proposal.target, reps, year)

@@ -12,9 +12,11 @@ from simplan.analysis.budget import plan_budget, size_budget
 from simplan.analysis.compare import compare as compare_plans
 from simplan.analysis.plots import pareto_plot
 from simplan.analysis.sweep import target_sweep, threshold_sweep
+from simplan.analysis.targets import TargetProposal, target_plan
 from simplan.cli.app import app, check_out_dir, fmt, out, print_frame, print_metrics, progress_bar
 from simplan.cli.simulate import Force, Quiet, Replications, Scheduler, Seed, Workers
 from simplan.errors import SimplanError
+from simplan.history import parse_mapping, read_deals
 from simplan.results import save_atomically
 from simplan.runner import simulate
 from simplan.scenario import load_scenario
@@ -193,14 +195,43 @@ def targets(
     seed: Seed = None,
     workers: Workers = None,
     scheduler: Scheduler = None,
+    growth: Annotated[
+        float | None,
+        typer.Option(
+            help="Market growth for the three-way target, e.g. 0.1; adds a decomposition."
+        ),
+    ] = None,
+    year: Annotated[
+        int | None, typer.Option(help="Year to decompose (default: the next one).")
+    ] = None,
+    history: Annotated[
+        Path | None, typer.Option(help="Won-deal history for the baseline (default: simulate).")
+    ] = None,
+    mapping: Annotated[
+        list[str] | None, typer.Option("--map", help="canonical=source column of --history.")
+    ] = None,
     out_dir: OutDir = None,
     force: Force = False,
     quiet: Quiet = False,
 ) -> None:
-    """Sweep target levels: share of reps at target, bookings, payout; flag levels outside the band."""
+    """Sweep target levels: share of reps at target, bookings, payout; flag levels outside the band.
+
+    With --growth, also the three-way target (history, market, team) decomposed to each rep.
+    """
     loaded = load_scenario(scenario)
     values = _floats(levels, "--levels")
     check_out_dir(out_dir, force)
+    plan = None
+    if growth is not None:
+        ledger = read_deals(history, parse_mapping(mapping)) if history is not None else None
+        run = {
+            "replications": replications,
+            "seed": seed,
+            "workers": workers,
+            "scheduler": scheduler,
+        }
+        plan = target_plan(loaded, growth, year or loaded.calendar.start.year + 1, ledger, **run)
+        _print_target_plan(*plan)
     with progress_bar(quiet) as progress:
         table = target_sweep(
             loaded,
@@ -227,9 +258,40 @@ def targets(
         },
     )
     if out_dir is not None:
-        out.print(
-            f"written to {save_atomically(out_dir, force, lambda tmp: table.to_csv(tmp / 'targets.csv', index=False))}/"
-        )
+
+        def write(tmp: Path) -> None:
+            table.to_csv(tmp / "targets.csv", index=False)
+            if plan is not None:
+                plan[0].explain().to_csv(tmp / "three_way.csv", index=False)
+                plan[1].to_csv(tmp / "decomposition.csv", index=False)
+
+        out.print(f"written to {save_atomically(out_dir, force, write)}/")
+
+
+def _print_target_plan(proposal: TargetProposal, decomposition: pd.DataFrame) -> None:
+    rows = []
+    for step, value in proposal.explain().itertuples(index=False):
+        if isinstance(value, str):
+            text = value
+        elif step.startswith(("market growth", "new-hire share", "buffer")):
+            text = f"{value:.1%}"
+        else:
+            text = fmt(step, value)
+        rows.append((step, text))
+    print_metrics("three-way target for the next quarter", rows)
+    quarters = decomposition.groupby("quarter")["quarter_target"].first().reset_index()
+    print_frame(
+        "annual target by quarter (x4 the quarterly target)", quarters, {"quarter_target": money}
+    )
+    first = decomposition[decomposition["month"] == decomposition["month"].min()]
+    squads = first.groupby("squad").agg(
+        squad_target=("squad_target", "first"), reps=("rep_id", "size")
+    )
+    print_frame(
+        f"{first['month'].iloc[0]} by squad (each sums back exactly)",
+        squads.reset_index(),
+        {"squad_target": money},
+    )
 
 
 @app.command()
