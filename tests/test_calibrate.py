@@ -241,7 +241,7 @@ def test_loss_stage_shares_match_the_lost_mean():
     assert loss_stage_shares(50, 40, 1)["negotiation"] == 1.0
 
 
-def test_maven_sample_calibrates_validates_and_runs(tmp_path):
+def test_maven_sample_calibrates_validates_and_runs():
     history = read_opportunities(SAMPLE, preset="maven_crm", products=PRODUCTS, roster=TEAMS)
     fitted = Calibrator(anomalies=AnomalyRule(min_closed_deals_per_rep=3)).fit(history)
     assert [t.name for t in fitted.scenario_.leads.tiers] == ["A", "B", "C"]
@@ -251,10 +251,6 @@ def test_maven_sample_calibrates_validates_and_runs(tmp_path):
         == history.deals["rep_id"].nunique() - removed["rep_id"].nunique()
     )
     assert any("tier rule: tiers from the product's price" in n for n in fitted.report_.notes)
-    fitted.report_.write(tmp_path)
-    assert {"params.csv", "tiers.csv", "reps.csv", "notes.md", "fit.png"} <= {
-        p.name for p in tmp_path.iterdir()
-    }
     scenario = fitted.scenario_.model_copy(
         update={"calendar": fitted.scenario_.calendar.model_copy(update={"days": 30})}
     )
@@ -332,6 +328,9 @@ def test_cli_calibrate_writes_scenario_and_report(tmp_path, capsys):
     assert scenario.calendar.start.isoformat() == "2018-01-01"
     assert out.read_text().startswith("# Calibrated by simplan")
     assert (report / "fit.png").stat().st_size > 10_000
+    assert {"params.csv", "tiers.csv", "reps.csv", "removed.csv", "notes.md"} <= {
+        p.name for p in report.iterdir()
+    }
     params = pd.read_csv(report / "params.csv")
     assert {"parameter", "value", "ci_low", "ci_high"} <= set(params.columns)
     code, _, stderr = simplan(capsys, "calibrate", SAMPLE, "--preset", "maven_crm", "--out", out)
