@@ -315,6 +315,7 @@ def test_summary_states_the_rules():
     prepared = prepare(history, AnomalyRule(min_closed_deals_per_rep=5))
     rows = dict(history_summary(history, prepared))
     assert rows["tier rule"].startswith("tiers from the product's price (price list)")
+    assert "created_date=engage_date" in rows["columns"]
     assert "censored" in rows["open (censored)"]
     assert "fewer than 5 closed deals" in rows["anomaly rule"]
     assert "rep has" in rows["removed"]

@@ -41,6 +41,8 @@ class History:
     roster: pd.DataFrame | None = None
     targets: pd.DataFrame | None = None
     products: pd.DataFrame | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    """Canonical column -> the file's column, as mapped (preset, --map or same name)."""
 
     def until(self, date: str | pd.Timestamp) -> History:
         """The history as it was known at the end of `date`: later deals dropped, outcomes
@@ -163,6 +165,7 @@ def read_opportunities(
         if targets
         else None,
         products=read_products(products, chosen) if products else None,
+        columns=dict(columns),
     )
     _check_roster(history)
     return history

@@ -17,6 +17,7 @@ def history_summary(history: History, prepared: Prepared) -> list[tuple[str, str
     closes = deals["close_date"].dropna()
     rows = [
         ("file", history.source),
+        ("columns", ", ".join(f"{k}={v}" for k, v in history.columns.items()) or "as named"),
         ("opportunities", f"{len(deals):,}"),
         (
             "outcomes",
