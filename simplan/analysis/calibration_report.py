@@ -7,13 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only
-
-import matplotlib.pyplot as plt  # after choosing the backend
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 from simplan.analysis.outcomes import family_dist
 from simplan.model.calendar import PHASES, WEEKDAYS
@@ -161,7 +157,8 @@ class CalibrationReport:
 
     def plot(self, path: Path) -> None:
         """Four panels of fitted against actual: weekly leads, won cycles, deal sizes, reps."""
-        fig, axes = plt.subplots(2, 2, figsize=(11, 8))
+        fig = Figure(figsize=(11, 8))  # no pyplot: the caller's backend is left alone
+        axes = fig.subplots(2, 2)
         weekly = self.tables["weekly_arrivals"]
         ax = axes[0, 0]
         ax.plot(range(len(weekly)), weekly["actual"], "o", ms=3, label="actual")
@@ -208,4 +205,3 @@ class CalibrationReport:
         ax.set_ylabel("shrunk win rate")
         fig.tight_layout()
         fig.savefig(path, dpi=110)
-        plt.close(fig)

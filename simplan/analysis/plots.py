@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only: works on servers and in CI
-
-import matplotlib.pyplot as plt  # after choosing the backend
 import pandas as pd
+from matplotlib.figure import Figure  # no pyplot: no global backend or state is touched
 
 
 def pareto_plot(table: pd.DataFrame, path: str | Path, settings: list[str]) -> Path:
@@ -17,7 +13,8 @@ def pareto_plot(table: pd.DataFrame, path: str | Path, settings: list[str]) -> P
 
     Points are labelled with their values of `settings` (column names of `table`).
     """
-    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    fig = Figure(figsize=(7.5, 4.8))
+    ax = fig.subplots()
     x, y = table["cost_of_sales"] * 100, table["bookings"] / 1e6
     ax.scatter(x, y, color="0.6", label="plans tried")
     front = table[table["pareto"]].sort_values("cost_of_sales")
@@ -40,6 +37,5 @@ def pareto_plot(table: pd.DataFrame, path: str | Path, settings: list[str]) -> P
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     fig.savefig(tmp, dpi=120, format=path.suffix.lstrip(".") or "png")
-    plt.close(fig)
     tmp.replace(path)
     return path
