@@ -5,6 +5,9 @@ The public API is the list in `__all__`; everything else may change.
 
 from importlib import metadata
 
+from simplan.analysis.backtest import backtest
+from simplan.analysis.calibrate import Calibrator
+from simplan.analysis.compare import compare
 from simplan.errors import ConfigError, SimplanError
 from simplan.results import Results, load_results
 from simplan.runner import simulate
@@ -16,10 +19,13 @@ except metadata.PackageNotFoundError:  # running from a source tree without inst
     __version__ = "0.0.0"
 
 __all__ = [
+    "Calibrator",
     "ConfigError",
     "Results",
     "Scenario",
     "SimplanError",
+    "backtest",
+    "compare",
     "load_results",
     "load_scenario",
     "simulate",
