@@ -13,7 +13,16 @@ from simplan.analysis.compare import compare as compare_plans
 from simplan.analysis.plots import pareto_plot
 from simplan.analysis.sweep import target_sweep, threshold_sweep
 from simplan.analysis.targets import TargetProposal, target_plan
-from simplan.cli.app import app, check_out_dir, fmt, out, print_frame, print_metrics, progress_bar
+from simplan.cli.app import (
+    app,
+    check_out_dir,
+    fmt,
+    out,
+    parse_floats,
+    print_frame,
+    print_metrics,
+    progress_bar,
+)
 from simplan.cli.simulate import Force, Quiet, Replications, Scheduler, Seed, Workers
 from simplan.errors import SimplanError
 from simplan.history import parse_mapping, read_deals
@@ -170,18 +179,6 @@ def budget(
         out.print(f"budget tables written to {save_atomically(out_dir, force, write)}/")
 
 
-def _floats(text: str, option: str) -> list[float]:
-    try:
-        values = [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise SimplanError(
-            f"{option} {text!r}: give numbers separated by commas, e.g. 0,0.1,0.2"
-        ) from None
-    if not values:
-        raise SimplanError(f"{option} is empty: give at least one value, e.g. 0,0.1,0.2")
-    return values
-
-
 @app.command()
 def targets(
     scenario: Annotated[Path, typer.Argument(help="Scenario with team quotas.")],
@@ -219,7 +216,7 @@ def targets(
     With --growth, also the three-way target (history, market, team) decomposed to each rep.
     """
     loaded = load_scenario(scenario)
-    values = _floats(levels, "--levels")
+    values = parse_floats(levels, "--levels")
     check_out_dir(out_dir, force)
     plan = None
     if growth is not None:
@@ -320,7 +317,7 @@ def thresholds(
             raise SimplanError(
                 f"--set {item!r}: write component.field=v1,v2, e.g. gate.threshold=0.6,0.8"
             )
-        grid[(component, field)] = _floats(values, f"--set {name}")
+        grid[(component, field)] = parse_floats(values, f"--set {name}")
     check_out_dir(out_dir, force)
     with progress_bar(quiet) as progress:
         table = threshold_sweep(

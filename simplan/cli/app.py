@@ -84,6 +84,19 @@ class progress_bar:
             self.bar.stop()
 
 
+def parse_floats(text: str, option: str) -> list[float]:
+    """Comma-separated numbers from an option, e.g. --levels 0,0.1,0.2; a clear error otherwise."""
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise SimplanError(
+            f"{option} {text!r}: give numbers separated by commas, e.g. 0,0.1,0.2"
+        ) from None
+    if not values:
+        raise SimplanError(f"{option} is empty: give at least one value, e.g. 0,0.1,0.2")
+    return values
+
+
 def fmt(metric: str, value: float) -> str:
     """A number as a planner reads it: shares as percent, money without decimals."""
     if value != value:  # NaN

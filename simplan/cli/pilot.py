@@ -8,22 +8,10 @@ from typing import Annotated, Literal
 import typer
 
 from simplan.analysis.pilot import pilot_power, pilot_study, required_pilot
-from simplan.cli.app import app, out, print_frame, print_metrics
+from simplan.cli.app import app, out, parse_floats, print_frame, print_metrics
 from simplan.cli.simulate import Replications, Seed, Workers
 from simplan.errors import SimplanError
 from simplan.scenario import load_scenario
-
-
-def _floats(text: str, option: str) -> list[float]:
-    try:
-        values = [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise SimplanError(
-            f"{option} {text!r}: give numbers separated by commas, e.g. 0.1,0.2"
-        ) from None
-    if not values:
-        raise SimplanError(f"{option} is empty: give at least one value")
-    return values
 
 
 @app.command()
@@ -51,7 +39,7 @@ def pilot(
     if not 0 < power < 1:
         raise SimplanError(f"--power {power}: must lie strictly between 0 and 1, e.g. 0.8")
     base, prop = load_scenario(baseline), load_scenario(proposal)
-    lifts, tried = _floats(uplifts, "--uplifts"), _floats(shares, "--shares")
+    lifts, tried = parse_floats(uplifts, "--uplifts"), parse_floats(shares, "--shares")
     study = pilot_study(
         base,
         prop,
