@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 import yaml
@@ -33,6 +35,20 @@ def write_yaml(tmp_path):
         return path
 
     return write
+
+
+def run_cli(capsys, *args):
+    """Run the `simplan` command in this process: (exit code, stdout, stderr)."""
+    from simplan.cli import main
+
+    with patch.object(sys, "argv", ["simplan", *map(str, args)]):
+        try:
+            main()
+            code = 0
+        except SystemExit as exit_:
+            code = exit_.code or 0
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
 
 
 MINIMAL = {"calendar": {"start": "2025-10-01", "days": 30}}

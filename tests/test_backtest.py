@@ -4,8 +4,6 @@ histories simplan simulated itself, and the command on the example CRM."""
 from __future__ import annotations
 
 import copy
-import sys
-from unittest.mock import patch
 
 import numpy as np
 import pandas as pd
@@ -17,7 +15,7 @@ from simplan.analysis.synthetic import simulated_history, write_history
 from simplan.errors import SimplanError
 from simplan.history import read_opportunities
 
-from .conftest import DATA
+from .conftest import DATA, run_cli
 from .test_calibrate import TRUTH
 
 SAMPLE = DATA / "maven_crm" / "sales_pipeline.csv"
@@ -83,23 +81,9 @@ def test_coverage_near_nominal_on_simulated_histories(tmp_path):
     assert (ordered & (pooled["p75"] <= pooled["p95"])).all()
 
 
-def run(capsys, *args):
-    """The `simplan` command in this process: (exit code, stdout, stderr)."""
-    from simplan.cli import main
-
-    with patch.object(sys, "argv", ["simplan", *map(str, args)]):
-        try:
-            main()
-            code = 0
-        except SystemExit as exit_:
-            code = exit_.code or 0
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 def test_cli_backtest_on_the_example_crm(tmp_path, capsys):
     out = tmp_path / "backtest"
-    code, stdout, stderr = run(
+    code, stdout, stderr = run_cli(
         capsys, "backtest", SAMPLE, "--preset", "maven_crm", "--products",
         DATA / "maven_crm" / "products.csv", "--train-until", "2017-09-30",
         "--replications", "6", "--draws", "2", "--workers", "1", "--min-rep-deals", "2",
@@ -116,14 +100,14 @@ def test_cli_backtest_on_the_example_crm(tmp_path, capsys):
 
 def test_cli_backtest_refuses_a_date_with_nothing_after_it(tmp_path, capsys):
     out = tmp_path / "backtest"
-    code, _, stderr = run(
+    code, _, stderr = run_cli(
         capsys, "backtest", SAMPLE, "--preset", "maven_crm", "--train-until", "2017-12-15",
         "--out", out,
     )  # fmt: skip
     assert code == 2
     assert "less than 4 weeks after --train-until 2017-12-15" in stderr
     assert not out.exists()
-    code, _, stderr = run(capsys, "backtest", SAMPLE, "--preset", "maven_crm",
+    code, _, stderr = run_cli(capsys, "backtest", SAMPLE, "--preset", "maven_crm",
                           "--train-until", "2017-09-30", "--horizon", "soon")  # fmt: skip
     assert code == 2
     assert "--horizon 'soon'" in stderr

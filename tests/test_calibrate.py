@@ -4,9 +4,7 @@ calibrated scenario validating and running, and bad input refused with nothing w
 
 from __future__ import annotations
 
-import sys
 import time
-from unittest.mock import patch
 
 import numpy as np
 import pandas as pd
@@ -23,7 +21,7 @@ from simplan.errors import SimplanError
 from simplan.history import AnomalyRule, read_opportunities
 from simplan.model.plan import Plan
 
-from .conftest import DATA, ROOT
+from .conftest import DATA, ROOT, run_cli
 
 SAMPLE = DATA / "maven_crm" / "sales_pipeline.csv"
 PRODUCTS = DATA / "maven_crm" / "products.csv"
@@ -302,23 +300,9 @@ def test_bad_calibration_inputs(tmp_path):
         Calibrator(anomalies=AnomalyRule(min_closed_deals_per_rep=0)).fit(history)
 
 
-def simplan(capsys, *args):
-    """Run the `simplan` command in this process: (exit code, stdout, stderr)."""
-    from simplan.cli import main
-
-    with patch.object(sys, "argv", ["simplan", *map(str, args)]):
-        try:
-            main()
-            code = 0
-        except SystemExit as exit_:
-            code = exit_.code or 0
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 def test_cli_calibrate_writes_scenario_and_report(tmp_path, capsys):
     out, report = tmp_path / "scenarios" / "calibrated.yaml", tmp_path / "report"
-    code, stdout, stderr = simplan(
+    code, stdout, stderr = run_cli(
         capsys, "calibrate", SAMPLE, "--preset", "maven_crm", "--products", PRODUCTS, "--roster", TEAMS,
         "--min-rep-deals", "3", "--out", out, "--report", report,
     )  # fmt: skip
@@ -333,7 +317,7 @@ def test_cli_calibrate_writes_scenario_and_report(tmp_path, capsys):
     }
     params = pd.read_csv(report / "params.csv")
     assert {"parameter", "value", "ci_low", "ci_high"} <= set(params.columns)
-    code, _, stderr = simplan(capsys, "calibrate", SAMPLE, "--preset", "maven_crm", "--out", out)
+    code, _, stderr = run_cli(capsys, "calibrate", SAMPLE, "--preset", "maven_crm", "--out", out)
     assert code == 2
     assert "exists" in stderr
 
@@ -344,7 +328,7 @@ def test_cli_calibrate_bad_input_writes_nothing(tmp_path, capsys):
         for i in range(40)
     )
     out, report = tmp_path / "calibrated.yaml", tmp_path / "report"
-    code, _, stderr = simplan(
+    code, _, stderr = run_cli(
         capsys, "calibrate", _tiny(tmp_path, rows), "--out", out, "--report", report
     )
     assert code == 2
@@ -353,7 +337,7 @@ def test_cli_calibrate_bad_input_writes_nothing(tmp_path, capsys):
     assert not report.exists()
     text = 'deal_id,rep_id,created_date,close_date,amount,outcome\nd1,a,2024-01-01,2024-01-09,"$1,200.00",won\n'
     (tmp_path / "money.csv").write_text(text)
-    code, _, stderr = simplan(capsys, "calibrate", tmp_path / "money.csv", "--out", out)
+    code, _, stderr = run_cli(capsys, "calibrate", tmp_path / "money.csv", "--out", out)
     assert code == 2
     assert "column 'amount'" in stderr
     assert "line 2" in stderr

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from unittest.mock import patch
 
 import pandas as pd
 import pytest
@@ -23,7 +22,7 @@ from simplan.history import (
     read_roster_table,
 )
 
-from .conftest import DATA
+from .conftest import DATA, run_cli
 
 SAMPLE = DATA / "maven_crm" / "sales_pipeline.csv"
 TEAMS = DATA / "maven_crm" / "sales_teams.csv"
@@ -321,28 +320,14 @@ def test_summary_states_the_rules():
     assert "rep has" in rows["removed"]
 
 
-def run(capsys, *args):
-    """The `simplan` command in this process: (exit code, stdout, stderr)."""
-    from simplan.cli import main
-
-    with patch.object(sys, "argv", ["simplan", *map(str, args)]):
-        try:
-            main()
-            code = 0
-        except SystemExit as exit_:
-            code = exit_.code or 0
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 def test_cli_history_check(tmp_path, capsys):
-    code, stdout, stderr = run(
+    code, stdout, stderr = run_cli(
         capsys, "history", "check", SAMPLE, "--preset", "maven_crm", "--products", PRODUCTS
     )
     assert code == 0, stderr
     assert "no problems" in stdout
     assert "tier rule" in stdout
-    code, _, stderr = run(
+    code, _, stderr = run_cli(
         capsys, "history", "check", SAMPLE, "--preset", "maven_crm", "--tiers", "price"
     )
     assert code == 2

@@ -39,6 +39,16 @@ class BudgetSizing:
         return float(self.payout.quantile(self.confidence))
 
 
+def check_sizing(budget: float | None, confidence: float) -> None:
+    """Refuse a confidence outside (0, 1) or a budget that is not a positive amount."""
+    if not 0 < confidence < 1:
+        raise SimplanError(
+            f"--confidence {confidence}: must lie strictly between 0 and 1, e.g. 0.9"
+        )
+    if budget is not None and budget <= 0:
+        raise SimplanError(f"--budget {budget:g}: must be a positive amount of money")
+
+
 def size_budget(
     results: Results,
     budget: float | None = None,
@@ -47,12 +57,7 @@ def size_budget(
     band: tuple[float, float] = B2B_COST_OF_SALES,
 ) -> BudgetSizing:
     """Distribution of total payout, per component, P(exceeding `budget`), reserve and band checks."""
-    if not 0 < confidence < 1:
-        raise SimplanError(
-            f"--confidence {confidence}: must lie strictly between 0 and 1, e.g. 0.9"
-        )
-    if budget is not None and budget <= 0:
-        raise SimplanError(f"--budget {budget:g}: must be a positive amount of money")
+    check_sizing(budget, confidence)
     if "payout" not in results.runs:
         raise SimplanError("this run has no plan, so nothing to size; add `plan:` to the scenario")
     runs = results.runs.set_index("replication")

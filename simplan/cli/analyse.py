@@ -8,7 +8,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from simplan.analysis.budget import plan_budget, size_budget
+from simplan.analysis.budget import check_sizing, plan_budget, size_budget
 from simplan.analysis.compare import compare as compare_plans
 from simplan.analysis.plots import pareto_plot
 from simplan.analysis.sweep import target_sweep, threshold_sweep
@@ -133,12 +133,7 @@ def budget(
         raise SimplanError(
             f"{scenario}: has no plan, so nothing to size; add `plan:` to the scenario"
         )
-    if amount is not None and amount <= 0:
-        raise SimplanError(f"--budget {amount:g}: must be a positive amount of money")
-    if not 0 < confidence < 1:
-        raise SimplanError(
-            f"--confidence {confidence}: must lie strictly between 0 and 1, e.g. 0.9"
-        )
+    check_sizing(amount, confidence)  # before simulating, not after
     check_out_dir(out_dir, force)
     with progress_bar(quiet) as progress:
         results = simulate(
