@@ -121,7 +121,9 @@ class Standing:
                 tier_shares([t.self_sourced_share for t in self.scenario.leads.tiers], production),
                 production.sourcing_elasticity, self.params,
             )  # fmt: skip
-            _POLICIES[key] = plan_ahead_policy(self.table, outlook, days, self.params)
+            in_force = self.params.plan_in_force
+            reference = None if in_force is None else PayTable.build(in_force.payout_curve, target)
+            _POLICIES[key] = plan_ahead_policy(self.table, outlook, days, self.params, reference)
         return _POLICIES[key]
 
     def _team_flow(self, period: int) -> TeamFlow:
