@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from scipy.stats import poisson
 
-from simplan.model.behaviour import BehaviourParams, PayTable, plan_ahead_policy
+from simplan.model.behaviour import BehaviourParams, PayTable, effort_cost, plan_ahead_policy
 from simplan.model.effort_policy import GRID_STEP, PeriodProgram, RepOutlook, size_pmf_on_grid
 from simplan.model.plan import Plan
 
@@ -46,7 +46,7 @@ def policy(p: Plan, o: RepOutlook, **behaviour):
     params = BehaviourParams(model="optimising", reference_rate=0.08, min_effort=0.25,
                              max_effort=3.0, effort_levels=111, **behaviour)  # fmt: skip
     table = PayTable.build(p.payout_curve, o.target)
-    return plan_ahead_policy(table, o, PERIOD, params)
+    return plan_ahead_policy(table, o, PERIOD, params, effort_cost(o, PERIOD, params))
 
 
 def at(pol, attainment: float, day: float) -> float:
@@ -171,7 +171,8 @@ def test_effort_normalised_to_the_plan_in_force_averages_one_under_it():
     o = outlook(deals_per_day=np.array([0.12, 0.2, 0.3]), reps=3)
     table = PayTable.build(bonus.payout_curve, o.target)
     params = BehaviourParams(model="optimising", reference_rate=0.08, effort_levels=61)
-    pol = plan_ahead_policy(table, o, PERIOD, params, reference=table)
+    cost = effort_cost(o, PERIOD, params, reference=table)
+    pol = plan_ahead_policy(table, o, PERIOD, params, cost)
     efforts = np.linspace(params.min_effort, params.max_effort, params.effort_levels)
     program = PeriodProgram(o, PERIOD, 7.0, efforts, 2.0)
     assert program.mean_effort(pol) == pytest.approx(np.ones(3), abs=0.03)

@@ -15,6 +15,7 @@ from simplan.model.behaviour import (
     PayTable,
     TeamFlow,
     daily_effort,
+    effort_cost,
     next_fatigue,
     plan_ahead_outlook,
     plan_ahead_policy,
@@ -30,6 +31,15 @@ from simplan.scenario import Scenario
 _POLICIES: dict[tuple, EffortPolicy] = {}
 """Solved effort policies by (scenario, period, targets): every replication of a run faces
 the same program, so a worker solves it once."""
+_COSTS: dict[tuple, np.ndarray] = {}
+"""Effort costs by (scenario without its plan, period, targets)."""
+
+
+def _bounded(cache: dict) -> None:
+    """Keep a worker's cache small: start afresh past 64 entries."""
+    if len(cache) > 64:
+        cache.clear()
+
 
 RUN_RATE_DAYS = 14.0
 """The run rate is an exponentially weighted mean of daily bookings over about two weeks."""
@@ -48,6 +58,9 @@ class Standing:
         self.team = team
         self.policy: EffortPolicy | None = None
         self._key = scenario.digest() if self.optimising else ""
+        self._world_key = (
+            scenario.model_copy(update={"plan": None}).digest() if self.optimising else ""
+        )
         n = team.size
         self.targets = np.tile(team.quota, (len(calendar.period_labels), 1))
         """Full-period target per period and rep; a partly simulated period scales it."""
@@ -112,19 +125,35 @@ class Standing:
         target = self._target(period)
         key = (self._key, period, target.tobytes())
         if key not in _POLICIES:
-            if len(_POLICIES) > 64:
-                _POLICIES.clear()
+            _bounded(_POLICIES)
+            cost = self._effort_cost(period, target)
+            outlook = self._outlook_under(self.table, period, target)
             days = float(self.cal.period_length_days[period])
-            production = self.scenario.production
-            outlook = plan_ahead_outlook(
-                self._team_flow(period), self.table, target, days,
-                tier_shares([t.self_sourced_share for t in self.scenario.leads.tiers], production),
-                production.sourcing_elasticity, self.params,
-            )  # fmt: skip
+            _POLICIES[key] = plan_ahead_policy(self.table, outlook, days, self.params, cost)
+        return _POLICIES[key]
+
+    def _effort_cost(self, period: int, target: np.ndarray) -> np.ndarray:
+        """Each rep's effort cost: a property of the reps, not of the plan being tried, so
+        it is computed once for every plan compared on the same team."""
+        key = (self._world_key, period, target.tobytes())
+        if key not in _COSTS:
+            _bounded(_COSTS)
             in_force = self.params.plan_in_force
             reference = None if in_force is None else PayTable.build(in_force.payout_curve, target)
-            _POLICIES[key] = plan_ahead_policy(self.table, outlook, days, self.params, reference)
-        return _POLICIES[key]
+            outlook = self._outlook_under(reference or self.table, period, target)
+            days = float(self.cal.period_length_days[period])
+            _COSTS[key] = effort_cost(outlook, days, self.params, reference)
+        return _COSTS[key]
+
+    def _outlook_under(self, table: PayTable, period: int, target: np.ndarray):
+        """What each rep expects of the period when paid as `table` says."""
+        production = self.scenario.production
+        shares = tier_shares([t.self_sourced_share for t in self.scenario.leads.tiers], production)
+        days = float(self.cal.period_length_days[period])
+        flow = self._team_flow(period)
+        return plan_ahead_outlook(
+            flow, table, target, days, shares, production.sourcing_elasticity, self.params
+        )
 
     def _team_flow(self, period: int) -> TeamFlow:
         """Each rep's expected deal flow at effort 1 in the period (mean daily arrivals)."""

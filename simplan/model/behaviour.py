@@ -308,28 +308,37 @@ def plan_ahead_outlook(
     )
 
 
-def plan_ahead_policy(
-    table: PayTable,
+def effort_cost(
     outlook: RepOutlook,
     period_days: float,
     params: BehaviourParams,
     reference: PayTable | None = None,
-) -> EffortPolicy:
-    """Solve each rep's dynamic program for the period.
+) -> np.ndarray:
+    """Each rep's effort cost c (currency per day at effort 1), which says what effort 1 means.
 
-    Effort 1 means: with `reference` (the pay of the plan in force when the history was
-    recorded), each rep's mean effort under that plan, as in its history; without it, the
-    effort of a rep paid `reference_rate` on every extra unit of bookings. The cost starts
-    from c = reference_rate x elasticity x (self-sourced bookings a day), which gives the
-    latter exactly.
+    With `reference` (the pay of the plan in force when the history was recorded; `outlook`
+    then built under it), c makes each rep's mean effort under that plan 1, as in its history.
+    Without it, c = reference_rate x elasticity x (self-sourced bookings a day): a rep paid
+    `reference_rate` on every extra unit of bookings works at effort 1.
     """
     o = outlook
     mean_size = (o.size_pmf * np.arange(o.size_pmf.shape[1])).sum(axis=1) * GRID_STEP * o.target
     sourced_per_day = o.self_sourced_share * o.deals_per_day * mean_size
     cost = params.reference_rate * max(o.elasticity, 1e-12) * np.maximum(sourced_per_day, 1e-12)
+    if reference is None:
+        return cost
+    return normalised_cost(_program(o, period_days, params), reference.pay[:, : grid_cells()], cost)
+
+
+def plan_ahead_policy(
+    table: PayTable, outlook: RepOutlook, period_days: float, params: BehaviourParams,
+    cost: np.ndarray,
+) -> EffortPolicy:  # fmt: skip
+    """Solve each rep's dynamic program for the period under the plan tabulated in `table`."""
+    program = _program(outlook, period_days, params)
+    return program.solve(table.pay[:, : grid_cells()], cost)
+
+
+def _program(outlook: RepOutlook, period_days: float, params: BehaviourParams) -> PeriodProgram:
     efforts = np.linspace(params.min_effort, params.max_effort, params.effort_levels)
-    program = PeriodProgram(o, period_days, params.decision_days, efforts, params.cost_curvature)
-    cells = grid_cells()
-    if reference is not None:
-        cost = normalised_cost(program, reference.pay[:, :cells], cost)
-    return program.solve(table.pay[:, :cells], cost)
+    return PeriodProgram(outlook, period_days, params.decision_days, efforts, params.cost_curvature)
