@@ -44,7 +44,9 @@ class Policy:
 
     def choose(self, step: int, attainment: np.ndarray) -> np.ndarray:
         """Effort for attainment of shape (..., reps) at `step`, at the nearest grid cell."""
-        cell = np.clip(np.rint(attainment / ATTAINMENT_STEP).astype(int), 0, self.effort.shape[2] - 1)
+        cell = np.clip(
+            np.rint(attainment / ATTAINMENT_STEP).astype(int), 0, self.effort.shape[2] - 1
+        )
         return self.effort[np.arange(self.effort.shape[0]), step, cell]
 
 

@@ -39,7 +39,8 @@ class World:
 
     `deals`: every opportunity closed from the warm-up on (rep index, created and close day,
     amount, won) plus those still open at the end (`won` missing). `weekly`: per rep, quarter
-    and step, the attainment seen and the effort chosen.
+    and step, the attainment seen and the effort chosen. `quarters`: per quarter and rep,
+    target, bookings, attainment and payout.
     """
 
     reps: Reps
@@ -48,6 +49,7 @@ class World:
     seed: int
     deals: pd.DataFrame
     weekly: pd.DataFrame
+    quarters: pd.DataFrame
     pipeline: Pipeline
     _continuation: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
@@ -91,9 +93,10 @@ def make_world(plan: str | WorldPlan = "current", seed: int = 0) -> World:
         seed=seed,
         deals=pd.DataFrame(),
         weekly=pd.DataFrame(),
+        quarters=pd.DataFrame(),
         pipeline=steady_pipeline(reps, rng),
     )
-    deals, weekly = [], []
+    deals, weekly, quarters = [], [], []
     for period in (calendar.WARM_UP, *calendar.HISTORY):
         first_day, _ = calendar.quarter_days(period)
         steps = calendar.quarter_steps(period)
@@ -111,9 +114,23 @@ def make_world(plan: str | WorldPlan = "current", seed: int = 0) -> World:
         world.pipeline = quarter.pipeline
         deals.append(_deal_frame(quarter.closed, quarter.won))
         weekly.append(_weekly_frame(period, quarter.attainment[0], quarter.effort[0], steps))
+        quota = world.quota(period)
+        quarters.append(
+            pd.DataFrame(
+                {
+                    "period": period,
+                    "rep": np.arange(reps.size),
+                    "target": quota,
+                    "bookings": quarter.bookings[0],
+                    "attainment": quarter.bookings[0] / quota,
+                    "payout": plan.payout(quarter.bookings[0], quota),
+                }
+            )
+        )
     deals.append(_deal_frame(world.pipeline, None))
     world.deals = pd.concat(deals, ignore_index=True)
     world.weekly = pd.concat(weekly, ignore_index=True)
+    world.quarters = pd.concat(quarters, ignore_index=True)
     return world
 
 
@@ -159,9 +176,7 @@ class Truth:
     reps: pd.DataFrame
 
 
-def true_outcome(
-    world: World, plan: str | WorldPlan, n_worlds: int = 400, seed: int = 0
-) -> Truth:
+def true_outcome(world: World, plan: str | WorldPlan, n_worlds: int = 400, seed: int = 0) -> Truth:
     """Team bookings, payout, share of reps at target and mean effort in 2026Q1 under `plan`,
     continuing from the history's open pipeline: means and standard errors over `n_worlds`."""
     plan = get_plan(plan)
@@ -189,9 +204,7 @@ def true_outcome(
         }
     )
     metrics = runs.drop(columns="world")
-    summary = pd.DataFrame(
-        {"mean": metrics.mean(), "se": metrics.std(ddof=1) / np.sqrt(n_worlds)}
-    )
+    summary = pd.DataFrame({"mean": metrics.mean(), "se": metrics.std(ddof=1) / np.sqrt(n_worlds)})
     reps = pd.DataFrame(
         {
             "rep_id": world.reps.rep_id,
