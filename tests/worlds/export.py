@@ -69,7 +69,7 @@ def reps_table(world: World) -> pd.DataFrame:
 
 def quotas_table(world: World, periods: tuple[str, ...]) -> pd.DataFrame:
     """rep_id, period, target for `periods`."""
-    quotas = world.quotas[world.quotas["period"].isin(periods)]
+    quotas = world.team.quotas[world.team.quotas["period"].isin(periods)]
     return pd.DataFrame(
         {
             "rep_id": world.reps.rep_id[quotas["rep"].to_numpy()],

@@ -34,24 +34,13 @@ QUOTA_GROWTH = 0.02
 
 
 @dataclass
-class World:
-    """A team, its quotas, the history under `plan`, and the pipeline the history ends with.
-
-    `deals`: every opportunity closed from the warm-up on (rep index, created and close day,
-    amount, won) plus those still open at the end (`won` missing). `weekly`: per rep, quarter
-    and step, the attainment seen and the effort chosen. `quarters`: per quarter and rep,
-    target, bookings, attainment and payout.
-    """
+class Team:
+    """The reps, their quotas (rep, period, target for every quarter) and, per plan, the
+    value they put on next quarter's bookings (solved once, then reused)."""
 
     reps: Reps
-    quotas: pd.DataFrame  # rep, period, target for every quarter
-    plan: WorldPlan
-    seed: int
-    deals: pd.DataFrame
-    weekly: pd.DataFrame
-    quarters: pd.DataFrame
-    pipeline: Pipeline
-    _continuation: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    quotas: pd.DataFrame
+    continuation: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def quota(self, period: str) -> np.ndarray:
         """Each rep's target for `period`, in rep order."""
@@ -60,13 +49,44 @@ class World:
 
     def policy(self, plan: WorldPlan, period: str) -> Policy:
         """Every rep's effort policy for `period` under `plan` (its own quota and weeks)."""
-        if plan.name not in self._continuation:
+        if plan.name not in self.continuation:
             steps = calendar.quarter_steps(calendar.HISTORY[1])
-            self._continuation[plan.name] = continuation_value(self.reps, plan, steps)
+            self.continuation[plan.name] = continuation_value(self.reps, plan, steps)
         steps = calendar.quarter_steps(period)
         return solve_policy(
-            self.reps, plan, self.quota(period), steps, self._continuation[plan.name]
+            self.reps, plan, self.quota(period), steps, self.continuation[plan.name]
         )
+
+
+@dataclass(frozen=True)
+class World:
+    """A team, its history under `plan`, and the pipeline the history ends with.
+
+    `deals`: every opportunity closed from the warm-up on (rep index, created and close day,
+    amount, won) plus those still open at the end (`won` missing). `weekly`: per rep, quarter
+    and step, the attainment seen and the effort chosen. `quarters`: per quarter and rep,
+    target, bookings, attainment and payout.
+    """
+
+    team: Team
+    plan: WorldPlan
+    seed: int
+    deals: pd.DataFrame
+    weekly: pd.DataFrame
+    quarters: pd.DataFrame
+    pipeline: Pipeline
+
+    @property
+    def reps(self) -> Reps:
+        return self.team.reps
+
+    def quota(self, period: str) -> np.ndarray:
+        """Each rep's target for `period`, in rep order."""
+        return self.team.quota(period)
+
+    def policy(self, plan: str | WorldPlan, period: str) -> Policy:
+        """Every rep's effort policy for `period` under `plan`."""
+        return self.team.policy(get_plan(plan), period)
 
 
 def draw_quotas(reps: Reps, rng: np.random.Generator) -> pd.DataFrame:
@@ -86,35 +106,17 @@ def make_world(plan: str | WorldPlan = "current", seed: int = 0) -> World:
     team_seed, history_seed = np.random.SeedSequence(seed).spawn(2)
     team_rng, rng = np.random.default_rng(team_seed), np.random.default_rng(history_seed)
     reps = draw_reps(team_rng)
-    world = World(
-        reps=reps,
-        quotas=draw_quotas(reps, team_rng),
-        plan=plan,
-        seed=seed,
-        deals=pd.DataFrame(),
-        weekly=pd.DataFrame(),
-        quarters=pd.DataFrame(),
-        pipeline=steady_pipeline(reps, rng),
-    )
+    team = Team(reps, draw_quotas(reps, team_rng))
+    pipeline = steady_pipeline(reps, rng)
     deals, weekly, quarters = [], [], []
     for period in (calendar.WARM_UP, *calendar.HISTORY):
         first_day, _ = calendar.quarter_days(period)
-        steps = calendar.quarter_steps(period)
-        quarter = run_quarter(
-            reps,
-            world.policy(plan, period),
-            world.quota(period),
-            first_day,
-            steps,
-            world.pipeline,
-            1,
-            rng,
-            record=True,
-        )
-        world.pipeline = quarter.pipeline
+        steps, quota = calendar.quarter_steps(period), team.quota(period)
+        policy = team.policy(plan, period)
+        quarter = run_quarter(reps, policy, quota, first_day, steps, pipeline, 1, rng, record=True)
+        pipeline = quarter.pipeline
         deals.append(_deal_frame(quarter.closed, quarter.won))
         weekly.append(_weekly_frame(period, quarter.attainment[0], quarter.effort[0], steps))
-        quota = world.quota(period)
         quarters.append(
             pd.DataFrame(
                 {
@@ -127,11 +129,16 @@ def make_world(plan: str | WorldPlan = "current", seed: int = 0) -> World:
                 }
             )
         )
-    deals.append(_deal_frame(world.pipeline, None))
-    world.deals = pd.concat(deals, ignore_index=True)
-    world.weekly = pd.concat(weekly, ignore_index=True)
-    world.quarters = pd.concat(quarters, ignore_index=True)
-    return world
+    deals.append(_deal_frame(pipeline, None))
+    return World(
+        team=team,
+        plan=plan,
+        seed=seed,
+        deals=pd.concat(deals, ignore_index=True),
+        weekly=pd.concat(weekly, ignore_index=True),
+        quarters=pd.concat(quarters, ignore_index=True),
+        pipeline=pipeline,
+    )
 
 
 def _deal_frame(deals: Pipeline, won: np.ndarray | None) -> pd.DataFrame:
