@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from scipy import stats
 
 from tests.worlds import calendar
-from tests.worlds.effort import ATTAINMENT_STEP
+from tests.worlds.effort import _FFT_CELLS, ATTAINMENT_STEP, _deal_cells, _expect
 from tests.worlds.export import DEAL_COLUMNS, deals_table, write_world
 from tests.worlds.plans import PLANS, get_plan
 from tests.worlds.sales_world import make_world, true_outcome
@@ -79,6 +80,28 @@ def test_plans_as_simplan_files():
 
 
 # --- reps who plan ahead (the dynamic program) -------------------------------------------
+
+
+def test_expected_value_is_exact_on_the_grid(world):
+    """The FFT expectation equals the direct sum over win counts of the convolved deal-size
+    pmf (a check of the dynamic program's transition, not of the plan)."""
+    reps, quota = world.reps, world.quota(calendar.NEXT)
+    deal = _deal_cells(reps, quota)[:1]
+    wins = np.array([[0.0, 0.7, 2.5]])
+    value = np.random.default_rng(3).random((1, 60)).cumsum(axis=1)
+    got = _expect(value, wins, np.fft.rfft(deal, _FFT_CELLS))[0]
+    cells = _FFT_CELLS
+    extended = np.concatenate(
+        [value[0], value[0, -1] + (value[0, -1] - value[0, -2]) * np.arange(1, cells)]
+    )
+    for column, rate in enumerate(wins[0]):
+        pmf, total = np.zeros(cells), np.zeros(cells)
+        pmf[0] = 1.0
+        for count in range(40):
+            total += stats.poisson.pmf(count, rate) * pmf
+            pmf = np.convolve(pmf, deal[0])[:cells]
+        want = [total @ extended[start : start + cells] for start in range(60)]
+        np.testing.assert_allclose(got[:, column], want, rtol=1e-9)
 
 
 def test_speeding_up_near_the_bonus(policies):
