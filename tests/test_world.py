@@ -4,12 +4,17 @@ plans by far more than its Monte Carlo error."""
 
 from __future__ import annotations
 
+import ast
+import sys
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
 from scipy import stats
 
+from tests import worlds
 from tests.worlds import calendar
 from tests.worlds.effort import _FFT_CELLS, ATTAINMENT_STEP, _deal_cells, _expect
 from tests.worlds.export import DEAL_COLUMNS, deals_table, write_world
@@ -38,6 +43,24 @@ def truths(world):
 
 def cell(attainment: float) -> int:
     return round(attainment / ATTAINMENT_STEP)
+
+
+def test_the_world_shares_no_code_with_simplan():
+    """tests/worlds imports numpy, scipy, pandas, yaml and the standard library only."""
+    allowed = {"numpy", "scipy", "pandas", "yaml", "tests", "__future__"} | set(
+        sys.stdlib_module_names
+    )
+    for path in Path(worlds.__file__).parent.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                continue
+            for name in names:
+                assert name.split(".")[0] in allowed, f"{path.name} imports {name}"
 
 
 # --- the world's own payout --------------------------------------------------------------
