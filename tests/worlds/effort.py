@@ -10,8 +10,8 @@ next quarter's value at zero attainment, discounted by `NEXT_QUARTER_DISCOUNT`).
 The rep's booking model is an approximation (the world's deals follow the real lags):
 the deals it creates this step are credited to this quarter at once, in the share
 expected to close before the quarter ends; the pipeline it started the quarter with
-closes at its steady-state pace, won at a rate its current effort lifts (follow-up
-quality). The step's attainment gain is compound Poisson (wins x lognormal deal sizes),
+closes at the pace of habitual effort (1), won at a rate its current effort lifts
+(follow-up quality). The step's attainment gain is compound Poisson (wins x lognormal deal sizes),
 computed exactly on the grid by FFT. Reps are risk-neutral.
 """
 

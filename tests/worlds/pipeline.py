@@ -35,9 +35,11 @@ class Pipeline:
     def take(self, mask: np.ndarray) -> Pipeline:
         return Pipeline(*(getattr(self, f.name)[mask] for f in fields(self)))
 
-    def join(self, other: Pipeline) -> Pipeline:
+    @staticmethod
+    def concat(parts: list[Pipeline]) -> Pipeline:
+        """The opportunities of all `parts`, in order."""
         return Pipeline(
-            *(np.concatenate([getattr(self, f.name), getattr(other, f.name)]) for f in fields(self))
+            *(np.concatenate([getattr(part, f.name) for part in parts]) for f in fields(Pipeline))
         )
 
     def replicate(self, worlds: int) -> Pipeline:
@@ -106,7 +108,8 @@ def run_quarter(
         counts = rng.poisson(rate * days).ravel()
         cell = np.repeat(np.arange(worlds * size), counts)
         created = start + rng.integers(0, days, len(cell))
-        pipeline = pipeline.join(open_deals(reps, rng, cell // size, cell % size, created))
+        new = open_deals(reps, rng, cell // size, cell % size, created)
+        pipeline = Pipeline.concat([pipeline, new])
         closing = pipeline.closes < start + days
         deals = pipeline.take(closing)
         chance = reps.win[deals.rep] * quality(chosen[deals.world, deals.rep])
@@ -119,14 +122,11 @@ def run_quarter(
             won.append(wins)
         pipeline = pipeline.take(~closing)
         start += days
-    everything = closed[0] if record else None
-    for deals in closed[1:]:
-        everything = everything.join(deals)
     return Quarter(
         bookings=booked,
         attainment=attainment,
         effort=effort,
         pipeline=pipeline,
-        closed=everything,
+        closed=Pipeline.concat(closed) if record else None,
         won=np.concatenate(won) if record else None,
     )
