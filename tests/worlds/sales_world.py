@@ -157,9 +157,10 @@ def _deal_frame(deals: Pipeline, won: np.ndarray | None) -> pd.DataFrame:
 def _weekly_frame(
     period: str, attainment: np.ndarray, effort: np.ndarray, steps: np.ndarray
 ) -> pd.DataFrame:
-    """rep x step of one quarter: attainment seen, effort chosen, days left after the step."""
+    """rep x step of one quarter: attainment seen, effort chosen, days left in the quarter
+    when the effort was chosen (the step's own days included)."""
     reps, count = attainment.shape
-    days_left = np.sum(steps) - np.cumsum(steps)
+    days_left = np.sum(steps) - np.cumsum(steps) + steps
     return pd.DataFrame(
         {
             "period": period,
