@@ -16,7 +16,7 @@ from scipy import stats
 
 from tests import worlds
 from tests.worlds import calendar
-from tests.worlds.effort import _FFT_CELLS, ATTAINMENT_STEP, _deal_cells, _expect
+from tests.worlds.effort import _FFT_CELLS, ATTAINMENT_STEP, _deal_cells, _expect, solve_policy
 from tests.worlds.export import DEAL_COLUMNS, deals_table, write_world
 from tests.worlds.plans import PLANS, get_plan
 from tests.worlds.sales_world import make_world, true_outcome
@@ -127,6 +127,19 @@ def test_expected_value_is_exact_on_the_grid(world):
         np.testing.assert_allclose(got[:, column], want, rtol=1e-9)
 
 
+@pytest.mark.parametrize("plan", ["current", "proposal"])
+def test_the_policy_beats_every_constant_effort(world, plan):
+    """The solved policy's expected reward is at least that of any fixed effort, in every
+    starting state, and strictly better somewhere for a nonlinear plan."""
+    team, period = world.team, calendar.NEXT
+    best = world.policy(plan, period).value
+    args = (world.reps, PLANS[plan], world.quota(period), calendar.quarter_steps(period))
+    for level in (0.5, 1.0, 1.5, 2.0):
+        fixed = solve_policy(*args, team.continuation[plan], np.array([level])).value
+        assert np.all(best >= fixed - 1e-6)
+        assert np.any(best > fixed + 50.0)
+
+
 def test_speeding_up_near_the_bonus(policies):
     """Under the current plan, with 3-5 weeks left, every rep just short of 100 % works
     harder than one far below it, one past it, and itself under the linear plan."""
@@ -226,6 +239,13 @@ def test_truth_tables_agree(truths, world):
     np.testing.assert_array_equal(truth.reps["target"], world.quota(calendar.NEXT))
     se = truth.runs["bookings"].std() / np.sqrt(WORLDS)
     assert truth.summary.loc["bookings", "se"] == pytest.approx(se)
+
+
+def test_standard_errors_match_the_spread_between_seeds(world, truths):
+    """Two independent truths of the same plan differ by no more than their errors allow."""
+    first, second = truths["current"].summary, true_outcome(world, "current", WORLDS, 5).summary
+    gap = (first["mean"] - second["mean"]).abs()
+    assert np.all(gap <= 4 * np.hypot(first["se"], second["se"]) + 1e-9)
 
 
 def test_truth_is_determined_by_its_seed(world, truths):

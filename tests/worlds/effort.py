@@ -56,9 +56,14 @@ def solve_policy(
     quota: np.ndarray,
     step_days: np.ndarray,
     continuation: np.ndarray,
+    efforts: np.ndarray = EFFORT_GRID,
 ) -> Policy:
-    """Backward induction over the quarter's steps (`step_days` long) for every rep."""
-    grid, effort = ATTAINMENT_GRID, EFFORT_GRID
+    """Backward induction over the quarter's steps (`step_days` long) for every rep.
+
+    `efforts` are the levels to choose from; a single level gives the value of always
+    working at it (the benchmark the optimum must beat).
+    """
+    grid, effort = ATTAINMENT_GRID, np.asarray(efforts, float)
     value = plan.payout(grid[None, :] * quota[:, None], quota[:, None])
     spectrum = np.fft.rfft(_deal_cells(reps, quota), _FFT_CELLS)
     starts = np.concatenate([[0.0], np.cumsum(step_days)[:-1]])
