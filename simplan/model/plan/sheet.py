@@ -73,7 +73,9 @@ class Sheet:
     def exclude_rows(self, drop: np.ndarray) -> np.ndarray:
         """Stop counting ledger rows where ``drop``; returns the bookings removed per cell.
 
-        Runs before attainment caps (stage order), so credited bookings follow counted ones.
+        Counted bookings are the sum of the rows still counted, never bookings minus what was
+        removed (which drifts a hair below the true sum and misses thresholds). Runs before
+        attainment caps (stage order), so credited bookings follow counted ones.
         """
         current = self.counted_rows
         if current is None:
@@ -81,7 +83,7 @@ class Sheet:
         dropping = drop & current
         removed = self.book.per_cell(np.where(dropping, self.book.amount, 0.0))
         self.counted_rows = current & ~dropping
-        self.bookings = self.bookings - removed
+        self.bookings = self.book.per_cell(np.where(self.counted_rows, self.book.amount, 0.0))
         self.credited = self.bookings
         return removed
 

@@ -27,6 +27,7 @@ from simplan.model.plan.base import (
     register,
 )
 from simplan.model.plan.sheet import Sheet
+from simplan.model.plan.thresholds import exceeds, reaches
 
 
 class _Adjuster(Component):
@@ -81,8 +82,9 @@ class AttainmentCap(Component):
 
     def apply(self, sheet: Sheet) -> None:
         ceiling = self.max_attainment * sheet.book.target
-        uncredited = np.maximum(sheet.credited - ceiling, 0.0)
-        sheet.credited = sheet.credited - uncredited
+        credited = np.minimum(sheet.credited, ceiling)  # exactly the cap, not bookings - excess
+        uncredited = sheet.credited - credited
+        sheet.credited = credited
         sheet.earn(self.label, uncredited, np.zeros(sheet.book.n_cells))
 
 
@@ -112,7 +114,7 @@ class Gate(_Adjuster):
     """Nothing from the listed components below ``threshold`` attainment (e.g. 0.8).
 
     Attainment is counted bookings / target (before attainment caps); at the threshold the
-    gate is open. Basis: attainment; amount: minus what was forfeited.
+    gate is open (``thresholds.reaches``). Basis: attainment; amount: minus what was forfeited.
     """
 
     type: Literal["gate"] = "gate"
@@ -123,7 +125,7 @@ class Gate(_Adjuster):
 
     def apply(self, sheet: Sheet) -> None:
         attainment = sheet.attainment
-        factor = (attainment >= self.threshold).astype(float)
+        factor = reaches(attainment, self.threshold).astype(float)
         sheet.adjust(self.label, self.targets(sheet), factor, attainment)
 
 
@@ -131,10 +133,11 @@ class Gate(_Adjuster):
 class Qualifying(_Adjuster):
     """Qualifying rules and exclusions per rep and period; failing one forfeits the listed pay.
 
-    To qualify a rep needs counted bookings >= ``min_bookings``, at least
+    To qualify a rep needs counted bookings at or above ``min_bookings``, at least
     ``min_new_customers`` distinct new customers (rows with ``new_customer`` true; without a
     ``customer_id`` column each deal is a customer), and a return rate (returned credited
-    bookings / all credited bookings of the period) not above ``max_return_rate``.
+    bookings / all credited bookings of the period) not above ``max_return_rate`` (on the
+    line qualifies; ``thresholds.reaches`` and ``exceeds``).
     Basis: counted bookings; amount: minus what was forfeited.
     """
 
@@ -147,7 +150,7 @@ class Qualifying(_Adjuster):
 
     def apply(self, sheet: Sheet) -> None:
         book = sheet.book
-        ok = sheet.bookings >= self.min_bookings
+        ok = reaches(sheet.bookings, self.min_bookings)
         if self.min_new_customers > 0:
             rows = sheet.rows()
             rows = rows[book.new_customer[rows]]
@@ -157,10 +160,7 @@ class Qualifying(_Adjuster):
             ok &= counts >= self.min_new_customers
         if self.max_return_rate is not None:
             returned = book.per_cell(np.where(book.returned, book.amount, 0.0))
-            rate = np.divide(
-                returned, book.bookings, out=np.zeros(book.n_cells), where=book.bookings > 0
-            )
-            ok &= rate <= self.max_return_rate
+            ok &= ~exceeds(returned, self.max_return_rate * book.bookings)
         sheet.adjust(self.label, self.targets(sheet), ok.astype(float), sheet.bookings)
 
 
