@@ -6,12 +6,18 @@ tests of the one rule in ``simplan.model.plan.thresholds``.
 
 from __future__ import annotations
 
+import itertools
+from fractions import Fraction
+
 import numpy as np
+import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simplan.model.plan import compute_payouts
 from simplan.model.plan.thresholds import RELATIVE_TOLERANCE, exceeds, reaches, steps_reached
-from tests.test_plan_support import flat_targets, ledger, one_rep, pay, plan, team
+from tests.test_plan_support import basis, flat_targets, ledger, one_rep, pay, plan, team
 
 
 def test_reaches_and_exceeds_treat_a_hair_off_the_line_as_on_it():
@@ -88,3 +94,249 @@ def test_bug4_a_squad_exactly_on_its_pool_threshold_is_not_paid():
 
     assert pool_paid(0.0) == 0.0
     assert pool_paid(0.01) == pytest.approx(0.1 * (100_067.41 - 83_389.50))
+
+
+# ---- bookings placed exactly on every threshold (hypothesis) --------------------------------
+# Each case runs with the bookings on the line and one cent either side: an at-or-above rule
+# pays from the line up ([no, yes, yes]); a more-than rule only above it ([no, no, yes]).
+REACHES, EXCEEDS = [False, True, True], [False, False, True]
+NUDGES = (-1, 0, 1)
+ON_LINE = settings(max_examples=25, deadline=None, derandomize=True)
+THRESHOLDS = [Fraction(1, 2), Fraction(4, 5), Fraction(1), Fraction(6, 5), Fraction(5, 4), Fraction(3, 2)]  # fmt: skip
+returns = st.sampled_from(["none", "excluded", "counted"])
+"""No returned deals; returned deals beside the line, excluded by an exclusion; or some of the
+deals that make up the line marked returned and still counted (no exclusion)."""
+
+
+@st.composite
+def lines(draw) -> tuple[float, int, int]:
+    """(threshold, target cents, line cents) with threshold x target exactly whole cents."""
+    threshold = draw(st.sampled_from(THRESHOLDS))
+    m = draw(st.integers(1000, 2 * 10**7 // threshold.denominator))
+    return float(threshold), threshold.denominator * m, threshold.numerator * m
+
+
+@st.composite
+def parts(draw, total_cents: int, max_parts: int = 4, min_parts: int = 1) -> list[int]:
+    """``total_cents`` split into min_parts..max_parts positive whole-cent amounts."""
+    n = draw(st.integers(min_parts, min(max_parts, total_cents)))
+    if n == 1:
+        return [total_cents]
+    cuts = draw(st.sets(st.integers(1, total_cents - 1), min_size=n - 1, max_size=n - 1))
+    edges = [0, *sorted(cuts), total_cents]
+    return [b - a for a, b in itertools.pairwise(edges)]
+
+
+@st.composite
+def rows(draw, rep: str, cents: int, mode: str, month: str = "2024-01") -> list[dict]:
+    """Deal rows of ``rep`` whose counted bookings sum to ``cents`` (returns as ``mode``).
+
+    The first row always counts, so nudging it moves the counted bookings.
+    """
+    amounts = draw(parts(cents))
+    returned = [False] + [mode == "counted" and draw(st.booleans()) for _ in amounts[1:]]
+    if mode == "excluded":
+        extra = draw(st.lists(st.integers(1, 10**7), min_size=1, max_size=2))
+        amounts, returned = amounts + extra, returned + [True] * len(extra)
+    return [
+        {"rep_id": rep, "date": f"{month}-{1 + i % 28:02d}", "deal_amount": c / 100, "returned": r}
+        for i, (c, r) in enumerate(zip(amounts, returned, strict=True))
+    ]
+
+
+def nudged(deal_rows: list[dict], cents: int) -> pd.DataFrame:
+    """The ledger of ``deal_rows`` with ``cents`` added to its first deal."""
+    moved = [dict(r) for r in deal_rows]
+    moved[0]["deal_amount"] = (round(moved[0]["deal_amount"] * 100) + cents) / 100
+    return ledger(*({"deal_id": i, **r} for i, r in enumerate(moved)))
+
+
+def around(deal_rows: list[dict], paid) -> list[bool]:
+    """``paid(ledger)`` with the first deal a cent lower, as drawn, and a cent higher."""
+    return [bool(paid(nudged(deal_rows, cents))) for cents in NUDGES]
+
+
+def exclusion(mode: str) -> list[dict]:
+    return [{"type": "exclusion", "returned": True}] if mode == "excluded" else []
+
+
+@ON_LINE
+@given(lines(), returns, st.sampled_from([None, -0.3, 0.5]), st.data())
+def test_gate_opens_at_its_threshold_on_counted_bookings(line, mode, cap, data):
+    threshold, target, cents = line
+    deal_rows = data.draw(rows("a", cents, mode))
+    capped = [] if cap is None else [{"type": "attainment_cap", "max_attainment": threshold + cap}]
+    gated = plan(
+        *exclusion(mode),
+        *capped,
+        {"type": "base_commission", "rate": 0.1},
+        {"type": "gate", "threshold": threshold},
+    )
+    targets = flat_targets(["a"], target / 100)
+    assert (
+        around(deal_rows, lambda d: pay(compute_payouts(d, targets, None, gated), "a")) == REACHES
+    )
+
+
+@ON_LINE
+@given(lines(), returns, st.booleans(), st.booleans(), st.data())
+def test_tier_and_bonus_step_start_at_their_threshold_and_at_a_cap(
+    line, mode, capped, cumulative, data
+):
+    """A rep above a cap that equals the threshold is credited the cap: the step is reached."""
+    threshold, target, cents = line
+    above_cap = data.draw(st.integers(0, 10**7)) if capped else 0
+    deal_rows = data.draw(rows("a", cents + above_cap, mode))
+    tiers = [{"threshold": 0.0, "rate": 0.1}, {"threshold": threshold, "rate": 0.15}]
+    steps = [{"threshold": threshold / 2, "amount": 100}, {"threshold": threshold, "amount": 1000}]
+    curve = plan(
+        *exclusion(mode),
+        *([{"type": "attainment_cap", "max_attainment": threshold}] if capped else []),
+        {"type": "tiered_commission", "mode": "retroactive", "tiers": tiers},
+        {"type": "attainment_bonus", "steps": steps, "cumulative": cumulative},
+    )
+    targets = flat_targets(["a"], target / 100)
+
+    def reached(d: pd.DataFrame) -> tuple[bool, bool]:
+        s = compute_payouts(d, targets, None, curve)
+        credited = basis(s, "a", "tiered_commission")
+        return pay(s, "a", "tiered_commission") > 0.125 * credited, pay(
+            s, "a", "attainment_bonus"
+        ) >= 1000
+
+    expected = [above_cap + n >= 0 for n in NUDGES]
+    on = [reached(nudged(deal_rows, n)) for n in NUDGES]
+    assert [tier for tier, _ in on] == expected
+    assert [step for _, step in on] == expected
+
+
+@ON_LINE
+@given(lines(), returns, st.data())
+def test_qualifying_minimum_bookings_is_met_on_the_line(line, mode, data):
+    _threshold, target, cents = line
+    deal_rows = data.draw(rows("a", cents, mode))
+    rule = plan(
+        *exclusion(mode),
+        {"type": "base_commission", "rate": 0.1},
+        {"type": "qualifying", "min_bookings": cents / 100},
+    )
+    targets = flat_targets(["a"], target / 100)
+    assert around(deal_rows, lambda d: pay(compute_payouts(d, targets, None, rule), "a")) == REACHES
+
+
+@ON_LINE
+@given(st.integers(1000, 10**7), st.sampled_from([0.05, 0.1, 0.25]), st.data())
+def test_qualifying_return_rate_exactly_at_the_maximum_qualifies(units, max_rate, data):
+    """Returned bookings exactly ``max_return_rate`` of all bookings; nudged a cent either way."""
+    total = units * 100
+    returned_cents = round(total * max_rate)
+    kept = data.draw(rows("a", total - returned_cents, "none"))
+    returned = [{**r, "returned": True} for r in data.draw(rows("a", returned_cents, "none"))]
+    rule = plan(
+        {"type": "base_commission", "rate": 0.1},
+        {"type": "qualifying", "max_return_rate": max_rate},
+    )
+    targets = flat_targets(["a"], total / 100)
+    paid = around([*returned, *kept], lambda d: pay(compute_payouts(d, targets, None, rule), "a"))
+    assert paid == [True, True, False]  # a cent more returned is above the maximum
+
+
+@st.composite
+def teams(draw, mode: str) -> tuple[float, pd.DataFrame, pd.DataFrame, list[dict]]:
+    """(threshold, targets, roster, deal rows): 2-3 reps whose bookings sum exactly to the
+    threshold x their summed targets; reps have their own targets and one manager."""
+    threshold, target, cents = draw(lines())
+    rep_targets = draw(parts(target, 3, min_parts=2))
+    shares = draw(parts(cents, len(rep_targets), min_parts=len(rep_targets)))
+    reps = [f"r{i}" for i in range(len(rep_targets))]
+    roster = team(*((r, "veteran", "s1", "m1") for r in reps))
+    targets = pd.concat(
+        [flat_targets([r], t / 100) for r, t in zip(reps, rep_targets, strict=True)],
+        ignore_index=True,
+    )
+    deal_rows = [row for r, c in zip(reps, shares, strict=True) for row in draw(rows(r, c, mode))]
+    return threshold, targets, roster, deal_rows
+
+
+@ON_LINE
+@given(returns, st.data())
+def test_team_pool_needs_more_than_its_threshold(mode, data):
+    threshold, targets, roster, deal_rows = data.draw(teams(mode))
+    pool = plan(
+        *exclusion(mode),
+        {"type": "team_pool", "threshold": threshold, "excess_from": 0.5},
+    )
+    paid = around(deal_rows, lambda d: pay(compute_payouts(d, targets, roster, pool), "r0") > 0)
+    assert paid == EXCEEDS
+
+
+@ON_LINE
+@given(returns, st.data())
+def test_manager_bonus_paid_at_the_team_attainment(mode, data):
+    threshold, targets, roster, deal_rows = data.draw(teams(mode))
+    bonus = plan(
+        *exclusion(mode),
+        {"type": "manager_bonus", "amount": 5000, "min_team_attainment": threshold,
+         "min_new_hire_growth": None},
+    )  # fmt: skip
+    paid = around(deal_rows, lambda d: pay(compute_payouts(d, targets, roster, bonus), "m1") > 0)
+    assert paid == REACHES
+
+
+growth_lines = lines().filter(lambda line: line[0] >= 1)
+"""(1 + growth, July cents, August cents): August is exactly 1 + growth times July."""
+JUL, AUG = (pd.Period(m, "M") for m in ("2024-07", "2024-08"))  # both 31 days: weekly = monthly
+
+
+@ON_LINE
+@given(growth_lines, returns, st.data())
+def test_growth_bonus_at_exactly_the_minimum_growth(line, mode, data):
+    ratio, july, august = line
+    deal_rows = [
+        *data.draw(rows("a", august, mode, "2024-08")),
+        *data.draw(rows("a", july, mode, "2024-07")),
+    ]
+    bonus = plan(
+        *exclusion(mode),
+        {"type": "growth_bonus", "amount": 300, "min_growth": ratio - 1, "tenure": None},
+    )
+    targets = flat_targets(["a"], 1e5, (JUL, AUG))
+    paid = around(
+        deal_rows, lambda d: pay(compute_payouts(d, targets, None, bonus), "a", period=AUG)
+    )
+    assert paid == REACHES
+
+
+@ON_LINE
+@given(growth_lines, returns, st.data())
+def test_manager_new_hire_growth_must_exceed_its_minimum(line, mode, data):
+    ratio, july, august = line
+    deal_rows = [
+        *data.draw(rows("a", august, mode, "2024-08")),
+        *data.draw(rows("a", july, mode, "2024-07")),
+    ]
+    bonus = plan(
+        *exclusion(mode),
+        {"type": "manager_bonus", "amount": 5000, "min_team_attainment": 0.0,
+         "min_new_hire_growth": ratio - 1},
+    )  # fmt: skip
+    roster = team(("a", "new_hire", None, "m1"))
+    targets = flat_targets(["a"], 1e5, (JUL, AUG))
+    paid = around(
+        deal_rows, lambda d: pay(compute_payouts(d, targets, roster, bonus), "m1", period=AUG)
+    )
+    assert paid == EXCEEDS
+
+
+@ON_LINE
+@given(lines(), returns, st.data())
+def test_big_deal_must_exceed_the_minimum(line, mode, data):
+    _threshold, _target, cents = line
+    big = {"rep_id": "a", "date": "2024-01-02", "deal_amount": cents / 100, "returned": False}
+    smaller = data.draw(rows("a", cents // 2, mode))  # deals below the minimum, some returned
+    bonus = plan(
+        *exclusion(mode), {"type": "big_deal_bonus", "amount": 2000, "min_deal": cents / 100}
+    )
+    targets = flat_targets(["a"], 1e5)
+    paid = around([big, *smaller], lambda d: pay(compute_payouts(d, targets, None, bonus), "a"))
+    assert paid == EXCEEDS
