@@ -25,10 +25,9 @@ from pydantic import Field
 
 from simplan.model.params import Params
 from simplan.model.plan.base import Attainment, Share
+from simplan.model.plan.book import EPOCH
 from simplan.model.plan.sheet import Sheet
 from simplan.model.plan.thresholds import reaches
-
-EPOCH = np.datetime64("1970-01-01", "D")
 
 
 class CircuitBreaker(Params):
@@ -64,9 +63,9 @@ def _position(sheet: Sheet) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n_days = np.busday_count(first, end)
     width = int(n_days.max())
     rows = sheet.rows()
-    dates = (book.day[rows] + EPOCH).astype("datetime64[D]")
     period = book.period[rows]
-    workday = np.minimum(np.busday_count(first[period], dates), n_days[period] - 1)
+    opening = np.busday_count(EPOCH, first)  # working day number of each period's first day
+    workday = np.minimum(book.workday[rows] - opening[period], n_days[period] - 1)
     daily = np.bincount(
         book.cell[rows] * width + workday, weights=book.amount[rows], minlength=book.n_cells * width
     ).reshape(book.n_cells, width)

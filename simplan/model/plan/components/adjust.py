@@ -26,6 +26,7 @@ from simplan.model.plan.base import (
     Share,
     register,
 )
+from simplan.model.plan.groups import count_distinct
 from simplan.model.plan.sheet import Sheet
 from simplan.model.plan.thresholds import exceeds, reaches
 
@@ -62,7 +63,7 @@ class Exclusion(Component):
         if self.returned:
             drop |= book.returned
         if self.tiers:
-            drop |= np.isin(book.tier_labels, self.tiers)
+            drop |= book.in_tiers(self.tiers)
         removed = sheet.exclude_rows(drop)
         sheet.earn(self.label, removed, np.zeros(book.n_cells))
 
@@ -154,9 +155,7 @@ class Qualifying(_Adjuster):
         if self.min_new_customers > 0:
             rows = sheet.rows()
             rows = rows[book.new_customer[rows]]
-            n_customers = int(book.customer.max()) + 1 if len(book.customer) else 1
-            keys = np.unique(book.cell[rows] * n_customers + book.customer[rows])
-            counts = np.bincount(keys // n_customers, minlength=book.n_cells)
+            counts = count_distinct(book.cell[rows], book.customers(rows), book.n_cells)
             ok &= counts >= self.min_new_customers
         if self.max_return_rate is not None:
             returned = book.per_cell(np.where(book.returned, book.amount, 0.0))
