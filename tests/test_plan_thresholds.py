@@ -283,47 +283,45 @@ def test_manager_bonus_paid_at_the_team_attainment(mode, data):
     assert paid == REACHES
 
 
-growth_lines = lines().filter(lambda line: line[0] >= 1)
-"""(1 + growth, July cents, August cents): August is exactly 1 + growth times July."""
 JUL, AUG = (pd.Period(m, "M") for m in ("2024-07", "2024-08"))  # both 31 days: weekly = monthly
+GROWTH_TARGETS = flat_targets(["a"], 1e5, (JUL, AUG))
+
+
+@st.composite
+def growth(draw, mode: str) -> tuple[float, list[dict]]:
+    """(growth, deal rows of rep a): August bookings exactly 1 + growth times July's."""
+    ratio, july, august = draw(lines().filter(lambda line: line[0] >= 1))
+    august_rows = draw(rows("a", august, mode, "2024-08"))  # first: the nudged row
+    return ratio - 1, [*august_rows, *draw(rows("a", july, mode, "2024-07"))]
 
 
 @ON_LINE
-@given(growth_lines, returns, st.data())
-def test_growth_bonus_at_exactly_the_minimum_growth(line, mode, data):
-    ratio, july, august = line
-    deal_rows = [
-        *data.draw(rows("a", august, mode, "2024-08")),
-        *data.draw(rows("a", july, mode, "2024-07")),
-    ]
+@given(returns, st.data())
+def test_growth_bonus_at_exactly_the_minimum_growth(mode, data):
+    minimum, deal_rows = data.draw(growth(mode))
     bonus = plan(
         *exclusion(mode),
-        {"type": "growth_bonus", "amount": 300, "min_growth": ratio - 1, "tenure": None},
+        {"type": "growth_bonus", "amount": 300, "min_growth": minimum, "tenure": None},
     )
-    targets = flat_targets(["a"], 1e5, (JUL, AUG))
     paid = around(
-        deal_rows, lambda d: pay(compute_payouts(d, targets, None, bonus), "a", period=AUG)
+        deal_rows, lambda d: pay(compute_payouts(d, GROWTH_TARGETS, None, bonus), "a", period=AUG)
     )
     assert paid == REACHES
 
 
 @ON_LINE
-@given(growth_lines, returns, st.data())
-def test_manager_new_hire_growth_must_exceed_its_minimum(line, mode, data):
-    ratio, july, august = line
-    deal_rows = [
-        *data.draw(rows("a", august, mode, "2024-08")),
-        *data.draw(rows("a", july, mode, "2024-07")),
-    ]
+@given(returns, st.data())
+def test_manager_new_hire_growth_must_exceed_its_minimum(mode, data):
+    minimum, deal_rows = data.draw(growth(mode))
     bonus = plan(
         *exclusion(mode),
         {"type": "manager_bonus", "amount": 5000, "min_team_attainment": 0.0,
-         "min_new_hire_growth": ratio - 1},
+         "min_new_hire_growth": minimum},
     )  # fmt: skip
     roster = team(("a", "new_hire", None, "m1"))
-    targets = flat_targets(["a"], 1e5, (JUL, AUG))
     paid = around(
-        deal_rows, lambda d: pay(compute_payouts(d, targets, roster, bonus), "m1", period=AUG)
+        deal_rows,
+        lambda d: pay(compute_payouts(d, GROWTH_TARGETS, roster, bonus), "m1", period=AUG),
     )
     assert paid == EXCEEDS
 
