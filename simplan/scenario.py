@@ -126,11 +126,6 @@ class Scenario(Params):
 
     @model_validator(mode="after")
     def _plan_fits(self) -> Scenario:
-        if self.plan is not None and self.plan.clock != self.calendar.period:
-            raise ValueError(
-                f"plan.clock is '{self.plan.clock}' but calendar.period is '{self.calendar.period}'; "
-                "targets are set per calendar period, so set both to the same clock"
-            )
         if self.behaviour.model == "plan_responsive" and self.plan is None:
             raise ValueError(
                 "behaviour.model is 'plan_responsive' but the scenario has no plan; add `plan:`"

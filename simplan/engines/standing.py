@@ -33,8 +33,10 @@ class Standing:
         self.responsive = self.params.model == "plan_responsive" and self.plan is not None
         self.cal = calendar
         n = team.size
-        self.targets = np.tile(team.quota, (len(calendar.period_labels), 1))
-        """Full-period target per period and rep; a partly simulated period scales it."""
+        plan_periods = calendar.plan_period
+        self.targets = np.tile(team.quota, (len(plan_periods.labels), 1))
+        self.targets *= calendar.quota_share[:, None]
+        """Full-period target per plan period and rep; a partly simulated period scales it."""
         self.booked = np.zeros(n)
         self.expected_pipeline = np.zeros(n)
         self.run_rate = np.zeros(n)
@@ -47,7 +49,7 @@ class Standing:
         """Roll the period if it changed, update the run rate, and return today's efforts."""
         if yesterday is not None:
             self.run_rate += (yesterday - self.run_rate) / RUN_RATE_DAYS
-        period = int(self.cal.period[day])
+        period = int(self.cal.plan_period.index[day])
         if period != self.period:
             self._new_period(period)
         if not self.responsive:
@@ -57,25 +59,25 @@ class Standing:
         return effort
 
     def _outlook(self, day: int) -> Outlook:
-        period = int(self.cal.period[day])
+        period = int(self.cal.plan_period.index[day])
         return Outlook(
             booked=self.booked,
             expected_pipeline=self.expected_pipeline,
             run_rate_per_day=self.run_rate,
             target=self._target(period),
-            days_left=float(self.cal.period_end_day[day] - day),
-            period_days=float(self.cal.period_length_days[period]),
+            days_left=float(self.cal.plan_period.end_day[day] - day),
+            period_days=float(self.cal.plan_period.length_days[period]),
             fatigue=self.fatigue,
         )
 
     def _target(self, period: int) -> np.ndarray:
         """This period's target for the days simulated in it."""
-        return self.targets[period] * self.cal.period_simulated[period]
+        return self.targets[period] * self.cal.plan_period.simulated[period]
 
     def _new_period(self, period: int) -> None:
         ratchet = self.params.ratchet
         if ratchet.enabled and self.period >= 0:
-            full_booked = self.booked / self.cal.period_simulated[self.period]
+            full_booked = self.booked / self.cal.plan_period.simulated[self.period]
             self.targets[period] = np.maximum(self.targets[period], ratchet.share * full_booked)
         self.booked[:] = 0.0
         self.period = period
@@ -118,7 +120,7 @@ class Standing:
         timing = self.params.timing
         if not self.responsive or timing.propensity == 0 or day >= self.cal.days - 1:
             return False
-        end = float(self.cal.period_end_day[day])
+        end = float(self.cal.plan_period.end_day[day])
         if end >= self.cal.days or end - day > timing.window_days:
             return False  # no next period inside the run, or the period end is not near
         now, later = self._gains(rep, amount, amount, day)
@@ -130,7 +132,7 @@ class Standing:
         timing = self.params.timing
         if not self.responsive or timing.propensity == 0:
             return False
-        end = float(self.cal.period_end_day[day])
+        end = float(self.cal.plan_period.end_day[day])
         if end - day > timing.window_days or closes_at < end or end >= self.cal.days:
             return False
         now, later = self._gains(rep, amount * (1 - timing.pull_discount), amount, day)
