@@ -13,17 +13,17 @@ Tables (one row per observation; every table carries `replication`):
   splits live here.
 - `daily`: rep x day. day, date, phase, rep_id, touches, effort, open_pipeline_value (end
   of day), bookings (credited), deals_won (closed as owner).
-- `reps`: rep x reporting period (`calendar.periods`, or `calendar.period`). rep_id, period,
-  tenure, squad, skill, capacity_touches_per_day, mentor_id, target (NaN without quotas; the
-  sum of the plan periods' targets over its days), bookings, deals_won, attainment,
-  at_target. With a plan: payout (the statements of the plan periods ending in it).
+- `reps`: rep x plan period (the plan's clock; without a plan, the scenario's reporting
+  period). rep_id, period, tenure, squad, skill, capacity_touches_per_day, mentor_id, target
+  (NaN without quotas; the quota per reporting period spread over its days, so a monthly
+  plan on a quarterly quota has monthly targets summing to it), bookings, deals_won,
+  attainment, at_target. With a plan: payout (the rep's statement total for the period).
 - `runs`: one row per replication: leads, deals_won, win_rate, bookings, alerts, relays,
   lever_cost, share_at_target, median_first_response_hours; with a plan also payout (all
   statement lines, managers and funds included) and cost_of_sales (payout / bookings).
-- `statements`: with a plan, one row per rep x plan period (the plan's clock, which may be
-  shorter than the reporting period) x plan component: rep_id, period, component, basis
-  (what it was computed on), amount. The plan runs on the `credits` ledger of each
-  replication, with each rep's target for the plan period (`plan_targets`).
+- `statements`: with a plan, one row per rep x period x plan component: rep_id, period,
+  component, basis (what it was computed on), amount. The plan runs on the `credits`
+  ledger of each replication, with each rep's target for the period.
 
 Days count from the scenario's calendar start (day 0); `date` gives the calendar date.
 Warm-up days (`calendar.warmup_days`) are simulated so the window opens with pipeline in
@@ -46,7 +46,7 @@ import pandas as pd
 
 from simplan.engines.records import OUTCOMES, TIMINGS, Records
 from simplan.errors import SimplanError
-from simplan.model.calendar import PERIOD_FREQ, PHASES, Calendar, PeriodDays
+from simplan.model.calendar import PERIOD_FREQ, PHASES, Calendar
 from simplan.model.leads import STAGES
 from simplan.model.plan import Plan, compute_payouts
 from simplan.model.team import TENURES, Team
@@ -246,26 +246,12 @@ def replication_tables(
 
 
 def attach_payouts(
-    tables: dict[str, pd.DataFrame],
-    targets: np.ndarray,
-    replication: int,
-    team: Team,
-    cal: Calendar,
-    plan: Plan,
+    tables: dict[str, pd.DataFrame], replication: int, team: Team, cal: Calendar, plan: Plan
 ) -> None:
-    """Run the plan on a replication's credits: a statements table, payout in reps and runs.
-
-    `targets` are the engine's full-period targets per plan period and rep; a plan period's
-    payout counts in the reporting period holding its last simulated day.
-    """
+    """Run the plan on a replication's credits: a statements table, payout in reps and runs."""
     reps, runs = tables["reps"], tables["runs"]
-    plan_targets = _plan_targets(targets, team, cal, plan.clock)
-    statements = _statements(tables["deals"], tables["credits"], plan_targets, team, cal, plan)
-    statements = statements.assign(replication=replication)[STATEMENT_COLUMNS]
-    paid_in = _reporting_period_of_plan_periods(cal)
-    paid = statements.groupby([statements["rep_id"], statements["period"].map(paid_in)])[
-        "amount"
-    ].sum()
+    statements = _statements(tables["deals"], tables["credits"], reps, team, cal, plan, replication)
+    paid = statements.groupby(["rep_id", "period"])["amount"].sum()
     keys = pd.MultiIndex.from_arrays([reps["rep_id"], reps["period"]])
     reps["payout"] = paid.reindex(keys).fillna(0.0).to_numpy()
     runs["payout"] = statements["amount"].sum()
@@ -273,45 +259,16 @@ def attach_payouts(
     tables["statements"] = statements
 
 
-def _present(periods: PeriodDays, cal: Calendar) -> np.ndarray:
-    """The periods with at least one day inside the window (warm-up dropped), in time order."""
-    return np.unique(periods.index[cal.first_day :])
-
-
-def _plan_targets(targets: np.ndarray, team: Team, cal: Calendar, clock: str) -> pd.DataFrame:
-    """Each rep's target in each plan period of the window, prorated to the days inside it."""
-    present = _present(cal.plan_period, cal)
-    target = targets[present] * cal.plan_period.coverage[present][:, None]
-    labels = np.asarray(cal.plan_period.labels)[present]
-    return pd.DataFrame(
-        {
-            "rep_id": np.tile(team.rep_id, len(present)),
-            "period": pd.PeriodIndex(np.repeat(labels, team.size), freq=PERIOD_FREQ[clock]),
-            "target": target.ravel(),
-        }
-    )
-
-
-def _reporting_period_of_plan_periods(cal: Calendar) -> dict[str, str]:
-    """Plan period label -> the reporting period holding its last day in the window."""
-    last = cal.plan_period.end_day[cal.first_day :] - 1
-    plan = cal.plan_period.index[cal.first_day :]
-    report = cal.period.index[last]
-    return {
-        cal.plan_period.labels[p]: cal.period.labels[r]
-        for p, r in zip(plan.tolist(), report.tolist(), strict=True)
-    }
-
-
 def _statements(
     deals: pd.DataFrame,
     credits: pd.DataFrame,
-    targets: pd.DataFrame,
+    reps: pd.DataFrame,
     team: Team,
     cal: Calendar,
     plan: Plan,
+    replication: int,
 ) -> pd.DataFrame:
-    """Run the plan on this replication's credits, with each rep's target per plan period."""
+    """Run the plan on this replication's credits, with each rep's target per period."""
     start = cal.dates[cal.first_day]
     amount = deals.set_index("lead_id")["amount"]
     tier = deals.set_index("lead_id")["tier"]
@@ -326,6 +283,14 @@ def _statements(
             "tier": credits["lead_id"].map(tier).astype(str).to_numpy(),
         }
     )
+    freq = PERIOD_FREQ[plan.clock]
+    targets = pd.DataFrame(
+        {
+            "rep_id": reps["rep_id"].to_numpy(),
+            "period": pd.PeriodIndex(reps["period"], freq=freq),
+            "target": reps["target"].to_numpy(),
+        }
+    )
     mentor = np.where(team.mentor >= 0, team.rep_id[np.maximum(team.mentor, 0)], None)
     roster = pd.DataFrame(
         {
@@ -336,18 +301,15 @@ def _statements(
         }
     )
     lines = compute_payouts(ledger, targets, roster, plan, check=False).lines
-    return lines.assign(period=lines["period"].astype(str))
+    out = lines.assign(replication=replication, period=lines["period"].astype(str))
+    return out[STATEMENT_COLUMNS]
 
 
 def _reps_table(
     window: dict[str, np.ndarray], targets: np.ndarray, replication: int, team: Team, cal: Calendar
 ) -> pd.DataFrame:
-    """Bookings and attainment of each rep in each reporting period of the window.
-
-    `targets` (full plan periods) are prorated to the window days each reporting period
-    shares with each plan period; on one clock that is the period's share inside the window.
-    """
-    period = cal.period.index[cal.first_day :]
+    """Bookings and attainment of each rep in each plan period of the window."""
+    period = cal.plan_period.index[cal.first_day :]
     present = np.unique(period)
     n_periods = len(present)
     index = np.searchsorted(present, period)
@@ -355,10 +317,7 @@ def _reps_table(
     won = np.zeros((n_periods, team.size), dtype=np.int64)
     np.add.at(bookings, index, window["bookings"])
     np.add.at(won, index, window["deals_won"])
-    target = np.empty((n_periods, team.size))
-    for row, r in enumerate(present):
-        shared = np.flatnonzero(cal.plan_to_period[r])
-        target[row] = (cal.plan_to_period[r, shared][:, None] * targets[shared]).sum(axis=0)
+    target = targets[present] * cal.plan_period.coverage[present][:, None]
     with np.errstate(invalid="ignore", divide="ignore"):
         attainment = bookings / target
     mentor = np.where(team.mentor >= 0, team.rep_id[np.maximum(team.mentor, 0)], None)
@@ -367,7 +326,7 @@ def _reps_table(
         {
             "replication": replication,
             "rep_id": np.tile(team.rep_id, n_periods),
-            "period": np.repeat(np.asarray(cal.period.labels)[present], team.size),
+            "period": np.repeat(np.asarray(cal.plan_period.labels)[present], team.size),
             "tenure": np.tile(tenure, n_periods),
             "squad": np.tile(team.squad, n_periods),
             "skill": np.tile(team.skill, n_periods),

@@ -98,7 +98,7 @@ def _replicate(
     tables = replication_tables(records, replication, team, calendar, tier_names)
     tabled = time.perf_counter()
     if scenario.plan is not None:
-        attach_payouts(tables, records.targets, replication, team, calendar, scenario.plan)
+        attach_payouts(tables, replication, team, calendar, scenario.plan)
     paid = time.perf_counter()
     return tables, {
         "engine": simulated - start,

@@ -2,9 +2,9 @@
 
 One simulation time unit is one day; day 0 is `start`. Two sets of periods are laid over the
 days: the scenario's reporting periods (`calendar.periods`, or `calendar.period`), which the
-quota and the reps table are stated in, and the plan's clock, which targets, standing and
-payouts run on. They may differ: a monthly plan on a quarterly scenario pays monthly, and its
-monthly targets sum to the quarter's quota. Sprint windows open on a given day of every
+quota is stated in, and the plan's clock, which targets, standing, payouts and the reps table
+run on. They may differ: a monthly plan on a quarterly scenario pays monthly, and its monthly
+targets sum to the quarter's quota. Sprint windows open on a given day of every
 month or quarter (or once for the whole run) and run to its end; each window is split into
 build / burst / close-out by shares of its length. Days outside any window are in phase
 `off`, with multipliers 1.
@@ -171,10 +171,8 @@ class Calendar:
 
     dates: pd.DatetimeIndex
     is_working: np.ndarray  # bool
-    period: PeriodDays  # the reporting periods: quota and the reps table
-    plan_period: PeriodDays  # the plan's clock: targets, standing, statements
+    plan_period: PeriodDays  # the plan's clock: targets, standing, statements, reps table
     quota_share: np.ndarray  # per plan period: its full target as a multiple of the quota
-    plan_to_period: np.ndarray  # (reporting x plan periods): window days shared / plan length
     phase: np.ndarray  # int, index into PHASES
     arrival_multiplier: np.ndarray
     effort_multiplier: np.ndarray
@@ -204,12 +202,9 @@ def build_calendar(params: CalendarParams, plan_clock: str | None = None) -> Cal
 
     in_window = np.arange(len(dates)) >= params.warmup_days
     reporting = reporting_periods(params)
-    period = _period_days(reporting, dates, in_window)
-    plan_period = (
-        period
-        if plan_clock is None or plan_clock == reporting.spec
-        else _period_days(parse_periods(plan_clock), dates, in_window)
-    )
+    same_clock = plan_clock is None or plan_clock == reporting.spec
+    plan_periods = reporting if same_clock else parse_periods(plan_clock)
+    plan_period = _period_days(plan_periods, dates, in_window)
 
     phase = _phases(dates, params.sprint)
     ph = params.sprint.phases
@@ -233,11 +228,10 @@ def build_calendar(params: CalendarParams, plan_clock: str | None = None) -> Cal
     return Calendar(
         dates=dates,
         is_working=is_working,
-        period=period,
         plan_period=plan_period,
-        quota_share=_quota_share(period, plan_period, reporting),
-        plan_to_period=_shared_days(period, plan_period, in_window)
-        / plan_period.length_days[None, :],
+        quota_share=(
+            np.ones(len(plan_period.labels)) if same_clock else _quota_share(plan_period, reporting)
+        ),
         phase=phase,
         arrival_multiplier=arrival_by_phase[phase] * weekday_mult[weekday] * is_working,
         effort_multiplier=effort_by_phase[phase],
@@ -263,21 +257,13 @@ def _period_days(periods: Periods, dates: pd.DatetimeIndex, in_window: np.ndarra
     )
 
 
-def _shared_days(a: PeriodDays, b: PeriodDays, days: np.ndarray) -> np.ndarray:
-    """(periods of a x periods of b): how many of the selected `days` each pair shares."""
-    shared = np.zeros((len(a.labels), len(b.labels)))
-    np.add.at(shared, (a.index[days], b.index[days]), 1.0)
-    return shared
-
-
-def _quota_share(period: PeriodDays, plan_period: PeriodDays, reporting: Periods) -> np.ndarray:
+def _quota_share(plan_period: PeriodDays, reporting: Periods) -> np.ndarray:
     """Each full plan period's target as a multiple of the quota per reporting period.
 
     The quota is spread evenly over its reporting period's calendar days, so monthly targets
-    sum to a quarterly quota and a quarter's target is the sum of its months' quotas.
+    sum to a quarterly quota and a quarter's target is the sum of its months' quotas. Days
+    of a plan period outside a period table count at the table's mean rate over the rest.
     """
-    if plan_period is period:
-        return np.ones(len(period.labels))
     share = np.zeros(len(plan_period.labels))
     for p, (first, stop) in enumerate(zip(plan_period.first, plan_period.stop, strict=True)):
         days = np.arange(first, stop)

@@ -40,6 +40,10 @@ RULE_HELP = (
 class PeriodsError(SimplanError, ValueError):
     """Periods that cannot be parsed (a ValueError too, so scenario validation reports it)."""
 
+    def __init__(self, problems: str | list[str]) -> None:
+        self.problems = [problems] if isinstance(problems, str) else problems
+        super().__init__("; ".join(self.problems))
+
 
 @dataclass(frozen=True, eq=False)
 class Periods:
@@ -76,10 +80,11 @@ class Periods:
 
     def position(self, label: str) -> int:
         """Where `label` is; an error listing the valid labels when it is not a period."""
+        folded = [x.casefold() for x in self.labels]
         try:
-            return self.labels.index(str(label))
+            return folded.index(str(label).strip().casefold())
         except ValueError:
-            raise PeriodsError(f"period {label!r} is not in {self.describe()}") from None
+            raise PeriodsError(f"period {label!r} is not in {self.describe(near=label)}") from None
 
     def window(self, label: str) -> tuple[dt.date, int]:
         """The first day and length in days of the period labelled `label`, e.g. `2026Q1`."""
@@ -100,7 +105,7 @@ class Periods:
             f"the periods '{self.spec}' ({self.labels[0]} .. {self.labels[-1]}, from "
             f"{self.first_day(0)} to {self.last_day(len(self) - 1)})"
         )
-        close = difflib.get_close_matches(near or "", self.labels, n=4, cutoff=0.6) if near else []
+        close = difflib.get_close_matches(str(near), self.labels, n=4, cutoff=0.6) if near else []
         return text + (f"; did you mean {', '.join(close)}?" if close else "")
 
     def covering(self, first: dt.date, last: dt.date, what: str) -> Periods:
@@ -122,6 +127,11 @@ class Periods:
 
 def _date(day: np.datetime64) -> dt.date:
     return day.astype("datetime64[D]").astype(dt.date)
+
+
+def is_rule(text: str) -> bool:
+    """Whether `text` names a rule (rather than a period table's path)."""
+    return text.strip().partition(":")[0] in RULES
 
 
 def parse_periods(spec: str | Sequence[Mapping[str, Any]]) -> Periods:
@@ -252,8 +262,33 @@ def period_table(rows: Sequence[Mapping[str, Any]], first_row: int = 1) -> Perio
             )
         seen.setdefault(label, i)
     if problems:
-        raise PeriodsError("; ".join(problems))
+        raise PeriodsError(problems)
     stop = [d + dt.timedelta(days=1) for d in end]
     return Periods(
         TABLE, tuple(labels), np.array(start, "datetime64[D]"), np.array(stop, "datetime64[D]")
     )
+
+
+def resolve_window(
+    periods: Periods | None,
+    label: str | None = None,
+    start: dt.date | None = None,
+    days: int | None = None,
+) -> tuple[dt.date, int] | None:
+    """The window a command runs over, as (first day, days): a period label of `periods`
+    (`--window 2026Q1`), or a first day and a length (`--start 2026-01-05 --days 91`).
+    None when neither is given, so the caller keeps its own default."""
+    if label is not None and (start is not None or days is not None):
+        raise PeriodsError("give --window LABEL or --start DATE --days N, not both")
+    if label is not None:
+        if periods is None:
+            raise PeriodsError(f"--window {label!r} needs periods; pass --calendar FILE|RULE")
+        return periods.window(label)
+    if start is None and days is None:
+        return None
+    if start is None or days is None:
+        given, needed = ("--start", "--days") if days is None else ("--days", "--start")
+        raise PeriodsError(f"{given} needs {needed} too, e.g. --start 2026-01-05 --days 91")
+    if days < 1:
+        raise PeriodsError(f"--days {days}: a window is at least 1 day long")
+    return start, int(days)
