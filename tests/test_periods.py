@@ -11,6 +11,7 @@ import yaml
 
 from simplan import simulate
 from simplan.errors import ConfigError, SimplanError
+from simplan.history import read_targets
 from simplan.model.calendar import build_calendar
 from simplan.model.periods import parse_periods, period_table, resolve_window
 from simplan.scenario import deep_merge, load_periods, load_scenario, read_yaml
@@ -301,3 +302,58 @@ def test_cli_window_and_calendar_errors_exit_2_naming_the_labels(capsys):
     code, _, err = run_cli(capsys, "run", baseline, "--start", "2025-10-01")
     assert code == 2
     assert "--start needs --days" in err
+
+
+def _targets_file(tmp_path, rows: str):
+    path = tmp_path / "targets.csv"
+    path.write_text("rep_id,period,target\n" + rows)
+    return path
+
+
+def test_monthly_targets_sum_into_a_quarterly_plan(tmp_path):
+    rows = "".join(f"a,2025-{m:02d},{100 * m}\nb,2025-{m:02d},50\n" for m in range(1, 6))
+    targets = read_targets(_targets_file(tmp_path, rows), "quarter")
+    # Q2 has only April and May: not a whole quarter, so no target for it.
+    assert targets["period"].tolist() == [pd.Period("2025Q1", "Q")] * 2
+    assert dict(zip(targets["rep_id"], targets["target"], strict=True)) == {"a": 600, "b": 150}
+
+
+def test_quarterly_targets_spread_over_a_monthly_plan_by_days(tmp_path):
+    targets = read_targets(_targets_file(tmp_path, "a,2025Q1,90000\n"), "month")
+    assert targets["period"].astype(str).tolist() == ["2025-01", "2025-02", "2025-03"]
+    np.testing.assert_allclose(targets["target"], [31_000, 28_000, 31_000])
+
+
+def test_targets_per_fiscal_quarter_on_a_calendar_quarter_plan(tmp_path):
+    rows = "".join(f"a,FY2025-Q{q},91000\n" for q in range(1, 5))
+    fiscal = parse_periods("13-week:2025-01-06")
+    targets = read_targets(_targets_file(tmp_path, rows), "quarter", fiscal)
+    # FY2025 runs 6 January 2025 to 4 January 2026 at 1,000 a day: calendar Q1 misses its
+    # first five days, so only Q2 to Q4 get targets, one per day they hold.
+    assert targets["period"].astype(str).tolist() == ["2025Q2", "2025Q3", "2025Q4"]
+    np.testing.assert_allclose(targets["target"], [91_000, 92_000, 92_000])
+    with pytest.raises(SimplanError, match="is not a quarter"):
+        read_targets(_targets_file(tmp_path, rows), "quarter")
+
+
+def test_targets_on_the_plan_clock_are_read_as_written(tmp_path):
+    targets = read_targets(_targets_file(tmp_path, "a,2025Q1,90000\na,2025Q2,1\n"), "quarter")
+    assert targets["target"].tolist() == [90_000, 1]
+
+
+def test_calibrate_takes_its_forecast_window_from_the_calendar(tmp_path, capsys):
+    out = tmp_path / "calibrated.yaml"
+    code, _, err = run_cli(
+        capsys, "calibrate", DATA / "maven_crm" / "sales_pipeline.csv", "--preset", "maven_crm",
+        "--min-rep-deals", "3", "--out", out, "--calendar", "13-week:2018-01-01",
+        "--window", "FY2018-Q2", "--no-behaviour",
+    )  # fmt: skip
+    assert code == 0, err
+    calendar = load_scenario(out).calendar
+    assert (calendar.start, calendar.days) == (D(2018, 4, 2), 91)
+    code, _, err = run_cli(
+        capsys, "calibrate", DATA / "maven_crm" / "sales_pipeline.csv", "--preset", "maven_crm",
+        "--out", tmp_path / "other.yaml", "--window", "FY2018-Q2",
+    )  # fmt: skip
+    assert code == 2
+    assert "'FY2018-Q2' is not in the periods 'quarter'" in err

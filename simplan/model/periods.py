@@ -292,3 +292,33 @@ def resolve_window(
     if days < 1:
         raise PeriodsError(f"--days {days}: a window is at least 1 day long")
     return start, int(days)
+
+
+def regroup(
+    keys: np.ndarray, labels: np.ndarray, amounts: np.ndarray, source: Periods, dest: Periods
+) -> pd.DataFrame:
+    """Amounts per (key, period of `source`) as amounts per (key, period of `dest`).
+
+    Each amount is spread evenly over its period's calendar days and summed over the days of
+    each `dest` period, so months sum to quarters and a quarter spreads over its months by
+    days. A `dest` period is kept for a key only when the key's amounts cover all its days.
+    Returns columns key, period (a `dest` label), amount.
+    """
+    where = np.array([source.position(label) for label in labels], dtype=np.int64)
+    lo, hi = source.start[where].min(), source.stop[where].max()
+    first, last = dest.index([lo, hi - np.timedelta64(1, "D")])
+    if first < 0 or last < 0:
+        raise PeriodsError(f"{dest.describe()} do not cover {_date(lo)} to {_date(hi)}")
+    d = np.arange(first, last + 1)
+    start = np.maximum(source.start[where][:, None], dest.start[d][None, :])
+    stop = np.minimum(source.stop[where][:, None], dest.stop[d][None, :])
+    overlap = np.maximum((stop - start).astype(np.int64), 0)
+    share = overlap / source.length_days[where][:, None]
+    rows = []
+    key_codes, key_names = pd.factorize(pd.Series(keys, dtype=object), sort=True)
+    for code, key in enumerate(key_names):
+        mine = key_codes == code
+        covered = overlap[mine].sum(axis=0) == dest.length_days[d]
+        total = (share[mine] * amounts[mine][:, None]).sum(axis=0)
+        rows += [(key, dest.labels[d[j]], total[j]) for j in np.flatnonzero(covered)]
+    return pd.DataFrame(rows, columns=["key", "period", "amount"])
