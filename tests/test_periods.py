@@ -357,3 +357,22 @@ def test_calibrate_takes_its_forecast_window_from_the_calendar(tmp_path, capsys)
     )  # fmt: skip
     assert code == 2
     assert "'FY2018-Q2' is not in the periods 'quarter'" in err
+
+
+def test_sprints_can_follow_the_fiscal_quarters(write_yaml):
+    calendar = {
+        "start": "2025-01-06",
+        "days": 182,
+        "warmup_days": 0,
+        "periods": "13-week:2025-01-06",
+        "sprint": {"every": "period"},
+    }
+    cal = build_calendar(
+        load_scenario(_scenario_file(write_yaml, "s.yaml", {"calendar": calendar})).calendar
+    )
+    phase = dict(zip(cal.dates.strftime("%Y-%m-%d"), cal.phase, strict=True))
+    # Build / burst / close-out are 30 / 50 / 20 % of each 91-day fiscal quarter.
+    assert [phase[d] for d in ("2025-01-06", "2025-04-06", "2025-04-07", "2025-07-06")] == [
+        1, 3, 1, 3,
+    ]  # fmt: skip
+    assert (cal.phase == 3).sum() == 2 * 18  # days 73..90 of each: position >= 0.8

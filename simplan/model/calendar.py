@@ -56,9 +56,10 @@ class PhasesParams(Params):
 
 
 class SprintParams(Params):
-    """Where sprint windows fall: every month / quarter from a day on, or once over the run."""
+    """Where sprint windows fall: every month / quarter / reporting period (`calendar.periods`,
+    e.g. fiscal quarters) from a day on, or once over the run."""
 
-    every: Literal["month", "quarter", "run"] = "quarter"
+    every: Literal["month", "quarter", "period", "run"] = "quarter"
     opens_on_day: int = Field(default=1, ge=1, le=92)
     phases: PhasesParams = PhasesParams()
 
@@ -206,7 +207,7 @@ def build_calendar(params: CalendarParams, plan_clock: str | None = None) -> Cal
     plan_periods = reporting if same_clock else parse_periods(plan_clock)
     plan_period = _period_days(plan_periods, dates, in_window)
 
-    phase = _phases(dates, params.sprint)
+    phase = _phases(dates, params.sprint, reporting)
     ph = params.sprint.phases
     arrival_by_phase = np.array(
         [
@@ -275,16 +276,17 @@ def _quota_share(plan_period: PeriodDays, reporting: Periods) -> np.ndarray:
     return share
 
 
-def _phases(dates: pd.DatetimeIndex, sprint: SprintParams) -> np.ndarray:
-    """Phase code of each day: windows open on `opens_on_day` of each month/quarter (or run)."""
+def _phases(dates: pd.DatetimeIndex, sprint: SprintParams, reporting: Periods) -> np.ndarray:
+    """Phase code of each day: windows open on `opens_on_day` of each period (or the run)."""
     day = _day_numbers(dates)
     if sprint.every == "run":
         first = np.full(len(dates), day[0])
         end = np.full(len(dates), day[-1] + 1)
     else:
-        periods = dates.to_period(PERIOD_FREQ[sprint.every])
-        first = _day_numbers(periods.start_time)
-        end = _day_numbers(periods.end_time) + 1
+        periods = reporting if sprint.every == "period" else parse_periods(sprint.every)
+        where = periods.index(dates)
+        first = periods.start[where].astype(np.int64)
+        end = periods.stop[where].astype(np.int64)
     opens = first + sprint.opens_on_day - 1
     in_window = (day >= opens) & (day < end)
     position = (day - opens) / np.maximum(end - opens, 1)
