@@ -139,7 +139,7 @@ class CalendarParams(Params):
     def _periods_cover_the_run(self) -> CalendarParams:
         first = self.start - dt.timedelta(days=self.warmup_days)
         last = self.start + dt.timedelta(days=self.days - 1)
-        reporting_periods(self).covering(first, last, "the run (warm-up included)")
+        reporting_periods(self).check_covers(first, last, "the run (warm-up included)")
         return self
 
 

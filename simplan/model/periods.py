@@ -100,7 +100,7 @@ class Periods:
     def describe(self, near: str | None = None) -> str:
         """The periods in words, for error messages: which labels are valid."""
         if self.spec == TABLE and len(self) <= 24:
-            return f"the period table; its periods are {', '.join(self.labels)}"
+            return f"the period table ({', '.join(self.labels)})"
         text = (
             f"the periods '{self.spec}' ({self.labels[0]} .. {self.labels[-1]}, from "
             f"{self.first_day(0)} to {self.last_day(len(self) - 1)})"
@@ -108,21 +108,14 @@ class Periods:
         close = difflib.get_close_matches(str(near), self.labels, n=4, cutoff=0.6) if near else []
         return text + (f"; did you mean {', '.join(close)}?" if close else "")
 
-    def covering(self, first: dt.date, last: dt.date, what: str) -> Periods:
-        """The periods overlapping `first`..`last` (inclusive); an error if a day is uncovered."""
+    def check_covers(self, first: dt.date, last: dt.date, what: str) -> None:
+        """An error naming `what` unless every day from `first` to `last` is in a period."""
         lo, hi = np.datetime64(first, "D"), np.datetime64(last, "D")
         if len(self) == 0 or lo < self.start[0] or hi >= self.stop[-1]:
             raise PeriodsError(
-                f"{what} runs from {first} to {last} but {self.describe()} cover "
+                f"{what} runs from {first} to {last}, but the periods ({self.spec}) cover only "
                 f"{self.first_day(0)} to {self.last_day(len(self) - 1)}; add periods for those days"
             )
-        keep = (self.stop > lo) & (self.start <= hi)
-        return Periods(
-            self.spec,
-            tuple(np.asarray(self.labels, dtype=object)[keep]),
-            self.start[keep],
-            self.stop[keep],
-        )
 
 
 def _date(day: np.datetime64) -> dt.date:
