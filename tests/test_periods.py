@@ -379,3 +379,16 @@ def test_sprints_can_follow_the_fiscal_quarters(write_yaml):
         1, 3, 1, 3,
     ]  # fmt: skip
     assert (cal.phase == 3).sum() == 2 * 18  # days 73..90 of each: position >= 0.8
+
+
+def test_baseline_and_forecast_windows_follow_the_fiscal_quarters():
+    fiscal = parse_periods("13-week:2025-01-06")
+    # An export of 4 January 2026 ends FY2025 (the calendar quarter would say 2026Q1).
+    assert fiscal.trailing(D(2026, 1, 4), 4) == (D(2025, 1, 6), D(2026, 1, 4))
+    assert fiscal.following(D(2026, 1, 4)) == (D(2026, 1, 5), 91)
+    assert parse_periods("quarter").following(D(2026, 1, 4)) == (D(2026, 4, 1), 91)
+    table = period_table([{"period": "P1", "start": "2025-01-06", "end": "2025-02-02"}])
+    with pytest.raises(SimplanError, match="no period follows 2025-01-10"):
+        table.following(D(2025, 1, 10))
+    with pytest.raises(SimplanError, match="2024-12-31 is in no period"):
+        table.trailing(D(2024, 12, 31), 1)

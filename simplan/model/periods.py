@@ -91,6 +91,26 @@ class Periods:
         i = self.position(label)
         return _date(self.start[i]), int(self.length_days[i])
 
+    def trailing(self, as_of: dt.date, count: int) -> tuple[dt.date, dt.date]:
+        """First and last day of the `count` periods up to the one holding `as_of` (a
+        baseline window: `as_of` 2025-04-06 under 13-week:2025-01-06 ends FY2025-Q1)."""
+        i = self._holding(as_of)
+        first = max(i - count + 1, 0)
+        return self.first_day(first), self.last_day(i)
+
+    def following(self, as_of: dt.date) -> tuple[dt.date, int]:
+        """First day and length of the period after the one holding `as_of` (a forecast)."""
+        i = self._holding(as_of) + 1
+        if i >= len(self):
+            raise PeriodsError(f"no period follows {as_of} in {self.describe()}; add one")
+        return self.first_day(i), int(self.length_days[i])
+
+    def _holding(self, day: dt.date) -> int:
+        i = int(self.index([day])[0])
+        if i < 0:
+            raise PeriodsError(f"{day} is in no period of {self.describe()}")
+        return i
+
     def first_day(self, i: int) -> dt.date:
         return _date(self.start[i])
 
