@@ -51,7 +51,7 @@ def simulate(
     sim = scenario.simulation
     started = time.perf_counter()
     team = build_team(scenario.team, np.random.default_rng(team_seed(sim.seed)))
-    calendar = build_calendar(scenario.calendar)
+    calendar = build_calendar(scenario.calendar, _plan_clock(scenario))
     job = functools.partial(_replicate, scenario, team, calendar)
     runner = executor or choose_executor(sim.workers, scheduler)
     parts: list[dict[str, pd.DataFrame]] = []
@@ -105,6 +105,11 @@ def _replicate(
         "tables": tabled - simulated,
         "payout": paid - tabled,
     }
+
+
+def _plan_clock(scenario: Scenario) -> str | None:
+    """The plan's clock (month, quarter), or None to run on the reporting periods."""
+    return scenario.plan.clock if scenario.plan is not None else None
 
 
 def _versions() -> dict[str, str]:

@@ -14,9 +14,14 @@ from simplan.analysis.plots import pareto_plot
 from simplan.analysis.sweep import target_sweep, threshold_sweep
 from simplan.analysis.targets import TargetProposal, target_plan
 from simplan.cli.app import (
+    CalendarOption,
+    DaysOption,
+    StartOption,
+    WindowOption,
     app,
     check_out_dir,
     fmt,
+    on_calendar,
     out,
     parse_floats,
     print_frame,
@@ -60,13 +65,20 @@ def compare(
     out_dir: OutDir = None,
     force: Force = False,
     quiet: Quiet = False,
+    calendar: CalendarOption = None,
+    window: WindowOption = None,
+    start: StartOption = None,
+    days: DaysOption = None,
 ) -> None:
     """Each proposal against the baseline on the same customers, with paired intervals."""
     check_out_dir(out_dir, force)
+    scenarios = [
+        on_calendar(load_scenario(path), calendar, window, start, days)
+        for path in (baseline, *proposals)
+    ]
     with progress_bar(quiet) as progress:
         result = compare_plans(
-            baseline,
-            *proposals,
+            *scenarios,
             replications=replications,
             seed=seed,
             workers=workers,
