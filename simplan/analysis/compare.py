@@ -30,8 +30,9 @@ from simplan.results import Results, save_atomically
 from simplan.runner import simulate
 from simplan.scenario import Scenario, load_scenario
 
-SAME_WORLD = ("calendar", "team", "leads", "funnel")
-"""What must match for two scenarios to be compared: the same team facing the same market."""
+SAME_WORLD = ("calendar", "team", "leads", "funnel", "uncertainty")
+"""What must match for two scenarios to be compared: the same team facing the same market,
+under the same parameter draws (replication i uses draw i in every scenario)."""
 
 
 @dataclass
@@ -55,9 +56,10 @@ class Comparison:
         replications = self.kpis["replication"].nunique()
         spread = f"the spread of {replications} replications"
         if self.parameter_draws:
-            spread += f" over {self.parameter_draws} parameter draws ({self.uncertainty_source})"
+            spread += f" over {self.parameter_draws} parameter draws"
+            spread += f"; {self.uncertainty_source}" if self.uncertainty_source else ""
         else:
-            spread += ", without parameter uncertainty (the scenario has no `uncertainty:` draws)"
+            spread += "; no parameter uncertainty: the scenario has no `uncertainty:` draws"
         return (
             f"{percent(self.predictive)} predictive interval: where the period will land ({spread})"
         )
@@ -159,6 +161,7 @@ def compare(
         ],
         ignore_index=True,
     )[["scenario", "replication", *KPI_COLUMNS]]
+    uncertainty = loaded[0].uncertainty
     return Comparison(
         scenarios=names,
         kpis=kpis,
@@ -166,6 +169,8 @@ def compare(
         differences=paired_differences(kpis, names, confidence, predictive),
         confidence=confidence,
         predictive=predictive,
+        parameter_draws=len(uncertainty.draws) if uncertainty else 0,
+        uncertainty_source=uncertainty.source if uncertainty else "",
         results=results,
     )
 
