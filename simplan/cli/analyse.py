@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,7 @@ import typer
 from simplan.analysis.budget import check_sizing, plan_budget, size_budget
 from simplan.analysis.compare import Comparison, percent
 from simplan.analysis.compare import compare as compare_plans
+from simplan.analysis.plan_review import Window, period_window, review_scenarios
 from simplan.analysis.plots import pareto_plot
 from simplan.analysis.sweep import target_sweep, threshold_sweep
 from simplan.analysis.targets import TargetProposal, target_plan
@@ -49,10 +51,33 @@ def number(value: float) -> str:
 
 @app.command()
 def compare(
-    baseline: Annotated[Path, typer.Argument(help="The baseline scenario.")],
-    proposals: Annotated[
-        list[Path], typer.Argument(help="One or more proposals to compare with it.")
+    baseline: Annotated[
+        Path,
+        typer.Argument(
+            help="The base scenario: the baseline, unless it has no plan and --plan is given."
+        ),
     ],
+    proposals: Annotated[
+        list[Path] | None, typer.Argument(help="Proposal scenario files to compare with it.")
+    ] = None,
+    plans: Annotated[
+        list[Path] | None,
+        typer.Option("--plan", help="A plan file; BASE under this plan is compared (repeat)."),
+    ] = None,
+    targets: Annotated[
+        Path | None,
+        typer.Option(
+            help="Targets file (rep_id, period, target): each rep's quota for the window."
+        ),
+    ] = None,
+    window: Annotated[
+        str | None, typer.Option(help="Simulate one period: a month (2026-01) or quarter (2026Q1).")
+    ] = None,
+    start: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="First simulated day, YYYY-MM-DD (with --days)."),
+    ] = None,
+    days: Annotated[int | None, typer.Option(min=1, help="Days to simulate from --start.")] = None,
     replications: Replications = None,
     seed: Seed = None,
     workers: Workers = None,
@@ -68,11 +93,13 @@ def compare(
 ) -> None:
     """Each proposal against the baseline on the same customers: predictive intervals and
     paired confidence intervals of the mean."""
+    scenarios = review_scenarios(
+        baseline, proposals or (), plans or (), targets, _window(window, start, days)
+    )
     check_out_dir(out_dir, force)
     with progress_bar(quiet) as progress:
         result = compare_plans(
-            baseline,
-            *proposals,
+            *scenarios,
             replications=replications,
             seed=seed,
             workers=workers,
@@ -84,6 +111,17 @@ def compare(
     _print_comparison(result)
     if out_dir is not None:
         out.print(f"comparison written to {result.save(out_dir, force=force)}/")
+
+
+def _window(label: str | None, start: datetime | None, days: int | None) -> Window | None:
+    """The simulated window from --window, or --start with --days (None: the scenario's)."""
+    if label is not None and (start is not None or days is not None):
+        raise SimplanError("give --window, or --start with --days, not both")
+    if label is not None:
+        return period_window(label)
+    if (start is None) != (days is None):
+        raise SimplanError("--start and --days go together, e.g. --start 2026-01-01 --days 90")
+    return None if start is None else (start.date(), days)
 
 
 def _print_comparison(result: Comparison) -> None:
