@@ -24,6 +24,7 @@ from simplan.model.keypaths import key_path
 from simplan.model.leads import FunnelParams, LeadsParams
 from simplan.model.params import Params
 from simplan.model.plan import COMPONENT_TYPES, Plan
+from simplan.model.production import ProductionParams
 from simplan.model.routing import RoutingParams
 from simplan.model.team import RosterRow, TeamParams
 from simplan.model.uncertainty import Uncertainty
@@ -110,6 +111,7 @@ class Scenario(Params):
     team: TeamParams = TeamParams()
     leads: LeadsParams = LeadsParams()
     funnel: FunnelParams = FunnelParams()
+    production: ProductionParams = ProductionParams()
     routing: RoutingParams = RoutingParams()
     behaviour: BehaviourParams = BehaviourParams()
     plan: Plan | None = None
@@ -123,9 +125,10 @@ class Scenario(Params):
                 f"plan.clock is '{self.plan.clock}' but calendar.period is '{self.calendar.period}'; "
                 "targets are set per calendar period, so set both to the same clock"
             )
-        if self.behaviour.model == "plan_responsive" and self.plan is None:
+        if self.behaviour.model != "constant" and self.plan is None:
             raise ValueError(
-                "behaviour.model is 'plan_responsive' but the scenario has no plan; add `plan:`"
+                f"behaviour.model is '{self.behaviour.model}' but the scenario has no plan; "
+                "add `plan:` (reps respond to a plan) or use model: constant"
             )
         if self.plan is not None and self.team.quota is None and self.team.roster is None:
             raise ValueError(
