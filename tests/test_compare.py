@@ -140,6 +140,32 @@ def test_intervals_cover_at_their_level_on_a_known_distribution(n):
     assert ci_hits / trials == pytest.approx(0.95, abs=3 * np.sqrt(0.95 * 0.05 / trials))
 
 
+def test_an_elasticity_the_data_cannot_pin_down_widens_the_interval_on_the_plan_effect():
+    """Draws of the sourcing elasticity, 0 (effort creates nothing) and 2: 15 % commission
+    instead of 10 % then books about nothing more or a great deal more, and the predictive
+    interval of the effect spans both instead of one confident number."""
+    uncertainty = {
+        "source": "sourcing elasticity from the prior",
+        "draws": [{"production.sourcing_elasticity": 0.0}, {"production.sourcing_elasticity": 2.0}],
+    }
+    richer = {"clock": "month", "components": [{"type": "base_commission", "rate": 0.15}]}
+    small = {"team": {"size": 10}, "calendar": {"days": 60}, "uncertainty": uncertainty}
+    c = compare(
+        scenario(name="base", **small),
+        scenario(name="richer", plan=richer, **small),
+        replications=6,
+        workers=1,
+    )
+    k = c.kpis.pivot(index="replication", columns="scenario", values="bookings")
+    effect = (k["richer"] - k["base"]).to_numpy()
+    inert, elastic = effect[0::2], effect[1::2]  # replication i runs under draw i mod 2
+    assert elastic.min() > 3 * np.abs(inert).max()
+    bookings = c.differences.set_index("metric").loc["bookings"]
+    assert bookings["pi_low"] <= inert.max()
+    assert bookings["pi_high"] >= elastic.min()
+    assert "2 parameter draws; sourcing elasticity from the prior" in c.predictive_label()
+
+
 def test_kpis_per_replication(near_identical):
     k = near_identical.kpis
     assert sorted(k["scenario"].unique()) == ["base", "plus_half"]

@@ -166,3 +166,16 @@ def test_the_cli_names_a_bad_draw_and_exits_2(capsys, write_yaml):
     assert "team.sise' does not exist" in err
     assert "nearest valid path is team.size" in err
     assert "Traceback" not in err
+
+
+def test_the_production_behaviour_and_tier_paths_a_fit_draws():
+    draw = {
+        "leads.tiers[0].arrivals_per_day": 3.9,
+        "production.self_sourced_share": 0.31,
+        "behaviour.cost_curvature": 2.2,
+    }
+    (drawn,) = drawn_scenarios(small(uncertainty={"source": "a fit", "draws": [draw]}))
+    assert drawn.leads.tiers[0].arrivals_per_day == 3.9
+    assert drawn.production.self_sourced_share == 0.31
+    assert drawn.behaviour.cost_curvature == 2.2
+    assert drawn.uncertainty is None
