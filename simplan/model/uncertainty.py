@@ -40,6 +40,8 @@ def drawn_blocks(blocks: Mapping[str, Any], draw: dict[str, float], label: str) 
     """The scenario blocks (calendar, team, leads, ...) that `draw` changes, set and validated.
 
     `blocks` maps each scenario field to its validated value; `label` names the draw in errors.
+    Each changed block is validated whole; the scenario's rules across blocks (plan clock,
+    tier names, a plan needing targets) concern names and choices a number cannot change.
     """
     data = {
         name: value.model_dump(mode="json", by_alias=True)
@@ -76,9 +78,10 @@ def _set_drawn(data: dict[str, Any], blocks: Mapping[str, Any], path: str, value
     if head in blocks and blocks[head] is None:
         raise SimplanError(f"{path} is drawn, but the scenario has no {head}")
     if head in FIXED or (head in blocks and not isinstance(blocks[head], BaseModel)):
+        allowed = [n for n, v in blocks.items() if isinstance(v, BaseModel) and n not in FIXED]
         raise SimplanError(
-            f"{path} is drawn: a draw sets numbers inside the scenario's blocks (calendar, team, "
-            f"leads, funnel, routing, behaviour, plan), not '{head}'"
+            f"{path} is drawn: a draw sets numbers inside the scenario's blocks "
+            f"({', '.join(allowed)}), not '{head}'"
         )
     if not math.isfinite(value):
         raise SimplanError(f"{path} = {value}: a draw's values are finite numbers")
