@@ -21,6 +21,7 @@ from simplan.errors import ConfigError, SimplanError
 from simplan.model.behaviour import BehaviourParams
 from simplan.model.calendar import CalendarParams, reporting_periods
 from simplan.model.distributions import DISTRIBUTION_NAMES
+from simplan.model.keypaths import key_path
 from simplan.model.leads import FunnelParams, LeadsParams
 from simplan.model.params import Params
 from simplan.model.periods import (
@@ -36,6 +37,7 @@ from simplan.model.plan import COMPONENT_TYPES, Plan
 from simplan.model.production import ProductionParams
 from simplan.model.routing import RoutingParams
 from simplan.model.team import RosterRow, TeamParams
+from simplan.model.uncertainty import Uncertainty
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -63,17 +65,6 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
             str(path), [f"the top level must be a mapping of keys, not a {type(data).__name__}"]
         )
     return data
-
-
-def key_path(loc: tuple[Any, ...]) -> str:
-    """`('leads', 'tiers', 1, 'win_probability')` -> `leads.tiers[1].win_probability`."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out or "(top level)"
 
 
 def _describe(error: dict[str, Any]) -> str:
@@ -135,6 +126,7 @@ class Scenario(Params):
     behaviour: BehaviourParams = BehaviourParams()
     plan: Plan | None = None
     simulation: SimulationParams = SimulationParams()
+    uncertainty: Uncertainty | None = None  # parameter draws, checked against the fields above
 
     @model_validator(mode="after")
     def _plan_fits(self) -> Scenario:
