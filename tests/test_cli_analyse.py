@@ -116,8 +116,8 @@ def test_a_base_with_a_plan_is_the_baseline_and_start_days_set_the_window(capsys
     [
         ([], "at least one proposal"),
         (["--plan", "current", "--plan", "proposal", "--targets", "quotas"], "generates its team"),
-        (["--plan", "current", "--plan", "proposal", "--window", "2026Q5"], "2026Q1"),
-        (["--plan", "current", "--plan", "proposal", "--start", "2026-01-01"], "go together"),
+        (["--plan", "current", "--plan", "proposal", "--window", "2026Q5"], "is not in the periods"),
+        (["--plan", "current", "--plan", "proposal", "--start", "2026-01-01"], "needs --days too"),
         (["--plan", "current", "--plan", "proposal", "--window", "2026-01", "--days", "3"],
          "not both"),
     ],
