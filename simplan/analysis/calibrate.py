@@ -222,8 +222,14 @@ class Calibrator:
             else "reps who plan ahead; effort response from the prior (the plan in force is linear).",
         )
         production = {**data.get("production", {}), **fit.production}
+        source = (
+            "the effort response fitted to the history under the plan in force"
+            if fit.identified
+            else "the effort response from the prior: the plan in force is linear"
+        )
         fitted = {**data, "behaviour": fit.behaviour, "production": production,
-                  "description": description}  # fmt: skip
+                  "description": description,
+                  "uncertainty": {"source": source, "draws": fit.draws}}  # fmt: skip
         return fitted, fit
 
     # -- pieces ---------------------------------------------------------------------------
