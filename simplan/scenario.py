@@ -56,10 +56,12 @@ def key_path(loc: tuple[Any, ...]) -> str:
 
 def _describe(error: dict[str, Any]) -> str:
     loc = tuple(p for p in error["loc"] if not _is_union_tag(p))
-    if error["type"] == "unknown_key":
-        loc = (*loc, error["ctx"]["key"])
-        return f"{key_path(loc)}: {error['msg']}"
     value = error.get("input")
+    if error["type"] in ("unknown_key", "bool_not_number"):  # raised for one key of a block
+        loc = (*loc, error["ctx"]["key"])
+        if error["type"] == "unknown_key":
+            return f"{key_path(loc)}: {error['msg']}"
+        value = error["ctx"]["value"]
     shown = "" if isinstance(value, dict) else f" = {shorten(value)}"
     msg = error["msg"].removeprefix("Value error, ")
     return f"{key_path(loc)}{shown}: {msg}"
@@ -170,7 +172,10 @@ class Scenario(Params):
         updates = {k: v for k, v in changes.items() if v is not None}
         if not updates:
             return self
-        sim = SimulationParams.model_validate({**self.simulation.model_dump(), **updates})
+        given = ", ".join(f"--{key} {value}" for key, value in updates.items())
+        sim = validate(
+            SimulationParams, {**self.simulation.model_dump(), **updates}, f"run settings ({given})"
+        )
         return self.model_copy(update={"simulation": sim})
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -16,6 +17,7 @@ from rich.table import Table
 
 from simplan import __version__
 from simplan.errors import SimplanError
+from simplan.execution import stop_workers
 
 app = typer.Typer(
     add_completion=False,
@@ -141,10 +143,47 @@ def print_error(error: Exception) -> None:
     err.print(f"[red]error[/red] {escape(str(error))}", highlight=False)
 
 
+class Stopped(BaseException):
+    """SIGINT or SIGTERM asked the command to stop; raised wherever the program is.
+
+    Not a KeyboardInterrupt: the command-line library would turn that into "Aborted!", exit 1.
+    """
+
+
+SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
+"""Exit codes as a shell reports a process stopped by the signal (128 + its number)."""
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    """Stop where we are: further signals are ignored while the run cleans up."""
+    for other in SIGNAL_EXIT:
+        signal.signal(other, signal.SIG_IGN)
+    raise Stopped(signum)
+
+
+def report_stop(stop: BaseException) -> int:
+    """Stop the workers, say what was stopped, and give the exit code for the signal."""
+    signum = stop.args[0] if isinstance(stop, Stopped) else signal.SIGINT
+    name = signal.Signals(signum).name + (" (Ctrl-C)" if signum == signal.SIGINT else "")
+    notes = list(getattr(stop, "__notes__", []))
+    stragglers = stop_workers()
+    if stragglers:
+        notes.append(f"{stragglers} worker process(es) stopped")
+    if not any("unfinished output" in note for note in notes):
+        notes.append("nothing was written")
+    err.print(f"stopped by {name}: " + "; ".join(notes), highlight=False)
+    return SIGNAL_EXIT[signum]
+
+
 def main() -> None:
-    """Entry point: user errors print one clear message and exit with code 2."""
+    """Entry point: user errors print one clear message and exit with code 2; SIGINT and
+    SIGTERM stop the workers, remove unfinished output and exit with 130 / 143."""
+    for signum in SIGNAL_EXIT:
+        signal.signal(signum, _on_signal)
     try:
         app()
     except SimplanError as error:
         print_error(error)
         sys.exit(2)
+    except (KeyboardInterrupt, Stopped) as stop:
+        sys.exit(report_stop(stop))
