@@ -16,6 +16,7 @@ from simplan.analysis.targets import TargetProposal, target_plan
 from simplan.cli.app import (
     app,
     check_out_dir,
+    check_out_file,
     fmt,
     out,
     parse_floats,
@@ -314,6 +315,7 @@ def thresholds(
             )
         grid[(component, field)] = parse_floats(values, f"--set {name}")
     check_out_dir(out_dir, force)
+    check_out_file(plot)
     with progress_bar(quiet) as progress:
         table = threshold_sweep(
             loaded,

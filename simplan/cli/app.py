@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
+import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Annotated
@@ -18,6 +20,7 @@ from rich.table import Table
 from simplan import __version__
 from simplan.errors import SimplanError
 from simplan.execution import stop_workers
+from simplan.results import TEMP_MARK
 
 app = typer.Typer(
     add_completion=False,
@@ -47,13 +50,48 @@ def _root(
 
 
 def check_out_dir(path: Path | None, force: bool) -> None:
-    """Refuse a non-empty output directory before spending time simulating."""
+    """Refuse a non-empty or unwritable output directory before spending time simulating."""
     if (
         path is not None
         and path.exists()
         and (not path.is_dir() or (any(path.iterdir()) and not force))
     ):
         raise SimplanError(f"{path}: exists and is not empty; choose another --out or pass --force")
+    check_writable(path)
+
+
+def check_out_file(path: Path | None) -> None:
+    """Refuse an output file that is a directory or cannot be written, before any work."""
+    if path is not None and path.is_dir():
+        raise SimplanError(f"{path}: is a directory; give the path of the file to write")
+    check_writable(path)
+
+
+def check_writable(*paths: Path | None) -> None:
+    """Refuse any output path (file or directory) that cannot be written, before work starts.
+
+    Outputs are written beside their final place and moved in, so the test is to create (and
+    remove) a directory in the nearest folder that exists: a path under a regular file,
+    under /proc or on a read-only disk fails here, not after the simulation.
+    """
+    for path in paths:
+        if path is None:
+            continue
+        folder = path.parent
+        while not folder.exists():
+            folder = folder.parent
+        if not folder.is_dir():
+            raise SimplanError(
+                f"{path}: cannot be written, because {folder} is a file, not a folder; "
+                "choose another output path"
+            )
+        try:
+            Path(tempfile.mkdtemp(prefix=f".probe.{TEMP_MARK}-{os.getpid()}-", dir=folder)).rmdir()
+        except OSError as error:
+            raise SimplanError(
+                f"{path}: cannot be written: nothing can be created in {folder} "
+                f"({error.strerror}); choose another output path"
+            ) from None
 
 
 class progress_bar:

@@ -16,7 +16,7 @@ from rich.table import Table
 from simplan import __version__
 from simplan.analysis.backtest import BacktestResult, backtest
 from simplan.analysis.calibrate import Calibrator
-from simplan.cli.app import app, check_out_dir, out, progress_bar
+from simplan.cli.app import app, check_out_dir, check_writable, out, progress_bar
 from simplan.errors import SimplanError
 from simplan.history import (
     AnomalyRule,
@@ -203,7 +203,7 @@ def calibrate(
         int, typer.Option(help="Replications per behaviour grid point.")
     ] = 4,
     workers: Annotated[
-        int | None, typer.Option(help="Worker processes for behaviour fitting.")
+        int | None, typer.Option(min=1, help="Worker processes for behaviour fitting.")
     ] = None,
     force: Annotated[
         bool, typer.Option(help="Replace an existing --out file / --report dir.")
@@ -211,6 +211,7 @@ def calibrate(
 ) -> None:
     """Fit a scenario to a CRM export: arrivals, win rates, cycles, deal sizes, rep skills."""
     _refuse_existing(out_file, report, force)
+    check_writable(out_file, report)
     anomaly, tier = rules(tiers, tier_count, amount_multiple, amount_quantile, min_rep_deals)
     loaded = load_config(plan, Plan) if plan else None
     clock = loaded.clock if loaded else period
@@ -306,7 +307,7 @@ def backtest_command(
     ] = 10,
     seed: Annotated[int, typer.Option(help="Root seed.")] = 0,
     workers: Annotated[
-        int | None, typer.Option(help="Worker processes (default: all cores).")
+        int | None, typer.Option(min=1, help="Worker processes (default: all cores).")
     ] = None,
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Write metrics.csv, coverage.csv, notes.md here.")
