@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import socket
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any, Protocol, TypeVar
 
 from simplan.errors import SimplanError
@@ -33,21 +37,93 @@ class SerialExecutor:
         return map(fn, items)
 
 
+def worker_count(workers: int | None) -> int:
+    """How many worker processes: one per core by default; fewer than one is refused."""
+    if workers is None:
+        return os.cpu_count() or 1
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise SimplanError(
+            f"workers = {workers!r}: give 1 or more worker processes (--workers 1 runs in this "
+            "process), or leave it out for one per core"
+        )
+    return workers
+
+
 class ProcessExecutor:
-    """Local worker processes (default: one per core)."""
+    """Local worker processes (default: one per core) that never outlive the run.
+
+    Workers ignore Ctrl-C (the terminal sends it to every process; this one decides), and
+    each exits on its own if this process dies, even by SIGKILL. If the run stops early (an
+    error, Ctrl-C, SIGTERM), the workers are terminated at once rather than left to finish.
+    """
 
     def __init__(self, workers: int | None = None) -> None:
-        self.workers = workers or os.cpu_count() or 1
+        self.workers = worker_count(workers)
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
         items = list(items)
-        with ProcessPoolExecutor(max_workers=min(self.workers, max(len(items), 1))) as pool:
+        pool = ProcessPoolExecutor(
+            max_workers=min(self.workers, max(len(items), 1)),
+            initializer=_start_worker,
+            initargs=(os.getpid(),),
+        )
+        _running.add(pool)
+        try:
             yield from pool.map(fn, items)
+        except BaseException as error:
+            stopped = _terminate(pool)
+            if stopped and not isinstance(error, GeneratorExit):
+                error.add_note(f"{stopped} worker process(es) stopped")
+            raise
+        finally:
+            _running.discard(pool)
+            pool.shutdown(wait=True)
+
+
+_running: set[ProcessPoolExecutor] = set()
+PARENT_CHECK_SECONDS = 0.5
+
+
+def stop_workers() -> int:
+    """Terminate every running pool's workers now (on a signal); how many were stopped."""
+    pools = list(_running)
+    _running.clear()
+    return sum(_terminate(pool) for pool in pools)
+
+
+def _terminate(pool: ProcessPoolExecutor) -> int:
+    """Stop a pool without waiting for its tasks: cancel the queue, terminate the workers."""
+    # Python 3.11 has no public way to terminate a pool's workers (3.14 adds one).
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    alive = [process for process in processes if process.is_alive()]
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in alive:
+        process.terminate()
+    for process in alive:
+        process.join(timeout=2)
+        if process.is_alive():
+            process.kill()
+            process.join()
+    return len(alive)
+
+
+def _start_worker(parent: int) -> None:
+    """In each worker: leave Ctrl-C to the parent, die at once on SIGTERM (not the parent's
+    handler, inherited by fork), and exit when the parent is gone."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(1)
 
 
 def local_executor(workers: int | None) -> Executor:
     """Serial for one worker, a process pool otherwise."""
-    count = workers or os.cpu_count() or 1
+    count = worker_count(workers)
     return SerialExecutor() if count == 1 else ProcessExecutor(count)
 
 
@@ -71,7 +147,7 @@ class DaskExecutor:
         timeout_seconds: float = 10.0,
     ) -> None:
         self.address = address or "local"
-        self.workers = workers or os.cpu_count() or 1
+        self.workers = worker_count(workers)
         self.timeout_seconds = timeout_seconds
         self._distributed = _import_distributed()
         self._client: Any = None
@@ -103,17 +179,41 @@ class DaskExecutor:
                 )
                 target: Any = self._cluster
             else:
+                self._check_reachable()
                 target = self.address
             self._client = distributed.Client(
                 target, timeout=self.timeout_seconds, set_as_default=False
             )
-        except (OSError, ValueError) as error:
+        except SimplanError:
+            raise
+        except Exception as error:  # whatever answered was not a working scheduler
+            _discard_failed_client(error, distributed.Client)
             self.close()
             if self.address == "local":
                 raise SimplanError(f"could not start a local Dask cluster: {error}") from None
             raise SimplanError(
-                f"could not reach the Dask scheduler at {self.address}: {error}. Check the "
-                "address (tcp://HOST:PORT) and that the scheduler is running"
+                f"could not connect to a Dask scheduler at {self.address} "
+                f"({type(error).__name__}: {error}). Check the address (tcp://HOST:PORT) and "
+                "that a Dask scheduler, not another service, listens there"
+            ) from None
+
+    def _check_reachable(self) -> None:
+        """Refuse a malformed or unreachable address before a Client is made: a Client that
+        fails to connect prints a traceback when it is garbage-collected, after our message."""
+        try:
+            host, port = self._distributed.comm.get_address_host_port(self.address)
+        except (ValueError, TypeError) as error:
+            raise SimplanError(
+                f"--scheduler {self.address!r} is not a scheduler address ({error}); write "
+                "tcp://HOST:PORT (e.g. tcp://10.0.0.5:8786), or 'local' for a local cluster"
+            ) from None
+        try:
+            socket.create_connection((host, port), timeout=self.timeout_seconds).close()
+        except OSError as error:
+            raise SimplanError(
+                f"could not reach the Dask scheduler at {self.address}: "
+                f"{error.strerror or error or 'timed out'}. Check the address (tcp://HOST:PORT) "
+                "and that the scheduler is running"
             ) from None
 
     def close(self) -> None:
@@ -143,6 +243,20 @@ class DaskExecutor:
         finally:
             if done < len(futures):  # stopped early: free the cluster of the rest
                 self._client.cancel(futures[done:])
+
+
+def _discard_failed_client(error: BaseException, client_type: type) -> None:
+    """A Client whose constructor failed closes itself when garbage-collected, waiting twice
+    its timeout and printing a traceback; find it in the traceback and mark it closed now."""
+    trace = error.__traceback__
+    while trace is not None:
+        client = trace.tb_frame.f_locals.get("self")
+        if isinstance(client, client_type):
+            client.status = "closed"  # what Client.close checks first
+            with suppress(Exception):
+                client._loop_runner.stop()  # no public way to stop a half-made Client's loop
+            return
+        trace = trace.tb_next
 
 
 def _import_distributed() -> Any:

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -118,7 +119,11 @@ def _win_rate(deals: pd.DataFrame) -> float:
 
 
 def save_atomically(directory: str | Path, force: bool, write: Any) -> Path:
-    """Run `write(tmp_dir)` then move the directory into place, so nothing is half-written."""
+    """Run `write(tmp_dir)` then move the directory into place, so nothing is half-written.
+
+    The temporary directory is named after this process (`.NAME.simplan-PID-...`), so one
+    left behind by a killed run is recognised and removed by the next save beside it.
+    """
     target = Path(directory)
     if target.exists() and not target.is_dir():
         raise SimplanError(f"{target}: exists and is not a directory; choose another --out")
@@ -127,20 +132,51 @@ def save_atomically(directory: str | Path, force: bool, write: Any) -> Path:
             f"{target}: directory is not empty; choose another --out or pass --force"
         )
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    remove_stale_temporaries(target.parent)
+    prefix = f".{target.name}.{TEMP_MARK}-{os.getpid()}-"
+    tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
     try:
         write(tmp)
         if target.exists():
-            trash = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+            trash = Path(tempfile.mkdtemp(prefix=f"{prefix}old-", dir=target.parent))
             os.replace(target, trash / "old")
             os.replace(tmp, target)
             shutil.rmtree(trash, ignore_errors=True)
         else:
             os.replace(tmp, target)
-    finally:
+    except BaseException as error:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+            error.add_note(f"the unfinished output {tmp} was removed; {target} is unchanged")
+        raise
     return target
+
+
+TEMP_MARK = "simplan"
+_TEMPORARY = re.compile(rf"^\..+\.{TEMP_MARK}-(\d+)-")
+
+
+def remove_stale_temporaries(parent: Path) -> list[Path]:
+    """Remove temporary output directories in `parent` whose process is gone (a killed run)."""
+    removed = []
+    for entry in parent.iterdir():
+        found = _TEMPORARY.match(entry.name)
+        if found and entry.is_dir() and not _alive(int(found.group(1))):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def load_results(directory: str | Path) -> Results:

@@ -13,8 +13,6 @@ import json
 from pathlib import Path
 from typing import Any, TypeVar
 
-import pandas as pd
-import yaml
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from simplan.errors import ConfigError, SimplanError
@@ -38,28 +36,19 @@ from simplan.model.production import ProductionParams
 from simplan.model.routing import RoutingParams
 from simplan.model.team import RosterRow, TeamParams
 from simplan.model.uncertainty import Uncertainty
+from simplan.reader import CHECK_PATH, parse_csv, read_text, read_yaml_data
 
 M = TypeVar("M", bound=BaseModel)
 
 
-def read_yaml(path: str | Path) -> dict[str, Any]:
-    """Read one YAML file that must hold a mapping; errors name the file and the fix."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(
-            str(path),
-            ["file not found; check the path (relative paths start at the current directory)"],
-        )
-    text = path.read_text(encoding="utf-8")
-    if not text.strip():
+def read_yaml(path: str | Path, missing: str = CHECK_PATH) -> dict[str, Any]:
+    """Read one YAML file that must hold a mapping; errors name the file and the fix.
+
+    `missing` is the hint given when there is no such file (where its path is relative to).
+    """
+    data = read_yaml_data(path, missing=missing)
+    if data is None:
         raise ConfigError(str(path), ["the file is empty; a scenario is a YAML mapping of keys"])
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(err, "problem", None) or str(err)
-        raise ConfigError(str(path), [f"invalid YAML at {where}{problem}"]) from None
     if not isinstance(data, dict):
         raise ConfigError(
             str(path), [f"the top level must be a mapping of keys, not a {type(data).__name__}"]
@@ -69,13 +58,21 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
 
 def _describe(error: dict[str, Any]) -> str:
     loc = tuple(p for p in error["loc"] if not _is_union_tag(p))
-    if error["type"] == "unknown_key":
-        loc = (*loc, error["ctx"]["key"])
-        return f"{key_path(loc)}: {error['msg']}"
     value = error.get("input")
-    shown = "" if isinstance(value, dict) else f" = {value!r}"
+    if error["type"] in ("unknown_key", "bool_not_number"):  # raised for one key of a block
+        loc = (*loc, error["ctx"]["key"])
+        if error["type"] == "unknown_key":
+            return f"{key_path(loc)}: {error['msg']}"
+        value = error["ctx"]["value"]
+    shown = "" if isinstance(value, dict) else f" = {shorten(value)}"
     msg = error["msg"].removeprefix("Value error, ")
     return f"{key_path(loc)}{shown}: {msg}"
+
+
+def shorten(value: Any, width: int = 80) -> str:
+    """A value's repr cut to `width` characters, so a huge value cannot flood a message."""
+    text = repr(value)
+    return text if len(text) <= width else f"{text[: width - 20]}... ({len(text):,} characters)"
 
 
 def _is_union_tag(part: Any) -> bool:
@@ -191,7 +188,10 @@ class Scenario(Params):
         updates = {k: v for k, v in changes.items() if v is not None}
         if not updates:
             return self
-        sim = SimulationParams.model_validate({**self.simulation.model_dump(), **updates})
+        given = ", ".join(f"--{key} {value}" for key, value in updates.items())
+        sim = validate(
+            SimulationParams, {**self.simulation.model_dump(), **updates}, f"run settings ({given})"
+        )
         return self.model_copy(update={"simulation": sim})
 
 
@@ -202,6 +202,14 @@ def load_scenario(path: str | Path) -> Scenario:
     """Load a scenario YAML file, following `extends:` chains and reading a roster CSV."""
     path = Path(path)
     data = _merged(path, ())
+    if is_plan(data):
+        raise ConfigError(
+            str(path),
+            [
+                "this is a plan file (it has `components:` and no `calendar:`), not a scenario; "
+                "a scenario names it with `plan: <path>`, and `simplan validate` checks it alone"
+            ],
+        )
     roster = data.get("team", {}).get("roster") if isinstance(data.get("team"), dict) else None
     if isinstance(roster, str):
         data["team"]["roster"] = read_roster(Path(roster))
@@ -213,6 +221,19 @@ def load_scenario(path: str | Path) -> Scenario:
     if isinstance(data.get("plan"), str):
         data["plan"] = load_config(data["plan"], Plan)
     return validate(Scenario, data, str(path))
+
+
+def is_plan(data: dict[str, Any]) -> bool:
+    """Whether a file's mapping is a plan (components, no calendar) rather than a scenario."""
+    return "components" in data and "calendar" not in data
+
+
+def load_file(path: str | Path) -> Scenario | Plan:
+    """A scenario, or a plan file validated as a plan: what `simplan validate` checks."""
+    data = read_yaml(path)
+    if is_plan(data):
+        return validate(Plan, data, str(path))
+    return load_scenario(path)
 
 
 def _merged(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
@@ -227,32 +248,40 @@ def _merged(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
         return _relative_paths(data, path)
     if not isinstance(base, str):
         raise ConfigError(str(path), [f"extends = {base!r}: must be the path of one YAML file"])
-    base_path = _relative(path, base)
-    if not base_path.is_file():
-        raise ConfigError(
-            str(path),
-            [f"extends = {base!r}: no such file {base_path}; the path is relative to this file"],
-        )
+    base_path = _reference(path, "extends", base)
     return deep_merge(_merged(base_path, (*chain, resolved)), _relative_paths(data, path))
 
 
-def _relative(path: Path, ref: str) -> Path:
+def _reference(path: Path, key: str, ref: str) -> Path:
+    """The file that key `key` of scenario `path` names: relative to the scenario, and present."""
     ref_path = Path(ref)
-    return ref_path if ref_path.is_absolute() else path.parent / ref_path
+    target = ref_path if ref_path.is_absolute() else path.parent / ref_path
+    if not target.exists():
+        raise ConfigError(
+            str(path),
+            [
+                f"{key} = {ref!r}: no such file {target.resolve()}; the path is relative to "
+                f"this file's folder ({path.parent.resolve()}), not to the current directory"
+            ],
+        )
+    return target
 
 
 def _relative_paths(data: dict[str, Any], path: Path) -> dict[str, Any]:
     """Make file references (team.roster, plan) relative to the file that names them."""
     team = data.get("team")
     if isinstance(team, dict) and isinstance(team.get("roster"), str):
-        team = {**team, "roster": str(_relative(path, team["roster"]))}
+        team = {**team, "roster": str(_reference(path, "team.roster", team["roster"]))}
         data = {**data, "team": team}
     if isinstance(data.get("plan"), str):
-        data = {**data, "plan": str(_relative(path, data["plan"]))}
+        data = {**data, "plan": str(_reference(path, "plan", data["plan"]))}
     calendar = data.get("calendar")
     periods = calendar.get("periods") if isinstance(calendar, dict) else None
     if isinstance(periods, str) and not is_rule(periods):
-        data = {**data, "calendar": {**calendar, "periods": str(_relative(path, periods))}}
+        data = {
+            **data,
+            "calendar": {**calendar, "periods": str(_reference(path, "calendar.periods", periods))},
+        }
     return data
 
 
@@ -272,17 +301,10 @@ ROSTER_COLUMNS = set(RosterRow.model_fields)
 
 def read_roster(path: Path) -> list[dict[str, Any]]:
     """Read a roster CSV into row mappings; errors name the file, row and column."""
-    if not path.is_file():
-        raise ConfigError(
-            str(path), ["roster file not found; team.roster is relative to the scenario file"]
-        )
-    try:
-        frame = pd.read_csv(path, dtype={"rep_id": str, "squad": str, "mentor_id": str})
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise ConfigError(str(path), [f"cannot read the roster as CSV: {err}"]) from None
-    unknown = [c for c in frame.columns if c not in ROSTER_COLUMNS]
+    table = parse_csv(read_text(path), str(path))
+    unknown = [c for c in table.header if c not in ROSTER_COLUMNS]
     missing = [
-        c for c in ("rep_id", "tenure_days", "capacity_touches_per_day") if c not in frame.columns
+        c for c in ("rep_id", "tenure_days", "capacity_touches_per_day") if c not in table.header
     ]
     if unknown or missing:
         problems = [f"missing column '{c}'" for c in missing]
@@ -293,16 +315,24 @@ def read_roster(path: Path) -> list[dict[str, Any]]:
             )
         problems.append("columns are: " + ", ".join(sorted(ROSTER_COLUMNS)))
         raise ConfigError(str(path), problems)
-    frame = frame.astype(object).where(frame.notna(), None)
-    rows = frame.to_dict(orient="records")
+    if not table.records:
+        raise ConfigError(str(path), ["has a header but no rows; add one row per rep"])
+    rows = [  # an empty cell takes the column's default
+        {
+            name: value.strip()
+            for name, value in zip(table.header, record, strict=False)
+            if value.strip()
+        }
+        for record in table.records
+    ]
     problems = []
-    for i, row in enumerate(rows):
+    for line, row in zip(table.lines, rows, strict=True):
         try:
             RosterRow.model_validate(row)
         except ValidationError as err:
             for e in err.errors(include_url=False):
                 problems.append(
-                    f"row {i + 2}, column {key_path(e['loc'])} = {e.get('input')!r}: {e['msg']}"
+                    f"row {line}, column {key_path(e['loc'])} = {shorten(e.get('input'))}: {e['msg']}"
                 )
     if problems:
         raise ConfigError(str(path), problems)
@@ -314,20 +344,9 @@ PERIOD_COLUMNS = ("period", "start", "end")
 
 def read_period_rows(path: Path) -> list[dict[str, Any]]:
     """Read a period table CSV (period,start,end; end inclusive); errors name the file and row."""
-    if not path.is_file():
-        raise ConfigError(
-            str(path),
-            [
-                "period table not found; calendar.periods is a rule (e.g. 4-4-5:2025-01-06) or "
-                "a CSV path relative to the scenario file"
-            ],
-        )
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise ConfigError(str(path), [f"cannot read the period table as CSV: {err}"]) from None
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
-    missing = [c for c in PERIOD_COLUMNS if c not in frame.columns]
+    table = parse_csv(read_text(path), str(path))
+    header = [c.strip().lower() for c in table.header]
+    missing = [c for c in PERIOD_COLUMNS if c not in header]
     if missing:
         raise ConfigError(
             str(path),
@@ -336,8 +355,12 @@ def read_period_rows(path: Path) -> list[dict[str, Any]]:
             ],
         )
     rows = [
-        {k: str(v).strip() or None for k, v in row.items()}
-        for row in frame[list(PERIOD_COLUMNS)].to_dict(orient="records")
+        {
+            k: (v.strip() or None)
+            for k, v in zip(header, record, strict=False)
+            if k in PERIOD_COLUMNS
+        }
+        for record in table.records
     ]
     try:
         period_table(rows, first_row=2)

@@ -22,6 +22,7 @@ from simplan.cli.app import (
     WindowOption,
     app,
     check_out_dir,
+    check_out_file,
     fmt,
     on_calendar,
     out,
@@ -363,6 +364,7 @@ def thresholds(
             )
         grid[(component, field)] = parse_floats(values, f"--set {name}")
     check_out_dir(out_dir, force)
+    check_out_file(plot)
     with progress_bar(quiet) as progress:
         table = threshold_sweep(
             loaded,

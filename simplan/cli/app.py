@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
+import tempfile
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +20,8 @@ from rich.table import Table
 
 from simplan import __version__
 from simplan.errors import SimplanError
+from simplan.execution import stop_workers
+from simplan.results import TEMP_MARK
 from simplan.scenario import Scenario, period_spec
 
 app = typer.Typer(
@@ -82,13 +87,48 @@ def on_calendar(
 
 
 def check_out_dir(path: Path | None, force: bool) -> None:
-    """Refuse a non-empty output directory before spending time simulating."""
+    """Refuse a non-empty or unwritable output directory before spending time simulating."""
     if (
         path is not None
         and path.exists()
         and (not path.is_dir() or (any(path.iterdir()) and not force))
     ):
         raise SimplanError(f"{path}: exists and is not empty; choose another --out or pass --force")
+    check_writable(path)
+
+
+def check_out_file(path: Path | None) -> None:
+    """Refuse an output file that is a directory or cannot be written, before any work."""
+    if path is not None and path.is_dir():
+        raise SimplanError(f"{path}: is a directory; give the path of the file to write")
+    check_writable(path)
+
+
+def check_writable(*paths: Path | None) -> None:
+    """Refuse any output path (file or directory) that cannot be written, before work starts.
+
+    Outputs are written beside their final place and moved in, so the test is to create (and
+    remove) a directory in the nearest folder that exists: a path under a regular file,
+    under /proc or on a read-only disk fails here, not after the simulation.
+    """
+    for path in paths:
+        if path is None:
+            continue
+        folder = path.parent
+        while not folder.exists():
+            folder = folder.parent
+        if not folder.is_dir():
+            raise SimplanError(
+                f"{path}: cannot be written, because {folder} is a file, not a folder; "
+                "choose another output path"
+            )
+        try:
+            Path(tempfile.mkdtemp(prefix=f".probe.{TEMP_MARK}-{os.getpid()}-", dir=folder)).rmdir()
+        except OSError as error:
+            raise SimplanError(
+                f"{path}: cannot be written: nothing can be created in {folder} "
+                f"({error.strerror}); choose another output path"
+            ) from None
 
 
 class progress_bar:
@@ -178,10 +218,47 @@ def print_error(error: Exception) -> None:
     err.print(f"[red]error[/red] {escape(str(error))}", highlight=False)
 
 
+class Stopped(BaseException):
+    """SIGINT or SIGTERM asked the command to stop; raised wherever the program is.
+
+    Not a KeyboardInterrupt: the command-line library would turn that into "Aborted!", exit 1.
+    """
+
+
+SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
+"""Exit codes as a shell reports a process stopped by the signal (128 + its number)."""
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    """Stop where we are: further signals are ignored while the run cleans up."""
+    for other in SIGNAL_EXIT:
+        signal.signal(other, signal.SIG_IGN)
+    raise Stopped(signum)
+
+
+def report_stop(stop: BaseException) -> int:
+    """Stop the workers, say what was stopped, and give the exit code for the signal."""
+    signum = stop.args[0] if isinstance(stop, Stopped) else signal.SIGINT
+    name = signal.Signals(signum).name + (" (Ctrl-C)" if signum == signal.SIGINT else "")
+    notes = list(getattr(stop, "__notes__", []))
+    stragglers = stop_workers()
+    if stragglers:
+        notes.append(f"{stragglers} worker process(es) stopped")
+    if not any("unfinished output" in note for note in notes):
+        notes.append("nothing was written")
+    err.print(f"stopped by {name}: " + "; ".join(notes), highlight=False)
+    return SIGNAL_EXIT[signum]
+
+
 def main() -> None:
-    """Entry point: user errors print one clear message and exit with code 2."""
+    """Entry point: user errors print one clear message and exit with code 2; SIGINT and
+    SIGTERM stop the workers, remove unfinished output and exit with 130 / 143."""
+    for signum in SIGNAL_EXIT:
+        signal.signal(signum, _on_signal)
     try:
         app()
     except SimplanError as error:
         print_error(error)
         sys.exit(2)
+    except (KeyboardInterrupt, Stopped) as stop:
+        sys.exit(report_stop(stop))

@@ -23,6 +23,7 @@ from simplan.cli.app import (
     WindowOption,
     app,
     check_out_dir,
+    check_writable,
     out,
     progress_bar,
 )
@@ -215,7 +216,7 @@ def calibrate(
         int, typer.Option(help="Replications per behaviour grid point.")
     ] = 4,
     workers: Annotated[
-        int | None, typer.Option(help="Worker processes for behaviour fitting.")
+        int | None, typer.Option(min=1, help="Worker processes for behaviour fitting.")
     ] = None,
     force: Annotated[
         bool, typer.Option(help="Replace an existing --out file / --report dir.")
@@ -231,6 +232,7 @@ def calibrate(
     scenario's forecast window; --calendar also reads --targets written per fiscal period.
     """
     _refuse_existing(out_file, report, force)
+    check_writable(out_file, report)
     anomaly, tier = rules(tiers, tier_count, amount_multiple, amount_quantile, min_rep_deals)
     loaded = load_config(plan, Plan) if plan else None
     clock = loaded.clock if loaded else period
@@ -331,7 +333,7 @@ def backtest_command(
     ] = 10,
     seed: Annotated[int, typer.Option(help="Root seed.")] = 0,
     workers: Annotated[
-        int | None, typer.Option(help="Worker processes (default: all cores).")
+        int | None, typer.Option(min=1, help="Worker processes (default: all cores).")
     ] = None,
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Write metrics.csv, coverage.csv, notes.md here.")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from simplan.cli.app import app, out
+from simplan.cli.app import app, check_out_file, out
 from simplan.report import write_report, write_workbook
 
 Source = Annotated[
@@ -24,7 +24,9 @@ def report(
     ] = None,
 ) -> None:
     """One self-contained HTML page of plots and tables (no internet needed to open it)."""
-    written = write_report(source, out_file if out_file is not None else source / "report.html")
+    target = out_file if out_file is not None else source / "report.html"
+    check_out_file(target)
+    written = write_report(source, target)
     out.print(f"report written to {written}", highlight=False, soft_wrap=True)
 
 
@@ -36,5 +38,7 @@ def excel(
     ] = None,
 ) -> None:
     """An Excel workbook for finance: summary, budget, components, statements, parameters."""
-    written = write_workbook(source, out_file if out_file is not None else source / "plan.xlsx")
+    target = out_file if out_file is not None else source / "plan.xlsx"
+    check_out_file(target)
+    written = write_workbook(source, target)
     out.print(f"workbook written to {written}", highlight=False, soft_wrap=True)

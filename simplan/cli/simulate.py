@@ -22,8 +22,9 @@ from simplan.cli.app import (
     progress_bar,
 )
 from simplan.errors import SimplanError
+from simplan.model.plan import Plan
 from simplan.runner import simulate
-from simplan.scenario import load_scenario
+from simplan.scenario import load_file, load_scenario
 
 Replications = Annotated[
     int | None, typer.Option(min=1, help="Replications (default: the scenario's).")
@@ -43,17 +44,24 @@ Scheduler = Annotated[
 
 
 @app.command()
-def validate(files: Annotated[list[Path], typer.Argument(help="Scenario YAML files.")]) -> None:
-    """Check scenario files; print each one's name and digest, or every problem found."""
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="Scenario or plan YAML files.")],
+) -> None:
+    """Check scenario and plan files; print each one's name (and a scenario's digest), or every
+    problem found."""
     failed = False
     for path in files:
         try:
-            scenario = load_scenario(path)
+            loaded = load_file(path)
         except SimplanError as error:
             print_error(error)
             failed = True
             continue
-        out.print(f"ok {path}: scenario '{scenario.name}' (digest {scenario.digest()})")
+        if isinstance(loaded, Plan):
+            count = len(loaded.components)
+            out.print(f"ok {path}: plan '{loaded.name}' ({count} components, {loaded.clock} clock)")
+        else:
+            out.print(f"ok {path}: scenario '{loaded.name}' (digest {loaded.digest()})")
     if failed:
         raise typer.Exit(2)
 

@@ -4,9 +4,6 @@ Parquet, with the file's line or row numbers kept so every problem can point at 
 
 from __future__ import annotations
 
-import csv
-import io
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from simplan.errors import SimplanError
+from simplan.reader import check_file, parse_csv, read_text
 
 SHOWN = 5
 """Line numbers quoted per problem."""
@@ -44,10 +42,7 @@ def fail(source: Source, problems: list[str]) -> None:
 def read_table(path: str | Path) -> Source:
     """Read a CSV (every cell as text) or Parquet file; refuse empty, binary or ;-separated files."""
     path = Path(path)
-    if not path.is_file():
-        raise SimplanError(
-            f"{path}: file not found; check the path (relative paths start at the current directory)"
-        )
+    check_file(path)
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".pq"):
         try:
@@ -70,23 +65,13 @@ def read_table(path: str | Path) -> Source:
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
-    raw = path.read_bytes()
-    if not raw.strip():
+    """The CSV as text cells (empty cells missing), indexed by the line each row starts on."""
+    # Not UTF-8: Windows' Western encoding, as Excel writes it.
+    text = read_text(path, fallback_encoding="cp1252")
+    if not text.strip():
         raise SimplanError(
             f"{path}: the file is empty; a deals file has a header line and one row per deal"
         )
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with a byte-order mark
-        text = raw.decode("utf-16")
-    elif raw.startswith(b"PK\x03\x04") or b"\x00" in raw[:4096]:
-        raise SimplanError(
-            f"{path}: not a text CSV file (it looks like a workbook, binary data or UTF-16 "
-            "without a byte-order mark); export it as CSV UTF-8 (comma-separated) or Parquet"
-        )
-    else:
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:  # not UTF-8: Windows' Western encoding, as Excel writes it
-            text = raw.decode("cp1252", errors="replace")
     header = next(line for line in text.splitlines() if line.strip())
     for delimiter, name in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
         if "," not in header and delimiter in header:
@@ -95,30 +80,10 @@ def _read_csv(path: Path) -> pd.DataFrame:
                 f"{name}-separated. Save it as comma-separated CSV (e.g. Excel: Save As "
                 "'CSV UTF-8 (Comma delimited)')"
             )
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", pd.errors.ParserWarning)  # a row longer than the header
-            frame = pd.read_csv(
-                io.StringIO(text),
-                dtype=str,
-                keep_default_na=False,
-                na_values=[""],
-                skip_blank_lines=False,
-                index_col=False,
-            )
-    except (pd.errors.ParserError, pd.errors.ParserWarning) as err:
-        width = len(next(csv.reader([header])))
-        reader = csv.reader(io.StringIO(text))
-        long = [reader.line_num for row in reader if len(row) > width]
-        found = (
-            f"{len(long):,} line(s) have more fields than the header's {width}, e.g. line {long[0]}"
-            if long
-            else str(err).strip()
-        )
-        raise SimplanError(
-            f"{path}: not a valid CSV file ({found}); check that the delimiter is ',', that "
-            "text containing commas is quoted, and that amounts have no thousands separator "
-            "(1200.00, not 1,200.00)"
-        ) from None
-    frame.index = pd.RangeIndex(2, len(frame) + 2)
-    return frame.dropna(how="all")  # blank lines (their numbers are kept)
+    table = parse_csv(text, str(path))
+    width = len(table.header)
+    cells = [
+        [value if value != "" else np.nan for value in record] + [np.nan] * (width - len(record))
+        for record in table.records
+    ]
+    return pd.DataFrame(cells, columns=table.header, index=pd.Index(table.lines), dtype=object)
