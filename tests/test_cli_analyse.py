@@ -131,6 +131,29 @@ def test_compare_options_refuse_bad_input(capsys, review, extra, fragment):
     assert "Traceback" not in err
 
 
+def test_targets_in_the_scenarios_own_period_labels(capsys, review, tmp_path, write_yaml):
+    """A period table (P0, P1, P2 = Dec, Jan, Feb): targets written as P1 are January's."""
+    team = yaml.safe_load(review["team"].read_text())
+    team["calendar"].update(start="2026-01-01", days=31)
+    team["calendar"]["periods"] = [
+        {"period": "P0", "start": "2025-12-01", "end": "2025-12-31"},
+        {"period": "P1", "start": "2026-01-01", "end": "2026-01-31"},
+        {"period": "P2", "start": "2026-02-01", "end": "2026-02-28"},
+    ]
+    fiscal = tmp_path / "fiscal.csv"
+    pd.DataFrame({"rep_id": REPS, "period": "P1", "target": JANUARY_TARGETS}).to_csv(
+        fiscal, index=False
+    )
+    code, _, err = run_cli(
+        capsys, "compare", write_yaml("fiscal_team.yaml", team), "--plan", review["current"],
+        "--plan", review["proposal"], "--targets", fiscal, *FAST, "--quiet", "--out",
+        tmp_path / "cmp",
+    )  # fmt: skip
+    assert code == 0, err
+    reps = pd.read_parquet(tmp_path / "cmp" / "runs" / "current" / "reps.parquet")
+    assert reps.groupby("rep_id")["target"].first().loc[REPS].tolist() == JANUARY_TARGETS
+
+
 def test_targets_name_unknown_missing_and_varying_reps(capsys, review, tmp_path):
     bad = tmp_path / "bad.csv"
     pd.DataFrame(

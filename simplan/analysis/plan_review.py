@@ -16,6 +16,7 @@ import pandas as pd
 
 from simplan.errors import SimplanError
 from simplan.history import read_targets
+from simplan.model.calendar import reporting_periods
 from simplan.model.plan import Plan
 from simplan.model.plan.inputs import FREQ
 from simplan.scenario import Scenario, load_config, load_scenario, validate
@@ -63,8 +64,10 @@ def with_plan(base: Scenario, path: str | Path) -> Scenario:
 def with_targets(scenario: Scenario, path: str | Path) -> Scenario:
     """`scenario` with each roster rep's quota set to their target for the simulated window.
 
-    The window's plan periods must give every rep one target (the quota is per plan period);
-    reps missing from the file, or in it but not on the roster, are errors.
+    Targets may be written on the plan's clock or in the scenario's own period labels (then
+    spread by days onto the plan's clock). The window's plan periods must give every rep one
+    target (the quota is per plan period); reps missing from the file, or in it but not on the
+    roster, are errors.
     """
     roster = scenario.team.roster
     if roster is None:
@@ -75,7 +78,7 @@ def with_targets(scenario: Scenario, path: str | Path) -> Scenario:
         )
     clock = scenario.plan.clock if scenario.plan is not None else scenario.calendar.period
     periods = _window_periods(scenario, clock)
-    table = read_targets(path, clock)
+    table = read_targets(path, clock, reporting_periods(scenario.calendar))
     inside = table[table["period"].isin(periods)]
     shown = ", ".join(str(p) for p in periods)
     if inside.empty:
