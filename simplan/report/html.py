@@ -26,8 +26,8 @@ p.lead, p.note { color: #555; margin: 0.3rem 0 0.8rem; }
 .section figure { margin: 0; flex: 0 1 700px; }
 .section figure.wide { flex: 1 1 100%; }
 .section figure img { max-width: 100%; height: auto; }
-.tables { flex: 1 1 380px; overflow-x: auto; }
-table { border-collapse: collapse; font-size: 0.85rem; margin-bottom: 1rem; }
+.tables { flex: 1 1 auto; min-width: 0; max-width: 100%; }
+table { border-collapse: collapse; font-size: 0.85rem; margin-bottom: 1rem; max-width: 100%; }
 caption { text-align: left; font-weight: 600; padding-bottom: 0.3rem; }
 th, td { padding: 0.2rem 0.6rem; border-bottom: 1px solid #eee; }
 th { text-align: left; background: #f5f5f5; }
