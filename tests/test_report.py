@@ -5,12 +5,13 @@ from __future__ import annotations
 import base64
 from html.parser import HTMLParser
 
+import matplotlib.dates as mdates
 import pytest
 
 from simplan import SimplanError, load_results, simulate
 from simplan.analysis.compare import compare
-from simplan.report import load_source, write_report
-from simplan.report.formats import text
+from simplan.report import figures, load_source, write_report
+from simplan.report.formats import METRIC_NAMES, text
 from simplan.report.html import write_text_atomically
 
 from .conftest import DATA
@@ -208,3 +209,28 @@ def test_atomic_write_replaces_and_refuses_a_directory(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["page.html"]
     with pytest.raises(SimplanError, match="is a directory"):
         write_text_atomically(tmp_path, "x")
+
+
+def test_time_axis_in_dates_and_budget_label_says_what_it_means(saved):
+    results = load_results(saved / "plan")
+    figure = figures.bookings_figure(results)
+    figures.png_data_uri(figure)  # draws the figure, so the tick labels exist
+    axes = figure.axes[0]
+    first, last = results.daily["date"].min(), results.daily["date"].max()
+    low, high = (mdates.num2date(x).date() for x in axes.get_xlim())
+    assert low <= first.date() <= last.date() <= high
+    assert (high - low).days <= (last - first).days + 2  # the axis spans the run, in days
+    labels = " ".join(t.get_text() for t in axes.get_xticklabels())
+    assert any(month in labels for month in ("Jan", "Feb", "Mar", "Apr", "May", "Jun"))
+    legend = figures.payout_figure(results, BUDGET).axes[0].get_legend()
+    budget_label = [t.get_text() for t in legend.get_texts()][-1]
+    over = float((results.runs["payout"] > BUDGET).mean())
+    assert budget_label == f"budget {BUDGET:,.0f}: payout above it in {over:.0%} of replications"
+
+
+def test_comparison_shows_metrics_in_words(saved, tmp_path):
+    page = parse(write_report(saved / "compare", tmp_path / "c.html").read_text())
+    for raw, words in METRIC_NAMES.items():
+        assert raw not in page.cells
+        if raw != "over_budget":  # no plan in the comparison sets a budget
+            assert words in page.cells, words

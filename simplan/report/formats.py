@@ -27,6 +27,23 @@ DECIMALS = ("hours", "days", "per replication", "per rep")
 COUNTS = ("replications", "leads", "days", "deals won", "relays", "alerts", "reps")
 
 
+METRIC_NAMES = {
+    "bookings": "bookings per replication",
+    "payout": "total payout per replication",
+    "cost_of_sales": "cost of sales (payout / bookings)",
+    "share_at_target": "share of reps at target",
+    "payout_p90_over_median": "payout of the P90 rep over the median rep",
+    "payout_top_decile_share": "share of payout to the top tenth of reps",
+    "over_budget": "chance of exceeding the budget",
+}
+"""The comparison KPIs (`simplan.analysis.kpis.KPI_COLUMNS`) in the planner's words."""
+
+
+def metric_name(metric: str) -> str:
+    """A metric as a reader says it: ``share_at_target`` -> ``share of reps at target``."""
+    return METRIC_NAMES.get(metric, metric.replace("_", " "))
+
+
 def kind(metric: str) -> Kind:
     """The kind of a metric or column name: shares (0..1) show as percent, money as whole units."""
     name = metric.lower().replace("_", " ")

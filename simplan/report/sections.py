@@ -10,7 +10,7 @@ from simplan import __version__
 from simplan.analysis.budget import plan_budget
 from simplan.analysis.compare import Comparison
 from simplan.report import figures, tables
-from simplan.report.formats import text
+from simplan.report.formats import metric_name, text
 from simplan.report.html import Section, Table, render_page
 from simplan.report.source import Source, run_plan
 from simplan.results import Results
@@ -210,7 +210,9 @@ def _intervals(comparison: Comparison) -> pd.DataFrame:
     )
     wide = shown.pivot(index="metric", columns="scenario", values="value")
     order = list(dict.fromkeys(s["metric"]))
-    return wide.reindex(order)[comparison.scenarios].reset_index()
+    table = wide.reindex(order)[comparison.scenarios]
+    table.index = [metric_name(m) for m in table.index]
+    return table.rename_axis("KPI").reset_index()
 
 
 def _differences(comparison: Comparison) -> pd.DataFrame:
@@ -218,7 +220,7 @@ def _differences(comparison: Comparison) -> pd.DataFrame:
     rows = [
         (
             r.scenario,
-            r.metric,
+            metric_name(r.metric),
             text(r.metric, r.difference),
             f"[{text(r.metric, r.ci_low)}, {text(r.metric, r.ci_high)}]",
             text(r.metric, r.paired_half_width),
@@ -227,5 +229,5 @@ def _differences(comparison: Comparison) -> pd.DataFrame:
         )
         for r in d.itertuples(index=False)
     ]
-    columns = ["proposal", "metric", "difference", "interval", "paired ±", "independent ±"]
+    columns = ["proposal", "KPI", "difference", "interval", "paired ±", "independent ±"]
     return pd.DataFrame(rows, columns=[*columns, "narrower by"])
