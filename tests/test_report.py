@@ -13,6 +13,8 @@ from simplan.analysis.compare import compare
 from simplan.report import figures, load_source, write_report
 from simplan.report.formats import METRIC_NAMES, text
 from simplan.report.html import write_text_atomically
+from simplan.report.source import run_plan
+from simplan.report.statements import typical_replication, typical_statements
 
 from .conftest import DATA
 from .test_behaviour import scenario
@@ -23,6 +25,7 @@ PLAN = {
     "clock": "month",
     "components": [
         {"type": "base_salary", "amount": 1000},
+        {"type": "attainment_cap", "max_attainment": 1.8},
         {
             "type": "tiered_commission",
             "mode": "marginal",
@@ -234,3 +237,22 @@ def test_comparison_shows_metrics_in_words(saved, tmp_path):
         assert raw not in page.cells
         if raw != "over_budget":  # no plan in the comparison sets a budget
             assert words in page.cells, words
+
+
+def test_run_report_has_per_rep_table_and_typical_statements(saved, tmp_path):
+    results = load_results(saved / "plan")
+    html = write_report(results, tmp_path / "r.html").read_text()
+    page = parse(html)
+    assert {"Per rep", "Statements of a typical replication"} <= set(page.headings)
+    replication = typical_replication(results)
+    assert f"Replication {replication} paid the total nearest the median" in html
+    reps = results.reps.assign(rep_id=results.reps["rep_id"].astype(str))
+    first = reps[reps["rep_id"] == reps["rep_id"].min()]
+    p50 = first[first["period"] == first["period"].min()]["bookings"].quantile(0.5)
+    assert text("bookings P50", p50) in page.cells
+    for words in ("bookings above the cap", "credited bookings", "attainment", "total"):
+        assert words in page.cells
+    _, table = typical_statements(results, run_plan(results))
+    highest = table[table["component"] == "total"].sort_values("attainment").iloc[-1]
+    assert f"{highest['rep_id']}, {highest['period']}: attainment" in html
+    assert f"{highest['amount']:,.2f}" in page.cells

@@ -22,10 +22,12 @@ from openpyxl.utils import get_column_letter
 
 from simplan import __version__
 from simplan.analysis.budget import plan_budget, size_budget
-from simplan.report import tables
-from simplan.report.formats import EXCEL_FORMATS, kind
+from simplan.model.plan import Plan
+from simplan.report import statements, tables
+from simplan.report.formats import EXCEL_FORMATS, kind, unit_kind
 from simplan.report.html import write_text_atomically
 from simplan.report.source import Source, as_source
+from simplan.results import Results
 
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 MAX_WIDTH = 60
@@ -100,11 +102,19 @@ def workbook_sheets(source: Source) -> list[Sheet]:
                 freeze="C2",
             ),
             Sheet(
-                "statements",
-                "per payee and period, means over replications: target, bookings, attainment, "
-                "each component, the total and its P90",
-                _stacked({name: tables.rep_statements(r) for name, r in paid.items()}),
+                "reps",
+                "per rep and plan period over replications: target, bookings P10/P50/P90, "
+                "the probability of reaching target, payout P50/P90",
+                _stacked({name: statements.rep_table(r) for name, r in paid.items()}),
                 freeze="D2",
+            ),
+            Sheet(
+                "statements",
+                "every statement of each run's typical replication (total payout nearest the "
+                "median): per payee and period a line per component with its basis in its "
+                "unit and the amount, then the total",
+                _stacked({name: _typical(r, source.plans()[name]) for name, r in paid.items()}),
+                freeze="E2",
             ),
         ]
     sheets.append(
@@ -117,6 +127,12 @@ def workbook_sheets(source: Source) -> list[Sheet]:
     )
     sheets.append(_about(source, sheets))
     return sheets
+
+
+def _typical(results: Results, plan: Plan) -> pd.DataFrame:
+    replication, table = statements.typical_statements(results, plan)
+    table.insert(0, "replication", replication)
+    return table
 
 
 def _side_by_side(columns: dict[str, pd.Series]) -> pd.DataFrame:
@@ -187,12 +203,17 @@ def write_sheet(book: Workbook, sheet: Sheet) -> None:
         ws.append([_cell_value(v) for v in values])
         row = ws.max_row
         metric = str(values[columns.index("metric")]) if sheet.by_row else None
+        unit = values[columns.index("unit")] if "unit" in columns else None
         for j, value in enumerate(values):
             cell = ws.cell(row=row, column=j + 1)
             number = isinstance(cell.value, int | float) and not isinstance(cell.value, bool)
             if number and not sheet.plain:
                 label = columns[j] if columns[j] == "narrowing" or metric is None else metric
-                cell.number_format = _number_format(label)
+                cell.number_format = (
+                    EXCEL_FORMATS[unit_kind(unit)]
+                    if columns[j] == "basis value"
+                    else _number_format(label)
+                )
                 shown = 14
             else:
                 shown = len(str(value)) if cell.value is not None else 0

@@ -24,7 +24,7 @@ SHARES = ("rate", "share", "reached", "probability", "cost of sales", "attainmen
 RATIOS = ("over median",)
 MONEY = ("cost", "payout", "bookings", "budget", "reserve", "amount", "target")
 DECIMALS = ("hours", "days", "per replication", "per rep")
-COUNTS = ("replications", "leads", "days", "deals won", "relays", "alerts", "reps")
+COUNTS = ("replication", "replications", "leads", "days", "deals won", "relays", "alerts", "reps")
 
 
 METRIC_NAMES = {
@@ -62,6 +62,15 @@ def kind(metric: str) -> Kind:
     return "money"
 
 
+UNIT_KINDS: dict[str, Kind] = {"money": "money", "share": "share", "count": "count"}
+"""How a statement line's basis shows, by its unit (`simplan.recalc.BASIS`); else decimal."""
+
+
+def unit_kind(unit: object) -> Kind:
+    """The kind of a basis in `unit` ('money', 'share', 'count'; anything else: decimal)."""
+    return UNIT_KINDS.get(str(unit), "decimal")
+
+
 def text(metric: str, value: object) -> str:
     """A value as a planner reads it, e.g. ``12,537,497``, ``34.3%``, ``7.12``, ``yes``."""
     if isinstance(value, str):
@@ -70,9 +79,13 @@ def text(metric: str, value: object) -> str:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return str(value)
+    return shown_as(kind(metric), number)
+
+
+def shown_as(shown: Kind, number: float) -> str:
+    """A number shown as `shown` (see `text`); NaN as ``n/a``."""
     if number != number:  # NaN
         return "n/a"
-    shown = kind(metric)
     if shown == "flag":
         return "yes" if number else "no"
     if shown == "share":

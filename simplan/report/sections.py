@@ -9,8 +9,9 @@ import pandas as pd
 from simplan import __version__
 from simplan.analysis.budget import plan_budget
 from simplan.analysis.compare import Comparison
-from simplan.report import figures, tables
-from simplan.report.formats import metric_name, text
+from simplan.model.plan import Plan
+from simplan.report import figures, statements, tables
+from simplan.report.formats import metric_name, shown_as, text, unit_kind
 from simplan.report.html import Section, Table, render_page
 from simplan.report.source import Source, run_plan
 from simplan.results import Results
@@ -68,6 +69,12 @@ def run_sections(name: str, results: Results) -> list[Section]:
             "histogram of attainment across reps and periods",
             [Table("attainment", tables.attainment_table(results))],
         ),
+        Section(
+            "Per rep",
+            "Each rep and plan period over the replications: the spread of bookings, how "
+            "often the rep reaches target and, under a plan, what the rep is paid.",
+            tables=[Table("", statements.rep_table(results))],
+        ),
     ]
     if plan is None:
         sections.append(
@@ -106,7 +113,7 @@ def run_sections(name: str, results: Results) -> list[Section]:
     return sections
 
 
-def _payout_sections(name: str, results: Results, plan: object) -> list[Section]:
+def _payout_sections(name: str, results: Results, plan: Plan) -> list[Section]:
     from simplan.analysis.budget import size_budget  # only runs with a plan are sized
 
     budget = plan_budget(results)
@@ -136,7 +143,39 @@ def _payout_sections(name: str, results: Results, plan: object) -> list[Section]
             "the plan's pay for one period against attainment",
             [Table("components", _components(plan))],
         ),
+        _typical_section(results, plan),
     ]
+
+
+def _typical_section(results: Results, plan: Plan) -> Section:
+    """Three whole statements of the typical replication (all of them are in the workbook)."""
+    replication, table = statements.typical_statements(results, plan)
+    shown = [
+        Table(caption, _statement_text(one))
+        for caption, one in statements.statement_examples(table)
+    ]
+    return Section(
+        "Statements of a typical replication",
+        f"Replication {replication} paid the total nearest the median, so its statements are "
+        "ones a rep could get (no averages of lines). Shown: the rep-periods at the lowest, "
+        "the median and the highest attainment; the workbook has every statement.",
+        tables=shown,
+    )
+
+
+def _statement_text(lines: pd.DataFrame) -> pd.DataFrame:
+    """A statement as shown: the basis in its unit, amounts to the cent."""
+    return pd.DataFrame(
+        {
+            "component": lines["component"],
+            "basis": lines["basis"],
+            "basis value": [
+                "" if u == "" else shown_as(unit_kind(u), v)
+                for v, u in zip(lines["basis value"], lines["unit"], strict=True)
+            ],
+            "amount": [f"{a:,.2f}" for a in lines["amount"]],
+        }
+    )
 
 
 def _components(plan: object) -> pd.DataFrame:
