@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
+from html import escape as html_escape
 from html.parser import HTMLParser
 
 import matplotlib.dates as mdates
@@ -11,6 +13,7 @@ import pytest
 from simplan import SimplanError, load_results, simulate
 from simplan.analysis.compare import compare
 from simplan.report import figures, load_source, write_report
+from simplan.report.conclusions import comparison_conclusions, gains_and_losses, run_conclusions
 from simplan.report.formats import METRIC_NAMES, text
 from simplan.report.html import write_text_atomically
 from simplan.report.source import run_plan
@@ -256,3 +259,70 @@ def test_run_report_has_per_rep_table_and_typical_statements(saved, tmp_path):
     highest = table[table["component"] == "total"].sort_values("attainment").iloc[-1]
     assert f"{highest['rep_id']}, {highest['period']}: attainment" in html
     assert f"{highest['amount']:,.2f}" in page.cells
+
+
+def test_run_report_opens_with_what_it_means(saved, tmp_path):
+    results = load_results(saved / "plan")
+    html = write_report(results, tmp_path / "r.html").read_text()
+    assert parse(html).headings[0] == "What this means"
+    points = run_conclusions(results)
+    bookings, payout = results.runs["bookings"], results.runs["payout"]
+    assert points[0].startswith(f"The team books {text('bookings', bookings.median())}")
+    over = float((payout > BUDGET).mean())
+    verdict = "holds" if over <= 0.1 else "is at risk"
+    budget = f"The budget of {BUDGET:,.0f} {verdict}: payout exceeds it in {over:.0%}"
+    assert any(p.startswith(budget) for p in points), points
+    assert any(p.startswith("Pay per rep-period by attainment: below 80%") for p in points)
+    for point in points:
+        assert html_escape(point) in html
+    no_plan = run_conclusions(load_results(saved / "noplan"))
+    assert any("no plan, so nothing is paid" in p for p in no_plan)
+
+
+def test_comparison_opens_with_the_effect_and_who_gains(saved, tmp_path):
+    source = load_source(saved / "compare")
+    comparison = source.comparison
+    html = write_report(saved / "compare", tmp_path / "c.html").read_text()
+    assert parse(html).headings[0] == "What this means"
+    points = comparison_conclusions(comparison)
+    row = comparison.differences.set_index(["scenario", "metric"]).loc[("richer", "bookings")]
+    effect = next(p for p in points if p.startswith("richer books"))
+    assert text("bookings", abs(row["difference"])) in effect
+    assert f"{text('bookings', row['ci_low'])} to {text('bookings', row['ci_high'])}" in effect
+    assert "confidence interval of the mean difference" in effect
+    assert "predictive" not in effect  # no predictive interval in these tables
+    base, richer = source.runs["base"], source.runs["richer"]
+    gains = gains_and_losses(base, richer)
+    assert gains in " ".join(points)
+    # the tenure means, weighted by reps per tenure, give the mean change over all reps
+    keys = ["replication", "rep_id"]
+    measure = "payout" if "payout" in base.reps else "bookings"
+    change = richer.reps.groupby(keys)[measure].sum() - base.reps.groupby(keys)[measure].sum()
+    tenure = base.reps.groupby(keys)["tenure"].first()
+    for name, value in change.groupby(tenure).mean().items():
+        shown = ("+" if value >= 0 else "-") + text(measure, abs(value))
+        assert f"{name.replace('_', ' ')} {shown}" in gains
+
+
+def test_predictive_intervals_are_used_and_labelled_when_present(saved, tmp_path):
+    comparison = load_source(saved / "compare").comparison
+    d, s = comparison.differences, comparison.summary
+    widened = dataclasses.replace(
+        comparison,
+        differences=d.assign(
+            pi_low=d["difference"] - 3 * d["paired_half_width"],
+            pi_high=d["difference"] + 3 * d["paired_half_width"],
+        ),
+        summary=s.assign(pi_low=s["mean"] * 0.8, pi_high=s["mean"] * 1.2),
+    )
+    html = write_report(widened, tmp_path / "c.html").read_text()
+    page = parse(html)
+    row = widened.differences.set_index(["scenario", "metric"]).loc[("richer", "bookings")]
+    band = f"[{text('bookings', row['pi_low'])}, {text('bookings', row['pi_high'])}]"
+    assert band in page.cells
+    assert "90% predictive interval (one period)" in page.cells
+    level = f"{comparison.confidence:.0%}"
+    assert f"{level} confidence interval of the mean" in page.cells
+    effect = next(p for p in comparison_conclusions(widened) if p.startswith("richer books"))
+    assert "(90% predictive interval)" in effect
+    assert text("bookings", row["pi_high"]) in effect

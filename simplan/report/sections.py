@@ -10,7 +10,7 @@ from simplan import __version__
 from simplan.analysis.budget import plan_budget
 from simplan.analysis.compare import Comparison
 from simplan.model.plan import Plan
-from simplan.report import figures, statements, tables
+from simplan.report import conclusions, figures, statements, tables
 from simplan.report.formats import metric_name, shown_as, text, unit_kind
 from simplan.report.html import Section, Table, render_page
 from simplan.report.source import Source, run_plan
@@ -54,6 +54,11 @@ def run_sections(name: str, results: Results) -> list[Section]:
     """Summary, attainment, payout and budget, bookings by phase, funnel, response, plan."""
     plan = run_plan(results)
     sections = [
+        Section(
+            "What this means",
+            "Read from the numbers below.",
+            points=conclusions.run_conclusions(results),
+        ),
         Section(
             "Summary",
             f"The numbers a planner looks at first, over {results.runs['replication'].nunique()} "
@@ -191,12 +196,17 @@ def comparison_sections(source: Source, comparison: Comparison) -> list[Section]
     level = f"{comparison.confidence:.0%}"
     sections = [
         Section(
+            "What this means",
+            f"Each proposal against {comparison.scenarios[0]}, read from the numbers below.",
+            points=conclusions.comparison_conclusions(comparison),
+        ),
+        Section(
             "Plans compared",
             f"Each scenario ran on the same seed, so replication i of each saw the same "
             f"customers; bars are means with their {level} interval.",
             figures.png_data_uri(figures.comparison_figure(comparison)),
             "bar charts of each KPI per scenario with confidence intervals",
-            [Table(f"mean [{level} interval]", _intervals(comparison))],
+            [Table(_interval_caption(comparison), _intervals(comparison))],
             wide=True,
         ),
         Section(
@@ -239,12 +249,28 @@ def comparison_sections(source: Source, comparison: Comparison) -> list[Section]
     return sections
 
 
+def _interval_caption(comparison: Comparison) -> str:
+    caption = f"mean [{comparison.confidence:.0%} confidence interval of the mean]"
+    if "pi_low" in comparison.summary:
+        caption += (
+            f"; {conclusions.PREDICTIVE_LEVEL:.0%} predictive interval (where one period "
+            "will land) after 'period'"
+        )
+    return caption
+
+
 def _intervals(comparison: Comparison) -> pd.DataFrame:
     s = comparison.summary.dropna(subset=["mean"])  # e.g. over_budget without a budget
+    predictive = "pi_low" in s
     shown = s.assign(
         value=[
-            f"{text(m, v)} [{text(m, lo)}, {text(m, hi)}]"
-            for m, v, lo, hi in s[["metric", "mean", "ci_low", "ci_high"]].itertuples(index=False)
+            f"{text(r.metric, r.mean)} [{text(r.metric, r.ci_low)}, {text(r.metric, r.ci_high)}]"
+            + (
+                f"; period {text(r.metric, r.pi_low)} to {text(r.metric, r.pi_high)}"
+                if predictive
+                else ""
+            )
+            for r in s.itertuples(index=False)
         ]
     )
     wide = shown.pivot(index="metric", columns="scenario", values="value")
@@ -256,17 +282,28 @@ def _intervals(comparison: Comparison) -> pd.DataFrame:
 
 def _differences(comparison: Comparison) -> pd.DataFrame:
     d = comparison.differences
-    rows = [
-        (
-            r.scenario,
-            metric_name(r.metric),
-            text(r.metric, r.difference),
-            f"[{text(r.metric, r.ci_low)}, {text(r.metric, r.ci_high)}]",
-            text(r.metric, r.paired_half_width),
-            text(r.metric, r.independent_half_width),
-            f"{r.narrowing:.1f}x",
-        )
-        for r in d.itertuples(index=False)
+    level = f"{comparison.confidence:.0%}"
+    table = pd.DataFrame(
+        {
+            "proposal": d["scenario"],
+            "KPI": [metric_name(m) for m in d["metric"]],
+            "difference": [text(m, v) for m, v in zip(d["metric"], d["difference"], strict=True)],
+            f"{level} confidence interval of the mean": [
+                f"[{text(r.metric, r.ci_low)}, {text(r.metric, r.ci_high)}]"
+                for r in d.itertuples(index=False)
+            ],
+        }
+    )
+    if "pi_low" in d:
+        table[f"{conclusions.PREDICTIVE_LEVEL:.0%} predictive interval (one period)"] = [
+            f"[{text(r.metric, r.pi_low)}, {text(r.metric, r.pi_high)}]"
+            for r in d.itertuples(index=False)
+        ]
+    table["paired ±"] = [
+        text(m, v) for m, v in zip(d["metric"], d["paired_half_width"], strict=True)
     ]
-    columns = ["proposal", "KPI", "difference", "interval", "paired ±", "independent ±"]
-    return pd.DataFrame(rows, columns=[*columns, "narrower by"])
+    table["independent ±"] = [
+        text(m, v) for m, v in zip(d["metric"], d["independent_half_width"], strict=True)
+    ]
+    table["narrower by"] = [f"{v:.1f}x" for v in d["narrowing"]]
+    return table.reset_index(drop=True)
