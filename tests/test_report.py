@@ -13,11 +13,18 @@ import pytest
 from simplan import SimplanError, load_results, simulate
 from simplan.analysis.compare import compare
 from simplan.report import figures, load_source, write_report
-from simplan.report.conclusions import comparison_conclusions, gains_and_losses, run_conclusions
+from simplan.report.conclusions import (
+    comparison_conclusions,
+    funnel_notes,
+    gains_and_losses,
+    response_notes,
+    run_conclusions,
+)
 from simplan.report.formats import METRIC_NAMES, text
 from simplan.report.html import write_text_atomically
 from simplan.report.source import run_plan
 from simplan.report.statements import typical_replication, typical_statements
+from simplan.report.tables import response_by_tier
 
 from .conftest import DATA
 from .test_behaviour import scenario
@@ -326,3 +333,35 @@ def test_predictive_intervals_are_used_and_labelled_when_present(saved, tmp_path
     effect = next(p for p in comparison_conclusions(widened) if p.startswith("richer books"))
     assert "(90% predictive interval)" in effect
     assert text("bookings", row["pi_high"]) in effect
+
+
+def with_routing(results, **routing):
+    """The run with its manifest's routing replaced (what the notes read)."""
+    scenario = {**results.manifest["scenario"], "routing": routing}
+    return dataclasses.replace(results, manifest={**results.manifest, "scenario": scenario})
+
+
+def test_notes_say_why_alerts_relays_and_response_times_are_what_they_are(saved):
+    results = load_results(saved / "plan")
+    deals, runs = results.deals, results.runs
+    n = runs["replication"].nunique()
+    proposals = int((deals["stage"].cat.codes >= 2).sum())
+    relaying = with_routing(
+        results, policy="least_loaded", priority_tiers=["A"], relay={"enabled": True}
+    )
+    alerts, relays = funnel_notes(relaying)
+    assert alerts.startswith(f"Proposal alerts ({deals['alerts'].sum() / n:,.0f} per replication")
+    assert f"{proposals / n:,.0f} proposals per replication" in alerts
+    assert f"raised {deals['alerts'].sum() / proposals:.1f} each" in alerts
+    assert relays.startswith(f"Relays ({runs['relays'].mean():,.1f} per replication)")
+    longest = deals["first_response_hours"].max() / 24
+    assert f"longest wait for a first response here was {longest:.1f} days" in relays
+    assert len(funnel_notes(with_routing(results, relay={"enabled": False}))) == 1
+    inert = response_notes(relaying)
+    assert inert[0].startswith("Priority tiers (A) get no precedence here")
+    for routing in ({"policy": "tier_priority"}, {"response_red_line_hours": 2}):
+        notes = response_notes(with_routing(results, priority_tiers=["A"], **routing))
+        assert not any(p.startswith("Priority tiers") for p in notes)
+    table = response_by_tier(results)
+    assert set(table["source"]) == set(deals["source"].astype(str))
+    assert table["leads per replication"].sum() == pytest.approx(len(deals) / n)

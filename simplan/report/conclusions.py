@@ -195,3 +195,63 @@ def gains_and_losses(base: Results, proposal: Results) -> str:
         f"mean change in {unit} per rep over the run, by the rep's attainment under the "
         f"baseline: {bands}; by tenure: {tenures}"
     )
+
+
+def funnel_notes(results: Results) -> list[str]:
+    """Why proposal alerts and relays come out as they do (each follows the rule the
+    scenario states; these say which rule and how often it bit)."""
+    deals, runs = results.deals, results.runs
+    scenario = results.manifest.get("scenario", {})
+    funnel, routing = scenario.get("funnel", {}), scenario.get("routing", {})
+    n = max(runs["replication"].nunique(), 1)
+    proposals = int((deals["stage"].cat.codes >= 2).sum())
+    alerts = float(deals["alerts"].sum())
+    timeout = funnel.get("proposal_timeout_days", 3)
+    notes = [
+        f"Proposal alerts ({alerts / n:,.0f} per replication against "
+        f"{runs['deals_won'].mean():,.0f} deals won): an alert fires each time a proposal "
+        f"has waited {timeout:g} days for the customer's answer, and again after each "
+        f"follow-up, on every proposal including those later lost; {proposals / n:,.0f} "
+        f"proposals per replication raised {alerts / max(proposals, 1):.1f} each on average."
+    ]
+    relay = routing.get("relay", {})
+    if relay.get("enabled"):
+        waited = deals["first_response_hours"].max() / 24
+        notes.append(
+            f"Relays ({runs['relays'].mean():,.1f} per replication): a touch that has waited "
+            f"{relay.get('idle_days', 7):g} days in its owner's queue passes to another rep. "
+            f"The longest wait for a first response here was {waited:.1f} days; relays happen "
+            "only when reps fall that far behind (time the lead spends waiting on the customer "
+            "does not count)."
+        )
+    return notes
+
+
+def response_notes(results: Results) -> list[str]:
+    """Why a priority tier can be answered later than another: what the routing gives it,
+    and how self-sourced leads (answered at once) pull their tier's median down."""
+    deals = results.deals
+    routing = results.manifest.get("scenario", {}).get("routing", {})
+    notes = []
+    priority = routing.get("priority_tiers") or []
+    if (
+        priority
+        and routing.get("policy") != "tier_priority"
+        and not routing.get("response_red_line_hours")
+    ):
+        notes.append(
+            f"Priority tiers ({', '.join(priority)}) get no precedence here: the routing "
+            f"policy is {routing.get('policy')} (only tier_priority sends them to top sellers) "
+            "and there is no response red line (which puts their first contact at the front "
+            "of the queue), so every first contact waits its turn behind follow-ups."
+        )
+    sourced = deals["source"].astype(str) == "prospecting"
+    if sourced.any():
+        mine = deals.loc[sourced, "first_response_hours"].median()
+        tiers = ", ".join(sorted(deals.loc[sourced, "tier"].astype(str).unique()))
+        notes.append(
+            f"Leads reps source themselves (tier {tiers}) are answered in a median "
+            f"{mine:.1f} hours by the rep who found them, which pulls that tier's median down; "
+            "the table splits first response by source."
+        )
+    return notes

@@ -106,13 +106,15 @@ def run_sections(name: str, results: Results) -> list[Section]:
             figures.png_data_uri(figures.funnel_figure(results)),
             "bar chart of the share of leads reaching each stage, by tier",
             [Table("funnel", tables.funnel_by_tier(results))],
+            points=conclusions.funnel_notes(results),
         ),
         Section(
             "First response by tier",
             "Hours from a lead's arrival to its first touch; the dashed line is 24 hours.",
             figures.png_data_uri(figures.response_figure(results)),
             "box plot of first-response hours by tier",
-            [Table("first response", tables.response_by_tier(results))],
+            [Table("first response, by tier and source", tables.response_by_tier(results))],
+            points=conclusions.response_notes(results),
         ),
     ]
     return sections

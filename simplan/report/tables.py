@@ -49,15 +49,19 @@ def funnel_by_tier(results: Results) -> pd.DataFrame:
 
 
 def response_by_tier(results: Results) -> pd.DataFrame:
-    """Per tier: first-response hours (median, P90), share answered within 24 hours, share
-    never contacted."""
+    """Per tier and lead source: leads, first-response hours (median, P90), share answered
+    within 24 hours, share never contacted (self-sourced leads are answered at once)."""
     rows = []
-    for tier, group in results.deals.groupby("tier", sort=True, observed=True):
+    deals = results.deals
+    replications = max(results.runs["replication"].nunique(), 1)
+    for (tier, source), group in deals.groupby(["tier", "source"], sort=True, observed=True):
         hours = group["first_response_hours"]
         answered = hours.dropna()
         rows.append(
             {
                 "tier": str(tier),
+                "source": str(source),
+                "leads per replication": len(group) / replications,
                 "median first response hours": answered.median(),
                 "P90 first response hours": answered.quantile(0.9),
                 "share answered within 24 hours": float((answered <= 24).mean())
