@@ -145,13 +145,15 @@ def per_rep(statements: dict[str, Statements]) -> pd.DataFrame:
 def write_payout(
     directory: Path,
     statements: dict[str, Statements],
-    plans: dict[str, Plan],
+    tables: dict[str, pd.DataFrame],
+    reps: pd.DataFrame,
     flags: pd.DataFrame,
     summary: pd.DataFrame,
     manifest: dict[str, Any],
 ) -> None:
     """Per plan a directory of lines.parquet, totals.parquet, lines.csv (amounts to the cent)
-    and statements.csv; beside them summary.csv, reps.csv, flags.csv and manifest.json."""
+    and statements.csv (its `statement_table`); beside them summary.csv, reps.csv (`per_rep`),
+    flags.csv and manifest.json."""
     for name, paid in statements.items():
         folder = directory / name
         folder.mkdir()
@@ -160,8 +162,8 @@ def write_payout(
         paid.lines.assign(amount=paid.lines["amount"].round(2)).to_csv(
             folder / "lines.csv", index=False
         )
-        statement_table(paid.lines, plans[name]).to_csv(folder / "statements.csv", index=False)
+        tables[name].to_csv(folder / "statements.csv", index=False)
     summary.to_csv(directory / "summary.csv", index=False)
-    per_rep(statements).to_csv(directory / "reps.csv", index=False)
+    reps.to_csv(directory / "reps.csv", index=False)
     flags.to_csv(directory / "flags.csv", index=False)
     (directory / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))

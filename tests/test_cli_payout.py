@@ -10,10 +10,12 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from openpyxl import load_workbook
 
 from simplan.history import quota_targets, read_deals
 from simplan.model.plan import Plan, compute_payouts
 from simplan.model.plan.summary import summarise
+from simplan.report.formats import EXCEL_FORMATS
 
 from .conftest import DATA, ROOT, run_cli
 
@@ -282,6 +284,7 @@ def test_refuses_a_non_empty_out_dir_without_force(tmp_path, linear):
         "flags.csv",
         "linear",
         "manifest.json",
+        "payout.xlsx",
         "reps.csv",
         "summary.csv",
     ]
@@ -402,3 +405,32 @@ def test_a_huge_deal_is_flagged_and_paid_as_recorded(tmp_path, linear, capsys):
                     "--amount-multiple", 2000, "--out", tmp_path / "loose")  # fmt: skip
     assert loose[0] == 0
     assert pd.read_csv(tmp_path / "loose" / "flags.csv").empty
+
+
+def test_the_workbook_holds_the_statements_formatted_by_unit(tmp_path, linear, capsys):
+    deals = tmp_path / "deals.csv"
+    deals.write_text(TINY)
+    gated = tmp_path / "gated.yaml"
+    gated.write_text(GATED)
+    out = tmp_path / "out"
+    args = ["--deals", deals, "--quota", 5000, "--plan", linear, "--plan", gated]
+    assert run_cli(capsys, "payout", *args, "--out", out)[0] == 0
+    book = load_workbook(out / "payout.xlsx")
+    assert book.sheetnames == ["summary", "reps", "statements", "flags", "about"]
+    summary = {r[0].value: r for r in book["summary"].iter_rows(min_row=2)}
+    assert summary["total payout"][3].value == pytest.approx(7150)
+    assert summary["total payout"][3].number_format == EXCEL_FORMATS["money"]
+    assert summary["payout share of bookings"][2].number_format == EXCEL_FORMATS["share"]
+    assert summary["reps"][2].number_format == EXCEL_FORMATS["count"]
+    sheet = book["statements"]
+    header = [c.value for c in sheet[1]]
+    assert header[:2] == ["plan", "rep_id"]
+    rows = list(sheet.iter_rows(min_row=2))
+    written = pd.DataFrame([[c.value for c in r] for r in rows], columns=header)
+    expected = pd.read_csv(out / "gated" / "statements.csv")
+    assert written[written["plan"] == "gated"]["amount"].tolist() == expected["amount"].tolist()
+    basis = header.index("basis value")
+    formats = {(r[0].value, r[3].value): r[basis].number_format for r in rows}
+    assert formats[("gated", "gate")] == EXCEL_FORMATS["share"]
+    assert formats[("gated", "base_commission")] == EXCEL_FORMATS["money"]
+    assert formats[("linear", "base_salary")] == EXCEL_FORMATS["count"]

@@ -15,7 +15,16 @@ from simplan.errors import SimplanError
 from simplan.history import AnomalyRule, parse_mapping, quota_targets, read_targets
 from simplan.model.plan import Plan
 from simplan.model.plan.summary import summarise
-from simplan.recalc import flag_deals, payout_statements, read_ledger, side_by_side, write_payout
+from simplan.recalc import (
+    flag_deals,
+    payout_statements,
+    per_rep,
+    read_ledger,
+    side_by_side,
+    statement_table,
+    write_payout,
+)
+from simplan.report.excel import payout_sheets, write_sheets
 from simplan.results import save_atomically
 from simplan.scenario import load_config, validate
 
@@ -99,14 +108,18 @@ def payout(
         "simplan_version": __version__,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    saved = save_atomically(
-        out_dir,
-        force,
-        lambda tmp: write_payout(tmp, statements, plans, flags, summary, manifest),
-    )
+    tables = {name: statement_table(s.lines, plans[name]) for name, s in statements.items()}
+    reps = per_rep(statements)
+    sheets = payout_sheets(summary, reps, tables, flags, source)
+
+    def write(tmp: Path) -> None:
+        write_payout(tmp, statements, tables, reps, flags, summary, manifest)
+        write_sheets(sheets, tmp / "payout.xlsx")
+
+    saved = save_atomically(out_dir, force, write)
     out.print(
         f"statements written to {saved}/ (per plan: lines, totals, statements.csv; summary.csv, "
-        "reps.csv, flags.csv, manifest.json)",
+        "reps.csv, flags.csv, payout.xlsx, manifest.json)",
         highlight=False,
         soft_wrap=True,
     )

@@ -37,7 +37,8 @@ RATIO_FORMAT = '0.0"x"'
 @dataclass(frozen=True)
 class Sheet:
     """A table for one worksheet. With `by_row`, numbers take the format of their row's
-    `metric`; otherwise of their column's name; `plain` sheets keep Excel's General format.
+    `metric`; otherwise of their column's name, or of their row's `unit` in the `by_unit`
+    columns; `plain` sheets keep Excel's General format.
     `freeze` is the top-left cell that scrolls."""
 
     name: str
@@ -46,6 +47,7 @@ class Sheet:
     by_row: bool = False
     plain: bool = False
     freeze: str = "B2"
+    by_unit: tuple[str, ...] = ()  # columns formatted by the row's `unit` (money, share, count)
 
 
 def workbook_sheets(source: Source) -> list[Sheet]:
@@ -115,6 +117,7 @@ def workbook_sheets(source: Source) -> list[Sheet]:
                 "unit and the amount, then the total",
                 _stacked({name: _typical(r, source.plans()[name]) for name, r in paid.items()}),
                 freeze="E2",
+                by_unit=("basis value",),
             ),
         ]
     sheets.append(
@@ -211,7 +214,7 @@ def write_sheet(book: Workbook, sheet: Sheet) -> None:
                 label = columns[j] if columns[j] == "narrowing" or metric is None else metric
                 cell.number_format = (
                     EXCEL_FORMATS[unit_kind(unit)]
-                    if columns[j] == "basis value"
+                    if columns[j] in sheet.by_unit
                     else _number_format(label)
                 )
                 shown = 14
@@ -227,10 +230,52 @@ def write_sheet(book: Workbook, sheet: Sheet) -> None:
 
 def write_workbook(what: Source | Any, out: str | Path) -> Path:
     """Write the workbook of a saved directory, a `Results` or a `Comparison` to `out` (.xlsx)."""
-    source = as_source(what)
+    return write_sheets(workbook_sheets(as_source(what)), out)
+
+
+def payout_sheets(
+    summary: pd.DataFrame,
+    reps: pd.DataFrame,
+    statements: dict[str, pd.DataFrame],
+    flags: pd.DataFrame,
+    source: str,
+) -> list[Sheet]:
+    """The sheets of `simplan payout`'s workbook: what each plan would have paid on `source`."""
+    plans = [c for c in summary.columns if c not in ("metric", "unit")]
+    sheets = [
+        Sheet(
+            "summary",
+            "per plan: totals, components and the spread across reps",
+            summary,
+            by_unit=tuple(plans),
+        ),
+        Sheet("reps", "per payee over the whole ledger: bookings and each plan's payout", reps),
+        Sheet(
+            "statements",
+            "per plan, payee and period: a line per component with its basis in its unit and "
+            "the amount, then the total",
+            _stacked(statements).rename(columns={"scenario": "plan"}),
+            freeze="D2",
+            by_unit=("basis value",),
+        ),
+        Sheet(
+            "flags",
+            "won deals the anomaly rule flags (paid as recorded)",
+            flags,
+            freeze="A2",
+        ),
+    ]
+    about = [("made from", source), ("written", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))]
+    about += [("simplan", __version__), *((f"sheet {s.name}", s.about) for s in sheets)]
+    sheets.append(Sheet("about", "", pd.DataFrame(about, columns=["item", "value"]), plain=True))
+    return sheets
+
+
+def write_sheets(sheets: list[Sheet], out: str | Path) -> Path:
+    """Write the sheets, formatted, as one workbook at `out` (.xlsx), atomically."""
     book = Workbook()
     book.remove(book.active)
-    for sheet in workbook_sheets(source):
+    for sheet in sheets:
         write_sheet(book, sheet)
     buffer = io.BytesIO()
     book.save(buffer)

@@ -62,12 +62,17 @@ def kind(metric: str) -> Kind:
     return "money"
 
 
-UNIT_KINDS: dict[str, Kind] = {"money": "money", "share": "share", "count": "count"}
+UNIT_KINDS: dict[str, Kind] = {
+    "money": "money",
+    "currency": "money",
+    "share": "share",
+    "count": "count",
+}
 """How a statement line's basis shows, by its unit (`simplan.recalc.BASIS`); else decimal."""
 
 
 def unit_kind(unit: object) -> Kind:
-    """The kind of a basis in `unit` ('money', 'share', 'count'; anything else: decimal)."""
+    """The kind of a number in `unit` ('money' or 'currency', 'share', 'count'; else decimal)."""
     return UNIT_KINDS.get(str(unit), "decimal")
 
 
