@@ -306,6 +306,19 @@ components:
 """
 
 
+@pytest.fixture
+def gated(tmp_path):
+    path = tmp_path / "gated.yaml"
+    path.write_text(GATED)
+    return path
+
+
+def tiny_deals(tmp_path):
+    path = tmp_path / "deals.csv"
+    path.write_text(TINY)
+    return path
+
+
 def test_preset_reads_the_export_as_the_column_mapping_does(tmp_path, capsys):
     plan = ROOT / "scenarios" / "plans" / "tiered_marginal.yaml"
     args = ["payout", "--deals", SAMPLE, "--plan", plan, "--quota", 60000]
@@ -318,12 +331,8 @@ def test_preset_reads_the_export_as_the_column_mapping_does(tmp_path, capsys):
     assert json.loads((tmp_path / "a" / "manifest.json").read_text())["preset"] == "maven_crm"
 
 
-def test_several_plans_side_by_side(tmp_path, linear, capsys):
-    deals = tmp_path / "deals.csv"
-    deals.write_text(TINY)
-    gated = tmp_path / "gated.yaml"
-    gated.write_text(GATED)
-    out = tmp_path / "out"
+def test_several_plans_side_by_side(tmp_path, linear, gated, capsys):
+    deals, out = tiny_deals(tmp_path), tmp_path / "out"
     args = ["--deals", deals, "--quota", 5000]
     code, stdout, stderr = run_cli(
         capsys, "payout", *args, "--plan", linear, "--plan", gated, "--out", out
@@ -349,11 +358,9 @@ def test_several_plans_side_by_side(tmp_path, linear, capsys):
     assert "share a name" in twice[2]
 
 
-def test_statements_a_rep_recognises(tmp_path, capsys):
+def test_statements_a_rep_recognises(tmp_path, gated, capsys):
     deals = tmp_path / "deals.csv"
     deals.write_text(TINY.replace("ann", "Ann Lee").replace("bob", "007"))
-    gated = tmp_path / "gated.yaml"
-    gated.write_text(GATED)
     out = tmp_path / "out"
     args = ["payout", "--deals", deals, "--plan", gated, "--quota", 5000, "--out", out]
     assert run_cli(capsys, *args)[0] == 0
@@ -407,12 +414,8 @@ def test_a_huge_deal_is_flagged_and_paid_as_recorded(tmp_path, linear, capsys):
     assert pd.read_csv(tmp_path / "loose" / "flags.csv").empty
 
 
-def test_the_workbook_holds_the_statements_formatted_by_unit(tmp_path, linear, capsys):
-    deals = tmp_path / "deals.csv"
-    deals.write_text(TINY)
-    gated = tmp_path / "gated.yaml"
-    gated.write_text(GATED)
-    out = tmp_path / "out"
+def test_the_workbook_holds_the_statements_formatted_by_unit(tmp_path, linear, gated, capsys):
+    deals, out = tiny_deals(tmp_path), tmp_path / "out"
     args = ["--deals", deals, "--quota", 5000, "--plan", linear, "--plan", gated]
     assert run_cli(capsys, "payout", *args, "--out", out)[0] == 0
     book = load_workbook(out / "payout.xlsx")
