@@ -51,7 +51,8 @@ def _meta(source: Source) -> list[tuple[str, str]]:
 
 
 def run_sections(name: str, results: Results) -> list[Section]:
-    """Summary, attainment, payout and budget, bookings by phase, funnel, response, plan."""
+    """What this means, summary, attainment, per rep; with a plan: payout and budget, the
+    payout curve, statements of a typical replication; bookings by date, funnel, response."""
     plan = run_plan(results)
     sections = [
         Section(
