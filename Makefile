@@ -14,9 +14,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The demo: the baseline quarter paid under the gate-and-cap plan (scenarios/proposals/).
 demo: $(STAMP)
-	$(BIN)/simplan run scenarios/baseline_quarter.yaml --out runs/demo --force
+	$(BIN)/simplan run scenarios/proposals/gate80_cap150.yaml --out runs/demo --force
 	$(BIN)/simplan report runs/demo --out $(CURDIR)/runs/demo/report.html
+	$(BIN)/simplan excel runs/demo --out $(CURDIR)/runs/demo/plan.xlsx
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n auto -q

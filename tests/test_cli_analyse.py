@@ -101,14 +101,17 @@ def test_compare_base_under_each_plan_on_each_reps_target_over_a_window(capsys, 
     assert {"pi_low", "pi_high", "ci_low", "ci_high"} <= set(summary.columns)
 
 
-def test_a_base_with_a_plan_is_the_baseline_and_start_days_set_the_window(capsys, review):
+def test_given_plans_the_first_is_the_baseline_and_start_days_set_the_window(capsys, review):
+    """BASE carries a plan of its own (as a calibrated scenario carries the plan in force):
+    with --plan options, the first plan's scenario is the baseline and BASE's plan is not run."""
     code, out, err = run_cli(
-        capsys, "compare", DATA / "behaviour.yaml", "--plan", review["proposal"],
-        "--start", "2026-03-02", "--days", "20", "--replications", "2", "--workers", "1",
-        "--quiet",
+        capsys, "compare", DATA / "behaviour.yaml", "--plan", review["current"],
+        "--plan", review["proposal"], "--start", "2026-03-02", "--days", "20",
+        "--replications", "2", "--workers", "1", "--quiet",
     )  # fmt: skip
     assert code == 0, err
-    assert "proposal minus behaviour" in out
+    assert "proposal minus current" in out
+    assert "minus behaviour" not in out
 
 
 @pytest.mark.parametrize(

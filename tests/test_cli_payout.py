@@ -7,14 +7,17 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
+from openpyxl import load_workbook
 
 from simplan.history import quota_targets, read_deals
 from simplan.model.plan import Plan, compute_payouts
 from simplan.model.plan.summary import summarise
+from simplan.report.formats import EXCEL_FORMATS
 
-from .conftest import DATA, ROOT
+from .conftest import DATA, ROOT, run_cli
 
 SAMPLE = DATA / "maven_crm" / "sales_pipeline.csv"
 MAVEN = [
@@ -65,22 +68,22 @@ def test_linear_plan_pays_salary_plus_ten_percent(tmp_path, linear):
     bookings = {("ann", "2024-01"): 5000, ("ann", "2024-02"): 0, ("ann", "2024-03"): 500,
                 ("bob", "2024-01"): 4000, ("bob", "2024-02"): 1500, ("bob", "2024-03"): 0}  # fmt: skip
     expected = {cell: 1000 + 0.1 * amount for cell, amount in bookings.items()}
-    totals = pd.read_parquet(out / "totals.parquet")
+    totals = pd.read_parquet(out / "linear" / "totals.parquet")
     got = {(r.rep_id, str(r.period)): r.payout for r in totals.itertuples()}
     assert got == pytest.approx(expected)
     assert sum(expected.values()) == pytest.approx(7100)
     assert "total payout" in done.stdout
     assert "7,100" in done.stdout
     assert "base_commission" in done.stdout
-    lines = pd.read_csv(out / "lines.csv")
+    lines = pd.read_csv(out / "linear" / "lines.csv")
     assert lines["amount"].sum() == pytest.approx(7100)
-    assert pd.read_parquet(out / "lines.parquet")["amount"].sum() == pytest.approx(7100)
+    assert pd.read_parquet(out / "linear" / "lines.parquet")["amount"].sum() == pytest.approx(7100)
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["plan"]["name"] == "linear_test"
+    assert manifest["plans"]["linear"]["name"] == "linear_test"
     assert manifest["quota"] == 5000
     assert manifest["deals_file"] == str(deals)
     assert manifest["simplan_version"]
-    assert manifest["summary"]["total payout"] == pytest.approx(7100)
+    assert manifest["summary"]["linear"]["total payout"] == pytest.approx(7100)
 
 
 def test_summary_spread_on_the_tiny_ledger(tmp_path):
@@ -111,11 +114,11 @@ def test_maven_sample_with_a_column_mapping(tmp_path):
     assert done.returncode == 0, done.stderr
     raw = pd.read_csv(SAMPLE)
     won = raw[raw["deal_stage"] == "Won"]
-    totals = pd.read_parquet(out / "totals.parquet")
+    totals = pd.read_parquet(out / "tiered_marginal" / "totals.parquet")
     assert totals["bookings"].sum() == pytest.approx(won["close_value"].sum())
     assert set(totals["rep_id"]) == set(won["sales_agent"])
     assert totals["period"].astype(str).min() == "2017-03"
-    lines = pd.read_parquet(out / "lines.parquet")
+    lines = pd.read_parquet(out / "tiered_marginal" / "lines.parquet")
     assert lines["amount"].sum() == pytest.approx(totals["payout"].sum())
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["mapping"]["rep_id"] == "sales_agent"
@@ -133,7 +136,7 @@ def test_targets_file(tmp_path, linear):
     out = tmp_path / "out"
     done = simplan("payout", "--deals", deals, "--plan", linear, "--targets", targets, "--out", out)
     assert done.returncode == 0, done.stderr
-    assert pd.read_parquet(out / "totals.parquet")["target"].tolist() == [1000.0] * 6
+    assert pd.read_parquet(out / "linear" / "totals.parquet")["target"].tolist() == [1000.0] * 6
 
 
 def _deals(rows: str, header: str = HEADER) -> str:
@@ -278,8 +281,159 @@ def test_refuses_a_non_empty_out_dir_without_force(tmp_path, linear):
     assert (out / "keep.txt").read_text() == "earlier run"
     assert simplan(*args, "--force").returncode == 0
     assert sorted(p.name for p in out.iterdir()) == [
+        "flags.csv",
+        "linear",
+        "manifest.json",
+        "payout.xlsx",
+        "reps.csv",
+        "summary.csv",
+    ]
+    assert sorted(p.name for p in (out / "linear").iterdir()) == [
         "lines.csv",
         "lines.parquet",
-        "manifest.json",
+        "statements.csv",
         "totals.parquet",
     ]
+
+
+GATED = """
+name: gated_test
+components:
+  - {type: base_salary, amount: 1000}
+  - {type: base_commission, rate: 0.10}
+  - {type: attainment_bonus, steps: [{threshold: 1.0, amount: 250}]}
+  - {type: gate, threshold: 0.5}
+"""
+
+
+@pytest.fixture
+def gated(tmp_path):
+    path = tmp_path / "gated.yaml"
+    path.write_text(GATED)
+    return path
+
+
+def tiny_deals(tmp_path):
+    path = tmp_path / "deals.csv"
+    path.write_text(TINY)
+    return path
+
+
+def test_preset_reads_the_export_as_the_column_mapping_does(tmp_path, capsys):
+    plan = ROOT / "scenarios" / "plans" / "tiered_marginal.yaml"
+    args = ["payout", "--deals", SAMPLE, "--plan", plan, "--quota", 60000]
+    code, _stdout, stderr = run_cli(capsys, *args, "--preset", "maven_crm", "--out", tmp_path / "a")
+    assert code == 0, stderr
+    assert run_cli(capsys, *args, *MAVEN, "--out", tmp_path / "b")[0] == 0
+    by_preset = pd.read_parquet(tmp_path / "a" / "tiered_marginal" / "totals.parquet")
+    by_map = pd.read_parquet(tmp_path / "b" / "tiered_marginal" / "totals.parquet")
+    pd.testing.assert_frame_equal(by_preset, by_map)
+    assert json.loads((tmp_path / "a" / "manifest.json").read_text())["preset"] == "maven_crm"
+
+
+def test_several_plans_side_by_side(tmp_path, linear, gated, capsys):
+    deals, out = tiny_deals(tmp_path), tmp_path / "out"
+    args = ["--deals", deals, "--quota", 5000]
+    code, stdout, stderr = run_cli(
+        capsys, "payout", *args, "--plan", linear, "--plan", gated, "--out", out
+    )
+    assert code == 0, stderr
+    summary = pd.read_csv(out / "summary.csv").set_index("metric")
+    assert list(summary.columns) == ["unit", "linear", "gated"]
+    # by hand, gated: ann Jan 5000 (100%: 500 + 250 bonus), Feb 0 and Mar 500 (gated),
+    # bob Jan 4000 (80%: 400), Feb 1500 (30%: gated), Mar 0; 6 x 1000 salary
+    assert summary.loc["total payout", "linear"] == pytest.approx(7100)
+    assert summary.loc["total payout", "gated"] == pytest.approx(6000 + 750 + 400)
+    assert summary.loc["payout: gate", "gated"] == pytest.approx(-(50 + 150))
+    assert np.isnan(summary.loc["payout: gate", "linear"])
+    reps = pd.read_csv(out / "reps.csv").set_index("rep_id")
+    assert reps.loc["ann"].to_dict() == pytest.approx(
+        {"bookings": 5500, "linear": 3550, "gated": 3750}
+    )
+    assert "linear" in stdout
+    assert "gated" in stdout
+    assert "7,150" in stdout
+    twice = run_cli(capsys, "payout", *args, "--plan", linear, "--plan", linear, "--out", out)
+    assert twice[0] == 2
+    assert "share a name" in twice[2]
+
+
+def test_statements_a_rep_recognises(tmp_path, gated, capsys):
+    deals = tmp_path / "deals.csv"
+    deals.write_text(TINY.replace("ann", "Ann Lee").replace("bob", "007"))
+    out = tmp_path / "out"
+    args = ["payout", "--deals", deals, "--plan", gated, "--quota", 5000, "--out", out]
+    assert run_cli(capsys, *args)[0] == 0
+    statements = pd.read_csv(out / "gated" / "statements.csv", dtype={"rep_id": str})
+    assert set(statements["rep_id"]) == {"Ann Lee", "007"}  # as given in the file
+    january = statements[(statements["rep_id"] == "Ann Lee") & (statements["period"] == "2024-01")]
+    shown = january[["component", "basis", "unit", "basis value", "amount"]].astype(object)
+    shown = shown.where(shown.notna(), "")
+    assert shown.to_dict("records") == [
+        {"component": "base_salary", "basis": "periods paid", "unit": "count",
+         "basis value": 1.0, "amount": 1000.0},
+        {"component": "base_commission", "basis": "credited bookings", "unit": "money",
+         "basis value": 5000.0, "amount": 500.0},
+        {"component": "attainment_bonus", "basis": "credited attainment", "unit": "share",
+         "basis value": 1.0, "amount": 250.0},
+        {"component": "gate", "basis": "attainment", "unit": "share",
+         "basis value": 1.0, "amount": 0.0},
+        {"component": "total", "basis": "", "unit": "", "basis value": "", "amount": 1750.0},
+    ]  # fmt: skip
+    lines = statements[statements["component"] != "total"]
+    totals = statements[statements["component"] == "total"].set_index(["rep_id", "period"])
+    added = lines.groupby(["rep_id", "period"])["amount"].sum()
+    assert added.to_dict() == pytest.approx(totals["amount"].to_dict())
+    paid = pd.read_parquet(out / "gated" / "totals.parquet")
+    assert totals["amount"].sum() == pytest.approx(paid["payout"].sum(), abs=0.01 * len(lines))
+    assert len(totals) == 6  # one statement per rep and period
+
+
+def test_a_huge_deal_is_flagged_and_paid_as_recorded(tmp_path, linear, capsys):
+    amounts = np.random.default_rng(7).lognormal(np.log(50_000), 0.4, 2_000).round()
+    rows = [f"d{i},r{i % 20},2024-0{1 + i % 3}-15,{a:.0f}" for i, a in enumerate(amounts)]
+    rows.append("huge,r3,2024-02-20,50000000")
+    deals = tmp_path / "deals.csv"
+    deals.write_text("deal_id,rep_id,close_date,amount\n" + "\n".join(rows) + "\n")
+    out = tmp_path / "out"
+    code, stdout, stderr = run_cli(
+        capsys, "payout", "--deals", deals, "--plan", linear, "--quota", 1e6, "--out", out
+    )
+    assert code == 0, stderr
+    flags = pd.read_csv(out / "flags.csv")
+    assert flags["deal_id"].tolist() == ["huge"]
+    assert flags.loc[0, "line"] == len(rows) + 1  # the file's line (header is line 1)
+    assert flags.loc[0, "amount"] == 50_000_000
+    assert "1 deal(s) flagged by the anomaly rule" in stdout
+    assert "paid as recorded" in stdout
+    totals = pd.read_parquet(out / "linear" / "totals.parquet")
+    assert totals["bookings"].sum() == pytest.approx(amounts.sum() + 50_000_000)
+    loose = run_cli(capsys, "payout", "--deals", deals, "--plan", linear, "--quota", 1e6,
+                    "--amount-multiple", 2000, "--out", tmp_path / "loose")  # fmt: skip
+    assert loose[0] == 0
+    assert pd.read_csv(tmp_path / "loose" / "flags.csv").empty
+
+
+def test_the_workbook_holds_the_statements_formatted_by_unit(tmp_path, linear, gated, capsys):
+    deals, out = tiny_deals(tmp_path), tmp_path / "out"
+    args = ["--deals", deals, "--quota", 5000, "--plan", linear, "--plan", gated]
+    assert run_cli(capsys, "payout", *args, "--out", out)[0] == 0
+    book = load_workbook(out / "payout.xlsx")
+    assert book.sheetnames == ["summary", "reps", "statements", "flags", "about"]
+    summary = {r[0].value: r for r in book["summary"].iter_rows(min_row=2)}
+    assert summary["total payout"][3].value == pytest.approx(7150)
+    assert summary["total payout"][3].number_format == EXCEL_FORMATS["money"]
+    assert summary["payout share of bookings"][2].number_format == EXCEL_FORMATS["share"]
+    assert summary["reps"][2].number_format == EXCEL_FORMATS["count"]
+    sheet = book["statements"]
+    header = [c.value for c in sheet[1]]
+    assert header[:2] == ["plan", "rep_id"]
+    rows = list(sheet.iter_rows(min_row=2))
+    written = pd.DataFrame([[c.value for c in r] for r in rows], columns=header)
+    expected = pd.read_csv(out / "gated" / "statements.csv")
+    assert written[written["plan"] == "gated"]["amount"].tolist() == expected["amount"].tolist()
+    basis = header.index("basis value")
+    formats = {(r[0].value, r[3].value): r[basis].number_format for r in rows}
+    assert formats[("gated", "gate")] == EXCEL_FORMATS["share"]
+    assert formats[("gated", "base_commission")] == EXCEL_FORMATS["money"]
+    assert formats[("linear", "base_salary")] == EXCEL_FORMATS["count"]

@@ -12,7 +12,7 @@ from simplan.report.formats import EXCEL_FORMATS
 from simplan.report.tables import component_totals
 
 from .test_cli import simplan
-from .test_report import BUDGET, saved  # noqa: F401 - the saved runs fixture
+from .test_report import BUDGET, PLAN, saved  # noqa: F401 - the saved runs fixture
 
 MONEY, SHARE, FLAG = EXCEL_FORMATS["money"], EXCEL_FORMATS["share"], EXCEL_FORMATS["flag"]
 
@@ -42,6 +42,7 @@ def test_sheets_of_a_run_with_a_plan(plan_book):
         "summary",
         "budget",
         "components",
+        "reps",
         "statements",
         "scenario",
         "about",
@@ -83,13 +84,61 @@ def test_components_and_statements_add_up(plan_book):
         assert row[5] == pytest.approx(expected.loc[component, "P90"])
     assert sheet["G2"].number_format == SHARE
     assert sheet["C2"].number_format == MONEY
-    statements = book["statements"]
-    header = [c.value for c in statements[1]]
-    total = header.index("total")
-    paid = sum(r[total] for r in statements.iter_rows(min_row=2, values_only=True))
-    assert paid == pytest.approx(results.runs["payout"].mean())  # every payee, every line
-    assert statements.freeze_panes == "D2"
-    assert statements.cell(2, header.index("attainment") + 1).number_format == SHARE
+
+
+def test_reps_sheet_is_each_reps_spread(plan_book):
+    book, results = plan_book
+    sheet = book["reps"]
+    header = [c.value for c in sheet[1]]
+    assert header == [
+        "scenario", "rep_id", "period", "tenure", "target", "bookings P10", "bookings P50",
+        "bookings P90", "probability at target", "payout P50", "payout P90",
+    ]  # fmt: skip
+    written = {(r[1], r[2]): r for r in sheet.iter_rows(min_row=2, values_only=True)}
+    reps = results.reps.assign(rep_id=results.reps["rep_id"].astype(str))
+    assert len(written) == reps.groupby(["rep_id", "period"]).ngroups
+    for (rep, period), one in reps.groupby(["rep_id", "period"]):
+        row = written[(rep, period)]
+        assert row[6] == pytest.approx(one["bookings"].quantile(0.5))
+        assert row[8] == pytest.approx(one["at_target"].mean())
+        assert row[10] == pytest.approx(one["payout"].quantile(0.9))
+    assert sheet["E2"].number_format == MONEY
+    assert sheet["I2"].number_format == SHARE
+
+
+def test_statements_are_one_typical_replication_that_adds_up(plan_book):
+    book, results = plan_book
+    sheet = book["statements"]
+    header = [c.value for c in sheet[1]]
+    assert header == [
+        "scenario", "replication", "rep_id", "period", "attainment", "component", "basis",
+        "basis value", "unit", "amount",
+    ]  # fmt: skip
+    rows = list(sheet.iter_rows(min_row=2))
+    values = [[c.value for c in r] for r in rows]
+    replication = {v[1] for v in values}
+    assert len(replication) == 1
+    payout = results.runs.set_index("replication")["payout"]
+    chosen = replication.pop()
+    assert abs(payout[chosen] - payout.median()) == (payout - payout.median()).abs().min()
+    lines, totals = {}, {}
+    for v in values:
+        key = (v[2], v[3])
+        if v[5] == "total":
+            totals[key] = v[9]
+        else:
+            lines[key] = lines.get(key, 0.0) + v[9]
+    assert lines == pytest.approx(totals, abs=0.01 * len(PLAN["components"]))
+    assert sum(totals.values()) == pytest.approx(payout[chosen], abs=1.0)
+    formats = {}
+    for row in rows:
+        component = row[5].value
+        formats.setdefault(component, (row[7].number_format, row[9].number_format, row[8].value))
+    assert formats["attainment_cap"] == (MONEY, MONEY, "money")  # bookings above the cap
+    assert formats["gate"] == (SHARE, MONEY, "share")
+    assert formats["base_salary"] == (EXCEL_FORMATS["count"], MONEY, "count")
+    assert sheet.freeze_panes == "E2"
+    assert rows[0][4].number_format == SHARE
 
 
 def test_scenario_parameters_are_the_resolved_scenario(plan_book):

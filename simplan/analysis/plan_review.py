@@ -31,14 +31,15 @@ def review_scenarios(
 ) -> list[Scenario]:
     """The baseline first, then each scenario to compare with it.
 
-    Each plan file makes `base` with that plan. `base` is the baseline unless it has no plan
-    and plans are given: then the first plan's scenario is. Proposal files follow. `reframe`
+    Each plan file makes `base` with that plan; given plans, the first plan's scenario is the
+    baseline (a calibrated base carries the plan in force, which the first `--plan` usually
+    restates). Without plans `base` itself is the baseline. Proposal files follow. `reframe`
     puts every scenario on the chosen periods and window (e.g. `lambda s:
     s.with_window("2026Q1")`); then with `targets` (rep_id, period, target) each rep of the
     roster gets its target for the window as its quota.
     """
     base = base if isinstance(base, Scenario) else load_scenario(base)
-    scenarios = [] if plans and base.plan is None else [base]
+    scenarios = [] if plans else [base]
     scenarios += [with_plan(base, path) for path in plans]
     scenarios += [p if isinstance(p, Scenario) else load_scenario(p) for p in proposals]
     if len(scenarios) < 2:

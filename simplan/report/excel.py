@@ -22,10 +22,12 @@ from openpyxl.utils import get_column_letter
 
 from simplan import __version__
 from simplan.analysis.budget import plan_budget, size_budget
-from simplan.report import tables
-from simplan.report.formats import EXCEL_FORMATS, kind
+from simplan.model.plan import Plan
+from simplan.report import statements, tables
+from simplan.report.formats import EXCEL_FORMATS, kind, unit_kind
 from simplan.report.html import write_text_atomically
 from simplan.report.source import Source, as_source
+from simplan.results import Results
 
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 MAX_WIDTH = 60
@@ -35,7 +37,8 @@ RATIO_FORMAT = '0.0"x"'
 @dataclass(frozen=True)
 class Sheet:
     """A table for one worksheet. With `by_row`, numbers take the format of their row's
-    `metric`; otherwise of their column's name; `plain` sheets keep Excel's General format.
+    `metric`; otherwise of their column's name, or of their row's `unit` in the `by_unit`
+    columns; `plain` sheets keep Excel's General format.
     `freeze` is the top-left cell that scrolls."""
 
     name: str
@@ -44,6 +47,7 @@ class Sheet:
     by_row: bool = False
     plain: bool = False
     freeze: str = "B2"
+    by_unit: tuple[str, ...] = ()  # columns formatted by the row's `unit` (money, share, count)
 
 
 def workbook_sheets(source: Source) -> list[Sheet]:
@@ -100,11 +104,20 @@ def workbook_sheets(source: Source) -> list[Sheet]:
                 freeze="C2",
             ),
             Sheet(
-                "statements",
-                "per payee and period, means over replications: target, bookings, attainment, "
-                "each component, the total and its P90",
-                _stacked({name: tables.rep_statements(r) for name, r in paid.items()}),
+                "reps",
+                "per rep and plan period over replications: target, bookings P10/P50/P90, "
+                "the probability of reaching target, payout P50/P90",
+                _stacked({name: statements.rep_table(r) for name, r in paid.items()}),
                 freeze="D2",
+            ),
+            Sheet(
+                "statements",
+                "every statement of each run's typical replication (total payout nearest the "
+                "median): per payee and period a line per component with its basis in its "
+                "unit and the amount, then the total",
+                _stacked({name: _typical(r, source.plans()[name]) for name, r in paid.items()}),
+                freeze="E2",
+                by_unit=("basis value",),
             ),
         ]
     sheets.append(
@@ -117,6 +130,12 @@ def workbook_sheets(source: Source) -> list[Sheet]:
     )
     sheets.append(_about(source, sheets))
     return sheets
+
+
+def _typical(results: Results, plan: Plan) -> pd.DataFrame:
+    replication, table = statements.typical_statements(results, plan)
+    table.insert(0, "replication", replication)
+    return table
 
 
 def _side_by_side(columns: dict[str, pd.Series]) -> pd.DataFrame:
@@ -187,12 +206,17 @@ def write_sheet(book: Workbook, sheet: Sheet) -> None:
         ws.append([_cell_value(v) for v in values])
         row = ws.max_row
         metric = str(values[columns.index("metric")]) if sheet.by_row else None
+        unit = values[columns.index("unit")] if "unit" in columns else None
         for j, value in enumerate(values):
             cell = ws.cell(row=row, column=j + 1)
             number = isinstance(cell.value, int | float) and not isinstance(cell.value, bool)
             if number and not sheet.plain:
                 label = columns[j] if columns[j] == "narrowing" or metric is None else metric
-                cell.number_format = _number_format(label)
+                cell.number_format = (
+                    EXCEL_FORMATS[unit_kind(unit)]
+                    if columns[j] in sheet.by_unit
+                    else _number_format(label)
+                )
                 shown = 14
             else:
                 shown = len(str(value)) if cell.value is not None else 0
@@ -206,10 +230,52 @@ def write_sheet(book: Workbook, sheet: Sheet) -> None:
 
 def write_workbook(what: Source | Any, out: str | Path) -> Path:
     """Write the workbook of a saved directory, a `Results` or a `Comparison` to `out` (.xlsx)."""
-    source = as_source(what)
+    return write_sheets(workbook_sheets(as_source(what)), out)
+
+
+def payout_sheets(
+    summary: pd.DataFrame,
+    reps: pd.DataFrame,
+    statements: dict[str, pd.DataFrame],
+    flags: pd.DataFrame,
+    source: str,
+) -> list[Sheet]:
+    """The sheets of `simplan payout`'s workbook: what each plan would have paid on `source`."""
+    plans = [c for c in summary.columns if c not in ("metric", "unit")]
+    sheets = [
+        Sheet(
+            "summary",
+            "per plan: totals, components and the spread across reps",
+            summary,
+            by_unit=tuple(plans),
+        ),
+        Sheet("reps", "per payee over the whole ledger: bookings and each plan's payout", reps),
+        Sheet(
+            "statements",
+            "per plan, payee and period: a line per component with its basis in its unit and "
+            "the amount, then the total",
+            _stacked(statements).rename(columns={"scenario": "plan"}),
+            freeze="D2",
+            by_unit=("basis value",),
+        ),
+        Sheet(
+            "flags",
+            "won deals the anomaly rule flags (paid as recorded)",
+            flags,
+            freeze="A2",
+        ),
+    ]
+    about = [("made from", source), ("written", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))]
+    about += [("simplan", __version__), *((f"sheet {s.name}", s.about) for s in sheets)]
+    sheets.append(Sheet("about", "", pd.DataFrame(about, columns=["item", "value"]), plain=True))
+    return sheets
+
+
+def write_sheets(sheets: list[Sheet], out: str | Path) -> Path:
+    """Write the sheets, formatted, as one workbook at `out` (.xlsx), atomically."""
     book = Workbook()
     book.remove(book.active)
-    for sheet in workbook_sheets(source):
+    for sheet in sheets:
         write_sheet(book, sheet)
     buffer = io.BytesIO()
     book.save(buffer)

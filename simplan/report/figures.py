@@ -9,7 +9,9 @@ from __future__ import annotations
 import base64
 import io
 
+import matplotlib.dates as mdates
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
@@ -17,7 +19,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 from simplan.analysis.compare import Comparison
 from simplan.model.plan import Plan
 from simplan.report import tables
-from simplan.report.formats import kind
+from simplan.report.formats import kind, metric_name
 from simplan.results import Results
 
 SIZE = (7.0, 3.8)
@@ -82,7 +84,10 @@ def payout_figure(results: Results, budget: float | None) -> Figure:
     if budget is not None:
         over = float((payout > budget).mean())
         axes.axvline(
-            budget, color="C3", linewidth=2, label=f"budget {budget:,.0f} ({over:.0%} over)"
+            budget,
+            color="C3",
+            linewidth=2,
+            label=f"budget {budget:,.0f}: payout above it in {over:.0%} of replications",
         )
     axes.xaxis.set_major_formatter(_money)
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -96,7 +101,7 @@ def bookings_figure(results: Results) -> Figure:
     """Team bookings per day (mean and P10-P90 across replications) over the sprint phases."""
     days = tables.bookings_by_day(results)
     figure, axes = _figure("Team bookings per day, by sprint phase")
-    day = days["day"].to_numpy()
+    day = mdates.date2num(pd.to_datetime(days["date"]))
     for phase, colour in PHASE_COLOURS.items():
         inside = (days["phase"] == phase).to_numpy()
         for start, stop in _runs(inside):
@@ -115,8 +120,11 @@ def bookings_figure(results: Results) -> Figure:
     ]
     axes.legend(handles=handles, fontsize=8, ncol=len(handles), loc="upper left")
     axes.yaxis.set_major_formatter(_money)
+    locator = mdates.AutoDateLocator()
+    axes.xaxis.set_major_locator(locator)
+    axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     axes.set_xlim(day[0] - 0.5, day[-1] + 0.5)
-    axes.set_xlabel("day of the run (0 = calendar start)")
+    axes.set_xlabel("date")
     axes.set_ylabel("bookings per day")
     return figure
 
@@ -202,7 +210,7 @@ def comparison_figure(comparison: Comparison) -> Figure:
         errors = np.abs(np.vstack([means - table["ci_low"], table["ci_high"] - means]))
         axes.bar(names, means, color=[f"C{i}" for i in range(len(names))], alpha=0.8)
         axes.errorbar(names, means, yerr=np.nan_to_num(errors), fmt="none", color="k", capsize=4)
-        axes.set_title(metric.replace("_", " "), fontsize=9)
+        axes.set_title(metric_name(metric), fontsize=9)
         axes.tick_params(axis="x", labelrotation=20, labelsize=8)
         _format_axis(axes, metric)
     return figure
@@ -231,7 +239,7 @@ def differences_figure(comparison: Comparison) -> Figure:
         axes.axvline(0, color="k", linewidth=1)
         axes.set_yticks(y, table["scenario"], fontsize=8)
         axes.set_ylim(-0.7, len(table) - 0.3)
-        axes.set_title(metric.replace("_", " "), fontsize=9)
+        axes.set_title(metric_name(metric), fontsize=9)
         _format_axis(axes, metric, axis="x")
     return figure
 

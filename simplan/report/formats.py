@@ -24,7 +24,24 @@ SHARES = ("rate", "share", "reached", "probability", "cost of sales", "attainmen
 RATIOS = ("over median",)
 MONEY = ("cost", "payout", "bookings", "budget", "reserve", "amount", "target")
 DECIMALS = ("hours", "days", "per replication", "per rep")
-COUNTS = ("replications", "leads", "days", "deals won", "relays", "alerts", "reps")
+COUNTS = ("replication", "replications", "leads", "days", "deals won", "relays", "alerts", "reps")
+
+
+METRIC_NAMES = {
+    "bookings": "bookings per replication",
+    "payout": "total payout per replication",
+    "cost_of_sales": "cost of sales (payout / bookings)",
+    "share_at_target": "share of reps at target",
+    "payout_p90_over_median": "payout of the P90 rep over the median rep",
+    "payout_top_decile_share": "share of payout to the top tenth of reps",
+    "over_budget": "chance of exceeding the budget",
+}
+"""The comparison KPIs (`simplan.analysis.kpis.KPI_COLUMNS`) in the planner's words."""
+
+
+def metric_name(metric: str) -> str:
+    """A metric as a reader says it: ``share_at_target`` -> ``share of reps at target``."""
+    return METRIC_NAMES.get(metric, metric.replace("_", " "))
 
 
 def kind(metric: str) -> Kind:
@@ -45,6 +62,20 @@ def kind(metric: str) -> Kind:
     return "money"
 
 
+UNIT_KINDS: dict[str, Kind] = {
+    "money": "money",
+    "currency": "money",
+    "share": "share",
+    "count": "count",
+}
+"""How a statement line's basis shows, by its unit (`simplan.recalc.BASIS`); else decimal."""
+
+
+def unit_kind(unit: object) -> Kind:
+    """The kind of a number in `unit` ('money' or 'currency', 'share', 'count'; else decimal)."""
+    return UNIT_KINDS.get(str(unit), "decimal")
+
+
 def text(metric: str, value: object) -> str:
     """A value as a planner reads it, e.g. ``12,537,497``, ``34.3%``, ``7.12``, ``yes``."""
     if isinstance(value, str):
@@ -53,9 +84,13 @@ def text(metric: str, value: object) -> str:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return str(value)
+    return shown_as(kind(metric), number)
+
+
+def shown_as(shown: Kind, number: float) -> str:
+    """A number shown as `shown` (see `text`); NaN as ``n/a``."""
     if number != number:  # NaN
         return "n/a"
-    shown = kind(metric)
     if shown == "flag":
         return "yes" if number else "no"
     if shown == "share":

@@ -26,14 +26,16 @@ p.lead, p.note { color: #555; margin: 0.3rem 0 0.8rem; }
 .section figure { margin: 0; flex: 0 1 700px; }
 .section figure.wide { flex: 1 1 100%; }
 .section figure img { max-width: 100%; height: auto; }
-.tables { flex: 1 1 380px; overflow-x: auto; }
-table { border-collapse: collapse; font-size: 0.85rem; margin-bottom: 1rem; }
+.tables { flex: 1 1 auto; min-width: 0; max-width: 100%; }
+table { border-collapse: collapse; font-size: 0.85rem; margin-bottom: 1rem; max-width: 100%; }
 caption { text-align: left; font-weight: 600; padding-bottom: 0.3rem; }
 th, td { padding: 0.2rem 0.6rem; border-bottom: 1px solid #eee; }
 th { text-align: left; background: #f5f5f5; }
 td.number { text-align: right; font-variant-numeric: tabular-nums; }
 dl.meta { display: grid; grid-template-columns: max-content auto; gap: 0.1rem 1rem; font-size: 0.9rem; }
 dl.meta dt { color: #666; }
+ul.points { max-width: 70rem; line-height: 1.45; }
+ul.points li { margin-bottom: 0.4rem; }
 footer { margin-top: 3rem; color: #888; font-size: 0.8rem; }
 """
 
@@ -57,6 +59,7 @@ class Section:
     alt: str = ""
     tables: list[Table] = field(default_factory=list)
     wide: bool = False  # the figure takes the whole width, the tables go below it
+    points: list[str] = field(default_factory=list)  # sentences shown as a list under the lead
 
 
 def render_table(table: Table) -> str:
@@ -82,6 +85,9 @@ def render_section(section: Section) -> str:
     parts = [f"<section><h2>{html.escape(section.title)}</h2>"]
     if section.lead:
         parts.append(f'<p class="lead">{html.escape(section.lead)}</p>')
+    if section.points:
+        items = "".join(f"<li>{html.escape(p)}</li>" for p in section.points)
+        parts.append(f'<ul class="points">{items}</ul>')
     parts.append('<div class="section">')
     if section.image is not None:
         wide = ' class="wide"' if section.wide else ""

@@ -9,8 +9,9 @@ import pandas as pd
 from simplan import __version__
 from simplan.analysis.budget import plan_budget
 from simplan.analysis.compare import Comparison
-from simplan.report import figures, tables
-from simplan.report.formats import text
+from simplan.model.plan import Plan
+from simplan.report import conclusions, figures, statements, tables
+from simplan.report.formats import metric_name, shown_as, text, unit_kind
 from simplan.report.html import Section, Table, render_page
 from simplan.report.source import Source, run_plan
 from simplan.results import Results
@@ -50,9 +51,15 @@ def _meta(source: Source) -> list[tuple[str, str]]:
 
 
 def run_sections(name: str, results: Results) -> list[Section]:
-    """Summary, attainment, payout and budget, bookings by phase, funnel, response, plan."""
+    """What this means, summary, attainment, per rep; with a plan: payout and budget, the
+    payout curve, statements of a typical replication; bookings by date, funnel, response."""
     plan = run_plan(results)
     sections = [
+        Section(
+            "What this means",
+            "Read from the numbers below.",
+            points=conclusions.run_conclusions(results),
+        ),
         Section(
             "Summary",
             f"The numbers a planner looks at first, over {results.runs['replication'].nunique()} "
@@ -67,6 +74,12 @@ def run_sections(name: str, results: Results) -> list[Section]:
             figures.png_data_uri(figures.attainment_figure(results)),
             "histogram of attainment across reps and periods",
             [Table("attainment", tables.attainment_table(results))],
+        ),
+        Section(
+            "Per rep",
+            "Each rep and plan period over the replications: the spread of bookings, how "
+            "often the rep reaches target and, under a plan, what the rep is paid.",
+            tables=[Table("", statements.rep_table(results))],
         ),
     ]
     if plan is None:
@@ -94,19 +107,21 @@ def run_sections(name: str, results: Results) -> list[Section]:
             figures.png_data_uri(figures.funnel_figure(results)),
             "bar chart of the share of leads reaching each stage, by tier",
             [Table("funnel", tables.funnel_by_tier(results))],
+            points=conclusions.funnel_notes(results),
         ),
         Section(
             "First response by tier",
             "Hours from a lead's arrival to its first touch; the dashed line is 24 hours.",
             figures.png_data_uri(figures.response_figure(results)),
             "box plot of first-response hours by tier",
-            [Table("first response", tables.response_by_tier(results))],
+            [Table("first response, by tier and source", tables.response_by_tier(results))],
+            points=conclusions.response_notes(results),
         ),
     ]
     return sections
 
 
-def _payout_sections(name: str, results: Results, plan: object) -> list[Section]:
+def _payout_sections(name: str, results: Results, plan: Plan) -> list[Section]:
     from simplan.analysis.budget import size_budget  # only runs with a plan are sized
 
     budget = plan_budget(results)
@@ -136,7 +151,39 @@ def _payout_sections(name: str, results: Results, plan: object) -> list[Section]
             "the plan's pay for one period against attainment",
             [Table("components", _components(plan))],
         ),
+        _typical_section(results, plan),
     ]
+
+
+def _typical_section(results: Results, plan: Plan) -> Section:
+    """Three whole statements of the typical replication (all of them are in the workbook)."""
+    replication, table = statements.typical_statements(results, plan)
+    shown = [
+        Table(caption, _statement_text(one))
+        for caption, one in statements.statement_examples(table)
+    ]
+    return Section(
+        "Statements of a typical replication",
+        f"Replication {replication} paid the total nearest the median, so its statements are "
+        "ones a rep could get (no averages of lines). Shown: the rep-periods at the lowest, "
+        "the median and the highest attainment; the workbook has every statement.",
+        tables=shown,
+    )
+
+
+def _statement_text(lines: pd.DataFrame) -> pd.DataFrame:
+    """A statement as shown: the basis in its unit, amounts to the cent."""
+    return pd.DataFrame(
+        {
+            "component": lines["component"],
+            "basis": lines["basis"],
+            "basis value": [
+                "" if u == "" else shown_as(unit_kind(u), v)
+                for v, u in zip(lines["basis value"], lines["unit"], strict=True)
+            ],
+            "amount": [f"{a:,.2f}" for a in lines["amount"]],
+        }
+    )
 
 
 def _components(plan: object) -> pd.DataFrame:
@@ -152,12 +199,17 @@ def comparison_sections(source: Source, comparison: Comparison) -> list[Section]
     level = f"{comparison.confidence:.0%}"
     sections = [
         Section(
+            "What this means",
+            f"Each proposal against {comparison.scenarios[0]}, read from the numbers below.",
+            points=conclusions.comparison_conclusions(comparison),
+        ),
+        Section(
             "Plans compared",
             f"Each scenario ran on the same seed, so replication i of each saw the same "
             f"customers; bars are means with their {level} interval.",
             figures.png_data_uri(figures.comparison_figure(comparison)),
             "bar charts of each KPI per scenario with confidence intervals",
-            [Table(f"mean [{level} interval]", _intervals(comparison))],
+            [Table(_interval_caption(comparison), _intervals(comparison))],
             wide=True,
         ),
         Section(
@@ -200,32 +252,61 @@ def comparison_sections(source: Source, comparison: Comparison) -> list[Section]
     return sections
 
 
+def _interval_caption(comparison: Comparison) -> str:
+    caption = f"mean [{comparison.confidence:.0%} confidence interval of the mean]"
+    if "pi_low" in comparison.summary:
+        caption += (
+            f"; {conclusions.PREDICTIVE_LEVEL:.0%} predictive interval (where one period "
+            "will land) after 'period'"
+        )
+    return caption
+
+
 def _intervals(comparison: Comparison) -> pd.DataFrame:
     s = comparison.summary.dropna(subset=["mean"])  # e.g. over_budget without a budget
+    predictive = "pi_low" in s
     shown = s.assign(
         value=[
-            f"{text(m, v)} [{text(m, lo)}, {text(m, hi)}]"
-            for m, v, lo, hi in s[["metric", "mean", "ci_low", "ci_high"]].itertuples(index=False)
+            f"{text(r.metric, r.mean)} [{text(r.metric, r.ci_low)}, {text(r.metric, r.ci_high)}]"
+            + (
+                f"; period {text(r.metric, r.pi_low)} to {text(r.metric, r.pi_high)}"
+                if predictive
+                else ""
+            )
+            for r in s.itertuples(index=False)
         ]
     )
     wide = shown.pivot(index="metric", columns="scenario", values="value")
     order = list(dict.fromkeys(s["metric"]))
-    return wide.reindex(order)[comparison.scenarios].reset_index()
+    table = wide.reindex(order)[comparison.scenarios]
+    table.index = [metric_name(m) for m in table.index]
+    return table.rename_axis("KPI").reset_index()
 
 
 def _differences(comparison: Comparison) -> pd.DataFrame:
     d = comparison.differences
-    rows = [
-        (
-            r.scenario,
-            r.metric,
-            text(r.metric, r.difference),
-            f"[{text(r.metric, r.ci_low)}, {text(r.metric, r.ci_high)}]",
-            text(r.metric, r.paired_half_width),
-            text(r.metric, r.independent_half_width),
-            f"{r.narrowing:.1f}x",
-        )
-        for r in d.itertuples(index=False)
+    level = f"{comparison.confidence:.0%}"
+    table = pd.DataFrame(
+        {
+            "proposal": d["scenario"],
+            "KPI": [metric_name(m) for m in d["metric"]],
+            "difference": [text(m, v) for m, v in zip(d["metric"], d["difference"], strict=True)],
+            f"{level} confidence interval of the mean": [
+                f"[{text(r.metric, r.ci_low)}, {text(r.metric, r.ci_high)}]"
+                for r in d.itertuples(index=False)
+            ],
+        }
+    )
+    if "pi_low" in d:
+        table[f"{conclusions.PREDICTIVE_LEVEL:.0%} predictive interval (one period)"] = [
+            f"[{text(r.metric, r.pi_low)}, {text(r.metric, r.pi_high)}]"
+            for r in d.itertuples(index=False)
+        ]
+    table["paired ±"] = [
+        text(m, v) for m, v in zip(d["metric"], d["paired_half_width"], strict=True)
     ]
-    columns = ["proposal", "metric", "difference", "interval", "paired ±", "independent ±"]
-    return pd.DataFrame(rows, columns=[*columns, "narrower by"])
+    table["independent ±"] = [
+        text(m, v) for m, v in zip(d["metric"], d["independent_half_width"], strict=True)
+    ]
+    table["narrower by"] = [f"{v:.1f}x" for v in d["narrowing"]]
+    return table.reset_index(drop=True)

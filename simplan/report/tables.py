@@ -49,15 +49,19 @@ def funnel_by_tier(results: Results) -> pd.DataFrame:
 
 
 def response_by_tier(results: Results) -> pd.DataFrame:
-    """Per tier: first-response hours (median, P90), share answered within 24 hours, share
-    never contacted."""
+    """Per tier and lead source: leads, first-response hours (median, P90), share answered
+    within 24 hours, share never contacted (self-sourced leads are answered at once)."""
     rows = []
-    for tier, group in results.deals.groupby("tier", sort=True, observed=True):
+    deals = results.deals
+    replications = max(results.runs["replication"].nunique(), 1)
+    for (tier, source), group in deals.groupby(["tier", "source"], sort=True, observed=True):
         hours = group["first_response_hours"]
         answered = hours.dropna()
         rows.append(
             {
                 "tier": str(tier),
+                "source": str(source),
+                "leads per replication": len(group) / replications,
                 "median first response hours": answered.median(),
                 "P90 first response hours": answered.quantile(0.9),
                 "share answered within 24 hours": float((answered <= 24).mean())
@@ -146,49 +150,6 @@ def component_totals(results: Results) -> pd.DataFrame:
             "share of payout": (per_replication.sum() / total).to_numpy() if total else np.nan,
         }
     )
-
-
-def rep_statements(results: Results) -> pd.DataFrame:
-    """One row per payee and period: mean over replications of each component, the total and
-    its P90; with the rep's target, bookings and attainment (managers and funds have none)."""
-    per_line = (
-        results.statements.groupby(["rep_id", "period", "replication", "component"])["amount"]
-        .sum()
-        .unstack("component", fill_value=0.0)
-    )
-    payees = per_line.index.droplevel("replication").unique()
-    replications = results.runs["replication"].unique()
-    every = pd.MultiIndex.from_tuples(
-        [(*payee, r) for payee in payees for r in replications], names=per_line.index.names
-    )
-    amounts = per_line.reindex(every, fill_value=0.0)  # no line in a replication: paid nothing
-    components = [str(c) for c in amounts.columns]
-    by_payee = amounts.groupby(level=["rep_id", "period"])
-    total = amounts.sum(axis=1).groupby(level=["rep_id", "period"])
-    wide = by_payee.mean()
-    wide.columns = components
-    wide["total"] = total.mean()
-    wide["total P90"] = total.quantile(0.9)
-    reps = results.reps.groupby(["rep_id", "period"]).agg(
-        tenure=("tenure", "first"),
-        target=("target", "mean"),
-        bookings=("bookings", "mean"),
-        attainment=("attainment", "mean"),
-    )
-    table = reps.join(wide, how="outer").reset_index()
-    return table[
-        [
-            "rep_id",
-            "period",
-            "tenure",
-            "target",
-            "bookings",
-            "attainment",
-            *components,
-            "total",
-            "total P90",
-        ]
-    ]
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
