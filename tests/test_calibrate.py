@@ -374,26 +374,33 @@ def test_roster_targets_and_plan_reach_the_scenario(recovered, tmp_path):
 
 
 def test_behaviour_fitted_by_simulated_moments_under_the_plan(recovered, tmp_path):
+    """With the plan in force, calibrate fits reps who plan ahead: the grid, the draws that
+    carry its uncertainty into comparisons, and the parameter table's rows agree."""
     frame, _ = recovered
     history = read_opportunities(write_history(frame, tmp_path / "history.csv"))
     plan = Plan.model_validate(
         yaml.safe_load((ROOT / "scenarios/plans/gate80_cap150.yaml").read_text())
     )
-    grid = {"propensity": (0.0, 1.0), "reference_rate": (0.08,)}
-    fitted = Calibrator(behaviour_grid=grid, behaviour_replications=2, workers=1).fit(
+    grid = {"shares": (0.2, 0.45, 0.7), "curvatures": (1.6, 2.8)}
+    fitted = Calibrator(behaviour_grid=grid, behaviour_replications=1, workers=1).fit(
         history, plan=plan
     )
-    behaviour = fitted.scenario_.behaviour
-    assert behaviour.model == "plan_responsive"
-    assert behaviour.timing.propensity in (0.0, 1.0)
+    scenario = fitted.scenario_
+    assert scenario.behaviour.model == "optimising"
+    assert scenario.behaviour.plan_in_force == plan
+    assert 0.2 <= scenario.production.self_sourced_share <= 0.7
+    assert 1.6 <= scenario.behaviour.cost_curvature <= 2.8
     table = fitted.report_.tables["behaviour"]
-    assert len(table) == 2
-    assert {"last_week_share", "share_at_target", "attainment_p50", "distance"} <= set(table)
-    assert table["distance"].is_monotonic_increasing
+    assert len(table) == 6
+    assert {"share_at_target", "attainment_p50", "last_weeks_share", "distance"} <= set(table)
+    draws = scenario.uncertainty.draws
+    assert len(draws) == 20
+    shares = [d["production.self_sourced_share"] for d in draws]
     params = fitted.params_.set_index("parameter")
-    assert params.loc["behaviour.timing.propensity", "value"] == behaviour.timing.propensity
-    assert any(
-        note.startswith("behaviour (simulated method of moments") for note in fitted.report_.notes
-    )
+    row = params.loc["production.self_sourced_share"]
+    assert row["ci_low"] <= row["value"] <= row["ci_high"]
+    assert row["ci_low"] == pytest.approx(np.percentile(shares, 2.5))
+    assert any("simulated method of moments" in note for note in fitted.report_.notes)
     without = Calibrator(fit_behaviour=False).fit(history, plan=plan)
     assert without.scenario_.behaviour.model == "constant"
+    assert without.scenario_.uncertainty is None

@@ -248,11 +248,12 @@ def _surface(grid, used, actual, spread, shares, curvatures, identified) -> pd.D
     """Each moment smoothed over the grid by a quadratic response surface (so simulation
     noise does not pick the winner), then the distance and weight on a fine grid."""
     x = _features(grid["self_sourced_share"], grid["cost_curvature"])
-    coef, *_ = np.linalg.lstsq(x, grid[used].to_numpy(), rcond=None)
+    terms = 6 if len(grid) >= 6 else (3 if len(grid) >= 3 else 1)  # quadratic, linear, level
+    coef, *_ = np.linalg.lstsq(x[:, :terms], grid[used].to_numpy(), rcond=None)
     fine_s = np.linspace(min(shares), max(shares), 25)
     fine_g = np.linspace(min(curvatures), max(curvatures), 13)
     s, g = (a.ravel() for a in np.meshgrid(fine_s, fine_g, indexing="ij"))
-    predicted = _features(s, g) @ coef
+    predicted = _features(s, g)[:, :terms] @ coef
     target = pd.Series(actual)[used].to_numpy()
     distance = (((predicted - target) / spread.to_numpy()) ** 2).sum(axis=1)
     weight = np.exp(-(distance - distance.min()) / 2) if identified else np.ones_like(distance)
