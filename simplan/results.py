@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simplan.engines.records import OUTCOMES, TIMINGS, Records
+from simplan.model.records import OUTCOMES, TIMINGS, Records
 from simplan.errors import SimplanError
 from simplan.model.calendar import PERIOD_FREQ, PHASES, Calendar
 from simplan.model.leads import STAGES

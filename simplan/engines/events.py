@@ -16,7 +16,7 @@ import simpy
 from scipy.stats import poisson
 
 from simplan.engines.ledger import LeadBook
-from simplan.engines.records import LOST, PULLED, PUSHED, WON, Records
+from simplan.model.records import LOST, PULLED, PUSHED, WON, Records
 from simplan.engines.standing import Standing
 from simplan.model.behaviour import DayContext
 from simplan.model.calendar import PHASES, Calendar
