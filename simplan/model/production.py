@@ -73,4 +73,9 @@ def follow_up_factor(effort: float, params: ProductionParams) -> float:
     """Multiplier on a lead's win probability from the owner's effort at first response."""
     if params.follow_up_elasticity == 0:
         return 1.0
-    return float(max(effort, 0.0) ** params.follow_up_elasticity)
+    return float(follow_up_factors(np.asarray(effort, dtype=float), params))
+
+
+def follow_up_factors(effort: np.ndarray, params: ProductionParams) -> np.ndarray:
+    """`follow_up_factor` for an array of efforts (the fast engine's form)."""
+    return np.power(np.maximum(effort, 0.0), params.follow_up_elasticity)
