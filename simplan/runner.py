@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simplan.engines.events import run_replication
+from simplan.engines import events, fast
 from simplan.errors import SimplanError
 from simplan.execution import Executor, choose_executor
 from simplan.model.calendar import Calendar, build_calendar
@@ -23,6 +23,7 @@ from simplan.results import Results, attach_payouts, combine, replication_tables
 from simplan.scenario import Scenario, load_scenario
 
 DEPENDENCIES = ("numpy", "scipy", "simpy", "pandas", "pyarrow", "pydantic")
+ENGINES = {"events": events.run_replication, "fast": fast.run_replication}
 
 
 def simulate(
@@ -34,6 +35,7 @@ def simulate(
     executor: Executor | None = None,
     scheduler: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    engine: str | None = None,
 ) -> Results:
     """Run a scenario's replications and return their tables.
 
@@ -42,12 +44,15 @@ def simulate(
     `progress(done, total)` is called as replications finish. `scheduler` runs them on
     Dask: "local" starts a local cluster of `workers` processes, an address
     (tcp://HOST:PORT) uses a running one; `executor` passes any executor directly.
+    `engine` is "events" (the reference) or "fast" (a day at a time, for volume).
     """
     if executor is not None and scheduler is not None:
         raise SimplanError("give simulate an executor or a scheduler, not both")
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    scenario = scenario.with_simulation(replications=replications, seed=seed, workers=workers)
+    scenario = scenario.with_simulation(
+        replications=replications, seed=seed, workers=workers, engine=engine
+    )
     sim = scenario.simulation
     started = time.perf_counter()
     team = build_team(scenario.team, np.random.default_rng(team_seed(sim.seed)))
@@ -92,7 +97,7 @@ def _replicate(
     """Simulate replication i and build its tables in the worker that ran it; time each step."""
     replication, seq = item
     start = time.perf_counter()
-    records = run_replication(scenario, team, calendar, seq)
+    records = ENGINES[scenario.simulation.engine](scenario, team, calendar, seq)
     simulated = time.perf_counter()
     tier_names = [t.name for t in scenario.leads.tiers]
     tables = replication_tables(records, replication, team, calendar, tier_names)

@@ -13,7 +13,6 @@ from collections.abc import Generator
 
 import numpy as np
 import simpy
-from scipy.stats import poisson
 
 from simplan.engines.ledger import LeadBook
 from simplan.engines.standing import Standing
@@ -23,6 +22,7 @@ from simplan.model.leads import draw_leads, lead_streams, loss_stage, tier_arriv
 from simplan.model.production import (
     follow_up_factor,
     self_sourced_rate,
+    sourced_counts,
     sourcing_weights,
     tier_shares,
 )
@@ -410,7 +410,7 @@ class EventEngine:
         )
         if not rates.any():
             return
-        counts = poisson.ppf(self.source_u[day], rates).astype(np.int64)
+        counts = sourced_counts(self.source_u[day], rates)
         tiers = self.scenario.leads.tiers
         for rep, tier in zip(*np.nonzero(counts), strict=True):
             rng = self.source_rngs[rep][tier]
