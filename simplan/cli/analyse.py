@@ -14,9 +14,11 @@ from simplan.analysis.plots import pareto_plot
 from simplan.analysis.sweep import target_sweep, threshold_sweep
 from simplan.analysis.targets import TargetProposal, target_plan
 from simplan.cli.app import (
+    Engine,
     app,
     check_out_dir,
     fmt,
+    load_with_engine,
     out,
     parse_floats,
     print_frame,
@@ -28,7 +30,6 @@ from simplan.errors import SimplanError
 from simplan.history import parse_mapping, read_deals
 from simplan.results import save_atomically
 from simplan.runner import simulate
-from simplan.scenario import load_scenario
 
 Confidence = Annotated[float, typer.Option(help="Confidence level, strictly between 0 and 1.")]
 OutDir = Annotated[Path | None, typer.Option("--out", help="Save the tables to this directory.")]
@@ -60,13 +61,14 @@ def compare(
     out_dir: OutDir = None,
     force: Force = False,
     quiet: Quiet = False,
+    engine: Engine = None,
 ) -> None:
     """Each proposal against the baseline on the same customers, with paired intervals."""
     check_out_dir(out_dir, force)
+    loaded = [load_with_engine(path, engine) for path in (baseline, *proposals)]
     with progress_bar(quiet) as progress:
         result = compare_plans(
-            baseline,
-            *proposals,
+            *loaded,
             replications=replications,
             seed=seed,
             workers=workers,
@@ -126,9 +128,10 @@ def budget(
     out_dir: OutDir = None,
     force: Force = False,
     quiet: Quiet = False,
+    engine: Engine = None,
 ) -> None:
     """The incentive payout distribution and the budget a confidence level needs."""
-    loaded = load_scenario(scenario)
+    loaded = load_with_engine(scenario, engine, "fast")
     if loaded.plan is None:
         raise SimplanError(
             f"{scenario}: has no plan, so nothing to size; add `plan:` to the scenario"
@@ -205,12 +208,13 @@ def targets(
     out_dir: OutDir = None,
     force: Force = False,
     quiet: Quiet = False,
+    engine: Engine = None,
 ) -> None:
     """Sweep target levels: share of reps at target, bookings, payout; flag levels outside the band.
 
     With --growth, also the three-way target (history, market, team) decomposed to each rep.
     """
-    loaded = load_scenario(scenario)
+    loaded = load_with_engine(scenario, engine, "fast")
     values = parse_floats(levels, "--levels")
     check_out_dir(out_dir, force)
     plan = None
@@ -301,9 +305,10 @@ def thresholds(
     out_dir: OutDir = None,
     force: Force = False,
     quiet: Quiet = False,
+    engine: Engine = None,
 ) -> None:
     """Sweep plan lines and rates on a grid; the Pareto front of bookings against cost."""
-    loaded = load_scenario(scenario)
+    loaded = load_with_engine(scenario, engine, "fast")
     grid = {}
     for item in settings:
         name, sep, values = item.partition("=")

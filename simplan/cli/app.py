@@ -16,6 +16,7 @@ from rich.table import Table
 
 from simplan import __version__
 from simplan.errors import SimplanError
+from simplan.scenario import Scenario, load_scenario
 
 app = typer.Typer(
     add_completion=False,
@@ -42,6 +43,24 @@ def _root(
     ] = False,
 ) -> None:
     """simplan: scenarios in, tables out."""
+
+
+ENGINE_NAMES = ("events", "fast")
+Engine = Annotated[
+    str | None,
+    typer.Option(
+        metavar="events|fast",
+        help="events (the SimPy reference) or fast (a day at a time, for volume); default: "
+        "the scenario's for run and compare, fast for budget, targets, thresholds and pilot.",
+    ),
+]
+
+
+def load_with_engine(path: Path, engine: str | None, default: str | None = None) -> Scenario:
+    """Load a scenario and set its engine: --engine if given, else `default`, else its own."""
+    if engine is not None and engine not in ENGINE_NAMES:
+        raise SimplanError(f"--engine {engine!r}: choose events or fast")
+    return load_scenario(path).with_simulation(engine=engine or default)
 
 
 def check_out_dir(path: Path | None, force: bool) -> None:

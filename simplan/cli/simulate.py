@@ -7,7 +7,17 @@ from typing import Annotated
 
 import typer
 
-from simplan.cli.app import app, check_out_dir, fmt, out, print_error, print_metrics, progress_bar
+from simplan.cli.app import (
+    Engine,
+    app,
+    check_out_dir,
+    fmt,
+    load_with_engine,
+    out,
+    print_error,
+    print_metrics,
+    progress_bar,
+)
 from simplan.errors import SimplanError
 from simplan.runner import simulate
 from simplan.scenario import load_scenario
@@ -57,9 +67,10 @@ def run(
     ] = None,
     force: Force = False,
     quiet: Quiet = False,
+    engine: Engine = None,
 ) -> None:
     """Simulate a scenario, print the summary, and save the tables with --out."""
-    loaded = load_scenario(scenario)
+    loaded = load_with_engine(scenario, engine)
     check_out_dir(out_dir, force)
     with progress_bar(quiet) as progress:
         results = simulate(

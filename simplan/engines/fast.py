@@ -38,8 +38,11 @@ TOUCH, CUSTOMER, DONE = 0, 1, 2
 CONTACT, PROPOSAL, FOLLOW_UP, NEGOTIATION, SIGN = range(5)
 # What happens when the customer's wait ends.
 CONTACTED, ALERT, ANSWERED, NEGOTIATED, SIGNS = range(5)
+SLICES = 4
+"""Working hours are served in this many slices, so a follow-up requested early in the day
+can take a rep's idle time later that day."""
 PASSES = 6
-"""Passes over a day's queues: a touch's follow-up due the same day is served in the next."""
+"""Passes over a slice's queues: a touch's follow-up due in the slice is served in the next."""
 
 
 class _Leads:
@@ -159,10 +162,13 @@ class FastEngine:
                 self._relay(day)
             free = np.full(team.size, day + cal.workday_start)
             duration = cal.workday_length / (team.capacity * effort)
-            for _ in range(PASSES):
-                self._wake(day + 1.0)
-                if not (cal.is_working[day] and self._serve(day, free, duration)):
-                    break
+            if cal.is_working[day]:
+                for s in range(1, SLICES + 1):
+                    until = day + cal.workday_start + cal.workday_length * s / SLICES
+                    for _ in range(PASSES):
+                        self._wake(until)
+                        if not self._serve(day, until, free, duration):
+                            break
             self._wake(day + 1.0)
         self.open_pipeline[cal.days - 1] = self.pipeline
         return self._records()
@@ -251,12 +257,13 @@ class FastEngine:
 
     # -- touches -------------------------------------------------------------------------------
 
-    def _serve(self, day: int, free: np.ndarray, duration: np.ndarray) -> int:
-        """Each rep works its waiting touches first-in first-out, one after another, while the
-        touch still ends inside working hours; returns how many were done."""
+    def _serve(self, day: int, until: float, free: np.ndarray, duration: np.ndarray) -> int:
+        """Each rep works the touches requested before `until` first-in first-out, one after
+        another, starting them before `until` while they still end inside working hours;
+        returns how many were done."""
         L, cal = self.leads, self.cal
         waiting = self._in(TOUCH)
-        waiting = waiting[L.requested[waiting] < day + 1.0]
+        waiting = waiting[L.requested[waiting] < until]
         if not len(waiting):
             return 0
         owner = L.owner[waiting]
@@ -270,7 +277,8 @@ class FastEngine:
         start = np.maximum(L.requested[waiting], free[owner])
         offset = owner * 1e6
         ends = np.maximum.accumulate(start - place * d + offset) - offset + (place + 1) * d
-        fits = ends <= day + cal.workday_start + cal.workday_length + 1e-9
+        close = day + cal.workday_start + cal.workday_length + 1e-9
+        fits = (ends - d < until) & (ends <= close)
         done, t = waiting[fits], ends[fits]
         if not len(done):
             return 0
