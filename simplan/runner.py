@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -24,6 +24,9 @@ from simplan.scenario import Scenario, load_scenario
 
 DEPENDENCIES = ("numpy", "scipy", "simpy", "pandas", "pyarrow", "pydantic")
 ENGINES = {"events": events.run_replication, "fast": fast.run_replication}
+BIG_TABLES = ("deals", "credits", "daily")
+SAMPLE_REPLICATIONS = 20
+"""With `keep`, the big tables not named in it are kept for this many replications only."""
 
 
 def simulate(
@@ -36,6 +39,7 @@ def simulate(
     scheduler: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     engine: str | None = None,
+    keep: Collection[str] | None = None,
 ) -> Results:
     """Run a scenario's replications and return their tables.
 
@@ -45,7 +49,15 @@ def simulate(
     Dask: "local" starts a local cluster of `workers` processes, an address
     (tcp://HOST:PORT) uses a running one; `executor` passes any executor directly.
     `engine` is "events" (the reference) or "fast" (a day at a time, for volume).
+    `keep` bounds memory: each replication reduces to its runs, reps and statements rows
+    where it ran, keeping the big tables (deals, credits, daily) named in `keep` for every
+    replication and the others for the first SAMPLE_REPLICATIONS; None keeps everything.
     """
+    unknown = sorted(set(keep or ()) - set(BIG_TABLES))
+    if unknown:
+        raise SimplanError(
+            f"keep: {', '.join(unknown)} is not a big table; choose from {', '.join(BIG_TABLES)}"
+        )
     if executor is not None and scheduler is not None:
         raise SimplanError("give simulate an executor or a scheduler, not both")
     if not isinstance(scenario, Scenario):
@@ -57,7 +69,8 @@ def simulate(
     started = time.perf_counter()
     team = build_team(scenario.team, np.random.default_rng(team_seed(sim.seed)))
     calendar = build_calendar(scenario.calendar)
-    job = functools.partial(_replicate, scenario, team, calendar)
+    kept = None if keep is None else frozenset(keep)
+    job = functools.partial(_replicate, scenario, team, calendar, kept)
     runner = executor or choose_executor(sim.workers, scheduler)
     parts: list[dict[str, pd.DataFrame]] = []
     work = {"engine": 0.0, "tables": 0.0, "payout": 0.0}
@@ -77,6 +90,8 @@ def simulate(
         "seed": sim.seed,
         "replications": sim.replications,
         "workers": sim.workers,
+        "engine": sim.engine,
+        "kept": "all" if kept is None else {"tables": sorted(kept), "sample": SAMPLE_REPLICATIONS},
         "versions": _versions(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
@@ -92,7 +107,11 @@ def simulate(
 
 
 def _replicate(
-    scenario: Scenario, team: Team, calendar: Calendar, item: tuple[int, np.random.SeedSequence]
+    scenario: Scenario,
+    team: Team,
+    calendar: Calendar,
+    keep: frozenset[str] | None,
+    item: tuple[int, np.random.SeedSequence],
 ) -> tuple[dict[str, pd.DataFrame], dict[str, float]]:
     """Simulate replication i and build its tables in the worker that ran it; time each step."""
     replication, seq = item
@@ -105,6 +124,9 @@ def _replicate(
     if scenario.plan is not None:
         attach_payouts(tables, replication, team, calendar, scenario.plan)
     paid = time.perf_counter()
+    if keep is not None and replication >= SAMPLE_REPLICATIONS:
+        for name in set(BIG_TABLES) - keep:
+            tables[name] = tables[name].iloc[:0]
     return tables, {
         "engine": simulated - start,
         "tables": tabled - simulated,

@@ -232,3 +232,21 @@ def test_cli_engine_option(capsys):
     )
     assert code == 0
     assert "bookings P50" in out
+
+
+def test_keep_bounds_the_big_tables(monkeypatch):
+    """With `keep`, replications past the sample reduce to runs, reps and statements rows,
+    keeping only the big tables asked for."""
+    import simplan.runner as runner
+
+    monkeypatch.setattr(runner, "SAMPLE_REPLICATIONS", 1)
+    scenario = _scenario("retail_month.yaml")
+    full = simulate(scenario, replications=3, seed=3, workers=1, engine="fast")
+    lean = simulate(scenario, replications=3, seed=3, workers=1, engine="fast", keep=["deals"])
+    pd.testing.assert_frame_equal(lean.runs, full.runs)
+    pd.testing.assert_frame_equal(lean.deals, full.deals)
+    assert set(lean.daily["replication"]) == {0}
+    assert set(lean.credits["replication"]) == {0}
+    assert lean.manifest["kept"] == {"tables": ["deals"], "sample": 1}
+    with pytest.raises(SimplanError, match="choose from deals, credits, daily"):
+        simulate(scenario, replications=1, workers=1, engine="fast", keep=["ledger"])

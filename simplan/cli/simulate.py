@@ -68,9 +68,18 @@ def run(
     force: Force = False,
     quiet: Quiet = False,
     engine: Engine = None,
+    keep: Annotated[
+        str | None,
+        typer.Option(
+            metavar="deals,credits,daily",
+            help="Bound memory: keep these big tables for every replication, the others for "
+            "the first 20 only (default: everything).",
+        ),
+    ] = None,
 ) -> None:
     """Simulate a scenario, print the summary, and save the tables with --out."""
     loaded = load_with_engine(scenario, engine)
+    kept = None if keep is None else [name.strip() for name in keep.split(",") if name.strip()]
     check_out_dir(out_dir, force)
     with progress_bar(quiet) as progress:
         results = simulate(
@@ -80,6 +89,7 @@ def run(
             workers=workers,
             scheduler=scheduler,
             progress=progress,
+            keep=kept,
         )
     m = results.manifest
     title = f"{loaded.name}: {m['replications']} replications, seed {m['seed']}"
