@@ -45,11 +45,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simplan.engines.records import OUTCOMES, TIMINGS, Records
 from simplan.errors import SimplanError
 from simplan.model.calendar import PERIOD_FREQ, PHASES, Calendar
 from simplan.model.leads import STAGES
 from simplan.model.plan import Plan, compute_payouts
+from simplan.model.records import OUTCOMES, TIMINGS, Records
 from simplan.model.team import TENURES, Team
 
 TABLES = ("deals", "credits", "daily", "reps", "runs", "statements")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simplan.engines.events import run_replication
+from simplan.engines import events, fast
 from simplan.errors import SimplanError
 from simplan.execution import Executor, choose_executor
 from simplan.model.calendar import Calendar, build_calendar
@@ -24,6 +24,10 @@ from simplan.results import Results, attach_payouts, combine, replication_tables
 from simplan.scenario import Scenario, load_scenario
 
 DEPENDENCIES = ("numpy", "scipy", "simpy", "pandas", "pyarrow", "pydantic")
+ENGINES = {"events": events.run_replication, "fast": fast.run_replication}
+BIG_TABLES = ("deals", "credits", "daily")
+SAMPLE_REPLICATIONS = 20
+"""With `keep`, the big tables not named in it are kept for this many replications only."""
 
 
 def simulate(
@@ -35,6 +39,8 @@ def simulate(
     executor: Executor | None = None,
     scheduler: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    engine: str | None = None,
+    keep: Collection[str] | None = None,
 ) -> Results:
     """Run a scenario's replications and return their tables.
 
@@ -44,15 +50,27 @@ def simulate(
     `progress(done, total)` is called as replications finish. `scheduler` runs them on
     Dask: "local" starts a local cluster of `workers` processes, an address
     (tcp://HOST:PORT) uses a running one; `executor` passes any executor directly.
+    `engine` is "events" (the reference) or "fast" (a day at a time, for volume).
+    `keep` bounds memory: each replication reduces to its runs, reps and statements rows
+    where it ran, keeping the big tables (deals, credits, daily) named in `keep` for every
+    replication and the others for the first SAMPLE_REPLICATIONS; None keeps everything.
     """
+    unknown = sorted(set(keep or ()) - set(BIG_TABLES))
+    if unknown:
+        raise SimplanError(
+            f"keep: {', '.join(unknown)} is not a big table; choose from {', '.join(BIG_TABLES)}"
+        )
     if executor is not None and scheduler is not None:
         raise SimplanError("give simulate an executor or a scheduler, not both")
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    scenario = scenario.with_simulation(replications=replications, seed=seed, workers=workers)
+    scenario = scenario.with_simulation(
+        replications=replications, seed=seed, workers=workers, engine=engine
+    )
     sim = scenario.simulation
     started = time.perf_counter()
-    job = functools.partial(_replicate, _worlds(scenario, sim.seed))
+    kept = None if keep is None else frozenset(keep)
+    job = functools.partial(_replicate, _worlds(scenario, sim.seed), kept)
     runner = executor or choose_executor(sim.workers, scheduler)
     parts: list[dict[str, pd.DataFrame]] = []
     work = {"engine": 0.0, "tables": 0.0, "payout": 0.0}
@@ -72,6 +90,8 @@ def simulate(
         "seed": sim.seed,
         "replications": sim.replications,
         "workers": sim.workers,
+        "engine": sim.engine,
+        "kept": "all" if kept is None else {"tables": sorted(kept), "sample": SAMPLE_REPLICATIONS},
         "versions": _versions(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
@@ -109,14 +129,16 @@ def _worlds(scenario: Scenario, seed: int) -> list[World]:
 
 
 def _replicate(
-    worlds: list[World], item: tuple[int, np.random.SeedSequence]
+    worlds: list[World],
+    keep: frozenset[str] | None,
+    item: tuple[int, np.random.SeedSequence],
 ) -> tuple[dict[str, pd.DataFrame], dict[str, float]]:
     """Simulate replication i (under parameter draw i mod len(worlds)) and build its tables in
     the worker that ran it; time each step."""
     replication, seq = item
     scenario, team, calendar = worlds[replication % len(worlds)]
     start = time.perf_counter()
-    records = run_replication(scenario, team, calendar, seq)
+    records = ENGINES[scenario.simulation.engine](scenario, team, calendar, seq)
     simulated = time.perf_counter()
     tier_names = [t.name for t in scenario.leads.tiers]
     tables = replication_tables(records, replication, team, calendar, tier_names)
@@ -124,6 +146,9 @@ def _replicate(
     if scenario.plan is not None:
         attach_payouts(tables, replication, team, calendar, scenario.plan)
     paid = time.perf_counter()
+    if keep is not None and replication >= SAMPLE_REPLICATIONS:
+        for name in set(BIG_TABLES) - keep:
+            tables[name] = tables[name].iloc[:0]
     return tables, {
         "engine": simulated - start,
         "tables": tabled - simulated,

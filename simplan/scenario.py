@@ -11,7 +11,7 @@ import difflib
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
@@ -102,11 +102,13 @@ def load_config(path: str | Path, model: type[M]) -> M:
 
 
 class SimulationParams(Params):
-    """How many replications, from which root seed, on how many worker processes."""
+    """How many replications, from which root seed, on how many worker processes, and which
+    engine: `events` (the SimPy reference) or `fast` (a day at a time, for volume)."""
 
     replications: int = Field(default=20, ge=1, le=100_000)
     seed: int = Field(default=0, ge=0)
     workers: int | None = Field(default=None, ge=1)
+    engine: Literal["events", "fast"] = "events"
 
 
 class Scenario(Params):

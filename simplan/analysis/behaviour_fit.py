@@ -198,7 +198,9 @@ def fit_behaviour(
              "behaviour": _behaviour(curvature, in_force)},
             "behaviour grid point",
         )  # fmt: skip
-        results = simulate(scenario, replications=replications, seed=seed, workers=workers)
+        results = simulate(
+            scenario, replications=replications, seed=seed, workers=workers, engine="fast"
+        )
         simulated = _simulated_moments(results, start, targets, periods)
         rows.append({"self_sourced_share": share, "cost_curvature": curvature,
                      **simulated.mean().to_dict()})  # fmt: skip

@@ -18,12 +18,14 @@ from simplan.analysis.targets import TargetProposal, target_plan
 from simplan.cli.app import (
     CalendarOption,
     DaysOption,
+    Engine,
     StartOption,
     WindowOption,
     app,
     check_out_dir,
     check_out_file,
     fmt,
+    load_with_engine,
     on_calendar,
     out,
     parse_floats,
@@ -36,7 +38,6 @@ from simplan.errors import SimplanError
 from simplan.history import parse_mapping, read_deals
 from simplan.results import save_atomically
 from simplan.runner import simulate
-from simplan.scenario import load_scenario
 
 Confidence = Annotated[float, typer.Option(help="Confidence level, strictly between 0 and 1.")]
 OutDir = Annotated[Path | None, typer.Option("--out", help="Save the tables to this directory.")]
@@ -91,13 +92,14 @@ def compare(
     window: WindowOption = None,
     start: StartOption = None,
     days: DaysOption = None,
+    engine: Engine = None,
 ) -> None:
     """Each proposal against the baseline on the same customers: predictive intervals and
     paired confidence intervals of the mean."""
     check_out_dir(out_dir, force)
     scenarios = review_scenarios(
-        baseline,
-        proposals or (),
+        load_with_engine(baseline, engine),
+        [load_with_engine(path, engine) for path in proposals or ()],
         plans or (),
         targets,
         reframe=lambda s: on_calendar(s, calendar, window, start, days),
@@ -176,9 +178,10 @@ def budget(
     out_dir: OutDir = None,
     force: Force = False,
     quiet: Quiet = False,
+    engine: Engine = None,
 ) -> None:
     """The incentive payout distribution and the budget a confidence level needs."""
-    loaded = load_scenario(scenario)
+    loaded = load_with_engine(scenario, engine, "fast")
     if loaded.plan is None:
         raise SimplanError(
             f"{scenario}: has no plan, so nothing to size; add `plan:` to the scenario"
@@ -255,12 +258,13 @@ def targets(
     out_dir: OutDir = None,
     force: Force = False,
     quiet: Quiet = False,
+    engine: Engine = None,
 ) -> None:
     """Sweep target levels: share of reps at target, bookings, payout; flag levels outside the band.
 
     With --growth, also the three-way target (history, market, team) decomposed to each rep.
     """
-    loaded = load_scenario(scenario)
+    loaded = load_with_engine(scenario, engine, "fast")
     values = parse_floats(levels, "--levels")
     check_out_dir(out_dir, force)
     plan = None
@@ -351,9 +355,10 @@ def thresholds(
     out_dir: OutDir = None,
     force: Force = False,
     quiet: Quiet = False,
+    engine: Engine = None,
 ) -> None:
     """Sweep plan lines and rates on a grid; the Pareto front of bookings against cost."""
-    loaded = load_scenario(scenario)
+    loaded = load_with_engine(scenario, engine, "fast")
     grid = {}
     for item in settings:
         name, sep, values = item.partition("=")

@@ -22,7 +22,7 @@ from simplan import __version__
 from simplan.errors import SimplanError
 from simplan.execution import stop_workers
 from simplan.results import TEMP_MARK
-from simplan.scenario import Scenario, period_spec
+from simplan.scenario import Scenario, load_scenario, period_spec
 
 app = typer.Typer(
     add_completion=False,
@@ -84,6 +84,24 @@ def on_calendar(
     if calendar is not None:
         scenario = scenario.with_calendar(periods=period_spec(calendar))
     return scenario.with_window(window, start.date() if start else None, days)
+
+
+ENGINE_NAMES = ("events", "fast")
+Engine = Annotated[
+    str | None,
+    typer.Option(
+        metavar="events|fast",
+        help="events (the SimPy reference) or fast (a day at a time, for volume); default: "
+        "the scenario's for run and compare, fast for budget, targets, thresholds and pilot.",
+    ),
+]
+
+
+def load_with_engine(path: Path, engine: str | None, default: str | None = None) -> Scenario:
+    """Load a scenario and set its engine: --engine if given, else `default`, else its own."""
+    if engine is not None and engine not in ENGINE_NAMES:
+        raise SimplanError(f"--engine {engine!r}: choose events or fast")
+    return load_scenario(path).with_simulation(engine=engine or default)
 
 
 def check_out_dir(path: Path | None, force: bool) -> None:

@@ -8,10 +8,17 @@ from typing import Annotated, Literal
 import typer
 
 from simplan.analysis.pilot import pilot_power, pilot_study, required_pilot
-from simplan.cli.app import app, out, parse_floats, print_frame, print_metrics
+from simplan.cli.app import (
+    Engine,
+    app,
+    load_with_engine,
+    out,
+    parse_floats,
+    print_frame,
+    print_metrics,
+)
 from simplan.cli.simulate import Replications, Seed, Workers
 from simplan.errors import SimplanError
-from simplan.scenario import load_scenario
 
 
 @app.command()
@@ -34,11 +41,13 @@ def pilot(
     replications: Replications = None,
     seed: Seed = None,
     workers: Workers = None,
+    engine: Engine = None,
 ) -> None:
     """Simulate a pilot (difference in differences against the first period) and size one."""
     if not 0 < power < 1:
         raise SimplanError(f"--power {power}: must lie strictly between 0 and 1, e.g. 0.8")
-    base, prop = load_scenario(baseline), load_scenario(proposal)
+    base = load_with_engine(baseline, engine, "fast")
+    prop = load_with_engine(proposal, engine, "fast")
     lifts, tried = parse_floats(uplifts, "--uplifts"), parse_floats(shares, "--shares")
     study = pilot_study(
         base,

@@ -10,11 +10,13 @@ import typer
 from simplan.cli.app import (
     CalendarOption,
     DaysOption,
+    Engine,
     StartOption,
     WindowOption,
     app,
     check_out_dir,
     fmt,
+    load_with_engine,
     on_calendar,
     out,
     print_error,
@@ -24,7 +26,7 @@ from simplan.cli.app import (
 from simplan.errors import SimplanError
 from simplan.model.plan import Plan
 from simplan.runner import simulate
-from simplan.scenario import load_file, load_scenario
+from simplan.scenario import load_file
 
 Replications = Annotated[
     int | None, typer.Option(min=1, help="Replications (default: the scenario's).")
@@ -82,9 +84,19 @@ def run(
     window: WindowOption = None,
     start: StartOption = None,
     days: DaysOption = None,
+    engine: Engine = None,
+    keep: Annotated[
+        str | None,
+        typer.Option(
+            metavar="deals,credits,daily",
+            help="Bound memory: keep these big tables for every replication, the others for "
+            "the first 20 only (default: everything).",
+        ),
+    ] = None,
 ) -> None:
     """Simulate a scenario, print the summary, and save the tables with --out."""
-    loaded = on_calendar(load_scenario(scenario), calendar, window, start, days)
+    loaded = on_calendar(load_with_engine(scenario, engine), calendar, window, start, days)
+    kept = None if keep is None else [name.strip() for name in keep.split(",") if name.strip()]
     check_out_dir(out_dir, force)
     with progress_bar(quiet) as progress:
         results = simulate(
@@ -94,6 +106,7 @@ def run(
             workers=workers,
             scheduler=scheduler,
             progress=progress,
+            keep=kept,
         )
     m = results.manifest
     title = f"{loaded.name}: {m['replications']} replications, seed {m['seed']}"

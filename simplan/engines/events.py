@@ -13,26 +13,26 @@ from collections.abc import Generator
 
 import numpy as np
 import simpy
-from scipy.stats import poisson
 
 from simplan.engines.ledger import LeadBook
-from simplan.engines.records import LOST, PULLED, PUSHED, WON, Records
 from simplan.engines.standing import Standing
-from simplan.model.behaviour import DayContext
 from simplan.model.calendar import PHASES, Calendar
+from simplan.model.day import day_context, leaderboard_cost
 from simplan.model.leads import draw_leads, lead_streams, loss_stage, tier_arrivals
 from simplan.model.production import (
     follow_up_factor,
     self_sourced_rate,
+    sourced_counts,
     sourcing_weights,
     tier_shares,
 )
 from simplan.model.randomness import stream
+from simplan.model.records import LOST, PULLED, PUSHED, WON, Records
 from simplan.model.routing import Assignment, Router, RoutingState, credit_shares
 from simplan.model.team import Team
 from simplan.scenario import Scenario
 
-BURST, CLOSE_OUT = PHASES.index("burst"), PHASES.index("close_out")
+CLOSE_OUT = PHASES.index("close_out")
 # A queued touch: [priority class, sequence, lead, event, requested at, cancelled]
 CLASS, SEQ, LEAD, EVENT, REQUESTED, CANCELLED = range(6)
 
@@ -131,18 +131,11 @@ class EventEngine:
     def _day_ticks(self) -> Generator:
         """At each midnight: snapshot yesterday, set today's effort, relay idle leads, squads."""
         env, cal, team = self.env, self.cal, self.team
-        leaderboard = self.scenario.calendar.levers.leaderboard
+        levers = self.scenario.calendar.levers
         for day in range(cal.days):
             if day:
                 self.open_pipeline[day - 1] = self.pipeline
-            lift = (
-                leaderboard.effort_multiplier
-                if leaderboard.enabled and cal.phase[day] == BURST
-                else 1.0
-            )
-            context = DayContext(
-                day=day, effort_multiplier=float(cal.effort_multiplier[day]) * lift
-            )
+            context = day_context(levers, cal, day)
             effort = self.standing.start_day(day, context, self.bookings[day - 1] if day else None)
             self.effort[day] = effort
             self._source(day, effort)
@@ -417,7 +410,7 @@ class EventEngine:
         )
         if not rates.any():
             return
-        counts = poisson.ppf(self.source_u[day], rates).astype(np.int64)
+        counts = sourced_counts(self.source_u[day], rates)
         tiers = self.scenario.leads.tiers
         for rep, tier in zip(*np.nonzero(counts), strict=True):
             rng = self.source_rngs[rep][tier]
@@ -437,12 +430,6 @@ class EventEngine:
 
     def _records(self) -> Records:
         credits = np.array(self.credit_rows, dtype=float).reshape(-1, 5)
-        levers = self.scenario.calendar.levers
-        window = np.arange(self.cal.days) >= self.cal.first_day
-        burst_days = int(((self.cal.phase == BURST) & self.cal.is_working & window).sum())
-        leaderboard_cost = (
-            levers.leaderboard.prize_per_day * burst_days if levers.leaderboard.enabled else 0.0
-        )
         return Records(
             deals=self.book.deal_columns(),
             credits={
@@ -459,7 +446,7 @@ class EventEngine:
                 "bookings": self.bookings,
                 "deals_won": self.won_count,
             },
-            totals={"leaderboard_cost": leaderboard_cost},
+            totals={"leaderboard_cost": leaderboard_cost(self.scenario.calendar.levers, self.cal)},
             targets=self.standing.targets,
             source_names=self.book.source_names,
             events=_events_scheduled(self.env),

@@ -10,8 +10,8 @@ import math
 
 import numpy as np
 
-from simplan.engines.records import ON_TIME, OPEN
 from simplan.model.leads import Leads, TierParams
+from simplan.model.records import ON_TIME, OPEN
 from simplan.model.routing import Assignment
 
 

@@ -36,10 +36,14 @@ class ResponseDecay(Params):
 
     def factor(self, hours: float) -> float:
         """Multiplier on the win probability for a first response after `hours`."""
+        return float(self.factors(np.asarray(hours, dtype=float)))
+
+    def factors(self, hours: np.ndarray) -> np.ndarray:
+        """`factor` for an array of first-response times (the fast engine's form)."""
         if self.shape == "none":
-            return 1.0
+            return np.ones_like(hours)
         if self.shape == "step":
-            return 1 - self.loss if hours > self.after_hours else 1.0
+            return np.where(hours > self.after_hours, 1 - self.loss, 1.0)
         return (1 - self.loss) ** (hours / self.after_hours)
 
 
@@ -233,12 +237,15 @@ def loss_stage(u: float, p: float, shares: LossStageShares) -> int:
     The band just above `p` is lost at negotiation, so an uplift of p turns late losses
     into wins first; then proposal, then contact.
     """
-    v = (u - p) / (1 - p) if p < 1 else 0.0
-    if v < shares.negotiation:
-        return 2
-    if v < shares.negotiation + shares.proposal:
-        return 1
-    return 0
+    return int(loss_stages(np.asarray(u), np.asarray(p), shares))
+
+
+def loss_stages(u: np.ndarray, p: np.ndarray, shares: LossStageShares) -> np.ndarray:
+    """`loss_stage` for arrays of uniforms and probabilities (the fast engine's form)."""
+    v = np.where(p < 1, (u - p) / np.where(p < 1, 1 - p, 1.0), 0.0)
+    return np.where(
+        v < shares.negotiation, 2, np.where(v < shares.negotiation + shares.proposal, 1, 0)
+    )
 
 
 def tier_arrivals(params: LeadsParams, calendar: Calendar) -> np.ndarray:

@@ -73,4 +73,24 @@ def follow_up_factor(effort: float, params: ProductionParams) -> float:
     """Multiplier on a lead's win probability from the owner's effort at first response."""
     if params.follow_up_elasticity == 0:
         return 1.0
-    return float(max(effort, 0.0) ** params.follow_up_elasticity)
+    return float(follow_up_factors(np.asarray(effort, dtype=float), params))
+
+
+def follow_up_factors(effort: np.ndarray, params: ProductionParams) -> np.ndarray:
+    """`follow_up_factor` for an array of efforts (the fast engine's form)."""
+    return np.power(np.maximum(effort, 0.0), params.follow_up_elasticity)
+
+
+def sourced_counts(u: np.ndarray, rates: np.ndarray) -> np.ndarray:
+    """Self-sourced leads per rep and tier: the Poisson(rate) count at uniform `u`, by
+    inversion, so more effort finds the same leads plus more (common random numbers)."""
+    counts = np.zeros(rates.shape, dtype=np.int64)
+    pmf = np.exp(-rates)
+    cdf = pmf.copy()
+    more = u > cdf
+    while more.any():
+        counts += more
+        pmf = pmf * rates / np.maximum(counts, 1)
+        cdf = cdf + np.where(more, pmf, 0.0)
+        more &= u > cdf
+    return counts

@@ -1,4 +1,7 @@
-"""What one replication of an engine hands back: flat arrays, and the codes they use."""
+"""What one replication of an engine hands back: flat arrays and their codes.
+
+It lives in the model layer so both engines and `simplan.results` import it.
+"""
 
 from __future__ import annotations
 

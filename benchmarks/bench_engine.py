@@ -1,0 +1,184 @@
+"""The engines' own cost, measured side by side in one run (the machine may be shared).
+
+1. One replication of proposals/gate80_cap150 (plan-responsive reps): the event engine, the
+   fast engine, and a bare-SimPy twin doing the event engine's work without its model: the
+   same routed leads, a first-in first-out queue and a touch budget per rep in working
+   hours, one touch per stage and per proposal alert, the customer delays between.
+   Ratios: fast / events (target >= 100 x), events / twin (target <= 2 x).
+2. A 200-rep quarter (baseline_quarter with 4x the team and the leads) on the fast engine:
+   seconds per replication on one core, and 10,000 replications extrapolated to 2 cores.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import time
+from collections import deque
+from pathlib import Path
+
+import numpy as np
+import simpy
+
+from simplan import load_scenario
+from simplan.engines import events, fast
+from simplan.model.calendar import build_calendar
+from simplan.model.leads import draw_leads, lead_streams, loss_stage
+from simplan.model.production import tier_shares
+from simplan.model.randomness import replication_seeds, stream, team_seed
+from simplan.model.team import build_team
+from simplan.scenario import Scenario
+
+HERE = Path(__file__).parent
+PROPOSAL = HERE.parent / "scenarios" / "proposals" / "gate80_cap150.yaml"
+BASELINE = HERE.parent / "scenarios" / "baseline_quarter.yaml"
+
+
+def _setup(scenario: Scenario):
+    team = build_team(scenario.team, np.random.default_rng(team_seed(scenario.simulation.seed)))
+    return scenario, team, build_calendar(scenario.calendar)
+
+
+def same_work_twin(scenario: Scenario, team, calendar, seq: np.random.SeedSequence) -> int:
+    """Bare SimPy doing the event engine's steps for the same leads; returns touches done."""
+    tiers = scenario.leads.tiers
+    shares = tier_shares([t.self_sourced_share for t in tiers], scenario.production)
+    streams = lead_streams(
+        scenario.leads, calendar, scenario.calendar.levers.referral_contest, 1.0 - shares
+    )
+    leads = draw_leads(streams, tiers, lambda p, k: stream(seq, p, k))
+    env = simpy.Environment()
+    n, horizon = team.size, calendar.days
+    queues: list[deque] = [deque() for _ in range(n)]
+    idle: list[simpy.Event | None] = [None] * n
+    duration = (calendar.workday_length / team.capacity).tolist()
+    working = calendar.is_working.tolist()
+    opens_at, length = calendar.workday_start, calendar.workday_length
+    timeout_days = scenario.funnel.proposal_timeout_days
+    shares_lost = scenario.funnel.loss_stage_shares
+    done = [0]
+
+    def rep(r: int):
+        queue = queues[r]
+        while True:
+            if not queue:
+                idle[r] = ev = env.event()
+                yield ev
+                continue
+            now, day = env.now, int(env.now)
+            opens = day + opens_at
+            if working[day] and now < opens:
+                yield env.timeout(opens - now)
+                continue
+            if not (working[day] and now + duration[r] <= opens + length + 1e-9):
+                nxt = day + 1
+                while nxt < horizon and not working[nxt]:
+                    nxt += 1
+                yield env.timeout(min(nxt + opens_at, horizon) - now)
+                continue
+            ev = queue.popleft()
+            yield env.timeout(duration[r])
+            done[0] += 1
+            ev.succeed()
+
+    def touch(r: int) -> simpy.Event:
+        ev = env.event()
+        queues[r].append(ev)
+        if idle[r] is not None:
+            waiting, idle[r] = idle[r], None
+            waiting.succeed()
+        return ev
+
+    def lead(i: int, owner: int):
+        p, u, delay = leads.win_probability[i], leads.u_win[i], leads.delay[i]
+        fate = 3 if u < p else loss_stage(u, p, shares_lost)
+        yield touch(owner)
+        yield env.timeout(delay[0])
+        if fate == 0:
+            return
+        yield touch(owner)
+        answer = env.now + delay[1]
+        while answer - env.now > timeout_days:
+            yield env.timeout(timeout_days)
+            yield touch(owner)
+        if answer > env.now:
+            yield env.timeout(answer - env.now)
+        if fate == 1:
+            return
+        yield touch(owner)
+        yield env.timeout(delay[2])
+        if fate == 2:
+            return
+        yield touch(owner)
+
+    def arrivals():
+        for i, t in enumerate(leads.time.tolist()):
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            env.process(lead(i, i % n))
+
+    for r in range(n):
+        env.process(rep(r))
+    env.process(arrivals())
+    env.run(until=horizon)
+    return done[0]
+
+
+def median_seconds(fn, seqs) -> float:
+    times = []
+    for seq in seqs:
+        start = time.perf_counter()
+        fn(seq)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def scaled(scenario: Scenario, factor: int) -> Scenario:
+    """The scenario with `factor` times the team and every tier's and source's arrivals."""
+    data = scenario.model_dump(by_alias=True, exclude_none=True)
+    data["team"]["size"] *= factor
+    for tier in data["leads"]["tiers"]:
+        tier["arrivals_per_day"] *= factor
+    for source in data["leads"]["sources"]:
+        source["arrivals_per_day"] *= factor
+    data["name"] = f"{scenario.name}_x{factor}"
+    return Scenario.model_validate(data)
+
+
+def main() -> None:
+    repeat = int(os.environ.get("SIMPLAN_BENCH_REPEAT", "5"))
+    scenario, team, calendar = _setup(load_scenario(PROPOSAL))
+    seqs = replication_seeds(scenario.simulation.seed, repeat)
+    fast.run_replication(scenario, team, calendar, seqs[0])  # warm imports and policy caches
+    events.run_replication(scenario, team, calendar, seqs[0])
+    # Interleaved, one replication each in turn, so the machine's load hits all three alike.
+    timings: dict[str, list[float]] = {"events": [], "fast": [], "twin": []}
+    for seq in seqs:
+        for name, fn in (
+            ("events", lambda s: events.run_replication(scenario, team, calendar, s)),
+            ("fast", lambda s: fast.run_replication(scenario, team, calendar, s)),
+            ("twin", lambda s: same_work_twin(scenario, team, calendar, s)),
+        ):
+            timings[name].append(median_seconds(fn, [seq]))
+    ev, fa, tw = (statistics.median(timings[k]) for k in ("events", "fast", "twin"))
+    print(f"== one replication of {scenario.name}, one core (median of {repeat}, interleaved)")
+    print(f"   event engine        {ev:8.3f} s")
+    print(f"   fast engine         {fa:8.3f} s")
+    print(f"   same-work SimPy twin{tw:8.3f} s")
+    print(f"   fast speed-up       {ev / fa:8.1f} x   target >= 100 x")
+    print(f"   events / twin       {ev / tw:8.2f} x   target <= 2 x")
+
+    big, team, calendar = _setup(scaled(load_scenario(BASELINE), 4))
+    seqs = replication_seeds(big.simulation.seed, 3)
+    fast.run_replication(big, team, calendar, seqs[0])
+    per = median_seconds(lambda s: fast.run_replication(big, team, calendar, s), seqs)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"== {big.name} ({team.size} reps), fast engine, one core (median of 3)")
+    print(f"   one replication     {per:8.3f} s   (engine only, no tables)")
+    print(f"   10,000 on 2 cores   {per * 10_000 / 2:8.0f} s extrapolated   target <= 60 s")
+    print(f"   peak memory so far  {peak:8.0f} MB (this process)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,551 @@
+"""The fast engine: every lead and rep of a replication advanced a day at a time with numpy.
+
+Same model rules as the reference engine (`simplan.model`, and `Standing` for effort and
+deal timing), same common random numbers for routed leads and self-sourced counts, same
+records. What it approximates (see the README, "The fast engine"): each rep serves its
+queue first-in first-out as a single server in working hours, computed for the whole day
+at once; a follow-up requested during the day waits for the day's next pass; routing sees
+the loads at the day's start plus the day's own assignments; self-sourced customers are
+drawn from one stream per replication.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simplan.engines.standing import Standing
+from simplan.errors import SimplanError
+from simplan.model.calendar import PHASES, Calendar
+from simplan.model.day import check_day_routing, day_context, leaderboard_cost, route_day
+from simplan.model.leads import draw_leads, lead_streams, loss_stages, tier_arrivals
+from simplan.model.production import (
+    follow_up_factors,
+    self_sourced_rate,
+    sourced_counts,
+    sourcing_weights,
+    tier_shares,
+)
+from simplan.model.randomness import stream
+from simplan.model.records import LOST, ON_TIME, OPEN, PULLED, PUSHED, WON, Records
+from simplan.model.routing import Assignment, Router, RoutingState, credit_shares, least_loaded
+from simplan.model.team import Team
+from simplan.scenario import Scenario
+
+CLOSE_OUT = PHASES.index("close_out")
+# What a lead waits for: a touch of its owner (of a kind), a customer (until `due`), or nothing.
+TOUCH, CUSTOMER, DONE = 0, 1, 2
+# Touch kinds: first contact, proposal, proposal follow-up after an alert, negotiation, signature.
+CONTACT, PROPOSAL, FOLLOW_UP, NEGOTIATION, SIGN = range(5)
+# What happens when the customer's wait ends.
+CONTACTED, ALERT, ANSWERED, NEGOTIATED, SIGNS = range(5)
+SLICES = 4
+"""Working hours are served in this many slices, so a follow-up requested early in the day
+can take a rep's idle time later that day."""
+PASSES = 6
+"""Passes over a slice's queues: a touch's follow-up due in the slice is served in the next."""
+
+
+class _Leads:
+    """Every lead of the replication as growable numpy columns, indexed by lead id."""
+
+    FLOAT = ("time", "p", "size", "u_win", "u_route", "u_timing", "value", "expected",
+             "response_h", "close_time", "amount", "lever_cost", "requested", "due", "answer",
+             "p_won", "cycle")  # fmt: skip
+    INT = ("tier", "source", "owner", "first_owner", "stage", "outcome", "alerts", "relays",
+           "timing", "mode", "kind", "then", "fate")  # fmt: skip
+
+    def __init__(self, capacity: int) -> None:
+        self.n = 0
+        self.cols: dict[str, np.ndarray] = {k: np.zeros(capacity) for k in self.FLOAT}
+        self.cols |= {k: np.zeros(capacity, dtype=np.int64) for k in self.INT}
+        self.cols["delay"] = np.zeros((capacity, 3))
+        self.cols["mentored"] = np.zeros(capacity, dtype=bool)
+
+    def add(self, **columns: np.ndarray) -> np.ndarray:
+        """Append leads (missing columns start at their empty value); returns their ids."""
+        k = len(columns["time"])
+        if self.n + k > len(self.cols["time"]):
+            size = max(2 * len(self.cols["time"]), self.n + k)
+            for name, col in self.cols.items():
+                grown = np.zeros((size, *col.shape[1:]), dtype=col.dtype)
+                grown[: self.n] = col[: self.n]
+                self.cols[name] = grown
+        ids = np.arange(self.n, self.n + k)
+        c = self.cols
+        for name in ("owner", "first_owner", "stage"):
+            c[name][ids] = -1
+        c["outcome"][ids], c["timing"][ids], c["mode"][ids] = OPEN, ON_TIME, DONE
+        c["response_h"][ids] = c["close_time"][ids] = np.nan
+        for name, values in columns.items():
+            c[name][ids] = values
+        self.n += k
+        return ids
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        try:
+            return self.__dict__["cols"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+class FastEngine:
+    """One replication of a scenario, a day at a time."""
+
+    def __init__(
+        self, scenario: Scenario, team: Team, calendar: Calendar, seq: np.random.SeedSequence
+    ) -> None:
+        if scenario.leads.dormant.reentry_probability > 0:
+            raise SimplanError(
+                "leads.dormant.reentry_probability: dormant re-entry is not modelled by the fast "
+                "engine; use `engine: events` (or --engine events), or set it to 0"
+            )
+        self.scenario, self.team, self.cal = scenario, team, calendar
+        tiers = scenario.leads.tiers
+        self.router = Router(team, scenario.routing, [t.name for t in tiers])
+        check_day_routing(self.router)
+        self.sourced_shares = tier_shares(
+            [t.self_sourced_share for t in tiers], scenario.production
+        )
+        streams = lead_streams(
+            scenario.leads, calendar, scenario.calendar.levers.referral_contest,
+            1.0 - self.sourced_shares,
+        )  # fmt: skip
+        drawn = draw_leads(streams, tiers, lambda p, k: stream(seq, p, k))
+        self.source_names = list(drawn.source_names)
+        self.leads = _Leads(2 * len(drawn) + 64)
+        self.leads.add(
+            time=drawn.time, tier=drawn.tier, source=drawn.source, p=drawn.win_probability,
+            size=drawn.base_size, u_win=drawn.u_win, u_route=drawn.u_route,
+            u_timing=drawn.u_timing, delay=drawn.delay,
+        )  # fmt: skip
+        self.drawn = len(drawn)
+        self.next_drawn = 0
+        self.active = np.zeros(0, dtype=np.int64)  # leads that arrived and are still open
+        self.standing = Standing(scenario, team, calendar)
+        self.tier_rates = tier_arrivals(scenario.leads, calendar)
+        self.source_weights = sourcing_weights(
+            team.capacity, team.lead_share if scenario.routing.policy == "share" else None
+        )
+        n, days = team.size, calendar.days
+        self.source_u = stream(seq, "sourcing").random((days, n, len(tiers)))
+        self.customers = stream(seq, "sourcing", "customers")
+        self.state = RoutingState(np.zeros(n), team.capacity.astype(float))
+        self.pipeline = np.zeros(n)
+        self.touches = np.zeros((days, n), dtype=np.int64)
+        self.effort = np.zeros((days, n))
+        self.bookings = np.zeros((days, n))
+        self.won_count = np.zeros((days, n), dtype=np.int64)
+        self.open_pipeline = np.zeros((days, n))
+        self.credit_rows: list[tuple[int, int, float, float, float]] = []
+        offer = scenario.calendar.levers.close_out_offer
+        self.offer = offer
+        names = [t.name for t in tiers]
+        chosen = [names.index(x) for x in offer.tiers] if offer.enabled else []
+        self.offer_tier = np.isin(np.arange(len(tiers)), chosen)
+
+    # -- the day loop --------------------------------------------------------------------------
+
+    def run(self) -> Records:
+        cal, team = self.cal, self.team
+        levers = self.scenario.calendar.levers
+        for day in range(cal.days):
+            if day:
+                self.open_pipeline[day - 1] = self.pipeline
+            yesterday = self.bookings[day - 1] if day else None
+            effort = self.standing.start_day(day, day_context(levers, cal, day), yesterday)
+            self.effort[day] = effort
+            self.win_skill = team.win_skill(day)
+            self.cycle_mult = team.cycle_multiplier(day)
+            self.active = self.active[self.leads.outcome[self.active] == OPEN]
+            self._arrive(day, effort)
+            if self.scenario.routing.relay.enabled:
+                self._relay(day)
+            free = np.full(team.size, day + cal.workday_start)
+            duration = cal.workday_length / (team.capacity * effort)
+            if cal.is_working[day]:
+                for s in range(1, SLICES + 1):
+                    until = day + cal.workday_start + cal.workday_length * s / SLICES
+                    for _ in range(PASSES):
+                        self._wake(until)
+                        if not self._serve(day, until, free, duration):
+                            break
+            self._wake(day + 1.0)
+        self.open_pipeline[cal.days - 1] = self.pipeline
+        return self._records()
+
+    def _arrive(self, day: int, effort: np.ndarray) -> None:
+        """Route the day's drawn leads, add the reps' self-sourced ones; all wait for a contact."""
+        L = self.leads
+        end = int(np.searchsorted(L.time[: self.drawn], day + 1.0, side="left"))
+        routed = np.arange(self.next_drawn, end)
+        self.next_drawn = end
+        owners, mentored = route_day(self.router, self.state, L.u_route[routed], float(day))
+        L.mentored[routed] = mentored
+        sourced, sourced_owners = self._source(day, effort)
+        ids = np.concatenate([routed, sourced])
+        owners = np.concatenate([owners, sourced_owners])
+        L.owner[ids] = L.first_owner[ids] = owners
+        L.value[ids] = L.size[ids] * self.team.deal_size_multiplier[owners]
+        np.add.at(self.pipeline, owners, L.value[ids])
+        np.add.at(self.state.open_leads, owners, 1.0)
+        self._expect(ids, L.p[ids] * L.value[ids])
+        self._request(ids, CONTACT, L.time[ids])
+        self.active = np.concatenate([self.active, ids])
+
+    def _source(self, day: int, effort: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Reps source their own leads in working hours, more of them the harder they work."""
+        rates = self_sourced_rate(
+            self.tier_rates[day], self.source_weights, effort, self.sourced_shares,
+            self.scenario.production.sourcing_elasticity,
+        )  # fmt: skip
+        counts = sourced_counts(self.source_u[day], rates)
+        if not counts.any():
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        if "self_sourced" not in self.source_names:
+            self.source_names.append("self_sourced")
+        source = self.source_names.index("self_sourced")
+        rng, cal = self.customers, self.cal
+        ids, owners = [], []
+        for tier, params in enumerate(self.scenario.leads.tiers):
+            reps = np.repeat(np.arange(self.team.size), counts[:, tier])
+            k = len(reps)
+            if not k:
+                continue
+            d = params.stage_delays_days
+            ids.append(
+                self.leads.add(
+                    time=day + cal.workday_start + rng.random(k) * cal.workday_length,
+                    tier=np.full(k, tier),
+                    source=np.full(k, source),
+                    p=np.full(k, params.win_probability),
+                    size=params.deal_size.sample(rng, k),
+                    u_win=rng.random(k),
+                    u_route=rng.random(k),
+                    u_timing=rng.random(k),
+                    delay=np.column_stack(
+                        [
+                            d.contact.sample(rng, k),
+                            d.proposal.sample(rng, k),
+                            d.negotiation.sample(rng, k),
+                        ]
+                    ),
+                )
+            )
+            owners.append(reps)
+        return np.concatenate(ids), np.concatenate(owners)
+
+    def _relay(self, day: int) -> None:
+        """Pass every touch waiting longer than the relay threshold to the least-loaded other rep."""
+        L, n = self.leads, self.team.size
+        waiting = self._in(TOUCH)
+        stale = waiting[day - L.requested[waiting] >= self.scenario.routing.relay.idle_days]
+        stale = stale[np.lexsort((L.requested[stale], L.owner[stale]))]
+        everyone = np.arange(n)
+        for i in stale.tolist():
+            old = int(L.owner[i])
+            others = everyone[everyone != old] if n > 1 else everyone
+            new = least_loaded(self.state, others)
+            self.pipeline[old] -= L.value[i]
+            self.pipeline[new] += L.value[i]
+            self.standing.expected_pipeline[old] -= L.expected[i]
+            self.standing.expected_pipeline[new] += L.expected[i]
+            self.state.open_leads[old] -= 1
+            self.state.open_leads[new] += 1
+            L.owner[i] = new
+            L.relays[i] += 1
+            L.requested[i] = day
+
+    # -- touches -------------------------------------------------------------------------------
+
+    def _serve(self, day: int, until: float, free: np.ndarray, duration: np.ndarray) -> int:
+        """Each rep works the touches requested before `until` first-in first-out, one after
+        another, starting them before `until` while they still end inside working hours;
+        returns how many were done."""
+        L, cal = self.leads, self.cal
+        waiting = self._in(TOUCH)
+        waiting = waiting[L.requested[waiting] < until]
+        if not len(waiting):
+            return 0
+        owner = L.owner[waiting]
+        order = np.lexsort((waiting, L.requested[waiting], owner))
+        waiting, owner = waiting[order], owner[order]
+        counts = np.bincount(owner, minlength=self.team.size)
+        place = np.arange(len(waiting)) - (np.cumsum(counts) - counts)[owner]
+        d = duration[owner]
+        # end_k = max(end_{k-1}, start_k) + d, i.e. (k + 1) d + max_{j <= k} (start_j - j d):
+        # a running maximum within each rep's queue (offset so it never crosses reps).
+        start = np.maximum(L.requested[waiting], free[owner])
+        offset = owner * 1e6
+        ends = np.maximum.accumulate(start - place * d + offset) - offset + (place + 1) * d
+        close = day + cal.workday_start + cal.workday_length + 1e-9
+        fits = (ends - d < until) & (ends <= close)
+        done, t = waiting[fits], ends[fits]
+        if not len(done):
+            return 0
+        np.maximum.at(free, owner[fits], t)
+        self.touches[day] += np.bincount(owner[fits], minlength=self.team.size)
+        L.mode[done] = DONE
+        kinds = L.kind[done]
+        for kind, act in (
+            (CONTACT, self._contacted),
+            (PROPOSAL, self._proposed),
+            (FOLLOW_UP, self._await_answer),
+            (NEGOTIATION, self._negotiating),
+            (SIGN, self._signed),
+        ):
+            mask = kinds == kind
+            if mask.any():
+                act(done[mask], t[mask])
+        return len(done)
+
+    def _contacted(self, ids: np.ndarray, t: np.ndarray) -> None:
+        """First response: the win chance decays with the hours it took; the customer's fate."""
+        L = self.leads
+        owner = L.owner[ids]
+        hours = (t - L.time[ids]) * 24
+        L.response_h[ids] = hours
+        L.stage[ids] = 0
+        decay = np.ones(len(ids))
+        for k, tier in enumerate(self.scenario.leads.tiers):
+            mask = L.tier[ids] == k
+            decay[mask] = tier.response_decay.factors(hours[mask])
+        quality = follow_up_factors(
+            self.effort[np.minimum(t.astype(np.int64), self.cal.days - 1), owner],
+            self.scenario.production,
+        )
+        p = np.minimum(1.0, L.p[ids] * decay * self.win_skill[owner] * quality)
+        u = L.u_win[ids]
+        L.fate[ids] = np.where(u < p, 3, loss_stages(u, p, self.scenario.funnel.loss_stage_shares))
+        L.p_won[ids] = p
+        self._expect(ids, p * L.value[ids])
+        L.cycle[ids] = self.cycle_mult[owner]
+        rest = self._pull(ids, t, t + L.delay[ids].sum(axis=1) * L.cycle[ids])
+        self._wait(ids[rest], t[rest] + L.delay[ids[rest], 0] * L.cycle[ids[rest]], CONTACTED)
+
+    def _proposed(self, ids: np.ndarray, t: np.ndarray) -> None:
+        L = self.leads
+        L.stage[ids] = 1
+        delay, cycle = L.delay[ids], L.cycle[ids]
+        rest = self._pull(ids, t, t + (delay[:, 1] + delay[:, 2]) * cycle)
+        ids, t = ids[rest], t[rest]
+        L.answer[ids] = t + L.delay[ids, 1] * L.cycle[ids]
+        self._await_answer(ids, t)
+
+    def _await_answer(self, ids: np.ndarray, t: np.ndarray) -> None:
+        """Wait for the customer's answer to a proposal; each silent `proposal_timeout_days`
+        raise an alert that needs a follow-up touch."""
+        L = self.leads
+        timeout = self.scenario.funnel.proposal_timeout_days
+        late = L.answer[ids] - t > timeout
+        self._wait(ids[late], t[late] + timeout, ALERT)
+        self._wait(ids[~late], np.maximum(L.answer[ids[~late]], t[~late]), ANSWERED)
+
+    def _negotiating(self, ids: np.ndarray, t: np.ndarray) -> None:
+        L = self.leads
+        L.stage[ids] = 2
+        rest = self._pull(ids, t, t + L.delay[ids, 2] * L.cycle[ids])
+        ids, t = ids[rest], t[rest]
+        self._wait(ids, t + L.delay[ids, 2] * L.cycle[ids], NEGOTIATED)
+
+    def _signed(self, ids: np.ndarray, t: np.ndarray) -> None:
+        self.leads.stage[ids] = 3
+        self._close(ids, t, WON)
+
+    # -- the customer's side -------------------------------------------------------------------
+
+    def _wake(self, until: float) -> None:
+        """Every customer whose wait ends before `until` answers: lost, or the next touch."""
+        L = self.leads
+        ids = self._in(CUSTOMER)
+        ids = ids[L.due[ids] < until]
+        if not len(ids):
+            return
+        L.mode[ids] = DONE
+        then, due, fate = L.then[ids], L.due[ids], L.fate[ids]
+        lost = ((then == CONTACTED) & (fate == 0)) | ((then == ANSWERED) & (fate == 1))
+        self._close(ids[lost], due[lost], LOST)
+        for step, kind in ((CONTACTED, PROPOSAL), (ANSWERED, NEGOTIATION), (SIGNS, SIGN)):
+            go = (then == step) & ~lost
+            self._request(ids[go], kind, due[go])
+        alert = then == ALERT
+        L.alerts[ids[alert]] += 1
+        self._request(ids[alert], FOLLOW_UP, due[alert])
+        negotiated = then == NEGOTIATED
+        if negotiated.any():
+            self._negotiated(ids[negotiated], due[negotiated])
+
+    def _negotiated(self, ids: np.ndarray, t: np.ndarray) -> None:
+        """The negotiation ends: late losses may be saved by the close-out offer; a winner may
+        be held for next period; the rest are signed with one more touch."""
+        L = self.leads
+        losing = L.fate[ids] == 2
+        saved = losing & self._offer_wins(ids, t)
+        L.lever_cost[ids[saved]] += self.offer.cost_per_deal
+        lost = losing & ~saved
+        self._close(ids[lost], t[lost], LOST)
+        ids, t = ids[~lost], t[~lost]
+        pushed = self._timing(ids, t, None)
+        L.timing[ids[pushed]] = PUSHED
+        ends = self.cal.plan_period.end_day[t[pushed].astype(np.int64)].astype(float)
+        self._wait(ids[pushed], ends, SIGNS)
+        self._request(ids[~pushed], SIGN, t[~pushed])
+
+    def _offer_wins(self, ids: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """In close-out, the offer lifts p; the band just above p (late losses) turns into wins."""
+        L = self.leads
+        if not self.offer.enabled:
+            return np.zeros(len(ids), dtype=bool)
+        day = np.minimum(t.astype(np.int64), self.cal.days - 1)
+        p = L.p_won[ids]
+        negotiation = self.scenario.funnel.loss_stage_shares.negotiation
+        lifted = np.minimum(p * (1 + self.offer.win_uplift), p + (1 - p) * negotiation)
+        return (
+            self.offer_tier[L.tier[ids]]
+            & (self.cal.phase[day] == CLOSE_OUT)
+            & (L.u_win[ids] < lifted)
+        )
+
+    # -- deal timing (the reps' own rules in Standing, asked deal by deal) ---------------------
+
+    def _timing(self, ids: np.ndarray, t: np.ndarray, signs_at: np.ndarray | None) -> np.ndarray:
+        """Which deals the owner pulls forward (`signs_at` given) or pushes (None)."""
+        chosen = np.zeros(len(ids), dtype=bool)
+        timing = self.scenario.behaviour.timing
+        if not self.standing.responsive or timing.propensity == 0:
+            return chosen
+        L = self.leads
+        # Standing's rule draws the deal's own uniform last: only deals under it can move.
+        for j in np.flatnonzero(L.u_timing[ids] < timing.propensity).tolist():
+            i, day = int(ids[j]), int(t[j])
+            rep, value, u = int(L.owner[i]), float(L.value[i]), float(L.u_timing[i])
+            if signs_at is None:
+                chosen[j] = self.standing.push(rep, value, day, u)
+            else:
+                chosen[j] = self.standing.pull(rep, value, day, float(signs_at[j]), u)
+        return chosen
+
+    def _pull(self, ids: np.ndarray, t: np.ndarray, signs_at: np.ndarray) -> np.ndarray:
+        """Winners whose owner has them sign early at a discount; returns the others' mask."""
+        L = self.leads
+        winners = L.fate[ids] == 3
+        pulled = np.zeros(len(ids), dtype=bool)
+        pulled[winners] = self._timing(ids[winners], t[winners], signs_at[winners])
+        if pulled.any():
+            i, now = ids[pulled], t[pulled]
+            L.timing[i] = PULLED
+            L.value[i] *= 1 - self.scenario.behaviour.timing.pull_discount
+            end = self.cal.plan_period.end_day[now.astype(np.int64)] - 2.0
+            later = end > now
+            self._wait(i[later], end[later], SIGNS)
+            self._request(i[~later], SIGN, now[~later])
+        return ~pulled
+
+    # -- bookkeeping ---------------------------------------------------------------------------
+
+    def _in(self, mode: int) -> np.ndarray:
+        """The open leads waiting in `mode` (for a touch, or for the customer)."""
+        return self.active[self.leads.mode[self.active] == mode]
+
+    def _request(self, ids: np.ndarray, kind: int, at: np.ndarray) -> None:
+        L = self.leads
+        L.mode[ids], L.kind[ids], L.requested[ids] = TOUCH, kind, at
+
+    def _wait(self, ids: np.ndarray, until: np.ndarray, then: int) -> None:
+        L = self.leads
+        L.mode[ids], L.due[ids], L.then[ids] = CUSTOMER, until, then
+
+    def _expect(self, ids: np.ndarray, expected: np.ndarray) -> None:
+        """Set the leads' expected values in their owners' pipelines (what reps project from)."""
+        L = self.leads
+        np.add.at(self.standing.expected_pipeline, L.owner[ids], expected - L.expected[ids])
+        L.expected[ids] = expected
+
+    def _close(self, ids: np.ndarray, t: np.ndarray, outcome: int) -> None:
+        if not len(ids):
+            return
+        L = self.leads
+        owner = L.owner[ids]
+        L.outcome[ids], L.close_time[ids], L.mode[ids] = outcome, t, DONE
+        np.subtract.at(self.pipeline, owner, L.value[ids])
+        self._expect(ids, np.zeros(len(ids)))
+        np.subtract.at(self.state.open_leads, owner, 1.0)
+        if outcome == LOST:
+            return
+        L.amount[ids] = L.value[ids]
+        if "referral" in self.source_names:
+            referral = L.source[ids] == self.source_names.index("referral")
+            reward = self.scenario.calendar.levers.referral_contest.reward_per_referral
+            L.lever_cost[ids[referral]] += reward
+        day = t.astype(np.int64)
+        np.add.at(self.won_count, (day, owner), 1)
+        # A deal its first owner closed alone credits that owner in full; others split.
+        alone = (owner == L.first_owner[ids]) & ~L.mentored[ids]
+        np.add.at(self.bookings, (day[alone], owner[alone]), L.amount[ids[alone]])
+        np.add.at(self.standing.booked, owner[alone], L.amount[ids[alone]])
+        self.credit_rows.extend(
+            zip(ids[alone].tolist(), owner[alone].tolist(), [1.0] * int(alone.sum()),
+                L.amount[ids[alone]].tolist(), t[alone].tolist(), strict=True)
+        )  # fmt: skip
+        split = ~alone
+        ids, t, day = ids[split], t[split], day[split]
+        routing = self.scenario.routing
+        for i, now, d in zip(ids.tolist(), t.tolist(), day.tolist(), strict=True):
+            first = int(L.first_owner[i])
+            shares = credit_shares(
+                int(L.owner[i]), first, Assignment(first, mentor_pool=bool(L.mentored[i])),
+                self.team, routing,
+            )  # fmt: skip
+            amount = float(L.amount[i])
+            for rep, share in shares.items():
+                self.bookings[d, rep] += amount * share
+                self.standing.book(rep, amount * share)
+                self.credit_rows.append((i, rep, share, amount * share, now))
+
+    def _records(self) -> Records:
+        L, n = self.leads, self.leads.n
+        credits = np.array(self.credit_rows, dtype=float).reshape(-1, 5)
+        return Records(
+            deals={
+                "lead_id": np.arange(n),
+                "tier": L.tier[:n].copy(),
+                "source": L.source[:n].copy(),
+                "rep": L.owner[:n].copy(),
+                "first_rep": L.first_owner[:n].copy(),
+                "created_day": L.time[:n].copy(),
+                "first_response_hours": L.response_h[:n].copy(),
+                "stage": L.stage[:n].copy(),
+                "outcome": L.outcome[:n].copy(),
+                "close_day": L.close_time[:n].copy(),
+                "amount": L.amount[:n].copy(),
+                "alerts": L.alerts[:n].copy(),
+                "relays": L.relays[:n].copy(),
+                "lever_cost": L.lever_cost[:n].copy(),
+                "timing": L.timing[:n].copy(),
+            },
+            credits={
+                "lead_id": credits[:, 0].astype(np.int64),
+                "rep": credits[:, 1].astype(np.int64),
+                "share": credits[:, 2],
+                "amount": credits[:, 3],
+                "close_day": credits[:, 4],
+            },
+            daily={
+                "touches": self.touches,
+                "effort": self.effort,
+                "open_pipeline_value": self.open_pipeline,
+                "bookings": self.bookings,
+                "deals_won": self.won_count,
+            },
+            totals={"leaderboard_cost": leaderboard_cost(self.scenario.calendar.levers, self.cal)},
+            targets=self.standing.targets,
+            source_names=self.source_names,
+            events=0,
+            processes=0,
+        )
+
+
+def run_replication(
+    scenario: Scenario, team: Team, calendar: Calendar, seq: np.random.SeedSequence
+) -> Records:
+    """Simulate one replication a day at a time and return its flat records."""
+    return FastEngine(scenario, team, calendar, seq).run()

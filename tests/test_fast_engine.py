@@ -1,0 +1,261 @@
+"""The fast engine: the same records as the reference, its shared rules, and statistical
+equality with the event engine on every shipped scenario and a calibrated-style one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import ks_2samp, poisson
+
+from simplan import load_scenario, simulate
+from simplan.engines import events, fast
+from simplan.errors import SimplanError
+from simplan.model.calendar import build_calendar
+from simplan.model.day import fill_least_loaded
+from simplan.model.production import sourced_counts
+from simplan.model.randomness import replication_seeds, team_seed
+from simplan.model.routing import RoutingState, least_loaded
+from simplan.model.team import build_team
+from simplan.scenario import Scenario
+from tests.conftest import run_cli
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = sorted(
+    str(p.relative_to(ROOT / "scenarios"))
+    for p in [*ROOT.glob("scenarios/*.yaml"), *ROOT.glob("scenarios/proposals/*.yaml")]
+)
+EVENT_REPLICATIONS, FAST_REPLICATIONS = 16, 32
+"""Per scenario: the KS test at 1 % then detects a shift of about one standard deviation
+of a replication's figure, and the 3-standard-error check a shift of about 0.9."""
+SHORT = {"calendar": {"days": 31, "warmup_days": 30}}
+"""Quarter scenarios are run over one month after a month of warm-up, to keep the file fast."""
+
+
+def _override(scenario: Scenario, changes: dict) -> Scenario:
+    data = scenario.model_dump(by_alias=True, exclude_none=True)
+    for key, value in changes.items():
+        data[key] = {**data.get(key, {}), **value} if isinstance(value, dict) else value
+    return Scenario.model_validate(data)
+
+
+def _calibrated_style() -> Scenario:
+    """What `simplan calibrate` produces: a roster with lead shares, share routing, and reps
+    who plan ahead under the plan in force."""
+    base = load_scenario(ROOT / "scenarios/proposals/gate80_cap150.yaml")
+    rng = np.random.default_rng(4)
+    roster = [
+        {
+            "rep_id": f"r{i:02d}",
+            "tenure_days": int(rng.integers(30, 2000)),
+            "capacity_touches_per_day": float(rng.gamma(16, 10 / 16)),
+            "skill": float(rng.lognormal(0, 0.15)),
+            "quota": 93000.0,
+            "lead_share": float(rng.lognormal(0, 0.4)),
+        }
+        for i in range(50)
+    ]
+    team = {"roster": roster, "quota": {"per_period": 93000}}
+    return _override(
+        base,
+        {
+            "name": "calibrated_style",
+            "team": team,
+            "routing": {"policy": "share", "mentor_pool": {"enabled": False}},
+            "behaviour": {"model": "optimising"},
+            **SHORT,
+        },
+    )
+
+
+def _scenario(name: str) -> Scenario:
+    if name == "calibrated_style":
+        return _calibrated_style()
+    scenario = load_scenario(ROOT / "scenarios" / name)
+    return _override(scenario, SHORT) if scenario.calendar.days > 31 else scenario
+
+
+def replication_figures(results, scenario: Scenario) -> pd.DataFrame:
+    """One row per replication: the figures a planner reads, from the tables alone."""
+    cal = build_calendar(scenario.calendar)
+    runs = results.runs.set_index("replication")
+    out = pd.DataFrame(
+        {
+            "bookings": runs["bookings"],
+            "median_first_response_hours": runs["median_first_response_hours"],
+            "share_at_target": runs["share_at_target"],
+        }
+    )
+    if "payout" in runs:
+        out["payout"] = runs["payout"]
+    deals = results.deals
+    closed = deals[deals["outcome"] != "open"]
+    win = closed.assign(won=closed["outcome"] == "won")
+    by_tier = win.groupby(["replication", "tier"], observed=True)["won"].mean().unstack()
+    for tier in by_tier:
+        out[f"win_rate_{tier}"] = by_tier[tier]
+    won = deals[deals["outcome"] == "won"]
+    out["won_cycle_days"] = won.groupby("replication")["cycle_days"].median()
+    daily = results.daily
+    day = daily["day"].to_numpy() + cal.first_day
+    late = np.where(cal.plan_period.end_day[day] - day <= 14, daily["bookings"], 0.0)
+    sums = daily.assign(late=late).groupby("replication")[["late", "bookings"]].sum()
+    out["last_two_weeks_share"] = sums["late"] / sums["bookings"]
+    return out
+
+
+@pytest.fixture(scope="module", params=[*SHIPPED, "calibrated_style"])
+def both_engines(request) -> tuple[str, pd.DataFrame, pd.DataFrame]:
+    """Both engines on the same team (one seed), on different customers: the fast engine's
+    first EVENT_REPLICATIONS replications (the reference's customers) are left out."""
+    scenario = _scenario(request.param)
+    reference = simulate(scenario, replications=EVENT_REPLICATIONS, seed=101, workers=1)
+    quick = simulate(
+        scenario,
+        replications=EVENT_REPLICATIONS + FAST_REPLICATIONS,
+        seed=101,
+        workers=1,
+        engine="fast",
+    )
+    figures = replication_figures(quick, scenario)
+    return (
+        request.param,
+        replication_figures(reference, scenario),
+        figures[figures.index >= EVENT_REPLICATIONS],
+    )
+
+
+def test_engines_agree_in_distribution(both_engines):
+    """Means within 3 standard errors, and a two-sample KS test not rejecting at 1 %."""
+    name, reference, quick = both_engines
+    assert list(reference.columns) == list(quick.columns)
+    misses = []
+    for figure in reference:
+        a, b = reference[figure].dropna(), quick[figure].dropna()
+        se = np.sqrt(a.var() / len(a) + b.var() / len(b))
+        gap = abs(b.mean() - a.mean())
+        p = ks_2samp(a, b).pvalue
+        if gap > 3 * se + 1e-12 or p < 0.01:
+            misses.append(f"{figure}: events {a.mean():.4g}, fast {b.mean():.4g}, KS p {p:.3f}")
+    assert not misses, f"{name}: " + "; ".join(misses)
+
+
+# -- the records and the shared rules ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small():
+    scenario = _scenario("retail_month.yaml")
+    team = build_team(scenario.team, np.random.default_rng(team_seed(scenario.simulation.seed)))
+    calendar = build_calendar(scenario.calendar)
+    seq = replication_seeds(7, 1)[0]
+    return scenario, team, calendar, seq
+
+
+def test_same_records_schema_and_routed_customers(small):
+    ref = events.run_replication(*small)
+    got = fast.run_replication(*small)
+    for part in ("deals", "credits", "daily"):
+        mine, theirs = getattr(got, part), getattr(ref, part)
+        assert mine.keys() == theirs.keys()
+        for key in mine:
+            assert mine[key].dtype.kind == theirs[key].dtype.kind, (part, key)
+    assert got.daily["touches"].shape == ref.daily["touches"].shape
+    # Common random numbers: the routed customers are the same leads in both engines.
+    routed = ref.source_names.index("new")
+    same = ref.deals["source"] == routed
+    mine = got.deals["source"] == got.source_names.index("new")
+    np.testing.assert_array_equal(got.deals["created_day"][mine], ref.deals["created_day"][same])
+
+
+def test_fast_replication_invariants(small):
+    rec = fast.run_replication(*small)
+    d, c = rec.deals, rec.credits
+    won = d["outcome"] == 2
+    assert won.any()
+    assert (d["amount"][won] > 0).all()
+    assert (d["amount"][~won] == 0).all()
+    # Credit shares sum to 1 per won deal, and credited amounts to the deal amount.
+    shares = np.bincount(c["lead_id"], weights=c["share"], minlength=len(d["lead_id"]))
+    np.testing.assert_allclose(shares[won], 1.0)
+    np.testing.assert_allclose(rec.daily["bookings"].sum(), d["amount"][won].sum())
+    closed = ~np.isnan(d["close_day"])
+    assert (d["close_day"][closed] >= d["created_day"][closed]).all()
+    # A rep never touches more than its day's budget of touches.
+    _, team, calendar, _ = small
+    budget = np.floor(team.capacity[None, :] * rec.daily["effort"] + 1e-9)
+    assert (rec.daily["touches"] <= budget * calendar.is_working[:, None]).all()
+
+
+def test_same_seed_same_tables():
+    scenario = _scenario("retail_month.yaml")
+    a = simulate(scenario, replications=2, seed=3, workers=1, engine="fast")
+    b = simulate(scenario, replications=2, seed=3, workers=1, engine="fast")
+    pd.testing.assert_frame_equal(a.deals, b.deals)
+    pd.testing.assert_frame_equal(a.daily, b.daily)
+
+
+def test_fill_least_loaded_is_the_greedy_rule():
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        n, k = int(rng.integers(2, 12)), int(rng.integers(1, 40))
+        state = RoutingState(rng.integers(0, 20, n).astype(float), rng.uniform(5, 15, n))
+        pool = np.sort(rng.choice(n, size=int(rng.integers(1, n + 1)), replace=False))
+        expected, greedy = [], RoutingState(state.open_leads.copy(), state.capacity)
+        for _ in range(k):
+            rep = least_loaded(greedy, pool)
+            expected.append(rep)
+            greedy.open_leads[rep] += 1
+        np.testing.assert_array_equal(fill_least_loaded(state, pool, k), expected)
+
+
+def test_sourced_counts_invert_the_poisson_cdf():
+    rng = np.random.default_rng(1)
+    u, rates = rng.random(50_000), rng.gamma(1.0, 0.6, 50_000)
+    np.testing.assert_array_equal(sourced_counts(u, rates), poisson.ppf(u, rates).astype(int))
+
+
+@pytest.mark.parametrize(
+    ("changes", "key"),
+    [
+        ({"routing": {"policy": "tier_priority"}}, "routing.policy"),
+        ({"routing": {"strike_teams": {"enabled": True}}}, "routing.strike_teams"),
+        ({"leads": {"dormant": {"reentry_probability": 0.1}}}, "reentry_probability"),
+    ],
+)
+def test_unsupported_features_are_named(small, changes, key):
+    scenario, team, calendar, seq = small
+    with pytest.raises(SimplanError, match=key):
+        fast.run_replication(_override(scenario, changes), team, calendar, seq)
+
+
+def test_cli_engine_option(capsys):
+    path = ROOT / "scenarios/retail_month.yaml"
+    code, _, err = run_cli(capsys, "run", path, "--engine", "quick", "--replications", "1")
+    assert code == 2
+    assert "--engine 'quick'" in err
+    code, out, _ = run_cli(
+        capsys, "run", path, "--engine", "fast", "--replications", "2", "--workers", "1"
+    )
+    assert code == 0
+    assert "bookings P50" in out
+
+
+def test_keep_bounds_the_big_tables(monkeypatch):
+    """With `keep`, replications past the sample reduce to runs, reps and statements rows,
+    keeping only the big tables asked for."""
+    import simplan.runner as runner
+
+    monkeypatch.setattr(runner, "SAMPLE_REPLICATIONS", 1)
+    scenario = _scenario("retail_month.yaml")
+    full = simulate(scenario, replications=3, seed=3, workers=1, engine="fast")
+    lean = simulate(scenario, replications=3, seed=3, workers=1, engine="fast", keep=["deals"])
+    pd.testing.assert_frame_equal(lean.runs, full.runs)
+    pd.testing.assert_frame_equal(lean.deals, full.deals)
+    assert set(lean.daily["replication"]) == {0}
+    assert set(lean.credits["replication"]) == {0}
+    assert lean.manifest["kept"] == {"tables": ["deals"], "sample": 1}
+    with pytest.raises(SimplanError, match="choose from deals, credits, daily"):
+        simulate(scenario, replications=1, workers=1, engine="fast", keep=["ledger"])
