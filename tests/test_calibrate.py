@@ -151,7 +151,10 @@ def test_recovers_deal_sizes_and_rep_skills(recovered):
     closed = frame[frame["outcome"] != "open"]
     share = closed["rep_id"].value_counts(normalize=True).sort_index()
     reference = float(np.dot(share, SKILLS))
-    rows = params[params["parameter"].str.startswith("rep.")].reset_index(drop=True)
+    skill_rows = params["parameter"].str.startswith("rep.") & params["parameter"].str.endswith(
+        ".skill"
+    )
+    rows = params[skill_rows].reset_index(drop=True)
     truth = np.array(SKILLS) / reference
     covered = (rows["ci_low"] <= truth) & (truth <= rows["ci_high"])
     assert covered.sum() >= 10, rows.assign(truth=truth)

@@ -27,7 +27,15 @@ from simplan.analysis import engine_fit
 from simplan.analysis.behaviour_fit import MOMENTS, fit_behaviour
 from simplan.analysis.calibrated_scenario import plain_data, scenario_data
 from simplan.analysis.calibration_report import CalibrationReport, params_table
-from simplan.analysis.fit import fit_arrivals, fit_size, shrink_rates
+from simplan.analysis.fit import (
+    RateShrinkage,
+    SizeShrinkage,
+    fit_arrivals,
+    fit_size,
+    shrink_counts,
+    shrink_log_means,
+    shrink_rates,
+)
 from simplan.analysis.outcomes import FAMILIES, fit_outcomes
 from simplan.errors import SimplanError
 from simplan.history import AnomalyRule, History, TierRule, prepare
@@ -158,6 +166,8 @@ class Calibrator:
         tier_names = list(arrivals.rates["tier"])
         outcomes = self._outcomes(fit_deals, tier_names, notes)
         skills, shrinkage = self._skills(fit_deals, reps, roster, as_of, notes)
+        lead_rates = self._lead_rates(fit_deals, reps, (window_start, as_of))
+        size_shrinkage = self._size_multipliers(deals, reps, (window_start, as_of))
         sizes = self._sizes(deals, window_start, as_of, skills, tier_names, notes)
         capacity = self._capacity(fit_deals, reps, arrivals.rates["working_days"].iloc[0], outcomes)
         overhead = engine_fit.engine_overhead_days(
@@ -175,7 +185,9 @@ class Calibrator:
             data, behaviour = self._behaviour(data, deals, (window_start, as_of), notes)
         self.scenario_ = validate(Scenario, data, "calibrated scenario")
         self.scenario_data_ = data
-        self.params_ = params_table(arrivals, outcomes, sizes, shrinkage, skills)
+        self.params_ = params_table(
+            arrivals, outcomes, sizes, shrinkage, skills, lead_rates, size_shrinkage
+        )
         if behaviour is not None:
             best = behaviour.iloc[0]
             extra = pd.DataFrame(
@@ -195,6 +207,8 @@ class Calibrator:
             sizes=sizes,
             shrinkage=shrinkage,
             skills=skills,
+            lead_rates=lead_rates,
+            size_shrinkage=size_shrinkage,
             capacity=capacity,
             overhead=overhead,
             fit_deals=fit_deals,
@@ -311,6 +325,26 @@ class Calibrator:
             }
         return rows, shrinkage
 
+    def _lead_rates(self, fit_deals, reps, window) -> RateShrinkage:
+        """Each rep's opportunities per day in the window, shrunk toward the team
+        (gamma-Poisson); a rep first seen more than 30 days in is exposed from then."""
+        start, end = window
+        counts = fit_deals.groupby("rep_id").size().reindex(reps, fill_value=0)
+        first = fit_deals.groupby("rep_id")["created_date"].min().reindex(reps)
+        late = (first - start).dt.days > 30
+        since = first.where(late, start).fillna(start)
+        exposure = ((end - since).dt.days + 1).clip(lower=1)
+        return shrink_counts(np.array(reps), counts.to_numpy(), exposure.to_numpy())
+
+    def _size_multipliers(self, deals, reps, window) -> SizeShrinkage:
+        """Each rep's deal size over their tier's (log scale), shrunk toward the team, on won
+        deals closed in the window."""
+        won = deals[(deals["outcome"] == "won") & deals["close_date"].between(*window)]
+        won = won[won["amount"] > 0]
+        logs = np.log(won["amount"].astype(float))
+        residual = logs - logs.groupby(won["tier"]).transform("mean")
+        return shrink_log_means(won["rep_id"].to_numpy(), residual.to_numpy(), reps)
+
     def _tenure(self, fit_deals, reps, roster, as_of, notes) -> dict[str, int]:
         """Tenure at the history's date: from the roster's hire date, else veteran (10 years)
         for reps present from the window's start, else days since their first deal."""
@@ -365,7 +399,8 @@ class Calibrator:
         closed = fit_deals[fit_deals["outcome"].isin(["won", "lost"])]
         rate = (closed["outcome"] == "won").groupby(closed["rep_id"]).mean().reindex(reps)
         won_days = float(np.mean([o.won_mean for o in outcomes.values()]))
-        lost_days = float(np.mean([o.lost_mean for o in outcomes.values()]))
+        lost = [o.lost_mean for o in outcomes.values() if np.isfinite(o.lost_mean)]
+        lost_days = float(np.mean(lost)) if lost else won_days  # an all-won history
         rate = rate.fillna(rate.mean())
         open_days = rate * won_days + (1 - rate) * lost_days
         need = leads / max(working_days, 1) * engine_fit.TOUCHES_PER_WON_DEAL

@@ -231,13 +231,13 @@ def calibrate(
     text = header + yaml.safe_dump(
         fitted.scenario_data_, sort_keys=False, default_flow_style=None, width=100
     )
+    write_text_atomically(out_file, text)  # first: a failing report never loses the scenario
+    out.print(f"scenario written to {out_file}")
     if report is not None:
         saved = save_atomically(report, force, fitted.report_.write)
-        out.print(
-            f"report written to {saved}/ (params.csv, tiers.csv, reps.csv, notes.md, fit.png)"
-        )
-    write_text_atomically(out_file, text)
-    out.print(f"scenario written to {out_file}")
+        out.print(f"report written to {saved}/ (params.csv, tiers.csv, reps.csv, notes.md, fit.png)")
+        if fitted.report_.plot_error:
+            out.print(f"warning: {fitted.report_.plot_error}", highlight=False)
 
 
 def _refuse_existing(out_file: Path, report: Path | None, force: bool) -> None:
