@@ -4,6 +4,7 @@ calibrated scenario validating and running, and bad input refused with nothing w
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
@@ -14,7 +15,13 @@ import yaml
 from simplan import Scenario, load_scenario, simulate
 from simplan.analysis.calibrate import Calibrator
 from simplan.analysis.engine_fit import engine_overhead_days, loss_stage_shares
-from simplan.analysis.fit import fit_size, shrink_rates
+from simplan.analysis.fit import (
+    closing_cdf,
+    fit_size,
+    shrink_counts,
+    shrink_log_means,
+    shrink_rates,
+)
 from simplan.analysis.outcomes import fit_outcomes
 from simplan.analysis.synthetic import simulated_history, write_history
 from simplan.errors import SimplanError
@@ -400,3 +407,79 @@ def test_behaviour_fitted_by_simulated_moments_under_the_plan(recovered, tmp_pat
     )
     without = Calibrator(fit_behaviour=False).fit(history, plan=plan)
     assert without.scenario_.behaviour.model == "constant"
+
+
+def test_closing_cdf_undoes_right_truncation():
+    """Cycles seen only when they ended before the export: the Lynden-Bell estimate recovers
+    the full distribution that the naive share of short cycles overstates."""
+    rng = np.random.default_rng(1)
+    room = rng.uniform(0, 200, 20_000).astype(int)
+    cycle = rng.gamma(2, 15, 20_000).astype(int)
+    seen = cycle <= room
+    _grid, cdf = closing_cdf(cycle[seen], room[seen])
+    for t in (5, 15, 30, 60, 100):
+        assert cdf[t] == pytest.approx((cycle <= t).mean(), abs=0.02), t
+    assert (cycle[seen] <= 30).mean() > (cycle <= 30).mean() + 0.03  # what the correction fixes
+
+
+def test_closed_only_export_is_detected_and_its_arrivals_corrected(recovered, tmp_path):
+    frame, full = recovered
+    path = write_history(frame[frame["outcome"] != "open"], tmp_path / "closed.csv")
+    history = read_opportunities(path, as_of="2023-09-30")
+    assert history.closed_only
+    assert any("closed deals only: the export holds no open deal" in n for n in history.notes)
+    corrected = Calibrator().fit(history)
+    naive = Calibrator().fit(dataclasses.replace(history, closed_only=False))
+
+    def leads(fitted):
+        values = fitted.params_.set_index("parameter")["value"]
+        return values["tier.A.arrivals_per_day"] + values["tier.B.arrivals_per_day"]
+
+    assert leads(corrected) == pytest.approx(leads(full), rel=0.015)
+    assert leads(naive) < 0.975 * leads(full)  # what the export alone would say
+    assert any("closed-only correction" in n for n in corrected.report_.notes)
+    assert not read_opportunities(write_history(frame, tmp_path / "all.csv")).closed_only
+
+
+def test_lead_rates_shrink_toward_the_team():
+    """40 reps whose true rates spread by a gamma (shape 4): the fitted prior finds the
+    spread, shrunk rates beat the raw ones, and with no spread every rep gets the team's."""
+    rng = np.random.default_rng(3)
+    truth = rng.gamma(4.0, 0.5 / 4.0, 40)  # mean 0.5 leads a day
+    exposure = rng.choice([30, 90, 180], 40)
+    counts = rng.poisson(truth * exposure)
+    fit = shrink_counts(np.arange(40), counts, exposure)
+    table = fit.table
+    assert 1.5 < fit.shape < 12  # 40 reps pin the shape only loosely
+    error_raw = np.mean((table["raw_per_day"] - truth) ** 2)
+    error_shrunk = np.mean((table["shrunk_per_day"] - truth) ** 2)
+    assert error_shrunk < error_raw
+    assert ((table["ci_low"] <= truth) & (truth <= table["ci_high"])).mean() >= 0.85
+    assert table["lead_share"].sum() == pytest.approx(1.0)
+    flat = shrink_counts(np.arange(40), rng.poisson(0.5 * 90, 40), np.full(40, 90))
+    assert flat.shape > 100
+    assert flat.table["lead_share"].max() < 1.15 / 40
+
+
+def test_deal_size_multipliers_shrink_toward_the_team():
+    rng = np.random.default_rng(4)
+    reps = [f"r{i}" for i in range(30)]
+    true_log = rng.normal(0, 0.4, 30)
+    won = rng.choice([3, 10, 40], 30)
+    rep_of = np.repeat(np.arange(30), won)
+    residual = true_log[rep_of] + rng.normal(0, 0.6, len(rep_of))
+    fit = shrink_log_means(np.array(reps)[rep_of], residual, [*reps, "idle"])
+    table = fit.table.set_index("rep_id")
+    assert fit.between_sd == pytest.approx(0.4, abs=0.15)
+    assert fit.within_sd == pytest.approx(0.6, abs=0.05)
+    shrunk = np.log(table.loc[reps, "multiplier"].to_numpy())
+    raw = np.log(table.loc[reps, "raw_multiplier"].to_numpy())
+    assert np.mean((shrunk - true_log) ** 2) < np.mean((raw - true_log) ** 2)
+    inside = (np.log(table.loc[reps, "ci_low"]) <= true_log) & (
+        true_log <= np.log(table.loc[reps, "ci_high"])
+    )
+    assert inside.mean() >= 0.8
+    assert table.loc["idle", "multiplier"] == 1.0
+    assert table.loc["idle", "won"] == 0
+    few, many = table.loc[reps, "weight"][won == 3], table.loc[reps, "weight"][won == 40]
+    assert few.max() < many.min()  # reps with few deals keep less of their own mean

@@ -30,6 +30,7 @@ from simplan.analysis.calibration_report import CalibrationReport, params_table
 from simplan.analysis.fit import (
     RateShrinkage,
     SizeShrinkage,
+    closing_cdf,
     fit_arrivals,
     fit_size,
     shrink_counts,
@@ -155,6 +156,9 @@ class Calibrator:
             fit_deals["created_date"].dt.day_of_week, minlength=7
         ) / np.maximum(np.bincount(weekday, minlength=7), 1)
         working_weekdays = [d for d in range(7) if per_weekday[d] >= 0.25 * per_weekday.max()]
+        weights, settled = (
+            self._truncation(fit_deals, notes) if history.closed_only else (None, fit_deals)
+        )
         arrivals = fit_arrivals(
             fit_deals["created_date"],
             fit_deals["tier"],
@@ -162,9 +166,10 @@ class Calibrator:
             weekday,
             calendar.phase,
             np.isin(weekday, working_weekdays),
+            weights=weights,
         )
         tier_names = list(arrivals.rates["tier"])
-        outcomes = self._outcomes(fit_deals, tier_names, notes)
+        outcomes = self._outcomes(settled, tier_names, notes)
         skills, shrinkage = self._skills(fit_deals, reps, roster, as_of, notes)
         lead_rates = self._lead_rates(fit_deals, reps, (window_start, as_of))
         size_shrinkage = self._size_multipliers(deals, reps, (window_start, as_of))
@@ -265,6 +270,30 @@ class Calibrator:
         return {**data, "behaviour": best, "description": description}, grid
 
     # -- pieces ---------------------------------------------------------------------------
+
+    def _truncation(self, fit_deals: pd.DataFrame, notes) -> tuple[np.ndarray, pd.DataFrame]:
+        """For an export of closed deals only: per lead, 1 / the chance that a deal opened
+        that long before the export had closed by then (Lynden-Bell, floored at 0.05), and
+        the deals old enough (that chance >= 0.95) to fit outcomes without the bias toward
+        quick closes."""
+        cycle = fit_deals["cycle"].clip(lower=0).to_numpy(float)
+        age = fit_deals["age"].clip(lower=0).to_numpy(float)
+        grid, cdf = closing_cdf(cycle, age)
+        seen = cdf[np.minimum(age.astype(int), grid[-1])]
+        weights = 1.0 / np.maximum(seen, 0.05)
+        settled_after = int(grid[np.searchsorted(cdf, 0.95)]) if (cdf >= 0.95).any() else 0
+        settled = fit_deals[fit_deals["age"] >= settled_after]
+        if len(settled) < 30:
+            settled = fit_deals
+        notes.append(
+            f"closed-only correction: {len(fit_deals):,} deals in the window count as "
+            f"{weights.sum():,.0f} opportunities (+{weights.sum() / len(fit_deals) - 1:.1%}): a "
+            "deal opened t days before the export is in it only if it closed within t days "
+            f"(Lynden-Bell estimate; 95 % close within {settled_after} days); win "
+            f"probability and cycles fitted on the {len(settled):,} deals opened at least "
+            f"{settled_after} days before the export"
+        )
+        return weights, settled
 
     def _outcomes(self, fit_deals: pd.DataFrame, tiers: list[str], notes):
         """Per tier: the competing-risks fit (parametric, or nonparametric with the observed

@@ -187,7 +187,9 @@ class CalibrationReport:
         try:
             self.plot(directory / "fit.png")
         except (ValueError, OverflowError, RuntimeError) as err:  # the tables stand without it
-            self.plot_error = f"fit.png not drawn ({type(err).__name__}: {err}); the tables are complete"
+            self.plot_error = (
+                f"fit.png not drawn ({type(err).__name__}: {err}); the tables are complete"
+            )
 
     def plot(self, path: Path) -> None:
         """Four panels of fitted against actual: weekly leads, won cycles, deal sizes, reps."""

@@ -48,9 +48,11 @@ def fit_arrivals(
     phase: np.ndarray,
     working: np.ndarray,
     iterations: int = 200,
+    weights: np.ndarray | None = None,
 ) -> ArrivalFit:
     """Fit counts of leads created per working day of `days` (leads created on a non-working
-    day count on the next working day) as rate(tier) x weekday(d) x phase(d)."""
+    day count on the next working day) as rate(tier) x weekday(d) x phase(d); `weights`
+    (one per lead, default 1) count a lead as more than one (a truncation correction)."""
     day_index = pd.Index(days.normalize())
     working_days = np.flatnonzero(working)
     # Move each lead to the first working day on or after its date.
@@ -61,7 +63,8 @@ def fit_arrivals(
     tiers = sorted(tier.unique())
     t_code = pd.Categorical(tier[keep], categories=tiers).codes
     counts = np.zeros((len(tiers), len(days)))
-    np.add.at(counts, (t_code, slot), 1)
+    lead_weight = np.ones(keep.sum()) if weights is None else np.asarray(weights, float)[keep]
+    np.add.at(counts, (t_code, slot), lead_weight)
     counts = counts[:, working_days]
     w, ph = weekday[working_days], phase[working_days]
     w_levels, ph_levels = np.unique(w), np.unique(ph)
@@ -102,6 +105,25 @@ def fit_arrivals(
         phase=dict(zip(ph_levels.tolist(), b.tolist(), strict=True)),
         daily=daily,
     )
+
+
+def closing_cdf(cycle: np.ndarray, room: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distribution of days from opening to close under right truncation (a deal is seen
+    only if its cycle is at most its `room`, the days from opening to the export): the
+    Lynden-Bell product-limit estimate F(t) = prod over s > t of (1 - d(s) / R(s)), R(s) the
+    deals with cycle <= s <= room. Returns (days, F at each day) on 0..max cycle."""
+    x, tau = np.asarray(cycle, float), np.asarray(room, float)
+    grid = np.arange(int(x.max()) + 1) if len(x) else np.zeros(1, int)
+    d = np.bincount(x.astype(int), minlength=len(grid)).astype(float)
+    starts = np.bincount(x.astype(int), minlength=len(grid))  # deals whose cycle is s
+    ends = np.bincount(np.minimum(tau, grid[-1]).astype(int), minlength=len(grid))
+    # R(s) = #{cycle <= s} - #{room < s}
+    at_risk = np.cumsum(starts) - np.concatenate([[0], np.cumsum(ends)[:-1]])
+    factor = np.where(at_risk > 0, 1 - d / np.maximum(at_risk, 1), 1.0)
+    # F(t) = prod_{s > t} factor(s): a reversed cumulative product, shifted by one.
+    tail = np.cumprod(factor[::-1])[::-1]
+    cdf = np.concatenate([tail[1:], [1.0]])
+    return grid, np.clip(cdf, 0.0, 1.0)
 
 
 def compress(values: np.ndarray, weights: np.ndarray, points: int = 200) -> tuple[list, list]:

@@ -235,7 +235,9 @@ def calibrate(
     out.print(f"scenario written to {out_file}")
     if report is not None:
         saved = save_atomically(report, force, fitted.report_.write)
-        out.print(f"report written to {saved}/ (params.csv, tiers.csv, reps.csv, notes.md, fit.png)")
+        out.print(
+            f"report written to {saved}/ (params.csv, tiers.csv, reps.csv, notes.md, fit.png)"
+        )
         if fitted.report_.plot_error:
             out.print(f"warning: {fitted.report_.plot_error}", highlight=False)
 

@@ -18,6 +18,7 @@ from simplan.history.presets import get_preset, preset_mapping
 from simplan.history.roster import read_products, read_roster_table
 from simplan.history.targets import read_targets
 from simplan.history.tiers import TierRule, assign_tiers
+from simplan.history.truncation import closed_only_reason
 
 DEAL_COLUMNS = ("deal_id", "rep_id", "created_date", "close_date", "amount", "outcome")
 
@@ -43,6 +44,8 @@ class History:
     products: pd.DataFrame | None = None
     columns: dict[str, str] = field(default_factory=dict)
     """Canonical column -> the file's column, as mapped (preset, --map or same name)."""
+    closed_only: bool = False
+    """The export holds closed deals only: recent opportunities are there only if closed."""
 
     def until(self, date: str | pd.Timestamp) -> History:
         """The history as it was known at the end of `date`: later deals dropped, outcomes
@@ -63,6 +66,7 @@ class History:
             deals=deals,
             as_of=cut,
             observed_from=min(self.observed_from, cut),
+            closed_only=False,
             notes=[*self.notes, f"history cut at {cut:%Y-%m-%d}: later outcomes are unknown"],
         )
 
@@ -151,6 +155,14 @@ def read_opportunities(
             f"dates start {first_created:%Y-%m-%d}): earlier deals are in the export only if "
             "they were still open then, so fits start at the first close"
         )
+    reason = closed_only_reason(frame, stamp)
+    if reason:
+        notes.append(
+            f"closed deals only: {reason}; opportunities opened shortly before "
+            f"{stamp:%Y-%m-%d} are missing unless they closed, so the arrival fit weights each "
+            "day by the fitted chance that its deals had closed by then (pass --as-of with the "
+            "export date if it is later than the last date in the file)"
+        )
     keep = [c for c in (*DEAL_COLUMNS, "tier", "product", "customer_id", "returned") if c in frame]
     deals = frame[keep].copy()
     deals["outcome"] = deals["outcome"].astype(object)
@@ -166,6 +178,7 @@ def read_opportunities(
         else None,
         products=read_products(products, chosen) if products else None,
         columns=dict(columns),
+        closed_only=reason is not None,
     )
     _check_roster(history)
     return history
