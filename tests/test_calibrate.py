@@ -427,9 +427,9 @@ def test_closed_only_export_is_detected_and_its_arrivals_corrected(recovered, tm
     path = write_history(frame[frame["outcome"] != "open"], tmp_path / "closed.csv")
     history = read_opportunities(path, as_of="2023-09-30")
     assert history.closed_only
-    assert any("closed deals only: the export holds no open deal" in n for n in history.notes)
+    assert history.closed_only == "the export holds no open deal"
     corrected = Calibrator().fit(history)
-    naive = Calibrator().fit(dataclasses.replace(history, closed_only=False))
+    naive = Calibrator().fit(dataclasses.replace(history, closed_only=""))
 
     def leads(fitted):
         values = fitted.params_.set_index("parameter")["value"]

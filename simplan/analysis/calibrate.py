@@ -40,6 +40,7 @@ from simplan.analysis.fit import (
 from simplan.analysis.outcomes import FAMILIES, fit_outcomes
 from simplan.errors import SimplanError
 from simplan.history import AnomalyRule, History, TierRule, prepare
+from simplan.history.readiness import findings, owners_only_on_won
 from simplan.model.calendar import PERIOD_FREQ, CalendarParams, build_calendar
 from simplan.model.plan import Plan
 from simplan.model.team import NewHireParams
@@ -56,7 +57,9 @@ class Calibrator:
     ks_limit: above this distance a parametric fit gives way to the observed distribution.
     fit_behaviour, behaviour_replications, workers, behaviour_grid: with a plan, fit behaviour
     on a grid (`{"propensity": (...), "reference_rate": (...)}` overrides the default), each
-    point simulated this many times on these worker processes.
+    point simulated this many times on these worker processes. impute_amounts: won deals
+    without an amount get one drawn from known amounts of the same tier and rep (else they
+    are left out of the size fit). `findings_` lists what the history check names.
     """
 
     def __init__(
@@ -78,6 +81,7 @@ class Calibrator:
         behaviour_replications: int = 4,
         workers: int | None = None,
         behaviour_grid: dict | None = None,
+        impute_amounts: bool = False,
     ) -> None:
         self.periods = periods
         self.period = period
@@ -96,6 +100,7 @@ class Calibrator:
         self.behaviour_replications = behaviour_replications
         self.workers = workers
         self.behaviour_grid = behaviour_grid
+        self.impute_amounts = impute_amounts
 
     def _check(self, plan: Plan | None) -> str:
         if not (isinstance(self.periods, int) and self.periods >= 1):
@@ -115,10 +120,11 @@ class Calibrator:
     ) -> Calibrator:
         """Fit every parameter on the baseline window and build the scenario; returns self."""
         clock = self._check(plan)
-        prepared = prepare(history, self.anomalies, self.tiers)
+        prepared = prepare(history, self.anomalies, self.tiers, self.impute_amounts, self.seed)
         deals = prepared.deals
         roster = roster if roster is not None else history.roster
-        notes = list(prepared.notes)
+        self.findings_ = findings(history, prepared, imputed=self.impute_amounts)
+        notes = [*prepared.notes, *(f"{f.item}: {f.text}" for f in self.findings_)]
         reps = sorted(deals["rep_id"].dropna().unique())
         if len(reps) < self.min_reps:
             column = "rep_id"
@@ -329,6 +335,8 @@ class Calibrator:
         """Each rep's multiplier on win probability: shrunk win rate over the team's,
         averaging 1 over closed deals, divided by the ramp share the engine will apply."""
         closed = fit_deals[fit_deals["outcome"].isin(["won", "lost"])]
+        if owners_only_on_won(fit_deals):  # every owned deal is a win: rates not measurable
+            closed = closed.iloc[:0]
         n = closed.groupby("rep_id").size().reindex(reps, fill_value=0)
         k = (closed["outcome"] == "won").groupby(closed["rep_id"]).sum().reindex(reps, fill_value=0)
         shrinkage = shrink_rates(np.array(reps), n.to_numpy(), k.to_numpy())
@@ -402,6 +410,7 @@ class Calibrator:
         """Deal size per tier on won deals closed in the window, divided by the owner's skill
         (the engine multiplies a lead's size by its owner's skill)."""
         won = deals[(deals["outcome"] == "won") & deals["close_date"].between(window_start, as_of)]
+        won = won[won["amount"].notna()]
         skill = won["rep_id"].map({r: v["skill"] for r, v in skills.items()}).fillna(1.0)
         base = won["amount"] / skill
         sizes = {}

@@ -27,6 +27,7 @@ from simplan.history import (
     read_opportunities,
 )
 from simplan.history.opportunities import History
+from simplan.history.readiness import Finding, findings
 from simplan.model.plan import Plan
 from simplan.results import save_atomically
 from simplan.scenario import load_config, load_scenario
@@ -76,6 +77,14 @@ AmountMultiple = Annotated[
 AmountQuantile = Annotated[float, typer.Option(help="Anomaly rule: the quantile (0.999).")]
 MinRepDeals = Annotated[
     int, typer.Option(help="Anomaly rule: reps with fewer closed deals are removed.")
+]
+ImputeAmounts = Annotated[
+    bool,
+    typer.Option(
+        "--impute-amounts",
+        help="Won deals without an amount get one drawn from known amounts of the same tier "
+        "and rep (flagged); else they are left out of the deal-size fit.",
+    ),
 ]
 
 
@@ -150,18 +159,29 @@ def check(
     amount_multiple: AmountMultiple = 3.0,
     amount_quantile: AmountQuantile = 0.999,
     min_rep_deals: MinRepDeals = 10,
+    impute_amounts: ImputeAmounts = False,
     show_removed: Annotated[int, typer.Option(help="Removed deals listed (first N).")] = 10,
 ) -> None:
     """Read and check a CRM export: every problem by column and line (exit 2), else what it
-    holds, the tier rule, and what the anomaly rule would remove."""
+    holds, the tier rule, what the anomaly rule would remove, and everything calibration
+    will treat specially (the same findings `simplan calibrate` prints)."""
     anomaly, tier = rules(tiers, tier_count, amount_multiple, amount_quantile, min_rep_deals)
     history = load_history(file, preset, mapping, date_format, as_of, roster, targets, products)
-    prepared = prepare(history, anomaly, tier)
-    print_items(f"history check: {file.name}: no problems", history_summary(history, prepared))
+    prepared = prepare(history, anomaly, tier, impute_amounts)
+    found = findings(history, prepared, imputed=impute_amounts)
+    title = f"{len(found)} finding(s) calibration will treat specially" if found else "no problems"
+    print_items(f"history check: {file.name}: {title}", history_summary(history, prepared))
+    print_findings(found)
     if not prepared.removed.empty:
         shown = prepared.removed.head(show_removed)
         out.print(f"removed by the anomaly rule (first {len(shown)} of {len(prepared.removed)}):")
         out.print(shown.to_string(index=False))
+
+
+def print_findings(found: list[Finding]) -> None:
+    """What calibration will treat specially, one row per finding."""
+    if found:
+        print_items("findings (calibrate treats these as said)", [(f.item, f.text) for f in found])
 
 
 Periods = Annotated[int, typer.Option(help="Plan periods in the baseline window (last N cycles).")]
@@ -196,6 +216,7 @@ def calibrate(
     amount_multiple: AmountMultiple = 3.0,
     amount_quantile: AmountQuantile = 0.999,
     min_rep_deals: MinRepDeals = 10,
+    impute_amounts: ImputeAmounts = False,
     behaviour: Annotated[
         bool, typer.Option(help="With --plan: fit behaviour by simulated method of moments.")
     ] = True,
@@ -220,8 +241,10 @@ def calibrate(
     calibrator = Calibrator(
         periods=periods, period=clock, anomalies=anomaly, tiers=tier, fit_behaviour=behaviour,
         behaviour_replications=behaviour_replications, workers=workers,
+        impute_amounts=impute_amounts,
     )  # fmt: skip
     fitted = calibrator.fit(history, plan=loaded)
+    print_findings(fitted.findings_)
     print_calibration(fitted)
     header = (
         f"# Calibrated by simplan {__version__} on {datetime.now(UTC):%Y-%m-%d} from {file}\n"

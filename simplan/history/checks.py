@@ -46,6 +46,8 @@ class Checker:
         """Per column, the cells already reported as unreadable (not to be called empty too)."""
         self.date_format: str | None = None
         """The one format a date column read unambiguously; settles ambiguous later columns."""
+        self.preferred_format: str | None = None
+        """A preset's format: used when it reads every value, else the formats are detected."""
 
     def name(self, canonical: str) -> str:
         column = self.columns[canonical]
@@ -129,6 +131,11 @@ class Checker:
                 return pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
             if not (present & given.isna()).any():
                 return given
+        elif self.preferred_format:
+            preferred = _to_dates(text, self.preferred_format)
+            if not (present & preferred.isna()).any():
+                self.date_format = self.date_format or self.preferred_format
+                return preferred
         parsed = {fmt: _to_dates(text, fmt) for fmt in DATE_FORMATS}
         complete = [fmt for fmt, dates in parsed.items() if not (present & dates.isna()).any()]
         if date_format:
