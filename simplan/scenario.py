@@ -23,6 +23,7 @@ from simplan.model.distributions import DISTRIBUTION_NAMES
 from simplan.model.leads import FunnelParams, LeadsParams
 from simplan.model.params import Params
 from simplan.model.plan import COMPONENT_TYPES, Plan
+from simplan.model.production import ProductionParams
 from simplan.model.routing import RoutingParams
 from simplan.model.team import RosterRow, TeamParams
 
@@ -119,6 +120,7 @@ class Scenario(Params):
     team: TeamParams = TeamParams()
     leads: LeadsParams = LeadsParams()
     funnel: FunnelParams = FunnelParams()
+    production: ProductionParams = ProductionParams()
     routing: RoutingParams = RoutingParams()
     behaviour: BehaviourParams = BehaviourParams()
     plan: Plan | None = None

@@ -14,19 +14,19 @@ from simplan import simulate
 from .conftest import DATA
 
 PINNED = [
-    ("bookings P10", 690004.9525427085),
-    ("bookings P50", 701564.7824203817),
-    ("bookings P90", 713124.6122980549),
-    ("deals won per replication", 35.0),
-    ("win rate (closed leads)", 0.09510869565217392),
-    ("win rate A", 0.2978723404255319),
-    ("win rate C", 0.025547445255474453),
-    ("median first response hours A", 10.90959553432939),
-    ("median first response hours C", 11.599526267935545),
-    ("median cycle days (won)", 14.439794036627394),
-    ("proposal alerts per replication", 379.0),
-    ("relays per replication", 80.5),
-    ("share of reps at target", 0.35),
+    ("bookings P10", 550341.1348624913),
+    ("bookings P50", 703450.8265139399),
+    ("bookings P90", 856560.5181653886),
+    ("deals won per replication", 36.0),
+    ("win rate (closed leads)", 0.09473684210526316),
+    ("win rate A", 0.2742857142857143),
+    ("win rate C", 0.041025641025641026),
+    ("median first response hours A", 9.771997348220282),
+    ("median first response hours C", 8.538329085863552),
+    ("median cycle days (won)", 15.540305233450434),
+    ("proposal alerts per replication", 371.5),
+    ("relays per replication", 65.5),
+    ("share of reps at target", 0.25),
     ("lever cost per replication", 0.0),
 ]
 

@@ -20,7 +20,13 @@ from simplan.engines.records import LOST, PULLED, PUSHED, WON, Records
 from simplan.engines.standing import Standing
 from simplan.model.behaviour import DayContext
 from simplan.model.calendar import PHASES, Calendar
-from simplan.model.leads import draw_leads, lead_streams, loss_stage
+from simplan.model.leads import draw_leads, lead_streams, loss_stage, tier_arrivals
+from simplan.model.production import (
+    follow_up_factor,
+    routed_share,
+    self_sourced_rate,
+    sourcing_weights,
+)
 from simplan.model.randomness import stream
 from simplan.model.routing import Assignment, Router, RoutingState, credit_shares
 from simplan.model.team import Team
@@ -45,16 +51,27 @@ class EventEngine:
         levers = scenario.calendar.levers
         tier_names = [t.name for t in scenario.leads.tiers]
         self.tier_names = tier_names
-        streams = lead_streams(scenario.leads, calendar, levers.referral_contest)
+        production = scenario.production
+        streams = lead_streams(
+            scenario.leads, calendar, levers.referral_contest, routed_share(production)
+        )
         leads = draw_leads(streams, scenario.leads.tiers, lambda p, k: stream(seq, p, k))
         self.book = LeadBook(leads)
         self.dormant_rng = stream(seq, "dormant")
         self.standing = Standing(scenario, team, calendar)
-        # Common random numbers for prospecting: one uniform per rep-day sets the count (by
-        # inversion, so more effort finds the same leads plus more), and each rep's k-th
-        # lead comes from that rep's own stream: the same customer in every scenario.
-        self.prospect_u = stream(seq, "prospecting").random((calendar.days, team.size))
-        self.prospect_rngs = [stream(seq, "prospecting", rep) for rep in team.rep_id.tolist()]
+        # Common random numbers for self-sourced leads: one uniform per day, rep and tier sets
+        # the count (by inversion, so more effort finds the same leads plus more), and each
+        # rep's k-th lead of a tier comes from that rep's own stream: the same customer in
+        # every scenario.
+        self.tier_rates = tier_arrivals(scenario.leads, calendar)
+        self.source_weights = sourcing_weights(
+            team.capacity, team.lead_share if scenario.routing.policy == "share" else None
+        )
+        self.source_u = stream(seq, "sourcing").random((calendar.days, team.size, len(tier_names)))
+        self.source_rngs = [
+            [stream(seq, "sourcing", rep, tier) for tier in tier_names]
+            for rep in team.rep_id.tolist()
+        ]
         self.router = Router(team, scenario.routing, tier_names)
         n, days = team.size, calendar.days
         self.routing_state = RoutingState(np.zeros(n), team.capacity.astype(float))
@@ -98,12 +115,16 @@ class EventEngine:
         return self._records()
 
     def _arrivals(self) -> Generator:
+        """Start each pre-drawn lead at its arrival time. Leads added during the run
+        (self-sourced, dormant re-entries) start their own processes, so only the pre-drawn
+        ones are walked here: the book grows while this runs."""
         env = self.env
-        for i, t in enumerate(self.book.time):
+        drawn = self.book.time[: len(self.book)]
+        for i, t in enumerate(drawn):
             if t > env.now:
                 yield env.timeout(t - env.now)
             env.process(self._lead(i))
-        self.processes += len(self.book.time)
+        self.processes += len(drawn)
 
     def _day_ticks(self) -> Generator:
         """At each midnight: snapshot yesterday, set today's effort, relay idle leads, squads."""
@@ -122,7 +143,7 @@ class EventEngine:
             )
             effort = self.standing.start_day(day, context, self.bookings[day - 1] if day else None)
             self.effort[day] = effort
-            self._prospect(day, effort)
+            self._source(day, effort)
             self.touch_list = (cal.workday_length / (team.capacity * effort)).tolist()
             self.win_skill = team.win_skill(day).tolist()
             self.cycle_mult = team.cycle_multiplier(day).tolist()
@@ -234,7 +255,7 @@ class EventEngine:
             )
         self.book.assignment[i] = a
         self.book.owner[i] = self.book.first_owner[i] = a.owner
-        self.book.value[i] = self.book.size[i] * team.skill[a.owner]
+        self.book.value[i] = self.book.size[i] * team.deal_size_multiplier[a.owner]
         self.pipeline[a.owner] += self.book.value[i]
         self._expect(i, a.owner, self.book.p[i] * self.book.value[i])
         self.routing_state.open_leads[a.owner] += 1
@@ -245,7 +266,12 @@ class EventEngine:
         self.book.stage[i] = 0
         owner = self.book.owner[i]
         uplift = self.strike_uplift if a.support >= 0 else 1.0
-        p = min(1.0, self.book.p[i] * self.decay[tier](hours) * self.win_skill[owner] * uplift)
+        today = min(int(env.now), self.cal.days - 1)
+        quality = follow_up_factor(self.effort[today, owner], self.scenario.production)
+        p = min(
+            1.0,
+            self.book.p[i] * self.decay[tier](hours) * self.win_skill[owner] * uplift * quality,
+        )
         u = self.book.u_win[i]
         shares = self.loss_shares
         fate = 3 if u < p else loss_stage(u, p, shares)
@@ -378,28 +404,24 @@ class EventEngine:
             tier, self.scenario.leads.tiers[tier], dormant_name, p, at, self.dormant_rng
         )
 
-    def _prospect(self, day: int, effort: np.ndarray) -> None:
+    def _source(self, day: int, effort: np.ndarray) -> None:
         """Reps source their own leads in working hours, more of them the harder they work."""
-        prospecting = self.scenario.leads.prospecting
-        if prospecting.leads_per_rep_per_day == 0 or not self.cal.is_working[day]:
+        rates = self_sourced_rate(
+            self.tier_rates[day], self.source_weights, effort, self.scenario.production
+        )
+        if not rates.any():
             return
-        rate = prospecting.leads_per_rep_per_day * effort
-        counts = poisson.ppf(self.prospect_u[day], rate).astype(np.int64)
-        tier = self.tier_names.index(prospecting.tier)
-        for rep in np.repeat(np.arange(self.team.size), counts).tolist():
-            rng = self.prospect_rngs[rep]
-            at = day + self.cal.workday_start + rng.random() * self.cal.workday_length
-            j = self.book.add(
-                tier,
-                self.scenario.leads.tiers[tier],
-                "prospecting",
-                prospecting.win_probability,
-                at,
-                rng,
-                owner=rep,
-            )
-            self.env.process(self._delayed(at - self.env.now, j))
-            self.processes += 1
+        counts = poisson.ppf(self.source_u[day], rates).astype(np.int64)
+        tiers = self.scenario.leads.tiers
+        for rep, tier in zip(*np.nonzero(counts), strict=True):
+            rng = self.source_rngs[rep][tier]
+            for _ in range(int(counts[rep, tier])):
+                at = day + self.cal.workday_start + rng.random() * self.cal.workday_length
+                j = self.book.add(
+                    int(tier), tiers[tier], "self_sourced", None, at, rng, owner=int(rep)
+                )
+                self.env.process(self._delayed(at - self.env.now, j))
+                self.processes += 1
 
     def _delayed(self, wait: float, j: int) -> Generator:
         yield self.env.timeout(wait)

@@ -80,14 +80,6 @@ class DormantParams(Params):
     source: str = "dormant"
 
 
-class ProspectingParams(Params):
-    """Leads reps source themselves: per rep and working day at effort 1, scaled by effort."""
-
-    tier: str = "B"
-    leads_per_rep_per_day: float = Field(default=0.0, ge=0)
-    win_probability: float | None = Field(default=None, ge=0, le=1)
-
-
 class LossStageShares(Params):
     """Where lost leads drop out: shares by the last stage they reached (sum to 1)."""
 
@@ -142,7 +134,6 @@ class LeadsParams(Params):
     tiers: list[TierParams] = Field(default_factory=default_tiers, min_length=1)
     sources: list[SourceParams] = []
     dormant: DormantParams = DormantParams()
-    prospecting: ProspectingParams = ProspectingParams()
 
     @model_validator(mode="after")
     def _names_resolve(self) -> LeadsParams:
@@ -150,10 +141,6 @@ class LeadsParams(Params):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"tier names must be unique; repeated: {', '.join(dupes)}")
-        if self.prospecting.leads_per_rep_per_day > 0 and self.prospecting.tier not in names:
-            raise ValueError(
-                f"prospecting.tier '{self.prospecting.tier}' is not a tier; tiers are {', '.join(names)}"
-            )
         for i, src in enumerate(self.sources):
             if src.tier not in names:
                 raise ValueError(
@@ -253,14 +240,20 @@ def loss_stage(u: float, p: float, shares: LossStageShares) -> int:
     return 0
 
 
+def tier_arrivals(params: LeadsParams, calendar: Calendar) -> np.ndarray:
+    """Each tier's team arrival rate on each day at effort 1, shape (days, tiers)."""
+    rates = np.array([t.arrivals_per_day for t in params.tiers])
+    return np.outer(calendar.arrival_multiplier, rates)
+
+
 def lead_streams(
-    params: LeadsParams, calendar: Calendar, referral: ReferralContestParams
+    params: LeadsParams, calendar: Calendar, referral: ReferralContestParams, routed: float
 ) -> list[LeadStream]:
-    """Every arrival stream of a run: tiers (source `new`), customer layers, referrals."""
+    """Every routed arrival stream of a run: tiers (source `new`, the `routed` share of their
+    arrivals; reps source the rest), customer layers, referrals."""
+    arrivals = tier_arrivals(params, calendar)
     streams = [
-        LeadStream(
-            t.name, i, "new", t.arrivals_per_day * calendar.arrival_multiplier, t.win_probability
-        )
+        LeadStream(t.name, i, "new", routed * arrivals[:, i], t.win_probability)
         for i, t in enumerate(params.tiers)
     ]
     for src in params.sources:

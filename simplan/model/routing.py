@@ -52,7 +52,7 @@ class SquadFirstPickParams(Params):
 class RoutingParams(Params):
     """The base policy and the overrides that route leads to reps."""
 
-    policy: Literal["round_robin", "least_loaded", "tier_priority"] = "least_loaded"
+    policy: Literal["round_robin", "least_loaded", "tier_priority", "share"] = "least_loaded"
     top_seller_share: float = Field(default=0.2, gt=0, le=1)
     top_seller_overflow: float = Field(default=1.5, ge=1)
     priority_tiers: list[str] = ["A"]
@@ -92,7 +92,7 @@ class RoundRobin:
         self.n = team.size
         self.next = 0
 
-    def choose(self, state: RoutingState, priority: bool) -> int:
+    def choose(self, state: RoutingState, priority: bool, u: float) -> int:
         rep = self.next
         self.next = (self.next + 1) % self.n
         return rep
@@ -104,7 +104,7 @@ class LeastLoaded:
     def __init__(self, team: Team, params: RoutingParams) -> None:
         self.everyone = np.arange(team.size)
 
-    def choose(self, state: RoutingState, priority: bool) -> int:
+    def choose(self, state: RoutingState, priority: bool, u: float) -> int:
         return least_loaded(state, self.everyone)
 
 
@@ -122,7 +122,7 @@ class TierPriority:
         self.everyone = np.arange(team.size)
         self.overflow = params.top_seller_overflow
 
-    def choose(self, state: RoutingState, priority: bool) -> int:
+    def choose(self, state: RoutingState, priority: bool, u: float) -> int:
         if not priority:
             return least_loaded(state, self.rest)
         load = state.load()
@@ -132,7 +132,24 @@ class TierPriority:
         return least_loaded(state, self.everyone)
 
 
-POLICIES = {"round_robin": RoundRobin, "least_loaded": LeastLoaded, "tier_priority": TierPriority}
+class Share:
+    """Each lead to rep r with probability proportional to the rep's `lead_share` (the share of
+    the team's opportunities it had in history), drawn with the lead's own uniform."""
+
+    def __init__(self, team: Team, params: RoutingParams) -> None:
+        weights = team.lead_share if team.lead_share is not None else team.capacity
+        self.cumulative = np.cumsum(weights) / np.sum(weights)
+
+    def choose(self, state: RoutingState, priority: bool, u: float) -> int:
+        return min(int(np.searchsorted(self.cumulative, u, side="right")), len(self.cumulative) - 1)
+
+
+POLICIES = {
+    "round_robin": RoundRobin,
+    "least_loaded": LeastLoaded,
+    "tier_priority": TierPriority,
+    "share": Share,
+}
 
 
 @dataclass(frozen=True)
@@ -165,7 +182,9 @@ class Router:
     def assign(
         self, state: RoutingState, tier: int, priority: bool, base_size: float, u: float, day: float
     ) -> Assignment:
-        """Pick the owner of a new lead; `u` is the lead's own uniform draw for the mentor pool."""
+        """Pick the owner of a new lead; `u` is the lead's own uniform draw (mentor pool, then
+        the share policy: the part of `u` the mentor pool did not use is stretched back to
+        a uniform, so the two draws are independent)."""
         p = self.params
         if p.strike_teams.enabled and base_size >= p.strike_teams.min_deal_size:
             owner = least_loaded(state, self.top)
@@ -174,11 +193,16 @@ class Router:
             return Assignment(
                 least_loaded(state, np.flatnonzero(self.team.squad == state.squad_winner))
             )
-        if p.mentor_pool.enabled and u < p.mentor_pool.share_of_leads:
-            hires = np.flatnonzero((self.team.tenure(day) == 0) & (self.team.mentor >= 0))
-            if len(hires):
-                return Assignment(least_loaded(state, hires), mentor_pool=True)
-        return Assignment(self.policy.choose(state, priority))
+        if p.mentor_pool.enabled:
+            pool = p.mentor_pool.share_of_leads
+            if u < pool:
+                hires = np.flatnonzero((self.team.tenure(day) == 0) & (self.team.mentor >= 0))
+                if len(hires):
+                    return Assignment(least_loaded(state, hires), mentor_pool=True)
+                u = u / pool
+            else:
+                u = (u - pool) / (1 - pool)
+        return Assignment(self.policy.choose(state, priority, u))
 
 
 def credit_shares(

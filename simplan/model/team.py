@@ -66,6 +66,8 @@ class RosterRow(Params):
     squad: str | None = None
     mentor_id: str | None = None
     quota: float | None = Field(default=None, gt=0)
+    lead_share: float | None = Field(default=None, gt=0)
+    deal_size_multiplier: float | None = Field(default=None, gt=0)
 
 
 class QuotaParams(Params):
@@ -100,6 +102,13 @@ class TeamParams(Params):
                     f"roster row {i + 1}: rep_id '{rep}' appears twice; ids must be unique"
                 )
             seen.add(rep)
+        given = [r.lead_share is not None for r in self.roster]
+        if any(given) and not all(given):
+            missing = next(i for i, g in enumerate(given) if not g)
+            raise ValueError(
+                f"roster row {missing + 1}: lead_share is empty while other rows give one; "
+                "give every rep a lead_share (relative shares of the team's leads) or none"
+            )
         for i, r in enumerate(self.roster):
             if r.mentor_id is not None and r.mentor_id not in seen:
                 raise ValueError(
@@ -115,11 +124,13 @@ class Team:
     rep_id: np.ndarray  # str
     tenure_days: np.ndarray  # int, at the run's start
     capacity: np.ndarray  # touches per day at effort 1
-    skill: np.ndarray  # multiplier on win probability and deal size
+    skill: np.ndarray  # multiplier on win probability (and on deal size unless given apart)
     squad: np.ndarray  # int
     mentor: np.ndarray  # int rep index, -1 for none
     quota: np.ndarray  # target per plan period, NaN when none
     new_hire: NewHireParams
+    deal_size_multiplier: np.ndarray  # multiplier on the tier's deal size
+    lead_share: np.ndarray | None = None  # relative share of the team's leads (share routing)
 
     @property
     def size(self) -> int:
@@ -184,6 +195,7 @@ def build_team(params: TeamParams, rng: np.random.Generator) -> Team:
         mentor=mentor,
         quota=_quotas(params.quota, tenure_days, nh.ramp_days),
         new_hire=nh,
+        deal_size_multiplier=skill,
     )
 
 
@@ -241,13 +253,22 @@ def _from_roster(params: TeamParams) -> Team:
     quota = np.array(
         [r.quota if r.quota is not None else q for r, q in zip(rows, quota, strict=True)]
     )
+    skill = np.array([r.skill for r in rows], dtype=float)
+    size = [r.deal_size_multiplier for r in rows]
+    shares = [r.lead_share for r in rows]
     return Team(
         rep_id=np.array(ids),
         tenure_days=tenure_days,
         capacity=np.array([r.capacity_touches_per_day for r in rows], dtype=float),
-        skill=np.array([r.skill for r in rows], dtype=float),
+        skill=skill,
         squad=squad,
         mentor=np.array([index[r.mentor_id] if r.mentor_id else -1 for r in rows], dtype=np.int64),
         quota=quota,
         new_hire=params.new_hire,
+        deal_size_multiplier=np.array(
+            [s if s is not None else k for s, k in zip(size, skill, strict=True)], dtype=float
+        ),
+        lead_share=(
+            None if all(v is None for v in shares) else np.array([v or 1.0 for v in shares])
+        ),
     )

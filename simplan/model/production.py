@@ -1,0 +1,74 @@
+"""The production function: how a rep's effort turns into volume.
+
+A plan can move bookings only through this link, so it is part of every scenario, generated
+or calibrated. Three channels, each a rule both engines call:
+
+- **Self-sourced pipeline.** Of each tier's leads at effort 1 (`arrivals_per_day`), the share
+  `self_sourced_share` is found by the reps themselves (outbound, referrals from their own
+  accounts, upsell); the rest is routed to them. Rep r sources
+  `self_sourced_share x arrivals x weight_r x effort_r ** sourcing_elasticity` leads a day,
+  where `weight_r` is the rep's share of the team's flow (its `lead_share` under the `share`
+  routing policy, else its share of the team's touch capacity). At effort 1 the team's total
+  volume is exactly the tiers' arrivals; more effort books more, less books less.
+- **Touch speed.** A touch takes `workday / (capacity x effort)`, so effort shortens queues and
+  first responses where capacity binds (and response decay turns that into wins).
+- **Follow-up quality.** A lead's win probability is multiplied by
+  `effort ** follow_up_elasticity` at its first response (0 by default: off).
+
+The defaults (a third of pipeline self-sourced, elasticity 1) are planning assumptions in the
+range reported for B2B teams; `simplan calibrate` fits the share from history when the plan in
+force lets it, and states the prior it used when not.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import Field
+
+from simplan.model.params import Params
+
+
+class ProductionParams(Params):
+    """How effort creates volume: self-sourced leads and follow-up quality."""
+
+    self_sourced_share: float = Field(default=1 / 3, ge=0, lt=1)
+    sourcing_elasticity: float = Field(default=1.0, ge=0, le=3)
+    follow_up_elasticity: float = Field(default=0.0, ge=0, le=1)
+
+
+def sourcing_weights(capacity: np.ndarray, lead_share: np.ndarray | None) -> np.ndarray:
+    """Each rep's share of the team's lead flow (sums to 1): `lead_share` when routing by
+    share, else the rep's share of the team's touch capacity."""
+    weights = np.asarray(capacity if lead_share is None else lead_share, dtype=float)
+    return weights / weights.sum()
+
+
+def effort_lift(effort: np.ndarray, elasticity: float) -> np.ndarray:
+    """The multiplier effort puts on self-sourced volume: effort ** elasticity."""
+    return np.power(np.maximum(effort, 0.0), elasticity)
+
+
+def self_sourced_rate(
+    arrivals_per_day: np.ndarray,
+    weights: np.ndarray,
+    effort: np.ndarray,
+    params: ProductionParams,
+) -> np.ndarray:
+    """Self-sourced leads per rep and tier on one day, shape (reps, tiers).
+
+    `arrivals_per_day` is each tier's team rate on that day at effort 1 (shape (tiers,)).
+    """
+    lift = effort_lift(effort, params.sourcing_elasticity)
+    return params.self_sourced_share * np.outer(weights * lift, arrivals_per_day)
+
+
+def routed_share(params: ProductionParams) -> float:
+    """The share of each tier's arrivals routed to reps (the rest they source themselves)."""
+    return 1.0 - params.self_sourced_share
+
+
+def follow_up_factor(effort: float, params: ProductionParams) -> float:
+    """Multiplier on a lead's win probability from the owner's effort at first response."""
+    if params.follow_up_elasticity == 0:
+        return 1.0
+    return float(max(effort, 0.0) ** params.follow_up_elasticity)
