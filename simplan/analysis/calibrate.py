@@ -13,7 +13,8 @@ date, from the first close date on; playbooks take the last 3 cycles):
 - deal size per tier, lognormal or gamma by likelihood (an empirical distribution when
   neither fits the observed sizes within a KS distance of `ks_limit`);
 - each rep's skill: the win rate shrunk toward the team (beta-binomial empirical Bayes)
-  over the team's, and capacity from the rep's share of the leads.
+  over the team's; each rep's share of the leads (gamma-Poisson) and deal-size multiplier
+  (normal-normal on log amounts), both shrunk toward the team; leads routed by share.
 With the plan in force (`fit(history, plan=...)`), behaviour under it (timing propensity and
 reference rate) by simulated method of moments (`behaviour_fit`); without one, constant effort.
 """
@@ -179,6 +180,12 @@ class Calibrator:
         skills, shrinkage = self._skills(fit_deals, reps, roster, as_of, notes)
         lead_rates = self._lead_rates(fit_deals, reps, (window_start, as_of))
         size_shrinkage = self._size_multipliers(deals, reps, (window_start, as_of))
+        for table, column, key in (
+            (lead_rates.table, "lead_share", "lead_share"),
+            (size_shrinkage.table, "multiplier", "deal_size_multiplier"),
+        ):
+            for rep, value in zip(table["rep_id"], table[column], strict=True):
+                skills[rep][key] = float(value)
         sizes = self._sizes(deals, window_start, as_of, skills, tier_names, notes)
         capacity = self._capacity(fit_deals, reps, arrivals.rates["working_days"].iloc[0], outcomes)
         overhead = engine_fit.engine_overhead_days(
@@ -407,12 +414,12 @@ class Calibrator:
         return tenure
 
     def _sizes(self, deals, window_start, as_of, skills, tiers, notes):
-        """Deal size per tier on won deals closed in the window, divided by the owner's skill
-        (the engine multiplies a lead's size by its owner's skill)."""
+        """Deal size per tier on won deals closed in the window, divided by the owner's deal
+        size multiplier (the engine multiplies a lead's size by its owner's)."""
         won = deals[(deals["outcome"] == "won") & deals["close_date"].between(window_start, as_of)]
         won = won[won["amount"].notna()]
-        skill = won["rep_id"].map({r: v["skill"] for r, v in skills.items()}).fillna(1.0)
-        base = won["amount"] / skill
+        multiplier = {r: v["deal_size_multiplier"] for r, v in skills.items()}
+        base = won["amount"] / won["rep_id"].map(multiplier).fillna(1.0)
         sizes = {}
         for tier in tiers:
             amounts = base[won["tier"] == tier].to_numpy(float)

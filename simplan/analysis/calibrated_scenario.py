@@ -78,6 +78,8 @@ def scenario_data(
             "tenure_days": fitted["tenure_days"] + (start - as_of).days,
             "capacity_touches_per_day": capacity[rep],
             "skill": round(fitted["skill"], 4),
+            "lead_share": round(fitted["lead_share"], 6),
+            "deal_size_multiplier": round(fitted["deal_size_multiplier"], 4),
         }
         if rep in team_of:
             row["squad"] = str(team_of[rep])
@@ -117,7 +119,7 @@ def scenario_data(
             "loss_stage_shares": engine_fit.loss_stage_shares(lost_mean, won_mean, quick_days=1.0)
         },
         "routing": {
-            "policy": "least_loaded",
+            "policy": "share",
             "priority_tiers": [],
             "squad_first_pick": {"tiers": [first_tier]},
         },

@@ -147,10 +147,12 @@ class CalibrationReport:
             "taken off the fitted cycle; contact and proposal delays 0.25 days each (the "
             "history has no stage dates), the rest of the cycle is the negotiation delay",
             "capacity: not in a CRM export; set to 3x the touches each rep's share of leads "
-            "needs, scaled by how long their leads stay open, so least-loaded routing "
-            "reproduces lead shares and queues stay short",
-            "skill: shrunk win rate over the team's (beta-binomial), also multiplies deal "
-            "size in the engine; deal sizes are fitted on amount / owner's skill",
+            "needs, scaled by how long their leads stay open, so queues stay short",
+            "skill: shrunk win rate over the team's (beta-binomial), a multiplier on win "
+            "probability only; deal sizes are fitted on amount / owner's deal_size_multiplier",
+            "routing: share (each routed lead to a rep with probability proportional to the "
+            "rep's fitted lead_share); leads without an owner in the history count in the "
+            "arrivals and are routed the same way",
             "per-rep opportunity rate: leads created per day in the window, shrunk toward the "
             f"team by gamma-Poisson empirical Bayes (prior shape {lead_rates.shape:,.1f}: a rep "
             f"with E days of data keeps E / (E + {lead_rates.rate:,.0f}) of their own rate); "
