@@ -133,9 +133,10 @@ class Scenario(Params):
                 f"plan.clock is '{self.plan.clock}' but calendar.period is '{self.calendar.period}'; "
                 "targets are set per calendar period, so set both to the same clock"
             )
-        if self.behaviour.model == "plan_responsive" and self.plan is None:
+        if self.behaviour.model != "constant" and self.plan is None:
             raise ValueError(
-                "behaviour.model is 'plan_responsive' but the scenario has no plan; add `plan:`"
+                f"behaviour.model is '{self.behaviour.model}' but the scenario has no plan; "
+                "add `plan:` (reps respond to a plan) or use model: constant"
             )
         if self.plan is not None and self.team.quota is None and self.team.roster is None:
             raise ValueError(

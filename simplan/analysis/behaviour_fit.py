@@ -1,70 +1,82 @@
-"""Behaviour under the plan in force, by simulated method of moments: simulate the baseline
-window under the plan for each point of a grid of behaviour parameters and keep the point
-whose simulated moments are nearest the history's.
+"""How reps respond to the plan, fitted from history by simulated method of moments.
 
-Moments: the share of bookings closed in the last 7 days of each plan period (timing games
-near period ends), the share of rep-periods at target, and the 25th, 50th and 75th
-percentiles of attainment. Distance: the sum of squared differences, each over the spread of
-that moment across replications (with a floor), so noisy moments weigh less.
+A history under a *nonlinear* plan (a bonus, a gate, an accelerator) identifies how much
+effort moves bookings: reps' booking pace varies with their distance to the plan's lines and
+the time left. The fit simulates the baseline window under the plan in force for each point
+of a grid over the two parameters that decide a plan's effect on bookings,
 
-`near_best` marks grid points within 2 of the best distance: a rough confidence set, wide when
-the history's moments barely move with the parameters (a short history, few reps).
+- `production.self_sourced_share`: how much of a rep's volume effort creates, and
+- `behaviour.cost_curvature` (gamma): how far effort moves with pay (elasticity ~ 1/(gamma-1)),
 
-Grid: `timing.propensity` (how often a rep pushes or pulls a deal across a period end when the
-plan pays for it) x `reference_rate` (the marginal pay rate at which a fresh rep works at
-effort 1). Only what the history can show is fitted; the other behaviour parameters keep
-their defaults.
+with reps who plan ahead (`behaviour.model: optimising`), and keeps the points whose
+simulated moments are nearest the history's. Moments, each measured against **each rep's own
+target** per plan period: booking pace (bookings of the next two weeks over target) by band
+of attainment so far x weeks left; attainment P10/P25/P50/P75/P90; the share at target; the
+share of bookings in each period's last two weeks.
+
+Distance: the sum over moments of ((simulated mean - history) / simulated spread)^2, the
+spread being the moment's standard deviation across replications (one replication is one
+possible history), with a floor. Weights exp(-distance / 2) over the grid give a rough
+posterior; parameter draws for predictive intervals come from it.
+
+When the plan in force is linear (one marginal rate everywhere), pace does not depend on the
+distance to any line, the history cannot identify the response, and the weights are the
+prior's: uniform over the grid, which spans the range the field research reports
+(`PRIOR_SHARES` x `PRIOR_CURVATURES`). Every comparison then carries that range.
+
+Effort 1 is normalised to the plan in force: `reference_rate` is the mean marginal pay rate
+the reps faced (expected over their attainment spread), so the history's volume is what the
+calibrated team books at the effort the old plan induced.
 """
 
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from simplan.model.behaviour import PayTable
 from simplan.model.calendar import PERIOD_FREQ
+from simplan.model.plan import Plan
 from simplan.runner import simulate
 from simplan.scenario import Scenario, validate
 
-PROPENSITY = (0.0, 0.25, 0.5, 0.75, 1.0)
-REFERENCE_RATE = (0.04, 0.08, 0.16)
-MOMENTS = ("last_week_share", "share_at_target", "attainment_p25", "attainment_p50",
-           "attainment_p75")  # fmt: skip
-FLOOR = {"last_week_share": 0.01, "share_at_target": 0.02}
+PRIOR_SHARES = (0.1, 0.25, 0.4, 0.55, 0.7)
+"""Self-sourced share of volume: from mostly inbound teams to mostly outbound ones."""
+PRIOR_CURVATURES = (1.6, 2.0, 2.8)
+"""Effort cost curvature: effort elasticities to pay of about 1.7, 1 and 0.55."""
+ATTAINMENT_BANDS = (0.0, 0.4, 0.7, 0.9, 1.1, 1.5, np.inf)
+WEEKS_LEFT_BANDS = (0, 3, 7, np.inf)
+PACE_WEEKS = 2
+MIN_CELL = 8
+"""A pace cell needs this many history observations to count."""
+FLOOR = 0.02
 
 
-def period_moments(bookings: pd.DataFrame, targets: pd.Series, period_end: pd.Series) -> dict:
-    """Moments of one world: `bookings` has rep_id, period, date, amount; `targets` is the
-    target per (rep_id, period); `period_end` the last day of each period."""
-    last_week = bookings["date"] > bookings["period"].map(period_end) - pd.Timedelta(days=7)
-    total = bookings["amount"].sum()
-    per_rep = bookings.groupby(["rep_id", "period"])["amount"].sum()
-    per_rep = per_rep.reindex(targets.index, fill_value=0.0)
-    attainment = (per_rep / targets).to_numpy()
-    return {
-        "last_week_share": float(bookings.loc[last_week, "amount"].sum() / total) if total else 0.0,
-        "share_at_target": float((attainment >= 1).mean()),
-        "attainment_p25": float(np.quantile(attainment, 0.25)),
-        "attainment_p50": float(np.quantile(attainment, 0.5)),
-        "attainment_p75": float(np.quantile(attainment, 0.75)),
-    }
+@dataclass
+class BehaviourFit:
+    """The fitted behaviour and production blocks, the grid, and draws for uncertainty."""
+
+    behaviour: dict
+    production: dict
+    grid: pd.DataFrame
+    actual: dict
+    identified: bool
+    draws: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
-def fit_behaviour(
-    data: dict,
-    won: pd.DataFrame,
-    window: tuple[pd.Timestamp, pd.Timestamp],
-    replications: int = 4,
-    seed: int = 0,
-    workers: int | None = None,
-    propensity: tuple[float, ...] = PROPENSITY,
-    reference_rate: tuple[float, ...] = REFERENCE_RATE,
-) -> tuple[dict, pd.DataFrame, dict]:
-    """The behaviour block that best matches the history, the grid with its moments and
-    distances, and the history's moments. `data` is the calibrated scenario (with a plan);
-    `won` the won deals (rep_id, close_date, amount); `window` the baseline window."""
-    clock = data["calendar"]["period"]
+def plan_is_linear(plan: Plan) -> bool:
+    """True when the plan pays one marginal rate at every attainment (no lines to respond to)."""
+    grid = np.linspace(0.0, 3.0, 301)
+    rate = plan.marginal_rate(grid, 1.0)
+    return bool(np.ptp(rate) < 1e-9)
+
+
+def period_table(window: tuple[pd.Timestamp, pd.Timestamp], clock: str) -> pd.DataFrame:
+    """The full plan periods inside the window: period label, start, end (inclusive)."""
     freq = PERIOD_FREQ[clock]
     first = window[0].to_period(freq)
     if first.start_time < window[0]:
@@ -75,51 +87,297 @@ def fit_behaviour(
     if last < first:
         raise ValueError("no full plan period in the baseline window")
     periods = pd.period_range(first, last, freq=freq)
-    start, end = periods[0].start_time, periods[-1].end_time.normalize()
-    reps = [r["rep_id"] for r in data["team"]["roster"]]
-    quota = data["team"]["quota"]["per_period"]
-    targets = pd.Series(
-        quota,
-        index=pd.MultiIndex.from_product([reps, periods.astype(str)], names=["rep_id", "period"]),
+    return pd.DataFrame(
+        {
+            "period": periods.astype(str),
+            "start": periods.start_time,
+            "end": periods.end_time.normalize(),
+        }
     )
-    period_end = pd.Series({str(p): p.end_time.normalize() for p in periods})
-    inside = won[won["close_date"].between(start, end) & won["rep_id"].isin(reps)]
-    actual = period_moments(
-        pd.DataFrame({"rep_id": inside["rep_id"], "date": inside["close_date"].dt.normalize(),
-                      "period": inside["close_date"].dt.to_period(freq).astype(str),
-                      "amount": inside["amount"]}),
-        targets, period_end,
-    )  # fmt: skip
-    base = {**data, "calendar": {**data["calendar"], "start": start.date().isoformat(),
-                                 "days": int((end - start).days) + 1}}  # fmt: skip
+
+
+def moments(bookings: pd.DataFrame, targets: pd.Series, periods: pd.DataFrame) -> dict:
+    """The moments of one world. `bookings`: rep_id, date, amount; `targets`: target by
+    (rep_id, period); `periods`: period, start, end."""
     rows = []
-    for share, rate in itertools.product(propensity, reference_rate):
-        behaviour = {"model": "plan_responsive", "reference_rate": rate,
-                     "timing": {"propensity": share}}  # fmt: skip
-        scenario = validate(Scenario, {**base, "behaviour": behaviour}, "behaviour grid point")
+    for p in periods.itertuples(index=False):
+        inside = bookings[bookings["date"].between(p.start, p.end)]
+        weeks = int(np.ceil(((p.end - p.start).days + 1) / 7))
+        week = ((inside["date"] - p.start).dt.days // 7).clip(upper=weeks - 1)
+        table = (
+            inside.assign(week=week.to_numpy())
+            .pivot_table(index="rep_id", columns="week", values="amount", aggfunc="sum")
+            .reindex(columns=range(weeks), fill_value=0.0)
+            .fillna(0.0)
+        )
+        reps = targets.xs(p.period, level="period")
+        table = table.reindex(reps.index, fill_value=0.0).fillna(0.0)
+        rows.append((table.to_numpy() / reps.to_numpy()[:, None], weeks))
+    attainment = np.concatenate([w.sum(axis=1) for w, _ in rows])
+    totals = sum(w.sum() for w, _ in rows)
+    last = sum(w[:, -PACE_WEEKS:].sum() for w, _ in rows)
+    out = {
+        "share_at_target": float((attainment >= 1).mean()),
+        "last_weeks_share": float(last / totals) if totals else 0.0,
+    }
+    for q in (10, 25, 50, 75, 90):
+        out[f"attainment_p{q}"] = float(np.percentile(attainment, q))
+    so_far, left, pace = [], [], []
+    for weekly, weeks in rows:
+        cumulative = np.cumsum(weekly, axis=1)
+        for w in range(1, weeks - 1):
+            so_far.append(cumulative[:, w - 1])
+            left.append(np.full(len(weekly), weeks - w))
+            pace.append(weekly[:, w : w + PACE_WEEKS].sum(axis=1))
+    a_band = np.digitize(np.concatenate(so_far), ATTAINMENT_BANDS[1:-1])
+    w_band = np.digitize(np.concatenate(left), WEEKS_LEFT_BANDS[1:-1])
+    pace = np.concatenate(pace)
+    for i, j in itertools.product(
+        range(len(ATTAINMENT_BANDS) - 1), range(len(WEEKS_LEFT_BANDS) - 1)
+    ):
+        cell = (a_band == i) & (w_band == j)
+        out[f"pace[a{i},w{j}]"] = float(pace[cell].mean()) if cell.any() else np.nan
+        out[f"count[a{i},w{j}]"] = int(cell.sum())
+    return out
+
+
+def reference_rate(plan: Plan, targets: pd.Series, attainment: pd.Series) -> float:
+    """The mean marginal pay rate the reps faced under the plan in force: for each rep, the
+    plan's rate expected over that rep's attainment (mean and spread across its periods)."""
+    by_rep = attainment.groupby(level="rep_id")
+    mean = by_rep.mean()
+    spread = by_rep.std(ddof=1).fillna(0.0).clip(lower=0.1)
+    target = targets.groupby(level="rep_id").mean().reindex(mean.index)
+    table = PayTable.build(plan.payout_curve, target.to_numpy())
+    rate = table.expected_rate(mean.to_numpy(), spread.to_numpy())
+    return float(max(np.mean(rate), 1e-4))
+
+
+def fit_behaviour(
+    data: dict,
+    won: pd.DataFrame,
+    targets: pd.DataFrame | None,
+    window: tuple[pd.Timestamp, pd.Timestamp],
+    plan: Plan,
+    replications: int = 4,
+    seed: int = 0,
+    workers: int | None = None,
+    draws: int = 20,
+    shares: tuple[float, ...] = PRIOR_SHARES,
+    curvatures: tuple[float, ...] = PRIOR_CURVATURES,
+    progress=None,
+) -> BehaviourFit:
+    """Fit the effort response on the baseline window (see the module docstring).
+
+    `data` is the calibrated scenario (with the plan); `won` the won deals (rep_id,
+    close_date, amount); `targets` the targets table (rep_id, period, target) or None.
+    """
+    clock = data["calendar"]["period"]
+    periods = period_table(window, clock)
+    reps = [str(r["rep_id"]) for r in data["team"]["roster"]]
+    targets = _targets_for(targets, data, reps, periods)
+    start, end = periods["start"].iloc[0], periods["end"].iloc[-1]
+    inside = won[won["close_date"].between(start, end + pd.Timedelta(hours=23, minutes=59))]
+    inside = inside[inside["rep_id"].astype(str).isin(reps)]
+    history = pd.DataFrame(
+        {
+            "rep_id": inside["rep_id"].astype(str).to_numpy(),
+            "date": inside["close_date"].dt.normalize().to_numpy(),
+            "amount": inside["amount"].to_numpy(float),
+        }
+    )
+    actual = moments(history, targets, periods)
+    per_rep = _attainment(history, targets, periods)
+    rate = reference_rate(plan, targets, per_rep)
+    identified = not plan_is_linear(plan)
+    roster = [{**r, "quota": float(targets.xs(str(r["rep_id"]), level="rep_id").mean())}
+              for r in data["team"]["roster"]]  # fmt: skip
+    base = {
+        **data,
+        "team": {**data["team"], "roster": roster},
+        "calendar": {**data["calendar"], "start": start.date().isoformat(),
+                     "days": int((end - start).days) + 1},
+    }  # fmt: skip
+    points = list(itertools.product(shares, curvatures))
+    rows = []
+    for k, (share, curvature) in enumerate(points):
+        scenario = validate(
+            Scenario,
+            {**base, "production": {**base.get("production", {}), "self_sourced_share": share},
+             "behaviour": _behaviour(curvature, rate)},
+            "behaviour grid point",
+        )  # fmt: skip
         results = simulate(scenario, replications=replications, seed=seed, workers=workers)
-        per_run = []
-        credits = results.credits
-        date = start + pd.to_timedelta(np.floor(credits["close_day"]), unit="D")
-        frame = pd.DataFrame({"replication": credits["replication"], "rep_id": credits["rep_id"],
-                              "date": date, "period": date.dt.to_period(freq).astype(str),
-                              "amount": credits["amount"]})  # fmt: skip
-        for _, group in frame.groupby("replication"):
-            per_run.append(period_moments(group, targets, period_end))
-        table = pd.DataFrame(per_run)
-        row = {"propensity": share, "reference_rate": rate}
-        distance = 0.0
-        for moment in MOMENTS:
-            mean, spread = table[moment].mean(), table[moment].std(ddof=1)
-            spread = max(spread if np.isfinite(spread) else 0.0, FLOOR.get(moment, 0.05))
-            row[moment] = mean
-            distance += ((mean - actual[moment]) / spread) ** 2
-        row["distance"] = distance
-        rows.append(row)
-    grid = pd.DataFrame(rows).sort_values("distance").reset_index(drop=True)
-    # Points within 2 of the best are not told apart by these moments (a rough set).
-    grid["near_best"] = grid["distance"] <= grid["distance"].iloc[0] + 2.0
+        simulated = _simulated_moments(results, start, targets, periods)
+        rows.append({"self_sourced_share": share, "cost_curvature": curvature,
+                     **_distance(simulated, actual)})  # fmt: skip
+        if progress:
+            progress(k + 1, len(points))
+    grid = pd.DataFrame(rows)
+    if identified:
+        grid["weight"] = np.exp(-(grid["distance"] - grid["distance"].min()) / 2)
+    else:
+        grid["weight"] = 1.0
+    grid["weight"] /= grid["weight"].sum()
+    grid = grid.sort_values("distance").reset_index(drop=True)
+    best = grid.iloc[0] if identified else _prior_centre(grid)
+    fit = BehaviourFit(
+        behaviour=_behaviour(float(best["cost_curvature"]), rate),
+        production={"self_sourced_share": float(best["self_sourced_share"])},
+        grid=grid,
+        actual=actual,
+        identified=identified,
+        draws=_draws(grid, shares, curvatures, draws, seed),
+    )
+    fit.notes = _notes(fit, rate, replications)
+    return fit
+
+
+def _behaviour(curvature: float, rate: float) -> dict:
+    return {"model": "optimising", "cost_curvature": curvature, "reference_rate": rate}
+
+
+def _targets_for(
+    targets: pd.DataFrame | None, data: dict, reps: list[str], periods: pd.DataFrame
+) -> pd.Series:
+    """Each rep's target in each period of the window, by (rep_id, period): the targets table
+    (rep_id, period, target) where it has the rep and period, else the scenario's quota."""
+    index = pd.MultiIndex.from_product([reps, periods["period"]], names=["rep_id", "period"])
+    quota = data["team"].get("quota") or {}
+    fallback = {str(r["rep_id"]): r.get("quota") or quota.get("per_period")
+                for r in data["team"]["roster"]}  # fmt: skip
+    out = pd.Series([fallback[rep] for rep, _ in index], index=index, dtype=float)
+    if targets is not None and len(targets):
+        given = pd.Series(
+            targets["target"].to_numpy(float),
+            index=pd.MultiIndex.from_arrays(
+                [targets["rep_id"].astype(str), targets["period"].astype(str)],
+                names=["rep_id", "period"],
+            ),
+        )
+        out = given.reindex(index).fillna(out)
+    if out.isna().any():
+        raise ValueError("no target for some reps in the baseline window; give --targets")
+    return out
+
+
+def _attainment(history: pd.DataFrame, targets: pd.Series, periods: pd.DataFrame) -> pd.Series:
+    label = pd.Series(pd.NA, index=history.index, dtype=object)
+    for p in periods.itertuples(index=False):
+        label[history["date"].between(p.start, p.end)] = p.period
+    booked = history.assign(period=label).groupby(["rep_id", "period"])["amount"].sum()
+    return (booked.reindex(targets.index, fill_value=0.0) / targets).rename("attainment")
+
+
+def _simulated_moments(results, start, targets, periods) -> pd.DataFrame:
+    """One row of moments per replication, from the simulated credits."""
+    credits = results.credits
+    date = start + pd.to_timedelta(np.floor(credits["close_day"]), unit="D")
+    frame = pd.DataFrame({"replication": credits["replication"].to_numpy(),
+                          "rep_id": credits["rep_id"].astype(str).to_numpy(),
+                          "date": date.to_numpy(), "amount": credits["amount"].to_numpy()})  # fmt: skip
+    return pd.DataFrame(
+        [moments(group, targets, periods) for _, group in frame.groupby("replication")]
+    )
+
+
+def _distance(simulated: pd.DataFrame, actual: dict) -> dict:
+    """Each moment's simulated mean and the standardised squared distance summed."""
+    row, distance, used = {}, 0.0, 0
+    for name, value in actual.items():
+        if name.startswith("count["):
+            continue
+        if name.startswith("pace["):
+            count = actual[name.replace("pace[", "count[")]
+            if count < MIN_CELL or not np.isfinite(value):
+                continue
+        column = simulated[name]
+        mean = column.mean()
+        if not np.isfinite(mean):
+            continue
+        spread = max(float(column.std(ddof=1)) if len(column) > 1 else 0.0, FLOOR)
+        row[name] = mean
+        distance += ((mean - value) / spread) ** 2
+        used += 1
+    return {**row, "distance": distance, "moments": used}
+
+
+def _prior_centre(grid: pd.DataFrame) -> pd.Series:
+    """The grid point nearest the middle of the prior ranges (used when not identified)."""
+    share = np.median(PRIOR_SHARES)
+    curvature = np.median(PRIOR_CURVATURES)
+    gap = (grid["self_sourced_share"] - share).abs() + (grid["cost_curvature"] - curvature).abs()
+    return grid.loc[gap.idxmin()]
+
+
+def _draws(grid, shares, curvatures, count: int, seed: int) -> list[dict]:
+    """Parameter draws from the grid weights, spread evenly inside each drawn grid cell."""
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0x6265,)))
+    picked = rng.choice(len(grid), size=count, p=grid["weight"].to_numpy())
+    out = []
+    for k in picked:
+        s = _jitter(float(grid["self_sourced_share"].iloc[k]), shares, rng)
+        g = _jitter(float(grid["cost_curvature"].iloc[k]), curvatures, rng)
+        out.append({"production.self_sourced_share": round(min(max(s, 0.01), 0.95), 4),
+                    "behaviour.cost_curvature": round(max(g, 1.1), 4)})  # fmt: skip
+    return out
+
+
+def _jitter(value: float, levels: tuple[float, ...], rng: np.random.Generator) -> float:
+    """A uniform draw within half the gap to the neighbouring grid levels."""
+    levels = sorted(levels)
+    i = levels.index(value)
+    low = (levels[i - 1] + value) / 2 if i > 0 else value - (levels[1] - value) / 2
+    high = (levels[i + 1] + value) / 2 if i < len(levels) - 1 else value + (value - levels[-2]) / 2
+    return float(rng.uniform(low, high))
+
+
+def _notes(fit: BehaviourFit, rate: float, replications: int) -> list[str]:
+    grid = fit.grid
     best = grid.iloc[0]
-    behaviour = {"model": "plan_responsive", "reference_rate": float(best["reference_rate"]),
-                 "timing": {"propensity": float(best["propensity"])}}  # fmt: skip
-    return behaviour, grid, actual
+    notes = [
+        f"behaviour: reps who plan ahead (optimising), effort 1 at the plan in force's mean "
+        f"marginal rate {rate:.2%}; simulated method of moments over {len(grid)} grid points x "
+        f"{replications} replications, {int(best['moments'])} moments against each rep's own "
+        "target"
+    ]
+    if not fit.identified:
+        notes.append(
+            "behaviour NOT IDENTIFIED: the plan in force pays one marginal rate everywhere, so "
+            "the history cannot show how effort responds to a plan's lines. The prior is used "
+            f"(self-sourced share {min(PRIOR_SHARES):g}..{max(PRIOR_SHARES):g}, cost curvature "
+            f"{min(PRIOR_CURVATURES):g}..{max(PRIOR_CURVATURES):g}, uniform) and carried into "
+            "every comparison's predictive interval: expect a wide interval on a plan's effect"
+        )
+        return notes
+    likely = grid[grid["weight"] >= 0.05]
+    notes.append(
+        f"behaviour fitted: self-sourced share {best['self_sourced_share']:g}, cost curvature "
+        f"{best['cost_curvature']:g} (distance {best['distance']:.1f} over "
+        f"{int(best['moments'])} moments); points with weight >= 5 %: share "
+        f"{likely['self_sourced_share'].min():g}..{likely['self_sourced_share'].max():g}, "
+        f"curvature {likely['cost_curvature'].min():g}..{likely['cost_curvature'].max():g}"
+    )
+    if best["distance"] > 3 * best["moments"]:
+        notes.append(
+            f"behaviour: poor fit (distance {best['distance']:.0f} for {int(best['moments'])} "
+            "moments, about 1 each when the model reproduces the history): check the targets "
+            "(--targets) and whether the baseline is stationary"
+        )
+    return notes
+
+
+def behaviour_params(fit: BehaviourFit, columns) -> pd.DataFrame:
+    """Rows for the calibration's parameter table: the fitted values with 95 % intervals
+    from the draws (the prior's range when not identified)."""
+    draws = pd.DataFrame(fit.draws)
+    rows = []
+    for name, value in (
+        ("production.self_sourced_share", fit.production["self_sourced_share"]),
+        ("behaviour.cost_curvature", fit.behaviour["cost_curvature"]),
+    ):
+        low, high = np.percentile(draws[name], [2.5, 97.5]) if len(draws) else (np.nan, np.nan)
+        rows.append((name, value, low, high, "share" if "share" in name else "exponent"))
+    rows.append(("behaviour.reference_rate", fit.behaviour["reference_rate"], np.nan, np.nan,
+                 "rate"))  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from simplan.analysis import engine_fit
-from simplan.analysis.behaviour_fit import MOMENTS, fit_behaviour
+from simplan.analysis.behaviour_fit import behaviour_params, fit_behaviour
 from simplan.analysis.calibrated_scenario import plain_data, scenario_data
 from simplan.analysis.calibration_report import CalibrationReport, params_table
 from simplan.analysis.fit import (
@@ -200,22 +200,19 @@ class Calibrator:
         validate(Scenario, data, "calibrated scenario")
         behaviour = None
         if plan is not None and self.fit_behaviour:
-            data, behaviour = self._behaviour(data, deals, (window_start, as_of), notes)
+            data, behaviour = self._behaviour(
+                data, history, deals, (window_start, as_of), plan, notes
+            )
         self.scenario_ = validate(Scenario, data, "calibrated scenario")
         self.scenario_data_ = data
         self.params_ = params_table(
             arrivals, outcomes, sizes, shrinkage, skills, lead_rates, size_shrinkage
         )
         if behaviour is not None:
-            best = behaviour.iloc[0]
-            extra = pd.DataFrame(
-                [
-                    ("behaviour.timing.propensity", best["propensity"], np.nan, np.nan, "share"),
-                    ("behaviour.reference_rate", best["reference_rate"], np.nan, np.nan, "rate"),
-                ],
-                columns=self.params_.columns,
+            self.params_ = pd.concat(
+                [self.params_, behaviour_params(behaviour, self.params_.columns)],
+                ignore_index=True,
             )
-            self.params_ = pd.concat([self.params_, extra], ignore_index=True)
         self.report_ = CalibrationReport.build(
             history=history,
             prepared=prepared,
@@ -234,53 +231,32 @@ class Calibrator:
             params=self.params_,
         )
         if behaviour is not None:
-            self.report_.tables["behaviour"] = behaviour
+            self.report_.tables["behaviour"] = behaviour.grid
         return self
 
-    def _behaviour(
-        self, data: dict, deals: pd.DataFrame, window, notes
-    ) -> tuple[dict, pd.DataFrame]:
-        """Fit timing propensity and reference rate by simulated method of moments."""
+    def _behaviour(self, data: dict, history: History, deals: pd.DataFrame, window, plan, notes):
+        """Fit how effort responds to the plan (see `behaviour_fit`); None when it cannot."""
         won = deals[deals["outcome"] == "won"]
         try:
-            best, grid, actual = fit_behaviour(
-                data, won, window, replications=self.behaviour_replications, seed=self.seed,
-                workers=self.workers, **(self.behaviour_grid or {}),
+            fit = fit_behaviour(
+                data, won, history.targets, window, plan,
+                replications=self.behaviour_replications, seed=self.seed, workers=self.workers,
+                **(self.behaviour_grid or {}),
             )  # fmt: skip
         except ValueError as err:
             notes.append(f"behaviour not fitted: {err}")
             return data, None
-        top = grid.iloc[0]
-        compared = ", ".join(
-            f"{m.replace('_', ' ')} {actual[m]:.2f} vs {top[m]:.2f}" for m in MOMENTS
-        )
-        notes.append(
-            f"behaviour (simulated method of moments over {len(grid)} grid points x "
-            f"{self.behaviour_replications} replications): timing propensity "
-            f"{top['propensity']:g}, reference rate {top['reference_rate']:g}; history vs "
-            f"simulated: {compared}; distance {top['distance']:.1f} (next best "
-            f"{grid['distance'].iloc[1]:.1f})"
-        )
-        if top["distance"] > 2 * len(MOMENTS):
-            notes.append(
-                f"behaviour: poor fit (distance {top['distance']:.0f} for {len(MOMENTS)} "
-                "moments, about 1 each when the model can reproduce the history): no grid "
-                "point reproduces the history's attainment and timing; check the targets "
-                "(--targets) and whether the baseline is stationary"
-            )
-        near = grid[grid["near_best"]]
-        notes.append(
-            f"behaviour: {len(near)} of {len(grid)} grid points are within 2 of the best "
-            f"distance (propensity {near['propensity'].min():g}..{near['propensity'].max():g}, "
-            f"reference rate {near['reference_rate'].min():g}..{near['reference_rate'].max():g}):"
-            " the history does not tell them apart"
-            if len(near) > 1
-            else "behaviour: the best grid point is clearly nearest (no other within 2)"
-        )
+        notes.extend(fit.notes)
         description = data["description"].replace(
-            "constant effort, behaviour not fitted.", "behaviour fitted to the plan in force."
+            "constant effort, behaviour not fitted.",
+            "reps who plan ahead, fitted to the plan in force."
+            if fit.identified
+            else "reps who plan ahead; effort response from the prior (the plan in force is linear).",
         )
-        return {**data, "behaviour": best, "description": description}, grid
+        production = {**data.get("production", {}), **fit.production}
+        fitted = {**data, "behaviour": fit.behaviour, "production": production,
+                  "description": description}  # fmt: skip
+        return fitted, fit
 
     # -- pieces ---------------------------------------------------------------------------
 

@@ -23,9 +23,9 @@ from simplan.model.calendar import PHASES, Calendar
 from simplan.model.leads import draw_leads, lead_streams, loss_stage, tier_arrivals
 from simplan.model.production import (
     follow_up_factor,
-    routed_share,
     self_sourced_rate,
     sourcing_weights,
+    tier_shares,
 )
 from simplan.model.randomness import stream
 from simplan.model.routing import Assignment, Router, RoutingState, credit_shares
@@ -51,9 +51,11 @@ class EventEngine:
         levers = scenario.calendar.levers
         tier_names = [t.name for t in scenario.leads.tiers]
         self.tier_names = tier_names
-        production = scenario.production
+        self.sourced_shares = tier_shares(
+            [t.self_sourced_share for t in scenario.leads.tiers], scenario.production
+        )
         streams = lead_streams(
-            scenario.leads, calendar, levers.referral_contest, routed_share(production)
+            scenario.leads, calendar, levers.referral_contest, 1.0 - self.sourced_shares
         )
         leads = draw_leads(streams, scenario.leads.tiers, lambda p, k: stream(seq, p, k))
         self.book = LeadBook(leads)
@@ -407,7 +409,11 @@ class EventEngine:
     def _source(self, day: int, effort: np.ndarray) -> None:
         """Reps source their own leads in working hours, more of them the harder they work."""
         rates = self_sourced_rate(
-            self.tier_rates[day], self.source_weights, effort, self.scenario.production
+            self.tier_rates[day],
+            self.source_weights,
+            effort,
+            self.sourced_shares,
+            self.scenario.production.sourcing_elasticity,
         )
         if not rates.any():
             return

@@ -13,12 +13,23 @@ from simplan.model.behaviour import (
     DayContext,
     Outlook,
     PayTable,
+    TeamFlow,
     daily_effort,
     next_fatigue,
+    plan_ahead_outlook,
+    plan_ahead_policy,
+    team_flow,
 )
 from simplan.model.calendar import Calendar
+from simplan.model.effort_policy import EffortPolicy
+from simplan.model.leads import tier_arrivals
+from simplan.model.production import sourcing_weights, tier_shares
 from simplan.model.team import Team
 from simplan.scenario import Scenario
+
+_POLICIES: dict[tuple, EffortPolicy] = {}
+"""Solved effort policies by (scenario, period, targets): every replication of a run faces
+the same program, so a worker solves it once."""
 
 RUN_RATE_DAYS = 14.0
 """The run rate is an exponentially weighted mean of daily bookings over about two weeks."""
@@ -30,8 +41,13 @@ class Standing:
     def __init__(self, scenario: Scenario, team: Team, calendar: Calendar) -> None:
         self.params = scenario.behaviour
         self.plan = scenario.plan
-        self.responsive = self.params.model == "plan_responsive" and self.plan is not None
+        self.responsive = self.params.model != "constant" and self.plan is not None
+        self.optimising = self.responsive and self.params.model == "optimising"
         self.cal = calendar
+        self.scenario = scenario
+        self.team = team
+        self.policy: EffortPolicy | None = None
+        self._key = scenario.digest() if self.optimising else ""
         n = team.size
         self.targets = np.tile(team.quota, (len(calendar.period_labels), 1))
         """Full-period target per period and rep; a partly simulated period scales it."""
@@ -52,6 +68,13 @@ class Standing:
             self._new_period(period)
         if not self.responsive:
             return daily_effort(self.params, context, self.n)
+        if self.policy is not None:
+            period = int(self.cal.period[day])
+            days_in = day - int(self.cal.period_end_day[day]) + self.cal.period_length_days[period]
+            planned = self.policy.effort_at(self.booked / self._target(period), float(days_in))
+            return np.clip(
+                planned * context.effort_multiplier, self.params.min_effort, self.params.max_effort
+            )
         effort = daily_effort(self.params, context, self.n, self.table, self._outlook(day))
         self.fatigue = next_fatigue(self.fatigue, effort, self.params)
         return effort
@@ -81,6 +104,41 @@ class Standing:
         self.period = period
         if self.responsive:
             self.table = PayTable.build(self.plan.payout_curve, self._target(period))
+        if self.optimising:
+            self.policy = self._plan_ahead(period)
+
+    def _plan_ahead(self, period: int) -> EffortPolicy:
+        """The period's effort policy: each rep's dynamic program, solved once per worker."""
+        target = self._target(period)
+        key = (self._key, period, target.tobytes())
+        if key not in _POLICIES:
+            if len(_POLICIES) > 64:
+                _POLICIES.clear()
+            days = float(self.cal.period_length_days[period])
+            production = self.scenario.production
+            outlook = plan_ahead_outlook(
+                self._team_flow(period), self.table, target, days,
+                tier_shares([t.self_sourced_share for t in self.scenario.leads.tiers], production),
+                production.sourcing_elasticity, self.params,
+            )  # fmt: skip
+            _POLICIES[key] = plan_ahead_policy(self.table, outlook, days, self.params)
+        return _POLICIES[key]
+
+    def _team_flow(self, period: int) -> TeamFlow:
+        """Each rep's expected deal flow at effort 1 in the period (mean daily arrivals)."""
+        in_period = self.cal.period == period
+        arrivals = tier_arrivals(self.scenario.leads, self.cal)[in_period].mean(axis=0)
+        team, routing = self.team, self.scenario.routing
+        weights = sourcing_weights(
+            team.capacity, team.lead_share if routing.policy == "share" else None
+        )
+        first = int(np.argmax(in_period))
+        tiers = self.scenario.leads.tiers
+        return team_flow(
+            arrivals, weights, np.array([t.win_probability for t in tiers]),
+            team.win_skill(first), team.deal_size_multiplier, team.cycle_multiplier(first),
+            tiers, seed=self.scenario.simulation.seed,
+        )  # fmt: skip
 
     def book(self, rep: int, amount: float) -> None:
         self.booked[rep] += amount

@@ -1,10 +1,16 @@
-"""How hard each rep works each day: effort, a multiplier on touches per day.
+"""How hard each rep works each day: effort, a multiplier on touches per day and on the
+self-sourced volume of the production function (`simplan.model.production`).
 
 The engine asks `daily_effort` once a day for all reps; nothing else decides effort.
 
-Two models:
+Three models:
 - `constant`: effort x the phase (and leaderboard) multipliers.
-- `plan_responsive`: each rep projects where the period will end (bookings so far + expected
+- `optimising` (reps who plan ahead): each rep follows the effort policy of its own
+  finite-horizon dynamic program over the plan period (`simplan.model.effort_policy`): state
+  attainment so far and time left, reward the plan's period-end pay minus a convex effort
+  cost, transition the rep's own bookings at that effort. `plan_ahead_outlook` builds what
+  each rep knows from the scenario (its deal rate, deal sizes, sales cycle and target).
+- `plan_responsive` (myopic): each rep projects where the period will end (bookings so far + expected
   open pipeline + run rate, uncertain by `projection_cv` of target at the period start,
   shrinking with the square root of the share of the period left), takes the expected
   marginal pay of one more unit of bookings under the plan at that projection (lump-sum
@@ -33,6 +39,14 @@ import numpy as np
 from pydantic import Field, model_validator
 from scipy.special import ndtr
 
+from simplan.model.effort_policy import (
+    GRID_STEP,
+    EffortPolicy,
+    RepOutlook,
+    grid_cells,
+    size_pmf_on_grid,
+    solve_effort_policy,
+)
 from simplan.model.params import Params
 
 
@@ -57,9 +71,13 @@ class TimingParams(Params):
 
 
 class BehaviourParams(Params):
-    """How effort is chosen: constant, or responsive to the incentive plan."""
+    """How effort is chosen: constant, optimising over the plan period, or myopically
+    responsive to the plan. `cost_curvature` (gamma: effort cost ~ e^gamma) sets how far
+    effort moves with pay (elasticity about 1 / (gamma - 1)); `decision_days` is the step of
+    the optimising reps' plan; `reference_rate` the marginal pay rate at which a rep works
+    at effort 1."""
 
-    model: Literal["constant", "plan_responsive"] = "constant"
+    model: Literal["constant", "plan_responsive", "optimising"] = "constant"
     effort: float = Field(default=1.0, gt=0)
     min_effort: float = Field(default=0.25, gt=0)
     max_effort: float = Field(default=2.0, gt=0)
@@ -68,6 +86,9 @@ class BehaviourParams(Params):
     booking_lag_days: float = Field(default=20.0, ge=0)
     fatigue_rate: float = Field(default=0.05, ge=0)
     fatigue_weight: float = Field(default=1.0, ge=0)
+    cost_curvature: float = Field(default=2.0, gt=1, le=6)
+    decision_days: float = Field(default=7.0, gt=0, le=31)
+    effort_levels: int = Field(default=21, ge=3, le=201)
     ratchet: RatchetParams = RatchetParams()
     timing: TimingParams = TimingParams()
 
@@ -197,3 +218,105 @@ def daily_effort(
     # Cost c = reference_rate x k: a fresh rep facing reference_rate works at effort 1.
     effort = optimal_effort(rate, ones, params.reference_rate * ones, outlook.fatigue, params)
     return np.clip(effort * context.effort_multiplier, params.min_effort, params.max_effort)
+
+
+CYCLE_SAMPLES = 512
+"""Deal sizes and sales cycles drawn per tier to tabulate what a rep expects (fixed seed)."""
+
+
+@dataclass(frozen=True)
+class TeamFlow:
+    """What each rep can expect from its deal flow at effort 1 (arrays over reps x tiers)."""
+
+    deals_per_day: np.ndarray  # (reps, tiers): won deals a day
+    size_values: np.ndarray  # (reps, tiers, samples): deal sizes in currency
+    cycle_days: np.ndarray  # (reps, tiers, samples): days from lead to signature
+
+
+def team_flow(
+    arrivals_per_day: np.ndarray,
+    weights: np.ndarray,
+    win_probability: np.ndarray,
+    win_skill: np.ndarray,
+    size_multiplier: np.ndarray,
+    cycle_multiplier: np.ndarray,
+    tiers: list,
+    seed: int,
+) -> TeamFlow:
+    """Each rep's expected won deals by tier, with its deal sizes and cycles.
+
+    `arrivals_per_day` (tiers,) is the team's mean daily rate, `weights` each rep's share of
+    the flow; sizes and cycles come from the tiers' distributions, drawn once from `seed`.
+    """
+    rng = np.random.default_rng(seed)
+    sizes = np.stack([t.deal_size.sample(rng, CYCLE_SAMPLES) for t in tiers])
+    cycles = np.stack(
+        [
+            t.stage_delays_days.contact.sample(rng, CYCLE_SAMPLES)
+            + t.stage_delays_days.proposal.sample(rng, CYCLE_SAMPLES)
+            + t.stage_delays_days.negotiation.sample(rng, CYCLE_SAMPLES)
+            for t in tiers
+        ]
+    )
+    p = np.minimum(win_probability[None, :] * win_skill[:, None], 1.0)
+    return TeamFlow(
+        deals_per_day=np.outer(weights, arrivals_per_day) * p,
+        size_values=size_multiplier[:, None, None] * sizes[None, :, :],
+        cycle_days=cycle_multiplier[:, None, None] * cycles[None, :, :],
+    )
+
+
+def plan_ahead_outlook(
+    flow: TeamFlow,
+    table: PayTable,
+    target: np.ndarray,
+    period_days: float,
+    tier_shares: np.ndarray,
+    elasticity: float,
+    params: BehaviourParams,
+) -> RepOutlook:
+    """What each optimising rep knows about its own period: deal rate, sizes, cycle, next rate."""
+    per_rep = flow.deals_per_day.sum(axis=1)
+    mix = flow.deals_per_day / np.maximum(per_rep, 1e-300)[:, None]
+    samples = flow.size_values.shape[2]
+    weights = np.repeat(mix, samples, axis=1) / samples
+    values = flow.size_values.reshape(len(target), -1)
+    steps = max(1, int(np.ceil(period_days / params.decision_days)))
+    middle = (np.arange(steps) + 0.5) * params.decision_days
+    left = np.maximum(period_days - middle, 0.0)
+    closes = flow.cycle_days[:, :, :, None] <= left[None, None, None, :]
+    landing = (mix[:, :, None] * closes.mean(axis=2)).sum(axis=1)
+    mean_size = (weights * values).sum(axis=1)
+    second = (weights * values**2).sum(axis=1)
+    expected = per_rep * mean_size * period_days / target
+    spread = np.sqrt(per_rep * second * period_days) / target
+    ratchet = params.ratchet.share if params.ratchet.enabled and params.ratchet.expected else 0.0
+    return RepOutlook(
+        target=target,
+        deals_per_day=per_rep,
+        size_pmf=size_pmf_on_grid(values, weights, target),
+        self_sourced_share=(mix * tier_shares[None, :]).sum(axis=1),
+        elasticity=elasticity,
+        landing=landing,
+        next_rate=table.expected_rate(expected, spread),
+        ratchet_share=ratchet,
+    )
+
+
+def plan_ahead_policy(
+    table: PayTable, outlook: RepOutlook, period_days: float, params: BehaviourParams
+) -> EffortPolicy:
+    """Solve each rep's dynamic program for the period.
+
+    The cost is scaled so that a rep paid `reference_rate` on every extra unit of bookings
+    would work at effort 1: c = reference_rate x elasticity x (self-sourced bookings a day).
+    """
+    o = outlook
+    mean_size = (o.size_pmf * np.arange(o.size_pmf.shape[1])).sum(axis=1) * GRID_STEP * o.target
+    sourced_per_day = o.self_sourced_share * o.deals_per_day * mean_size
+    cost = params.reference_rate * max(o.elasticity, 1e-12) * np.maximum(sourced_per_day, 1e-12)
+    efforts = np.linspace(params.min_effort, params.max_effort, params.effort_levels)
+    pay = table.pay[:, : grid_cells()]
+    return solve_effort_policy(
+        pay, o, period_days, params.decision_days, efforts, cost, params.cost_curvature
+    )

@@ -60,6 +60,7 @@ class TierParams(Params):
     deal_size: Distribution
     stage_delays_days: StageDelays = StageDelays()
     response_decay: ResponseDecay = ResponseDecay(shape="none")
+    self_sourced_share: float | None = Field(default=None, ge=0, lt=1)
 
 
 class SourceParams(Params):
@@ -247,13 +248,13 @@ def tier_arrivals(params: LeadsParams, calendar: Calendar) -> np.ndarray:
 
 
 def lead_streams(
-    params: LeadsParams, calendar: Calendar, referral: ReferralContestParams, routed: float
+    params: LeadsParams, calendar: Calendar, referral: ReferralContestParams, routed: np.ndarray
 ) -> list[LeadStream]:
-    """Every routed arrival stream of a run: tiers (source `new`, the `routed` share of their
-    arrivals; reps source the rest), customer layers, referrals."""
+    """Every routed arrival stream of a run: tiers (source `new`, the `routed` share of each
+    tier's arrivals; reps source the rest), customer layers, referrals."""
     arrivals = tier_arrivals(params, calendar)
     streams = [
-        LeadStream(t.name, i, "new", routed * arrivals[:, i], t.win_probability)
+        LeadStream(t.name, i, "new", routed[i] * arrivals[:, i], t.win_probability)
         for i, t in enumerate(params.tiers)
     ]
     for src in params.sources:

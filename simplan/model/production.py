@@ -8,7 +8,8 @@ or calibrated. Three channels, each a rule both engines call:
   accounts, upsell); the rest is routed to them. Rep r sources
   `self_sourced_share x arrivals x weight_r x effort_r ** sourcing_elasticity` leads a day,
   where `weight_r` is the rep's share of the team's flow (its `lead_share` under the `share`
-  routing policy, else its share of the team's touch capacity). At effort 1 the team's total
+  routing policy, else its share of the team's touch capacity). A tier may set its own
+  `self_sourced_share` (inbound-heavy A leads, outbound B leads). At effort 1 the team's total
   volume is exactly the tiers' arrivals; more effort books more, less books less.
 - **Touch speed.** A touch takes `workday / (capacity x effort)`, so effort shortens queues and
   first responses where capacity binds (and response decay turns that into wins).
@@ -48,23 +49,24 @@ def effort_lift(effort: np.ndarray, elasticity: float) -> np.ndarray:
     return np.power(np.maximum(effort, 0.0), elasticity)
 
 
+def tier_shares(overrides: list[float | None], params: ProductionParams) -> np.ndarray:
+    """Each tier's self-sourced share: its own where it sets one, else the scenario's."""
+    return np.array([params.self_sourced_share if v is None else v for v in overrides])
+
+
 def self_sourced_rate(
     arrivals_per_day: np.ndarray,
     weights: np.ndarray,
     effort: np.ndarray,
-    params: ProductionParams,
+    shares: np.ndarray,
+    elasticity: float,
 ) -> np.ndarray:
     """Self-sourced leads per rep and tier on one day, shape (reps, tiers).
 
-    `arrivals_per_day` is each tier's team rate on that day at effort 1 (shape (tiers,)).
+    `arrivals_per_day` is each tier's team rate on that day at effort 1 and `shares` each
+    tier's self-sourced share (both shape (tiers,)).
     """
-    lift = effort_lift(effort, params.sourcing_elasticity)
-    return params.self_sourced_share * np.outer(weights * lift, arrivals_per_day)
-
-
-def routed_share(params: ProductionParams) -> float:
-    """The share of each tier's arrivals routed to reps (the rest they source themselves)."""
-    return 1.0 - params.self_sourced_share
+    return np.outer(weights * effort_lift(effort, elasticity), shares * arrivals_per_day)
 
 
 def follow_up_factor(effort: float, params: ProductionParams) -> float:

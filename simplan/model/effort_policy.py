@@ -1,0 +1,159 @@
+"""Reps who plan ahead: each rep's effort policy from a finite-horizon dynamic program.
+
+Each rep solves, once per plan period, the program of the structural salesforce-compensation
+literature (Misra & Nair 2011; Chung, Steenburgh & Sudhir 2014):
+
+- state: attainment so far (bookings / the rep's own target, on a grid of `GRID_STEP`) and
+  the decision step (`decision_days` each) of the period;
+- control: effort, on a grid from `min_effort` to `max_effort`;
+- reward: the plan's pay for the period-end attainment (`Plan.payout_curve`, the same pure
+  engine that writes the statements), minus a convex cost of effort per day
+  `c e^gamma / gamma` (`gamma` = `cost_curvature`);
+- transition: the rep's own bookings in a step, a compound Poisson of deals (the rep's deal
+  rate and deal-size distribution, from the scenario). Effort moves the self-sourced part of
+  the rep's volume (`production`), and only the share of it that closes before the period
+  ends (`landing`, from the sales cycle) counts this period; the rest books next period and
+  is valued at next period's expected marginal rate.
+
+The cost is scaled so that a rep facing `reference_rate` on every extra unit of bookings
+works at effort 1; without a plan-dependent reason to do otherwise, effort stays there.
+That one rule makes reps speed up near a threshold, give up below a gate out of reach, coast
+above a cap and work harder above quota under an accelerator.
+
+The expectation over a step's bookings is exact for a compound Poisson on the grid: the
+step's distribution has the discrete Fourier transform exp(lambda (S - 1)), S being that of
+one deal's size, so one FFT per effort level gives E[V(a + X)] for every state at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+GRID_STEP = 0.01
+"""Attainment grid step (1 % of target)."""
+GRID_TOP = 4.0
+"""Top of the attainment grid; values beyond it are extrapolated linearly."""
+MAX_SPREAD_CELLS = 30_000
+"""Bound on a step's bookings, in cells, that the FFT must hold without wrapping round."""
+
+
+@dataclass(frozen=True)
+class RepOutlook:
+    """What each rep knows about its own bookings in a plan period (arrays over reps)."""
+
+    target: np.ndarray  # the rep's target for the period (currency)
+    deals_per_day: np.ndarray  # expected won deals closing per day at effort 1
+    size_pmf: np.ndarray  # (reps, cells): one deal's size in attainment units on the grid
+    self_sourced_share: np.ndarray  # share of the deal flow that effort moves
+    elasticity: float  # self-sourced volume ~ effort ** elasticity
+    landing: np.ndarray  # (reps, steps): chance that effort in step k closes this period
+    next_rate: np.ndarray  # next period's expected pay per unit of bookings
+    ratchet_share: float = 0.0  # next target rises by this share of bookings above target
+
+
+@dataclass(frozen=True)
+class EffortPolicy:
+    """Effort by rep, decision step and attainment cell, and the value of each state."""
+
+    effort: np.ndarray  # (reps, steps, cells)
+    value: np.ndarray  # (reps, cells): expected pay minus effort cost at the period start
+    step_days: float
+
+    def effort_at(self, attainment: np.ndarray, days_in: float) -> np.ndarray:
+        """Each rep's effort at its attainment, `days_in` days into the period."""
+        step = min(int(days_in // self.step_days), self.effort.shape[1] - 1)
+        cell = np.clip(np.rint(attainment / GRID_STEP), 0, self.effort.shape[2] - 1)
+        return self.effort[np.arange(len(attainment)), step, cell.astype(np.int64)]
+
+
+def size_pmf_on_grid(values: np.ndarray, weights: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """One deal's size as a pmf over attainment cells per rep, splitting each value between
+    its two neighbouring cells so the mean is exact.
+
+    `values` (reps, samples) are deal sizes in currency with `weights` (reps, samples).
+    """
+    cells = values / target[:, None] / GRID_STEP
+    low = np.floor(cells).astype(np.int64)
+    frac = cells - low
+    width = int(low.max()) + 2
+    pmf = np.zeros((len(target), width))
+    rows = np.repeat(np.arange(len(target)), values.shape[1])
+    np.add.at(pmf, (rows, low.ravel()), (weights * (1 - frac)).ravel())
+    np.add.at(pmf, (rows, low.ravel() + 1), (weights * frac).ravel())
+    return pmf / pmf.sum(axis=1, keepdims=True)
+
+
+def solve_effort_policy(
+    pay: np.ndarray,
+    outlook: RepOutlook,
+    period_days: float,
+    step_days: float,
+    efforts: np.ndarray,
+    cost_scale: np.ndarray,
+    cost_curvature: float,
+) -> EffortPolicy:
+    """Backward induction over the period's decision steps for every rep at once.
+
+    `pay` (reps, cells) is the period pay on the attainment grid (0, GRID_STEP, ...);
+    `cost_scale` c per rep (currency per day at effort 1); `efforts` the effort grid.
+    """
+    reps, cells = pay.shape
+    steps = max(1, int(np.ceil(period_days / step_days)))
+    o = outlook
+    lift = np.power(efforts, o.elasticity) - 1.0  # (E,)
+    day_cost = cost_scale[:, None] * np.power(efforts, cost_curvature)[None, :] / cost_curvature
+    max_rate = o.deals_per_day * (1 + o.self_sourced_share * max(lift.max(), 0.0)) * step_days
+    positions = np.arange(o.size_pmf.shape[1])
+    mean_cells = (o.size_pmf * positions).sum(axis=1)
+    second = (o.size_pmf * positions**2).sum(axis=1)
+    # A step's bookings stay below mean + 10 sd (+ one largest deal) but for ~1e-12 of mass.
+    spread = max_rate * mean_cells + 10 * np.sqrt(max_rate * second) + o.size_pmf.shape[1]
+    length = _fft_length(cells + int(np.ceil(min(spread.max(), MAX_SPREAD_CELLS))))
+    size_hat = np.fft.rfft(o.size_pmf, n=length, axis=1)  # (R, F)
+    unit = np.asarray(o.next_rate) * o.target  # pay per unit of attainment next period
+    mean_size = mean_cells * GRID_STEP * o.target  # currency per deal
+
+    value = pay - o.ratchet_share * unit[:, None] * np.maximum(_grid(cells) - 1.0, 0.0)
+    policy = np.empty((reps, steps, cells), dtype=np.float32)
+    for k in range(steps - 1, -1, -1):
+        days = min(step_days, period_days - k * step_days)
+        land = o.landing[:, min(k, o.landing.shape[1] - 1)]
+        share = o.self_sourced_share[:, None] * lift[None, :]  # (R, E)
+        rate = np.maximum(o.deals_per_day[:, None] * days * (1 + share * land[:, None]), 0.0)
+        spill = (o.deals_per_day * mean_size * days * (1 - land))[:, None] * share
+        spill = spill * o.next_rate[:, None]
+        kernel_hat = np.exp(rate[:, :, None] * (size_hat[:, None, :] - 1.0))
+        padded = np.fft.rfft(_extend(value, length), axis=1)
+        expected = np.fft.irfft(padded[:, None, :] * np.conj(kernel_hat), n=length, axis=2)
+        q = expected[:, :, :cells] + (spill - days * day_cost)[:, :, None]
+        best = np.argmax(q, axis=1)
+        policy[:, k, :] = efforts[best]
+        value = np.take_along_axis(q, best[:, None, :], axis=1)[:, 0, :]
+    return EffortPolicy(effort=policy, value=value, step_days=step_days)
+
+
+def _grid(cells: int) -> np.ndarray:
+    return np.arange(cells) * GRID_STEP
+
+
+def grid_cells() -> int:
+    """Number of attainment cells on the grid (0 to GRID_TOP inclusive)."""
+    return round(GRID_TOP / GRID_STEP) + 1
+
+
+def _extend(value: np.ndarray, length: int) -> np.ndarray:
+    """Values beyond the grid's top, extrapolated on the slope of its last 10 % of target."""
+    cells = value.shape[1]
+    tail = max(1, round(0.1 / GRID_STEP))
+    slope = (value[:, -1] - value[:, -1 - tail]) / tail
+    out = np.empty((value.shape[0], length))
+    out[:, :cells] = value
+    out[:, cells:] = value[:, -1:] + slope[:, None] * np.arange(1, length - cells + 1)[None, :]
+    return out
+
+
+def _fft_length(n: int) -> int:
+    """The next power of two at or above n."""
+    return 1 << int(np.ceil(np.log2(max(n, 2))))

@@ -1,0 +1,155 @@
+"""Reps who plan ahead: the dynamic program's effort policy on cases with a known answer.
+
+Every case uses one rep (or a few) with a deal flow built by hand, so the policy's response
+to each plan shape is checked in size, not only in direction: a linear plan against the
+static first-order condition e* = (r / r_ref)^(1 / (gamma - 1)); a bonus against its
+reachability; a gate out of reach; a cap; an accelerator above quota.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import poisson
+
+from simplan.model.behaviour import BehaviourParams, PayTable, plan_ahead_policy
+from simplan.model.effort_policy import GRID_STEP, RepOutlook, size_pmf_on_grid
+from simplan.model.plan import Plan
+
+TARGET = 100_000.0
+DEAL = 5_000.0  # every deal 5 % of target
+PERIOD = 91.0
+
+
+def plan(*components: dict) -> Plan:
+    return Plan.model_validate({"clock": "quarter", "components": list(components)})
+
+
+def outlook(deals_per_day: float = 0.2, landing: float = 1.0, next_rate: float = 0.0,
+            share: float = 0.5, reps: int = 1) -> RepOutlook:  # fmt: skip
+    """A rep with `deals_per_day` deals of exactly DEAL at effort 1, half of them self-sourced."""
+    target = np.full(reps, TARGET)
+    values = np.full((reps, 1), DEAL)
+    steps = int(np.ceil(PERIOD / 7))
+    return RepOutlook(
+        target=target,
+        deals_per_day=np.full(reps, deals_per_day),
+        size_pmf=size_pmf_on_grid(values, np.ones((reps, 1)), target),
+        self_sourced_share=np.full(reps, share),
+        elasticity=1.0,
+        landing=np.full((reps, steps), landing),
+        next_rate=np.full(reps, next_rate),
+    )
+
+
+def policy(p: Plan, o: RepOutlook, **behaviour):
+    params = BehaviourParams(model="optimising", reference_rate=0.08, min_effort=0.25,
+                             max_effort=3.0, effort_levels=111, **behaviour)  # fmt: skip
+    table = PayTable.build(p.payout_curve, o.target)
+    return plan_ahead_policy(table, o, PERIOD, params)
+
+
+def at(pol, attainment: float, day: float) -> float:
+    return float(pol.effort_at(np.array([attainment]), day)[0])
+
+
+@pytest.mark.parametrize(("rate", "curvature"), [(0.08, 2.0), (0.12, 2.0), (0.04, 2.0),
+                                                 (0.16, 3.0), (0.12, 1.5)])  # fmt: skip
+def test_linear_plan_meets_the_static_first_order_condition(rate, curvature):
+    """Linear pay: the value is linear in attainment, so every state chooses
+    e* = (r / r_ref)^(1 / (gamma - 1)), to the effort grid's spacing."""
+    pol = policy(
+        plan({"type": "base_commission", "rate": rate}), outlook(), cost_curvature=curvature
+    )
+    expected = (rate / 0.08) ** (1 / (curvature - 1))
+    spacing = (3.0 - 0.25) / 110
+    for attainment in (0.0, 0.5, 1.0, 2.0):
+        for day in (0.0, 45.0, 85.0):
+            assert at(pol, attainment, day) == pytest.approx(min(expected, 3.0), abs=spacing)
+
+
+def test_effort_that_books_next_period_is_valued_at_next_periods_rate():
+    """With half of this period's effort landing next period at the same rate, nothing changes;
+    at half the rate, effort follows the blended rate (0.5 x 0.08 + 0.5 x 0.04) / 0.08."""
+    linear = plan({"type": "base_commission", "rate": 0.08})
+    same = policy(linear, outlook(landing=0.5, next_rate=0.08))
+    half = policy(linear, outlook(landing=0.5, next_rate=0.04))
+    spacing = (3.0 - 0.25) / 110
+    assert at(same, 0.3, 10) == pytest.approx(1.0, abs=spacing)
+    assert at(half, 0.3, 10) == pytest.approx(0.75, abs=spacing)
+
+
+def test_a_bonus_makes_reps_speed_up_when_it_is_within_reach():
+    """A 5,000 bonus at 100 %: with three weeks left, a rep at 80 % (within reach) works harder
+    than one at 20 % (out of reach) or at 120 % (already paid)."""
+    bonus = plan({"type": "base_commission", "rate": 0.08},
+                 {"type": "attainment_bonus", "steps": [{"threshold": 1.0, "amount": 5000}]})  # fmt: skip
+    pol = policy(bonus, outlook())
+    day = PERIOD - 21
+    near, far, past = at(pol, 0.8, day), at(pol, 0.2, day), at(pol, 1.2, day)
+    assert near > far + 0.3
+    assert near > past + 0.3
+    # Past the line the bonus is banked: the rep works as under the plain 8 % (effort 1).
+    assert past == pytest.approx(1.0, abs=0.03)
+
+
+def test_the_bonus_pull_matches_the_chance_of_crossing():
+    """In the last step, the value of effort is the bonus times the change in the chance of
+    reaching 100 %: the policy's effort equals the brute-force optimum over the effort grid."""
+    bonus = plan({"type": "attainment_bonus", "steps": [{"threshold": 0.975, "amount": 5000}]})
+    o = outlook()
+    pol = policy(bonus, o)
+    last_day = 13 * 7  # the last decision step: 91 - 84 = 7 days
+    start = 0.9
+    efforts = np.linspace(0.25, 3.0, 111)
+    lam = 0.2 * 7 * (1 + 0.5 * (efforts - 1))  # deals in the step
+    need = 2  # deals to reach the line from 90 %: 95 % misses it, 100 % clears it
+    reward = 5000 * poisson.sf(need - 1, lam)
+    cost = 0.08 * 0.5 * 0.2 * DEAL * 7 * efforts**2 / 2
+    best = efforts[np.argmax(reward - cost)]
+    assert at(pol, start, last_day - 7) == pytest.approx(best, abs=1e-6)
+
+
+def test_reps_give_up_below_a_gate_out_of_reach():
+    """A gate at 80 % pays nothing below it: a rep at 10 % with two weeks left cannot reach it
+    and works at the minimum; one at 70 % works hard to clear it."""
+    gated = plan({"type": "base_commission", "rate": 0.10}, {"type": "gate", "threshold": 0.8})
+    pol = policy(gated, outlook())
+    day = PERIOD - 14
+    assert at(pol, 0.1, day) == pytest.approx(0.25)
+    assert at(pol, 0.7, day) > 1.5
+
+
+def test_reps_coast_above_a_cap():
+    """Bookings above a 120 % cap earn nothing: a rep at 130 % works at the minimum; a rep whose
+    period will end near the cap eases off already; one who will end far below it (expected
+    65 %, 3.6 standard deviations below the cap) works at the commission's effort 1."""
+    capped = plan({"type": "base_commission", "rate": 0.08},
+                  {"type": "attainment_cap", "max_attainment": 1.2})  # fmt: skip
+    busy = policy(capped, outlook(deals_per_day=0.2))  # expected end: 20 % + 91 % = 111 %
+    assert at(busy, 1.3, 30) == pytest.approx(0.25)
+    assert at(busy, 0.2, 0) < 0.9
+    quiet = policy(capped, outlook(deals_per_day=0.1))  # expected end: 20 % + 45.5 %
+    assert at(quiet, 0.2, 0) == pytest.approx(1.0, abs=0.03)
+
+
+def test_an_accelerator_above_quota_makes_reps_work_harder():
+    """4 % up to quota, 16 % above: a rep already above quota faces 16 % on every extra unit and
+    works at 16 / 8 = 2 (gamma = 2); a rep far below with little time left faces 4 %: 0.5."""
+    accelerated = plan(
+        {"type": "tiered_commission", "mode": "marginal",
+         "tiers": [{"threshold": 0.0, "rate": 0.04}, {"threshold": 1.0, "rate": 0.16}]}
+    )  # fmt: skip
+    pol = policy(accelerated, outlook())
+    spacing = (3.0 - 0.25) / 110
+    assert at(pol, 1.5, 60) == pytest.approx(2.0, abs=spacing)
+    assert at(pol, 0.1, PERIOD - 7) == pytest.approx(0.5, abs=spacing)
+
+
+def test_the_deal_size_pmf_keeps_the_mean_exact():
+    values = np.array([[1234.0, 5678.9, 250.0]])
+    weights = np.array([[0.2, 0.5, 0.3]])
+    pmf = size_pmf_on_grid(values, weights, np.array([10_000.0]))
+    mean = (pmf[0] * np.arange(pmf.shape[1])).sum() * GRID_STEP * 10_000
+    assert mean == pytest.approx((values * weights).sum(), rel=1e-12)
+    assert pmf.sum() == pytest.approx(1.0)
