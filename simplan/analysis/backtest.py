@@ -101,6 +101,7 @@ def backtest(
     days = int((end - start).days) + 1
     fitter = calibrator or Calibrator()
     fitter.start, fitter.days = start, days
+    fitter.fit_check_replications = 0  # the backtest itself checks the fit
     fitter.fit(history.until(cut))
     notes += [
         f"trained on deals known by {cut:%Y-%m-%d}; predicted {start:%Y-%m-%d} .. {end:%Y-%m-%d}",

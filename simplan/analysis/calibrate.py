@@ -21,6 +21,8 @@ reference rate) by simulated method of moments (`behaviour_fit`); without one, c
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -38,6 +40,7 @@ from simplan.analysis.fit import (
     shrink_log_means,
     shrink_rates,
 )
+from simplan.analysis.fit_check import run_fit_check
 from simplan.analysis.outcomes import FAMILIES, fit_outcomes
 from simplan.errors import SimplanError
 from simplan.history import AnomalyRule, History, TierRule, prepare
@@ -61,6 +64,7 @@ class Calibrator:
     point simulated this many times on these worker processes. impute_amounts: won deals
     without an amount get one drawn from known amounts of the same tier and rep (else they
     are left out of the size fit). `findings_` lists what the history check names.
+    fit_check_replications: replications of the fit check (`fit_check_`; 0 skips it).
     """
 
     def __init__(
@@ -83,6 +87,7 @@ class Calibrator:
         workers: int | None = None,
         behaviour_grid: dict | None = None,
         impute_amounts: bool = False,
+        fit_check_replications: int = 5,
     ) -> None:
         self.periods = periods
         self.period = period
@@ -102,6 +107,7 @@ class Calibrator:
         self.workers = workers
         self.behaviour_grid = behaviour_grid
         self.impute_amounts = impute_amounts
+        self.fit_check_replications = fit_check_replications
 
     def _check(self, plan: Plan | None) -> str:
         if not (isinstance(self.periods, int) and self.periods >= 1):
@@ -117,9 +123,15 @@ class Calibrator:
         return clock
 
     def fit(
-        self, history: History, plan: Plan | None = None, roster: pd.DataFrame | None = None
+        self,
+        history: History,
+        plan: Plan | None = None,
+        roster: pd.DataFrame | None = None,
+        progress: Callable[[str], None] | None = None,
     ) -> Calibrator:
-        """Fit every parameter on the baseline window and build the scenario; returns self."""
+        """Fit every parameter on the baseline window, build the scenario and check its fit
+        to the history; returns self. `progress` is told each long step as it starts."""
+        step = progress or (lambda _text: None)
         clock = self._check(plan)
         prepared = prepare(history, self.anomalies, self.tiers, self.impute_amounts, self.seed)
         deals = prepared.deals
@@ -200,6 +212,7 @@ class Calibrator:
         validate(Scenario, data, "calibrated scenario")
         behaviour = None
         if plan is not None and self.fit_behaviour:
+            step("behaviour: simulating the grid of effort responses")
             data, behaviour = self._behaviour(
                 data, history, deals, (window_start, as_of), plan, notes
             )
@@ -232,6 +245,17 @@ class Calibrator:
         )
         if behaviour is not None:
             self.report_.tables["behaviour"] = behaviour.grid
+        self.fit_check_ = None
+        if self.fit_check_replications:
+            step("fit check: the calibrated scenario simulated over the baseline window")
+            self.fit_check_ = run_fit_check(
+                data, deals, (window_start, as_of), bool(history.closed_only),
+                replications=self.fit_check_replications, seed=self.seed, workers=self.workers,
+            )  # fmt: skip
+            self.report_.tables["fit_check"] = self.fit_check_.table
+            warning = self.fit_check_.warning()
+            self.report_.notes.append(warning or "fit check: every history value is inside the "
+                                      "simulated 90 % interval")  # fmt: skip
         return self
 
     def _behaviour(self, data: dict, history: History, deals: pd.DataFrame, window, plan, notes):

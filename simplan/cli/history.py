@@ -11,11 +11,13 @@ from typing import Annotated
 
 import typer
 import yaml
+from rich.markup import escape
 from rich.table import Table
 
 from simplan import __version__
 from simplan.analysis.backtest import BacktestResult, backtest
 from simplan.analysis.calibrate import Calibrator
+from simplan.analysis.fit_check import FitCheck, shown
 from simplan.cli.app import app, check_out_dir, out, progress_bar
 from simplan.errors import SimplanError
 from simplan.history import (
@@ -224,8 +226,12 @@ def calibrate(
         int, typer.Option(help="Replications per behaviour grid point.")
     ] = 4,
     workers: Annotated[
-        int | None, typer.Option(help="Worker processes for behaviour fitting.")
+        int | None, typer.Option(help="Worker processes for behaviour fitting and the fit check.")
     ] = None,
+    fit_check: Annotated[
+        int,
+        typer.Option(help="Replications of the fit check over the history window (0 skips it)."),
+    ] = 5,
     force: Annotated[
         bool, typer.Option(help="Replace an existing --out file / --report dir.")
     ] = False,
@@ -241,11 +247,15 @@ def calibrate(
     calibrator = Calibrator(
         periods=periods, period=clock, anomalies=anomaly, tiers=tier, fit_behaviour=behaviour,
         behaviour_replications=behaviour_replications, workers=workers,
-        impute_amounts=impute_amounts,
+        impute_amounts=impute_amounts, fit_check_replications=fit_check,
     )  # fmt: skip
-    fitted = calibrator.fit(history, plan=loaded)
+    fitted = calibrator.fit(
+        history, plan=loaded, progress=lambda text: out.print(f"... {text}", highlight=False)
+    )
     print_findings(fitted.findings_)
     print_calibration(fitted)
+    if fitted.fit_check_ is not None:
+        print_fit_check(fitted.fit_check_)
     header = (
         f"# Calibrated by simplan {__version__} on {datetime.now(UTC):%Y-%m-%d} from {file}\n"
         f"# (as of {history.as_of:%Y-%m-%d}, last {periods} {clock}s). Fitted values with 95 %\n"
@@ -317,7 +327,29 @@ def print_calibration(fitted: Calibrator) -> None:
         f"{params.loc['team.prior_strength', 'value']:,.0f} deals)"
     )
     for note in fitted.report_.notes:
-        out.print(f"- {note}", highlight=False)
+        if not note.startswith(("FIT CHECK", "fit check")):  # printed with its table
+            out.print(f"- {note}", highlight=False)
+
+
+def print_fit_check(check: FitCheck) -> None:
+    """History against the simulated 90 % interval, misses marked, then the loud warning."""
+    start, end = check.window
+    table = Table(
+        title=f"fit check {start:%Y-%m-%d} .. {end:%Y-%m-%d} ({check.replications} replications)",
+        title_justify="left",
+    )
+    for column in ("metric", "key", "history", "simulated 90 %", "in"):
+        table.add_column(column, justify="left" if column in ("metric", "key") else "right")
+    for row in check.table.itertuples():
+        table.add_row(
+            row.metric, str(row.key), shown(row.metric, row.history),
+            f"{shown(row.metric, row.low)} .. {shown(row.metric, row.high)}",
+            "yes" if row.inside else "[bold red]MISS[/]",
+        )  # fmt: skip
+    out.print(table)
+    warning = check.warning()
+    if warning:
+        out.print(f"[bold red]warning:[/] {escape(warning)}")
 
 
 @app.command(name="backtest")
