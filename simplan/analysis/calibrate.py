@@ -250,6 +250,7 @@ class Calibrator:
             step("fit check: the calibrated scenario simulated over the baseline window")
             self.fit_check_ = run_fit_check(
                 data, deals, (window_start, as_of), bool(history.closed_only),
+                {tier: fit.stale_share for tier, fit in outcomes.items()},
                 replications=self.fit_check_replications, seed=self.seed, workers=self.workers,
             )  # fmt: skip
             self.report_.tables["fit_check"] = self.fit_check_.table

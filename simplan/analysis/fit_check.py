@@ -81,19 +81,21 @@ def run_fit_check(
     deals: pd.DataFrame,
     window: tuple[pd.Timestamp, pd.Timestamp],
     closed_only: bool,
+    stale_shares: dict[str, float],
     replications: int = 5,
     seed: int = 0,
     workers: int | None = 1,
 ) -> FitCheck:
     """Simulate the calibrated scenario (plain `data`) over `window` and compare with the
     prepared `deals` there. With `closed_only`, simulated deals still open at the window's end
-    are dropped, as the export dropped them."""
+    are dropped, as the export dropped them. The simulation leaves out stale leads (open
+    for ever: `stale_shares` per tier), so its opportunities count 1 / (1 - stale) each."""
     start, end = window
     days = int((end - start).days) + 1
     calendar = {**data["calendar"], "start": start.date().isoformat(), "days": days}
     scenario = validate(Scenario, {**data, "calendar": calendar}, "fit-check scenario")
     results = simulate(scenario, replications=replications, seed=seed + 104729, workers=workers)
-    simulated = _simulated(results, scenario, start, closed_only)
+    simulated = _simulated(results, scenario, start, closed_only, stale_shares)
     actual = _observed(_history_frame(deals, start, end), scenario, start, end)
     rows = []
     for (metric, key), value in actual.items():
@@ -103,9 +105,9 @@ def run_fit_check(
             continue
         n, mean, sd = len(sample), float(sample.mean()), float(sample.std(ddof=1))
         half = stats.t.ppf(0.95, n - 1) * sd * np.sqrt(1 + 1 / n)
-        low, high = mean - half, mean + half
+        low, high = max(mean - half, 0.0), mean + half  # every value here is >= 0
         if metric in ("win rate", "share at target"):
-            low, high = max(low, 0.0), min(high, 1.0)
+            high = min(high, 1.0)
         rows.append((metric, key, value, mean, low, high, bool(low <= value <= high)))
     table = pd.DataFrame(
         rows, columns=["metric", "key", "history", "simulated_mean", "low", "high", "inside"]
@@ -122,7 +124,7 @@ def _history_frame(deals: pd.DataFrame, start, end) -> pd.DataFrame:
     return frame[(frame["created_day"] <= (end - start).days)]
 
 
-def _simulated(results, scenario: Scenario, start, closed_only: bool) -> list[dict]:
+def _simulated(results, scenario: Scenario, start, closed_only: bool, stale: dict) -> list[dict]:
     """Per replication, the fit-check values of the simulated window."""
     runs = []
     deals = results.deals
@@ -133,17 +135,20 @@ def _simulated(results, scenario: Scenario, start, closed_only: bool) -> list[di
             frame = frame[frame["close_day"].notna()]
         frame["outcome"] = frame["outcome"].where(frame["close_day"].notna(), "open")
         end = start + pd.Timedelta(days=scenario.calendar.days - 1)
-        runs.append(_observed(frame, scenario, start, end))
+        weight = {tier: 1 / (1 - share) for tier, share in stale.items()}
+        runs.append(_observed(frame, scenario, start, end, weight))
     return runs
 
 
-def _observed(frame: pd.DataFrame, scenario: Scenario, start, end) -> dict:
-    """(metric, key) -> value for a history or one simulated replication in the same terms."""
+def _observed(frame: pd.DataFrame, scenario: Scenario, start, end, weight=None) -> dict:
+    """(metric, key) -> value for a history or one simulated replication in the same terms;
+    `weight` (per tier) is what each opportunity counts (default 1)."""
     last = (end - start).days
     values: dict[tuple[str, str], float] = {}
     created = frame[(frame["created_day"] >= 0) & (frame["created_day"] <= last)]
     month = (start + pd.to_timedelta(created["created_day"], unit="D")).dt.to_period("M")
-    for key, count in created.groupby(month.astype(str)).size().items():
+    counts = created["tier"].map(weight).astype(float) if weight else pd.Series(1.0, created.index)
+    for key, count in counts.groupby(month.astype(str)).sum().items():
         values[("opportunities", key)] = float(count)
     for key in pd.period_range(start, end, freq="M").astype(str):
         values.setdefault(("opportunities", key), 0.0)
