@@ -13,7 +13,7 @@ import pandas as pd
 from simplan.history.opportunities import History, Prepared
 
 OUTSIZED_SHARE = 0.25
-"""A rep holding more than this share of the owned deals, and over 3x an equal share, is named
+"""A rep holding more than this share of the owned deals, and over twice an equal share, is named
 (often a catch-all owner such as an integration user or 'Unassigned')."""
 
 
@@ -166,7 +166,7 @@ def _outsized(deals: pd.DataFrame) -> list[Finding]:
     if reps < 3:
         return []
     share = owned.value_counts(normalize=True)
-    big = share[(share > OUTSIZED_SHARE) & (share > 3 / reps)]
+    big = share[(share > OUTSIZED_SHARE) & (share > 2 / reps)]
     return [
         Finding(
             "one rep with an outsized share",
