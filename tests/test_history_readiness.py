@@ -142,3 +142,14 @@ def test_a_plot_that_fails_keeps_the_scenario_and_the_tables(tmp_path, capsys, m
     assert (report / "params.csv").is_file()
     assert not (report / "fit.png").exists()
     assert "fit.png not drawn (ValueError: Axis limits cannot be NaN or Inf)" in stdout
+
+
+def test_crm_open_stages_are_known_without_a_preset(tmp_path):
+    rows = _deals()[:40] + [
+        "h1,rep0,2024-06-20,,,appointmentscheduled\n",
+        "h2,rep1,2024-06-21,,,Contract sent\n",
+        "s1,rep2,2024-06-22,,,Proposal/Price Quote\n",
+        "s2,rep3,2024-06-23,,,Negotiation/Review\n",
+    ]
+    history = read_opportunities(_write(tmp_path, rows), today="2024-12-31")
+    assert history.deals["outcome"].iloc[-4:].tolist() == ["open"] * 4

@@ -11,14 +11,26 @@ import pandas as pd
 
 from simplan.history.files import Source
 
+SALESFORCE_OPEN = (
+    "Prospecting", "Qualification", "Needs Analysis", "Value Proposition", "Id. Decision Makers",
+    "Perception Analysis", "Proposal/Price Quote", "Negotiation/Review",
+)  # fmt: skip
+"""Salesforce's default open opportunity stages."""
+HUBSPOT_OPEN = (
+    "Appointment scheduled", "appointmentscheduled", "Qualified to buy", "qualifiedtobuy",
+    "Presentation scheduled", "presentationscheduled", "Decision maker bought-in",
+    "decisionmakerboughtin", "Contract sent", "contractsent",
+)  # fmt: skip
+"""HubSpot's default deal pipeline stages before closed won / lost (labels and internal names)."""
 OUTCOME_LABELS = {
     "won": ("won", "closed won", "closedwon", "win"),
     "lost": ("lost", "closed lost", "closedlost", "loss"),
     "open": ("open", "engaging", "prospecting", "prospect", "qualifying", "qualified",
              "qualification", "discovery", "proposal", "negotiation", "pipeline", "in progress",
-             "new", "contact"),
+             "new", "contact", *SALESFORCE_OPEN, *HUBSPOT_OPEN),
 }  # fmt: skip
-"""CRM stage labels simplan understands (compared lower-case, '-', '_' and '/' as spaces)."""
+"""CRM stage labels simplan understands without a preset or --map (compared lower-case, '-',
+'_' and '/' as spaces): generic ones and the default open stages of Salesforce and HubSpot."""
 DATE_FORMATS = {
     "ISO8601": "ISO 8601 (2017-03-01)",
     "%m/%d/%Y": "%m/%d/%Y",
