@@ -390,29 +390,25 @@ def test_roster_targets_and_plan_reach_the_scenario(recovered, tmp_path):
     assert results.runs["payout"].iloc[0] > 0
 
 
-def test_behaviour_fitted_by_simulated_moments_under_the_plan(recovered, tmp_path):
-    frame, _ = recovered
+def test_calibrate_with_the_plan_in_force_fits_behaviour_and_keeps_the_rest(recovered, tmp_path):
+    """The call site of the behaviour fit (its statistics are tested with it): a tiny grid,
+    the fitted blocks in the scenario and the parameter table, the rest of the fit intact."""
+    frame, plain = recovered
     history = read_opportunities(write_history(frame, tmp_path / "history.csv"))
     plan = Plan.model_validate(
         yaml.safe_load((ROOT / "scenarios/plans/gate80_cap150.yaml").read_text())
     )
-    grid = {"propensity": (0.0, 1.0), "reference_rate": (0.08,)}
-    fitted = Calibrator(behaviour_grid=grid, behaviour_replications=2, workers=1).fit(
-        history, plan=plan
-    )
-    behaviour = fitted.scenario_.behaviour
-    assert behaviour.model == "plan_responsive"
-    assert behaviour.timing.propensity in (0.0, 1.0)
-    table = fitted.report_.tables["behaviour"]
-    assert len(table) == 2
-    assert {"last_week_share", "share_at_target", "attainment_p50", "distance"} <= set(table)
-    assert table["distance"].is_monotonic_increasing
-    params = fitted.params_.set_index("parameter")
-    assert params.loc["behaviour.timing.propensity", "value"] == behaviour.timing.propensity
-    assert any(
-        note.startswith("behaviour (simulated method of moments") for note in fitted.report_.notes
-    )
-    without = Calibrator(fit_behaviour=False).fit(history, plan=plan)
+    grid = {"shares": (0.25, 0.55), "curvatures": (2.0,)}
+    fitted = Calibrator(
+        behaviour_grid=grid, behaviour_replications=1, workers=1, fit_check_replications=0
+    ).fit(history, plan=plan)
+    params = fitted.params_.set_index("parameter")["value"]
+    assert params["production.self_sourced_share"] in (0.25, 0.55)
+    assert len(fitted.report_.tables["behaviour"]) == 2
+    assert fitted.scenario_.plan is not None
+    base = plain.params_.set_index("parameter")["value"]
+    assert params["tier.A.win_probability"] == base["tier.A.win_probability"]
+    without = Calibrator(fit_behaviour=False, fit_check_replications=0).fit(history, plan=plan)
     assert without.scenario_.behaviour.model == "constant"
 
 

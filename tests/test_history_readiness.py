@@ -145,7 +145,8 @@ def test_a_plot_that_fails_keeps_the_scenario_and_the_tables(tmp_path, capsys, m
 
 
 def test_crm_open_stages_are_known_without_a_preset(tmp_path):
-    rows = _deals()[:40] + [
+    rows = [
+        *_deals()[:40],
         "h1,rep0,2024-06-20,,,appointmentscheduled\n",
         "h2,rep1,2024-06-21,,,Contract sent\n",
         "s1,rep2,2024-06-22,,,Proposal/Price Quote\n",
