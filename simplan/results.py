@@ -13,9 +13,11 @@ Tables (one row per observation; every table carries `replication`):
   splits live here.
 - `daily`: rep x day. day, date, phase, rep_id, touches, effort, open_pipeline_value (end
   of day), bookings (credited), deals_won (closed as owner).
-- `reps`: rep x plan period. rep_id, period, tenure, squad, skill, capacity_touches_per_day,
-  mentor_id, target (NaN without quotas), bookings, deals_won, attainment, at_target.
-  With a plan: payout (the rep's statement total for the period).
+- `reps`: rep x plan period (the plan's clock; without a plan, the scenario's reporting
+  period). rep_id, period, tenure, squad, skill, capacity_touches_per_day, mentor_id, target
+  (NaN without quotas; the quota per reporting period spread over its days, so a monthly
+  plan on a quarterly quota has monthly targets summing to it), bookings, deals_won,
+  attainment, at_target. With a plan: payout (the rep's statement total for the period).
 - `runs`: one row per replication: leads, deals_won, win_rate, bookings, alerts, relays,
   lever_cost, share_at_target, median_first_response_hours; with a plan also payout (all
   statement lines, managers and funds included) and cost_of_sales (payout / bookings).
@@ -307,7 +309,7 @@ def _reps_table(
     window: dict[str, np.ndarray], targets: np.ndarray, replication: int, team: Team, cal: Calendar
 ) -> pd.DataFrame:
     """Bookings and attainment of each rep in each plan period of the window."""
-    period = cal.period[cal.first_day :]
+    period = cal.plan_period.index[cal.first_day :]
     present = np.unique(period)
     n_periods = len(present)
     index = np.searchsorted(present, period)
@@ -315,7 +317,7 @@ def _reps_table(
     won = np.zeros((n_periods, team.size), dtype=np.int64)
     np.add.at(bookings, index, window["bookings"])
     np.add.at(won, index, window["deals_won"])
-    target = targets[present] * cal.period_coverage[present][:, None]
+    target = targets[present] * cal.plan_period.coverage[present][:, None]
     with np.errstate(invalid="ignore", divide="ignore"):
         attainment = bookings / target
     mentor = np.where(team.mentor >= 0, team.rep_id[np.maximum(team.mentor, 0)], None)
@@ -324,7 +326,7 @@ def _reps_table(
         {
             "replication": replication,
             "rep_id": np.tile(team.rep_id, n_periods),
-            "period": np.repeat(np.asarray(cal.period_labels)[present], team.size),
+            "period": np.repeat(np.asarray(cal.plan_period.labels)[present], team.size),
             "tenure": np.tile(tenure, n_periods),
             "squad": np.tile(team.squad, n_periods),
             "skill": np.tile(team.skill, n_periods),

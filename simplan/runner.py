@@ -19,6 +19,7 @@ from simplan.execution import Executor, choose_executor
 from simplan.model.calendar import Calendar, build_calendar
 from simplan.model.randomness import replication_seeds, team_seed
 from simplan.model.team import Team, build_team
+from simplan.model.uncertainty import drawn_scenarios
 from simplan.results import Results, attach_payouts, combine, replication_tables
 from simplan.scenario import Scenario, load_scenario
 
@@ -38,7 +39,8 @@ def simulate(
     """Run a scenario's replications and return their tables.
 
     Arguments override the scenario's `simulation` settings. Replication i always uses the
-    i-th stream of the root seed, so the tables do not depend on the number of workers.
+    i-th stream of the root seed (and, when the scenario carries `uncertainty`, parameter draw
+    i mod the number of draws), so the tables do not depend on the number of workers.
     `progress(done, total)` is called as replications finish. `scheduler` runs them on
     Dask: "local" starts a local cluster of `workers` processes, an address
     (tcp://HOST:PORT) uses a running one; `executor` passes any executor directly.
@@ -50,9 +52,7 @@ def simulate(
     scenario = scenario.with_simulation(replications=replications, seed=seed, workers=workers)
     sim = scenario.simulation
     started = time.perf_counter()
-    team = build_team(scenario.team, np.random.default_rng(team_seed(sim.seed)))
-    calendar = build_calendar(scenario.calendar)
-    job = functools.partial(_replicate, scenario, team, calendar)
+    job = functools.partial(_replicate, _worlds(scenario, sim.seed))
     runner = executor or choose_executor(sim.workers, scheduler)
     parts: list[dict[str, pd.DataFrame]] = []
     work = {"engine": 0.0, "tables": 0.0, "payout": 0.0}
@@ -86,11 +86,35 @@ def simulate(
     return results
 
 
+World = tuple[Scenario, Team, Calendar]
+
+
+def _worlds(scenario: Scenario, seed: int) -> list[World]:
+    """The scenario, team and calendar under each parameter draw (one world without draws),
+    built once per run; a draw's team or calendar is rebuilt only if the draw changes it."""
+    team = build_team(scenario.team, np.random.default_rng(team_seed(seed)))
+    calendar = build_calendar(scenario.calendar, _plan_clock(scenario))
+    return [
+        (
+            drawn,
+            team
+            if drawn.team is scenario.team
+            else build_team(drawn.team, np.random.default_rng(team_seed(seed))),
+            calendar
+            if drawn.calendar is scenario.calendar
+            else build_calendar(drawn.calendar, _plan_clock(drawn)),
+        )
+        for drawn in drawn_scenarios(scenario)
+    ]
+
+
 def _replicate(
-    scenario: Scenario, team: Team, calendar: Calendar, item: tuple[int, np.random.SeedSequence]
+    worlds: list[World], item: tuple[int, np.random.SeedSequence]
 ) -> tuple[dict[str, pd.DataFrame], dict[str, float]]:
-    """Simulate replication i and build its tables in the worker that ran it; time each step."""
+    """Simulate replication i (under parameter draw i mod len(worlds)) and build its tables in
+    the worker that ran it; time each step."""
     replication, seq = item
+    scenario, team, calendar = worlds[replication % len(worlds)]
     start = time.perf_counter()
     records = run_replication(scenario, team, calendar, seq)
     simulated = time.perf_counter()
@@ -105,6 +129,11 @@ def _replicate(
         "tables": tabled - simulated,
         "payout": paid - tabled,
     }
+
+
+def _plan_clock(scenario: Scenario) -> str | None:
+    """The plan's clock (month, quarter), or None to run on the reporting periods."""
+    return scenario.plan.clock if scenario.plan is not None else None
 
 
 def _versions() -> dict[str, str]:

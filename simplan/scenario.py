@@ -6,6 +6,7 @@ given, what is allowed and (for a misspelt key) the nearest valid key.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import hashlib
 import json
@@ -16,16 +17,27 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from simplan.errors import ConfigError
+from simplan.errors import ConfigError, SimplanError
 from simplan.model.behaviour import BehaviourParams
-from simplan.model.calendar import CalendarParams
+from simplan.model.calendar import CalendarParams, reporting_periods
 from simplan.model.distributions import DISTRIBUTION_NAMES
+from simplan.model.keypaths import key_path
 from simplan.model.leads import FunnelParams, LeadsParams
 from simplan.model.params import Params
+from simplan.model.periods import (
+    RULE_HELP,
+    Periods,
+    PeriodsError,
+    is_rule,
+    parse_periods,
+    period_table,
+    resolve_window,
+)
 from simplan.model.plan import COMPONENT_TYPES, Plan
 from simplan.model.production import ProductionParams
 from simplan.model.routing import RoutingParams
 from simplan.model.team import RosterRow, TeamParams
+from simplan.model.uncertainty import Uncertainty
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -53,17 +65,6 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
             str(path), [f"the top level must be a mapping of keys, not a {type(data).__name__}"]
         )
     return data
-
-
-def key_path(loc: tuple[Any, ...]) -> str:
-    """`('leads', 'tiers', 1, 'win_probability')` -> `leads.tiers[1].win_probability`."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out or "(top level)"
 
 
 def _describe(error: dict[str, Any]) -> str:
@@ -125,14 +126,10 @@ class Scenario(Params):
     behaviour: BehaviourParams = BehaviourParams()
     plan: Plan | None = None
     simulation: SimulationParams = SimulationParams()
+    uncertainty: Uncertainty | None = None  # parameter draws, checked against the fields above
 
     @model_validator(mode="after")
     def _plan_fits(self) -> Scenario:
-        if self.plan is not None and self.plan.clock != self.calendar.period:
-            raise ValueError(
-                f"plan.clock is '{self.plan.clock}' but calendar.period is '{self.calendar.period}'; "
-                "targets are set per calendar period, so set both to the same clock"
-            )
         if self.behaviour.model != "constant" and self.plan is None:
             raise ValueError(
                 f"behaviour.model is '{self.behaviour.model}' but the scenario has no plan; "
@@ -173,6 +170,22 @@ class Scenario(Params):
         text = json.dumps(self.resolved(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
+    def with_calendar(self, **changes: Any) -> Scenario:
+        """A copy with calendar keys changed (e.g. periods, start, days; None values ignored)."""
+        updates = {k: v for k, v in changes.items() if v is not None}
+        if not updates:
+            return self
+        data = {**self.calendar.model_dump(), **updates}
+        calendar = validate(CalendarParams, data, f"{self.name}: --calendar/--window")
+        return self.model_copy(update={"calendar": calendar})
+
+    def with_window(
+        self, label: str | None = None, start: dt.date | None = None, days: int | None = None
+    ) -> Scenario:
+        """A copy simulating one window: a reporting-period label, or a first day and days."""
+        span = resolve_window(reporting_periods(self.calendar), label, start, days)
+        return self if span is None else self.with_calendar(start=span[0], days=span[1])
+
     def with_simulation(self, **changes: Any) -> Scenario:
         """A copy with simulation settings changed (None values are ignored)."""
         updates = {k: v for k, v in changes.items() if v is not None}
@@ -192,6 +205,11 @@ def load_scenario(path: str | Path) -> Scenario:
     roster = data.get("team", {}).get("roster") if isinstance(data.get("team"), dict) else None
     if isinstance(roster, str):
         data["team"]["roster"] = read_roster(Path(roster))
+    periods = (
+        data.get("calendar", {}).get("periods") if isinstance(data.get("calendar"), dict) else None
+    )
+    if isinstance(periods, str) and not is_rule(periods):
+        data["calendar"]["periods"] = read_period_rows(Path(periods))
     if isinstance(data.get("plan"), str):
         data["plan"] = load_config(data["plan"], Plan)
     return validate(Scenario, data, str(path))
@@ -231,6 +249,10 @@ def _relative_paths(data: dict[str, Any], path: Path) -> dict[str, Any]:
         data = {**data, "team": team}
     if isinstance(data.get("plan"), str):
         data = {**data, "plan": str(_relative(path, data["plan"]))}
+    calendar = data.get("calendar")
+    periods = calendar.get("periods") if isinstance(calendar, dict) else None
+    if isinstance(periods, str) and not is_rule(periods):
+        data = {**data, "calendar": {**calendar, "periods": str(_relative(path, periods))}}
     return data
 
 
@@ -285,3 +307,55 @@ def read_roster(path: Path) -> list[dict[str, Any]]:
     if problems:
         raise ConfigError(str(path), problems)
     return rows
+
+
+PERIOD_COLUMNS = ("period", "start", "end")
+
+
+def read_period_rows(path: Path) -> list[dict[str, Any]]:
+    """Read a period table CSV (period,start,end; end inclusive); errors name the file and row."""
+    if not path.is_file():
+        raise ConfigError(
+            str(path),
+            [
+                "period table not found; calendar.periods is a rule (e.g. 4-4-5:2025-01-06) or "
+                "a CSV path relative to the scenario file"
+            ],
+        )
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise ConfigError(str(path), [f"cannot read the period table as CSV: {err}"]) from None
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    missing = [c for c in PERIOD_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ConfigError(
+            str(path),
+            [
+                f"missing column(s) {', '.join(missing)}; a period table has columns period,start,end"
+            ],
+        )
+    rows = [
+        {k: str(v).strip() or None for k, v in row.items()}
+        for row in frame[list(PERIOD_COLUMNS)].to_dict(orient="records")
+    ]
+    try:
+        period_table(rows, first_row=2)
+    except PeriodsError as err:
+        raise ConfigError(str(path), err.problems) from None
+    return rows
+
+
+def period_spec(text: str) -> str | list[dict[str, Any]]:
+    """What `--calendar FILE|RULE` says: a checked rule string, or the rows of a period table."""
+    if is_rule(text):
+        parse_periods(text)
+        return text.strip()
+    if not Path(text).is_file():
+        raise SimplanError(f"--calendar {text!r}: not a file, nor a known rule; {RULE_HELP}")
+    return read_period_rows(Path(text))
+
+
+def load_periods(text: str) -> Periods:
+    """Periods from a rule (month, 4-4-5:2025-01-06, ...) or a period table CSV (--calendar)."""
+    return parse_periods(period_spec(text))

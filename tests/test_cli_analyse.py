@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import json
 
-from .conftest import DATA
+import pandas as pd
+import pytest
+import yaml
+
+from .conftest import DATA, run_cli
 from .test_cli import simplan
 
 BEHAVIOUR = DATA / "behaviour.yaml"
@@ -29,6 +33,121 @@ def test_compare_prints_paired_differences_and_saves(proposal, tmp_path):
     assert "paired on common random numbers" in done.stdout
     assert "narrower by" in done.stdout
     assert (tmp_path / "cmp" / "differences.parquet").is_file()
+
+
+REPS = ["r1", "r2", "r3", "r4", "r5", "r6"]
+JANUARY_TARGETS = [40000, 45000, 50000, 55000, 60000, 65000]
+
+
+@pytest.fixture
+def review(tmp_path, write_yaml):
+    """A roster team without a plan, two plan files and next period's targets (Jan and Feb)."""
+    roster = tmp_path / "reps.csv"
+    pd.DataFrame(
+        {"rep_id": REPS, "tenure_days": [400] * 6, "capacity_touches_per_day": [6.0] * 6}
+    ).to_csv(roster, index=False)
+    team = yaml.safe_load((DATA / "small.yaml").read_text())
+    team["team"] = {"roster": "reps.csv"}
+    commission = {"type": "base_commission", "rate": 0.05}
+    bonus = {"type": "attainment_bonus", "steps": [{"threshold": 1.0, "amount": 3000}]}
+    targets = pd.DataFrame(
+        {
+            "rep_id": REPS * 2,
+            "period": ["2026-01"] * 6 + ["2026-02"] * 6,
+            "target": JANUARY_TARGETS + [70000] * 6,
+        }
+    )
+    targets.to_csv(tmp_path / "quotas.csv", index=False)
+    return {
+        "team": write_yaml("team.yaml", team),
+        "current": write_yaml(
+            "current.yaml", {"name": "current", "clock": "month", "components": [commission]}
+        ),
+        "proposal": write_yaml(
+            "proposal.yaml",
+            {"name": "proposal", "clock": "month", "components": [commission, bonus]},
+        ),
+        "quotas": tmp_path / "quotas.csv",
+    }
+
+
+def test_compare_base_under_each_plan_on_each_reps_target_over_a_window(capsys, review, tmp_path):
+    code, out, err = run_cli(
+        capsys, "compare", review["team"], "--plan", review["current"], "--plan",
+        review["proposal"], "--targets", review["quotas"], "--window", "2026-01", *FAST,
+        "--quiet", "--out", tmp_path / "cmp",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "proposal minus current" in out
+    assert "90 % predictive interval: where the period will land" in out
+    assert "95 % confidence interval of the mean" in out
+    meta = json.loads((tmp_path / "cmp" / "comparison.json").read_text())
+    assert meta["scenarios"] == ["current", "proposal"]
+    assert meta["predictive"] == 0.9
+    assert meta["intervals"]["pi_low, pi_high"].startswith("90 % predictive interval")
+    assert meta["intervals"]["ci_low, ci_high"].startswith("95 % confidence interval of the mean")
+    for name in ("current", "proposal"):
+        run = tmp_path / "cmp" / "runs" / name
+        reps = pd.read_parquet(run / "reps.parquet")
+        assert {"target", "bookings", "attainment", "at_target", "payout"} <= set(reps.columns)
+        assert set(reps["period"]) == {"2026-01"}
+        by_rep = reps.groupby("rep_id")["target"].first()
+        assert by_rep.loc[REPS].tolist() == JANUARY_TARGETS
+        daily = pd.read_parquet(run / "daily.parquet")
+        assert str(pd.Timestamp(daily["date"].min()).date()) == "2026-01-01"
+        assert str(pd.Timestamp(daily["date"].max()).date()) == "2026-01-31"
+        assert sorted(pd.read_parquet(run / "runs.parquet")["replication"]) == [0, 1]
+    summary = pd.read_parquet(tmp_path / "cmp" / "summary.parquet")
+    assert {"pi_low", "pi_high", "ci_low", "ci_high"} <= set(summary.columns)
+
+
+def test_a_base_with_a_plan_is_the_baseline_and_start_days_set_the_window(capsys, review):
+    code, out, err = run_cli(
+        capsys, "compare", DATA / "behaviour.yaml", "--plan", review["proposal"],
+        "--start", "2026-03-02", "--days", "20", "--replications", "2", "--workers", "1",
+        "--quiet",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "proposal minus behaviour" in out
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragment"),
+    [
+        ([], "at least one proposal"),
+        (["--plan", "current", "--plan", "proposal", "--targets", "quotas"], "generates its team"),
+        (["--plan", "current", "--plan", "proposal", "--window", "2026Q5"], "2026Q1"),
+        (["--plan", "current", "--plan", "proposal", "--start", "2026-01-01"], "go together"),
+        (["--plan", "current", "--plan", "proposal", "--window", "2026-01", "--days", "3"],
+         "not both"),
+    ],
+)  # fmt: skip
+def test_compare_options_refuse_bad_input(capsys, review, extra, fragment):
+    args = [review.get(a, a) for a in extra]
+    base = review["team"] if "quotas" not in extra else DATA / "small.yaml"
+    code, _, err = run_cli(capsys, "compare", base, *args, *FAST, "--quiet")
+    assert code == 2, err
+    assert fragment in err
+    assert "Traceback" not in err
+
+
+def test_targets_name_unknown_missing_and_varying_reps(capsys, review, tmp_path):
+    bad = tmp_path / "bad.csv"
+    pd.DataFrame(
+        {
+            "rep_id": ["r1", "r2", "r2", "zz"],
+            "period": ["2026-01", "2026-01", "2026-02", "2026-01"],
+            "target": [1000, 1000, 2000, 1000],
+        }
+    ).to_csv(bad, index=False)
+    code, _, err = run_cli(
+        capsys, "compare", review["team"], "--plan", review["current"], "--plan",
+        review["proposal"], "--targets", bad, "--start", "2026-01-15", "--days", "30", *FAST,
+    )  # fmt: skip
+    assert code == 2, err
+    assert "'zz' not on the roster" in err
+    assert "for rep_id 'r1', 'r3', 'r4', 'r5', 'r6'" in err
+    assert "'r2' has different targets across 2026-01, 2026-02" in err
 
 
 def test_compare_refuses_different_worlds(write_yaml):

@@ -5,9 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from simplan import SimplanError
-from simplan.analysis.compare import compare
+from simplan.analysis.compare import (
+    compare,
+    mean_interval,
+    paired_differences,
+    predictive_interval,
+    summarise,
+)
+from simplan.analysis.kpis import KPI_COLUMNS
 
 from .test_behaviour import scenario
 
@@ -54,6 +62,108 @@ def test_differences_are_the_mean_paired_gap(near_identical):
     summary = near_identical.summary.set_index(["scenario", "metric"])
     low, mean, high = summary.loc[("base", "bookings"), ["ci_low", "mean", "ci_high"]]
     assert low < mean < high
+
+
+def test_predictive_interval_is_the_5th_to_95th_percentile_by_hand():
+    # 21 values 0..20: quantile q sits at position 20 q, so 5 % -> 1.0 and 95 % -> 19.0.
+    assert predictive_interval(np.arange(21.0), 0.9) == pytest.approx((1.0, 19.0))
+    # 11 values 0, 10, ..., 100: 5 % at position 0.5 -> 5.0, 95 % at 9.5 -> 95.0.
+    assert predictive_interval(np.arange(11.0) * 10, 0.9) == pytest.approx((5.0, 95.0))
+    # The 50 % interval of 1..5 is its quartiles; NaN (a KPI without a plan) is dropped.
+    assert predictive_interval(np.array([5, 1, np.nan, 4, 2, 3.0]), 0.5) == pytest.approx(
+        (2.0, 4.0)
+    )
+
+
+def test_mean_interval_is_the_t_interval_by_hand():
+    # 2, 4, 6, 8: mean 5, sd sqrt(20 / 3), t(0.975, 3) = 3.182446305284263.
+    mean, half = mean_interval(np.array([2.0, 4, 6, 8]), 0.95)
+    assert mean == 5.0
+    assert half == pytest.approx(3.182446305284263 * np.sqrt(20 / 3) / 2, rel=1e-12)
+
+
+def synthetic_kpis(base: np.ndarray, other: np.ndarray) -> pd.DataFrame:
+    """A two-scenario KPI table with the given bookings (other KPIs empty)."""
+    n = len(base)
+    frame = pd.DataFrame(
+        {
+            "scenario": ["base"] * n + ["other"] * n,
+            "replication": list(range(n)) * 2,
+            "bookings": np.concatenate([base, other]),
+        }
+    )
+    for column in KPI_COLUMNS[1:]:
+        frame[column] = np.nan
+    return frame
+
+
+def test_summary_and_differences_carry_both_intervals_by_hand():
+    base = np.arange(21.0)
+    other = base + np.where(np.arange(21) % 2 == 0, 10.0, 20.0)  # gaps 10, 20, 10, ...: 11 tens
+    kpis = synthetic_kpis(base, other)
+    summary = summarise(kpis, 0.95, 0.9).set_index(["scenario", "metric"])
+    row = summary.loc[("base", "bookings")]
+    assert (row["pi_low"], row["mean"], row["pi_high"]) == pytest.approx((1.0, 10.0, 19.0))
+    half = stats.t.ppf(0.975, 20) * base.std(ddof=1) / np.sqrt(21)
+    assert row["ci_high"] - row["mean"] == pytest.approx(half)
+    diff = paired_differences(kpis, ["base", "other"], 0.95, 0.9).set_index("metric")
+    gaps = other - base
+    assert diff.loc["bookings", "difference"] == pytest.approx(gaps.mean())
+    # Sorted gaps: ten 20s above eleven 10s; 5 % at position 1 -> 10, 95 % at 19 -> 20.
+    assert (diff.loc["bookings", "pi_low"], diff.loc["bookings", "pi_high"]) == pytest.approx(
+        (10.0, 20.0)
+    )
+    assert list(diff.index) == ["bookings"]  # KPIs empty in both scenarios are left out
+
+
+@pytest.mark.parametrize("n", [30, 200])
+def test_intervals_cover_at_their_level_on_a_known_distribution(n):
+    """Bookings ~ Uniform(50, 150) over n replications, 4000 times. The interval from the 5 %
+    to the 95 % quantile (linear between order statistics at positions 1 + 0.05 (n - 1) and
+    1 + 0.95 (n - 1)) holds a fresh period with probability 0.9 (n - 1) / (n + 1) exactly for
+    uniform values: 0.842 for 30 replications, 0.891 for 200, so a planner wanting 90 % should
+    run enough replications. The 95 % t interval holds the true mean 100 about 95 % of the time."""
+    rng = np.random.default_rng(2026 + n)
+    trials = 4000
+    samples = rng.uniform(50, 150, size=(trials, n))
+    fresh = rng.uniform(50, 150, size=trials)
+    pi_hits = ci_hits = 0
+    for sample, new in zip(samples, fresh, strict=True):
+        low, high = predictive_interval(sample, 0.9)
+        pi_hits += low <= new <= high
+        mean, half = mean_interval(sample, 0.95)
+        ci_hits += abs(mean - 100) <= half
+    expected = 0.9 * (n - 1) / (n + 1)
+    assert pi_hits / trials == pytest.approx(
+        expected, abs=3 * np.sqrt(expected * (1 - expected) / trials)
+    )
+    assert ci_hits / trials == pytest.approx(0.95, abs=3 * np.sqrt(0.95 * 0.05 / trials))
+
+
+def test_an_elasticity_the_data_cannot_pin_down_widens_the_interval_on_the_plan_effect():
+    """Draws of the sourcing elasticity, 0 (effort creates nothing) and 2: 15 % commission
+    instead of 10 % then books about nothing more or a great deal more, and the predictive
+    interval of the effect spans both instead of one confident number."""
+    uncertainty = {
+        "source": "sourcing elasticity from the prior",
+        "draws": [{"production.sourcing_elasticity": 0.0}, {"production.sourcing_elasticity": 2.0}],
+    }
+    richer = {"clock": "month", "components": [{"type": "base_commission", "rate": 0.15}]}
+    small = {"team": {"size": 10}, "calendar": {"days": 60}, "uncertainty": uncertainty}
+    c = compare(
+        scenario(name="base", **small),
+        scenario(name="richer", plan=richer, **small),
+        replications=6,
+        workers=1,
+    )
+    k = c.kpis.pivot(index="replication", columns="scenario", values="bookings")
+    effect = (k["richer"] - k["base"]).to_numpy()
+    inert, elastic = effect[0::2], effect[1::2]  # replication i runs under draw i mod 2
+    assert elastic.min() > 3 * np.abs(inert).max()
+    bookings = c.differences.set_index("metric").loc["bookings"]
+    assert bookings["pi_low"] <= inert.max()
+    assert bookings["pi_high"] >= elastic.min()
+    assert "2 parameter draws; sourcing elasticity from the prior" in c.predictive_label()
 
 
 def test_kpis_per_replication(near_identical):

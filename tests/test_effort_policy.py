@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from scipy.stats import poisson
 
-from simplan.model.behaviour import BehaviourParams, PayTable, plan_ahead_policy
-from simplan.model.effort_policy import GRID_STEP, RepOutlook, size_pmf_on_grid
+from simplan.model.behaviour import BehaviourParams, PayTable, effort_cost, plan_ahead_policy
+from simplan.model.effort_policy import GRID_STEP, PeriodProgram, RepOutlook, size_pmf_on_grid
 from simplan.model.plan import Plan
 
 TARGET = 100_000.0
@@ -25,7 +25,7 @@ def plan(*components: dict) -> Plan:
     return Plan.model_validate({"clock": "quarter", "components": list(components)})
 
 
-def outlook(deals_per_day: float = 0.2, landing: float = 1.0, next_rate: float = 0.0,
+def outlook(deals_per_day: float | np.ndarray = 0.2, landing: float = 1.0, next_rate: float = 0.0,
             share: float = 0.5, reps: int = 1) -> RepOutlook:  # fmt: skip
     """A rep with `deals_per_day` deals of exactly DEAL at effort 1, half of them self-sourced."""
     target = np.full(reps, TARGET)
@@ -33,7 +33,7 @@ def outlook(deals_per_day: float = 0.2, landing: float = 1.0, next_rate: float =
     steps = int(np.ceil(PERIOD / 7))
     return RepOutlook(
         target=target,
-        deals_per_day=np.full(reps, deals_per_day),
+        deals_per_day=np.broadcast_to(np.asarray(deals_per_day, dtype=float), reps).copy(),
         size_pmf=size_pmf_on_grid(values, np.ones((reps, 1)), target),
         self_sourced_share=np.full(reps, share),
         elasticity=1.0,
@@ -46,7 +46,7 @@ def policy(p: Plan, o: RepOutlook, **behaviour):
     params = BehaviourParams(model="optimising", reference_rate=0.08, min_effort=0.25,
                              max_effort=3.0, effort_levels=111, **behaviour)  # fmt: skip
     table = PayTable.build(p.payout_curve, o.target)
-    return plan_ahead_policy(table, o, PERIOD, params)
+    return plan_ahead_policy(table, o, PERIOD, params, effort_cost(o, PERIOD, params))
 
 
 def at(pol, attainment: float, day: float) -> float:
@@ -153,3 +153,27 @@ def test_the_deal_size_pmf_keeps_the_mean_exact():
     mean = (pmf[0] * np.arange(pmf.shape[1])).sum() * GRID_STEP * 10_000
     assert mean == pytest.approx((values * weights).sum(), rel=1e-12)
     assert pmf.sum() == pytest.approx(1.0)
+
+
+def test_forward_pass_of_a_constant_policy_gives_that_effort():
+    o = outlook()
+    pol = policy(plan({"type": "base_commission", "rate": 0.12}), o)
+    program = PeriodProgram(o, PERIOD, 7.0, np.linspace(0.25, 3.0, 111), 2.0)
+    assert program.mean_effort(pol)[0] == pytest.approx(1.5, abs=0.0126)
+
+
+def test_effort_normalised_to_the_plan_in_force_averages_one_under_it():
+    """Under a bonus plan reps vary their effort with their distance to the line; normalised to
+    that plan, each rep's expected effort over the period is 1 (as in its history), while the
+    effort still rises near the line and falls away from it."""
+    bonus = plan({"type": "base_commission", "rate": 0.05},
+                 {"type": "attainment_bonus", "steps": [{"threshold": 1.0, "amount": 4000}]})  # fmt: skip
+    o = outlook(deals_per_day=np.array([0.12, 0.2, 0.3]), reps=3)
+    table = PayTable.build(bonus.payout_curve, o.target)
+    params = BehaviourParams(model="optimising", reference_rate=0.08, effort_levels=61)
+    cost = effort_cost(o, PERIOD, params, reference=table)
+    pol = plan_ahead_policy(table, o, PERIOD, params, cost)
+    efforts = np.linspace(params.min_effort, params.max_effort, params.effort_levels)
+    program = PeriodProgram(o, PERIOD, 7.0, efforts, 2.0)
+    assert program.mean_effort(pol) == pytest.approx(np.ones(3), abs=0.03)
+    assert np.ptp(pol.effort[1, 8, :150]) > 0.3

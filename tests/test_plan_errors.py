@@ -174,3 +174,20 @@ def test_bad_team():
 def test_dates_that_are_not_dates():
     deals = DEALS.assign(close_date=["2024-01-10", "not a date"])
     assert "ledger.close_date must be dates" in fails(deals)
+
+
+def test_rate_above_one_is_refused_with_the_key_and_the_fix(write_yaml):
+    message = problems(
+        write_yaml,
+        """
+components:
+  - {type: tiered_commission, tiers: [{threshold: 0, rate: 0.1}, {threshold: 1.2, rate: 12.5}]}
+  - {type: base_commission, rate: 1.5}
+  - {type: project_pool, rate: 150}
+""",
+    )
+    assert "components[0].tiers[1].rate = 12.5: must be a rate of at most 1" in message
+    assert "if you meant 12.5%, write 0.125" in message
+    assert "components[1].rate = 1.5" in message
+    assert "components[2].rate = 150: must be a rate of at most 1" in message
+    plan({"type": "base_commission", "rate": 1.0})  # exactly 1 (all of it) is allowed

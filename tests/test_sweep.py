@@ -61,7 +61,7 @@ def test_pareto_front_by_hand():
     [
         ({("gate", "threshold"): []}, "empty"),
         ({("bonus", "threshold"): [1.0]}, "0 components called 'bonus'"),
-        ({("gate", "level"): [1.0]}, "no field 'level'"),
+        ({("gate", "level"): [1.0]}, "plan component 'gate': 'level' does not exist"),
     ],
 )
 def test_bad_sweeps_are_refused(grid, fragment):

@@ -24,9 +24,13 @@ distance to any line, the history cannot identify the response, and the weights 
 prior's: uniform over the grid, which spans the range the field research reports
 (`PRIOR_SHARES` x `PRIOR_CURVATURES`). Every comparison then carries that range.
 
-Effort 1 is normalised to the plan in force: `reference_rate` is the mean marginal pay rate
-the reps faced (expected over their attainment spread), so the history's volume is what the
-calibrated team books at the effort the old plan induced.
+Effort 1 is normalised to the plan in force (`behaviour.plan_in_force`): each rep's mean
+effort under it is 1, so the history's volume is what the calibrated team books under the
+old plan, and a new plan moves effort, and volume, from there.
+
+Each moment's simulated mean is smoothed across the grid by a quadratic response surface in
+the share and the effort elasticity 1/(gamma - 1) before the distance is taken, so the
+simulation noise of a few replications per point does not pick the winner.
 """
 
 from __future__ import annotations
@@ -37,7 +41,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from simplan.model.behaviour import PayTable
 from simplan.model.calendar import PERIOD_FREQ
 from simplan.model.plan import Plan
 from simplan.runner import simulate
@@ -61,7 +64,8 @@ class BehaviourFit:
 
     behaviour: dict
     production: dict
-    grid: pd.DataFrame
+    grid: pd.DataFrame  # the simulated points: parameters and mean moments
+    surface: pd.DataFrame  # the smoothed distance and weight on a fine grid
     actual: dict
     identified: bool
     draws: list[dict] = field(default_factory=list)
@@ -141,18 +145,6 @@ def moments(bookings: pd.DataFrame, targets: pd.Series, periods: pd.DataFrame) -
     return out
 
 
-def reference_rate(plan: Plan, targets: pd.Series, attainment: pd.Series) -> float:
-    """The mean marginal pay rate the reps faced under the plan in force: for each rep, the
-    plan's rate expected over that rep's attainment (mean and spread across its periods)."""
-    by_rep = attainment.groupby(level="rep_id")
-    mean = by_rep.mean()
-    spread = by_rep.std(ddof=1).fillna(0.0).clip(lower=0.1)
-    target = targets.groupby(level="rep_id").mean().reindex(mean.index)
-    table = PayTable.build(plan.payout_curve, target.to_numpy())
-    rate = table.expected_rate(mean.to_numpy(), spread.to_numpy())
-    return float(max(np.mean(rate), 1e-4))
-
-
 def fit_behaviour(
     data: dict,
     won: pd.DataFrame,
@@ -187,9 +179,8 @@ def fit_behaviour(
         }
     )
     actual = moments(history, targets, periods)
-    per_rep = _attainment(history, targets, periods)
-    rate = reference_rate(plan, targets, per_rep)
     identified = not plan_is_linear(plan)
+    in_force = plan.model_dump(mode="json", by_alias=True)
     roster = [{**r, "quota": float(targets.xs(str(r["rep_id"]), level="rep_id").mean())}
               for r in data["team"]["roster"]]  # fmt: skip
     base = {
@@ -199,42 +190,80 @@ def fit_behaviour(
                      "days": int((end - start).days) + 1},
     }  # fmt: skip
     points = list(itertools.product(shares, curvatures))
-    rows = []
+    rows, spreads = [], []
     for k, (share, curvature) in enumerate(points):
         scenario = validate(
             Scenario,
             {**base, "production": {**base.get("production", {}), "self_sourced_share": share},
-             "behaviour": _behaviour(curvature, rate)},
+             "behaviour": _behaviour(curvature, in_force)},
             "behaviour grid point",
         )  # fmt: skip
         results = simulate(scenario, replications=replications, seed=seed, workers=workers)
         simulated = _simulated_moments(results, start, targets, periods)
         rows.append({"self_sourced_share": share, "cost_curvature": curvature,
-                     **_distance(simulated, actual)})  # fmt: skip
+                     **simulated.mean().to_dict()})  # fmt: skip
+        spreads.append(simulated.var(ddof=1))
         if progress:
             progress(k + 1, len(points))
     grid = pd.DataFrame(rows)
-    if identified:
-        grid["weight"] = np.exp(-(grid["distance"] - grid["distance"].min()) / 2)
-    else:
-        grid["weight"] = 1.0
-    grid["weight"] /= grid["weight"].sum()
-    grid = grid.sort_values("distance").reset_index(drop=True)
-    best = grid.iloc[0] if identified else _prior_centre(grid)
+    used = _usable(actual, grid)
+    spread = np.sqrt(pd.DataFrame(spreads)[used].mean()).clip(lower=FLOOR)
+    surface = _surface(grid, used, actual, spread, shares, curvatures, identified)
+    best = surface.iloc[int(surface["distance"].idxmin())] if identified else _prior_centre(surface)
+    grid["distance"] = (((grid[used] - pd.Series(actual)[used]) / spread) ** 2).sum(axis=1)
     fit = BehaviourFit(
-        behaviour=_behaviour(float(best["cost_curvature"]), rate),
-        production={"self_sourced_share": float(best["self_sourced_share"])},
+        behaviour=_behaviour(float(best["cost_curvature"]), in_force),
+        production={"self_sourced_share": round(float(best["self_sourced_share"]), 4)},
         grid=grid,
+        surface=surface,
         actual=actual,
         identified=identified,
-        draws=_draws(grid, shares, curvatures, draws, seed),
+        draws=_draws(surface, draws, seed),
     )
-    fit.notes = _notes(fit, rate, replications)
+    fit.notes = _notes(fit, len(used), replications)
     return fit
 
 
-def _behaviour(curvature: float, rate: float) -> dict:
-    return {"model": "optimising", "cost_curvature": curvature, "reference_rate": rate}
+def _usable(actual: dict, grid: pd.DataFrame) -> list[str]:
+    """The moments that count: pace cells with enough history behind them, none undefined."""
+    used = []
+    for name, value in actual.items():
+        if name.startswith("count[") or not np.isfinite(value):
+            continue
+        if name.startswith("pace[") and actual[name.replace("pace[", "count[")] < MIN_CELL:
+            continue
+        if grid[name].notna().all():
+            used.append(name)
+    return used
+
+
+def _features(share: np.ndarray, curvature: np.ndarray) -> np.ndarray:
+    """Quadratic response-surface terms in the share and the effort elasticity 1/(gamma-1)."""
+    e = 1.0 / (np.asarray(curvature) - 1.0)
+    s = np.asarray(share)
+    return np.column_stack([np.ones_like(s), s, e, s * s, e * e, s * e])
+
+
+def _surface(grid, used, actual, spread, shares, curvatures, identified) -> pd.DataFrame:
+    """Each moment smoothed over the grid by a quadratic response surface (so simulation
+    noise does not pick the winner), then the distance and weight on a fine grid."""
+    x = _features(grid["self_sourced_share"], grid["cost_curvature"])
+    coef, *_ = np.linalg.lstsq(x, grid[used].to_numpy(), rcond=None)
+    fine_s = np.linspace(min(shares), max(shares), 25)
+    fine_g = np.linspace(min(curvatures), max(curvatures), 13)
+    s, g = (a.ravel() for a in np.meshgrid(fine_s, fine_g, indexing="ij"))
+    predicted = _features(s, g) @ coef
+    target = pd.Series(actual)[used].to_numpy()
+    distance = (((predicted - target) / spread.to_numpy()) ** 2).sum(axis=1)
+    weight = np.exp(-(distance - distance.min()) / 2) if identified else np.ones_like(distance)
+    return pd.DataFrame(
+        {"self_sourced_share": s, "cost_curvature": g, "distance": distance,
+         "weight": weight / weight.sum()}
+    )  # fmt: skip
+
+
+def _behaviour(curvature: float, in_force: dict) -> dict:
+    return {"model": "optimising", "cost_curvature": round(curvature, 4), "plan_in_force": in_force}
 
 
 def _targets_for(
@@ -261,14 +290,6 @@ def _targets_for(
     return out
 
 
-def _attainment(history: pd.DataFrame, targets: pd.Series, periods: pd.DataFrame) -> pd.Series:
-    label = pd.Series(pd.NA, index=history.index, dtype=object)
-    for p in periods.itertuples(index=False):
-        label[history["date"].between(p.start, p.end)] = p.period
-    booked = history.assign(period=label).groupby(["rep_id", "period"])["amount"].sum()
-    return (booked.reindex(targets.index, fill_value=0.0) / targets).rename("attainment")
-
-
 def _simulated_moments(results, start, targets, periods) -> pd.DataFrame:
     """One row of moments per replication, from the simulated credits."""
     credits = results.credits
@@ -281,27 +302,6 @@ def _simulated_moments(results, start, targets, periods) -> pd.DataFrame:
     )
 
 
-def _distance(simulated: pd.DataFrame, actual: dict) -> dict:
-    """Each moment's simulated mean and the standardised squared distance summed."""
-    row, distance, used = {}, 0.0, 0
-    for name, value in actual.items():
-        if name.startswith("count["):
-            continue
-        if name.startswith("pace["):
-            count = actual[name.replace("pace[", "count[")]
-            if count < MIN_CELL or not np.isfinite(value):
-                continue
-        column = simulated[name]
-        mean = column.mean()
-        if not np.isfinite(mean):
-            continue
-        spread = max(float(column.std(ddof=1)) if len(column) > 1 else 0.0, FLOOR)
-        row[name] = mean
-        distance += ((mean - value) / spread) ** 2
-        used += 1
-    return {**row, "distance": distance, "moments": used}
-
-
 def _prior_centre(grid: pd.DataFrame) -> pd.Series:
     """The grid point nearest the middle of the prior ranges (used when not identified)."""
     share = np.median(PRIOR_SHARES)
@@ -310,36 +310,24 @@ def _prior_centre(grid: pd.DataFrame) -> pd.Series:
     return grid.loc[gap.idxmin()]
 
 
-def _draws(grid, shares, curvatures, count: int, seed: int) -> list[dict]:
-    """Parameter draws from the grid weights, spread evenly inside each drawn grid cell."""
+def _draws(surface: pd.DataFrame, count: int, seed: int) -> list[dict]:
+    """Parameter draws from the surface's weights (deterministic for a seed)."""
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0x6265,)))
-    picked = rng.choice(len(grid), size=count, p=grid["weight"].to_numpy())
-    out = []
-    for k in picked:
-        s = _jitter(float(grid["self_sourced_share"].iloc[k]), shares, rng)
-        g = _jitter(float(grid["cost_curvature"].iloc[k]), curvatures, rng)
-        out.append({"production.self_sourced_share": round(min(max(s, 0.01), 0.95), 4),
-                    "behaviour.cost_curvature": round(max(g, 1.1), 4)})  # fmt: skip
-    return out
+    picked = rng.choice(len(surface), size=count, p=surface["weight"].to_numpy())
+    return [
+        {"production.self_sourced_share": round(float(surface["self_sourced_share"].iloc[k]), 4),
+         "behaviour.cost_curvature": round(float(surface["cost_curvature"].iloc[k]), 4)}
+        for k in picked
+    ]  # fmt: skip
 
 
-def _jitter(value: float, levels: tuple[float, ...], rng: np.random.Generator) -> float:
-    """A uniform draw within half the gap to the neighbouring grid levels."""
-    levels = sorted(levels)
-    i = levels.index(value)
-    low = (levels[i - 1] + value) / 2 if i > 0 else value - (levels[1] - value) / 2
-    high = (levels[i + 1] + value) / 2 if i < len(levels) - 1 else value + (value - levels[-2]) / 2
-    return float(rng.uniform(low, high))
-
-
-def _notes(fit: BehaviourFit, rate: float, replications: int) -> list[str]:
-    grid = fit.grid
-    best = grid.iloc[0]
+def _notes(fit: BehaviourFit, moments_used: int, replications: int) -> list[str]:
+    best = fit.surface.loc[fit.surface["distance"].idxmin()]
     notes = [
-        f"behaviour: reps who plan ahead (optimising), effort 1 at the plan in force's mean "
-        f"marginal rate {rate:.2%}; simulated method of moments over {len(grid)} grid points x "
-        f"{replications} replications, {int(best['moments'])} moments against each rep's own "
-        "target"
+        "behaviour: reps who plan ahead (optimising); effort 1 is each rep's mean effort under "
+        f"the plan in force; simulated method of moments over {len(fit.grid)} grid points x "
+        f"{replications} replications, {moments_used} moments against each rep's own target, "
+        "smoothed by a quadratic response surface"
     ]
     if not fit.identified:
         notes.append(
@@ -350,17 +338,17 @@ def _notes(fit: BehaviourFit, rate: float, replications: int) -> list[str]:
             "every comparison's predictive interval: expect a wide interval on a plan's effect"
         )
         return notes
-    likely = grid[grid["weight"] >= 0.05]
+    draws = pd.DataFrame(fit.draws)
+    low_s, high_s = np.percentile(draws["production.self_sourced_share"], [5, 95])
+    low_g, high_g = np.percentile(draws["behaviour.cost_curvature"], [5, 95])
     notes.append(
-        f"behaviour fitted: self-sourced share {best['self_sourced_share']:g}, cost curvature "
-        f"{best['cost_curvature']:g} (distance {best['distance']:.1f} over "
-        f"{int(best['moments'])} moments); points with weight >= 5 %: share "
-        f"{likely['self_sourced_share'].min():g}..{likely['self_sourced_share'].max():g}, "
-        f"curvature {likely['cost_curvature'].min():g}..{likely['cost_curvature'].max():g}"
+        f"behaviour fitted: self-sourced share {best['self_sourced_share']:.2f} (90 %: "
+        f"{low_s:.2f}..{high_s:.2f}), cost curvature {best['cost_curvature']:.2f} (90 %: "
+        f"{low_g:.2f}..{high_g:.2f}); distance {best['distance']:.1f} over {moments_used} moments"
     )
-    if best["distance"] > 3 * best["moments"]:
+    if best["distance"] > 3 * moments_used:
         notes.append(
-            f"behaviour: poor fit (distance {best['distance']:.0f} for {int(best['moments'])} "
+            f"behaviour: poor fit (distance {best['distance']:.0f} for {moments_used} "
             "moments, about 1 each when the model reproduces the history): check the targets "
             "(--targets) and whether the baseline is stationary"
         )
@@ -378,6 +366,4 @@ def behaviour_params(fit: BehaviourFit, columns) -> pd.DataFrame:
     ):
         low, high = np.percentile(draws[name], [2.5, 97.5]) if len(draws) else (np.nan, np.nan)
         rows.append((name, value, low, high, "share" if "share" in name else "exponent"))
-    rows.append(("behaviour.reference_rate", fit.behaviour["reference_rate"], np.nan, np.nan,
-                 "rate"))  # fmt: skip
     return pd.DataFrame(rows, columns=columns)

@@ -1,9 +1,15 @@
-"""Compare plans on the same world: common random numbers and paired confidence intervals.
+"""Compare plans on the same world: common random numbers, predictive and confidence intervals.
 
 Every scenario runs with the same root seed, so replication i of each sees the same customer
-arrivals and outcomes; a difference between plans is then the plan's doing (and the
-behaviour it causes), not luck. Differences are paired by replication, and the table shows
-how much narrower that makes the interval than comparing independent runs.
+arrivals and outcomes (and the same parameter draw, when the scenario carries `uncertainty`);
+a difference between plans is then the plan's doing (and the behaviour it causes), not luck.
+
+Two intervals answer two questions. The predictive interval (`pi_low`, `pi_high`: by default
+the 5th and 95th percentiles across replications) is where the period will land, parameter
+uncertainty included when there are draws; it does not shrink with more replications. The
+confidence interval of the mean (`ci_low`, `ci_high`, a t interval) is how precisely the
+replications pin down the average; it does. Differences are paired by replication, and the
+table shows how much narrower pairing makes the interval than comparing independent runs.
 """
 
 from __future__ import annotations
@@ -24,8 +30,9 @@ from simplan.results import Results, save_atomically
 from simplan.runner import simulate
 from simplan.scenario import Scenario, load_scenario
 
-SAME_WORLD = ("calendar", "team", "leads", "funnel")
-"""What must match for two scenarios to be compared: the same team facing the same market."""
+SAME_WORLD = ("calendar", "team", "leads", "funnel", "uncertainty")
+"""What must match for two scenarios to be compared: the same team facing the same market,
+under the same parameter draws (replication i uses draw i in every scenario)."""
 
 
 @dataclass
@@ -34,12 +41,35 @@ class Comparison:
 
     scenarios: list[str]
     kpis: pd.DataFrame  # scenario, replication, KPI columns
-    summary: pd.DataFrame  # scenario, metric, mean, ci_low, ci_high
+    summary: pd.DataFrame  # scenario, metric, mean, ci_low, ci_high, pi_low, pi_high
     differences: (
         pd.DataFrame
-    )  # scenario, metric, difference, ci_low, ci_high, paired/independent half-widths
+    )  # scenario, metric, difference, ci_low, ci_high, pi_low, pi_high, half-widths
     confidence: float
+    predictive: float = 0.9
+    parameter_draws: int = 0  # parameter draws shared by every scenario (0: none)
+    uncertainty_source: str = ""
     results: dict[str, Results] = field(default_factory=dict, repr=False)
+
+    def predictive_label(self) -> str:
+        """What pi_low / pi_high mean, in words."""
+        replications = self.kpis["replication"].nunique()
+        spread = f"the spread of {replications} replications"
+        if self.parameter_draws:
+            spread += f" over {self.parameter_draws} parameter draws"
+            spread += f"; {self.uncertainty_source}" if self.uncertainty_source else ""
+        else:
+            spread += "; no parameter uncertainty: the scenario has no `uncertainty:` draws"
+        return (
+            f"{percent(self.predictive)} predictive interval: where the period will land ({spread})"
+        )
+
+    def confidence_label(self) -> str:
+        """What ci_low / ci_high mean, in words."""
+        return (
+            f"{percent(self.confidence)} confidence interval of the mean: how precisely the "
+            "replications pin down the average (it narrows with more replications)"
+        )
 
     def save(self, directory: str | Path, force: bool = False) -> Path:
         """Write the comparison tables and each scenario's run, atomically."""
@@ -48,12 +78,27 @@ class Comparison:
             self.kpis.to_parquet(tmp / "kpis.parquet", index=False)
             self.summary.to_parquet(tmp / "summary.parquet", index=False)
             self.differences.to_parquet(tmp / "differences.parquet", index=False)
-            meta = {"scenarios": self.scenarios, "confidence": self.confidence}
+            meta = {
+                "scenarios": self.scenarios,
+                "confidence": self.confidence,
+                "predictive": self.predictive,
+                "parameter_draws": self.parameter_draws,
+                "uncertainty_source": self.uncertainty_source,
+                "intervals": {
+                    "pi_low, pi_high": self.predictive_label(),
+                    "ci_low, ci_high": self.confidence_label(),
+                },
+            }
             (tmp / "comparison.json").write_text(json.dumps(meta, indent=2))
             for name, results in self.results.items():
                 results.write(_mkdir(tmp / "runs" / name))
 
         return save_atomically(directory, force, write)
+
+
+def percent(level: float) -> str:
+    """0.9 -> '90 %', 0.975 -> '97.5 %'."""
+    return f"{level * 100:.4g} %"
 
 
 def _mkdir(path: Path) -> Path:
@@ -68,17 +113,24 @@ def compare(
     seed: int | None = None,
     workers: int | None = None,
     confidence: float = 0.95,
+    predictive: float = 0.9,
     progress: Any = None,
     scheduler: str | None = None,
 ) -> Comparison:
     """Run the baseline and each proposal on the same seed and compare them pairwise.
 
-    `scheduler` ("local" or a Dask scheduler's address) runs every scenario on one cluster.
+    `confidence` is the level of the interval of the mean, `predictive` that of the interval
+    where the period will land. `scheduler` ("local" or a Dask scheduler's address) runs every
+    scenario on one cluster.
     """
-    if not 0 < confidence < 1:
-        raise SimplanError(
-            f"confidence = {confidence}: must lie strictly between 0 and 1, e.g. 0.95"
-        )
+    for option, level, example in (
+        ("confidence", confidence, 0.95),
+        ("predictive", predictive, 0.9),
+    ):
+        if not 0 < level < 1:
+            raise SimplanError(
+                f"{option} = {level}: must lie strictly between 0 and 1, e.g. {example}"
+            )
     if not proposals:
         raise SimplanError("compare needs a baseline and at least one proposal")
     loaded = [s if isinstance(s, Scenario) else load_scenario(s) for s in (baseline, *proposals)]
@@ -109,12 +161,16 @@ def compare(
         ],
         ignore_index=True,
     )[["scenario", "replication", *KPI_COLUMNS]]
+    uncertainty = loaded[0].uncertainty
     return Comparison(
         scenarios=names,
         kpis=kpis,
-        summary=_summary(kpis, confidence),
-        differences=_differences(kpis, names, confidence),
+        summary=summarise(kpis, confidence, predictive),
+        differences=paired_differences(kpis, names, confidence, predictive),
         confidence=confidence,
+        predictive=predictive,
+        parameter_draws=len(uncertainty.draws) if uncertainty else 0,
+        uncertainty_source=uncertainty.source if uncertainty else "",
         results=results,
     )
 
@@ -151,8 +207,8 @@ def _first_difference(a: Any, b: Any, path: str) -> str:
     return path
 
 
-def _interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
-    """Mean and half-width of a t interval."""
+def mean_interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
+    """Mean and half-width of the t interval of the mean (NaN values dropped)."""
     values = values[~np.isnan(values)]
     if len(values) < 2:
         return (float(values.mean()) if len(values) else np.nan), np.nan
@@ -160,17 +216,43 @@ def _interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
     return float(values.mean()), float(t * values.std(ddof=1) / np.sqrt(len(values)))
 
 
-def _summary(kpis: pd.DataFrame, confidence: float) -> pd.DataFrame:
+def predictive_interval(values: np.ndarray, level: float) -> tuple[float, float]:
+    """The central `level` range of the values: their (1 - level) / 2 and (1 + level) / 2
+    quantiles, interpolated linearly between order statistics (NaN values dropped)."""
+    values = values[~np.isnan(values)]
+    if not len(values):
+        return np.nan, np.nan
+    low, high = np.quantile(values, [(1 - level) / 2, (1 + level) / 2])
+    return float(low), float(high)
+
+
+def summarise(kpis: pd.DataFrame, confidence: float, predictive: float) -> pd.DataFrame:
+    """Per scenario and KPI: the mean, its confidence interval and the predictive interval."""
     rows = []
     for name, group in kpis.groupby("scenario", sort=False):
         for metric in KPI_COLUMNS:
-            mean, half = _interval(group[metric].to_numpy(dtype=float), confidence)
-            rows.append((name, metric, mean, mean - half, mean + half))
-    return pd.DataFrame(rows, columns=["scenario", "metric", "mean", "ci_low", "ci_high"])
+            values = group[metric].to_numpy(dtype=float)
+            mean, half = mean_interval(values, confidence)
+            rows.append(
+                (
+                    name,
+                    metric,
+                    mean,
+                    mean - half,
+                    mean + half,
+                    *predictive_interval(values, predictive),
+                )
+            )
+    columns = ["scenario", "metric", "mean", "ci_low", "ci_high", "pi_low", "pi_high"]
+    return pd.DataFrame(rows, columns=columns)
 
 
-def _differences(kpis: pd.DataFrame, names: list[str], confidence: float) -> pd.DataFrame:
-    """Proposal minus baseline per metric: paired by replication, and as if independent."""
+def paired_differences(
+    kpis: pd.DataFrame, names: list[str], confidence: float, predictive: float
+) -> pd.DataFrame:
+    """Proposal minus baseline per metric, paired by replication: the mean difference, its
+    confidence interval (and the half-width as if the runs were independent), and the
+    predictive interval of the difference in one period."""
     base = kpis[kpis["scenario"] == names[0]].set_index("replication")
     rows = []
     for name in names[1:]:
@@ -179,18 +261,20 @@ def _differences(kpis: pd.DataFrame, names: list[str], confidence: float) -> pd.
             a, b = other[metric].to_numpy(dtype=float), base[metric].to_numpy(dtype=float)
             if np.isnan(a).all() or np.isnan(b).all():
                 continue
-            diff, paired = _interval(a - b, confidence)
+            diff, paired = mean_interval(a - b, confidence)
             independent = _independent_half_width(a, b, confidence)
             narrowing = independent / paired if paired > 0 else np.inf
-            rows.append(
-                (name, metric, diff, diff - paired, diff + paired, paired, independent, narrowing)
-            )
+            low, high = predictive_interval(a - b, predictive)
+            interval = (diff - paired, diff + paired, low, high)
+            rows.append((name, metric, diff, *interval, paired, independent, narrowing))
     columns = [
         "scenario",
         "metric",
         "difference",
         "ci_low",
         "ci_high",
+        "pi_low",
+        "pi_high",
         "paired_half_width",
         "independent_half_width",
         "narrowing",

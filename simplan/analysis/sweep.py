@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from simplan.analysis.kpis import replication_kpis
 from simplan.errors import SimplanError
 from simplan.execution import shared_executor
+from simplan.model.keypaths import set_path
 from simplan.runner import simulate
 from simplan.scenario import Scenario, deep_merge
 
@@ -152,25 +153,11 @@ def _plan_override(scenario: Scenario, values: dict[Setting, float]) -> dict[str
             raise SimplanError(
                 f"the plan has {len(matches)} components called '{target}'; name one of: {names}"
             )
-        _set(matches[0], field, value)
+        try:
+            set_path(matches[0], field, value)
+        except SimplanError as err:
+            raise SimplanError(f"plan component '{target}': {err}") from None
     return {"plan": plan}
-
-
-def _set(component: dict[str, Any], field: str, value: float) -> None:
-    """Set `field` in a component mapping; `tiers[1].threshold` reaches into a list."""
-    head, _, rest = field.partition(".")
-    key, _, index = head.partition("[")
-    if key not in component:
-        label = component.get("name") or component.get("type", "item")
-        raise SimplanError(f"'{label}' has no field '{key}'; fields are: {', '.join(component)}")
-    if not index:
-        component[key] = value
-        return
-    if not rest:
-        raise SimplanError(
-            f"'{field}' names a whole list item; name its field, e.g. {head}.threshold"
-        )
-    _set(component[key][int(index.rstrip("]"))], rest, value)
 
 
 def pareto_front(bookings: np.ndarray, cost: np.ndarray) -> np.ndarray:

@@ -9,14 +9,21 @@ import pandas as pd
 import typer
 
 from simplan.analysis.budget import check_sizing, plan_budget, size_budget
+from simplan.analysis.compare import Comparison, percent
 from simplan.analysis.compare import compare as compare_plans
+from simplan.analysis.plan_review import review_scenarios
 from simplan.analysis.plots import pareto_plot
 from simplan.analysis.sweep import target_sweep, threshold_sweep
 from simplan.analysis.targets import TargetProposal, target_plan
 from simplan.cli.app import (
+    CalendarOption,
+    DaysOption,
+    StartOption,
+    WindowOption,
     app,
     check_out_dir,
     fmt,
+    on_calendar,
     out,
     parse_floats,
     print_frame,
@@ -48,56 +55,98 @@ def number(value: float) -> str:
 
 @app.command()
 def compare(
-    baseline: Annotated[Path, typer.Argument(help="The baseline scenario.")],
-    proposals: Annotated[
-        list[Path], typer.Argument(help="One or more proposals to compare with it.")
+    baseline: Annotated[
+        Path,
+        typer.Argument(
+            help="The base scenario: the baseline, unless it has no plan and --plan is given."
+        ),
     ],
+    proposals: Annotated[
+        list[Path] | None, typer.Argument(help="Proposal scenario files to compare with it.")
+    ] = None,
+    plans: Annotated[
+        list[Path] | None,
+        typer.Option("--plan", help="A plan file; BASE under this plan is compared (repeat)."),
+    ] = None,
+    targets: Annotated[
+        Path | None,
+        typer.Option(
+            help="Targets file (rep_id, period, target): each rep's quota for the window."
+        ),
+    ] = None,
     replications: Replications = None,
     seed: Seed = None,
     workers: Workers = None,
     scheduler: Scheduler = None,
     confidence: Confidence = 0.95,
+    predictive: Annotated[
+        float,
+        typer.Option(help="Level of the predictive interval (where the period will land)."),
+    ] = 0.9,
     out_dir: OutDir = None,
     force: Force = False,
     quiet: Quiet = False,
+    calendar: CalendarOption = None,
+    window: WindowOption = None,
+    start: StartOption = None,
+    days: DaysOption = None,
 ) -> None:
-    """Each proposal against the baseline on the same customers, with paired intervals."""
+    """Each proposal against the baseline on the same customers: predictive intervals and
+    paired confidence intervals of the mean."""
     check_out_dir(out_dir, force)
+    scenarios = review_scenarios(
+        baseline,
+        proposals or (),
+        plans or (),
+        targets,
+        reframe=lambda s: on_calendar(s, calendar, window, start, days),
+    )
     with progress_bar(quiet) as progress:
         result = compare_plans(
-            baseline,
-            *proposals,
+            *scenarios,
             replications=replications,
             seed=seed,
             workers=workers,
             confidence=confidence,
+            predictive=predictive,
             progress=progress,
             scheduler=scheduler,
         )
-    level = f"{confidence:.0%}"
-    summary = (
-        result.summary.assign(
-            value=[
-                f"{fmt(m, v)} [{fmt(m, lo)}, {fmt(m, hi)}]"
-                for m, v, lo, hi in result.summary[
-                    ["metric", "mean", "ci_low", "ci_high"]
-                ].itertuples(index=False)
-            ]
-        )
-        .pivot(index="metric", columns="scenario", values="value")[result.scenarios]
-        .reset_index()
+    _print_comparison(result)
+    if out_dir is not None:
+        out.print(f"comparison written to {result.save(out_dir, force=force)}/")
+
+
+def _print_comparison(result: Comparison) -> None:
+    """Per scenario and per difference: the predictive interval and the interval of the mean,
+    each under a heading that says which is which."""
+    pi, ci = f"{percent(result.predictive)} predictive", f"{percent(result.confidence)} CI of mean"
+
+    def span(metrics: pd.Series, low: pd.Series, high: pd.Series) -> list[str]:
+        return [
+            "n/a" if lo != lo else f"[{fmt(m, lo)}, {fmt(m, hi)}]"
+            for m, lo, hi in zip(metrics, low, high, strict=True)
+        ]
+
+    s = result.summary
+    per_scenario = pd.DataFrame(
+        {
+            "scenario": s["scenario"],
+            "metric": s["metric"],
+            "mean": [fmt(m, v) for m, v in zip(s["metric"], s["mean"], strict=True)],
+            pi: span(s["metric"], s["pi_low"], s["pi_high"]),
+            ci: span(s["metric"], s["ci_low"], s["ci_high"]),
+        }
     )
-    print_frame(f"per scenario: mean [{level} interval]", summary, {})
+    print_frame("per scenario", per_scenario, {})
     d = result.differences
     table = pd.DataFrame(
         {
             "proposal": d["scenario"],
             "metric": d["metric"],
             "difference": [fmt(m, v) for m, v in zip(d["metric"], d["difference"], strict=True)],
-            f"{level} interval": [
-                f"[{fmt(m, lo)}, {fmt(m, hi)}]"
-                for m, lo, hi in zip(d["metric"], d["ci_low"], d["ci_high"], strict=True)
-            ],
+            pi: span(d["metric"], d["pi_low"], d["pi_high"]),
+            ci: span(d["metric"], d["ci_low"], d["ci_high"]),
             "paired ±": [
                 fmt(m, v) for m, v in zip(d["metric"], d["paired_half_width"], strict=True)
             ],
@@ -108,8 +157,8 @@ def compare(
         }
     )
     print_frame(f"proposal minus {result.scenarios[0]}, paired on common random numbers", table, {})
-    if out_dir is not None:
-        out.print(f"comparison written to {result.save(out_dir, force=force)}/")
+    out.print(result.predictive_label(), highlight=False)
+    out.print(result.confidence_label(), highlight=False)
 
 
 @app.command()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +17,7 @@ from rich.table import Table
 
 from simplan import __version__
 from simplan.errors import SimplanError
+from simplan.scenario import Scenario, period_spec
 
 app = typer.Typer(
     add_completion=False,
@@ -42,6 +44,41 @@ def _root(
     ] = False,
 ) -> None:
     """simplan: scenarios in, tables out."""
+
+
+CalendarOption = Annotated[
+    str | None,
+    typer.Option(
+        "--calendar",
+        metavar="FILE|RULE",
+        help="The business's periods: month, quarter, 4-4-5:DATE, 4-5-4:DATE, 5-4-4:DATE, "
+        "13-week:DATE (DATE = a fiscal year's first day), or a CSV period,start,end.",
+    ),
+]
+WindowOption = Annotated[
+    str | None,
+    typer.Option(
+        "--window", metavar="LABEL", help="Simulate one period of the calendar, e.g. 2026Q1."
+    ),
+]
+StartOption = Annotated[
+    datetime | None,
+    typer.Option(formats=["%Y-%m-%d"], help="First day of the window (with --days)."),
+]
+DaysOption = Annotated[int | None, typer.Option(min=1, help="Days in the window (with --start).")]
+
+
+def on_calendar(
+    scenario: Scenario,
+    calendar: str | None,
+    window: str | None,
+    start: datetime | None,
+    days: int | None,
+) -> Scenario:
+    """The scenario on --calendar's periods, over --window or --start/--days when given."""
+    if calendar is not None:
+        scenario = scenario.with_calendar(periods=period_spec(calendar))
+    return scenario.with_window(window, start.date() if start else None, days)
 
 
 def check_out_dir(path: Path | None, force: bool) -> None:

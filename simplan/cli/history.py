@@ -18,7 +18,16 @@ from simplan import __version__
 from simplan.analysis.backtest import BacktestResult, backtest
 from simplan.analysis.calibrate import Calibrator
 from simplan.analysis.fit_check import FitCheck, shown
-from simplan.cli.app import app, check_out_dir, out, progress_bar
+from simplan.cli.app import (
+    CalendarOption,
+    DaysOption,
+    StartOption,
+    WindowOption,
+    app,
+    check_out_dir,
+    out,
+    progress_bar,
+)
 from simplan.errors import SimplanError
 from simplan.history import (
     AnomalyRule,
@@ -30,9 +39,10 @@ from simplan.history import (
 )
 from simplan.history.opportunities import History
 from simplan.history.readiness import Finding, findings
+from simplan.model import periods as business_periods
 from simplan.model.plan import Plan
 from simplan.results import save_atomically
-from simplan.scenario import load_config, load_scenario
+from simplan.scenario import load_config, load_periods, load_scenario
 
 history_app = typer.Typer(
     no_args_is_help=True, help="Check a CRM export (deals/opportunities) before calibrating."
@@ -110,6 +120,7 @@ def load_history(
     targets: Path | None,
     products: Path | None,
     clock: str = "quarter",
+    calendar: business_periods.Periods | None = None,
 ) -> History:
     """Read and check the export and its side tables (every problem at once, exit 2)."""
     return read_opportunities(
@@ -122,6 +133,7 @@ def load_history(
         targets=targets,
         products=products,
         clock=clock,
+        calendar=calendar,
     )
 
 
@@ -235,19 +247,32 @@ def calibrate(
     force: Annotated[
         bool, typer.Option(help="Replace an existing --out file / --report dir.")
     ] = False,
+    calendar: CalendarOption = None,
+    window: WindowOption = None,
+    start: StartOption = None,
+    days: DaysOption = None,
 ) -> None:
-    """Fit a scenario to a CRM export: arrivals, win rates, cycles, deal sizes, rep skills."""
+    """Fit a scenario to a CRM export: arrivals, win rates, cycles, deal sizes, rep skills.
+
+    --window (a period of --calendar, or of the plan's clock) or --start/--days set the
+    scenario's forecast window; --calendar also reads --targets written per fiscal period.
+    """
     _refuse_existing(out_file, report, force)
     anomaly, tier = rules(tiers, tier_count, amount_multiple, amount_quantile, min_rep_deals)
     loaded = load_config(plan, Plan) if plan else None
     clock = loaded.clock if loaded else period
+    business = load_periods(calendar) if calendar else None
+    span = business_periods.resolve_window(
+        business or business_periods.parse_periods(clock), window, start and start.date(), days
+    )
     history = load_history(
-        file, preset, mapping, date_format, as_of, roster, targets, products, clock
+        file, preset, mapping, date_format, as_of, roster, targets, products, clock, business
     )
     calibrator = Calibrator(
         periods=periods, period=clock, anomalies=anomaly, tiers=tier, fit_behaviour=behaviour,
         behaviour_replications=behaviour_replications, workers=workers,
         impute_amounts=impute_amounts, fit_check_replications=fit_check,
+        start=span and str(span[0]), days=span and span[1],
     )  # fmt: skip
     fitted = calibrator.fit(
         history, plan=loaded, progress=lambda text: out.print(f"... {text}", highlight=False)

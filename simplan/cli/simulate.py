@@ -7,7 +7,20 @@ from typing import Annotated
 
 import typer
 
-from simplan.cli.app import app, check_out_dir, fmt, out, print_error, print_metrics, progress_bar
+from simplan.cli.app import (
+    CalendarOption,
+    DaysOption,
+    StartOption,
+    WindowOption,
+    app,
+    check_out_dir,
+    fmt,
+    on_calendar,
+    out,
+    print_error,
+    print_metrics,
+    progress_bar,
+)
 from simplan.errors import SimplanError
 from simplan.runner import simulate
 from simplan.scenario import load_scenario
@@ -57,9 +70,13 @@ def run(
     ] = None,
     force: Force = False,
     quiet: Quiet = False,
+    calendar: CalendarOption = None,
+    window: WindowOption = None,
+    start: StartOption = None,
+    days: DaysOption = None,
 ) -> None:
     """Simulate a scenario, print the summary, and save the tables with --out."""
-    loaded = load_scenario(scenario)
+    loaded = on_calendar(load_scenario(scenario), calendar, window, start, days)
     check_out_dir(out_dir, force)
     with progress_bar(quiet) as progress:
         results = simulate(

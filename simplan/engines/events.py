@@ -314,7 +314,7 @@ class EventEngine:
             self.book.owner[i], self.book.value[i], int(env.now), self.book.u_timing[i]
         ):
             self.book.timing[i] = PUSHED
-            yield env.timeout(float(self.cal.period_end_day[int(env.now)]) - env.now)
+            yield env.timeout(float(self.cal.plan_period.end_day[int(env.now)]) - env.now)
         yield self._request(i, 1)
         self.book.stage[i] = 3
         return self._close(i, WON)
@@ -334,7 +334,7 @@ class EventEngine:
         env = self.env
         self.book.timing[i] = PULLED
         self.book.value[i] *= 1 - self.scenario.behaviour.timing.pull_discount
-        end = float(self.cal.period_end_day[int(env.now)])
+        end = float(self.cal.plan_period.end_day[int(env.now)])
         if end - 2.0 > env.now:
             yield env.timeout(end - 2.0 - env.now)
         yield self._request(i, 1)

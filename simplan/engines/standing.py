@@ -15,6 +15,7 @@ from simplan.model.behaviour import (
     PayTable,
     TeamFlow,
     daily_effort,
+    effort_cost,
     next_fatigue,
     plan_ahead_outlook,
     plan_ahead_policy,
@@ -30,6 +31,15 @@ from simplan.scenario import Scenario
 _POLICIES: dict[tuple, EffortPolicy] = {}
 """Solved effort policies by (scenario, period, targets): every replication of a run faces
 the same program, so a worker solves it once."""
+_COSTS: dict[tuple, np.ndarray] = {}
+"""Effort costs by (scenario without its plan, period, targets)."""
+
+
+def _bounded(cache: dict) -> None:
+    """Keep a worker's cache small: start afresh past 64 entries."""
+    if len(cache) > 64:
+        cache.clear()
+
 
 RUN_RATE_DAYS = 14.0
 """The run rate is an exponentially weighted mean of daily bookings over about two weeks."""
@@ -48,9 +58,14 @@ class Standing:
         self.team = team
         self.policy: EffortPolicy | None = None
         self._key = scenario.digest() if self.optimising else ""
+        self._world_key = (
+            scenario.model_copy(update={"plan": None}).digest() if self.optimising else ""
+        )
         n = team.size
-        self.targets = np.tile(team.quota, (len(calendar.period_labels), 1))
-        """Full-period target per period and rep; a partly simulated period scales it."""
+        plan_periods = calendar.plan_period
+        self.targets = np.tile(team.quota, (len(plan_periods.labels), 1))
+        self.targets *= calendar.quota_share[:, None]
+        """Full-period target per plan period and rep; a partly simulated period scales it."""
         self.booked = np.zeros(n)
         self.expected_pipeline = np.zeros(n)
         self.run_rate = np.zeros(n)
@@ -63,14 +78,16 @@ class Standing:
         """Roll the period if it changed, update the run rate, and return today's efforts."""
         if yesterday is not None:
             self.run_rate += (yesterday - self.run_rate) / RUN_RATE_DAYS
-        period = int(self.cal.period[day])
+        period = int(self.cal.plan_period.index[day])
         if period != self.period:
             self._new_period(period)
         if not self.responsive:
             return daily_effort(self.params, context, self.n)
         if self.policy is not None:
-            period = int(self.cal.period[day])
-            days_in = day - int(self.cal.period_end_day[day]) + self.cal.period_length_days[period]
+            clock = self.cal.plan_period
+            period = int(clock.index[day])
+            since = self.cal.dates[day].to_datetime64() - clock.first[period]
+            days_in = since.astype("timedelta64[D]").astype(int)
             planned = self.policy.effort_at(self.booked / self._target(period), float(days_in))
             return np.clip(
                 planned * context.effort_multiplier, self.params.min_effort, self.params.max_effort
@@ -80,25 +97,25 @@ class Standing:
         return effort
 
     def _outlook(self, day: int) -> Outlook:
-        period = int(self.cal.period[day])
+        period = int(self.cal.plan_period.index[day])
         return Outlook(
             booked=self.booked,
             expected_pipeline=self.expected_pipeline,
             run_rate_per_day=self.run_rate,
             target=self._target(period),
-            days_left=float(self.cal.period_end_day[day] - day),
-            period_days=float(self.cal.period_length_days[period]),
+            days_left=float(self.cal.plan_period.end_day[day] - day),
+            period_days=float(self.cal.plan_period.length_days[period]),
             fatigue=self.fatigue,
         )
 
     def _target(self, period: int) -> np.ndarray:
         """This period's target for the days simulated in it."""
-        return self.targets[period] * self.cal.period_simulated[period]
+        return self.targets[period] * self.cal.plan_period.simulated[period]
 
     def _new_period(self, period: int) -> None:
         ratchet = self.params.ratchet
         if ratchet.enabled and self.period >= 0:
-            full_booked = self.booked / self.cal.period_simulated[self.period]
+            full_booked = self.booked / self.cal.plan_period.simulated[self.period]
             self.targets[period] = np.maximum(self.targets[period], ratchet.share * full_booked)
         self.booked[:] = 0.0
         self.period = period
@@ -112,21 +129,39 @@ class Standing:
         target = self._target(period)
         key = (self._key, period, target.tobytes())
         if key not in _POLICIES:
-            if len(_POLICIES) > 64:
-                _POLICIES.clear()
-            days = float(self.cal.period_length_days[period])
-            production = self.scenario.production
-            outlook = plan_ahead_outlook(
-                self._team_flow(period), self.table, target, days,
-                tier_shares([t.self_sourced_share for t in self.scenario.leads.tiers], production),
-                production.sourcing_elasticity, self.params,
-            )  # fmt: skip
-            _POLICIES[key] = plan_ahead_policy(self.table, outlook, days, self.params)
+            _bounded(_POLICIES)
+            cost = self._effort_cost(period, target)
+            outlook = self._outlook_under(self.table, period, target)
+            days = float(self.cal.plan_period.length_days[period])
+            _POLICIES[key] = plan_ahead_policy(self.table, outlook, days, self.params, cost)
         return _POLICIES[key]
+
+    def _effort_cost(self, period: int, target: np.ndarray) -> np.ndarray:
+        """Each rep's effort cost: a property of the reps, not of the plan being tried, so
+        it is computed once for every plan compared on the same team."""
+        key = (self._world_key, period, target.tobytes())
+        if key not in _COSTS:
+            _bounded(_COSTS)
+            in_force = self.params.plan_in_force
+            reference = None if in_force is None else PayTable.build(in_force.payout_curve, target)
+            outlook = self._outlook_under(reference or self.table, period, target)
+            days = float(self.cal.plan_period.length_days[period])
+            _COSTS[key] = effort_cost(outlook, days, self.params, reference)
+        return _COSTS[key]
+
+    def _outlook_under(self, table: PayTable, period: int, target: np.ndarray):
+        """What each rep expects of the period when paid as `table` says."""
+        production = self.scenario.production
+        shares = tier_shares([t.self_sourced_share for t in self.scenario.leads.tiers], production)
+        days = float(self.cal.plan_period.length_days[period])
+        flow = self._team_flow(period)
+        return plan_ahead_outlook(
+            flow, table, target, days, shares, production.sourcing_elasticity, self.params
+        )
 
     def _team_flow(self, period: int) -> TeamFlow:
         """Each rep's expected deal flow at effort 1 in the period (mean daily arrivals)."""
-        in_period = self.cal.period == period
+        in_period = self.cal.plan_period.index == period
         arrivals = tier_arrivals(self.scenario.leads, self.cal)[in_period].mean(axis=0)
         team, routing = self.team, self.scenario.routing
         weights = sourcing_weights(
@@ -176,7 +211,7 @@ class Standing:
         timing = self.params.timing
         if not self.responsive or timing.propensity == 0 or day >= self.cal.days - 1:
             return False
-        end = float(self.cal.period_end_day[day])
+        end = float(self.cal.plan_period.end_day[day])
         if end >= self.cal.days or end - day > timing.window_days:
             return False  # no next period inside the run, or the period end is not near
         now, later = self._gains(rep, amount, amount, day)
@@ -188,7 +223,7 @@ class Standing:
         timing = self.params.timing
         if not self.responsive or timing.propensity == 0:
             return False
-        end = float(self.cal.period_end_day[day])
+        end = float(self.cal.plan_period.end_day[day])
         if end - day > timing.window_days or closes_at < end or end >= self.cal.days:
             return False
         now, later = self._gains(rep, amount * (1 - timing.pull_discount), amount, day)

@@ -20,6 +20,7 @@ from simplan.history.roster import read_products, read_roster_table
 from simplan.history.targets import read_targets
 from simplan.history.tiers import TierRule, assign_tiers
 from simplan.history.truncation import closed_only_reason
+from simplan.model.periods import Periods
 
 DEAL_COLUMNS = ("deal_id", "rep_id", "created_date", "close_date", "amount", "outcome")
 
@@ -85,6 +86,7 @@ def read_opportunities(
     targets: str | Path | None = None,
     products: str | Path | None = None,
     clock: str = "quarter",
+    calendar: Periods | None = None,
 ) -> History:
     """Read and check a CRM export (and the optional side tables) for calibration.
 
@@ -174,7 +176,7 @@ def read_opportunities(
         observed_from=first_close,
         notes=notes,
         roster=read_roster_table(roster, chosen, date_format) if roster else None,
-        targets=read_targets(targets, "month" if clock == "month" else "quarter")
+        targets=read_targets(targets, "month" if clock == "month" else "quarter", calendar)
         if targets
         else None,
         products=read_products(products, chosen) if products else None,

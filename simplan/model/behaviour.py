@@ -42,12 +42,14 @@ from scipy.special import ndtr
 from simplan.model.effort_policy import (
     GRID_STEP,
     EffortPolicy,
+    PeriodProgram,
     RepOutlook,
     grid_cells,
+    normalised_cost,
     size_pmf_on_grid,
-    solve_effort_policy,
 )
 from simplan.model.params import Params
+from simplan.model.plan import Plan
 
 
 class RatchetParams(Params):
@@ -74,8 +76,10 @@ class BehaviourParams(Params):
     """How effort is chosen: constant, optimising over the plan period, or myopically
     responsive to the plan. `cost_curvature` (gamma: effort cost ~ e^gamma) sets how far
     effort moves with pay (elasticity about 1 / (gamma - 1)); `decision_days` is the step of
-    the optimising reps' plan; `reference_rate` the marginal pay rate at which a rep works
-    at effort 1."""
+    the optimising reps' plan. Effort 1 is what the history shows: with `plan_in_force` (the
+    plan paid when the history was recorded, as `simplan calibrate` writes it), each rep's mean
+    effort under that plan; without it, the effort of a rep paid `reference_rate` on every
+    extra unit of bookings."""
 
     model: Literal["constant", "plan_responsive", "optimising"] = "constant"
     effort: float = Field(default=1.0, gt=0)
@@ -89,6 +93,7 @@ class BehaviourParams(Params):
     cost_curvature: float = Field(default=2.0, gt=1, le=6)
     decision_days: float = Field(default=7.0, gt=0, le=31)
     effort_levels: int = Field(default=21, ge=3, le=201)
+    plan_in_force: Plan | None = None
     ratchet: RatchetParams = RatchetParams()
     timing: TimingParams = TimingParams()
 
@@ -303,20 +308,37 @@ def plan_ahead_outlook(
     )
 
 
-def plan_ahead_policy(
-    table: PayTable, outlook: RepOutlook, period_days: float, params: BehaviourParams
-) -> EffortPolicy:
-    """Solve each rep's dynamic program for the period.
+def effort_cost(
+    outlook: RepOutlook,
+    period_days: float,
+    params: BehaviourParams,
+    reference: PayTable | None = None,
+) -> np.ndarray:
+    """Each rep's effort cost c (currency per day at effort 1), which says what effort 1 means.
 
-    The cost is scaled so that a rep paid `reference_rate` on every extra unit of bookings
-    would work at effort 1: c = reference_rate x elasticity x (self-sourced bookings a day).
+    With `reference` (the pay of the plan in force when the history was recorded; `outlook`
+    then built under it), c makes each rep's mean effort under that plan 1, as in its history.
+    Without it, c = reference_rate x elasticity x (self-sourced bookings a day): a rep paid
+    `reference_rate` on every extra unit of bookings works at effort 1.
     """
     o = outlook
     mean_size = (o.size_pmf * np.arange(o.size_pmf.shape[1])).sum(axis=1) * GRID_STEP * o.target
     sourced_per_day = o.self_sourced_share * o.deals_per_day * mean_size
     cost = params.reference_rate * max(o.elasticity, 1e-12) * np.maximum(sourced_per_day, 1e-12)
+    if reference is None:
+        return cost
+    return normalised_cost(_program(o, period_days, params), reference.pay[:, : grid_cells()], cost)
+
+
+def plan_ahead_policy(
+    table: PayTable, outlook: RepOutlook, period_days: float, params: BehaviourParams,
+    cost: np.ndarray,
+) -> EffortPolicy:  # fmt: skip
+    """Solve each rep's dynamic program for the period under the plan tabulated in `table`."""
+    program = _program(outlook, period_days, params)
+    return program.solve(table.pay[:, : grid_cells()], cost)
+
+
+def _program(outlook: RepOutlook, period_days: float, params: BehaviourParams) -> PeriodProgram:
     efforts = np.linspace(params.min_effort, params.max_effort, params.effort_levels)
-    pay = table.pay[:, : grid_cells()]
-    return solve_effort_policy(
-        pay, o, period_days, params.decision_days, efforts, cost, params.cost_curvature
-    )
+    return PeriodProgram(outlook, period_days, params.decision_days, efforts, params.cost_curvature)

@@ -58,6 +58,7 @@ class EffortPolicy:
     """Effort by rep, decision step and attainment cell, and the value of each state."""
 
     effort: np.ndarray  # (reps, steps, cells)
+    choice: np.ndarray  # (reps, steps, cells): index of the effort level chosen
     value: np.ndarray  # (reps, cells): expected pay minus effort cost at the period start
     step_days: float
 
@@ -85,53 +86,107 @@ def size_pmf_on_grid(values: np.ndarray, weights: np.ndarray, target: np.ndarray
     return pmf / pmf.sum(axis=1, keepdims=True)
 
 
-def solve_effort_policy(
-    pay: np.ndarray,
-    outlook: RepOutlook,
-    period_days: float,
-    step_days: float,
-    efforts: np.ndarray,
-    cost_scale: np.ndarray,
-    cost_curvature: float,
-) -> EffortPolicy:
-    """Backward induction over the period's decision steps for every rep at once.
+class PeriodProgram:
+    """One plan period's dynamic program for every rep: the effort grid, the decision steps
+    and each step's bookings distribution, ready to be solved for any pay and effort cost."""
 
-    `pay` (reps, cells) is the period pay on the attainment grid (0, GRID_STEP, ...);
-    `cost_scale` c per rep (currency per day at effort 1); `efforts` the effort grid.
-    """
-    reps, cells = pay.shape
-    steps = max(1, int(np.ceil(period_days / step_days)))
-    o = outlook
-    lift = np.power(efforts, o.elasticity) - 1.0  # (E,)
-    day_cost = cost_scale[:, None] * np.power(efforts, cost_curvature)[None, :] / cost_curvature
-    max_rate = o.deals_per_day * (1 + o.self_sourced_share * max(lift.max(), 0.0)) * step_days
-    positions = np.arange(o.size_pmf.shape[1])
-    mean_cells = (o.size_pmf * positions).sum(axis=1)
-    second = (o.size_pmf * positions**2).sum(axis=1)
-    # A step's bookings stay below mean + 10 sd (+ one largest deal) but for ~1e-12 of mass.
-    spread = max_rate * mean_cells + 10 * np.sqrt(max_rate * second) + o.size_pmf.shape[1]
-    length = _fft_length(cells + int(np.ceil(min(spread.max(), MAX_SPREAD_CELLS))))
-    size_hat = np.fft.rfft(o.size_pmf, n=length, axis=1)  # (R, F)
-    unit = np.asarray(o.next_rate) * o.target  # pay per unit of attainment next period
-    mean_size = mean_cells * GRID_STEP * o.target  # currency per deal
+    def __init__(
+        self, outlook: RepOutlook, period_days: float, step_days: float, efforts: np.ndarray,
+        cost_curvature: float,
+    ) -> None:  # fmt: skip
+        o = outlook
+        self.outlook, self.period_days, self.step_days = o, period_days, step_days
+        self.efforts, self.curvature = efforts, cost_curvature
+        self.steps = max(1, int(np.ceil(period_days / step_days)))
+        self.lift = np.power(efforts, o.elasticity) - 1.0  # (E,)
+        self.cells = grid_cells()
+        max_rate = o.deals_per_day * (1 + o.self_sourced_share * max(self.lift.max(), 0.0))
+        max_rate = max_rate * step_days
+        positions = np.arange(o.size_pmf.shape[1])
+        mean_cells = (o.size_pmf * positions).sum(axis=1)
+        second = (o.size_pmf * positions**2).sum(axis=1)
+        # A step's bookings stay below mean + 10 sd (+ one largest deal) but for ~1e-12 of mass.
+        spread = max_rate * mean_cells + 10 * np.sqrt(max_rate * second) + o.size_pmf.shape[1]
+        self.length = _fft_length(self.cells + int(np.ceil(min(spread.max(), MAX_SPREAD_CELLS))))
+        self.size_hat = np.fft.rfft(o.size_pmf, n=self.length, axis=1)  # (R, F)
+        self.mean_size = mean_cells * GRID_STEP * o.target  # currency per deal
 
-    value = pay - o.ratchet_share * unit[:, None] * np.maximum(_grid(cells) - 1.0, 0.0)
-    policy = np.empty((reps, steps, cells), dtype=np.float32)
-    for k in range(steps - 1, -1, -1):
-        days = min(step_days, period_days - k * step_days)
+    def _step(self, k: int) -> tuple[float, np.ndarray, np.ndarray]:
+        """Step k's length in days, the DFT of its bookings per effort level (R, E, F) and the
+        value of what that effort books next period (R, E)."""
+        o = self.outlook
+        days = min(self.step_days, self.period_days - k * self.step_days)
         land = o.landing[:, min(k, o.landing.shape[1] - 1)]
-        share = o.self_sourced_share[:, None] * lift[None, :]  # (R, E)
+        share = o.self_sourced_share[:, None] * self.lift[None, :]  # (R, E)
         rate = np.maximum(o.deals_per_day[:, None] * days * (1 + share * land[:, None]), 0.0)
-        spill = (o.deals_per_day * mean_size * days * (1 - land))[:, None] * share
-        spill = spill * o.next_rate[:, None]
-        kernel_hat = np.exp(rate[:, :, None] * (size_hat[:, None, :] - 1.0))
-        padded = np.fft.rfft(_extend(value, length), axis=1)
-        expected = np.fft.irfft(padded[:, None, :] * np.conj(kernel_hat), n=length, axis=2)
-        q = expected[:, :, :cells] + (spill - days * day_cost)[:, :, None]
-        best = np.argmax(q, axis=1)
-        policy[:, k, :] = efforts[best]
-        value = np.take_along_axis(q, best[:, None, :], axis=1)[:, 0, :]
-    return EffortPolicy(effort=policy, value=value, step_days=step_days)
+        spill = (o.deals_per_day * self.mean_size * days * (1 - land) * o.next_rate)[:, None]
+        kernel_hat = np.exp(rate[:, :, None] * (self.size_hat[:, None, :] - 1.0))
+        return days, kernel_hat, spill * share
+
+    def solve(self, pay: np.ndarray, cost_scale: np.ndarray) -> EffortPolicy:
+        """Backward induction. `pay` (reps, cells) is the period pay on the attainment grid;
+        `cost_scale` c per rep (currency per day at effort 1)."""
+        o, cells = self.outlook, self.cells
+        day_cost = cost_scale[:, None] * np.power(self.efforts, self.curvature) / self.curvature
+        unit = np.asarray(o.next_rate) * o.target  # pay per unit of attainment next period
+        value = pay - o.ratchet_share * unit[:, None] * np.maximum(_grid(cells) - 1.0, 0.0)
+        choice = np.empty((len(o.target), self.steps, cells), dtype=np.int16)
+        for k in range(self.steps - 1, -1, -1):
+            days, kernel_hat, spill = self._step(k)
+            padded = np.fft.rfft(_extend(value, self.length), axis=1)
+            expected = np.fft.irfft(padded[:, None, :] * np.conj(kernel_hat), n=self.length, axis=2)
+            q = expected[:, :, :cells] + (spill - days * day_cost)[:, :, None]
+            best = np.argmax(q, axis=1)
+            choice[:, k, :] = best
+            value = np.take_along_axis(q, best[:, None, :], axis=1)[:, 0, :]
+        effort = self.efforts[choice].astype(np.float32)
+        return EffortPolicy(effort=effort, choice=choice, value=value, step_days=self.step_days)
+
+    def mean_effort(self, policy: EffortPolicy) -> np.ndarray:
+        """Each rep's expected effort over the period under `policy`, starting from nothing
+        booked: the state distribution carried forward step by step (time-weighted)."""
+        reps, cells = len(self.outlook.target), self.cells
+        mass = np.zeros((reps, cells))
+        mass[:, 0] = 1.0
+        total = np.zeros(reps)
+        for k in range(self.steps):
+            days, kernel_hat, _ = self._step(k)
+            total += days * (mass * policy.effort[:, k, :]).sum(axis=1)
+            split = np.zeros((reps, len(self.efforts), cells))
+            np.put_along_axis(split, policy.choice[:, k, None, :].astype(np.int64), mass[:, None, :],
+                              axis=1)  # fmt: skip
+            moved = np.fft.irfft(
+                np.fft.rfft(split, n=self.length, axis=2) * kernel_hat, n=self.length, axis=2
+            ).sum(axis=1)
+            mass = moved[:, :cells]
+            mass[:, -1] += moved[:, cells:].sum(axis=1)
+            mass = np.maximum(mass, 0.0)
+            mass /= mass.sum(axis=1, keepdims=True)
+        return total / self.period_days
+
+
+def normalised_cost(
+    program: PeriodProgram, reference_pay: np.ndarray, cost_scale: np.ndarray, rounds: int = 6
+) -> np.ndarray:
+    """Effort costs per rep such that each rep's expected effort under `reference_pay` (the plan
+    in force when the history was recorded) is 1: effort 1 then means "as in the history".
+
+    Mean effort falls as the cost rises; the root of log(mean effort) in log(cost) is found by
+    a first step that is exact for a static rep (c x effort^(gamma - 1)), then secant steps
+    (bounded, and halved back to that step where the slope comes out with the wrong sign).
+    """
+    power = program.curvature - 1
+    x = np.log(cost_scale)
+    f = np.log(np.maximum(program.mean_effort(program.solve(reference_pay, np.exp(x))), 1e-6))
+    x_prev, f_prev = x, f
+    x = x + power * f
+    for _ in range(rounds - 1):
+        f = np.log(np.maximum(program.mean_effort(program.solve(reference_pay, np.exp(x))), 1e-6))
+        slope = (f - f_prev) / np.where(x != x_prev, x - x_prev, np.inf)
+        secant = np.where(slope < 0, -f / np.where(slope < 0, slope, -1.0), 0.5 * power * f)
+        x_prev, f_prev = x, f
+        x = x + np.clip(secant, -1.5, 1.5)
+    return np.exp(x)
 
 
 def _grid(cells: int) -> np.ndarray:

@@ -71,7 +71,8 @@ class RosterRow(Params):
 
 
 class QuotaParams(Params):
-    """Each rep's target per plan period; new hires and ramping reps carry a share of it."""
+    """Each rep's target per reporting period (`calendar.periods`/`period`; a plan on another
+    clock gets it spread by days); new hires and ramping reps carry a share of it."""
 
     per_period: float = Field(gt=0)
     new_hire_share: float = Field(default=0.5, ge=0, le=1)

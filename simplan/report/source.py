@@ -105,6 +105,9 @@ def _load_comparison(path: Path) -> Source:
         summary=pd.read_parquet(path / "summary.parquet"),
         differences=pd.read_parquet(path / "differences.parquet"),
         confidence=float(meta["confidence"]),
+        predictive=float(meta.get("predictive", 0.9)),
+        parameter_draws=int(meta.get("parameter_draws", 0)),
+        uncertainty_source=str(meta.get("uncertainty_source", "")),
         results=runs,
     )
     return Source(path=path, runs=runs, comparison=comparison)

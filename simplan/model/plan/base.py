@@ -43,6 +43,17 @@ def _share(value: float) -> float:
     return float(value)
 
 
+def _rate(value: float) -> float:
+    value = _non_negative(value)
+    if value > 1:
+        hint = f"; if you meant {value:g}%, write {value / 100:g}" if value <= 100 else ""
+        raise ValueError(
+            "must be a rate of at most 1 per unit of bookings (0.1 means 10%; above 1 would "
+            f"pay more than was booked){hint}"
+        )
+    return value
+
+
 def _positive(value: float) -> float:
     if not value > 0:
         raise ValueError("must be > 0")
@@ -51,8 +62,9 @@ def _positive(value: float) -> float:
 
 Money = Annotated[float, AfterValidator(_non_negative)]
 """An amount of currency, >= 0."""
-Rate = Annotated[float, AfterValidator(_non_negative)]
-"""A commission rate per unit of bookings, >= 0 (0.1 = 10%); may exceed 1 in odd plans."""
+Rate = Annotated[float, AfterValidator(_rate)]
+"""A commission or pool rate per unit of bookings, 0..1 (0.1 = 10%): above 1 pays more than
+was booked, which no component's semantics allows, so it is refused as a likely typo."""
 Share = Annotated[float, AfterValidator(_share)]
 """A fraction 0..1."""
 Attainment = Annotated[float, AfterValidator(_non_negative)]

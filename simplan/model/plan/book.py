@@ -15,7 +15,10 @@ import numpy as np
 import pandas as pd
 
 from simplan.model.plan.base import ROLES
+from simplan.model.plan.groups import codes as to_codes
+from simplan.model.plan.groups import per_day
 
+EPOCH = np.datetime64("1970-01-01", "D")
 LEAD, SUPPORT, MENTOR = 0, 1, 2
 NEW_HIRE, RAMPING, VETERAN = 0, 1, 2
 
@@ -50,7 +53,7 @@ class Book:
     credit_share: np.ndarray
     day: np.ndarray
     """Close date per ledger row as int64 days since 1970-01-01."""
-    optional: dict[str, np.ndarray] = field(default_factory=dict)
+    optional: dict[str, pd.Series] = field(default_factory=dict)
     """Raw optional ledger columns present (role, customer_id, new_customer, ...)."""
 
     # ---- grid -------------------------------------------------------------------------
@@ -110,44 +113,62 @@ class Book:
         prev[ok] = np.flatnonzero(ok) - 1
         return prev
 
-    # ---- optional ledger columns, decoded on demand ------------------------------------
+    # ---- optional ledger columns, decoded on demand (hashed once, never row by row) ----
     @cached_property
     def role(self) -> np.ndarray:
         """Role code per row: 0 lead, 1 support, 2 mentor (default lead)."""
         raw = self.optional.get("role")
         if raw is None:
             return np.zeros(len(self.rep), dtype=np.int8)
-        codes = pd.Index(ROLES).get_indexer(raw)
-        return np.where(codes < 0, LEAD, codes).astype(np.int8)
+        codes, values = pd.factorize(raw, use_na_sentinel=True)
+        known = pd.Index(ROLES).get_indexer(np.asarray(values, dtype=object))
+        lookup = np.r_[np.where(known < 0, LEAD, known), LEAD]  # code -1 (missing): lead
+        return lookup[codes].astype(np.int8)
+
+    def _flag(self, column: str) -> np.ndarray | None:
+        """A true/false column per row (missing values false; absent column: None)."""
+        raw = self.optional.get(column)
+        if raw is None:
+            return None
+        if raw.dtype == bool:
+            return raw.to_numpy()
+        return raw.fillna(False).to_numpy(dtype=bool)
 
     @cached_property
     def new_customer(self) -> np.ndarray:
-        raw = self.optional.get("new_customer")
-        return np.ones(len(self.rep), bool) if raw is None else raw.astype(bool)
+        flag = self._flag("new_customer")
+        return np.ones(len(self.rep), bool) if flag is None else flag
 
     @cached_property
     def returned(self) -> np.ndarray:
-        raw = self.optional.get("returned")
-        return np.zeros(len(self.rep), bool) if raw is None else raw.astype(bool)
+        flag = self._flag("returned")
+        return np.zeros(len(self.rep), bool) if flag is None else flag
 
-    @cached_property
-    def customer(self) -> np.ndarray:
-        """Customer code per row; without a customer_id (column or value) each deal is a customer."""
+    def customers(self, rows: np.ndarray) -> np.ndarray:
+        """A customer code for each of ``rows`` (codes mean something only within one call).
+
+        Without a customer_id (column or value) each deal is a customer. Only the rows asked
+        for are decoded: hashing customer names is the costliest step of a big statement run.
+        """
         raw = self.optional.get("customer_id", self.optional.get("deal_id"))
         if raw is None:
-            return np.arange(len(self.rep))
-        codes = pd.factorize(raw)[0]
+            return np.asarray(rows)
+        codes = to_codes(raw.iloc[rows])
         missing = codes < 0  # an unknown customer counts as its own customer
         codes[missing] = codes.max(initial=-1) + 1 + np.arange(int(missing.sum()))
         return codes
 
-    @cached_property
-    def _projects(self) -> tuple[np.ndarray, np.ndarray]:
-        raw = self.optional.get("project")
+    def _decoded(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """(code per row, -1 where missing or absent; the distinct values) of a column."""
+        raw = self.optional.get(column)
         if raw is None:
             return np.full(len(self.rep), -1), np.array([], dtype=object)
         codes, names = pd.factorize(raw, use_na_sentinel=True)
         return codes, np.asarray(names, dtype=object)
+
+    @cached_property
+    def _projects(self) -> tuple[np.ndarray, np.ndarray]:
+        return self._decoded("project")
 
     @property
     def project(self) -> np.ndarray:
@@ -158,10 +179,16 @@ class Book:
     def project_names(self) -> np.ndarray:
         return self._projects[1]
 
+    def in_tiers(self, tiers: list[str]) -> np.ndarray:
+        """Which rows have a lead ``tier`` among ``tiers``."""
+        codes, names = self._decoded("tier")
+        return np.r_[np.isin(names, tiers), False][codes]
+
     @cached_property
-    def tier_labels(self) -> np.ndarray:
-        raw = self.optional.get("tier")
-        return np.full(len(self.rep), None, dtype=object) if raw is None else raw
+    def workday(self) -> np.ndarray:
+        """Working day (Monday-Friday) per row, counted from 1970-01-01; a weekend close
+        counts for the next Monday."""
+        return per_day(self.day, lambda days: np.busday_count(EPOCH, days))
 
     # ---- a one-period book for the payout curve ------------------------------------------
     @classmethod

@@ -3,7 +3,8 @@
 All three are computed from the ledger after the fact, per rep and period, on working days
 (Monday-Friday; a weekend close counts on the next working day). *Pace* on working day j
 (1-based) of a period with n working days is target x j / n; a rep's position is their
-counted bookings closed up to and including that day.
+counted bookings closed up to and including that day. "Below" a line means not reaching it
+(``thresholds.reaches``): a rep exactly on pace is not below it.
 
 - ``days_below_pace``: working days, after the first ``grace_days``, ending below
   ``pace_warning`` x pace; ``pace_warning`` is true when there was at least one, and
@@ -24,9 +25,9 @@ from pydantic import Field
 
 from simplan.model.params import Params
 from simplan.model.plan.base import Attainment, Share
+from simplan.model.plan.book import EPOCH
 from simplan.model.plan.sheet import Sheet
-
-EPOCH = np.datetime64("1970-01-01", "D")
+from simplan.model.plan.thresholds import reaches
 
 
 class CircuitBreaker(Params):
@@ -62,9 +63,9 @@ def _position(sheet: Sheet) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n_days = np.busday_count(first, end)
     width = int(n_days.max())
     rows = sheet.rows()
-    dates = (book.day[rows] + EPOCH).astype("datetime64[D]")
     period = book.period[rows]
-    workday = np.minimum(np.busday_count(first[period], dates), n_days[period] - 1)
+    opening = np.busday_count(EPOCH, first)  # working day number of each period's first day
+    workday = np.minimum(book.workday[rows] - opening[period], n_days[period] - 1)
     daily = np.bincount(
         book.cell[rows] * width + workday, weights=book.amount[rows], minlength=book.n_cells * width
     ).reshape(book.n_cells, width)
@@ -96,14 +97,14 @@ def compute_flags(sheet: Sheet, flags: Flags) -> pd.DataFrame:
         "attainment": sheet.attainment,
     }
     if flags.pace_warning is not None:
-        below = judged & (cumulative < flags.pace_warning * pace)
+        below = judged & ~reaches(cumulative, flags.pace_warning * pace)
         count = below.sum(axis=1)
         table["days_below_pace"] = count
         table["pace_warning"] = count > 0
         table["first_below_pace"] = day_to_date(np.where(count > 0, below.argmax(axis=1), -1))
     if flags.breaker is not None:
         rule = flags.breaker
-        below = judged & (cumulative < rule.below * pace)
+        below = judged & ~reaches(cumulative, rule.below * pace)
         run = np.zeros(book.n_cells, dtype=np.int64)
         tripped = np.full(book.n_cells, -1)
         for day in range(width):  # a loop over working days, vectorised over cells
@@ -114,7 +115,7 @@ def compute_flags(sheet: Sheet, flags: Flags) -> pd.DataFrame:
         table["breaker_target"] = book.target * np.where(tripped >= 0, 1 - rule.target_cut, 1.0)
     if flags.improvement is not None:
         rule = flags.improvement
-        low = (sheet.attainment < rule.below).reshape(book.n_reps, book.n_periods)
+        low = ~reaches(sheet.attainment, rule.below).reshape(book.n_reps, book.n_periods)
         streak = np.zeros(book.n_reps, dtype=np.int64)
         prev = book.previous_period()
         runs = np.zeros_like(low, dtype=np.int64)

@@ -14,6 +14,7 @@ import pandas as pd
 from simplan.errors import SimplanError
 from simplan.model.plan.base import ROLES, TENURES
 from simplan.model.plan.book import Book
+from simplan.model.plan.groups import per_day
 
 LEDGER_COLUMNS = ("deal_id", "rep_id", "close_date", "amount", "deal_amount", "credit_share")
 LEDGER_OPTIONAL = ("role", "customer_id", "new_customer", "returned", "project", "tier")
@@ -172,9 +173,8 @@ def read_team(team: pd.DataFrame | None, rep_ids: np.ndarray) -> dict[str, np.nd
         ("manager_id", "manager", "manager_ids"),
     ):
         if column in team.columns:
-            raw = team[column].to_numpy(dtype=object)[where]
-            raw = np.array([None if pd.isna(v) else str(v) for v in raw], dtype=object)
-            codes, names = pd.factorize(raw, use_na_sentinel=True)
+            raw = team[column].iloc[where]
+            codes, names = pd.factorize(raw.astype(str).where(raw.notna()), use_na_sentinel=True)
             out[codes_key], out[names_key] = codes, np.asarray(names, dtype=object)
         else:
             out[codes_key], out[names_key] = np.full(n, -1), np.array([], dtype=object)
@@ -248,7 +248,7 @@ def read_book(
     if check:
         check_ledger(ledger, amount, deal_amount)
     day = _days("ledger", ledger, "close_date")
-    months = day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    months = per_day(day, lambda days: days.astype("datetime64[M]"))
     ordinal = months // 3 if freq == "Q" else months
 
     lookup = np.full(int(periods[-1] - periods[0]) + 1, -1)
@@ -273,7 +273,7 @@ def read_book(
             f"ledger {_row(ledger, bad)}: rep_id {show(unknown)} has no targets; add the rep to "
             "targets (and team) or drop the row"
         )
-    optional = {c: ledger[c].to_numpy() for c in (*LEDGER_OPTIONAL, "deal_id") if c in ledger}
+    optional = {c: ledger[c] for c in (*LEDGER_OPTIONAL, "deal_id") if c in ledger}
     return Book(
         freq=freq,
         rep_ids=rep_ids,

@@ -49,6 +49,7 @@ class Sheet:
         self.variable: dict[str, bool] = {}
         self.blocks: list[Block] = []
         self._extra: dict[tuple[str, str], int] = {}
+        self._rows: dict[tuple[str, ...] | None, np.ndarray] = {}
 
     # ---- what components read ----------------------------------------------------------
     @property
@@ -61,19 +62,30 @@ class Sheet:
         return self.credited / self.book.target
 
     def rows(self, roles: list[str] | None = None) -> np.ndarray:
-        """Indices of the ledger rows that count, optionally only those credited in `roles`."""
-        if self.counted_rows is None:
-            rows = np.arange(len(self.book.rep))
-        else:
-            rows = np.flatnonzero(self.counted_rows)
-        if roles is not None and set(roles) != set(ROLES):
-            rows = rows[np.isin(self.book.role[rows], [ROLES.index(r) for r in roles])]
-        return rows
+        """Indices of the ledger rows that count, optionally only those credited in `roles`.
+
+        Kept until the next exclusion, so components asking the same question share one answer.
+        """
+        key = None if roles is None or set(roles) == set(ROLES) else tuple(sorted(roles))
+        if key not in self._rows:
+            if key is not None:
+                wanted = np.isin(np.arange(len(ROLES)), [ROLES.index(r) for r in key])
+                rows = self.rows()
+                rows = rows[wanted[self.book.role[rows]]]
+            elif self.counted_rows is None:
+                rows = np.arange(len(self.book.rep))
+            else:
+                rows = np.flatnonzero(self.counted_rows)
+            rows.flags.writeable = False
+            self._rows[key] = rows
+        return self._rows[key]
 
     def exclude_rows(self, drop: np.ndarray) -> np.ndarray:
         """Stop counting ledger rows where ``drop``; returns the bookings removed per cell.
 
-        Runs before attainment caps (stage order), so credited bookings follow counted ones.
+        Counted bookings are the sum of the rows still counted, never bookings minus what was
+        removed (which drifts a hair below the true sum and misses thresholds). Runs before
+        attainment caps (stage order), so credited bookings follow counted ones.
         """
         current = self.counted_rows
         if current is None:
@@ -81,7 +93,8 @@ class Sheet:
         dropping = drop & current
         removed = self.book.per_cell(np.where(dropping, self.book.amount, 0.0))
         self.counted_rows = current & ~dropping
-        self.bookings = self.bookings - removed
+        self._rows.clear()
+        self.bookings = self.book.per_cell(np.where(self.counted_rows, self.book.amount, 0.0))
         self.credited = self.bookings
         return removed
 
@@ -218,7 +231,8 @@ def build_statements(sheet: Sheet, flags: pd.DataFrame, budget: pd.DataFrame) ->
     )
     basis = np.concatenate([b.basis for b in blocks]) if blocks else np.array([])
     amount = np.concatenate([b.amount for b in blocks]) if blocks else np.array([])
-    order = np.lexsort((comp, period, payee))
+    # blocks come in component order, each sorted by cell: a stable sort merges the runs
+    order = np.argsort((payee * book.n_periods + period) * len(order_of) + comp, kind="stable")
     ordinals = book.periods
     lines = pd.DataFrame(
         {

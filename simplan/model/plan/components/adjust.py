@@ -26,7 +26,9 @@ from simplan.model.plan.base import (
     Share,
     register,
 )
+from simplan.model.plan.groups import count_distinct
 from simplan.model.plan.sheet import Sheet
+from simplan.model.plan.thresholds import exceeds, reaches
 
 
 class _Adjuster(Component):
@@ -61,7 +63,7 @@ class Exclusion(Component):
         if self.returned:
             drop |= book.returned
         if self.tiers:
-            drop |= np.isin(book.tier_labels, self.tiers)
+            drop |= book.in_tiers(self.tiers)
         removed = sheet.exclude_rows(drop)
         sheet.earn(self.label, removed, np.zeros(book.n_cells))
 
@@ -81,8 +83,9 @@ class AttainmentCap(Component):
 
     def apply(self, sheet: Sheet) -> None:
         ceiling = self.max_attainment * sheet.book.target
-        uncredited = np.maximum(sheet.credited - ceiling, 0.0)
-        sheet.credited = sheet.credited - uncredited
+        credited = np.minimum(sheet.credited, ceiling)  # exactly the cap, not bookings - excess
+        uncredited = sheet.credited - credited
+        sheet.credited = credited
         sheet.earn(self.label, uncredited, np.zeros(sheet.book.n_cells))
 
 
@@ -112,7 +115,7 @@ class Gate(_Adjuster):
     """Nothing from the listed components below ``threshold`` attainment (e.g. 0.8).
 
     Attainment is counted bookings / target (before attainment caps); at the threshold the
-    gate is open. Basis: attainment; amount: minus what was forfeited.
+    gate is open (``thresholds.reaches``). Basis: attainment; amount: minus what was forfeited.
     """
 
     type: Literal["gate"] = "gate"
@@ -123,7 +126,7 @@ class Gate(_Adjuster):
 
     def apply(self, sheet: Sheet) -> None:
         attainment = sheet.attainment
-        factor = (attainment >= self.threshold).astype(float)
+        factor = reaches(attainment, self.threshold).astype(float)
         sheet.adjust(self.label, self.targets(sheet), factor, attainment)
 
 
@@ -131,10 +134,11 @@ class Gate(_Adjuster):
 class Qualifying(_Adjuster):
     """Qualifying rules and exclusions per rep and period; failing one forfeits the listed pay.
 
-    To qualify a rep needs counted bookings >= ``min_bookings``, at least
+    To qualify a rep needs counted bookings at or above ``min_bookings``, at least
     ``min_new_customers`` distinct new customers (rows with ``new_customer`` true; without a
     ``customer_id`` column each deal is a customer), and a return rate (returned credited
-    bookings / all credited bookings of the period) not above ``max_return_rate``.
+    bookings / all credited bookings of the period) not above ``max_return_rate`` (on the
+    line qualifies; ``thresholds.reaches`` and ``exceeds``).
     Basis: counted bookings; amount: minus what was forfeited.
     """
 
@@ -147,20 +151,15 @@ class Qualifying(_Adjuster):
 
     def apply(self, sheet: Sheet) -> None:
         book = sheet.book
-        ok = sheet.bookings >= self.min_bookings
+        ok = reaches(sheet.bookings, self.min_bookings)
         if self.min_new_customers > 0:
             rows = sheet.rows()
             rows = rows[book.new_customer[rows]]
-            n_customers = int(book.customer.max()) + 1 if len(book.customer) else 1
-            keys = np.unique(book.cell[rows] * n_customers + book.customer[rows])
-            counts = np.bincount(keys // n_customers, minlength=book.n_cells)
+            counts = count_distinct(book.cell[rows], book.customers(rows), book.n_cells)
             ok &= counts >= self.min_new_customers
         if self.max_return_rate is not None:
             returned = book.per_cell(np.where(book.returned, book.amount, 0.0))
-            rate = np.divide(
-                returned, book.bookings, out=np.zeros(book.n_cells), where=book.bookings > 0
-            )
-            ok &= rate <= self.max_return_rate
+            ok &= ~exceeds(returned, self.max_return_rate * book.bookings)
         sheet.adjust(self.label, self.targets(sheet), ok.astype(float), sheet.bookings)
 
 

@@ -12,16 +12,8 @@ import numpy as np
 from pydantic import Field, field_validator
 
 from simplan.model.plan.base import Component, Money, Role, register
+from simplan.model.plan.groups import distinct, first_max
 from simplan.model.plan.sheet import Sheet
-
-EPOCH = np.datetime64("1970-01-01", "D")
-
-
-def _first_per_group(group: np.ndarray, value: np.ndarray, tiebreak: np.ndarray) -> np.ndarray:
-    """Index of the largest ``value`` in each group (ties: smallest ``tiebreak``)."""
-    order = np.lexsort((tiebreak, -value, group))
-    starts = np.r_[True, group[order][1:] != group[order][:-1]]
-    return order[starts]
 
 
 @register
@@ -39,15 +31,17 @@ class DailyChampion(Component):
         rows = sheet.rows()
         wins = np.zeros(book.n_cells)
         if len(rows):
-            day = book.day[rows] - book.day[rows].min()
-            keys, inverse = np.unique(day * book.n_reps + book.rep[rows], return_inverse=True)
+            first_day = int(book.day[rows].min())
+            day = book.day[rows] - first_day
+            size = (int(day.max()) + 1) * book.n_reps
+            keys, inverse = distinct(day * book.n_reps + book.rep[rows], size)
             total = np.bincount(inverse, weights=book.amount[rows])
-            key_day, key_rep = keys // book.n_reps, keys % book.n_reps
-            first_row = np.zeros(len(keys), dtype=np.int64)
-            first_row[inverse] = rows
-            best = _first_per_group(key_day, total, key_rep)
+            best = first_max(keys // book.n_reps, total)
             best = best[total[best] > 0]
-            wins = book.per_cell(np.ones(len(best)), first_row[best])
+            won_day = keys[best] // book.n_reps + first_day
+            period = np.searchsorted(book.period_first_day, won_day, side="right") - 1
+            cells = (keys[best] % book.n_reps) * book.n_periods + period
+            wins = np.bincount(cells, minlength=book.n_cells).astype(float)
         sheet.earn(self.label, wins, self.amount * wins)
 
 
@@ -57,7 +51,8 @@ class DealStreak(Component):
 
     Working days are Monday-Friday; a weekend close counts for the next Monday. Runs are
     counted without overlap (a 7-day run with ``days: 3`` pays twice), in the period where
-    each streak completes. Only rows with a role in ``roles`` count. Basis: streaks completed.
+    each streak completes (of the day's first ledger row). Only rows with a role in ``roles``
+    count. Basis: streaks completed.
     """
 
     type: Literal["deal_streak"] = "deal_streak"
@@ -70,11 +65,12 @@ class DealStreak(Component):
         rows = sheet.rows(self.roles)
         streaks = np.zeros(book.n_cells)
         if len(rows):
-            dates = (book.day[rows] + EPOCH).astype("datetime64[D]")
-            workday = np.busday_count(EPOCH, dates).astype(np.int64)
-            workday -= workday.min()
+            workday = book.workday[rows]
+            workday = workday - workday.min()
             span = int(workday.max()) + 1
-            keys, first = np.unique(book.rep[rows] * span + workday, return_index=True)
+            keys, inverse = distinct(book.rep[rows] * span + workday, book.n_reps * span)
+            first = np.full(len(keys), len(rows))
+            np.minimum.at(first, inverse, np.arange(len(rows)))
             rep, day = keys // span, keys % span
             new_run = np.r_[True, (rep[1:] != rep[:-1]) | (day[1:] != day[:-1] + 1)]
             run_start = np.maximum.accumulate(np.where(new_run, np.arange(len(keys)), 0))
@@ -100,17 +96,18 @@ class SquadWinner(Component):
         n_squads, n_periods = len(book.squad_names), book.n_periods
         wins = np.zeros(book.n_cells)
         rows = sheet.rows()
-        rows = rows[book.squad[book.rep[rows]] >= 0]
+        squad = book.squad[book.rep[rows]]
+        rows, squad = rows[squad >= 0], squad[squad >= 0]
         if n_squads and len(rows):
             week = (book.day[rows] + 3) // 7
             week -= week.min()
-            squad = book.squad[book.rep[rows]]
-            keys, inverse = np.unique(week * n_squads + squad, return_inverse=True)
+            n_weeks = int(week.max()) + 1
+            keys, inverse = distinct(week * n_squads + squad, n_weeks * n_squads)
             total = np.bincount(inverse, weights=book.amount[rows])
             key_week = keys // n_squads
-            best = _first_per_group(key_week, total, keys % n_squads)
+            best = first_max(key_week, total)
             best = best[total[best] > 0]
-            last_period = np.zeros(int(week.max()) + 1, dtype=np.int64)
+            last_period = np.zeros(n_weeks, dtype=np.int64)
             np.maximum.at(last_period, week, book.period[rows])
             won = np.bincount(
                 (keys[best] % n_squads) * n_periods + last_period[key_week[best]],

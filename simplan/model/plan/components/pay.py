@@ -19,6 +19,7 @@ from simplan.model.plan.base import (
     register,
 )
 from simplan.model.plan.sheet import Sheet
+from simplan.model.plan.thresholds import steps_reached
 
 
 @register
@@ -58,7 +59,10 @@ class BaseCommission(Component):
 
 
 class Tier(Params):
-    """From ``threshold`` attainment (1.2 = 120% of target) up, bookings earn ``rate``."""
+    """From ``threshold`` attainment (1.2 = 120% of target) up, bookings earn ``rate``.
+
+    A rep exactly on the threshold is in the tier (``thresholds.reaches``).
+    """
 
     threshold: Attainment
     rate: Rate
@@ -70,7 +74,7 @@ def tier_commission(
     """Commission on ``bookings`` against ``target`` under ``tiers`` (vectorised over cells)."""
     thresholds = np.array([t.threshold for t in tiers])
     rates = np.array([t.rate for t in tiers])
-    reached = np.searchsorted(thresholds, bookings / target, side="right") - 1
+    reached = steps_reached(bookings / target, thresholds)
     any_tier = reached >= 0
     k = np.maximum(reached, 0)
     if mode == "retroactive":
@@ -118,7 +122,7 @@ class TieredCommission(Component):
 
 
 class Step(Params):
-    """Reaching ``threshold`` attainment pays ``amount``."""
+    """Reaching ``threshold`` attainment (at or above: ``thresholds.reaches``) pays ``amount``."""
 
     threshold: Attainment
     amount: Money
@@ -133,8 +137,9 @@ class AttainmentBonus(Component):
     """
 
     type: Literal["attainment_bonus"] = "attainment_bonus"
-    steps: list[Step] = Field(min_length=1)
     cumulative: bool = False
+    """Declared before ``steps`` so the steps' validator can read it (fields validate in order)."""
+    steps: list[Step] = Field(min_length=1)
 
     in_curve = True
 
@@ -158,6 +163,6 @@ class AttainmentBonus(Component):
         if self.cumulative:
             amounts = np.cumsum(amounts)
         attainment = sheet.credited_attainment
-        reached = np.searchsorted(thresholds, attainment, side="right") - 1
+        reached = steps_reached(attainment, thresholds)
         amount = np.where(reached >= 0, amounts[np.maximum(reached, 0)], 0.0)
         sheet.earn(self.label, attainment, amount)

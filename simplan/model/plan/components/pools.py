@@ -10,12 +10,14 @@ from pydantic import model_validator
 from simplan.model.plan.base import Attainment, Component, Money, Rate, Share, register
 from simplan.model.plan.book import LEAD
 from simplan.model.plan.sheet import Sheet
+from simplan.model.plan.thresholds import exceeds
 
 
 @register
 class TeamPool(Component):
     """When a team beats its target by more than ``threshold`` (1.2 = by 20%), ``share_of_excess``
     of the bookings above ``excess_from`` x target goes into a pool shared by contribution.
+    A team exactly on the threshold gets no pool (``thresholds.exceeds``).
 
     Team: the rep's ``squad`` (reps without one are in no team) or ``all`` reps; team target
     and bookings are the members' sums. A member's contribution is
@@ -48,7 +50,7 @@ class TeamPool(Component):
         team_bookings = np.bincount(group, weights=bookings, minlength=size)
         team_target = np.bincount(group, weights=np.where(member, book.target, 0.0), minlength=size)
         pool = np.where(
-            team_bookings > self.threshold * team_target,
+            exceeds(team_bookings, self.threshold * team_target),
             self.share_of_excess * np.maximum(team_bookings - self.excess_from * team_target, 0),
             0.0,
         )

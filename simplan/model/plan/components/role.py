@@ -18,6 +18,7 @@ from simplan.model.plan.base import (
 )
 from simplan.model.plan.book import NEW_HIRE
 from simplan.model.plan.sheet import Sheet
+from simplan.model.plan.thresholds import exceeds, reaches
 
 
 @register
@@ -52,7 +53,8 @@ class GrowthBonus(Component):
 
     Weekly average = counted bookings / (calendar days in the period / 7), so months of
     different lengths compare fairly. No bonus in the first period of the grid or after a
-    period with no bookings (growth undefined). Basis: growth (0.25 = +25%), NaN if undefined.
+    period with no bookings (growth undefined). Growth exactly ``min_growth`` pays
+    (``thresholds.reaches``). Basis: growth (0.25 = +25%), NaN if undefined.
     """
 
     type: Literal["growth_bonus"] = "growth_bonus"
@@ -63,16 +65,17 @@ class GrowthBonus(Component):
     def apply(self, sheet: Sheet) -> None:
         book = sheet.book
         weekly = sheet.bookings / np.tile(book.period_days / 7.0, book.n_reps)
-        growth = np.full(book.n_cells, np.nan)
         prev = book.previous_period()[book.cell_period]
         has_prev = prev >= 0
         cells = np.flatnonzero(has_prev)
         before = weekly[book.cell_rep[cells] * book.n_periods + prev[cells]]
         defined = before > 0
+        ratio = np.full(book.n_cells, np.nan)
         with np.errstate(over="ignore"):  # growth from a near-zero base is +inf: fine
-            growth[cells[defined]] = weekly[cells[defined]] / before[defined] - 1.0
+            ratio[cells[defined]] = weekly[cells[defined]] / before[defined]
+        growth = ratio - 1.0
         eligible = rep_mask(book.tenure, self.tenure)[book.cell_rep]
-        paid = eligible & (np.nan_to_num(growth, nan=-np.inf) >= self.min_growth - 1e-12)
+        paid = eligible & reaches(np.nan_to_num(ratio, nan=-np.inf), 1.0 + self.min_growth)
         sheet.earn(self.label, growth, np.where(paid, self.amount, 0.0))
 
 
@@ -80,8 +83,8 @@ class GrowthBonus(Component):
 class BigDealBonus(Component):
     """``amount`` per deal whose whole ``deal_amount`` exceeds ``min_deal``, split by credit.
 
-    Each credited rep of an eligible tenure gets ``amount`` x their credit share.
-    Basis: big deals credited (sum of credit shares).
+    Each credited rep of an eligible tenure gets ``amount`` x their credit share. A deal of
+    exactly ``min_deal`` is not big (``thresholds.exceeds``). Basis: big deals credited (sum of credit shares).
     """
 
     type: Literal["big_deal_bonus"] = "big_deal_bonus"
@@ -92,7 +95,7 @@ class BigDealBonus(Component):
     def apply(self, sheet: Sheet) -> None:
         book = sheet.book
         rows = sheet.rows()
-        rows = rows[book.deal_amount[rows] > self.min_deal]
+        rows = rows[exceeds(book.deal_amount[rows], self.min_deal)]
         rows = rows[rep_mask(book.tenure, self.tenure)[book.rep[rows]]]
         credited = book.per_cell(book.credit_share[rows], rows)
         sheet.earn(self.label, credited, self.amount * credited)
@@ -107,7 +110,9 @@ class ManagerBonus(Component):
     / team targets. New-hire growth = (the team's new hires' bookings this period / the same
     reps' bookings the period before) - 1; undefined (so not paid) in the first period, after
     a period where they booked nothing, or with no new hires. ``min_new_hire_growth: null``
-    drops that condition. Lines carry the manager id; basis: team attainment.
+    drops that condition. Team attainment exactly on ``min_team_attainment`` pays; growth
+    exactly on ``min_new_hire_growth`` does not (``thresholds``). Lines carry the manager id;
+    basis: team attainment.
     """
 
     type: Literal["manager_bonus"] = "manager_bonus"
@@ -127,7 +132,7 @@ class ManagerBonus(Component):
         bookings = np.bincount(group, weights=sheet.bookings[cells], minlength=size)
         target = np.bincount(group, weights=book.target[cells], minlength=size)
         attainment = np.divide(bookings, target, out=np.zeros(size), where=target > 0)
-        paid = attainment >= self.min_team_attainment
+        paid = reaches(attainment, self.min_team_attainment)
         if self.min_new_hire_growth is not None:
             new = book.tenure[book.cell_rep[cells]] == NEW_HIRE
             hires = np.bincount(group[new], weights=sheet.bookings[cells][new], minlength=size)
@@ -135,11 +140,10 @@ class ManagerBonus(Component):
             prev = book.previous_period()
             before = np.where(prev >= 0, hires[:, np.maximum(prev, 0)], 0.0)
             with np.errstate(over="ignore"):
-                growth = np.divide(
+                ratio = np.divide(
                     hires, before, out=np.full(hires.shape, -np.inf), where=before > 0
                 )
-            growth = growth - 1
-            paid &= growth.ravel() > self.min_new_hire_growth
+            paid &= exceeds(ratio.ravel(), 1.0 + self.min_new_hire_growth)
         sheet.pay_others(
             self.label,
             "manager",

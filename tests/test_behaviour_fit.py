@@ -1,0 +1,119 @@
+"""The behaviour fit's pieces on hand-computed cases: the moments of a history measured
+against each rep's own target, which plans can identify an effort response, and the response
+surface that smooths simulated moments."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simplan.analysis.behaviour_fit import (
+    _features,
+    _surface,
+    moments,
+    period_table,
+    plan_is_linear,
+)
+from simplan.model.plan import Plan
+
+PERIODS = pd.DataFrame(
+    {
+        "period": ["2025Q1"],
+        "start": [pd.Timestamp("2025-01-01")],
+        "end": [pd.Timestamp("2025-03-31")],
+    }
+)
+
+
+def test_moments_measure_each_rep_against_its_own_target():
+    """Two reps with targets 100 and 400 both book 200: one is at 200 %, the other at 50 %."""
+    bookings = pd.DataFrame(
+        {
+            "rep_id": ["a", "a", "b", "b"],
+            "date": pd.to_datetime(["2025-01-06", "2025-03-27", "2025-01-06", "2025-03-27"]),
+            "amount": [100.0, 100.0, 100.0, 100.0],
+        }
+    )
+    targets = pd.Series(
+        [100.0, 400.0],
+        index=pd.MultiIndex.from_tuples(
+            [("a", "2025Q1"), ("b", "2025Q1")], names=["rep_id", "period"]
+        ),
+    )
+    m = moments(bookings, targets, PERIODS)
+    assert m["share_at_target"] == 0.5
+    assert m["attainment_p50"] == pytest.approx((2.0 + 0.5) / 2)
+    # 13 weeks; the last two weeks hold one deal of each rep: half of all bookings.
+    assert m["last_weeks_share"] == pytest.approx(0.5)
+    # After week 0, rep a stands at 100 % (band 3: 0.9-1.1), rep b at 25 % (band 0). Weeks
+    # 1-6 have 7 or more weeks left (band w2) and book nothing in the next two weeks; at week
+    # 11 (2 left, band w0) the next two weeks hold the deal of week 12: 100 % of a's target.
+    assert m["count[a3,w2]"] == m["count[a0,w2]"] == 6
+    assert m["pace[a3,w2]"] == m["pace[a0,w2]"] == 0.0
+    assert m["pace[a3,w0]"] == pytest.approx(1.0)
+    assert m["pace[a0,w0]"] == pytest.approx(0.25)
+    assert np.isnan(m["pace[a5,w0]"])
+    assert sum(v for k, v in m.items() if k.startswith("count[")) == 2 * (13 - 2)
+
+
+def test_a_rep_with_no_bookings_counts_at_zero_attainment():
+    bookings = pd.DataFrame(
+        {"rep_id": ["a"], "date": [pd.Timestamp("2025-02-03")], "amount": [50.0]}
+    )
+    targets = pd.Series(
+        [100.0, 100.0],
+        index=pd.MultiIndex.from_tuples(
+            [("a", "2025Q1"), ("b", "2025Q1")], names=["rep_id", "period"]
+        ),
+    )
+    m = moments(bookings, targets, PERIODS)
+    assert m["attainment_p10"] == pytest.approx(0.05)  # 10th percentile between 0 and 0.5
+    assert m["share_at_target"] == 0.0
+
+
+def test_only_full_plan_periods_of_the_window_count():
+    table = period_table((pd.Timestamp("2025-01-15"), pd.Timestamp("2025-09-30")), "quarter")
+    assert list(table["period"]) == ["2025Q2", "2025Q3"]
+    with pytest.raises(ValueError, match="no full plan period"):
+        period_table((pd.Timestamp("2025-01-15"), pd.Timestamp("2025-03-30")), "quarter")
+
+
+@pytest.mark.parametrize(
+    ("components", "linear"),
+    [
+        ([{"type": "base_commission", "rate": 0.06}], True),
+        ([{"type": "base_salary", "amount": 3000}, {"type": "base_commission", "rate": 0.06}], True),
+        ([{"type": "base_commission", "rate": 0.05},
+          {"type": "attainment_bonus", "steps": [{"threshold": 1.0, "amount": 3000}]}], False),
+        ([{"type": "base_commission", "rate": 0.1}, {"type": "gate", "threshold": 0.8}], False),
+        ([{"type": "tiered_commission", "mode": "marginal",
+           "tiers": [{"threshold": 0, "rate": 0.04}, {"threshold": 1, "rate": 0.1}]}], False),
+    ],
+)  # fmt: skip
+def test_only_a_plan_with_lines_can_identify_the_effort_response(components, linear):
+    plan = Plan.model_validate({"clock": "quarter", "components": components})
+    assert plan_is_linear(plan) is linear
+
+
+def test_the_response_surface_recovers_a_quadratic_moment_and_its_minimum():
+    """Noise-free moments that are exactly quadratic in (share, 1/(gamma-1)) are reproduced, and
+    the distance is smallest at the point that generated the 'history'."""
+    shares, curvatures = (0.1, 0.3, 0.5, 0.7), (1.5, 2.0, 3.0)
+    s, g = (a.ravel() for a in np.meshgrid(shares, curvatures, indexing="ij"))
+
+    def truth(share, curvature):
+        e = 1 / (np.asarray(curvature) - 1)
+        return {"m1": 0.2 + share * e, "m2": 1.0 - 0.5 * share + 0.1 * e * e}
+
+    grid = pd.DataFrame({"self_sourced_share": s, "cost_curvature": g, **truth(s, g)})
+    actual = {k: float(v) for k, v in truth(0.4, 2.0).items()}
+    spread = pd.Series({"m1": 0.05, "m2": 0.05})
+    surface = _surface(grid, ["m1", "m2"], actual, spread, shares, curvatures, identified=True)
+    best = surface.loc[surface["distance"].idxmin()]
+    assert best["self_sourced_share"] == pytest.approx(0.4, abs=0.7 / 24)
+    assert best["cost_curvature"] == pytest.approx(2.0, abs=1.5 / 12)
+    assert surface["weight"].sum() == pytest.approx(1.0)
+    assert _features(np.array([0.5]), np.array([2.0])).shape == (1, 6)
+    flat = _surface(grid, ["m1", "m2"], actual, spread, shares, curvatures, identified=False)
+    assert np.ptp(flat["weight"]) == 0
