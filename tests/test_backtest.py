@@ -68,7 +68,8 @@ def test_coverage_near_nominal_on_simulated_histories(tmp_path):
     for seed in (10, 11, 12):
         path = write_history(simulated_history(scenario, seed=seed), tmp_path / f"h{seed}.csv")
         result = backtest(
-            read_opportunities(path), "2023-09-30", replications=40, parameter_draws=4,
+            read_opportunities(path, as_of="2023-12-31"), "2023-09-30", replications=40,
+            parameter_draws=4,
             seed=seed, workers=1,
         )  # fmt: skip
         assert result.window == (pd.Timestamp("2023-10-01"), pd.Timestamp("2023-12-31"))

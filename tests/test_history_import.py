@@ -156,7 +156,6 @@ def test_plain_mapping_without_preset(tmp_path):
         ("d9,ann,2031-01-09,,,open\n", r"'created_date' lies in the future .* on 1 row \(line 6\)"),
         ("d9,ann,,2024-01-05,10,lost\n", r"'created_date' is empty on 1 row \(line 6\) of closed deals"),
         ("d9,ann,2024-01-01,2024-01-05,0,won\n", r"'amount' is 0 on 1 row \(line 6\) of won deals"),
-        ("d9,ann,2024-01-01,2024-01-05,,won\n", r"'amount' is empty on 1 row \(line 6\) of won deals"),
         ("d9,ann,2024-01-01,2024-01-05,-4,lost\n", r"'amount' is negative on 1 row \(line 6\)"),
         ("d1,ann,2024-01-01,2024-01-05,4,lost\n", r"repeats 1 id\(s\) on 2 rows \(lines 2, 6\)"),
         ("d9,ann,2024-13-01,2024-01-05,4,lost\n", r"'created_date' is not a date .* \(line 6\)"),
@@ -256,10 +255,25 @@ def test_anomaly_rule_removes_and_reports():
     assert kept.loc[4, "outcome"] == "lost"
     assert kept.attrs["returned_as_lost"] == 1
     kept, removed = apply_anomaly_rule(
-        deals, AnomalyRule(amount_multiple=1e9, min_closed_deals_per_rep=0, returned_as_lost=False)
-    )
+        deals,
+        AnomalyRule(
+            amount_multiple=1e9, median_multiple=1e9, min_closed_deals_per_rep=0,
+            returned_as_lost=False,
+        ),
+    )  # fmt: skip
     assert removed.empty
     assert kept.loc[4, "outcome"] == "won"
+
+
+def test_anomaly_rule_finds_an_outlier_among_few_known_amounts():
+    """With a handful of amounts the 99.9 % quantile is the outlier itself: the median rule
+    still removes a 50,000,000 deal where the median is 50,000."""
+    deals = _deals()
+    deals.loc[deals["outcome"] == "won", "amount"] = 50_000.0
+    deals.loc[2, "amount"] = 5e7
+    _kept, removed = apply_anomaly_rule(deals, AnomalyRule(min_closed_deals_per_rep=0))
+    assert removed["line"].tolist() == [2]
+    assert removed["reason"].iloc[0] == "won amount above 100 x the median (5,000,000)"
 
 
 def test_tier_rules():

@@ -101,6 +101,7 @@ def backtest(
     days = int((end - start).days) + 1
     fitter = calibrator or Calibrator()
     fitter.start, fitter.days = start, days
+    fitter.fit_check_replications = 0  # the backtest itself checks the fit
     fitter.fit(history.until(cut))
     notes += [
         f"trained on deals known by {cut:%Y-%m-%d}; predicted {start:%Y-%m-%d} .. {end:%Y-%m-%d}",
@@ -259,21 +260,15 @@ def perturbed(fitter: Calibrator, rng: np.random.Generator) -> Scenario:
         delays["negotiation"] = _scaled(delays["negotiation"], stretch)
         tier["stage_delays_days"] = delays
         tiers.append(tier)
-    leads = fitter.report_.tables["reps"].set_index("rep_id")["leads"]
     roster = []
     for row in data["team"]["roster"]:
-        name = f"rep.{row['rep_id']}.skill"
-        base = params.loc[name, "value"] if name in params.index else 1.0
-        factor = draw(name, base, "log") / base if base > 0 else 1.0
-        # A rep's share of leads is known to about 1 / sqrt(leads): capacity sets it.
-        share = np.exp(rng.normal() / np.sqrt(max(float(leads.get(row["rep_id"], 1)), 1.0)))
-        roster.append(
-            {
-                **row,
-                "skill": round(row["skill"] * factor, 4),
-                "capacity_touches_per_day": round(row["capacity_touches_per_day"] * share, 2),
-            }
-        )
+        drawn = {**row}
+        for key, digits in (("skill", 4), ("lead_share", 6), ("deal_size_multiplier", 4)):
+            name = f"rep.{row['rep_id']}.{key}"
+            base = params.loc[name, "value"] if name in params.index else 1.0
+            factor = draw(name, base, "log") / base if base > 0 else 1.0
+            drawn[key] = round(row[key] * factor, digits)
+        roster.append(drawn)
     data["leads"] = {**data["leads"], "tiers": tiers}
     data["team"] = {**data["team"], "roster": roster}
     return validate(Scenario, data, "backtest parameter draw")

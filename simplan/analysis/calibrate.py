@@ -13,12 +13,15 @@ date, from the first close date on; playbooks take the last 3 cycles):
 - deal size per tier, lognormal or gamma by likelihood (an empirical distribution when
   neither fits the observed sizes within a KS distance of `ks_limit`);
 - each rep's skill: the win rate shrunk toward the team (beta-binomial empirical Bayes)
-  over the team's, and capacity from the rep's share of the leads.
+  over the team's; each rep's share of the leads (gamma-Poisson) and deal-size multiplier
+  (normal-normal on log amounts), both shrunk toward the team; leads routed by share.
 With the plan in force (`fit(history, plan=...)`), behaviour under it (timing propensity and
 reference rate) by simulated method of moments (`behaviour_fit`); without one, constant effort.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -27,10 +30,21 @@ from simplan.analysis import engine_fit
 from simplan.analysis.behaviour_fit import behaviour_params, fit_behaviour
 from simplan.analysis.calibrated_scenario import plain_data, scenario_data
 from simplan.analysis.calibration_report import CalibrationReport, params_table
-from simplan.analysis.fit import fit_arrivals, fit_size, shrink_rates
+from simplan.analysis.fit import (
+    RateShrinkage,
+    SizeShrinkage,
+    closing_cdf,
+    fit_arrivals,
+    fit_size,
+    shrink_counts,
+    shrink_log_means,
+    shrink_rates,
+)
+from simplan.analysis.fit_check import run_fit_check
 from simplan.analysis.outcomes import FAMILIES, fit_outcomes
 from simplan.errors import SimplanError
 from simplan.history import AnomalyRule, History, TierRule, prepare
+from simplan.history.readiness import findings, owners_only_on_won
 from simplan.model.calendar import PERIOD_FREQ, CalendarParams, build_calendar
 from simplan.model.plan import Plan
 from simplan.model.team import NewHireParams
@@ -47,7 +61,10 @@ class Calibrator:
     ks_limit: above this distance a parametric fit gives way to the observed distribution.
     fit_behaviour, behaviour_replications, workers, behaviour_grid: with a plan, fit behaviour
     on a grid (`{"propensity": (...), "reference_rate": (...)}` overrides the default), each
-    point simulated this many times on these worker processes.
+    point simulated this many times on these worker processes. impute_amounts: won deals
+    without an amount get one drawn from known amounts of the same tier and rep (else they
+    are left out of the size fit). `findings_` lists what the history check names.
+    fit_check_replications: replications of the fit check (`fit_check_`; 0 skips it).
     """
 
     def __init__(
@@ -69,6 +86,8 @@ class Calibrator:
         behaviour_replications: int = 4,
         workers: int | None = None,
         behaviour_grid: dict | None = None,
+        impute_amounts: bool = False,
+        fit_check_replications: int = 5,
     ) -> None:
         self.periods = periods
         self.period = period
@@ -87,6 +106,8 @@ class Calibrator:
         self.behaviour_replications = behaviour_replications
         self.workers = workers
         self.behaviour_grid = behaviour_grid
+        self.impute_amounts = impute_amounts
+        self.fit_check_replications = fit_check_replications
 
     def _check(self, plan: Plan | None) -> str:
         if not (isinstance(self.periods, int) and self.periods >= 1):
@@ -102,14 +123,21 @@ class Calibrator:
         return clock
 
     def fit(
-        self, history: History, plan: Plan | None = None, roster: pd.DataFrame | None = None
+        self,
+        history: History,
+        plan: Plan | None = None,
+        roster: pd.DataFrame | None = None,
+        progress: Callable[[str], None] | None = None,
     ) -> Calibrator:
-        """Fit every parameter on the baseline window and build the scenario; returns self."""
+        """Fit every parameter on the baseline window, build the scenario and check its fit
+        to the history; returns self. `progress` is told each long step as it starts."""
+        step = progress or (lambda _text: None)
         clock = self._check(plan)
-        prepared = prepare(history, self.anomalies, self.tiers)
+        prepared = prepare(history, self.anomalies, self.tiers, self.impute_amounts, self.seed)
         deals = prepared.deals
         roster = roster if roster is not None else history.roster
-        notes = list(prepared.notes)
+        self.findings_ = findings(history, prepared, imputed=self.impute_amounts)
+        notes = [*prepared.notes, *(f"{f.item}: {f.text}" for f in self.findings_)]
         reps = sorted(deals["rep_id"].dropna().unique())
         if len(reps) < self.min_reps:
             column = "rep_id"
@@ -147,6 +175,9 @@ class Calibrator:
             fit_deals["created_date"].dt.day_of_week, minlength=7
         ) / np.maximum(np.bincount(weekday, minlength=7), 1)
         working_weekdays = [d for d in range(7) if per_weekday[d] >= 0.25 * per_weekday.max()]
+        weights, settled = (
+            self._truncation(fit_deals, notes) if history.closed_only else (None, fit_deals)
+        )
         arrivals = fit_arrivals(
             fit_deals["created_date"],
             fit_deals["tier"],
@@ -154,10 +185,19 @@ class Calibrator:
             weekday,
             calendar.phase,
             np.isin(weekday, working_weekdays),
+            weights=weights,
         )
         tier_names = list(arrivals.rates["tier"])
-        outcomes = self._outcomes(fit_deals, tier_names, notes)
+        outcomes = self._outcomes(settled, tier_names, notes)
         skills, shrinkage = self._skills(fit_deals, reps, roster, as_of, notes)
+        lead_rates = self._lead_rates(fit_deals, reps, (window_start, as_of))
+        size_shrinkage = self._size_multipliers(deals, reps, (window_start, as_of))
+        for table, column, key in (
+            (lead_rates.table, "lead_share", "lead_share"),
+            (size_shrinkage.table, "multiplier", "deal_size_multiplier"),
+        ):
+            for rep, value in zip(table["rep_id"], table[column], strict=True):
+                skills[rep][key] = float(value)
         sizes = self._sizes(deals, window_start, as_of, skills, tier_names, notes)
         capacity = self._capacity(fit_deals, reps, arrivals.rates["working_days"].iloc[0], outcomes)
         overhead = engine_fit.engine_overhead_days(
@@ -172,12 +212,15 @@ class Calibrator:
         validate(Scenario, data, "calibrated scenario")
         behaviour = None
         if plan is not None and self.fit_behaviour:
+            step("behaviour: simulating the grid of effort responses")
             data, behaviour = self._behaviour(
                 data, history, deals, (window_start, as_of), plan, notes
             )
         self.scenario_ = validate(Scenario, data, "calibrated scenario")
         self.scenario_data_ = data
-        self.params_ = params_table(arrivals, outcomes, sizes, shrinkage, skills)
+        self.params_ = params_table(
+            arrivals, outcomes, sizes, shrinkage, skills, lead_rates, size_shrinkage
+        )
         if behaviour is not None:
             self.params_ = pd.concat(
                 [self.params_, behaviour_params(behaviour, self.params_.columns)],
@@ -192,6 +235,8 @@ class Calibrator:
             sizes=sizes,
             shrinkage=shrinkage,
             skills=skills,
+            lead_rates=lead_rates,
+            size_shrinkage=size_shrinkage,
             capacity=capacity,
             overhead=overhead,
             fit_deals=fit_deals,
@@ -200,6 +245,18 @@ class Calibrator:
         )
         if behaviour is not None:
             self.report_.tables["behaviour"] = behaviour.grid
+        self.fit_check_ = None
+        if self.fit_check_replications:
+            step("fit check: the calibrated scenario simulated over the baseline window")
+            self.fit_check_ = run_fit_check(
+                data, deals, (window_start, as_of), bool(history.closed_only),
+                {tier: fit.stale_share for tier, fit in outcomes.items()},
+                replications=self.fit_check_replications, seed=self.seed, workers=self.workers,
+            )  # fmt: skip
+            self.report_.tables["fit_check"] = self.fit_check_.table
+            warning = self.fit_check_.warning()
+            self.report_.notes.append(warning or "fit check: every history value is inside the "
+                                      "simulated 90 % interval")  # fmt: skip
         return self
 
     def _behaviour(self, data: dict, history: History, deals: pd.DataFrame, window, plan, notes):
@@ -233,6 +290,30 @@ class Calibrator:
         return fitted, fit
 
     # -- pieces ---------------------------------------------------------------------------
+
+    def _truncation(self, fit_deals: pd.DataFrame, notes) -> tuple[np.ndarray, pd.DataFrame]:
+        """For an export of closed deals only: per lead, 1 / the chance that a deal opened
+        that long before the export had closed by then (Lynden-Bell, floored at 0.05), and
+        the deals old enough (that chance >= 0.95) to fit outcomes without the bias toward
+        quick closes."""
+        cycle = fit_deals["cycle"].clip(lower=0).to_numpy(float)
+        age = fit_deals["age"].clip(lower=0).to_numpy(float)
+        grid, cdf = closing_cdf(cycle, age)
+        seen = cdf[np.minimum(age.astype(int), grid[-1])]
+        weights = 1.0 / np.maximum(seen, 0.05)
+        settled_after = int(grid[np.searchsorted(cdf, 0.95)]) if (cdf >= 0.95).any() else 0
+        settled = fit_deals[fit_deals["age"] >= settled_after]
+        if len(settled) < 30:
+            settled = fit_deals
+        notes.append(
+            f"closed-only correction: {len(fit_deals):,} deals in the window count as "
+            f"{weights.sum():,.0f} opportunities (+{weights.sum() / len(fit_deals) - 1:.1%}): a "
+            "deal opened t days before the export is in it only if it closed within t days "
+            f"(Lynden-Bell estimate; 95 % close within {settled_after} days); win "
+            f"probability and cycles fitted on the {len(settled):,} deals opened at least "
+            f"{settled_after} days before the export"
+        )
+        return weights, settled
 
     def _outcomes(self, fit_deals: pd.DataFrame, tiers: list[str], notes):
         """Per tier: the competing-risks fit (parametric, or nonparametric with the observed
@@ -268,6 +349,8 @@ class Calibrator:
         """Each rep's multiplier on win probability: shrunk win rate over the team's,
         averaging 1 over closed deals, divided by the ramp share the engine will apply."""
         closed = fit_deals[fit_deals["outcome"].isin(["won", "lost"])]
+        if owners_only_on_won(fit_deals):  # every owned deal is a win: rates not measurable
+            closed = closed.iloc[:0]
         n = closed.groupby("rep_id").size().reindex(reps, fill_value=0)
         k = (closed["outcome"] == "won").groupby(closed["rep_id"]).sum().reindex(reps, fill_value=0)
         shrinkage = shrink_rates(np.array(reps), n.to_numpy(), k.to_numpy())
@@ -292,6 +375,26 @@ class Calibrator:
                 "tenure_days": int(days),
             }
         return rows, shrinkage
+
+    def _lead_rates(self, fit_deals, reps, window) -> RateShrinkage:
+        """Each rep's opportunities per day in the window, shrunk toward the team
+        (gamma-Poisson); a rep first seen more than 30 days in is exposed from then."""
+        start, end = window
+        counts = fit_deals.groupby("rep_id").size().reindex(reps, fill_value=0)
+        first = fit_deals.groupby("rep_id")["created_date"].min().reindex(reps)
+        late = (first - start).dt.days > 30
+        since = first.where(late, start).fillna(start)
+        exposure = ((end - since).dt.days + 1).clip(lower=1)
+        return shrink_counts(np.array(reps), counts.to_numpy(), exposure.to_numpy())
+
+    def _size_multipliers(self, deals, reps, window) -> SizeShrinkage:
+        """Each rep's deal size over their tier's (log scale), shrunk toward the team, on won
+        deals closed in the window."""
+        won = deals[(deals["outcome"] == "won") & deals["close_date"].between(*window)]
+        won = won[won["amount"] > 0]
+        logs = np.log(won["amount"].astype(float))
+        residual = logs - logs.groupby(won["tier"]).transform("mean")
+        return shrink_log_means(won["rep_id"].to_numpy(), residual.to_numpy(), reps)
 
     def _tenure(self, fit_deals, reps, roster, as_of, notes) -> dict[str, int]:
         """Tenure at the history's date: from the roster's hire date, else veteran (10 years)
@@ -318,11 +421,12 @@ class Calibrator:
         return tenure
 
     def _sizes(self, deals, window_start, as_of, skills, tiers, notes):
-        """Deal size per tier on won deals closed in the window, divided by the owner's skill
-        (the engine multiplies a lead's size by its owner's skill)."""
+        """Deal size per tier on won deals closed in the window, divided by the owner's deal
+        size multiplier (the engine multiplies a lead's size by its owner's)."""
         won = deals[(deals["outcome"] == "won") & deals["close_date"].between(window_start, as_of)]
-        skill = won["rep_id"].map({r: v["skill"] for r, v in skills.items()}).fillna(1.0)
-        base = won["amount"] / skill
+        won = won[won["amount"].notna()]
+        multiplier = {r: v["deal_size_multiplier"] for r, v in skills.items()}
+        base = won["amount"] / won["rep_id"].map(multiplier).fillna(1.0)
         sizes = {}
         for tier in tiers:
             amounts = base[won["tier"] == tier].to_numpy(float)
@@ -330,11 +434,18 @@ class Calibrator:
                 notes.append(f"tier {tier}: {len(amounts)} won deals; deal size pooled over tiers")
                 amounts = base.to_numpy(float)
             fit = fit_size(amounts)
-            empirical = fit.ks > self.ks_limit
+            # Many deals tell a family's misfit apart from noise: the KS test's 1 % critical
+            # value 1.63 / sqrt(n) then decides (the tails gates and accelerators act on).
+            limit = (
+                min(self.ks_limit, 1.63 / np.sqrt(len(amounts)))
+                if len(amounts) >= 200
+                else (self.ks_limit)
+            )
+            empirical = fit.ks > limit
             if empirical:
                 notes.append(
-                    f"tier {tier}: deal sizes fit neither lognormal nor gamma (KS {fit.ks:.2f}): "
-                    "the observed sizes are used"
+                    f"tier {tier}: deal sizes fit neither lognormal nor gamma (KS {fit.ks:.2f} > "
+                    f"{limit:.2f}): the observed sizes are used"
                 )
             sizes[tier] = {"fit": fit, "amounts": amounts, "empirical": empirical}
         return sizes
@@ -347,7 +458,8 @@ class Calibrator:
         closed = fit_deals[fit_deals["outcome"].isin(["won", "lost"])]
         rate = (closed["outcome"] == "won").groupby(closed["rep_id"]).mean().reindex(reps)
         won_days = float(np.mean([o.won_mean for o in outcomes.values()]))
-        lost_days = float(np.mean([o.lost_mean for o in outcomes.values()]))
+        lost = [o.lost_mean for o in outcomes.values() if np.isfinite(o.lost_mean)]
+        lost_days = float(np.mean(lost)) if lost else won_days  # an all-won history
         rate = rate.fillna(rate.mean())
         open_days = rate * won_days + (1 - rate) * lost_days
         need = leads / max(working_days, 1) * engine_fit.TOUCHES_PER_WON_DEAL

@@ -64,11 +64,13 @@ def scenario_data(
                 "response_decay": {"shape": "none"},
             }
         )
-    won_mean = float(np.average([o.won_mean for o in outcomes.values()]))
-    lost_mean = float(np.average([o.lost_mean for o in outcomes.values()]))
+    won_mean = float(np.nanmean([o.won_mean for o in outcomes.values()]))
+    lost = [o.lost_mean for o in outcomes.values() if np.isfinite(o.lost_mean)]
+    lost_mean = float(np.mean(lost)) if lost else won_mean  # no losses: where they drop is moot
     team_of = {}
     if roster is not None:
         team_of = roster.dropna(subset=["team"]).set_index("rep_id")["team"].to_dict()
+    own_quota = rep_quotas(history, clock, start)
     rows = []
     for rep, fitted in skills.items():
         row = {
@@ -76,9 +78,13 @@ def scenario_data(
             "tenure_days": fitted["tenure_days"] + (start - as_of).days,
             "capacity_touches_per_day": capacity[rep],
             "skill": round(fitted["skill"], 4),
+            "lead_share": round(fitted["lead_share"], 6),
+            "deal_size_multiplier": round(fitted["deal_size_multiplier"], 4),
         }
         if rep in team_of:
             row["squad"] = str(team_of[rep])
+        if rep in own_quota:
+            row["quota"] = round(own_quota[rep], 2)
         rows.append(row)
     first_tier = str(tiers[0]["name"])
     phases = {PHASES[code]: round(m, 4) for code, m in arrivals.phase.items() if code > 0}
@@ -113,7 +119,7 @@ def scenario_data(
             "loss_stage_shares": engine_fit.loss_stage_shares(lost_mean, won_mean, quick_days=1.0)
         },
         "routing": {
-            "policy": "least_loaded",
+            "policy": "share",
             "priority_tiers": [],
             "squad_first_pick": {"tiers": [first_tier]},
         },
@@ -136,6 +142,18 @@ def quota(history: History, clock: str) -> dict:
     per_rep = won.groupby([won["rep_id"], periods])["amount"].sum().groupby(level=0).mean()
     return {"per_period": round(float(max(per_rep.median(), 1.0)), 2),
             "new_hire_share": 1.0, "ramping_share": 1.0}  # fmt: skip
+
+
+def rep_quotas(history: History, clock: str, start: pd.Timestamp) -> dict[str, float]:
+    """Each rep's own target for the plan period the scenario starts in, from the targets
+    table (a rep without a row for that period keeps their latest earlier target)."""
+    if history.targets is None or not len(history.targets):
+        return {}
+    targets = history.targets
+    period = start.to_period(PERIOD_FREQ[clock])
+    known = targets[targets["period"] <= period].sort_values("period")
+    latest = known.groupby("rep_id")["target"].last()
+    return {str(rep): float(value) for rep, value in latest.items()}
 
 
 def _quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:

@@ -17,7 +17,9 @@ from simplan.model.calendar import PHASES, WEEKDAYS
 PARAM_COLUMNS = ["parameter", "value", "ci_low", "ci_high", "unit"]
 
 
-def params_table(arrivals, outcomes, sizes, shrinkage, skills) -> pd.DataFrame:
+def params_table(
+    arrivals, outcomes, sizes, shrinkage, skills, lead_rates, size_shrinkage
+) -> pd.DataFrame:
     """One row per fitted parameter: value and 95 % interval (NaN where none is computed)."""
     rows = []
     nan = float("nan")
@@ -48,8 +50,18 @@ def params_table(arrivals, outcomes, sizes, shrinkage, skills) -> pd.DataFrame:
         scale = fitted["shrunk_skill"] / table.loc[rep, "shrunk_rate"]
         rows.append((f"rep.{rep}.skill", fitted["shrunk_skill"], table.loc[rep, "ci_low"] * scale,
                      table.loc[rep, "ci_high"] * scale, "multiplier on win probability"))  # fmt: skip
+    total = lead_rates.table["shrunk_per_day"].sum()
+    for _, r in lead_rates.table.iterrows():
+        rows.append((f"rep.{r['rep_id']}.lead_share", r["lead_share"], r["ci_low"] / total,
+                     r["ci_high"] / total, "share of routed leads"))  # fmt: skip
+    for _, r in size_shrinkage.table.iterrows():
+        rows.append((f"rep.{r['rep_id']}.deal_size_multiplier", r["multiplier"], r["ci_low"],
+                     r["ci_high"], "multiplier on the tier's deal size"))  # fmt: skip
     rows.append(("team.win_rate_prior_mean", prior, nan, nan, "share"))
     rows.append(("team.prior_strength", shrinkage.alpha + shrinkage.beta, nan, nan, "deals"))
+    rows.append(("team.lead_rate_prior_shape", lead_rates.shape, nan, nan, "gamma shape"))
+    rows.append(("team.deal_size_between_sd", size_shrinkage.between_sd, nan, nan, "log sd"))
+    rows.append(("team.deal_size_within_sd", size_shrinkage.within_sd, nan, nan, "log sd"))
     frame = pd.DataFrame(rows, columns=PARAM_COLUMNS)
     for column in ("value", "ci_low", "ci_high"):
         frame[column] = frame[column].astype(float)
@@ -64,10 +76,13 @@ class CalibrationReport:
     notes: list[str]
     sizes: dict = field(default_factory=dict, repr=False)
     fits: dict = field(default_factory=dict, repr=False)
+    plot_error: str = ""
+    """Why fit.png could not be drawn (empty when it was)."""
 
     @classmethod
     def build(cls, *, history, prepared, window, arrivals, outcomes, sizes, shrinkage,
-              skills, capacity, overhead, fit_deals, notes, params) -> CalibrationReport:  # fmt: skip
+              skills, lead_rates, size_shrinkage, capacity, overhead, fit_deals, notes,
+              params) -> CalibrationReport:  # fmt: skip
         """Assemble the report tables from the fits."""
         tiers = []
         for tier, fit in outcomes.items():
@@ -106,6 +121,14 @@ class CalibrationReport:
         reps["tenure_days"] = reps["rep_id"].map({r: v["tenure_days"] for r, v in skills.items()})
         reps["leads"] = reps["rep_id"].map(fit_deals.groupby("rep_id").size()).fillna(0)
         reps["capacity_touches_per_day"] = reps["rep_id"].map(capacity)
+        rates = lead_rates.table.set_index("rep_id")
+        reps["leads_per_day"] = reps["rep_id"].map(rates["raw_per_day"])
+        reps["leads_per_day_shrunk"] = reps["rep_id"].map(rates["shrunk_per_day"])
+        reps["lead_share"] = reps["rep_id"].map(rates["lead_share"])
+        multipliers = size_shrinkage.table.set_index("rep_id")
+        reps["won_sized"] = reps["rep_id"].map(multipliers["won"])
+        reps["raw_size_multiplier"] = reps["rep_id"].map(multipliers["raw_multiplier"])
+        reps["deal_size_multiplier"] = reps["rep_id"].map(multipliers["multiplier"])
         weekly = (
             arrivals.daily.assign(week=pd.to_datetime(arrivals.daily["date"]).dt.to_period("W"))
             .groupby("week")[["actual", "fitted"]]
@@ -124,10 +147,20 @@ class CalibrationReport:
             "taken off the fitted cycle; contact and proposal delays 0.25 days each (the "
             "history has no stage dates), the rest of the cycle is the negotiation delay",
             "capacity: not in a CRM export; set to 3x the touches each rep's share of leads "
-            "needs, scaled by how long their leads stay open, so least-loaded routing "
-            "reproduces lead shares and queues stay short",
-            "skill: shrunk win rate over the team's (beta-binomial), also multiplies deal "
-            "size in the engine; deal sizes are fitted on amount / owner's skill",
+            "needs, scaled by how long their leads stay open, so queues stay short",
+            "skill: shrunk win rate over the team's (beta-binomial), a multiplier on win "
+            "probability only; deal sizes are fitted on amount / owner's deal_size_multiplier",
+            "routing: share (each routed lead to a rep with probability proportional to the "
+            "rep's fitted lead_share); leads without an owner in the history count in the "
+            "arrivals and are routed the same way",
+            "per-rep opportunity rate: leads created per day in the window, shrunk toward the "
+            f"team by gamma-Poisson empirical Bayes (prior shape {lead_rates.shape:,.1f}: a rep "
+            f"with E days of data keeps E / (E + {lead_rates.rate:,.0f}) of their own rate); "
+            "lead_share is each rep's share of the shrunk rates",
+            "per-rep deal size: each rep's mean log amount over their tier's, shrunk toward the "
+            f"team (normal-normal on the log scale: between-rep sd {size_shrinkage.between_sd:.2f}"
+            f", within-rep sd {size_shrinkage.within_sd:.2f}); deal_size_multiplier is exp of "
+            "the shrunk mean",
             "not fitted: response-time decay (no response times in the export), relays, "
             "mentor pools; behaviour is constant effort unless the plan in force is given "
             "(then reps who plan ahead, their self-sourced share and effort cost curvature "
@@ -154,7 +187,12 @@ class CalibrationReport:
             table.to_csv(directory / f"{name}.csv", index=False)
         text = "# Calibration notes\n\n" + "\n".join(f"- {n}" for n in self.notes) + "\n"
         (directory / "notes.md").write_text(text)
-        self.plot(directory / "fit.png")
+        try:
+            self.plot(directory / "fit.png")
+        except (ValueError, OverflowError, RuntimeError) as err:  # the tables stand without it
+            self.plot_error = (
+                f"fit.png not drawn ({type(err).__name__}: {err}); the tables are complete"
+            )
 
     def plot(self, path: Path) -> None:
         """Four panels of fitted against actual: weekly leads, won cycles, deal sizes, reps."""

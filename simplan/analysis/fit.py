@@ -48,9 +48,11 @@ def fit_arrivals(
     phase: np.ndarray,
     working: np.ndarray,
     iterations: int = 200,
+    weights: np.ndarray | None = None,
 ) -> ArrivalFit:
     """Fit counts of leads created per working day of `days` (leads created on a non-working
-    day count on the next working day) as rate(tier) x weekday(d) x phase(d)."""
+    day count on the next working day) as rate(tier) x weekday(d) x phase(d); `weights`
+    (one per lead, default 1) count a lead as more than one (a truncation correction)."""
     day_index = pd.Index(days.normalize())
     working_days = np.flatnonzero(working)
     # Move each lead to the first working day on or after its date.
@@ -61,7 +63,8 @@ def fit_arrivals(
     tiers = sorted(tier.unique())
     t_code = pd.Categorical(tier[keep], categories=tiers).codes
     counts = np.zeros((len(tiers), len(days)))
-    np.add.at(counts, (t_code, slot), 1)
+    lead_weight = np.ones(keep.sum()) if weights is None else np.asarray(weights, float)[keep]
+    np.add.at(counts, (t_code, slot), lead_weight)
     counts = counts[:, working_days]
     w, ph = weekday[working_days], phase[working_days]
     w_levels, ph_levels = np.unique(w), np.unique(ph)
@@ -102,6 +105,25 @@ def fit_arrivals(
         phase=dict(zip(ph_levels.tolist(), b.tolist(), strict=True)),
         daily=daily,
     )
+
+
+def closing_cdf(cycle: np.ndarray, room: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distribution of days from opening to close under right truncation (a deal is seen
+    only if its cycle is at most its `room`, the days from opening to the export): the
+    Lynden-Bell product-limit estimate F(t) = prod over s > t of (1 - d(s) / R(s)), R(s) the
+    deals with cycle <= s <= room. Returns (days, F at each day) on 0..max cycle."""
+    x, tau = np.asarray(cycle, float), np.asarray(room, float)
+    grid = np.arange(int(x.max()) + 1) if len(x) else np.zeros(1, int)
+    d = np.bincount(x.astype(int), minlength=len(grid)).astype(float)
+    starts = np.bincount(x.astype(int), minlength=len(grid))  # deals whose cycle is s
+    ends = np.bincount(np.minimum(tau, grid[-1]).astype(int), minlength=len(grid))
+    # R(s) = #{cycle <= s} - #{room < s}
+    at_risk = np.cumsum(starts) - np.concatenate([[0], np.cumsum(ends)[:-1]])
+    factor = np.where(at_risk > 0, 1 - d / np.maximum(at_risk, 1), 1.0)
+    # F(t) = prod_{s > t} factor(s): a reversed cumulative product, shifted by one.
+    tail = np.cumprod(factor[::-1])[::-1]
+    cdf = np.concatenate([tail[1:], [1.0]])
+    return grid, np.clip(cdf, 0.0, 1.0)
 
 
 def compress(values: np.ndarray, weights: np.ndarray, points: int = 200) -> tuple[list, list]:
@@ -224,3 +246,121 @@ def shrink_rates(rep_id: np.ndarray, closed: np.ndarray, won: np.ndarray) -> Shr
         }
     )
     return Shrinkage(alpha=float(a), beta=float(b), table=table)
+
+
+# -- per-rep opportunity rates and deal sizes --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RateShrinkage:
+    """Each rep's opportunities per day shrunk toward the team (gamma-Poisson empirical Bayes)."""
+
+    shape: float
+    rate: float
+    table: pd.DataFrame  # rep_id, leads, exposure_days, raw_per_day, shrunk_per_day, ci_low,
+    # ci_high, weight, lead_share
+
+    @property
+    def prior_mean(self) -> float:
+        return self.shape / self.rate
+
+
+def shrink_counts(rep_id: np.ndarray, counts: np.ndarray, exposure: np.ndarray) -> RateShrinkage:
+    """Fit Gamma(shape, rate) to the reps' rates by the negative-binomial marginal likelihood
+    of counts ~ Poisson(rate_r x exposure_r), then each rep's posterior mean (n + shape) /
+    (exposure + rate) with its 95 % interval; `lead_share` is the rep's share of the team's
+    shrunk rates (what `share` routing gives each rep).
+
+    With no spread beyond Poisson noise the shape runs to its bound (1e5) and every rep sits
+    at the team's rate; `weight` is the rep's own data's share exposure / (exposure + rate).
+    """
+    n, e = np.asarray(counts, float), np.maximum(np.asarray(exposure, float), 1e-9)
+    pooled = max(n.sum(), 0.5) / e.sum()
+
+    def nll(theta: np.ndarray) -> float:
+        mean, shape = np.exp(theta[0]), np.exp(theta[1])
+        rate = shape / mean
+        return -float(
+            (
+                special.gammaln(n + shape)
+                - special.gammaln(shape)
+                + shape * np.log(rate / (rate + e))
+                + n * np.log(e / (rate + e))
+            ).sum()
+        )
+
+    best = optimize.minimize(
+        nll,
+        np.array([np.log(pooled), np.log(5.0)]),
+        method="L-BFGS-B",
+        bounds=[(np.log(pooled) - 10, np.log(pooled) + 10), (np.log(0.05), np.log(1e5))],
+    )
+    mean, shape = np.exp(best.x[0]), np.exp(best.x[1])
+    rate = shape / mean
+    post_shape, post_rate = n + shape, e + rate
+    shrunk = post_shape / post_rate
+    table = pd.DataFrame(
+        {
+            "rep_id": rep_id,
+            "leads": n.astype(int),
+            "exposure_days": e,
+            "raw_per_day": n / e,
+            "shrunk_per_day": shrunk,
+            "ci_low": stats.gamma.ppf(0.025, post_shape, scale=1 / post_rate),
+            "ci_high": stats.gamma.ppf(0.975, post_shape, scale=1 / post_rate),
+            "weight": e / (e + rate),
+            "lead_share": shrunk / shrunk.sum(),
+        }
+    )
+    return RateShrinkage(shape=float(shape), rate=float(rate), table=table)
+
+
+@dataclass(frozen=True)
+class SizeShrinkage:
+    """Each rep's deal-size multiplier shrunk toward the team (normal-normal on log amounts)."""
+
+    between_sd: float
+    within_sd: float
+    table: pd.DataFrame  # rep_id, won, raw_multiplier, multiplier, ci_low, ci_high, weight
+
+
+def shrink_log_means(rep_id: np.ndarray, residual: np.ndarray, reps: list) -> SizeShrinkage:
+    """Per rep, exp of the posterior mean of their deals' log-size residuals (log amount minus
+    the tier's mean log amount): residual ~ N(mu_r, within^2), mu_r ~ N(0, between^2), with
+    `within` pooled inside reps and `between` by maximum likelihood of the reps' means.
+
+    A rep with few deals keeps the team's size (multiplier near 1); `weight` is the share of
+    the rep's own mean in their estimate. Reps in `reps` without won deals get 1.
+    """
+    frame = pd.DataFrame({"rep_id": rep_id, "r": np.asarray(residual, float)})
+    groups = frame.groupby("rep_id")["r"]
+    n = groups.size().reindex(reps, fill_value=0).to_numpy(float)
+    mean = groups.mean().reindex(reps).fillna(0.0).to_numpy(float)
+    dev = frame["r"] - groups.transform("mean")
+    dof = max(len(frame) - int((n > 0).sum()), 1)
+    within2 = max(float((dev**2).sum()) / dof, 1e-12)
+    seen = n > 0
+
+    def nll(log_between: float) -> float:
+        var = np.exp(2 * log_between) + within2 / n[seen]
+        return float(0.5 * (np.log(var) + mean[seen] ** 2 / var).sum())
+
+    if seen.sum() >= 2:
+        between = float(np.exp(optimize.minimize_scalar(nll, bounds=(-12, 3), method="bounded").x))
+    else:
+        between = 0.0
+    weight = np.where(seen, between**2 / (between**2 + within2 / np.maximum(n, 1)), 0.0)
+    post = weight * mean
+    post_sd = np.where(seen, np.sqrt(weight * within2 / np.maximum(n, 1)), between)
+    table = pd.DataFrame(
+        {
+            "rep_id": reps,
+            "won": n.astype(int),
+            "raw_multiplier": np.where(seen, np.exp(mean), np.nan),
+            "multiplier": np.exp(post),
+            "ci_low": np.exp(post - Z95 * post_sd),
+            "ci_high": np.exp(post + Z95 * post_sd),
+            "weight": weight,
+        }
+    )
+    return SizeShrinkage(between_sd=between, within_sd=float(np.sqrt(within2)), table=table)

@@ -11,11 +11,13 @@ from typing import Annotated
 
 import typer
 import yaml
+from rich.markup import escape
 from rich.table import Table
 
 from simplan import __version__
 from simplan.analysis.backtest import BacktestResult, backtest
 from simplan.analysis.calibrate import Calibrator
+from simplan.analysis.fit_check import FitCheck, shown
 from simplan.cli.app import (
     CalendarOption,
     DaysOption,
@@ -37,6 +39,7 @@ from simplan.history import (
     read_opportunities,
 )
 from simplan.history.opportunities import History
+from simplan.history.readiness import Finding, findings
 from simplan.model import periods as business_periods
 from simplan.model.plan import Plan
 from simplan.results import save_atomically
@@ -87,6 +90,14 @@ AmountMultiple = Annotated[
 AmountQuantile = Annotated[float, typer.Option(help="Anomaly rule: the quantile (0.999).")]
 MinRepDeals = Annotated[
     int, typer.Option(help="Anomaly rule: reps with fewer closed deals are removed.")
+]
+ImputeAmounts = Annotated[
+    bool,
+    typer.Option(
+        "--impute-amounts",
+        help="Won deals without an amount get one drawn from known amounts of the same tier "
+        "and rep (flagged); else they are left out of the deal-size fit.",
+    ),
 ]
 
 
@@ -163,18 +174,29 @@ def check(
     amount_multiple: AmountMultiple = 3.0,
     amount_quantile: AmountQuantile = 0.999,
     min_rep_deals: MinRepDeals = 10,
+    impute_amounts: ImputeAmounts = False,
     show_removed: Annotated[int, typer.Option(help="Removed deals listed (first N).")] = 10,
 ) -> None:
     """Read and check a CRM export: every problem by column and line (exit 2), else what it
-    holds, the tier rule, and what the anomaly rule would remove."""
+    holds, the tier rule, what the anomaly rule would remove, and everything calibration
+    will treat specially (the same findings `simplan calibrate` prints)."""
     anomaly, tier = rules(tiers, tier_count, amount_multiple, amount_quantile, min_rep_deals)
     history = load_history(file, preset, mapping, date_format, as_of, roster, targets, products)
-    prepared = prepare(history, anomaly, tier)
-    print_items(f"history check: {file.name}: no problems", history_summary(history, prepared))
+    prepared = prepare(history, anomaly, tier, impute_amounts)
+    found = findings(history, prepared, imputed=impute_amounts)
+    title = f"{len(found)} finding(s) calibration will treat specially" if found else "no problems"
+    print_items(f"history check: {file.name}: {title}", history_summary(history, prepared))
+    print_findings(found)
     if not prepared.removed.empty:
         shown = prepared.removed.head(show_removed)
         out.print(f"removed by the anomaly rule (first {len(shown)} of {len(prepared.removed)}):")
         out.print(shown.to_string(index=False))
+
+
+def print_findings(found: list[Finding]) -> None:
+    """What calibration will treat specially, one row per finding."""
+    if found:
+        print_items("findings (calibrate treats these as said)", [(f.item, f.text) for f in found])
 
 
 Periods = Annotated[int, typer.Option(help="Plan periods in the baseline window (last N cycles).")]
@@ -209,6 +231,7 @@ def calibrate(
     amount_multiple: AmountMultiple = 3.0,
     amount_quantile: AmountQuantile = 0.999,
     min_rep_deals: MinRepDeals = 10,
+    impute_amounts: ImputeAmounts = False,
     behaviour: Annotated[
         bool, typer.Option(help="With --plan: fit behaviour by simulated method of moments.")
     ] = True,
@@ -216,8 +239,13 @@ def calibrate(
         int, typer.Option(help="Replications per behaviour grid point.")
     ] = 4,
     workers: Annotated[
-        int | None, typer.Option(min=1, help="Worker processes for behaviour fitting.")
+        int | None,
+        typer.Option(min=1, help="Worker processes for behaviour fitting and the fit check."),
     ] = None,
+    fit_check: Annotated[
+        int,
+        typer.Option(help="Replications of the fit check over the history window (0 skips it)."),
+    ] = 5,
     force: Annotated[
         bool, typer.Option(help="Replace an existing --out file / --report dir.")
     ] = False,
@@ -246,10 +274,16 @@ def calibrate(
     calibrator = Calibrator(
         periods=periods, period=clock, anomalies=anomaly, tiers=tier, fit_behaviour=behaviour,
         behaviour_replications=behaviour_replications, workers=workers,
+        impute_amounts=impute_amounts, fit_check_replications=fit_check,
         start=span and str(span[0]), days=span and span[1],
     )  # fmt: skip
-    fitted = calibrator.fit(history, plan=loaded)
+    fitted = calibrator.fit(
+        history, plan=loaded, progress=lambda text: out.print(f"... {text}", highlight=False)
+    )
+    print_findings(fitted.findings_)
     print_calibration(fitted)
+    if fitted.fit_check_ is not None:
+        print_fit_check(fitted.fit_check_)
     header = (
         f"# Calibrated by simplan {__version__} on {datetime.now(UTC):%Y-%m-%d} from {file}\n"
         f"# (as of {history.as_of:%Y-%m-%d}, last {periods} {clock}s). Fitted values with 95 %\n"
@@ -258,13 +292,15 @@ def calibrate(
     text = header + yaml.safe_dump(
         fitted.scenario_data_, sort_keys=False, default_flow_style=None, width=100
     )
+    write_text_atomically(out_file, text)  # first: a failing report never loses the scenario
+    out.print(f"scenario written to {out_file}")
     if report is not None:
         saved = save_atomically(report, force, fitted.report_.write)
         out.print(
             f"report written to {saved}/ (params.csv, tiers.csv, reps.csv, notes.md, fit.png)"
         )
-    write_text_atomically(out_file, text)
-    out.print(f"scenario written to {out_file}")
+        if fitted.report_.plot_error:
+            out.print(f"warning: {fitted.report_.plot_error}", highlight=False)
 
 
 def _refuse_existing(out_file: Path, report: Path | None, force: bool) -> None:
@@ -319,7 +355,29 @@ def print_calibration(fitted: Calibrator) -> None:
         f"{params.loc['team.prior_strength', 'value']:,.0f} deals)"
     )
     for note in fitted.report_.notes:
-        out.print(f"- {note}", highlight=False)
+        if not note.startswith(("FIT CHECK", "fit check")):  # printed with its table
+            out.print(f"- {note}", highlight=False)
+
+
+def print_fit_check(check: FitCheck) -> None:
+    """History against the simulated 90 % interval, misses marked, then the loud warning."""
+    start, end = check.window
+    table = Table(
+        title=f"fit check {start:%Y-%m-%d} .. {end:%Y-%m-%d} ({check.replications} replications)",
+        title_justify="left",
+    )
+    for column in ("metric", "key", "history", "simulated 90 %", "in"):
+        table.add_column(column, justify="left" if column in ("metric", "key") else "right")
+    for row in check.table.itertuples():
+        table.add_row(
+            row.metric, str(row.key), shown(row.metric, row.history),
+            f"{shown(row.metric, row.low)} .. {shown(row.metric, row.high)}",
+            "yes" if row.inside else "[bold red]MISS[/]",
+        )  # fmt: skip
+    out.print(table)
+    warning = check.warning()
+    if warning:
+        out.print(f"[bold red]warning:[/] {escape(warning)}")
 
 
 @app.command(name="backtest")

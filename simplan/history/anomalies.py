@@ -2,8 +2,10 @@
 table of exactly what it removed (line, deal, rep, reason) so nobody has to guess.
 
 Default rule:
-- a won amount above `amount_multiple` x the `amount_quantile` quantile of won amounts is a
-  data-entry error (an extra zero), not a big deal: removed;
+- a won amount above `amount_multiple` x the `amount_quantile` quantile of won amounts, or
+  above `median_multiple` x the median won amount (which still holds when few amounts are
+  known and the quantile is the outlier itself), is a data-entry error (extra zeros), not a
+  big deal: removed;
 - a rep with fewer than `min_closed_deals_per_rep` won or lost deals cannot be fitted (a rep
   who left early or joined at the end): all their deals removed;
 - a won deal flagged `returned` booked nothing: it counts as lost (not removed).
@@ -22,6 +24,7 @@ class AnomalyRule(Params):
 
     amount_quantile: float = Field(default=0.999, gt=0.5, le=1)
     amount_multiple: float = Field(default=3.0, ge=1)
+    median_multiple: float = Field(default=100.0, ge=1)
     min_closed_deals_per_rep: int = Field(default=10, ge=0)
     returned_as_lost: bool = True
 
@@ -29,7 +32,8 @@ class AnomalyRule(Params):
         """The rule in one sentence, for reports."""
         text = (
             f"won amounts above {self.amount_multiple:g} x the {self.amount_quantile:.1%} "
-            f"quantile of won amounts are removed; reps with fewer than "
+            f"quantile of won amounts or {self.median_multiple:g} x their median are removed; "
+            "reps with fewer than "
             f"{self.min_closed_deals_per_rep} closed deals are removed with all their deals"
         )
         if self.returned_as_lost:
@@ -43,12 +47,18 @@ def apply_anomaly_rule(deals: pd.DataFrame, rule: AnomalyRule) -> tuple[pd.DataF
     deals = deals.copy()
     won = deals["outcome"].eq("won")
     reasons = pd.Series("", index=deals.index, dtype=object)
-    if won.any():
-        limit = rule.amount_multiple * deals.loc[won, "amount"].quantile(rule.amount_quantile)
+    amounts = deals.loc[won, "amount"].dropna()
+    if len(amounts):
+        limit = rule.amount_multiple * amounts.quantile(rule.amount_quantile)
+        median_limit = rule.median_multiple * amounts.median()
         huge = won & (deals["amount"] > limit)
         reasons[huge] = (
             f"won amount above {rule.amount_multiple:g} x the {rule.amount_quantile:.1%} "
             f"quantile ({limit:,.0f})"
+        )
+        far = won & (deals["amount"] > median_limit) & ~huge
+        reasons[far] = (
+            f"won amount above {rule.median_multiple:g} x the median ({median_limit:,.0f})"
         )
     closed = deals["outcome"].isin(["won", "lost"]) & reasons.eq("")
     per_rep = closed.groupby(deals["rep_id"]).sum()

@@ -11,14 +11,26 @@ import pandas as pd
 
 from simplan.history.files import Source
 
+SALESFORCE_OPEN = (
+    "Prospecting", "Qualification", "Needs Analysis", "Value Proposition", "Id. Decision Makers",
+    "Perception Analysis", "Proposal/Price Quote", "Negotiation/Review",
+)  # fmt: skip
+"""Salesforce's default open opportunity stages."""
+HUBSPOT_OPEN = (
+    "Appointment scheduled", "appointmentscheduled", "Qualified to buy", "qualifiedtobuy",
+    "Presentation scheduled", "presentationscheduled", "Decision maker bought-in",
+    "decisionmakerboughtin", "Contract sent", "contractsent",
+)  # fmt: skip
+"""HubSpot's default deal pipeline stages before closed won / lost (labels and internal names)."""
 OUTCOME_LABELS = {
     "won": ("won", "closed won", "closedwon", "win"),
     "lost": ("lost", "closed lost", "closedlost", "loss"),
     "open": ("open", "engaging", "prospecting", "prospect", "qualifying", "qualified",
              "qualification", "discovery", "proposal", "negotiation", "pipeline", "in progress",
-             "new", "contact"),
+             "new", "contact", *SALESFORCE_OPEN, *HUBSPOT_OPEN),
 }  # fmt: skip
-"""CRM stage labels simplan understands (compared lower-case, '-', '_' and '/' as spaces)."""
+"""CRM stage labels simplan understands without a preset or --map (compared lower-case, '-',
+'_' and '/' as spaces): generic ones and the default open stages of Salesforce and HubSpot."""
 DATE_FORMATS = {
     "ISO8601": "ISO 8601 (2017-03-01)",
     "%m/%d/%Y": "%m/%d/%Y",
@@ -46,6 +58,8 @@ class Checker:
         """Per column, the cells already reported as unreadable (not to be called empty too)."""
         self.date_format: str | None = None
         """The one format a date column read unambiguously; settles ambiguous later columns."""
+        self.preferred_format: str | None = None
+        """A preset's format: used when it reads every value, else the formats are detected."""
 
     def name(self, canonical: str) -> str:
         column = self.columns[canonical]
@@ -129,6 +143,11 @@ class Checker:
                 return pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
             if not (present & given.isna()).any():
                 return given
+        elif self.preferred_format:
+            preferred = _to_dates(text, self.preferred_format)
+            if not (present & preferred.isna()).any():
+                self.date_format = self.date_format or self.preferred_format
+                return preferred
         parsed = {fmt: _to_dates(text, fmt) for fmt in DATE_FORMATS}
         complete = [fmt for fmt, dates in parsed.items() if not (present & dates.isna()).any()]
         if date_format:

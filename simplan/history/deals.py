@@ -19,6 +19,9 @@ def read_history(
     mapping: dict[str, str] | None = None,
     date_format: str | None = None,
     today: pd.Timestamp | str | None = None,
+    *,
+    preferred_format: str | None = None,
+    may_be_empty_on_won: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """Every deal of a CRM export with simplan's column names, each row checked once.
 
@@ -30,12 +33,16 @@ def read_history(
     closed deals dated after `today` (default: the machine's date) are a problem, while an
     open deal's close date is its expected close and may lie ahead. With `is_won` and
     `is_closed` flags mapped (Salesforce), they decide the outcome instead of stage labels.
+    `preferred_format` (a preset's) is tried first when no `date_format` is given, then the
+    detected ones. `may_be_empty_on_won` names columns (rep_id, amount) whose empty cells on
+    won deals the caller reports and treats itself (calibration) instead of refusing them.
     Raises SimplanError listing every problem.
     """
     mapping = dict(mapping or {})
     source = read_table(path)
     columns = resolve_columns(source, mapping, REQUIRED, OPTIONAL)
     check = Checker(source, columns)
+    check.preferred_format = preferred_format
     rows = source.rows
     outcome = _outcomes(check, mapping)
     won = outcome.eq("won")
@@ -67,6 +74,8 @@ def read_history(
             )
         )
     for canonical, values in (("rep_id", rep_id), ("amount", amount), ("close_date", close_date)):
+        if canonical in may_be_empty_on_won:
+            continue
         missing = won & values.isna()
         if canonical in check.unreadable:
             missing &= ~check.unreadable[canonical]

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from simplan.errors import SimplanError
@@ -18,6 +19,7 @@ from simplan.history.presets import get_preset, preset_mapping
 from simplan.history.roster import read_products, read_roster_table
 from simplan.history.targets import read_targets
 from simplan.history.tiers import TierRule, assign_tiers
+from simplan.history.truncation import closed_only_reason
 from simplan.model.periods import Periods
 
 DEAL_COLUMNS = ("deal_id", "rep_id", "created_date", "close_date", "amount", "outcome")
@@ -44,6 +46,9 @@ class History:
     products: pd.DataFrame | None = None
     columns: dict[str, str] = field(default_factory=dict)
     """Canonical column -> the file's column, as mapped (preset, --map or same name)."""
+    closed_only: str = ""
+    """Why the export looks like closed deals only (recent opportunities are in it only if
+    they closed), empty when it holds its open deals."""
 
     def until(self, date: str | pd.Timestamp) -> History:
         """The history as it was known at the end of `date`: later deals dropped, outcomes
@@ -64,6 +69,7 @@ class History:
             deals=deals,
             as_of=cut,
             observed_from=min(self.observed_from, cut),
+            closed_only="",
             notes=[*self.notes, f"history cut at {cut:%Y-%m-%d}: later outcomes are unknown"],
         )
 
@@ -90,12 +96,16 @@ def read_opportunities(
     the file). Raises SimplanError naming the file, column and lines of every problem.
     """
     given = dict(mapping or {})
+    as_of, today = _date_option("--as-of", as_of), _date_option("today", today)
     chosen = get_preset(preset) if preset else None
     if chosen is not None:
         present = list(read_table(path).frame.columns)
         given = preset_mapping(chosen, present, given, str(path))
-        date_format = date_format or chosen.date_format
-    frame = read_history(path, given, date_format, today=today)
+    frame = read_history(
+        path, given, date_format, today=today,
+        preferred_format=chosen.date_format if chosen else None,
+        may_be_empty_on_won=("rep_id", "amount"),
+    )  # fmt: skip
     source = str(path)
     columns = frame.attrs["columns"]
     if "created_date" not in frame:
@@ -145,7 +155,8 @@ def read_opportunities(
             f"{source}: dates run to {last:%Y-%m-%d}, after --as-of {stamp:%Y-%m-%d}; the "
             "export date must be on or after every date in the file"
         )
-    first_close = frame.loc[closed, "close_date"].min().normalize()
+    first_close = frame.loc[closed, "close_date"].min().normalize()  # a dated close
+    _date_undated_losses(frame, stamp)
     first_created = frame["created_date"].min().normalize()
     if first_created < first_close:
         notes.append(
@@ -153,7 +164,9 @@ def read_opportunities(
             f"dates start {first_created:%Y-%m-%d}): earlier deals are in the export only if "
             "they were still open then, so fits start at the first close"
         )
-    keep = [c for c in (*DEAL_COLUMNS, "tier", "product", "customer_id", "returned") if c in frame]
+    reason = closed_only_reason(frame, stamp)
+    extra = ("tier", "product", "customer_id", "returned", "close_inferred")
+    keep = [c for c in (*DEAL_COLUMNS, *extra) if c in frame]
     deals = frame[keep].copy()
     deals["outcome"] = deals["outcome"].astype(object)
     history = History(
@@ -168,9 +181,40 @@ def read_opportunities(
         else None,
         products=read_products(products, chosen) if products else None,
         columns=dict(columns),
+        closed_only=reason or "",
     )
     _check_roster(history)
     return history
+
+
+def _date_option(name: str, value: str | pd.Timestamp | None) -> pd.Timestamp | None:
+    """A date given on the command line, or a clear error."""
+    if value is None:
+        return None
+    try:
+        return pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise SimplanError(
+            f"{name} {value!r} is not a date; write it as YYYY-MM-DD, e.g. {name} 2024-06-30"
+        ) from None
+
+
+def _date_undated_losses(frame: pd.DataFrame, as_of: pd.Timestamp) -> None:
+    """Lost deals without a close date (CRMs often leave it empty on lost leads) are lost at
+    an inferred date: created + the median cycle of the dated lost deals (else of all closed
+    deals, else 30 days), at the latest `as_of`, so they count as losses in the outcome fits
+    (flagged close_inferred; `readiness` says so)."""
+    lost = frame["outcome"].eq("lost")
+    undated = lost & frame["close_date"].isna() & frame["created_date"].notna()
+    if not undated.any():
+        return
+    dated = frame["outcome"].isin(["won", "lost"]) & frame["close_date"].notna()
+    sample = frame[(lost & dated) if (lost & dated).sum() >= 10 else dated]
+    cycle = (sample["close_date"] - sample["created_date"]).dt.days.median()
+    days = int(cycle) if pd.notna(cycle) else 30
+    inferred = frame.loc[undated, "created_date"] + pd.Timedelta(days=days)
+    frame.loc[undated, "close_date"] = inferred.clip(upper=as_of)
+    frame["close_inferred"] = undated
 
 
 def _check_roster(history: History) -> None:
@@ -205,9 +249,15 @@ class Prepared:
 
 
 def prepare(
-    history: History, anomalies: AnomalyRule | None = None, tiers: TierRule | None = None
+    history: History,
+    anomalies: AnomalyRule | None = None,
+    tiers: TierRule | None = None,
+    impute_amounts: bool = False,
+    seed: int = 0,
 ) -> Prepared:
-    """Apply the anomaly rule, then grade the kept deals into tiers (rules stated in full)."""
+    """Apply the anomaly rule, then grade the kept deals into tiers (rules stated in full);
+    with `impute_amounts`, won deals without an amount get one drawn from the known amounts
+    of the same tier and rep (flagged in `amount_imputed`)."""
     anomalies = anomalies or AnomalyRule()
     tiers = tiers or TierRule()
     kept, removed = apply_anomaly_rule(history.deals, anomalies)
@@ -221,4 +271,35 @@ def prepare(
         )
     tier, text, table = assign_tiers(kept, tiers, history.products)
     kept["tier"] = tier
+    if impute_amounts:
+        notes += _impute_amounts(kept, np.random.default_rng(seed))
     return Prepared(kept, removed, text, table, anomalies.describe(), notes)
+
+
+def _impute_amounts(deals: pd.DataFrame, rng: np.random.Generator) -> list[str]:
+    """Fill empty won amounts in place by drawing from the known won amounts of the same
+    tier and rep (at least 3 of them), else of the same tier, else of all won deals."""
+    won = deals["outcome"].eq("won")
+    missing = won & deals["amount"].isna()
+    deals["amount_imputed"] = missing
+    known = deals[won & deals["amount"].notna()]
+    if not missing.any() or known.empty:
+        return []
+    by_rep = known.groupby(["tier", "rep_id"])["amount"].apply(np.asarray).to_dict()
+    by_tier = known.groupby("tier")["amount"].apply(np.asarray).to_dict()
+    levels = {"tier and rep": 0, "tier": 0, "all won deals": 0}
+    for line in deals.index[missing]:
+        tier, rep = deals.at[line, "tier"], deals.at[line, "rep_id"]
+        pool = by_rep.get((tier, rep))
+        level = "tier and rep"
+        if pool is None or len(pool) < 3:
+            pool, level = by_tier.get(tier), "tier"
+        if pool is None or len(pool) < 3:
+            pool, level = known["amount"].to_numpy(), "all won deals"
+        deals.at[line, "amount"] = float(rng.choice(pool))
+        levels[level] += 1
+    drawn = ", ".join(f"{n:,} from the same {lvl}" for lvl, n in levels.items() if n)
+    return [
+        f"--impute-amounts: {int(missing.sum()):,} won deals without an amount got one drawn "
+        f"from known won amounts ({drawn}); flagged amount_imputed"
+    ]

@@ -9,6 +9,8 @@ import difflib
 from dataclasses import dataclass, field
 
 from simplan.errors import SimplanError
+from simplan.history.checks import HUBSPOT_OPEN as _HUBSPOT_OPEN
+from simplan.history.checks import SALESFORCE_OPEN as _SALESFORCE_OPEN
 from simplan.history.columns import REQUIRED
 
 
@@ -24,17 +26,6 @@ class Preset:
     roster: dict[str, tuple[str, ...]] = field(default_factory=dict)
     products: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
-
-_SALESFORCE_OPEN = (
-    "Prospecting", "Qualification", "Needs Analysis", "Value Proposition", "Id. Decision Makers",
-    "Perception Analysis", "Proposal/Price Quote", "Negotiation/Review",
-)  # fmt: skip
-
-_HUBSPOT_OPEN = (
-    "Appointment scheduled", "appointmentscheduled", "Qualified to buy", "qualifiedtobuy",
-    "Presentation scheduled", "presentationscheduled", "Decision maker bought-in",
-    "decisionmakerboughtin", "Contract sent", "contractsent",
-)  # fmt: skip
 
 PRESETS: dict[str, Preset] = {
     p.name: p

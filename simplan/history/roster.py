@@ -50,6 +50,7 @@ def read_roster_table(
             ],
         )
     check = Checker(source, columns)
+    check.preferred_format = preset.date_format if preset else None
     rep_id = check.text("rep_id")
     roster = pd.DataFrame({"rep_id": rep_id})
     for canonical in ("team", "region"):

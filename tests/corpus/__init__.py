@@ -1,0 +1,142 @@
+"""A corpus of awkward CRM exports, each generated here from one known truth: a small team
+simulated for two quarters (with a warm-up, so deals opened before the export's window and
+closed inside it are there, as in a real export), then written the way a CRM would spoil it.
+
+`EXPORTS` maps a case to the spoiling function, the findings `history check` must name, and
+the reading options a user would pass. The truth is `TRUTH` (arrivals, win probability and
+deal size per tier, rep skills).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from simplan import Scenario, simulate
+
+SKILLS = [0.75, 0.85, 0.95, 1.0, 1.0, 1.05, 1.15, 1.25]
+TRUTH = {
+    "name": "corpus_truth",
+    "calendar": {"start": "2024-01-01", "days": 182, "warmup_days": 90, "period": "quarter"},
+    "team": {
+        "roster": [
+            {"rep_id": f"rep{i}", "tenure_days": 3650, "capacity_touches_per_day": 30, "skill": s}
+            for i, s in enumerate(SKILLS)
+        ]
+    },
+    "leads": {
+        "tiers": [
+            {
+                "name": "A",
+                "arrivals_per_day": 3,
+                "win_probability": 0.5,
+                "deal_size": {"dist": "lognormal", "mean": 20000, "cv": 0.5},
+                "stage_delays_days": {
+                    "contact": 0.25, "proposal": 0.25,
+                    "negotiation": {"dist": "gamma", "mean": 14, "cv": 0.5},
+                },
+            },
+            {
+                "name": "B",
+                "arrivals_per_day": 6,
+                "win_probability": 0.3,
+                "deal_size": {"dist": "gamma", "mean": 5000, "cv": 0.5},
+                "stage_delays_days": {
+                    "contact": 0.25, "proposal": 0.25,
+                    "negotiation": {"dist": "lognormal", "mean": 21, "cv": 0.6},
+                },
+            },
+        ]
+    },
+    "routing": {"policy": "least_loaded", "priority_tiers": []},
+}  # fmt: skip
+AS_OF = "2024-06-30"
+
+
+def truth_export(seed: int = 7) -> pd.DataFrame:
+    """The clean export of one replication: every deal closed in the window or open at its
+    end, including those opened during the warm-up; ISO dates, amount 0 on lost deals."""
+    results = simulate(Scenario.model_validate(TRUTH), replications=1, seed=seed, workers=1)
+    deals = results.deals
+    start = pd.Timestamp(TRUTH["calendar"]["start"])
+    created = start + pd.to_timedelta(np.floor(deals["created_day"]), unit="D")
+    closed = start + pd.to_timedelta(np.floor(deals["close_day"]), unit="D")
+    return pd.DataFrame(
+        {
+            "deal_id": "L" + deals["lead_id"].astype(str),
+            "rep_id": deals["rep_id"].astype(str),
+            "created_date": created.dt.strftime("%Y-%m-%d"),
+            "close_date": closed.dt.strftime("%Y-%m-%d").where(deals["close_day"].notna(), ""),
+            "amount": deals["amount"].round(2).where(deals["outcome"] == "won", 0.0),
+            "outcome": deals["outcome"].astype(str),
+            "tier": deals["tier"].astype(str),
+        }
+    ).reset_index(drop=True)
+
+
+def closed_only(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    return frame[frame["outcome"] != "open"]
+
+
+def owners_only_on_won(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    return frame.assign(rep_id=frame["rep_id"].where(frame["outcome"] == "won", ""))
+
+
+def amounts_missing(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    won = frame["outcome"] == "won"
+    gone = won & (rng.random(len(frame)) < 0.8)
+    amount = frame["amount"].astype(object).where(~gone, "")
+    return frame.assign(amount=amount.where(won, ""))
+
+
+def day_first(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    def flip(text: pd.Series) -> pd.Series:
+        dates = pd.to_datetime(text, errors="coerce")
+        return dates.dt.strftime("%d/%m/%Y").where(dates.notna(), "")
+
+    return frame.assign(
+        created_date=flip(frame["created_date"]), close_date=flip(frame["close_date"])
+    )
+
+
+def lost_without_dates(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    return frame.assign(close_date=frame["close_date"].where(frame["outcome"] != "lost", ""))
+
+
+def outlier(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    frame = frame.copy()
+    line = frame.index[frame["outcome"] == "won"][len(frame) // 7]
+    frame.loc[line, "amount"] = frame.loc[line, "amount"] * 1000  # three extra zeros
+    return frame
+
+
+@dataclass(frozen=True)
+class Case:
+    """An awkward export: how it is spoiled and what a check must say about it."""
+
+    spoil: Callable[[pd.DataFrame, np.random.Generator], pd.DataFrame]
+    findings: tuple[str, ...]
+    said: tuple[str, ...] = ()
+    """Fragments the check's text must hold (what was found and how it is treated)."""
+    read: dict = field(default_factory=dict)
+
+
+EXPORTS = {
+    "closed_only": Case(closed_only, ("closed deals only",), ("no open deal",)),
+    "owners_only_on_won": Case(
+        owners_only_on_won, ("owners missing",), ("owners are on won deals only", "lost 100%")
+    ),
+    "amounts_missing": Case(
+        amounts_missing, ("amounts missing",), ("--impute-amounts",), {"impute_amounts": True}
+    ),
+    "day_first": Case(day_first, (), ()),
+    "lost_without_dates": Case(
+        lost_without_dates,
+        ("lost deals without a close date",),
+        ("treated as lost at an inferred",),
+    ),
+    "outlier": Case(outlier, ("extreme amounts",), ("won amount above",)),
+}

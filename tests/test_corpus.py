@@ -1,0 +1,116 @@
+"""The corpus of awkward exports (tests/corpus): each one's history check names its problems
+and nothing else, calibrate and the check agree, and the calibrated scenario passes its fit
+check and comes back to what the clean export of the same truth gives."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simplan.analysis.calibrate import Calibrator
+from simplan.history import prepare, read_opportunities
+from simplan.history.readiness import findings
+
+from .conftest import run_cli
+from .corpus import AS_OF, EXPORTS, truth_export
+
+ITEMS = (
+    "owners missing", "amounts missing", "lost deals without a close date", "extreme amounts",
+    "months without new leads", "one rep with an outsized share", "closed deals only",
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    """The clean export and each spoiled one, written as CSV."""
+    folder = tmp_path_factory.mktemp("corpus")
+    clean = truth_export()
+    paths = {"clean": folder / "clean.csv"}
+    clean.to_csv(paths["clean"], index=False)
+    for name, case in EXPORTS.items():
+        paths[name] = folder / f"{name}.csv"
+        case.spoil(clean, np.random.default_rng(11)).to_csv(paths[name], index=False)
+    return paths
+
+
+def calibrate(path, **options):
+    history = read_opportunities(path, as_of=AS_OF)
+    return history, Calibrator(periods=2, fit_check_replications=4, workers=1, **options).fit(
+        history
+    )
+
+
+@pytest.fixture(scope="module")
+def clean(files):
+    return calibrate(files["clean"])[1]
+
+
+@pytest.mark.parametrize("name", EXPORTS)
+def test_history_check_names_each_problem_and_nothing_else(name, files, capsys):
+    case = EXPORTS[name]
+    options = ["--impute-amounts"] if case.read.get("impute_amounts") else []
+    code, stdout, stderr = run_cli(
+        capsys, "history", "check", files[name], "--as-of", AS_OF, *options
+    )
+    assert code == 0, stderr
+    for item in ITEMS:
+        assert (item in stdout) == (item in case.findings), (item, stdout)
+    history = read_opportunities(files[name], as_of=AS_OF)
+    text = " ".join(f.text for f in findings(history, prepare(history), **_imputed(case)))
+    for fragment in case.said:
+        assert fragment in text
+
+
+def _imputed(case) -> dict:
+    return {"imputed": True} if case.read.get("impute_amounts") else {}
+
+
+@pytest.mark.parametrize("name", EXPORTS)
+def test_calibrated_from_each_export_fits_its_history_and_the_truth(name, files, clean):
+    case = EXPORTS[name]
+    history, fitted = calibrate(files[name], **case.read)
+    prepared = prepare(history, impute_amounts=bool(case.read.get("impute_amounts")))
+    assert fitted.findings_ == findings(history, prepared, **_imputed(case))  # never disagree
+    check = fitted.fit_check_
+    assert check.passed, check.warning()
+    assert len(check.table) >= 20
+    got = fitted.params_.set_index("parameter")["value"]
+    want = clean.params_.set_index("parameter")["value"]
+    frame = pd.read_csv(files[name])
+    for tier in ("A", "B"):
+        rate = f"tier.{tier}.arrivals_per_day"
+        assert got[rate] == pytest.approx(want[rate], rel=0.06), rate
+        win = f"tier.{tier}.win_probability"
+        assert got[win] == pytest.approx(want[win], abs=0.05), win
+        size = f"tier.{tier}.deal_size_mean"
+        known = frame[(frame["tier"] == tier) & (frame["outcome"] == "won")]["amount"].notna()
+        # three standard errors of a mean of `known` amounts with a cv up to 0.6
+        assert got[size] == pytest.approx(want[size], rel=3 * 0.6 / np.sqrt(known.sum())), size
+
+
+def test_clean_export_recovers_the_truth(clean):
+    """The reference every spoiled export is held to is itself near the truth."""
+    got = clean.params_.set_index("parameter")["value"]
+    tiers = clean.scenario_data_["leads"]["tiers"]
+    sizes = {t["name"]: t["deal_size"]["mean"] for t in tiers}
+    assert sizes["A"] == pytest.approx(20000, rel=0.15)
+    assert sizes["B"] == pytest.approx(5000, rel=0.15)
+    share = got[[f"rep.rep{i}.lead_share" for i in range(8)]]
+    assert share.sum() == pytest.approx(1.0)
+    assert clean.fit_check_.passed, clean.fit_check_.warning()
+
+
+def test_calibrate_command_on_an_awkward_export(files, tmp_path, capsys):
+    """calibrate prints the findings and the fit check, writes the scenario, then the report."""
+    out, report = tmp_path / "team.yaml", tmp_path / "report"
+    code, stdout, stderr = run_cli(
+        capsys, "calibrate", files["owners_only_on_won"], "--as-of", AS_OF, "--out", out,
+        "--report", report, "--periods", "2", "--fit-check", "3", "--workers", "1",
+    )  # fmt: skip
+    assert code == 0, stderr
+    assert "owners missing" in stdout
+    assert "fit check" in stdout
+    assert stdout.index("scenario written") < stdout.index("report written")
+    table = pd.read_csv(report / "fit_check.csv")
+    assert {"metric", "key", "history", "low", "high", "inside"} <= set(table.columns)
