@@ -28,6 +28,7 @@ from simplan.history import parse_mapping, read_opportunities
 from simplan.model.plan import Plan
 from tests.worlds import SIMPLAN_MAP, true_outcome, write_world
 
+pytestmark = pytest.mark.world
 REPLICATIONS = 40
 METRICS = ("bookings", "payout", "share_at_target")
 
