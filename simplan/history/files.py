@@ -40,7 +40,10 @@ def fail(source: Source, problems: list[str]) -> None:
 def read_table(path: str | Path) -> Source:
     """Read a CSV (every cell as text) or Parquet file; refuse empty, binary or ;-separated files."""
     path = Path(path)
-    check_file(path)
+    try:
+        check_file(path)
+    except ConfigError as error:  # one line, as the other whole-file problems here
+        raise SimplanError(f"{path}: {error.problems[0]}") from None
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".pq"):
         try:
