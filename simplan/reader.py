@@ -20,7 +20,7 @@ import yaml
 
 from simplan.errors import ConfigError
 
-YAML_MAX_BYTES = 5_000_000
+YAML_MAX_BYTES = 1_000_000
 """A scenario or plan is a few kilobytes; anything past this is not one."""
 YAML_MAX_DEPTH = 100
 """Nesting levels of lists and mappings; a scenario needs fewer than ten."""
@@ -125,7 +125,10 @@ def read_yaml_data(path: str | Path, *, missing: str = CHECK_PATH) -> Any:
 
 def parse_yaml(text: str, source: str) -> Any:
     """YAML text to plain data; every problem is a ConfigError naming `source` and the line."""
-    loader = _SafeLoader(text)
+    try:
+        loader = _SafeLoader(text)
+    except yaml.reader.ReaderError as error:  # the whole text is checked for control characters
+        raise ConfigError(source, [_character_problem(text, error)]) from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -136,6 +139,15 @@ def parse_yaml(text: str, source: str) -> Any:
         raise ConfigError(source, [_yaml_problem(error)]) from None
     finally:
         loader.dispose()
+
+
+def _character_problem(text: str, error: yaml.reader.ReaderError) -> str:
+    line = text.count("\n", 0, error.position) + 1
+    column = error.position - (text.rfind("\n", 0, error.position) + 1) + 1
+    return (
+        f"line {line}, column {column}: character #x{error.character:04x} is not allowed in "
+        "YAML (a control character); delete it or save the file again as plain UTF-8 text"
+    )
 
 
 def _yaml_problem(error: yaml.YAMLError) -> str:

@@ -271,8 +271,7 @@ def report_stop(stop: BaseException) -> int:
 def main() -> None:
     """Entry point: user errors print one clear message and exit with code 2; SIGINT and
     SIGTERM stop the workers, remove unfinished output and exit with 130 / 143."""
-    for signum in SIGNAL_EXIT:
-        signal.signal(signum, _on_signal)
+    previous = {signum: signal.signal(signum, _on_signal) for signum in SIGNAL_EXIT}
     try:
         app()
     except SimplanError as error:
@@ -280,3 +279,6 @@ def main() -> None:
         sys.exit(2)
     except (KeyboardInterrupt, Stopped) as stop:
         sys.exit(report_stop(stop))
+    finally:  # when called in-process (tests, notebooks), leave the handlers as they were
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simplan.errors import SimplanError
+from simplan.errors import ConfigError, SimplanError
 from simplan.reader import check_file, parse_csv, read_text
 
 SHOWN = 5
@@ -33,16 +33,17 @@ class Source:
 
 
 def fail(source: Source, problems: list[str]) -> None:
-    """Raise one SimplanError naming the file and listing every problem."""
-    noun = "problem" if len(problems) == 1 else "problems"
-    lines = "\n".join(f"  - {p}" for p in problems)
-    raise SimplanError(f"{source.path}: {len(problems)} {noun}:\n{lines}")
+    """Raise one user error naming the file and listing every problem."""
+    raise ConfigError(str(source.path), problems)
 
 
 def read_table(path: str | Path) -> Source:
     """Read a CSV (every cell as text) or Parquet file; refuse empty, binary or ;-separated files."""
     path = Path(path)
-    check_file(path)
+    try:
+        check_file(path)
+    except ConfigError as error:  # one line, as the other whole-file problems here
+        raise SimplanError(f"{path}: {error.problems[0]}") from None
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".pq"):
         try:
