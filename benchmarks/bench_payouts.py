@@ -121,7 +121,11 @@ def bare_numpy(ledger: pd.DataFrame, targets: pd.DataFrame, team: pd.DataFrame) 
         customer = pd.factorize(ledger["deal_id"])[0]
     pairs = pd.unique(cell[new] * (customer.max() + 1) + customer)
     work.append(np.bincount(pairs // (customer.max() + 1), minlength=n_cells))
-    by_day = np.bincount((day - first_day) * len(rep_ids) + rep, weights=amount)
+    by_day = np.bincount(
+        (day - first_day) * len(rep_ids) + rep,
+        weights=amount,
+        minlength=len(calendar) * len(rep_ids),
+    )
     work.append(by_day.reshape(-1, len(rep_ids)).argmax(axis=1))
     work.append(np.bincount(rep * (workday.max() + 1) + workday) > 0)
     squad = pd.factorize(team["squad"])[0][pd.Index(team["rep_id"]).get_indexer(rep_ids)][rep]
