@@ -1,15 +1,17 @@
 """How fast are statements for a big ledger? 1,000,000 ledger rows, 10,000 reps, 3 months.
 
 Runs ``compute_payouts`` under the full playbook plan (``scenarios/plans/playbook_full.yaml``:
-every component, budget and flags) on a synthetic ledger with every optional column (splits
-with support roles, customers, new-customer marks, returns, projects, lead tiers), against a
-bare numpy bound doing the same grouping work with dense np.bincount tables and no checks,
+every component, budget and flags) on two synthetic ledgers, one shaped as the simulator
+writes it and one with every optional column of a CRM export (roles, customers, new-customer
+marks, returns, projects), each against a bare numpy twin doing the same grouping work with dense np.bincount tables and no checks,
 rules or statements: bookings per rep x month, distinct new customers per rep x month
 (hashed pairs), bookings per rep x day with the day's top rep, active rep x working days,
 bookings per squad x week, per project x month, per rep x month x working day (the flags),
 and the tiered commission.
-Prints the minimum and median of several runs on one core and the ratio of the minima.
-Target (issue 12): <= 0.35 s.
+Prints the minimum and median CPU time of several runs on one core and the ratio of the
+minima. The twin is not a lower bound: it hashes every (rep x month, customer) pair where
+the engine hashes only customers on several rows, so the engine can beat it.
+Target (issue 12): <= 0.35 s on the simulator's ledger.
 
     .venv/bin/python benchmarks/bench_payouts.py [--rows N] [--reps N] [--repeat N]
 """
@@ -119,7 +121,11 @@ def bare_numpy(ledger: pd.DataFrame, targets: pd.DataFrame, team: pd.DataFrame) 
         customer = pd.factorize(ledger["deal_id"])[0]
     pairs = pd.unique(cell[new] * (customer.max() + 1) + customer)
     work.append(np.bincount(pairs // (customer.max() + 1), minlength=n_cells))
-    by_day = np.bincount((day - first_day) * len(rep_ids) + rep, weights=amount)
+    by_day = np.bincount(
+        (day - first_day) * len(rep_ids) + rep,
+        weights=amount,
+        minlength=len(calendar) * len(rep_ids),
+    )
     work.append(by_day.reshape(-1, len(rep_ids)).argmax(axis=1))
     work.append(np.bincount(rep * (workday.max() + 1) + workday) > 0)
     squad = pd.factorize(team["squad"])[0][pd.Index(team["rep_id"]).get_indexer(rep_ids)][rep]
@@ -146,21 +152,21 @@ def timings(fn, repeat: int) -> list[float]:
 
 
 def measure(plan: Plan, rows: int, reps: int, repeat: int, crm: bool) -> None:
-    """Print the bare bound and compute_payouts on one shape of ledger."""
+    """Print the bare numpy twin and compute_payouts on one shape of ledger."""
     ledger, targets, team = make_inputs(rows, reps, crm=crm)
     statements = compute_payouts(ledger, targets, team, plan, check=False)
     assert np.isclose(statements.lines["amount"].sum(), statements.totals["payout"].sum())
-    bound = timings(lambda: bare_numpy(ledger, targets, team), repeat)
+    twin = timings(lambda: bare_numpy(ledger, targets, team), repeat)
     fast = timings(lambda: compute_payouts(ledger, targets, team, plan, check=False), repeat)
     checked = timings(lambda: compute_payouts(ledger, targets, team, plan), repeat)
     shape = "a CRM export (every optional column)" if crm else "the simulator writes it"
     print(f"-- ledger as {shape}")
     for label, times in (
-        ("bare numpy, same grouping work", bound),
+        ("bare numpy twin, same grouping", twin),
         ("compute_payouts, check=False", fast),
         ("compute_payouts, row checks on", checked),
     ):
-        ratio = min(times) / min(bound)
+        ratio = min(times) / min(twin)
         print(
             f"   {label:32s} {min(times):6.3f} s / {statistics.median(times):6.3f} s  "
             f"ratio {ratio:5.2f}x"

@@ -160,3 +160,9 @@ def test_grouping_helpers_match_numpy(raw, size, values):
     assert (pd.factorize(codes(ids))[0] == pd.factorize(ids)[0]).all()
     named = pd.Series([f"c{k}" if k % 3 else None for k in raw], dtype=object)
     assert (codes(named) == pd.factorize(named)[0]).all()
+
+
+def test_codes_of_nullable_and_widely_spread_ids():
+    assert codes(pd.Series([3, None, 5], dtype="Int64")).tolist() == [0, -1, 1]
+    assert codes(pd.Series([10**12, 0, 10**12])).tolist() == [0, 1, 0]  # factorized
+    assert codes(pd.Series([7, 9, 7])).tolist() == [0, 2, 0]  # offsets from the smallest

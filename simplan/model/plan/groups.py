@@ -36,7 +36,7 @@ def codes(values: pd.Series) -> np.ndarray:
     Integer ids spanning a small range are their own codes (offset from the smallest), which
     needs no hashing; anything else is factorized.
     """
-    if values.dtype.kind in "iu" and len(values):
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "iu" and len(values):
         raw = values.to_numpy()
         low = int(raw.min())
         if int(raw.max()) - low <= max(DENSE_PER_ROW * len(raw), 1 << 20):

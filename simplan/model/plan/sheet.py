@@ -91,6 +91,8 @@ class Sheet:
         if current is None:
             current = np.ones(len(self.book.rep), dtype=bool)
         dropping = drop & current
+        if not dropping.any():
+            return np.zeros(self.book.n_cells)
         removed = self.book.per_cell(np.where(dropping, self.book.amount, 0.0))
         self.counted_rows = current & ~dropping
         self._rows.clear()
