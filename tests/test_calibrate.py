@@ -400,7 +400,7 @@ def test_behaviour_fitted_by_simulated_moments_under_the_plan(recovered, tmp_pat
     )
     grid = {"shares": (0.2, 0.45, 0.7), "curvatures": (1.6, 2.8)}
     fitted = Calibrator(
-        behaviour_grid=grid, behaviour_replications=1, workers=1, fit_check_replications=0
+        behaviour_grid=grid, behaviour_replications=2, workers=2, fit_check_replications=0
     ).fit(history, plan=plan)
     scenario = fitted.scenario_
     assert scenario.behaviour.model == "optimising"

@@ -411,7 +411,11 @@ def test_a_huge_deal_is_flagged_and_paid_as_recorded(tmp_path, linear, capsys):
     loose = run_cli(capsys, "payout", "--deals", deals, "--plan", linear, "--quota", 1e6,
                     "--amount-multiple", 2000, "--out", tmp_path / "loose")  # fmt: skip
     assert loose[0] == 0
-    assert pd.read_csv(tmp_path / "loose" / "flags.csv").empty
+    # A quantile test loosened to 2,000 x no longer flags it; the median test (100 x the
+    # median won amount, which holds however few amounts there are) still does.
+    reasons = pd.read_csv(tmp_path / "loose" / "flags.csv")["reason"]
+    assert len(reasons) == 1
+    assert "x the median" in reasons.iloc[0]
 
 
 def test_the_workbook_holds_the_statements_formatted_by_unit(tmp_path, linear, gated, capsys):

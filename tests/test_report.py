@@ -297,7 +297,9 @@ def test_comparison_opens_with_the_effect_and_who_gains(saved, tmp_path):
     assert text("bookings", abs(row["difference"])) in effect
     assert f"{text('bookings', row['ci_low'])} to {text('bookings', row['ci_high'])}" in effect
     assert "confidence interval of the mean difference" in effect
-    assert "predictive" not in effect  # no predictive interval in these tables
+    # compare's tables carry the predictive interval too: it is quoted and labelled.
+    assert f"{text('bookings', row['pi_low'])} and {text('bookings', row['pi_high'])}" in effect
+    assert "predictive interval" in effect
     base, richer = source.runs["base"], source.runs["richer"]
     gains = gains_and_losses(base, richer)
     assert gains in " ".join(points)

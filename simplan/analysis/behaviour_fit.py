@@ -164,6 +164,11 @@ def fit_behaviour(
     `data` is the calibrated scenario (with the plan); `won` the won deals (rep_id,
     close_date, amount); `targets` the targets table (rep_id, period, target) or None.
     """
+    if replications < 2:
+        raise ValueError(
+            "the behaviour fit needs 2 or more replications per grid point to measure each "
+            "moment's spread; use --behaviour-replications 2"
+        )
     clock = data["calendar"]["period"]
     periods = period_table(window, clock)
     reps = [str(r["rep_id"]) for r in data["team"]["roster"]]
