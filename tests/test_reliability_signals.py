@@ -136,3 +136,22 @@ def test_ctrl_c_in_process_stops_the_pool(capsys, tmp_path):
     assert wait_for(lambda: gone(seen), 10)
     assert not (tmp_path / "run").exists()
     assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_while_the_command_starts_exits_quietly(signum, code):
+    """Ctrl-C (or SIGTERM) while `simplan` is still loading its modules: one line, no
+    traceback, the signal's exit code. The entry point is armed before the heavy imports, so
+    the signal is sent as soon as the interpreter runs it."""
+    script = (
+        "import os, signal, simplan.entry as e; "
+        "signal.signal = (lambda real: lambda s, h: (real(s, h), "
+        f"os.kill(os.getpid(), {int(signum)}) if h is e._stop_loading and s == {int(signum)} "
+        "else None)[0])(signal.signal); e.main()"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, "--version"], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == code, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "stopped while starting" in done.stderr
