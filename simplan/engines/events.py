@@ -27,7 +27,7 @@ from simplan.model.production import (
     tier_shares,
 )
 from simplan.model.randomness import stream
-from simplan.model.records import LOST, PULLED, PUSHED, WON, Records
+from simplan.model.records import LOST, PULLED, PUSHED, WON, Records, credit_columns
 from simplan.model.routing import Assignment, Router, RoutingState, credit_shares
 from simplan.model.team import Team
 from simplan.scenario import Scenario
@@ -429,16 +429,9 @@ class EventEngine:
     # -- output --------------------------------------------------------------------------------
 
     def _records(self) -> Records:
-        credits = np.array(self.credit_rows, dtype=float).reshape(-1, 5)
         return Records(
             deals=self.book.deal_columns(),
-            credits={
-                "lead_id": credits[:, 0].astype(np.int64),
-                "rep": credits[:, 1].astype(np.int64),
-                "share": credits[:, 2],
-                "amount": credits[:, 3],
-                "close_day": credits[:, 4],
-            },
+            credits=credit_columns(self.credit_rows),
             daily={
                 "touches": self.touches,
                 "effort": self.effort,

@@ -26,7 +26,7 @@ from simplan.model.production import (
     tier_shares,
 )
 from simplan.model.randomness import stream
-from simplan.model.records import LOST, ON_TIME, OPEN, PULLED, PUSHED, WON, Records
+from simplan.model.records import LOST, ON_TIME, OPEN, PULLED, PUSHED, WON, Records, credit_columns
 from simplan.model.routing import Assignment, Router, RoutingState, credit_shares, least_loaded
 from simplan.model.team import Team
 from simplan.scenario import Scenario
@@ -503,7 +503,6 @@ class FastEngine:
 
     def _records(self) -> Records:
         L, n = self.leads, self.leads.n
-        credits = np.array(self.credit_rows, dtype=float).reshape(-1, 5)
         return Records(
             deals={
                 "lead_id": np.arange(n),
@@ -522,13 +521,7 @@ class FastEngine:
                 "lever_cost": L.lever_cost[:n].copy(),
                 "timing": L.timing[:n].copy(),
             },
-            credits={
-                "lead_id": credits[:, 0].astype(np.int64),
-                "rep": credits[:, 1].astype(np.int64),
-                "share": credits[:, 2],
-                "amount": credits[:, 3],
-                "close_day": credits[:, 4],
-            },
+            credits=credit_columns(self.credit_rows),
             daily={
                 "touches": self.touches,
                 "effort": self.effort,

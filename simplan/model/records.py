@@ -27,3 +27,15 @@ class Records:
     source_names: list[str]
     events: int
     processes: int
+
+
+def credit_columns(rows: list[tuple[int, int, float, float, float]]) -> dict[str, np.ndarray]:
+    """The `credits` records from (lead_id, rep, share, amount, close_day) rows."""
+    credits = np.array(rows, dtype=float).reshape(-1, 5)
+    return {
+        "lead_id": credits[:, 0].astype(np.int64),
+        "rep": credits[:, 1].astype(np.int64),
+        "share": credits[:, 2],
+        "amount": credits[:, 3],
+        "close_day": credits[:, 4],
+    }
