@@ -15,18 +15,21 @@ CRM_COLUMNS = ["deal_id", "rep_id", "created_date", "close_date", "amount", "out
 
 
 def simulated_history(scenario: Scenario, seed: int = 0) -> pd.DataFrame:
-    """One replication of `scenario` as a CRM export: deal_id, rep_id, created_date,
-    close_date (empty while open), amount (won value, else 0), outcome, tier; ISO dates.
+    """One replication of `scenario` as a CRM export (see `crm_export`).
 
     Leads carried in from a warm-up (opened before the start) are left out, as an export
     starting at the calendar's start would."""
-    results = simulate(scenario, replications=1, seed=seed, workers=1)
-    deals = results.deals
-    deals = deals[deals["created_day"] >= 0]
-    start = pd.Timestamp(scenario.calendar.start)
+    deals = simulate(scenario, replications=1, seed=seed, workers=1).deals
+    frame = crm_export(deals[deals["created_day"] >= 0], pd.Timestamp(scenario.calendar.start))
+    return frame.sort_values(["created_date", "deal_id"]).reset_index(drop=True)
+
+
+def crm_export(deals: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
+    """A `deals` table as a CRM export: deal_id, rep_id, created_date, close_date (empty
+    while open), amount (won value, else 0), outcome, tier; ISO dates from `start` (day 0)."""
     created = start + pd.to_timedelta(np.floor(deals["created_day"]), unit="D")
     closed = start + pd.to_timedelta(np.floor(deals["close_day"]), unit="D")
-    frame = pd.DataFrame(
+    return pd.DataFrame(
         {
             "deal_id": "L" + deals["lead_id"].astype(str),
             "rep_id": deals["rep_id"].astype(str),
@@ -37,7 +40,6 @@ def simulated_history(scenario: Scenario, seed: int = 0) -> pd.DataFrame:
             "tier": deals["tier"].astype(str),
         }
     )
-    return frame.sort_values(["created_date", "deal_id"]).reset_index(drop=True)
 
 
 def write_history(frame: pd.DataFrame, path: str | Path) -> Path:

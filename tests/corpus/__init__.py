@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from simplan import Scenario, simulate
+from simplan.analysis.synthetic import crm_export
 
 SKILLS = [0.75, 0.85, 0.95, 1.0, 1.0, 1.05, 1.15, 1.25]
 TRUTH = {
@@ -60,21 +61,8 @@ def truth_export(seed: int = 7) -> pd.DataFrame:
     """The clean export of one replication: every deal closed in the window or open at its
     end, including those opened during the warm-up; ISO dates, amount 0 on lost deals."""
     results = simulate(Scenario.model_validate(TRUTH), replications=1, seed=seed, workers=1)
-    deals = results.deals
     start = pd.Timestamp(TRUTH["calendar"]["start"])
-    created = start + pd.to_timedelta(np.floor(deals["created_day"]), unit="D")
-    closed = start + pd.to_timedelta(np.floor(deals["close_day"]), unit="D")
-    return pd.DataFrame(
-        {
-            "deal_id": "L" + deals["lead_id"].astype(str),
-            "rep_id": deals["rep_id"].astype(str),
-            "created_date": created.dt.strftime("%Y-%m-%d"),
-            "close_date": closed.dt.strftime("%Y-%m-%d").where(deals["close_day"].notna(), ""),
-            "amount": deals["amount"].round(2).where(deals["outcome"] == "won", 0.0),
-            "outcome": deals["outcome"].astype(str),
-            "tier": deals["tier"].astype(str),
-        }
-    ).reset_index(drop=True)
+    return crm_export(results.deals, start).reset_index(drop=True)
 
 
 def closed_only(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
