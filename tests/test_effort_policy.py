@@ -13,7 +13,13 @@ import pytest
 from scipy.stats import poisson
 
 from simplan.model.behaviour import BehaviourParams, PayTable, effort_cost, plan_ahead_policy
-from simplan.model.effort_policy import GRID_STEP, PeriodProgram, RepOutlook, size_pmf_on_grid
+from simplan.model.effort_policy import (
+    GRID_STEP,
+    PeriodProgram,
+    RepOutlook,
+    grid_cells,
+    size_pmf_on_grid,
+)
 from simplan.model.plan import Plan
 
 TARGET = 100_000.0
@@ -68,15 +74,32 @@ def test_linear_plan_meets_the_static_first_order_condition(rate, curvature):
             assert at(pol, attainment, day) == pytest.approx(min(expected, 3.0), abs=spacing)
 
 
-def test_effort_that_books_next_period_is_valued_at_next_periods_rate():
-    """With half of this period's effort landing next period at the same rate, nothing changes;
-    at half the rate, effort follows the blended rate (0.5 x 0.08 + 0.5 x 0.04) / 0.08."""
+@pytest.mark.parametrize(("discount", "first_guess"), [(1.0, 0.0), (1.0, 0.2), (0.5, 0.08)])
+def test_effort_that_books_next_period_is_valued_at_the_repeating_plans_slope(
+    discount, first_guess
+):
+    """Half of this period's effort lands next period. The plan repeats, so a unit booked
+    early next period is worth the slope of the period's own start value (8 % under a flat
+    8 %) times the discount, whatever the first guess: effort follows the blended rate
+    (0.5 x 0.08 + 0.5 x discount x 0.08) / 0.08."""
     linear = plan({"type": "base_commission", "rate": 0.08})
-    same = policy(linear, outlook(landing=0.5, next_rate=0.08))
-    half = policy(linear, outlook(landing=0.5, next_rate=0.04))
+    pol = policy(linear, outlook(landing=0.5, next_rate=first_guess),
+                 next_period_discount=discount)  # fmt: skip
     spacing = (3.0 - 0.25) / 110
-    assert at(same, 0.3, 10) == pytest.approx(1.0, abs=spacing)
-    assert at(half, 0.3, 10) == pytest.approx(0.75, abs=spacing)
+    assert at(pol, 0.3, 10) == pytest.approx(0.5 + 0.5 * discount, abs=spacing)
+
+
+def test_the_carry_rate_is_the_start_values_slope_discounted():
+    """Under a flat 8 % the start value rises 8 % of target per unit of attainment (the effort
+    cost does not depend on where the period starts), so the carry rate is 0.9 x 0.08."""
+    o = outlook(landing=0.5)
+    params = BehaviourParams(model="optimising", effort_levels=41)
+    program = PeriodProgram(o, PERIOD, 7.0, np.linspace(0.25, 3.0, 41), 2.0)
+    table = PayTable.build(plan({"type": "base_commission", "rate": 0.08}).payout_curve, o.target)
+    pol = program.solve(
+        table.pay[:, : grid_cells()], effort_cost(o, PERIOD, params), np.array([0.05])
+    )
+    assert program.carry_rate(pol, 0.9)[0] == pytest.approx(0.9 * 0.08, rel=1e-6)
 
 
 def test_a_bonus_makes_reps_speed_up_when_it_is_within_reach():

@@ -76,7 +76,9 @@ class BehaviourParams(Params):
     """How effort is chosen: constant, optimising over the plan period, or myopically
     responsive to the plan. `cost_curvature` (gamma: effort cost ~ e^gamma) sets how far
     effort moves with pay (elasticity about 1 / (gamma - 1)); `decision_days` is the step of
-    the optimising reps' plan. Effort 1 is what the history shows: with `plan_in_force` (the
+    the optimising reps' plan; `next_period_discount` what a unit booked next period is worth
+    now, per unit of its value then (reps discount the next period: 0.9 a quarter). Effort 1 is
+    what the history shows: with `plan_in_force` (the
     plan paid when the history was recorded, as `simplan calibrate` writes it), each rep's mean
     effort under that plan; without it, the effort of a rep paid `reference_rate` on every
     extra unit of bookings."""
@@ -93,6 +95,7 @@ class BehaviourParams(Params):
     cost_curvature: float = Field(default=2.0, gt=1, le=6)
     decision_days: float = Field(default=7.0, gt=0, le=31)
     effort_levels: int = Field(default=21, ge=3, le=201)
+    next_period_discount: float = Field(default=0.9, gt=0, le=1)
     plan_in_force: Plan | None = None
     ratchet: RatchetParams = RatchetParams()
     timing: TimingParams = TimingParams()
@@ -327,7 +330,10 @@ def effort_cost(
     cost = params.reference_rate * max(o.elasticity, 1e-12) * np.maximum(sourced_per_day, 1e-12)
     if reference is None:
         return cost
-    return normalised_cost(_program(o, period_days, params), reference.pay[:, : grid_cells()], cost)
+    program = _program(o, period_days, params)
+    return normalised_cost(
+        program, reference.pay[:, : grid_cells()], cost, params.next_period_discount
+    )
 
 
 def plan_ahead_policy(
@@ -336,7 +342,7 @@ def plan_ahead_policy(
 ) -> EffortPolicy:  # fmt: skip
     """Solve each rep's dynamic program for the period under the plan tabulated in `table`."""
     program = _program(outlook, period_days, params)
-    return program.solve(table.pay[:, : grid_cells()], cost)
+    return program.stationary(table.pay[:, : grid_cells()], cost, params.next_period_discount)
 
 
 def _program(outlook: RepOutlook, period_days: float, params: BehaviourParams) -> PeriodProgram:

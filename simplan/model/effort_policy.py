@@ -13,7 +13,11 @@ literature (Misra & Nair 2011; Chung, Steenburgh & Sudhir 2014):
   rate and deal-size distribution, from the scenario). Effort moves the self-sourced part of
   the rep's volume (`production`), and only the share of it that closes before the period
   ends (`landing`, from the sales cycle) counts this period; the rest books next period and
-  is valued at next period's expected marginal rate.
+  is valued at what starting next period that much ahead is worth: the slope of the period's
+  own start value over its first `CARRY_SPAN` of target (the plan repeats), times
+  `next_period_discount`: a fixed point (`PeriodProgram.stationary`), as in the structural
+  literature's infinite-horizon programs. Under a gate, early bookings of next period are
+  worth little, so reps ease off as the period ends; under a flat rate they are worth it.
 
 The cost is scaled so that a rep facing `reference_rate` on every extra unit of bookings
 works at effort 1; without a plan-dependent reason to do otherwise, effort stays there.
@@ -37,6 +41,11 @@ GRID_TOP = 4.0
 """Top of the attainment grid; values beyond it are extrapolated linearly."""
 MAX_SPREAD_CELLS = 30_000
 """Bound on a step's bookings, in cells, that the FFT must hold without wrapping round."""
+CARRY_SPAN = 0.2
+"""Next period's value of bookings carried into it: the mean slope of the period's start
+value over its first 20 % of target (what a spill of a few weeks' deals spans)."""
+CONTINUATION_ROUNDS = 2
+"""Rounds of the continuation fixed point (the slope moves little after the first)."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +58,7 @@ class RepOutlook:
     self_sourced_share: np.ndarray  # share of the deal flow that effort moves
     elasticity: float  # self-sourced volume ~ effort ** elasticity
     landing: np.ndarray  # (reps, steps): chance that effort in step k closes this period
-    next_rate: np.ndarray  # next period's expected pay per unit of bookings
+    next_rate: np.ndarray  # next period's expected pay per unit of bookings (first guess)
     ratchet_share: float = 0.0  # next target rises by this share of bookings above target
 
 
@@ -113,34 +122,56 @@ class PeriodProgram:
 
     def _step(self, k: int) -> tuple[float, np.ndarray, np.ndarray]:
         """Step k's length in days, the DFT of its bookings per effort level (R, E, F) and the
-        value of what that effort books next period (R, E)."""
+        extra bookings that effort puts into next period (R, E, currency)."""
         o = self.outlook
         days = min(self.step_days, self.period_days - k * self.step_days)
         land = o.landing[:, min(k, o.landing.shape[1] - 1)]
         share = o.self_sourced_share[:, None] * self.lift[None, :]  # (R, E)
         rate = np.maximum(o.deals_per_day[:, None] * days * (1 + share * land[:, None]), 0.0)
-        spill = (o.deals_per_day * self.mean_size * days * (1 - land) * o.next_rate)[:, None]
+        spill = (o.deals_per_day * self.mean_size * days * (1 - land))[:, None]
         kernel_hat = np.exp(rate[:, :, None] * (self.size_hat[:, None, :] - 1.0))
         return days, kernel_hat, spill * share
 
-    def solve(self, pay: np.ndarray, cost_scale: np.ndarray) -> EffortPolicy:
+    def solve(
+        self, pay: np.ndarray, cost_scale: np.ndarray, next_rate: np.ndarray | None = None
+    ) -> EffortPolicy:
         """Backward induction. `pay` (reps, cells) is the period pay on the attainment grid;
-        `cost_scale` c per rep (currency per day at effort 1)."""
+        `cost_scale` c per rep (currency per day at effort 1); `next_rate` what a unit booked
+        next period is worth now (default: the outlook's first guess)."""
         o, cells = self.outlook, self.cells
+        next_rate = np.asarray(o.next_rate if next_rate is None else next_rate, dtype=float)
         day_cost = cost_scale[:, None] * np.power(self.efforts, self.curvature) / self.curvature
-        unit = np.asarray(o.next_rate) * o.target  # pay per unit of attainment next period
+        unit = next_rate * o.target  # pay per unit of attainment next period
         value = pay - o.ratchet_share * unit[:, None] * np.maximum(_grid(cells) - 1.0, 0.0)
         choice = np.empty((len(o.target), self.steps, cells), dtype=np.int16)
         for k in range(self.steps - 1, -1, -1):
             days, kernel_hat, spill = self._step(k)
             padded = np.fft.rfft(_extend(value, self.length), axis=1)
             expected = np.fft.irfft(padded[:, None, :] * np.conj(kernel_hat), n=self.length, axis=2)
-            q = expected[:, :, :cells] + (spill - days * day_cost)[:, :, None]
+            q = expected[:, :, :cells] + (spill * next_rate[:, None] - days * day_cost)[:, :, None]
             best = np.argmax(q, axis=1)
             choice[:, k, :] = best
             value = np.take_along_axis(q, best[:, None, :], axis=1)[:, 0, :]
         effort = self.efforts[choice].astype(np.float32)
         return EffortPolicy(effort=effort, choice=choice, value=value, step_days=self.step_days)
+
+    def carry_rate(self, policy: EffortPolicy, discount: float) -> np.ndarray:
+        """What a unit booked early next period is worth now, per rep: the slope of the start
+        value over its first `CARRY_SPAN` of target, discounted (never below 0)."""
+        span = round(CARRY_SPAN / GRID_STEP)
+        slope = (policy.value[:, span] - policy.value[:, 0]) / (CARRY_SPAN * self.outlook.target)
+        return discount * np.maximum(slope, 0.0)
+
+    def stationary(
+        self, pay: np.ndarray, cost_scale: np.ndarray, discount: float,
+        rounds: int = CONTINUATION_ROUNDS,
+    ) -> EffortPolicy:  # fmt: skip
+        """The policy when the plan repeats: next period's bookings valued at the slope of this
+        period's own start value (a fixed point from the outlook's first guess)."""
+        rate = discount * np.asarray(self.outlook.next_rate, dtype=float)
+        for _ in range(rounds):
+            rate = self.carry_rate(self.solve(pay, cost_scale, rate), discount)
+        return self.solve(pay, cost_scale, rate)
 
     def mean_effort(self, policy: EffortPolicy) -> np.ndarray:
         """Each rep's expected effort over the period under `policy`, starting from nothing
@@ -166,22 +197,33 @@ class PeriodProgram:
 
 
 def normalised_cost(
-    program: PeriodProgram, reference_pay: np.ndarray, cost_scale: np.ndarray, rounds: int = 6
-) -> np.ndarray:
+    program: PeriodProgram, reference_pay: np.ndarray, cost_scale: np.ndarray, discount: float,
+    rounds: int = 6,
+) -> np.ndarray:  # fmt: skip
     """Effort costs per rep such that each rep's expected effort under `reference_pay` (the plan
-    in force when the history was recorded) is 1: effort 1 then means "as in the history".
+    in force when the history was recorded, repeating) is 1: effort 1 then means "as in the
+    history".
 
     Mean effort falls as the cost rises; the root of log(mean effort) in log(cost) is found by
     a first step that is exact for a static rep (c x effort^(gamma - 1)), then secant steps
     (bounded, and halved back to that step where the slope comes out with the wrong sign).
+    Each round also carries the continuation fixed point one step (`PeriodProgram.carry_rate`).
     """
     power = program.curvature - 1
+    rate = discount * np.asarray(program.outlook.next_rate, dtype=float)
+
+    def log_effort(x: np.ndarray) -> np.ndarray:
+        nonlocal rate
+        policy = program.solve(reference_pay, np.exp(x), rate)
+        rate = program.carry_rate(policy, discount)
+        return np.log(np.maximum(program.mean_effort(policy), 1e-6))
+
     x = np.log(cost_scale)
-    f = np.log(np.maximum(program.mean_effort(program.solve(reference_pay, np.exp(x))), 1e-6))
+    f = log_effort(x)
     x_prev, f_prev = x, f
     x = x + power * f
     for _ in range(rounds - 1):
-        f = np.log(np.maximum(program.mean_effort(program.solve(reference_pay, np.exp(x))), 1e-6))
+        f = log_effort(x)
         slope = (f - f_prev) / np.where(x != x_prev, x - x_prev, np.inf)
         secant = np.where(slope < 0, -f / np.where(slope < 0, slope, -1.0), 0.5 * power * f)
         x_prev, f_prev = x, f
