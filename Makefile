@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/bench_sweep.py
 	$(BIN)/python benchmarks/bench_calibrate.py
+	$(BIN)/python benchmarks/bench_world.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check simplan tests benchmarks
