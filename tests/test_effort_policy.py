@@ -9,6 +9,7 @@ reachability; a gate out of reach; a cap; an accelerator above quota.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy.stats import poisson
 
@@ -133,7 +134,7 @@ def test_the_bonus_pull_matches_the_chance_of_crossing():
     assert at(pol, start, last_day - 7) == pytest.approx(best, abs=1e-6)
 
 
-def test_reps_give_up_below_a_gate_out_of_reach():
+def test_reps_give_up_below_a_gate_near_nothing():
     """A gate at 80 % pays nothing below it: a rep at 10 % with two weeks left cannot reach it
     and works at the minimum; one at 70 % works hard to clear it."""
     gated = plan({"type": "base_commission", "rate": 0.10}, {"type": "gate", "threshold": 0.8})
@@ -200,3 +201,32 @@ def test_effort_normalised_to_the_plan_in_force_averages_one_under_it():
     program = PeriodProgram(o, PERIOD, 7.0, efforts, 2.0)
     assert program.mean_effort(pol) == pytest.approx(np.ones(3), abs=0.03)
     assert np.ptp(pol.effort[1, 8, :150]) > 0.3
+
+
+def test_the_warm_up_runs_under_the_plan_in_force(small_scenario):
+    """The plan changes on the window's first day: the warm-up (all of September here) is paid
+    under `plan_in_force` whatever plan is tried, so on common random numbers every plan
+    starts from the same carried-in pipeline; only the window's own effort differs."""
+    from simplan import simulate
+
+    in_force = plan({"type": "base_commission", "rate": 0.08})
+    near_nothing = plan({"type": "base_commission", "rate": 0.001})
+
+    def run(tried: Plan, warm_up_plan: Plan | None):
+        behaviour = {"model": "optimising", "plan_in_force": warm_up_plan, "effort_levels": 11}
+        scenario = small_scenario.model_copy(
+            update={"plan": tried, "behaviour": BehaviourParams(**behaviour)}
+        )
+        results = simulate(scenario, replications=1, seed=5, workers=1, engine="fast")
+        deals = results.deals
+        carried = deals[deals["created_day"] < 0].sort_values("lead_id")
+        return carried[["lead_id", "first_rep_id", "created_day"]].reset_index(drop=True), results
+
+    same, base = run(in_force, in_force)
+    kept, gated = run(near_nothing, in_force)
+    pd.testing.assert_frame_equal(same, kept)
+    # In the window a near-zero rate makes reps give up: effort near its floor (0.25).
+    assert gated.daily["effort"].mean() < 0.5 * base.daily["effort"].mean()
+    # Without a plan in force the warm-up is paid under the plan tried: another pipeline.
+    changed, _ = run(near_nothing, None)
+    assert not changed.equals(same)

@@ -3,6 +3,10 @@
 Holds full-period targets (ratcheted when the scenario says so), bookings so far this period,
 the expected value of open pipeline, a run rate, fatigue, and the plan's pay table for the
 period. The rules themselves are pure functions in `simplan.model.behaviour`.
+
+The plan changes on the window's first day: a plan period wholly inside the warm-up is paid
+under `behaviour.plan_in_force` when the scenario states it (the history's plan), so every
+plan compared starts from the pipeline that plan built, as the real team will.
 """
 
 from __future__ import annotations
@@ -120,14 +124,22 @@ class Standing:
         self.booked[:] = 0.0
         self.period = period
         if self.responsive:
-            self.table = PayTable.build(self.plan.payout_curve, self._target(period))
+            plan = self.params.plan_in_force if self._before_window(period) else None
+            self.table = PayTable.build((plan or self.plan).payout_curve, self._target(period))
         if self.optimising:
             self.policy = self._plan_ahead(period)
 
+    def _before_window(self, period: int) -> bool:
+        """True for a plan period that ends before the window starts (all warm-up)."""
+        window_start = self.cal.dates[self.cal.first_day].to_datetime64()
+        return bool(self.cal.plan_period.stop[period] <= window_start)
+
     def _plan_ahead(self, period: int) -> EffortPolicy:
-        """The period's effort policy: each rep's dynamic program, solved once per worker."""
+        """The period's effort policy: each rep's dynamic program, solved once per worker
+        (a warm-up period under the plan in force once for every plan compared)."""
         target = self._target(period)
-        key = (self._key, period, target.tobytes())
+        in_force = self.params.plan_in_force is not None and self._before_window(period)
+        key = (self._world_key if in_force else self._key, in_force, period, target.tobytes())
         if key not in _POLICIES:
             _bounded(_POLICIES)
             cost = self._effort_cost(period, target)

@@ -41,6 +41,10 @@ GRID_TOP = 4.0
 """Top of the attainment grid; values beyond it are extrapolated linearly."""
 MAX_SPREAD_CELLS = 30_000
 """Bound on a step's bookings, in cells, that the FFT must hold without wrapping round."""
+KERNEL_CACHE_BYTES = 256 * 2**20
+"""Each step's bookings transform is kept for the program's later solves up to this size."""
+EFFORT_TOLERANCE = 5e-3
+"""The normalisation stops once every rep's mean effort is within 0.5 % of 1."""
 CARRY_SPAN = 0.2
 """Next period's value of bookings carried into it: the mean slope of the period's start
 value over its first 20 % of target (what a spill of a few weeks' deals spans)."""
@@ -119,10 +123,14 @@ class PeriodProgram:
         self.length = _fft_length(self.cells + int(np.ceil(min(spread.max(), MAX_SPREAD_CELLS))))
         self.size_hat = np.fft.rfft(o.size_pmf, n=self.length, axis=1)  # (R, F)
         self.mean_size = mean_cells * GRID_STEP * o.target  # currency per deal
+        self._steps: dict[int, tuple[float, np.ndarray, np.ndarray]] = {}
 
     def _step(self, k: int) -> tuple[float, np.ndarray, np.ndarray]:
         """Step k's length in days, the DFT of its bookings per effort level (R, E, F) and the
-        extra bookings that effort puts into next period (R, E, currency)."""
+        extra bookings that effort puts into next period (R, E, currency); the same for every
+        solve of the program, so kept (within `KERNEL_CACHE_BYTES`)."""
+        if k in self._steps:
+            return self._steps[k]
         o = self.outlook
         days = min(self.step_days, self.period_days - k * self.step_days)
         land = o.landing[:, min(k, o.landing.shape[1] - 1)]
@@ -130,6 +138,8 @@ class PeriodProgram:
         rate = np.maximum(o.deals_per_day[:, None] * days * (1 + share * land[:, None]), 0.0)
         spill = (o.deals_per_day * self.mean_size * days * (1 - land))[:, None]
         kernel_hat = np.exp(rate[:, :, None] * (self.size_hat[:, None, :] - 1.0))
+        if (len(self._steps) + 1) * kernel_hat.nbytes <= KERNEL_CACHE_BYTES:
+            self._steps[k] = (days, kernel_hat, spill * share)
         return days, kernel_hat, spill * share
 
     def solve(
@@ -198,16 +208,18 @@ class PeriodProgram:
 
 def normalised_cost(
     program: PeriodProgram, reference_pay: np.ndarray, cost_scale: np.ndarray, discount: float,
-    rounds: int = 6,
+    rounds: int = 8,
 ) -> np.ndarray:  # fmt: skip
     """Effort costs per rep such that each rep's expected effort under `reference_pay` (the plan
     in force when the history was recorded, repeating) is 1: effort 1 then means "as in the
     history".
 
-    Mean effort falls as the cost rises; the root of log(mean effort) in log(cost) is found by
-    a first step that is exact for a static rep (c x effort^(gamma - 1)), then secant steps
-    (bounded, and halved back to that step where the slope comes out with the wrong sign).
-    Each round also carries the continuation fixed point one step (`PeriodProgram.carry_rate`).
+    Mean effort falls as the cost rises, in small steps (effort levels are discrete), so the
+    root of log(mean effort) in log(cost) is bracketed: a first step exact for a static rep
+    (c x effort^(gamma - 1)), then secant steps kept inside the bracket (bisection where a
+    secant leaves it), until every rep is within `EFFORT_TOLERANCE`; each rep keeps its best
+    cost. Each round also carries the continuation fixed point one step
+    (`PeriodProgram.carry_rate`).
     """
     power = program.curvature - 1
     rate = discount * np.asarray(program.outlook.next_rate, dtype=float)
@@ -219,16 +231,32 @@ def normalised_cost(
         return np.log(np.maximum(program.mean_effort(policy), 1e-6))
 
     x = np.log(cost_scale)
-    f = log_effort(x)
-    x_prev, f_prev = x, f
-    x = x + power * f
-    for _ in range(rounds - 1):
+    low, high = np.full_like(x, -np.inf), np.full_like(x, np.inf)  # f > 0 at low, < 0 at high
+    best_x, best_f = x, np.full_like(x, np.inf)
+    x_prev = f_prev = None
+    for _ in range(rounds):
         f = log_effort(x)
-        slope = (f - f_prev) / np.where(x != x_prev, x - x_prev, np.inf)
-        secant = np.where(slope < 0, -f / np.where(slope < 0, slope, -1.0), 0.5 * power * f)
+        better = np.abs(f) < np.abs(best_f)
+        best_x, best_f = np.where(better, x, best_x), np.where(better, f, best_f)
+        if np.abs(best_f).max() < EFFORT_TOLERANCE:
+            break
+        low, high = (
+            np.where(f > 0, np.maximum(low, x), low),
+            np.where(f < 0, np.minimum(high, x), high),
+        )
+        step = power * f  # exact for a static rep
+        if x_prev is not None:
+            slope = (f - f_prev) / np.where(x != x_prev, x - x_prev, np.inf)
+            secant = -f / np.where(slope < 0, slope, -1.0)
+            # a secant across a plateau of the effort steps can shoot far: at most 2 static steps
+            step = np.where(slope < 0, np.clip(secant, -2 * np.abs(step), 2 * np.abs(step)), step)
+        candidate = x + np.clip(step, -1.5, 1.5)
+        bracketed = np.isfinite(low) & np.isfinite(high)
+        outside = bracketed & ((candidate <= low) | (candidate >= high))
+        candidate = np.where(outside, 0.5 * (low + high), candidate)
         x_prev, f_prev = x, f
-        x = x + np.clip(secant, -1.5, 1.5)
-    return np.exp(x)
+        x = np.where(np.abs(f) < EFFORT_TOLERANCE, x, candidate)
+    return np.exp(best_x)
 
 
 def _grid(cells: int) -> np.ndarray:
