@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from simplan.execution import local_executor
 from simplan.model.calendar import PERIOD_FREQ
 from simplan.model.plan import Plan
 from simplan.runner import simulate
@@ -195,18 +196,21 @@ def fit_behaviour(
                      "days": int((end - start).days) + 1},
     }  # fmt: skip
     points = list(itertools.product(shares, curvatures))
-    rows, spreads = [], []
-    for k, (share, curvature) in enumerate(points):
-        scenario = validate(
-            Scenario,
-            {**base, "production": {**base.get("production", {}), "self_sourced_share": share},
-             "behaviour": _behaviour(curvature, in_force)},
-            "behaviour grid point",
-        )  # fmt: skip
-        results = simulate(
-            scenario, replications=replications, seed=seed, workers=workers, engine="fast"
+    tasks = [
+        _GridPoint(
+            validate(
+                Scenario,
+                {**base, "production": {**base.get("production", {}), "self_sourced_share": share},
+                 "behaviour": _behaviour(curvature, in_force)},
+                "behaviour grid point",
+            ),
+            replications, seed, start, targets, periods,
         )
-        simulated = _simulated_moments(results, start, targets, periods)
+        for share, curvature in points
+    ]  # fmt: skip
+    rows, spreads = [], []
+    simulated_points = local_executor(workers).map(_point_moments, tasks)
+    for k, ((share, curvature), simulated) in enumerate(zip(points, simulated_points, strict=True)):
         rows.append({"self_sourced_share": share, "cost_curvature": curvature,
                      **simulated.mean().to_dict()})  # fmt: skip
         spreads.append(simulated.var(ddof=1))
@@ -229,6 +233,29 @@ def fit_behaviour(
     )
     fit.notes = _notes(fit, len(used), replications)
     return fit
+
+
+@dataclass(frozen=True)
+class _GridPoint:
+    """One grid point's simulation: its scenario and what its moments are measured on."""
+
+    scenario: Scenario
+    replications: int
+    seed: int
+    start: pd.Timestamp
+    targets: pd.Series
+    periods: pd.DataFrame
+
+
+def _point_moments(point: _GridPoint) -> pd.DataFrame:
+    """One row of moments per replication of a grid point. The points run on the workers, each
+    point's replications in one process, so each rep's dynamic program is solved once per
+    point (replications spread over workers would each solve it)."""
+    results = simulate(
+        point.scenario, replications=point.replications, seed=point.seed, workers=1,
+        engine="fast",
+    )  # fmt: skip
+    return _simulated_moments(results, point.start, point.targets, point.periods)
 
 
 def _usable(actual: dict, grid: pd.DataFrame) -> list[str]:
