@@ -48,7 +48,9 @@ RUN_RATE_DAYS = 14.0
 class Standing:
     """Reps' bookings, targets and fatigue in the current plan period."""
 
-    def __init__(self, scenario: Scenario, team: Team, calendar: Calendar) -> None:
+    def __init__(self, scenario: Scenario, team: Team, calendar: Calendar, copies: int = 1) -> None:
+        """`copies` > 1 stands for a batch of replications of the same team side by side
+        (copy r's rep i is rep i + r x team.size), each with its own bookings and targets."""
         self.params = scenario.behaviour
         self.plan = scenario.plan
         self.responsive = self.params.model != "constant" and self.plan is not None
@@ -56,14 +58,15 @@ class Standing:
         self.cal = calendar
         self.scenario = scenario
         self.team = team
-        self.policy: EffortPolicy | None = None
+        self.policy: list[EffortPolicy] | None = None  # one per copy
         self._key = scenario.digest() if self.optimising else ""
         self._world_key = (
             scenario.model_copy(update={"plan": None}).digest() if self.optimising else ""
         )
-        n = team.size
+        self.copies = copies
+        n = team.size * copies
         plan_periods = calendar.plan_period
-        self.targets = np.tile(team.quota, (len(plan_periods.labels), 1))
+        self.targets = np.tile(team.quota, (len(plan_periods.labels), copies))
         self.targets *= calendar.quota_share[:, None]
         """Full-period target per plan period and rep; a partly simulated period scales it."""
         self.booked = np.zeros(n)
@@ -88,7 +91,13 @@ class Standing:
             period = int(clock.index[day])
             since = self.cal.dates[day].to_datetime64() - clock.first[period]
             days_in = since.astype("timedelta64[D]").astype(int)
-            planned = self.policy.effort_at(self.booked / self._target(period), float(days_in))
+            attainment = np.split(self.booked / self._target(period), self.copies)
+            planned = np.concatenate(
+                [
+                    p.effort_at(a, float(days_in))
+                    for p, a in zip(self.policy, attainment, strict=True)
+                ]
+            )
             return np.clip(
                 planned * context.effort_multiplier, self.params.min_effort, self.params.max_effort
             )
@@ -124,9 +133,12 @@ class Standing:
         if self.optimising:
             self.policy = self._plan_ahead(period)
 
-    def _plan_ahead(self, period: int) -> EffortPolicy:
-        """The period's effort policy: each rep's dynamic program, solved once per worker."""
-        target = self._target(period)
+    def _plan_ahead(self, period: int) -> list[EffortPolicy]:
+        """The period's effort policy of each copy of the team (see `_policy`)."""
+        return [self._policy(period, t) for t in np.split(self._target(period), self.copies)]
+
+    def _policy(self, period: int, target: np.ndarray) -> EffortPolicy:
+        """One team's effort policy: each rep's dynamic program, solved once per worker."""
         key = (self._key, period, target.tobytes())
         if key not in _POLICIES:
             _bounded(_POLICIES)
