@@ -128,11 +128,13 @@ class PayTable:
     def build(
         cls, payout_curve, target: np.ndarray, top: float = 4.0, step: float = 0.01
     ) -> PayTable:
-        """Tabulate `payout_curve(attainment, target)` for every rep's target."""
+        """Tabulate `payout_curve(attainment, target)` for every rep's target (once per
+        distinct target: a batch of replications repeats the team's)."""
         grid = np.arange(0.0, top + step / 2, step)
-        pay = payout_curve(np.broadcast_to(grid, (len(target), len(grid))), target[:, None])
-        rate = np.diff(pay, axis=1) / (step * target[:, None])
-        return cls(grid=grid, pay=pay, rate=rate)
+        distinct, rows = np.unique(target, return_inverse=True)
+        pay = payout_curve(np.broadcast_to(grid, (len(distinct), len(grid))), distinct[:, None])
+        rate = np.diff(pay, axis=1) / (step * distinct[:, None])
+        return cls(grid=grid, pay=pay[rows], rate=rate[rows])
 
     @cached_property
     def steps(self) -> tuple[np.ndarray, np.ndarray]:
