@@ -15,16 +15,18 @@ import pandas as pd
 
 from simplan.engines import events, fast
 from simplan.errors import SimplanError
-from simplan.execution import Executor, choose_executor
+from simplan.execution import Executor, choose_executor, worker_count
 from simplan.model.calendar import Calendar, build_calendar
 from simplan.model.randomness import replication_seeds, team_seed
 from simplan.model.team import Team, build_team
 from simplan.model.uncertainty import drawn_scenarios
-from simplan.results import Results, attach_payouts, combine, replication_tables
+from simplan.results import TABLES, Results, attach_payouts, combine, replication_tables
 from simplan.scenario import Scenario, load_scenario
 
 DEPENDENCIES = ("numpy", "scipy", "simpy", "pandas", "pyarrow", "pydantic")
-ENGINES = {"events": events.run_replication, "fast": fast.run_replication}
+BATCH = {"events": 1, "fast": 32}
+"""Replications simulated together in one task, by engine: the fast engine pays its per-day
+numpy work once per batch; the event engine runs them one by one."""
 BIG_TABLES = ("deals", "credits", "daily")
 SAMPLE_REPLICATIONS = 20
 """With `keep`, the big tables not named in it are kept for this many replications only."""
@@ -41,6 +43,7 @@ def simulate(
     progress: Callable[[int, int], None] | None = None,
     engine: str | None = None,
     keep: Collection[str] | None = None,
+    batch: int | None = None,
 ) -> Results:
     """Run a scenario's replications and return their tables.
 
@@ -54,6 +57,8 @@ def simulate(
     `keep` bounds memory: each replication reduces to its runs, reps and statements rows
     where it ran, keeping the big tables (deals, credits, daily) named in `keep` for every
     replication and the others for the first SAMPLE_REPLICATIONS; None keeps everything.
+    `batch` caps the replications simulated together in one task (default: BATCH of the
+    engine, fewer when that leaves a worker idle); it never changes the tables.
     """
     unknown = sorted(set(keep or ()) - set(BIG_TABLES))
     if unknown:
@@ -70,19 +75,26 @@ def simulate(
     sim = scenario.simulation
     started = time.perf_counter()
     kept = None if keep is None else frozenset(keep)
-    job = functools.partial(_replicate, _worlds(scenario, sim.seed), kept)
+    worlds = _worlds(scenario, sim.seed)
+    job = functools.partial(_replicate, worlds, kept)
     runner = executor or choose_executor(sim.workers, scheduler)
     parts: list[dict[str, pd.DataFrame]] = []
     work = {"engine": 0.0, "tables": 0.0, "payout": 0.0}
     seeds = replication_seeds(sim.seed, sim.replications)
+    size = _batch_size(batch, sim.engine, sim.replications, sim.workers)
+    tasks = [[(i, seeds[i]) for i in task] for task in batches(sim.replications, len(worlds), size)]
     simulated = time.perf_counter()
-    for tables, seconds in runner.map(job, list(enumerate(seeds))):
+    done = 0
+    for tables, seconds in runner.map(job, tasks):
         parts.append(tables)
+        done += len(tables["runs"])
         for step, spent in seconds.items():
             work[step] += spent
         if progress:
-            progress(len(parts), sim.replications)
+            progress(done, sim.replications)
     engine_seconds = time.perf_counter() - simulated
+    if len(worlds) > 1:  # batches of one parameter draw interleave: back to replication order
+        parts = [by_replication(parts)]
     manifest = {
         "scenario_name": scenario.name,
         "scenario_digest": scenario.digest(),
@@ -91,6 +103,7 @@ def simulate(
         "replications": sim.replications,
         "workers": sim.workers,
         "engine": sim.engine,
+        "batch": size,
         "kept": "all" if kept is None else {"tables": sorted(kept), "sample": SAMPLE_REPLICATIONS},
         "versions": _versions(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -128,32 +141,68 @@ def _worlds(scenario: Scenario, seed: int) -> list[World]:
     ]
 
 
+def batches(replications: int, draws: int, size: int) -> list[list[int]]:
+    """Replication numbers in tasks of at most `size`, each under one parameter draw
+    (replication i uses draw i mod `draws`), ordered by their first replication."""
+    tasks = []
+    for draw in range(draws):
+        mine = list(range(draw, replications, draws))
+        tasks += [mine[k : k + size] for k in range(0, len(mine), size)]
+    return sorted(tasks)
+
+
+def _batch_size(batch: int | None, engine: str, replications: int, workers: int | None) -> int:
+    """Replications per task: `batch`, or the engine's BATCH cut so every worker gets work."""
+    if batch is not None:
+        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+            raise SimplanError(f"batch = {batch!r}: give 1 or more replications per task")
+        return batch
+    share = -(-replications // worker_count(workers))
+    return max(1, min(BATCH[engine], share))
+
+
+def by_replication(parts: list[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
+    """The parts' tables stacked and put in replication order (stable within one)."""
+    stacked = {name: pd.concat([p[name] for p in parts], ignore_index=True) for name in TABLES}
+    return {
+        name: table.sort_values("replication", kind="stable", ignore_index=True)
+        for name, table in stacked.items()
+    }
+
+
 def _replicate(
     worlds: list[World],
     keep: frozenset[str] | None,
-    item: tuple[int, np.random.SeedSequence],
+    task: list[tuple[int, np.random.SeedSequence]],
 ) -> tuple[dict[str, pd.DataFrame], dict[str, float]]:
-    """Simulate replication i (under parameter draw i mod len(worlds)) and build its tables in
-    the worker that ran it; time each step."""
-    replication, seq = item
-    scenario, team, calendar = worlds[replication % len(worlds)]
+    """Simulate a task's replications (all under one parameter draw, i mod len(worlds)) and
+    build their tables in the worker that ran them, stacked; time each step."""
+    first = task[0][0]
+    scenario, team, calendar = worlds[first % len(worlds)]
     start = time.perf_counter()
-    records = ENGINES[scenario.simulation.engine](scenario, team, calendar, seq)
+    seqs = [seq for _, seq in task]
+    if scenario.simulation.engine == "fast":
+        records = fast.run_batch(scenario, team, calendar, seqs)
+    else:
+        records = [events.run_replication(scenario, team, calendar, seq) for seq in seqs]
     simulated = time.perf_counter()
     tier_names = [t.name for t in scenario.leads.tiers]
-    tables = replication_tables(records, replication, team, calendar, tier_names)
-    tabled = time.perf_counter()
-    if scenario.plan is not None:
-        attach_payouts(tables, replication, team, calendar, scenario.plan)
-    paid = time.perf_counter()
-    if keep is not None and replication >= SAMPLE_REPLICATIONS:
-        for name in set(BIG_TABLES) - keep:
-            tables[name] = tables[name].iloc[:0]
-    return tables, {
-        "engine": simulated - start,
-        "tables": tabled - simulated,
-        "payout": paid - tabled,
-    }
+    parts = []
+    seconds = {"engine": simulated - start, "tables": 0.0, "payout": 0.0}
+    for (replication, _), rec in zip(task, records, strict=True):
+        began = time.perf_counter()
+        tables = replication_tables(rec, replication, team, calendar, tier_names)
+        tabled = time.perf_counter()
+        if scenario.plan is not None:
+            attach_payouts(tables, replication, team, calendar, scenario.plan)
+        seconds["tables"] += tabled - began
+        seconds["payout"] += time.perf_counter() - tabled
+        if keep is not None and replication >= SAMPLE_REPLICATIONS:
+            for name in set(BIG_TABLES) - keep:
+                tables[name] = tables[name].iloc[:0]
+        parts.append(tables)
+    stacked = {name: pd.concat([p[name] for p in parts], ignore_index=True) for name in TABLES}
+    return stacked, seconds
 
 
 def _plan_clock(scenario: Scenario) -> str | None:

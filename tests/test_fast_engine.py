@@ -211,6 +211,29 @@ def test_same_seed_same_tables():
     pd.testing.assert_frame_equal(a.daily, b.daily)
 
 
+def test_tables_do_not_depend_on_batch_or_workers():
+    """A batch advances its replications together, each on its own streams and reps: batch
+    1, batch 7 and two workers give identical tables (a plan, relays, the mentor pool and
+    deal timing all on)."""
+    scenario = _scenario("proposals/gate80_cap150.yaml")
+    one = simulate(scenario, replications=9, seed=3, workers=1, engine="fast", batch=1)
+    seven = simulate(scenario, replications=9, seed=3, workers=1, engine="fast", batch=7)
+    two = simulate(scenario, replications=9, seed=3, workers=2, engine="fast")
+    assert seven.manifest["batch"] == 7
+    assert one.runs["relays"].sum() > 0
+    assert (one.deals["timing"] != "on_time").any()
+    for other in (seven, two):
+        for name, table in one.tables().items():
+            pd.testing.assert_frame_equal(table, getattr(other, name), obj=name)
+
+
+def test_batches_keep_one_parameter_draw_each():
+    from simplan.runner import batches
+
+    assert batches(7, 1, 3) == [[0, 1, 2], [3, 4, 5], [6]]
+    assert batches(7, 2, 3) == [[0, 2, 4], [1, 3, 5], [6]]
+
+
 def test_fill_least_loaded_is_the_greedy_rule():
     rng = np.random.default_rng(0)
     for _ in range(20):
