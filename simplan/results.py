@@ -23,7 +23,9 @@ Tables (one row per observation; every table carries `replication`):
   statement lines, managers and funds included) and cost_of_sales (payout / bookings).
 - `statements`: with a plan, one row per rep x period x plan component: rep_id, period,
   component, basis (what it was computed on), amount. The plan runs on the `credits`
-  ledger of each replication, with each rep's target for the period.
+  ledger of each replication, with each rep's target for the period. In a streamed run
+  (`simulate(keep=...)`, or more than KEEP_ALL_UP_TO replications), replications past the
+  sample keep one line per period and component, summed over reps, rep_id and basis empty.
 
 Days count from the scenario's calendar start (day 0); `date` gives the calendar date.
 Warm-up days (`calendar.warmup_days`) are simulated so the window opens with pipeline in
@@ -293,6 +295,16 @@ def attach_payouts(
     runs["payout"] = statements["amount"].sum()
     runs["cost_of_sales"] = runs["payout"] / runs["bookings"].where(runs["bookings"] > 0)
     tables["statements"] = statements
+
+
+def statement_totals(statements: pd.DataFrame) -> pd.DataFrame:
+    """A replication's statements reduced to one line per period and component, summed over
+    reps (rep_id and basis missing): what budgets and comparisons read, a fraction the size."""
+    keys = ["replication", "period", "component"]
+    totals = statements.groupby(keys, sort=False, observed=True)["amount"].sum().reset_index()
+    totals["rep_id"] = pd.Series([None] * len(totals), dtype=statements["rep_id"].dtype)
+    totals["basis"] = np.nan
+    return totals[STATEMENT_COLUMNS]
 
 
 def _statements(

@@ -20,7 +20,14 @@ from simplan.model.calendar import Calendar, build_calendar
 from simplan.model.randomness import replication_seeds, team_seed
 from simplan.model.team import Team, build_team
 from simplan.model.uncertainty import drawn_scenarios
-from simplan.results import TABLES, Results, attach_payouts, combine, replication_tables
+from simplan.results import (
+    TABLES,
+    Results,
+    attach_payouts,
+    combine,
+    replication_tables,
+    statement_totals,
+)
 from simplan.scenario import Scenario, load_scenario
 
 DEPENDENCIES = ("numpy", "scipy", "simpy", "pandas", "pyarrow", "pydantic")
@@ -30,6 +37,9 @@ numpy work once per batch; the event engine runs them one by one."""
 BIG_TABLES = ("deals", "credits", "daily")
 SAMPLE_REPLICATIONS = 20
 """With `keep`, the big tables not named in it are kept for this many replications only."""
+KEEP_ALL_UP_TO = 200
+"""Without `keep`, a run of up to this many replications keeps every table in full; a longer
+one streams: the big tables for the sample only (as with `keep=()`)."""
 
 
 def simulate(
@@ -54,9 +64,11 @@ def simulate(
     Dask: "local" starts a local cluster of `workers` processes, an address
     (tcp://HOST:PORT) uses a running one; `executor` passes any executor directly.
     `engine` is "events" (the reference) or "fast" (a day at a time, for volume).
-    `keep` bounds memory: each replication reduces to its runs, reps and statements rows
-    where it ran, keeping the big tables (deals, credits, daily) named in `keep` for every
-    replication and the others for the first SAMPLE_REPLICATIONS; None keeps everything.
+    `keep` bounds memory: each replication reduces where it ran to its runs and reps rows and
+    its statement totals per period and component, keeping the big tables (deals, credits,
+    daily) named in `keep` for every replication and the others, with the statements line
+    by line, for the first SAMPLE_REPLICATIONS. None keeps everything up to KEEP_ALL_UP_TO
+    replications and streams longer runs as `keep=()` does.
     `batch` caps the replications simulated together in one task (default: BATCH of the
     engine, fewer when that leaves a worker idle); it never changes the tables.
     """
@@ -74,6 +86,8 @@ def simulate(
     )
     sim = scenario.simulation
     started = time.perf_counter()
+    if keep is None and sim.replications > KEEP_ALL_UP_TO:
+        keep = ()
     kept = None if keep is None else frozenset(keep)
     worlds = _worlds(scenario, sim.seed)
     job = functools.partial(_replicate, worlds, kept)
@@ -200,6 +214,7 @@ def _replicate(
         if keep is not None and replication >= SAMPLE_REPLICATIONS:
             for name in set(BIG_TABLES) - keep:
                 tables[name] = tables[name].iloc[:0]
+            tables["statements"] = statement_totals(tables["statements"])
         parts.append(tables)
     stacked = {name: pd.concat([p[name] for p in parts], ignore_index=True) for name in TABLES}
     return stacked, seconds

@@ -286,7 +286,7 @@ def test_keep_bounds_the_big_tables(monkeypatch):
     import simplan.runner as runner
 
     monkeypatch.setattr(runner, "SAMPLE_REPLICATIONS", 1)
-    scenario = _scenario("retail_month.yaml")
+    scenario = _scenario("proposals/gate80_cap150.yaml")
     full = simulate(scenario, replications=3, seed=3, workers=1, engine="fast")
     lean = simulate(scenario, replications=3, seed=3, workers=1, engine="fast", keep=["deals"])
     pd.testing.assert_frame_equal(lean.runs, full.runs)
@@ -294,5 +294,32 @@ def test_keep_bounds_the_big_tables(monkeypatch):
     assert set(lean.daily["replication"]) == {0}
     assert set(lean.credits["replication"]) == {0}
     assert lean.manifest["kept"] == {"tables": ["deals"], "sample": 1}
+    # Past the sample, statements are totals per period and component, the same sums.
+    keys = ["replication", "period", "component"]
+    pd.testing.assert_series_equal(
+        lean.statements.groupby(keys, observed=True)["amount"].sum(),
+        full.statements.groupby(keys, observed=True)["amount"].sum(),
+    )
+    past = lean.statements[lean.statements["replication"] > 0]
+    assert past["rep_id"].isna().all()
+    assert not past.duplicated(keys).any()
+    assert lean.statements[lean.statements["replication"] == 0]["rep_id"].notna().all()
     with pytest.raises(SimplanError, match="choose from deals, credits, daily"):
         simulate(scenario, replications=1, workers=1, engine="fast", keep=["ledger"])
+
+
+def test_long_runs_stream_by_default(monkeypatch):
+    """Past KEEP_ALL_UP_TO replications a run keeps the big tables for the sample only."""
+    import simplan.runner as runner
+
+    monkeypatch.setattr(runner, "SAMPLE_REPLICATIONS", 1)
+    monkeypatch.setattr(runner, "KEEP_ALL_UP_TO", 2)
+    scenario = _scenario("retail_month.yaml")
+    short = simulate(scenario, replications=2, seed=3, workers=1, engine="fast")
+    long = simulate(scenario, replications=3, seed=3, workers=1, engine="fast")
+    assert short.manifest["kept"] == "all"
+    assert set(short.deals["replication"]) == {0, 1}
+    assert long.manifest["kept"] == {"tables": [], "sample": 1}
+    assert set(long.deals["replication"]) == {0}
+    assert list(long.runs["replication"]) == [0, 1, 2]
+    assert set(long.reps["replication"]) == {0, 1, 2}
