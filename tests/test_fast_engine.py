@@ -211,17 +211,20 @@ def test_same_seed_same_tables():
     pd.testing.assert_frame_equal(a.daily, b.daily)
 
 
-def test_tables_do_not_depend_on_batch_or_workers():
+@pytest.mark.parametrize("name", ["proposals/gate80_cap150.yaml", "calibrated_style"])
+def test_tables_do_not_depend_on_batch_or_workers(name):
     """A batch advances its replications together, each on its own streams and reps: batch
-    1, batch 7 and two workers give identical tables (a plan, relays, the mentor pool and
-    deal timing all on)."""
-    scenario = _scenario("proposals/gate80_cap150.yaml")
+    1, batch 7 and two workers give identical tables (myopic reps with relays, the mentor
+    pool and deal timing; reps who plan ahead, routed by share)."""
+    scenario = _scenario(name)
     one = simulate(scenario, replications=9, seed=3, workers=1, engine="fast", batch=1)
     seven = simulate(scenario, replications=9, seed=3, workers=1, engine="fast", batch=7)
     two = simulate(scenario, replications=9, seed=3, workers=2, engine="fast")
     assert seven.manifest["batch"] == 7
-    assert one.runs["relays"].sum() > 0
-    assert (one.deals["timing"] != "on_time").any()
+    assert one.runs["bookings"].nunique() == 9
+    if name != "calibrated_style":
+        assert one.runs["relays"].sum() > 0
+        assert (one.deals["timing"] != "on_time").any()
     for other in (seven, two):
         for name, table in one.tables().items():
             pd.testing.assert_frame_equal(table, getattr(other, name), obj=name)

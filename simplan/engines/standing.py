@@ -142,13 +142,14 @@ class Standing:
         key = (self._key, period, target.tobytes())
         if key not in _POLICIES:
             _bounded(_POLICIES)
-            cost = self._effort_cost(period, target)
-            outlook = self._outlook_under(self.table, period, target)
+            table = PayTable.build(self.plan.payout_curve, target)  # this copy's rows
+            cost = self._effort_cost(period, target, table)
+            outlook = self._outlook_under(table, period, target)
             days = float(self.cal.plan_period.length_days[period])
-            _POLICIES[key] = plan_ahead_policy(self.table, outlook, days, self.params, cost)
+            _POLICIES[key] = plan_ahead_policy(table, outlook, days, self.params, cost)
         return _POLICIES[key]
 
-    def _effort_cost(self, period: int, target: np.ndarray) -> np.ndarray:
+    def _effort_cost(self, period: int, target: np.ndarray, table: PayTable) -> np.ndarray:
         """Each rep's effort cost: a property of the reps, not of the plan being tried, so
         it is computed once for every plan compared on the same team."""
         key = (self._world_key, period, target.tobytes())
@@ -156,7 +157,7 @@ class Standing:
             _bounded(_COSTS)
             in_force = self.params.plan_in_force
             reference = None if in_force is None else PayTable.build(in_force.payout_curve, target)
-            outlook = self._outlook_under(reference or self.table, period, target)
+            outlook = self._outlook_under(reference or table, period, target)
             days = float(self.cal.plan_period.length_days[period])
             _COSTS[key] = effort_cost(outlook, days, self.params, reference)
         return _COSTS[key]
