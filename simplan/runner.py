@@ -23,6 +23,7 @@ from simplan.model.uncertainty import drawn_scenarios
 from simplan.results import (
     TABLES,
     Results,
+    RunWriter,
     attach_payouts,
     combine,
     replication_tables,
@@ -54,6 +55,8 @@ def simulate(
     engine: str | None = None,
     keep: Collection[str] | None = None,
     batch: int | None = None,
+    out: str | Path | None = None,
+    force: bool = False,
 ) -> Results:
     """Run a scenario's replications and return their tables.
 
@@ -71,6 +74,8 @@ def simulate(
     replications and streams longer runs as `keep=()` does.
     `batch` caps the replications simulated together in one task (default: BATCH of the
     engine, fewer when that leaves a worker idle); it never changes the tables.
+    `out` saves the run as it goes (`RunWriter`: a part per batch, refusing a non-empty
+    directory unless `force`), so a run stopped early keeps every finished batch.
     """
     unknown = sorted(set(keep or ()) - set(BIG_TABLES))
     if unknown:
@@ -97,18 +102,6 @@ def simulate(
     seeds = replication_seeds(sim.seed, sim.replications)
     size = _batch_size(batch, sim.engine, sim.replications, sim.workers)
     tasks = [[(i, seeds[i]) for i in task] for task in batches(sim.replications, len(worlds), size)]
-    simulated = time.perf_counter()
-    done = 0
-    for tables, seconds in runner.map(job, tasks):
-        parts.append(tables)
-        done += len(tables["runs"])
-        for step, spent in seconds.items():
-            work[step] += spent
-        if progress:
-            progress(done, sim.replications)
-    engine_seconds = time.perf_counter() - simulated
-    if len(worlds) > 1:  # batches of one parameter draw interleave: back to replication order
-        parts = [by_replication(parts)]
     manifest = {
         "scenario_name": scenario.name,
         "scenario_digest": scenario.digest(),
@@ -122,6 +115,19 @@ def simulate(
         "versions": _versions(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    writer = None if out is None else RunWriter(out, force)
+    simulated = time.perf_counter()
+    done = 0
+    for tables, seconds in runner.map(job, tasks):
+        parts.append(tables)
+        done += len(tables["runs"])
+        for step, spent in seconds.items():
+            work[step] += spent
+        if writer is not None:
+            writer.append(tables, {**manifest, "replications_done": done, "complete": False})
+        if progress:
+            progress(done, sim.replications)
+    engine_seconds = time.perf_counter() - simulated
     results = combine(parts, manifest)
     results.manifest["timings_seconds"] = {
         "setup": round(simulated - started, 4),
@@ -130,6 +136,9 @@ def simulate(
     }
     # CPU seconds summed over workers: where the time goes, whatever the parallelism.
     results.manifest["work_seconds"] = {step: round(spent, 4) for step, spent in work.items()}
+    if writer is not None:
+        results.manifest["replications_done"] = done
+        writer.finish(results)
     return results
 
 
@@ -173,15 +182,6 @@ def _batch_size(batch: int | None, engine: str, replications: int, workers: int 
         return batch
     share = -(-replications // worker_count(workers))
     return max(1, min(BATCH[engine], share))
-
-
-def by_replication(parts: list[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
-    """The parts' tables stacked and put in replication order (stable within one)."""
-    stacked = {name: pd.concat([p[name] for p in parts], ignore_index=True) for name in TABLES}
-    return {
-        name: table.sort_values("replication", kind="stable", ignore_index=True)
-        for name, table in stacked.items()
-    }
 
 
 def _replicate(
