@@ -330,7 +330,8 @@ class FastEngine:
         returns how many were done."""
         L, cal = self.leads, self.cal
         waiting = self._in(TOUCH)
-        waiting = waiting[L.requested[waiting] < until]
+        # A rep busy up to `until` cannot start another touch before it: leave its queue out.
+        waiting = waiting[(L.requested[waiting] < until) & (free[L.owner[waiting]] < until)]
         if not len(waiting):
             return 0
         owner = L.owner[waiting]
