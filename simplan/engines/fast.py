@@ -347,11 +347,14 @@ class FastEngine:
         start = np.maximum(L.requested[waiting], free[owner])
         local = owner % self.n
         lifted = start - place * d + local * 1e6
-        bounds = np.searchsorted(owner, np.arange(self.batch + 1) * self.n)
-        for r in np.flatnonzero(np.diff(bounds)).tolist():
-            part = lifted[bounds[r] : bounds[r + 1]]
-            np.maximum.accumulate(part, out=part)
-        ends = lifted - local * 1e6 + (place + 1) * d
+        # Replication by replication: one row each, padded, accumulated along the row.
+        replication = owner // self.n
+        per = np.bincount(replication, minlength=self.batch)
+        column = np.arange(len(waiting)) - (np.cumsum(per) - per)[replication]
+        rows = np.full((self.batch, int(per.max())), -np.inf)
+        rows[replication, column] = lifted
+        np.maximum.accumulate(rows, axis=1, out=rows)
+        ends = rows[replication, column] - local * 1e6 + (place + 1) * d
         close = day + cal.workday_start + cal.workday_length + 1e-9
         fits = (ends - d < until) & (ends <= close)
         done, t = waiting[fits], ends[fits]
