@@ -35,6 +35,9 @@ DEPENDENCIES = ("numpy", "scipy", "simpy", "pandas", "pyarrow", "pydantic")
 BATCH = {"events": 1, "fast": 32}
 """Replications simulated together in one task, by engine: the fast engine pays its per-day
 numpy work once per batch; the event engine runs them one by one."""
+BATCH_REPS = 1600
+"""A fast batch holds at most this many reps (replications x team size; at least one
+replication), which bounds a worker's memory for big teams."""
 BIG_TABLES = ("deals", "credits", "daily")
 SAMPLE_REPLICATIONS = 20
 """With `keep`, the big tables not named in it are kept for this many replications only."""
@@ -100,7 +103,7 @@ def simulate(
     parts: list[dict[str, pd.DataFrame]] = []
     work = {"engine": 0.0, "tables": 0.0, "payout": 0.0}
     seeds = replication_seeds(sim.seed, sim.replications)
-    size = _batch_size(batch, sim.engine, sim.replications, sim.workers)
+    size = _batch_size(batch, sim.engine, sim.replications, sim.workers, worlds[0][1].size)
     tasks = [[(i, seeds[i]) for i in task] for task in batches(sim.replications, len(worlds), size)]
     manifest = {
         "scenario_name": scenario.name,
@@ -174,14 +177,17 @@ def batches(replications: int, draws: int, size: int) -> list[list[int]]:
     return sorted(tasks)
 
 
-def _batch_size(batch: int | None, engine: str, replications: int, workers: int | None) -> int:
-    """Replications per task: `batch`, or the engine's BATCH cut so every worker gets work."""
+def _batch_size(
+    batch: int | None, engine: str, replications: int, workers: int | None, team_size: int
+) -> int:
+    """Replications per task: `batch`, or the engine's BATCH cut to BATCH_REPS reps and so
+    that every worker gets work."""
     if batch is not None:
         if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
             raise SimplanError(f"batch = {batch!r}: give 1 or more replications per task")
         return batch
     share = -(-replications // worker_count(workers))
-    return max(1, min(BATCH[engine], share))
+    return max(1, min(BATCH[engine], BATCH_REPS // max(team_size, 1), share))
 
 
 def _replicate(

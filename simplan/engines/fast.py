@@ -158,7 +158,7 @@ class FastEngine:
         day_of = np.floor(columns["time"])
         order = np.lexsort((np.arange(len(replication)), replication, day_of))
         self.arrival_day = day_of[order]
-        self.leads = _Leads(2 * len(order) + 64)
+        self.leads = _Leads(len(order) + len(order) // 2 + 64)  # room for self-sourced
         self.leads.add(
             replication=replication[order], time=columns["time"][order],
             tier=columns["tier"][order], source=columns["source"][order],
