@@ -42,8 +42,8 @@ BIG_TABLES = ("deals", "credits", "daily")
 SAMPLE_REPLICATIONS = 20
 """With `keep`, the big tables not named in it are kept for this many replications only."""
 KEEP_ALL_UP_TO = 200
-"""Without `keep`, a run of up to this many replications keeps every table in full; a longer
-one streams: the big tables for the sample only (as with `keep=()`)."""
+"""`simplan run` without --keep keeps every table of up to this many replications; a longer
+run streams (`default_keep`)."""
 
 
 def simulate(
@@ -73,8 +73,7 @@ def simulate(
     `keep` bounds memory: each replication reduces where it ran to its runs and reps rows and
     its statement totals per period and component, keeping the big tables (deals, credits,
     daily) named in `keep` for every replication and the others, with the statements line
-    by line, for the first SAMPLE_REPLICATIONS. None keeps everything up to KEEP_ALL_UP_TO
-    replications and streams longer runs as `keep=()` does.
+    by line, for the first SAMPLE_REPLICATIONS; None keeps everything (see `default_keep`).
     `batch` caps the replications simulated together in one task (default: BATCH of the
     engine, fewer when that leaves a worker idle); it never changes the tables.
     `out` saves the run as it goes (`RunWriter`: a part per batch, refusing a non-empty
@@ -94,8 +93,6 @@ def simulate(
     )
     sim = scenario.simulation
     started = time.perf_counter()
-    if keep is None and sim.replications > KEEP_ALL_UP_TO:
-        keep = ()
     kept = None if keep is None else frozenset(keep)
     worlds = _worlds(scenario, sim.seed)
     job = functools.partial(_replicate, worlds, kept)
@@ -165,6 +162,12 @@ def _worlds(scenario: Scenario, seed: int) -> list[World]:
         )
         for drawn in drawn_scenarios(scenario)
     ]
+
+
+def default_keep(replications: int) -> tuple[str, ...] | None:
+    """What a command keeps when not told: everything (None) up to KEEP_ALL_UP_TO
+    replications, beyond that a stream (the big tables for the sample only)."""
+    return None if replications <= KEEP_ALL_UP_TO else ()
 
 
 def batches(replications: int, draws: int, size: int) -> list[list[int]]:

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from scipy.stats import ks_2samp, poisson
 
-from simplan import load_scenario, simulate
+from simplan import load_results, load_scenario, simulate
 from simplan.engines import events, fast
 from simplan.errors import SimplanError
 from simplan.model.calendar import build_calendar
@@ -313,15 +313,22 @@ def test_keep_bounds_the_big_tables(monkeypatch):
         simulate(scenario, replications=1, workers=1, engine="fast", keep=["ledger"])
 
 
-def test_long_runs_stream_by_default(monkeypatch):
-    """Past KEEP_ALL_UP_TO replications a run keeps the big tables for the sample only."""
+def test_long_runs_stream_by_default(monkeypatch, capsys, tmp_path):
+    """`simplan run` past KEEP_ALL_UP_TO replications keeps the big tables for the sample."""
     import simplan.runner as runner
 
+    assert runner.default_keep(runner.KEEP_ALL_UP_TO) is None
+    assert runner.default_keep(runner.KEEP_ALL_UP_TO + 1) == ()
     monkeypatch.setattr(runner, "SAMPLE_REPLICATIONS", 1)
     monkeypatch.setattr(runner, "KEEP_ALL_UP_TO", 2)
-    scenario = _scenario("retail_month.yaml")
-    short = simulate(scenario, replications=2, seed=3, workers=1, engine="fast")
-    long = simulate(scenario, replications=3, seed=3, workers=1, engine="fast")
+    path = ROOT / "scenarios/retail_month.yaml"
+    for n in (2, 3):
+        code, _, _ = run_cli(
+            capsys, "run", path, "--engine", "fast", "--replications", n, "--workers", "1",
+            "--out", tmp_path / str(n), "--quiet",
+        )  # fmt: skip
+        assert code == 0
+    short, long = load_results(tmp_path / "2"), load_results(tmp_path / "3")
     assert short.manifest["kept"] == "all"
     assert set(short.deals["replication"]) == {0, 1}
     assert long.manifest["kept"] == {"tables": [], "sample": 1}
