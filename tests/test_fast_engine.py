@@ -241,9 +241,11 @@ def test_batches_keep_one_parameter_draw_each():
 
 def test_fill_least_loaded_is_the_greedy_rule():
     rng = np.random.default_rng(0)
-    for _ in range(20):
+    for trial in range(40):
         n, k = int(rng.integers(2, 12)), int(rng.integers(1, 40))
-        state = RoutingState(rng.integers(0, 20, n).astype(float), rng.uniform(5, 15, n))
+        # Odd trials: capacities of 5 or 10, so many next loads tie.
+        capacity = rng.choice([5.0, 10.0], n) if trial % 2 else rng.uniform(5, 15, n)
+        state = RoutingState(rng.integers(0, 20, n).astype(float), capacity)
         pool = np.sort(rng.choice(n, size=int(rng.integers(1, n + 1)), replace=False))
         expected, greedy = [], RoutingState(state.open_leads.copy(), state.capacity)
         for _ in range(k):
