@@ -241,17 +241,28 @@ def test_batches_keep_one_parameter_draw_each():
 
 def test_fill_least_loaded_is_the_greedy_rule():
     rng = np.random.default_rng(0)
-    for trial in range(40):
+    for _ in range(20):
         n, k = int(rng.integers(2, 12)), int(rng.integers(1, 40))
-        # Odd trials: capacities of 5 or 10, so many next loads tie.
-        capacity = rng.choice([5.0, 10.0], n) if trial % 2 else rng.uniform(5, 15, n)
-        state = RoutingState(rng.integers(0, 20, n).astype(float), capacity)
+        state = RoutingState(rng.integers(0, 20, n).astype(float), rng.uniform(5, 15, n))
         pool = np.sort(rng.choice(n, size=int(rng.integers(1, n + 1)), replace=False))
         expected, greedy = [], RoutingState(state.open_leads.copy(), state.capacity)
         for _ in range(k):
             rep = least_loaded(greedy, pool)
             expected.append(rep)
             greedy.open_leads[rep] += 1
+        np.testing.assert_array_equal(fill_least_loaded(state, pool, k), expected)
+
+
+def test_fill_least_loaded_ties_go_to_the_lower_slot():
+    """With tied next loads (equal capacities) the k smallest are taken in slot order (rep,
+    then its j-th next lead): the same owners as a full stable sort of the slots."""
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        n, k = int(rng.integers(1, 12)), int(rng.integers(1, 40))
+        state = RoutingState(rng.integers(0, 6, n).astype(float), rng.choice([5.0, 10.0], n))
+        pool = np.sort(rng.choice(n, size=int(rng.integers(1, n + 1)), replace=False))
+        slots = (state.open_leads[pool][:, None] + np.arange(k)) / state.capacity[pool][:, None]
+        expected = pool[np.argsort(slots, axis=None, kind="stable")[:k] // k]
         np.testing.assert_array_equal(fill_least_loaded(state, pool, k), expected)
 
 
