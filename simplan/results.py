@@ -228,22 +228,28 @@ class RunWriter:
         target = Path(directory)
         if target.exists() and not target.is_dir():
             raise SimplanError(f"{target}: exists and is not a directory; choose another --out")
+        if target.is_dir() and any(target.iterdir()) and not force:
+            raise SimplanError(
+                f"{target}: directory is not empty; choose another --out or pass --force"
+            )
+        self.target = target
+        self.count = 0
+
+    def _start(self) -> None:
+        """At the first finished batch: the old run (with force) out of the way, parts/ in."""
+        target = self.target
         if target.is_dir() and any(target.iterdir()):
-            if not force:
-                raise SimplanError(
-                    f"{target}: directory is not empty; choose another --out or pass --force"
-                )
             remove_stale_temporaries(target.parent)
             prefix = f".{target.name}.{TEMP_MARK}-{os.getpid()}-old-"
             trash = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
             os.replace(target, trash / "old")
             shutil.rmtree(trash, ignore_errors=True)
-        (target / PARTS).mkdir(parents=True)
-        self.target = target
-        self.count = 0
+        (target / PARTS).mkdir(parents=True, exist_ok=True)
 
     def append(self, tables: dict[str, pd.DataFrame], manifest: dict[str, Any]) -> None:
         """Add one batch's tables, then the manifest that counts them."""
+        if self.count == 0:
+            self._start()
         parts = self.target / PARTS
         tmp = Path(tempfile.mkdtemp(prefix=f".{TEMP_MARK}-{os.getpid()}-", dir=parts))
         for name in TABLES:

@@ -111,13 +111,15 @@ def run(
             scheduler=scheduler,
             progress=progress,
             keep=kept,
-            out=out_dir,
+            out=out_dir if kept is not None else None,  # a stream saves as it goes
             force=force,
         )
     m = results.manifest
     title = f"{loaded.name}: {m['replications']} replications, seed {m['seed']}"
     print_metrics(title, ((k, fmt(k, v)) for k, v in results.summary()["value"].items()))
     if out_dir is not None:
+        if kept is None:
+            results.save(out_dir, force=force)
         out.print(
             f"tables written to {out_dir}/ (deals, credits, daily, reps, runs, statements + "
             "manifest.json)"
