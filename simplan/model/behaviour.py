@@ -148,17 +148,23 @@ class PayTable:
         edges = np.flatnonzero(np.abs(fall).max(axis=0, initial=0.0) > 1e-9 * scale)
         return self.grid[1:-1][edges], fall[:, edges]
 
-    def expected_rate(self, mean: np.ndarray, sd: np.ndarray) -> np.ndarray:
-        """E[marginal rate] with attainment ~ Normal(mean, sd) per rep, exact over grid cells
-        (the first cell's rate below the grid, the last cell's above it).
+    def expected_rate(
+        self, mean: np.ndarray, sd: np.ndarray, rows: np.ndarray | None = None
+    ) -> np.ndarray:
+        """E[marginal rate] with attainment ~ Normal(mean, sd) per rep (or per entry of
+        `rows`, reps of the table, repeats allowed), exact over grid cells (the first cell's
+        rate below the grid, the last cell's above it).
 
         Summed by parts: the last cell's rate plus, at each edge where the rate changes,
         P(attainment below the edge) x the fall in rate there.
         """
         edges, fall = self.steps
+        last = self.rate[:, -1]
+        if rows is not None:
+            fall, last = fall[rows], last[rows]
         sd = np.maximum(sd, 1e-9)[:, None]
         below = ndtr((edges[None, :] - mean[:, None]) / sd)
-        return self.rate[:, -1] + (below * fall).sum(axis=1)
+        return last + (below * fall).sum(axis=1)
 
     def pay_at(self, attainment: np.ndarray) -> np.ndarray:
         """Pay at each rep's attainment (linear between grid points, flat beyond)."""
