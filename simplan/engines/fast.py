@@ -483,24 +483,14 @@ class FastEngine:
             & (L.u_win[ids] < lifted)
         )
 
-    # -- deal timing (the reps' own rules in Standing, asked deal by deal) ---------------------
+    # -- deal timing (the reps' own rules in Standing, for the deals at once) -----------------
 
     def _timing(self, ids: np.ndarray, t: np.ndarray, signs_at: np.ndarray | None) -> np.ndarray:
         """Which deals the owner pulls forward (`signs_at` given) or pushes (None)."""
-        chosen = np.zeros(len(ids), dtype=bool)
-        timing = self.scenario.behaviour.timing
-        if not self.standing.responsive or timing.propensity == 0:
-            return chosen
-        L = self.leads
-        # Standing's rule draws the deal's own uniform last: only deals under it can move.
-        for j in np.flatnonzero(L.u_timing[ids] < timing.propensity).tolist():
-            i, day = int(ids[j]), int(t[j])
-            rep, value, u = int(L.owner[i]), float(L.value[i]), float(L.u_timing[i])
-            if signs_at is None:
-                chosen[j] = self.standing.push(rep, value, day, u)
-            else:
-                chosen[j] = self.standing.pull(rep, value, day, float(signs_at[j]), u)
-        return chosen
+        L, day = self.leads, t.astype(np.int64)
+        if signs_at is None:
+            return self.standing.push_many(L.owner[ids], L.value[ids], day, L.u_timing[ids])
+        return self.standing.pull_many(L.owner[ids], L.value[ids], day, signs_at, L.u_timing[ids])
 
     def _pull(self, ids: np.ndarray, t: np.ndarray, signs_at: np.ndarray) -> np.ndarray:
         """Winners whose owner has them sign early at a discount; returns the others' mask."""

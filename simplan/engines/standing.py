@@ -194,50 +194,80 @@ class Standing:
     # -- deal timing ---------------------------------------------------------------------
 
     def _gains(
-        self, rep: int, now_amount: float, next_amount: float, day: int
-    ) -> tuple[float, float]:
-        """Expected pay for booking `now_amount` this period vs `next_amount` next period.
+        self, reps: np.ndarray, now_amount: np.ndarray, next_amount: np.ndarray, days: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Expected pay for booking `now_amount` this period vs `next_amount` next period, per
+        deal (its owner in `reps`, decided on `days` of the current period).
 
         Both are valued where the rep expects each period to end (the same projection and
         uncertainty effort responds to), so a rep likely to cross a line anyway keeps the deal.
         """
-        outlook = self._outlook(day)
-        row = PayTable(
-            self.table.grid, self.table.pay[rep : rep + 1], self.table.rate[rep : rep + 1]
-        )
-        target = outlook.target[rep]
-        left = outlook.days_left / max(outlook.period_days, 1e-9)
+        clock = self.cal.plan_period
+        period = clock.index[days]
+        target = self.targets[period, reps] * clock.simulated[period]
+        days_left = (clock.end_day[days] - days).astype(float)
+        period_days = clock.length_days[period].astype(float)
+        left = days_left / np.maximum(period_days, 1e-9)
         cv = self.params.projection_cv
         projected = (
-            self.booked[rep] + self.expected_pipeline[rep] + self.run_rate[rep] * outlook.days_left
+            self.booked[reps] + self.expected_pipeline[reps] + self.run_rate[reps] * days_left
         ) / target
-        rate_now = row.expected_rate(np.array([projected]), np.array([cv * np.sqrt(left)]))[0]
-        next_projection = self.run_rate[rep] * outlook.period_days / target
-        rate_next = row.expected_rate(np.array([next_projection]), np.array([cv]))[0]
-        return float(rate_now) * now_amount, float(rate_next) * next_amount
+        rate_now = self.table.expected_rate(projected, cv * np.sqrt(left), rows=reps)
+        next_projection = self.run_rate[reps] * period_days / target
+        rate_next = self.table.expected_rate(next_projection, np.full(len(reps), cv), rows=reps)
+        return rate_now * now_amount, rate_next * next_amount
 
-    def push(self, rep: int, amount: float, day: int, u: float) -> bool:
-        """Hold a ready deal for next period when that pays clearly more (with propensity).
+    def push_many(
+        self, reps: np.ndarray, amounts: np.ndarray, days: np.ndarray, u: np.ndarray
+    ) -> np.ndarray:
+        """Which ready deals their owners hold for next period: when that pays clearly more
+        (with propensity), near the period end and with a next period inside the run.
 
-        `u` is the deal's own uniform draw, so the same deal decides alike in every scenario.
+        `u` is each deal's own uniform draw, so the same deal decides alike in every scenario.
         """
         timing = self.params.timing
-        if not self.responsive or timing.propensity == 0 or day >= self.cal.days - 1:
-            return False
-        end = float(self.cal.plan_period.end_day[day])
-        if end >= self.cal.days or end - day > timing.window_days:
-            return False  # no next period inside the run, or the period end is not near
-        now, later = self._gains(rep, amount, amount, day)
-        return later > (1 + timing.hurdle) * now and u < timing.propensity
+        held = np.zeros(len(reps), dtype=bool)
+        if not self.responsive or timing.propensity == 0:
+            return held
+        end = self.cal.plan_period.end_day[days].astype(float)
+        can = (
+            (days < self.cal.days - 1) & (end < self.cal.days) & (end - days <= timing.window_days)
+        )
+        if can.any():
+            now, later = self._gains(reps[can], amounts[can], amounts[can], days[can])
+            held[can] = (later > (1 + timing.hurdle) * now) & (u[can] < timing.propensity)
+        return held
+
+    def pull_many(
+        self,
+        reps: np.ndarray,
+        amounts: np.ndarray,
+        days: np.ndarray,
+        closes_at: np.ndarray,
+        u: np.ndarray,
+    ) -> np.ndarray:
+        """Which winning deals due to sign after the period end their owners have sign before
+        it, at a discount, when that pays (reps discount to close by quarter end); only near
+        the period end."""
+        timing = self.params.timing
+        pulled = np.zeros(len(reps), dtype=bool)
+        if not self.responsive or timing.propensity == 0:
+            return pulled
+        end = self.cal.plan_period.end_day[days].astype(float)
+        can = (end - days <= timing.window_days) & (closes_at >= end) & (end < self.cal.days)
+        if can.any():
+            discounted = amounts[can] * (1 - timing.pull_discount)
+            now, later = self._gains(reps[can], discounted, amounts[can], days[can])
+            pulled[can] = (now > (1 + timing.hurdle) * later) & (u[can] < timing.propensity)
+        return pulled
+
+    def push(self, rep: int, amount: float, day: int, u: float) -> bool:
+        """`push_many` for one deal."""
+        return bool(
+            self.push_many(np.array([rep]), np.array([amount]), np.array([day]), np.array([u]))[0]
+        )
 
     def pull(self, rep: int, amount: float, day: int, closes_at: float, u: float) -> bool:
-        """Have a winning deal due to sign after the period end sign before it, at a discount,
-        when that pays (reps discount to close by quarter end); only near the period end."""
-        timing = self.params.timing
-        if not self.responsive or timing.propensity == 0:
-            return False
-        end = float(self.cal.plan_period.end_day[day])
-        if end - day > timing.window_days or closes_at < end or end >= self.cal.days:
-            return False
-        now, later = self._gains(rep, amount * (1 - timing.pull_discount), amount, day)
-        return now > (1 + timing.hurdle) * later and u < timing.propensity
+        """`pull_many` for one deal."""
+        one = (np.array([rep]), np.array([amount]), np.array([day]), np.array([closes_at]))
+        return bool(self.pull_many(*one, np.array([u]))[0])
