@@ -1,33 +1,41 @@
 """The engines' own cost, measured side by side in one run (the machine may be shared).
 
 1. One replication of proposals/gate80_cap150 (plan-responsive reps): the event engine, the
-   fast engine, and a bare-SimPy twin doing the event engine's work without its model: the
-   same routed leads, a first-in first-out queue and a touch budget per rep in working
-   hours, one touch per stage and per proposal alert, the customer delays between.
-   Ratios: fast / events (target >= 100 x), events / twin (target <= 2 x).
-2. A 200-rep quarter (baseline_quarter with 4x the team and the leads) on the fast engine:
-   seconds per replication on one core, and 10,000 replications extrapolated to 2 cores.
+   fast engine (a batch of BATCH replications advanced together, per replication), and a
+   bare-SimPy twin doing the event engine's work without its model: the same routed leads,
+   a first-in first-out queue and a touch budget per rep in working hours, one touch per
+   stage and per proposal alert, the customer delays between. Interleaved, so the
+   machine's load hits all three alike. Ratios: fast / events (target >= 100 x), events /
+   twin (target <= 2 x).
+2. A 200-rep quarter (baseline_quarter with 4x the team and the leads) through `simulate`
+   on the fast engine, 2 workers, streamed (big tables for a sample): SIMPLAN_BENCH_BIG
+   replications (default 128) timed, 10,000 extrapolated; peak memory of the run and the
+   memory its tables keep per replication, extrapolated to 10,000.
+3. The same for `simplan budget`'s run of proposals/gate80_cap150 (baseline_quarter with
+   its plan: the baseline itself has none to size).
 """
 
 from __future__ import annotations
 
 import os
-import resource
 import statistics
+import threading
 import time
 from collections import deque
 from pathlib import Path
 
 import numpy as np
+import psutil
 import simpy
 
-from simplan import load_scenario
+from simplan import load_scenario, simulate
 from simplan.engines import events, fast
 from simplan.model.calendar import build_calendar
 from simplan.model.leads import draw_leads, lead_streams, loss_stage
 from simplan.model.production import tier_shares
 from simplan.model.randomness import replication_seeds, stream, team_seed
 from simplan.model.team import build_team
+from simplan.runner import SAMPLE_REPLICATIONS
 from simplan.scenario import Scenario
 
 HERE = Path(__file__).parent
@@ -125,15 +133,6 @@ def same_work_twin(scenario: Scenario, team, calendar, seq: np.random.SeedSequen
     return done[0]
 
 
-def median_seconds(fn, seqs) -> float:
-    times = []
-    for seq in seqs:
-        start = time.perf_counter()
-        fn(seq)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def scaled(scenario: Scenario, factor: int) -> Scenario:
     """The scenario with `factor` times the team and every tier's and source's arrivals."""
     data = scenario.model_dump(by_alias=True, exclude_none=True)
@@ -146,38 +145,85 @@ def scaled(scenario: Scenario, factor: int) -> Scenario:
     return Scenario.model_validate(data)
 
 
+BATCH = 32
+
+
+def sampled_peak_mb(run):
+    """Run `run()` while sampling the resident memory of this process plus its workers every
+    0.1 s; returns its result and the peak of that sum in MB."""
+    me = psutil.Process()
+    peak, stop = [0], threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            try:
+                total = sum(p.memory_info().rss for p in [me, *me.children(recursive=True)])
+            except psutil.Error:  # a worker ended between listing and reading
+                continue
+            peak[0] = max(peak[0], total)
+            stop.wait(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        result = run()
+    finally:
+        stop.set()
+        sampler.join()
+    return result, peak[0] / 2**20
+
+
+def streamed(scenario: Scenario, replications: int) -> tuple[float, float, float]:
+    """Wall seconds, peak memory (MB, this process and its workers together) and the MB its
+    tables keep per replication, for a streamed fast run on 2 workers."""
+    start = time.perf_counter()
+    results, peak = sampled_peak_mb(
+        lambda: simulate(scenario, replications=replications, workers=2, engine="fast", keep=())
+    )
+    seconds = time.perf_counter() - start
+    streamed_part = [t[t["replication"] >= SAMPLE_REPLICATIONS] for t in results.tables().values()]
+    kept = sum(int(t.memory_usage(deep=True).sum()) for t in streamed_part) / 2**20
+    return seconds, peak, kept / max(replications - SAMPLE_REPLICATIONS, 1)
+
+
 def main() -> None:
-    repeat = int(os.environ.get("SIMPLAN_BENCH_REPEAT", "5"))
+    repeat = int(os.environ.get("SIMPLAN_BENCH_REPEAT", "3"))
     scenario, team, calendar = _setup(load_scenario(PROPOSAL))
-    seqs = replication_seeds(scenario.simulation.seed, repeat)
-    fast.run_replication(scenario, team, calendar, seqs[0])  # warm imports and policy caches
+    seqs = replication_seeds(scenario.simulation.seed, repeat * BATCH)
+    fast.run_batch(scenario, team, calendar, seqs[:2])  # warm imports and policy caches
     events.run_replication(scenario, team, calendar, seqs[0])
-    # Interleaved, one replication each in turn, so the machine's load hits all three alike.
     timings: dict[str, list[float]] = {"events": [], "fast": [], "twin": []}
-    for seq in seqs:
-        for name, fn in (
-            ("events", lambda s: events.run_replication(scenario, team, calendar, s)),
-            ("fast", lambda s: fast.run_replication(scenario, team, calendar, s)),
-            ("twin", lambda s: same_work_twin(scenario, team, calendar, s)),
+    for k in range(repeat):
+        batch = seqs[k * BATCH : (k + 1) * BATCH]
+        for name, fn, args in (
+            ("events", events.run_replication, batch[0]),
+            ("fast", fast.run_batch, batch),
+            ("twin", same_work_twin, batch[0]),
         ):
-            timings[name].append(median_seconds(fn, [seq]))
+            start = time.perf_counter()
+            fn(scenario, team, calendar, args)
+            per = 1 if name != "fast" else BATCH
+            timings[name].append((time.perf_counter() - start) / per)
     ev, fa, tw = (statistics.median(timings[k]) for k in ("events", "fast", "twin"))
     print(f"== one replication of {scenario.name}, one core (median of {repeat}, interleaved)")
     print(f"   event engine        {ev:8.3f} s")
-    print(f"   fast engine         {fa:8.3f} s")
+    print(f"   fast engine         {fa:8.3f} s   (batches of {BATCH}, per replication)")
     print(f"   same-work SimPy twin{tw:8.3f} s")
     print(f"   fast speed-up       {ev / fa:8.1f} x   target >= 100 x")
     print(f"   events / twin       {ev / tw:8.2f} x   target <= 2 x")
 
-    big, team, calendar = _setup(scaled(load_scenario(BASELINE), 4))
-    seqs = replication_seeds(big.simulation.seed, 3)
-    fast.run_replication(big, team, calendar, seqs[0])
-    per = median_seconds(lambda s: fast.run_replication(big, team, calendar, s), seqs)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"== {big.name} ({team.size} reps), fast engine, one core (median of 3)")
-    print(f"   one replication     {per:8.3f} s   (engine only, no tables)")
-    print(f"   10,000 on 2 cores   {per * 10_000 / 2:8.0f} s extrapolated   target <= 60 s")
-    print(f"   peak memory so far  {peak:8.0f} MB (this process)")
+    big_n = int(os.environ.get("SIMPLAN_BENCH_BIG", "128"))
+    big = scaled(load_scenario(BASELINE), 4)
+    for title, run in (
+        (f"{big.name} ({big.team.size} reps), simplan run --engine fast", big),
+        (f"{scenario.name}, simplan budget (fast engine)", scenario),
+    ):
+        seconds, peak, per = streamed(run, big_n)
+        print(f"== {title}: {big_n} replications, 2 workers, streamed")
+        print(f"   wall time           {seconds:8.1f} s   ({seconds / big_n * 1000:.0f} ms each)")
+        print(f"   10,000 extrapolated {seconds / big_n * 10_000:8.0f} s   target <= 60 s")
+        print(f"   peak memory         {peak:8.0f} MB (this process and its workers, sampled)")
+        print(f"   kept per replication{per * 1000:8.1f} kB: 10,000 keep {per * 10_000:.0f} MB")
 
 
 if __name__ == "__main__":

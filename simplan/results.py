@@ -23,7 +23,9 @@ Tables (one row per observation; every table carries `replication`):
   statement lines, managers and funds included) and cost_of_sales (payout / bookings).
 - `statements`: with a plan, one row per rep x period x plan component: rep_id, period,
   component, basis (what it was computed on), amount. The plan runs on the `credits`
-  ledger of each replication, with each rep's target for the period.
+  ledger of each replication, with each rep's target for the period. In a streamed run
+  (`simulate(keep=...)`, or more than KEEP_ALL_UP_TO replications), replications past the
+  sample keep one line per period and component, summed over reps, rep_id and basis empty.
 
 Days count from the scenario's calendar start (day 0); `date` gives the calendar date.
 Warm-up days (`calendar.warmup_days`) are simulated so the window opens with pipeline in
@@ -182,6 +184,13 @@ def _alive(pid: int) -> bool:
 def load_results(directory: str | Path) -> Results:
     """Read a saved run back: the same tables and manifest."""
     path = Path(directory)
+    partial = (path / PARTS).is_dir() and (path / "manifest.json").is_file()
+    if partial and not json.loads((path / "manifest.json").read_text()).get("complete"):
+        done = sorted(p for p in (path / PARTS).iterdir() if p.name.isdigit())
+        if not done:
+            raise SimplanError(f"{path}: the run stopped before its first batch finished")
+        parts = [{n: pd.read_parquet(p / f"{n}.parquet") for n in TABLES} for p in done]
+        return combine(parts, json.loads((path / "manifest.json").read_text()))
     missing = [n for n in TABLES if not (path / f"{n}.parquet").is_file()]
     if missing or not (path / "manifest.json").is_file():
         raise SimplanError(
@@ -194,9 +203,75 @@ def load_results(directory: str | Path) -> Results:
 
 
 def combine(parts: list[dict[str, pd.DataFrame]], manifest: dict[str, Any]) -> Results:
-    """Stack the replications' tables (in replication order) into one Results."""
-    tables = {name: pd.concat([p[name] for p in parts], ignore_index=True) for name in TABLES}
+    """Stack the parts' tables into one Results in replication order (parts of several
+    parameter draws interleave; within a replication the order is kept)."""
+    tables = {}
+    for name in TABLES:
+        table = pd.concat([p[name] for p in parts], ignore_index=True)
+        if not table["replication"].is_monotonic_increasing:
+            table = table.sort_values("replication", kind="stable", ignore_index=True)
+        tables[name] = table
     return Results(**tables, manifest=manifest)
+
+
+PARTS = "parts"
+"""A run saved as it goes keeps each batch's tables in parts/NNNNN/ (see RunWriter)."""
+
+
+class RunWriter:
+    """A run's tables written as its batches finish, so a run stopped early (a crash, Ctrl-C)
+    keeps every finished batch: each batch's tables are written beside and moved into
+    `directory/parts/` in one rename, then the manifest is replaced (with the replications
+    done, `complete` false). `finish` leaves the saved layout; `load_results` reads either."""
+
+    def __init__(self, directory: str | Path, force: bool) -> None:
+        target = Path(directory)
+        if target.exists() and not target.is_dir():
+            raise SimplanError(f"{target}: exists and is not a directory; choose another --out")
+        if target.is_dir() and any(target.iterdir()) and not force:
+            raise SimplanError(
+                f"{target}: directory is not empty; choose another --out or pass --force"
+            )
+        self.target = target
+        self.count = 0
+
+    def _start(self) -> None:
+        """At the first finished batch: the old run (with force) out of the way, parts/ in."""
+        target = self.target
+        if target.is_dir() and any(target.iterdir()):
+            remove_stale_temporaries(target.parent)
+            prefix = f".{target.name}.{TEMP_MARK}-{os.getpid()}-old-"
+            trash = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
+            os.replace(target, trash / "old")
+            shutil.rmtree(trash, ignore_errors=True)
+        (target / PARTS).mkdir(parents=True, exist_ok=True)
+
+    def append(self, tables: dict[str, pd.DataFrame], manifest: dict[str, Any]) -> None:
+        """Add one batch's tables, then the manifest that counts them."""
+        if self.count == 0:
+            self._start()
+        parts = self.target / PARTS
+        tmp = Path(tempfile.mkdtemp(prefix=f".{TEMP_MARK}-{os.getpid()}-", dir=parts))
+        for name in TABLES:
+            tables[name].to_parquet(tmp / f"{name}.parquet", index=False)
+        os.replace(tmp, parts / f"{self.count:05d}")
+        self.count += 1
+        self.write_manifest(manifest)
+
+    def finish(self, results: Results) -> None:
+        """The finished run in the saved layout (one file per table, each moved into place),
+        then its manifest; the parts go last."""
+        for name, table in results.tables().items():
+            tmp = self.target / f".{name}.{TEMP_MARK}-{os.getpid()}.parquet"
+            table.to_parquet(tmp, index=False)
+            os.replace(tmp, self.target / f"{name}.parquet")
+        self.write_manifest({**results.manifest, "complete": True})
+        shutil.rmtree(self.target / PARTS, ignore_errors=True)
+
+    def write_manifest(self, manifest: dict[str, Any]) -> None:
+        tmp = self.target / f".manifest.{TEMP_MARK}-{os.getpid()}.json"
+        tmp.write_text(json.dumps(manifest, indent=2, default=str))
+        os.replace(tmp, self.target / "manifest.json")
 
 
 def replication_tables(
@@ -293,6 +368,16 @@ def attach_payouts(
     runs["payout"] = statements["amount"].sum()
     runs["cost_of_sales"] = runs["payout"] / runs["bookings"].where(runs["bookings"] > 0)
     tables["statements"] = statements
+
+
+def statement_totals(statements: pd.DataFrame) -> pd.DataFrame:
+    """A replication's statements reduced to one line per period and component, summed over
+    reps (rep_id and basis missing): what budgets and comparisons read, a fraction the size."""
+    keys = ["replication", "period", "component"]
+    totals = statements.groupby(keys, sort=False, observed=True)["amount"].sum().reset_index()
+    totals["rep_id"] = pd.Series([None] * len(totals), dtype=statements["rep_id"].dtype)
+    totals["basis"] = np.nan
+    return totals[STATEMENT_COLUMNS]
 
 
 def _statements(

@@ -15,19 +15,35 @@ import pandas as pd
 
 from simplan.engines import events, fast
 from simplan.errors import SimplanError
-from simplan.execution import Executor, choose_executor
+from simplan.execution import Executor, choose_executor, worker_count
 from simplan.model.calendar import Calendar, build_calendar
 from simplan.model.randomness import replication_seeds, team_seed
 from simplan.model.team import Team, build_team
 from simplan.model.uncertainty import drawn_scenarios
-from simplan.results import Results, attach_payouts, combine, replication_tables
+from simplan.results import (
+    TABLES,
+    Results,
+    RunWriter,
+    attach_payouts,
+    combine,
+    replication_tables,
+    statement_totals,
+)
 from simplan.scenario import Scenario, load_scenario
 
 DEPENDENCIES = ("numpy", "scipy", "simpy", "pandas", "pyarrow", "pydantic")
-ENGINES = {"events": events.run_replication, "fast": fast.run_replication}
+BATCH = {"events": 1, "fast": 32}
+"""Replications simulated together in one task, by engine: the fast engine pays its per-day
+numpy work once per batch; the event engine runs them one by one."""
+BATCH_REPS = 1600
+"""A fast batch holds at most this many reps (replications x team size; at least one
+replication), which bounds a worker's memory for big teams."""
 BIG_TABLES = ("deals", "credits", "daily")
 SAMPLE_REPLICATIONS = 20
 """With `keep`, the big tables not named in it are kept for this many replications only."""
+KEEP_ALL_UP_TO = 200
+"""`simplan run` without --keep keeps every table of up to this many replications; a longer
+run streams (`default_keep`)."""
 
 
 def simulate(
@@ -41,6 +57,9 @@ def simulate(
     progress: Callable[[int, int], None] | None = None,
     engine: str | None = None,
     keep: Collection[str] | None = None,
+    batch: int | None = None,
+    out: str | Path | None = None,
+    force: bool = False,
 ) -> Results:
     """Run a scenario's replications and return their tables.
 
@@ -51,9 +70,14 @@ def simulate(
     Dask: "local" starts a local cluster of `workers` processes, an address
     (tcp://HOST:PORT) uses a running one; `executor` passes any executor directly.
     `engine` is "events" (the reference) or "fast" (a day at a time, for volume).
-    `keep` bounds memory: each replication reduces to its runs, reps and statements rows
-    where it ran, keeping the big tables (deals, credits, daily) named in `keep` for every
-    replication and the others for the first SAMPLE_REPLICATIONS; None keeps everything.
+    `keep` bounds memory: each replication reduces where it ran to its runs and reps rows and
+    its statement totals per period and component, keeping the big tables (deals, credits,
+    daily) named in `keep` for every replication and the others, with the statements line
+    by line, for the first SAMPLE_REPLICATIONS; None keeps everything (see `default_keep`).
+    `batch` caps the replications simulated together in one task (default: BATCH of the
+    engine, fewer when that leaves a worker idle); it never changes the tables.
+    `out` saves the run as it goes (`RunWriter`: a part per batch, refusing a non-empty
+    directory unless `force`), so a run stopped early keeps every finished batch.
     """
     unknown = sorted(set(keep or ()) - set(BIG_TABLES))
     if unknown:
@@ -70,19 +94,14 @@ def simulate(
     sim = scenario.simulation
     started = time.perf_counter()
     kept = None if keep is None else frozenset(keep)
-    job = functools.partial(_replicate, _worlds(scenario, sim.seed), kept)
+    worlds = _worlds(scenario, sim.seed)
+    job = functools.partial(_replicate, worlds, kept)
     runner = executor or choose_executor(sim.workers, scheduler)
     parts: list[dict[str, pd.DataFrame]] = []
     work = {"engine": 0.0, "tables": 0.0, "payout": 0.0}
     seeds = replication_seeds(sim.seed, sim.replications)
-    simulated = time.perf_counter()
-    for tables, seconds in runner.map(job, list(enumerate(seeds))):
-        parts.append(tables)
-        for step, spent in seconds.items():
-            work[step] += spent
-        if progress:
-            progress(len(parts), sim.replications)
-    engine_seconds = time.perf_counter() - simulated
+    size = _batch_size(batch, sim.engine, sim.replications, sim.workers, worlds[0][1].size)
+    tasks = [[(i, seeds[i]) for i in task] for task in batches(sim.replications, len(worlds), size)]
     manifest = {
         "scenario_name": scenario.name,
         "scenario_digest": scenario.digest(),
@@ -91,10 +110,24 @@ def simulate(
         "replications": sim.replications,
         "workers": sim.workers,
         "engine": sim.engine,
+        "batch": size,
         "kept": "all" if kept is None else {"tables": sorted(kept), "sample": SAMPLE_REPLICATIONS},
         "versions": _versions(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    writer = None if out is None else RunWriter(out, force)
+    simulated = time.perf_counter()
+    done = 0
+    for tables, seconds in runner.map(job, tasks):
+        parts.append(tables)
+        done += len(tables["runs"])
+        for step, spent in seconds.items():
+            work[step] += spent
+        if writer is not None:
+            writer.append(tables, {**manifest, "replications_done": done, "complete": False})
+        if progress:
+            progress(done, sim.replications)
+    engine_seconds = time.perf_counter() - simulated
     results = combine(parts, manifest)
     results.manifest["timings_seconds"] = {
         "setup": round(simulated - started, 4),
@@ -103,6 +136,9 @@ def simulate(
     }
     # CPU seconds summed over workers: where the time goes, whatever the parallelism.
     results.manifest["work_seconds"] = {step: round(spent, 4) for step, spent in work.items()}
+    if writer is not None:
+        results.manifest["replications_done"] = done
+        writer.finish(results)
     return results
 
 
@@ -128,32 +164,69 @@ def _worlds(scenario: Scenario, seed: int) -> list[World]:
     ]
 
 
+def default_keep(replications: int) -> tuple[str, ...] | None:
+    """What a command keeps when not told: everything (None) up to KEEP_ALL_UP_TO
+    replications, beyond that a stream (the big tables for the sample only)."""
+    return None if replications <= KEEP_ALL_UP_TO else ()
+
+
+def batches(replications: int, draws: int, size: int) -> list[list[int]]:
+    """Replication numbers in tasks of at most `size`, each under one parameter draw
+    (replication i uses draw i mod `draws`), ordered by their first replication."""
+    tasks = []
+    for draw in range(draws):
+        mine = list(range(draw, replications, draws))
+        tasks += [mine[k : k + size] for k in range(0, len(mine), size)]
+    return sorted(tasks)
+
+
+def _batch_size(
+    batch: int | None, engine: str, replications: int, workers: int | None, team_size: int
+) -> int:
+    """Replications per task: `batch`, or the engine's BATCH cut to BATCH_REPS reps and so
+    that every worker gets work."""
+    if batch is not None:
+        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+            raise SimplanError(f"batch = {batch!r}: give 1 or more replications per task")
+        return batch
+    share = -(-replications // worker_count(workers))
+    return max(1, min(BATCH[engine], BATCH_REPS // max(team_size, 1), share))
+
+
 def _replicate(
     worlds: list[World],
     keep: frozenset[str] | None,
-    item: tuple[int, np.random.SeedSequence],
+    task: list[tuple[int, np.random.SeedSequence]],
 ) -> tuple[dict[str, pd.DataFrame], dict[str, float]]:
-    """Simulate replication i (under parameter draw i mod len(worlds)) and build its tables in
-    the worker that ran it; time each step."""
-    replication, seq = item
-    scenario, team, calendar = worlds[replication % len(worlds)]
+    """Simulate a task's replications (all under one parameter draw, i mod len(worlds)) and
+    build their tables in the worker that ran them, stacked; time each step."""
+    first = task[0][0]
+    scenario, team, calendar = worlds[first % len(worlds)]
     start = time.perf_counter()
-    records = ENGINES[scenario.simulation.engine](scenario, team, calendar, seq)
+    seqs = [seq for _, seq in task]
+    if scenario.simulation.engine == "fast":
+        records = fast.run_batch(scenario, team, calendar, seqs)
+    else:
+        records = [events.run_replication(scenario, team, calendar, seq) for seq in seqs]
     simulated = time.perf_counter()
     tier_names = [t.name for t in scenario.leads.tiers]
-    tables = replication_tables(records, replication, team, calendar, tier_names)
-    tabled = time.perf_counter()
-    if scenario.plan is not None:
-        attach_payouts(tables, replication, team, calendar, scenario.plan)
-    paid = time.perf_counter()
-    if keep is not None and replication >= SAMPLE_REPLICATIONS:
-        for name in set(BIG_TABLES) - keep:
-            tables[name] = tables[name].iloc[:0]
-    return tables, {
-        "engine": simulated - start,
-        "tables": tabled - simulated,
-        "payout": paid - tabled,
-    }
+    parts = []
+    seconds = {"engine": simulated - start, "tables": 0.0, "payout": 0.0}
+    for (replication, _), rec in zip(task, records, strict=True):
+        began = time.perf_counter()
+        tables = replication_tables(rec, replication, team, calendar, tier_names)
+        tabled = time.perf_counter()
+        if scenario.plan is not None:
+            attach_payouts(tables, replication, team, calendar, scenario.plan)
+        seconds["tables"] += tabled - began
+        seconds["payout"] += time.perf_counter() - tabled
+        if keep is not None and replication >= SAMPLE_REPLICATIONS:
+            for name in set(BIG_TABLES) - keep:
+                tables[name] = tables[name].iloc[:0]
+            tables["statements"] = statement_totals(tables["statements"])
+        parts.append(tables)
+    stacked = {name: pd.concat([p[name] for p in parts], ignore_index=True) for name in TABLES}
+    return stacked, seconds
 
 
 def _plan_clock(scenario: Scenario) -> str | None:

@@ -179,3 +179,39 @@ def test_a_failed_write_leaves_nothing(small_results, tmp_path, monkeypatch):
 def test_loading_a_directory_that_is_not_a_run(tmp_path):
     with pytest.raises(SimplanError, match="not a simplan run directory"):
         load_results(tmp_path)
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_a_run_saved_as_it_goes_keeps_every_finished_batch(tmp_path):
+    """simulate(out=...) writes each batch as it finishes: stopped after two batches of two,
+    the directory loads as those four replications; a finished run is the saved layout."""
+    scenario = "scenarios/proposals/gate80_cap150.yaml"
+    run = {"replications": 6, "seed": 4, "workers": 1, "engine": "fast", "batch": 2}
+
+    def stop_after_two_batches(done: int, total: int) -> None:
+        if done == 4:
+            raise _Stop
+
+    with pytest.raises(_Stop):
+        simulate(scenario, **run, out=tmp_path / "stopped", progress=stop_after_two_batches)
+    stopped = load_results(tmp_path / "stopped")
+    assert stopped.manifest["complete"] is False
+    assert stopped.manifest["replications_done"] == 4
+    full = simulate(scenario, **run, out=tmp_path / "full")
+    for name, table in stopped.tables().items():
+        expected = getattr(full, name)
+        expected = expected[expected["replication"] < 4].reset_index(drop=True)
+        pd.testing.assert_frame_equal(table, expected, obj=name)
+    assert not (tmp_path / "full" / "parts").exists()
+    assert (tmp_path / "full" / "runs.parquet").is_file()
+    loaded = load_results(tmp_path / "full")
+    assert loaded.manifest["complete"] is True
+    for name, table in full.tables().items():
+        pd.testing.assert_frame_equal(getattr(loaded, name), table, obj=name)
+    with pytest.raises(SimplanError, match="pass --force"):
+        simulate(scenario, **run, out=tmp_path / "full")
+    again = simulate(scenario, **run, out=tmp_path / "full", force=True)
+    pd.testing.assert_frame_equal(load_results(tmp_path / "full").runs, again.runs)

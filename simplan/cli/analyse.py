@@ -196,6 +196,7 @@ def budget(
             workers=workers,
             scheduler=scheduler,
             progress=progress,
+            keep=(),  # sizing reads runs and statement totals: stream, memory stays bounded
         )
     sizing = size_budget(
         results, amount if amount is not None else plan_budget(results), confidence

@@ -25,7 +25,7 @@ from simplan.cli.app import (
 )
 from simplan.errors import SimplanError
 from simplan.model.plan import Plan
-from simplan.runner import simulate
+from simplan.runner import default_keep, simulate
 from simplan.scenario import load_file
 
 Replications = Annotated[
@@ -90,13 +90,17 @@ def run(
         typer.Option(
             metavar="deals,credits,daily",
             help="Bound memory: keep these big tables for every replication, the others for "
-            "the first 20 only (default: everything).",
+            "the first 20 only (default: everything up to 200 replications, beyond that "
+            "none past the first 20).",
         ),
     ] = None,
 ) -> None:
     """Simulate a scenario, print the summary, and save the tables with --out."""
     loaded = on_calendar(load_with_engine(scenario, engine), calendar, window, start, days)
-    kept = None if keep is None else [name.strip() for name in keep.split(",") if name.strip()]
+    if keep is None:
+        kept = default_keep(replications or loaded.simulation.replications)
+    else:
+        kept = [name.strip() for name in keep.split(",") if name.strip()]
     check_out_dir(out_dir, force)
     with progress_bar(quiet) as progress:
         results = simulate(
@@ -107,12 +111,16 @@ def run(
             scheduler=scheduler,
             progress=progress,
             keep=kept,
+            out=out_dir if kept is not None else None,  # a stream saves as it goes
+            force=force,
         )
     m = results.manifest
     title = f"{loaded.name}: {m['replications']} replications, seed {m['seed']}"
     print_metrics(title, ((k, fmt(k, v)) for k, v in results.summary()["value"].items()))
     if out_dir is not None:
-        saved = results.save(out_dir, force=force)
+        if kept is None:
+            results.save(out_dir, force=force)
         out.print(
-            f"tables written to {saved}/ (deals, credits, daily, reps, runs, statements + manifest.json)"
+            f"tables written to {out_dir}/ (deals, credits, daily, reps, runs, statements + "
+            "manifest.json)"
         )

@@ -1,6 +1,11 @@
-"""The fast engine: every lead and rep of a replication advanced a day at a time with numpy.
+"""The fast engine: every lead and rep of a batch of replications advanced a day at a time
+with numpy.
 
-Same model rules as the reference engine (`simplan.model`, and `Standing` for effort and
+A batch of B replications is one table of leads (with a `replication` column) and one row
+of B x n reps (replication r's rep i is rep i + r n, a tiled team), so each day's numpy work
+is paid once per batch. Leads are routed only to their own replication's reps, and each
+replication draws from its own streams by purpose, so its tables do not depend on the batch
+size. Same model rules as the reference engine (`simplan.model`, and `Standing` for effort and
 deal timing), same common random numbers for routed leads and self-sourced counts, same
 records. What it approximates (see the README, "The fast engine"): each rep serves its
 queue first-in first-out as a single server in working hours, computed for the whole day
@@ -10,6 +15,9 @@ drawn from one stream per replication.
 """
 
 from __future__ import annotations
+
+import functools
+from dataclasses import replace
 
 import numpy as np
 
@@ -51,8 +59,8 @@ class _Leads:
     FLOAT = ("time", "p", "size", "u_win", "u_route", "u_timing", "value", "expected",
              "response_h", "close_time", "amount", "lever_cost", "requested", "due", "answer",
              "p_won", "cycle")  # fmt: skip
-    INT = ("tier", "source", "owner", "first_owner", "stage", "outcome", "alerts", "relays",
-           "timing", "mode", "kind", "then", "fate")  # fmt: skip
+    INT = ("replication", "tier", "source", "owner", "first_owner", "stage", "outcome",
+           "alerts", "relays", "timing", "mode", "kind", "then", "fate")  # fmt: skip
 
     def __init__(self, capacity: int) -> None:
         self.n = 0
@@ -88,21 +96,48 @@ class _Leads:
             raise AttributeError(name) from None
 
 
+def tiled(team: Team, copies: int) -> Team:
+    """`copies` independent copies of the team as one: copy r's rep i is rep i + r n, and
+    mentors point inside their own copy."""
+    n = team.size
+    shift = np.repeat(np.arange(copies) * n, n)
+    mentor = np.tile(team.mentor, copies)
+    return replace(
+        team,
+        rep_id=np.tile(team.rep_id, copies),
+        tenure_days=np.tile(team.tenure_days, copies),
+        capacity=np.tile(team.capacity, copies),
+        skill=np.tile(team.skill, copies),
+        squad=np.tile(team.squad, copies),
+        mentor=np.where(mentor >= 0, mentor + shift, -1),
+        quota=np.tile(team.quota, copies),
+        deal_size_multiplier=np.tile(team.deal_size_multiplier, copies),
+        lead_share=None if team.lead_share is None else np.tile(team.lead_share, copies),
+    )
+
+
 class FastEngine:
-    """One replication of a scenario, a day at a time."""
+    """A batch of replications of a scenario, a day at a time (one per SeedSequence)."""
 
     def __init__(
-        self, scenario: Scenario, team: Team, calendar: Calendar, seq: np.random.SeedSequence
+        self,
+        scenario: Scenario,
+        team: Team,
+        calendar: Calendar,
+        seqs: list[np.random.SeedSequence],
     ) -> None:
         if scenario.leads.dormant.reentry_probability > 0:
             raise SimplanError(
                 "leads.dormant.reentry_probability: dormant re-entry is not modelled by the fast "
                 "engine; use `engine: events` (or --engine events), or set it to 0"
             )
-        self.scenario, self.team, self.cal = scenario, team, calendar
+        self.scenario, self.cal = scenario, calendar
+        self.n, self.batch = team.size, len(seqs)
+        self.team = tiled(team, self.batch)
         tiers = scenario.leads.tiers
-        self.router = Router(team, scenario.routing, [t.name for t in tiers])
-        check_day_routing(self.router)
+        # One router and one routing state (a view on the batch's loads) per replication.
+        self.routers = [Router(team, scenario.routing, [t.name for t in tiers]) for _ in seqs]
+        check_day_routing(self.routers[0])
         self.sourced_shares = tier_shares(
             [t.self_sourced_share for t in tiers], scenario.production
         )
@@ -110,32 +145,53 @@ class FastEngine:
             scenario.leads, calendar, scenario.calendar.levers.referral_contest,
             1.0 - self.sourced_shares,
         )  # fmt: skip
-        drawn = draw_leads(streams, tiers, lambda p, k: stream(seq, p, k))
-        self.source_names = list(drawn.source_names)
-        self.leads = _Leads(2 * len(drawn) + 64)
+        drawn = [draw_leads(streams, tiers, functools.partial(stream, seq)) for seq in seqs]
+        self.source_names = [*drawn[0].source_names, "self_sourced"]
+        self.self_sourced = len(self.source_names) - 1
+        columns = {
+            name: np.concatenate([getattr(d, name) for d in drawn])
+            for name in ("time", "tier", "source", "win_probability", "base_size", "u_win",
+                         "u_route", "u_timing", "delay")
+        }  # fmt: skip
+        replication = np.repeat(np.arange(self.batch), [len(d) for d in drawn])
+        # By arrival day, then replication, each replication's leads in their own order.
+        day_of = np.floor(columns["time"])
+        order = np.lexsort((np.arange(len(replication)), replication, day_of))
+        self.arrival_day = day_of[order]
+        self.leads = _Leads(len(order) + len(order) // 2 + 64)  # room for self-sourced
         self.leads.add(
-            time=drawn.time, tier=drawn.tier, source=drawn.source, p=drawn.win_probability,
-            size=drawn.base_size, u_win=drawn.u_win, u_route=drawn.u_route,
-            u_timing=drawn.u_timing, delay=drawn.delay,
+            replication=replication[order], time=columns["time"][order],
+            tier=columns["tier"][order], source=columns["source"][order],
+            p=columns["win_probability"][order], size=columns["base_size"][order],
+            u_win=columns["u_win"][order], u_route=columns["u_route"][order],
+            u_timing=columns["u_timing"][order], delay=columns["delay"][order],
         )  # fmt: skip
-        self.drawn = len(drawn)
+        self.drawn = len(order)
         self.next_drawn = 0
         self.active = np.zeros(0, dtype=np.int64)  # leads that arrived and are still open
-        self.standing = Standing(scenario, team, calendar)
+        self.standing = Standing(scenario, team, calendar, copies=self.batch)
         self.tier_rates = tier_arrivals(scenario.leads, calendar)
-        self.source_weights = sourcing_weights(
+        weights = sourcing_weights(
             team.capacity, team.lead_share if scenario.routing.policy == "share" else None
         )
-        n, days = team.size, calendar.days
-        self.source_u = stream(seq, "sourcing").random((days, n, len(tiers)))
-        self.customers = stream(seq, "sourcing", "customers")
-        self.state = RoutingState(np.zeros(n), team.capacity.astype(float))
-        self.pipeline = np.zeros(n)
-        self.touches = np.zeros((days, n), dtype=np.int64)
-        self.effort = np.zeros((days, n))
-        self.bookings = np.zeros((days, n))
-        self.won_count = np.zeros((days, n), dtype=np.int64)
-        self.open_pipeline = np.zeros((days, n))
+        self.source_weights = np.tile(weights, self.batch)
+        size, days = self.team.size, calendar.days
+        # (days, reps of the batch, tiers): each replication's own sourcing stream.
+        self.source_u = np.concatenate(
+            [stream(seq, "sourcing").random((days, self.n, len(tiers))) for seq in seqs], axis=1
+        )
+        self.customers = [stream(seq, "sourcing", "customers") for seq in seqs]
+        self.state = RoutingState(np.zeros(size), self.team.capacity.astype(float))
+        self.states = [
+            RoutingState(self.state.open_leads[r * self.n : (r + 1) * self.n], team.capacity)
+            for r in range(self.batch)
+        ]
+        self.pipeline = np.zeros(size)
+        self.touches = np.zeros((days, size), dtype=np.int64)
+        self.effort = np.zeros((days, size))
+        self.bookings = np.zeros((days, size))
+        self.won_count = np.zeros((days, size), dtype=np.int64)
+        self.open_pipeline = np.zeros((days, size))
         self.credit_rows: list[tuple[int, int, float, float, float]] = []
         offer = scenario.calendar.levers.close_out_offer
         self.offer = offer
@@ -145,7 +201,7 @@ class FastEngine:
 
     # -- the day loop --------------------------------------------------------------------------
 
-    def run(self) -> Records:
+    def run(self) -> list[Records]:
         cal, team = self.cal, self.team
         levers = self.scenario.calendar.levers
         for day in range(cal.days):
@@ -171,16 +227,25 @@ class FastEngine:
                             break
             self._wake(day + 1.0)
         self.open_pipeline[cal.days - 1] = self.pipeline
-        return self._records()
+        credits = credit_columns(self.credit_rows)
+        return [self._records(r, credits) for r in range(self.batch)]
 
     def _arrive(self, day: int, effort: np.ndarray) -> None:
         """Route the day's drawn leads, add the reps' self-sourced ones; all wait for a contact."""
         L = self.leads
-        end = int(np.searchsorted(L.time[: self.drawn], day + 1.0, side="left"))
+        end = int(np.searchsorted(self.arrival_day, day + 1.0, side="left"))
         routed = np.arange(self.next_drawn, end)
         self.next_drawn = end
-        owners, mentored = route_day(self.router, self.state, L.u_route[routed], float(day))
-        L.mentored[routed] = mentored
+        owners = np.empty(len(routed), dtype=np.int64)
+        replication = L.replication[routed]
+        bounds = np.searchsorted(replication, np.arange(self.batch + 1))
+        for r in np.flatnonzero(np.diff(bounds)).tolist():
+            part = slice(bounds[r], bounds[r + 1])
+            local, mentored = route_day(
+                self.routers[r], self.states[r], L.u_route[routed[part]], float(day)
+            )
+            owners[part] = local + r * self.n
+            L.mentored[routed[part]] = mentored
         sourced, sourced_owners = self._source(day, effort)
         ids = np.concatenate([routed, sourced])
         owners = np.concatenate([owners, sourced_owners])
@@ -193,58 +258,60 @@ class FastEngine:
         self.active = np.concatenate([self.active, ids])
 
     def _source(self, day: int, effort: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Reps source their own leads in working hours, more of them the harder they work."""
+        """Reps source their own leads in working hours, more of them the harder they work;
+        each replication's customers come from its own stream, tier by tier."""
         rates = self_sourced_rate(
             self.tier_rates[day], self.source_weights, effort, self.sourced_shares,
             self.scenario.production.sourcing_elasticity,
         )  # fmt: skip
-        counts = sourced_counts(self.source_u[day], rates)
-        if not counts.any():
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        if "self_sourced" not in self.source_names:
-            self.source_names.append("self_sourced")
-        source = self.source_names.index("self_sourced")
-        rng, cal = self.customers, self.cal
-        ids, owners = [], []
-        for tier, params in enumerate(self.scenario.leads.tiers):
-            reps = np.repeat(np.arange(self.team.size), counts[:, tier])
-            k = len(reps)
-            if not k:
-                continue
-            d = params.stage_delays_days
-            ids.append(
-                self.leads.add(
-                    time=day + cal.workday_start + rng.random(k) * cal.workday_length,
-                    tier=np.full(k, tier),
-                    source=np.full(k, source),
-                    p=np.full(k, params.win_probability),
-                    size=params.deal_size.sample(rng, k),
-                    u_win=rng.random(k),
-                    u_route=rng.random(k),
-                    u_timing=rng.random(k),
-                    delay=np.column_stack(
-                        [
-                            d.contact.sample(rng, k),
-                            d.proposal.sample(rng, k),
-                            d.negotiation.sample(rng, k),
-                        ]
-                    ),
+        counts = sourced_counts(self.source_u[day], rates).reshape(self.batch, self.n, -1)
+        cal, ids, owners = self.cal, [], []
+        for r in np.flatnonzero(counts.any(axis=(1, 2))).tolist():
+            rng = self.customers[r]
+            for tier, params in enumerate(self.scenario.leads.tiers):
+                reps = np.repeat(np.arange(self.n) + r * self.n, counts[r, :, tier])
+                k = len(reps)
+                if not k:
+                    continue
+                d = params.stage_delays_days
+                ids.append(
+                    self.leads.add(
+                        replication=np.full(k, r),
+                        time=day + cal.workday_start + rng.random(k) * cal.workday_length,
+                        tier=np.full(k, tier),
+                        source=np.full(k, self.self_sourced),
+                        p=np.full(k, params.win_probability),
+                        size=params.deal_size.sample(rng, k),
+                        u_win=rng.random(k),
+                        u_route=rng.random(k),
+                        u_timing=rng.random(k),
+                        delay=np.column_stack(
+                            [
+                                d.contact.sample(rng, k),
+                                d.proposal.sample(rng, k),
+                                d.negotiation.sample(rng, k),
+                            ]
+                        ),
+                    )
                 )
-            )
-            owners.append(reps)
+                owners.append(reps)
+        if not ids:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         return np.concatenate(ids), np.concatenate(owners)
 
     def _relay(self, day: int) -> None:
-        """Pass every touch waiting longer than the relay threshold to the least-loaded other rep."""
-        L, n = self.leads, self.team.size
+        """Pass every touch waiting longer than the relay threshold to the least-loaded other
+        rep of its replication."""
+        L, n = self.leads, self.n
         waiting = self._in(TOUCH)
         stale = waiting[day - L.requested[waiting] >= self.scenario.routing.relay.idle_days]
         stale = stale[np.lexsort((L.requested[stale], L.owner[stale]))]
         everyone = np.arange(n)
         for i in stale.tolist():
             old = int(L.owner[i])
-            others = everyone[everyone != old] if n > 1 else everyone
-            new = least_loaded(self.state, others)
+            r, local = divmod(old, n)
+            others = everyone[everyone != local] if n > 1 else everyone
+            new = least_loaded(self.states[r], others) + r * n
             self.pipeline[old] -= L.value[i]
             self.pipeline[new] += L.value[i]
             self.standing.expected_pipeline[old] -= L.expected[i]
@@ -263,7 +330,8 @@ class FastEngine:
         returns how many were done."""
         L, cal = self.leads, self.cal
         waiting = self._in(TOUCH)
-        waiting = waiting[L.requested[waiting] < until]
+        # A rep busy up to `until` cannot start another touch before it: leave its queue out.
+        waiting = waiting[(L.requested[waiting] < until) & (free[L.owner[waiting]] < until)]
         if not len(waiting):
             return 0
         owner = L.owner[waiting]
@@ -273,10 +341,20 @@ class FastEngine:
         place = np.arange(len(waiting)) - (np.cumsum(counts) - counts)[owner]
         d = duration[owner]
         # end_k = max(end_{k-1}, start_k) + d, i.e. (k + 1) d + max_{j <= k} (start_j - j d):
-        # a running maximum within each rep's queue (offset so it never crosses reps).
+        # a running maximum within each rep's queue, offset by the rep's index in its own
+        # replication so it never crosses reps, one replication at a time (so the rounding
+        # of the offsets is the same whatever the batch).
         start = np.maximum(L.requested[waiting], free[owner])
-        offset = owner * 1e6
-        ends = np.maximum.accumulate(start - place * d + offset) - offset + (place + 1) * d
+        local = owner % self.n
+        lifted = start - place * d + local * 1e6
+        # Replication by replication: one row each, padded, accumulated along the row.
+        replication = owner // self.n
+        per = np.bincount(replication, minlength=self.batch)
+        column = np.arange(len(waiting)) - (np.cumsum(per) - per)[replication]
+        rows = np.full((self.batch, int(per.max())), -np.inf)
+        rows[replication, column] = lifted
+        np.maximum.accumulate(rows, axis=1, out=rows)
+        ends = rows[replication, column] - local * 1e6 + (place + 1) * d
         close = day + cal.workday_start + cal.workday_length + 1e-9
         fits = (ends - d < until) & (ends <= close)
         done, t = waiting[fits], ends[fits]
@@ -405,24 +483,14 @@ class FastEngine:
             & (L.u_win[ids] < lifted)
         )
 
-    # -- deal timing (the reps' own rules in Standing, asked deal by deal) ---------------------
+    # -- deal timing (the reps' own rules in Standing, for the deals at once) -----------------
 
     def _timing(self, ids: np.ndarray, t: np.ndarray, signs_at: np.ndarray | None) -> np.ndarray:
         """Which deals the owner pulls forward (`signs_at` given) or pushes (None)."""
-        chosen = np.zeros(len(ids), dtype=bool)
-        timing = self.scenario.behaviour.timing
-        if not self.standing.responsive or timing.propensity == 0:
-            return chosen
-        L = self.leads
-        # Standing's rule draws the deal's own uniform last: only deals under it can move.
-        for j in np.flatnonzero(L.u_timing[ids] < timing.propensity).tolist():
-            i, day = int(ids[j]), int(t[j])
-            rep, value, u = int(L.owner[i]), float(L.value[i]), float(L.u_timing[i])
-            if signs_at is None:
-                chosen[j] = self.standing.push(rep, value, day, u)
-            else:
-                chosen[j] = self.standing.pull(rep, value, day, float(signs_at[j]), u)
-        return chosen
+        L, day = self.leads, t.astype(np.int64)
+        if signs_at is None:
+            return self.standing.push_many(L.owner[ids], L.value[ids], day, L.u_timing[ids])
+        return self.standing.pull_many(L.owner[ids], L.value[ids], day, signs_at, L.u_timing[ids])
 
     def _pull(self, ids: np.ndarray, t: np.ndarray, signs_at: np.ndarray) -> np.ndarray:
         """Winners whose owner has them sign early at a discount; returns the others' mask."""
@@ -501,44 +569,62 @@ class FastEngine:
                 self.standing.book(rep, amount * share)
                 self.credit_rows.append((i, rep, share, amount * share, now))
 
-    def _records(self) -> Records:
+    def _records(self, r: int, credits: dict[str, np.ndarray]) -> Records:
+        """Replication r's records: its leads (numbered in their order of arrival), its reps."""
         L, n = self.leads, self.leads.n
+        mine = np.flatnonzero(L.replication[:n] == r)
+        lead_id = np.full(n, -1, dtype=np.int64)
+        lead_id[mine] = np.arange(len(mine))
+        reps = slice(r * self.n, (r + 1) * self.n)
+        owned = credits["rep"] // self.n == r
+        credits = {key: value[owned] for key, value in credits.items()}
+        credits["lead_id"] = lead_id[credits["lead_id"]]
+        credits["rep"] = credits["rep"] - r * self.n
+        sourced = (L.source[mine] == self.self_sourced).any()
         return Records(
             deals={
-                "lead_id": np.arange(n),
-                "tier": L.tier[:n].copy(),
-                "source": L.source[:n].copy(),
-                "rep": L.owner[:n].copy(),
-                "first_rep": L.first_owner[:n].copy(),
-                "created_day": L.time[:n].copy(),
-                "first_response_hours": L.response_h[:n].copy(),
-                "stage": L.stage[:n].copy(),
-                "outcome": L.outcome[:n].copy(),
-                "close_day": L.close_time[:n].copy(),
-                "amount": L.amount[:n].copy(),
-                "alerts": L.alerts[:n].copy(),
-                "relays": L.relays[:n].copy(),
-                "lever_cost": L.lever_cost[:n].copy(),
-                "timing": L.timing[:n].copy(),
+                "lead_id": np.arange(len(mine)),
+                "tier": L.tier[mine],
+                "source": L.source[mine],
+                "rep": L.owner[mine] - r * self.n,
+                "first_rep": L.first_owner[mine] - r * self.n,
+                "created_day": L.time[mine],
+                "first_response_hours": L.response_h[mine],
+                "stage": L.stage[mine],
+                "outcome": L.outcome[mine],
+                "close_day": L.close_time[mine],
+                "amount": L.amount[mine],
+                "alerts": L.alerts[mine],
+                "relays": L.relays[mine],
+                "lever_cost": L.lever_cost[mine],
+                "timing": L.timing[mine],
             },
-            credits=credit_columns(self.credit_rows),
+            credits=credits,
             daily={
-                "touches": self.touches,
-                "effort": self.effort,
-                "open_pipeline_value": self.open_pipeline,
-                "bookings": self.bookings,
-                "deals_won": self.won_count,
+                "touches": self.touches[:, reps].copy(),
+                "effort": self.effort[:, reps].copy(),
+                "open_pipeline_value": self.open_pipeline[:, reps].copy(),
+                "bookings": self.bookings[:, reps].copy(),
+                "deals_won": self.won_count[:, reps].copy(),
             },
             totals={"leaderboard_cost": leaderboard_cost(self.scenario.calendar.levers, self.cal)},
-            targets=self.standing.targets,
-            source_names=self.source_names,
+            targets=self.standing.targets[:, reps].copy(),
+            source_names=self.source_names if sourced else self.source_names[:-1],
             events=0,
             processes=0,
         )
+
+
+def run_batch(
+    scenario: Scenario, team: Team, calendar: Calendar, seqs: list[np.random.SeedSequence]
+) -> list[Records]:
+    """Simulate a batch of replications together, a day at a time; one Records each, the
+    same as each would get alone."""
+    return FastEngine(scenario, team, calendar, seqs).run()
 
 
 def run_replication(
     scenario: Scenario, team: Team, calendar: Calendar, seq: np.random.SeedSequence
 ) -> Records:
     """Simulate one replication a day at a time and return its flat records."""
-    return FastEngine(scenario, team, calendar, seq).run()
+    return run_batch(scenario, team, calendar, [seq])[0]

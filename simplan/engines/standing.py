@@ -52,7 +52,9 @@ RUN_RATE_DAYS = 14.0
 class Standing:
     """Reps' bookings, targets and fatigue in the current plan period."""
 
-    def __init__(self, scenario: Scenario, team: Team, calendar: Calendar) -> None:
+    def __init__(self, scenario: Scenario, team: Team, calendar: Calendar, copies: int = 1) -> None:
+        """`copies` > 1 stands for a batch of replications of the same team side by side
+        (copy r's rep i is rep i + r x team.size), each with its own bookings and targets."""
         self.params = scenario.behaviour
         self.plan = scenario.plan
         self.responsive = self.params.model != "constant" and self.plan is not None
@@ -60,14 +62,15 @@ class Standing:
         self.cal = calendar
         self.scenario = scenario
         self.team = team
-        self.policy: EffortPolicy | None = None
+        self.policy: list[EffortPolicy] | None = None  # one per copy
         self._key = scenario.digest() if self.optimising else ""
         self._world_key = (
             scenario.model_copy(update={"plan": None}).digest() if self.optimising else ""
         )
-        n = team.size
+        self.copies = copies
+        n = team.size * copies
         plan_periods = calendar.plan_period
-        self.targets = np.tile(team.quota, (len(plan_periods.labels), 1))
+        self.targets = np.tile(team.quota, (len(plan_periods.labels), copies))
         self.targets *= calendar.quota_share[:, None]
         """Full-period target per plan period and rep; a partly simulated period scales it."""
         self.booked = np.zeros(n)
@@ -92,7 +95,13 @@ class Standing:
             period = int(clock.index[day])
             since = self.cal.dates[day].to_datetime64() - clock.first[period]
             days_in = since.astype("timedelta64[D]").astype(int)
-            planned = self.policy.effort_at(self.booked / self._target(period), float(days_in))
+            attainment = np.split(self.booked / self._target(period), self.copies)
+            planned = np.concatenate(
+                [
+                    p.effort_at(a, float(days_in))
+                    for p, a in zip(self.policy, attainment, strict=True)
+                ]
+            )
             return np.clip(
                 planned * context.effort_multiplier, self.params.min_effort, self.params.max_effort
             )
@@ -134,21 +143,26 @@ class Standing:
         window_start = self.cal.dates[self.cal.first_day].to_datetime64()
         return bool(self.cal.plan_period.stop[period] <= window_start)
 
-    def _plan_ahead(self, period: int) -> EffortPolicy:
-        """The period's effort policy: each rep's dynamic program, solved once per worker
-        (a warm-up period under the plan in force once for every plan compared)."""
-        target = self._target(period)
+    def _plan_ahead(self, period: int) -> list[EffortPolicy]:
+        """The period's effort policy of each copy of the team (see `_policy`)."""
+        return [self._policy(period, t) for t in np.split(self._target(period), self.copies)]
+
+    def _policy(self, period: int, target: np.ndarray) -> EffortPolicy:
+        """One team's effort policy: each rep's dynamic program, solved once per worker (a
+        warm-up period under the plan in force once for every plan compared)."""
         in_force = self.params.plan_in_force is not None and self._before_window(period)
         key = (self._world_key if in_force else self._key, in_force, period, target.tobytes())
         if key not in _POLICIES:
             _bounded(_POLICIES)
-            cost = self._effort_cost(period, target)
-            outlook = self._outlook_under(self.table, period, target)
+            plan = self.params.plan_in_force if in_force else self.plan
+            table = PayTable.build(plan.payout_curve, target)  # this copy's rows
+            cost = self._effort_cost(period, target, table)
+            outlook = self._outlook_under(table, period, target)
             days = float(self.cal.plan_period.length_days[period])
-            _POLICIES[key] = plan_ahead_policy(self.table, outlook, days, self.params, cost)
+            _POLICIES[key] = plan_ahead_policy(table, outlook, days, self.params, cost)
         return _POLICIES[key]
 
-    def _effort_cost(self, period: int, target: np.ndarray) -> np.ndarray:
+    def _effort_cost(self, period: int, target: np.ndarray, table: PayTable) -> np.ndarray:
         """Each rep's effort cost: a property of the reps, not of the plan being tried, so
         it is computed once for every plan compared on the same team."""
         key = (self._world_key, period, target.tobytes())
@@ -156,7 +170,7 @@ class Standing:
             _bounded(_COSTS)
             in_force = self.params.plan_in_force
             reference = None if in_force is None else PayTable.build(in_force.payout_curve, target)
-            outlook = self._outlook_under(reference or self.table, period, target)
+            outlook = self._outlook_under(reference or table, period, target)
             days = float(self.cal.plan_period.length_days[period])
             _COSTS[key] = effort_cost(outlook, days, self.params, reference)
         return _COSTS[key]
@@ -193,50 +207,80 @@ class Standing:
     # -- deal timing ---------------------------------------------------------------------
 
     def _gains(
-        self, rep: int, now_amount: float, next_amount: float, day: int
-    ) -> tuple[float, float]:
-        """Expected pay for booking `now_amount` this period vs `next_amount` next period.
+        self, reps: np.ndarray, now_amount: np.ndarray, next_amount: np.ndarray, days: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Expected pay for booking `now_amount` this period vs `next_amount` next period, per
+        deal (its owner in `reps`, decided on `days` of the current period).
 
         Both are valued where the rep expects each period to end (the same projection and
         uncertainty effort responds to), so a rep likely to cross a line anyway keeps the deal.
         """
-        outlook = self._outlook(day)
-        row = PayTable(
-            self.table.grid, self.table.pay[rep : rep + 1], self.table.rate[rep : rep + 1]
-        )
-        target = outlook.target[rep]
-        left = outlook.days_left / max(outlook.period_days, 1e-9)
+        clock = self.cal.plan_period
+        period = clock.index[days]
+        target = self.targets[period, reps] * clock.simulated[period]
+        days_left = (clock.end_day[days] - days).astype(float)
+        period_days = clock.length_days[period].astype(float)
+        left = days_left / np.maximum(period_days, 1e-9)
         cv = self.params.projection_cv
         projected = (
-            self.booked[rep] + self.expected_pipeline[rep] + self.run_rate[rep] * outlook.days_left
+            self.booked[reps] + self.expected_pipeline[reps] + self.run_rate[reps] * days_left
         ) / target
-        rate_now = row.expected_rate(np.array([projected]), np.array([cv * np.sqrt(left)]))[0]
-        next_projection = self.run_rate[rep] * outlook.period_days / target
-        rate_next = row.expected_rate(np.array([next_projection]), np.array([cv]))[0]
-        return float(rate_now) * now_amount, float(rate_next) * next_amount
+        rate_now = self.table.expected_rate(projected, cv * np.sqrt(left), rows=reps)
+        next_projection = self.run_rate[reps] * period_days / target
+        rate_next = self.table.expected_rate(next_projection, np.full(len(reps), cv), rows=reps)
+        return rate_now * now_amount, rate_next * next_amount
 
-    def push(self, rep: int, amount: float, day: int, u: float) -> bool:
-        """Hold a ready deal for next period when that pays clearly more (with propensity).
+    def push_many(
+        self, reps: np.ndarray, amounts: np.ndarray, days: np.ndarray, u: np.ndarray
+    ) -> np.ndarray:
+        """Which ready deals their owners hold for next period: when that pays clearly more
+        (with propensity), near the period end and with a next period inside the run.
 
-        `u` is the deal's own uniform draw, so the same deal decides alike in every scenario.
+        `u` is each deal's own uniform draw, so the same deal decides alike in every scenario.
         """
         timing = self.params.timing
-        if not self.responsive or timing.propensity == 0 or day >= self.cal.days - 1:
-            return False
-        end = float(self.cal.plan_period.end_day[day])
-        if end >= self.cal.days or end - day > timing.window_days:
-            return False  # no next period inside the run, or the period end is not near
-        now, later = self._gains(rep, amount, amount, day)
-        return later > (1 + timing.hurdle) * now and u < timing.propensity
+        held = np.zeros(len(reps), dtype=bool)
+        if not self.responsive or timing.propensity == 0:
+            return held
+        end = self.cal.plan_period.end_day[days].astype(float)
+        can = (
+            (days < self.cal.days - 1) & (end < self.cal.days) & (end - days <= timing.window_days)
+        )
+        if can.any():
+            now, later = self._gains(reps[can], amounts[can], amounts[can], days[can])
+            held[can] = (later > (1 + timing.hurdle) * now) & (u[can] < timing.propensity)
+        return held
+
+    def pull_many(
+        self,
+        reps: np.ndarray,
+        amounts: np.ndarray,
+        days: np.ndarray,
+        closes_at: np.ndarray,
+        u: np.ndarray,
+    ) -> np.ndarray:
+        """Which winning deals due to sign after the period end their owners have sign before
+        it, at a discount, when that pays (reps discount to close by quarter end); only near
+        the period end."""
+        timing = self.params.timing
+        pulled = np.zeros(len(reps), dtype=bool)
+        if not self.responsive or timing.propensity == 0:
+            return pulled
+        end = self.cal.plan_period.end_day[days].astype(float)
+        can = (end - days <= timing.window_days) & (closes_at >= end) & (end < self.cal.days)
+        if can.any():
+            discounted = amounts[can] * (1 - timing.pull_discount)
+            now, later = self._gains(reps[can], discounted, amounts[can], days[can])
+            pulled[can] = (now > (1 + timing.hurdle) * later) & (u[can] < timing.propensity)
+        return pulled
+
+    def push(self, rep: int, amount: float, day: int, u: float) -> bool:
+        """`push_many` for one deal."""
+        return bool(
+            self.push_many(np.array([rep]), np.array([amount]), np.array([day]), np.array([u]))[0]
+        )
 
     def pull(self, rep: int, amount: float, day: int, closes_at: float, u: float) -> bool:
-        """Have a winning deal due to sign after the period end sign before it, at a discount,
-        when that pays (reps discount to close by quarter end); only near the period end."""
-        timing = self.params.timing
-        if not self.responsive or timing.propensity == 0:
-            return False
-        end = float(self.cal.plan_period.end_day[day])
-        if end - day > timing.window_days or closes_at < end or end >= self.cal.days:
-            return False
-        now, later = self._gains(rep, amount * (1 - timing.pull_discount), amount, day)
-        return now > (1 + timing.hurdle) * later and u < timing.propensity
+        """`pull_many` for one deal."""
+        one = (np.array([rep]), np.array([amount]), np.array([day]), np.array([closes_at]))
+        return bool(self.pull_many(*one, np.array([u]))[0])

@@ -33,6 +33,7 @@ planning assumptions, not estimates from those papers: calibrate them to your ow
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -130,21 +131,43 @@ class PayTable:
     def build(
         cls, payout_curve, target: np.ndarray, top: float = 4.0, step: float = 0.01
     ) -> PayTable:
-        """Tabulate `payout_curve(attainment, target)` for every rep's target."""
+        """Tabulate `payout_curve(attainment, target)` for every rep's target (once per
+        distinct target: a batch of replications repeats the team's)."""
         grid = np.arange(0.0, top + step / 2, step)
-        pay = payout_curve(np.broadcast_to(grid, (len(target), len(grid))), target[:, None])
-        rate = np.diff(pay, axis=1) / (step * target[:, None])
-        return cls(grid=grid, pay=pay, rate=rate)
+        distinct, rows = np.unique(target, return_inverse=True)
+        pay = payout_curve(np.broadcast_to(grid, (len(distinct), len(grid))), distinct[:, None])
+        rate = np.diff(pay, axis=1) / (step * distinct[:, None])
+        return cls(grid=grid, pay=pay[rows], rate=rate[rows])
 
-    def expected_rate(self, mean: np.ndarray, sd: np.ndarray) -> np.ndarray:
-        """E[marginal rate] with attainment ~ Normal(mean, sd) per rep, exact over grid cells."""
+    @cached_property
+    def steps(self) -> tuple[np.ndarray, np.ndarray]:
+        """The grid edges where the marginal rate changes, and each rep's fall in rate there.
+
+        The rate is constant between a plan's lines, so only a few edges matter; changes
+        under 1e-9 of the largest rate are rounding in the tabulated pay and are left out.
+        """
+        fall = self.rate[:, :-1] - self.rate[:, 1:]
+        scale = float(np.abs(self.rate).max(initial=0.0))
+        edges = np.flatnonzero(np.abs(fall).max(axis=0, initial=0.0) > 1e-9 * scale)
+        return self.grid[1:-1][edges], fall[:, edges]
+
+    def expected_rate(
+        self, mean: np.ndarray, sd: np.ndarray, rows: np.ndarray | None = None
+    ) -> np.ndarray:
+        """E[marginal rate] with attainment ~ Normal(mean, sd) per rep (or per entry of
+        `rows`, reps of the table, repeats allowed), exact over grid cells (the first cell's
+        rate below the grid, the last cell's above it).
+
+        Summed by parts: the last cell's rate plus, at each edge where the rate changes,
+        P(attainment below the edge) x the fall in rate there.
+        """
+        edges, fall = self.steps
+        last = self.rate[:, -1]
+        if rows is not None:
+            fall, last = fall[rows], last[rows]
         sd = np.maximum(sd, 1e-9)[:, None]
-        z = (self.grid[None, :] - mean[:, None]) / sd
-        cdf = ndtr(z)
-        mass = np.diff(cdf, axis=1)
-        mass[:, 0] += cdf[:, 0]  # below the grid: the first cell's rate
-        mass[:, -1] += 1 - cdf[:, -1]  # above the grid: the last cell's rate
-        return (mass * self.rate).sum(axis=1)
+        below = ndtr((edges[None, :] - mean[:, None]) / sd)
+        return last + (below * fall).sum(axis=1)
 
     def pay_at(self, attainment: np.ndarray) -> np.ndarray:
         """Pay at each rep's attainment (linear between grid points, flat beyond)."""

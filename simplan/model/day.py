@@ -33,14 +33,20 @@ def fill_least_loaded(state: RoutingState, pool: np.ndarray, k: int) -> np.ndarr
     """Owners of k new leads given one by one to the least-loaded rep of `pool`.
 
     Greedy one-at-a-time assignment equals taking the k smallest of each rep's next loads
-    (open + j) / capacity, smallest first; ties go to the lower rep index.
+    (open + j) / capacity, smallest first; ties go to the lower rep index (the reference's
+    `least_loaded` rotates ties instead: they need equal capacities). The k smallest are
+    found by partition (ties at the k-th value taken in slot order), then sorted.
     """
     if k == 0 or len(pool) == 0:
         return np.zeros(0, dtype=np.int64)
     slots = (state.open_leads[pool][:, None] + np.arange(k)[None, :]) / state.capacity[pool][
         :, None
     ]
-    order = np.argsort(slots, axis=None, kind="stable")[:k]
+    flat = slots.ravel()
+    kth = np.partition(flat, k - 1)[k - 1]
+    below = np.flatnonzero(flat < kth)
+    chosen = np.concatenate([below, np.flatnonzero(flat == kth)[: k - len(below)]])
+    order = chosen[np.lexsort((chosen, flat[chosen]))]
     return pool[order // k]
 
 
