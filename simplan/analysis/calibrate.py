@@ -25,10 +25,11 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+from scipy import special
 
 from simplan.analysis import engine_fit
 from simplan.analysis.behaviour_fit import behaviour_params, fit_behaviour
-from simplan.analysis.calibrated_scenario import plain_data, scenario_data
+from simplan.analysis.calibrated_scenario import plain_data, scenario_data, with_parameter_draws
 from simplan.analysis.calibration_report import CalibrationReport, params_table
 from simplan.analysis.fit import (
     RateShrinkage,
@@ -36,6 +37,7 @@ from simplan.analysis.fit import (
     closing_cdf,
     fit_arrivals,
     fit_size,
+    period_effect_sd,
     shrink_counts,
     shrink_log_means,
     shrink_rates,
@@ -65,6 +67,9 @@ class Calibrator:
     without an amount get one drawn from known amounts of the same tier and rep (else they
     are left out of the size fit). `findings_` lists what the history check names.
     fit_check_replications: replications of the fit check (`fit_check_`; 0 skips it).
+    parameter_draws: draws of the fitted tier and rep numbers the scenario's `uncertainty`
+    carries (joined with the behaviour fit's draws), so every prediction made with it is a
+    predictive interval; 0 gives a plug-in scenario.
     """
 
     def __init__(
@@ -88,6 +93,7 @@ class Calibrator:
         behaviour_grid: dict | None = None,
         impute_amounts: bool = False,
         fit_check_replications: int = 5,
+        parameter_draws: int = 20,
     ) -> None:
         self.periods = periods
         self.period = period
@@ -108,6 +114,7 @@ class Calibrator:
         self.behaviour_grid = behaviour_grid
         self.impute_amounts = impute_amounts
         self.fit_check_replications = fit_check_replications
+        self.parameter_draws = parameter_draws
 
     def _check(self, plan: Plan | None) -> str:
         if not (isinstance(self.periods, int) and self.periods >= 1):
@@ -199,6 +206,7 @@ class Calibrator:
             for rep, value in zip(table["rep_id"], table[column], strict=True):
                 skills[rep][key] = float(value)
         sizes = self._sizes(deals, window_start, as_of, skills, tier_names, notes)
+        self._tier_mix(deals, (window_start, as_of), sizes, skills, size_shrinkage, notes)
         capacity = self._capacity(fit_deals, reps, arrivals.rates["working_days"].iloc[0], outcomes)
         overhead = engine_fit.engine_overhead_days(
             working_weekdays, 9.0, 8.0, float(np.median(list(capacity.values()))), seed=self.seed
@@ -216,8 +224,6 @@ class Calibrator:
             data, behaviour = self._behaviour(
                 data, history, deals, (window_start, as_of), plan, notes
             )
-        self.scenario_ = validate(Scenario, data, "calibrated scenario")
-        self.scenario_data_ = data
         self.params_ = params_table(
             arrivals, outcomes, sizes, shrinkage, skills, lead_rates, size_shrinkage
         )
@@ -226,6 +232,16 @@ class Calibrator:
                 [self.params_, behaviour_params(behaviour, self.params_.columns)],
                 ignore_index=True,
             )
+        self.params_ = pd.concat(
+            [self.params_, self._period_effects(fit_deals, (window_start, as_of), data, notes)],
+            ignore_index=True,
+        )
+        data = with_parameter_draws(data, self.params_, self.parameter_draws, self.seed)
+        self.scenario_ = validate(Scenario, data, "calibrated scenario")
+        self.scenario_data_ = data
+        self.outcomes_ = outcomes
+        self.deals_ = deals
+        self.window_ = (window_start, as_of)
         self.report_ = CalibrationReport.build(
             history=history,
             prepared=prepared,
@@ -395,6 +411,63 @@ class Calibrator:
         logs = np.log(won["amount"].astype(float))
         residual = logs - logs.groupby(won["tier"]).transform("mean")
         return shrink_log_means(won["rep_id"].to_numpy(), residual.to_numpy(), reps)
+
+    def _period_effects(self, fit_deals, window, data, notes) -> pd.DataFrame:
+        """Rows for the parameter table: how much the team's lead rate (log scale) and win
+        share (logit scale) move between months beyond count noise, as the sd of their
+        average over the scenario's months (`period_effect_sd`); the draws carry them."""
+        start, end = window
+        months = pd.period_range(start, end, freq="M")
+        full = months[(months.start_time >= start) & (months.end_time.normalize() <= end)]
+        created = fit_deals["created_date"].dt.to_period("M").value_counts()
+        counts = created.reindex(full, fill_value=0).to_numpy(float)
+        days = np.array([m.days_in_month for m in full], float)
+        closed = fit_deals[fit_deals["outcome"].isin(["won", "lost"])]
+        by_month = closed.groupby(closed["close_date"].dt.to_period("M"))["outcome"]
+        n = by_month.size().reindex(full, fill_value=0).to_numpy(float)
+        k = by_month.apply(lambda o: (o == "won").sum()).reindex(full, fill_value=0).to_numpy(float)
+        ahead = max(1, round(data["calendar"]["days"] / 30.4))
+        use = counts > 0
+        arrivals = period_effect_sd(np.log(counts[use] / days[use]), 1 / counts[use], ahead)
+        share = (k + 0.5) / (n + 1)
+        use = n > 0
+        wins = period_effect_sd(
+            special.logit(share[use]), 1 / (n[use] * share[use] * (1 - share[use])), ahead
+        )
+        notes.append(
+            f"period effects over {len(full)} full months: the lead rate moves by a log sd of "
+            f"{arrivals:.3f} and the win share by a logit sd of {wins:.3f} over {ahead} "
+            "month(s) beyond count noise; the parameter draws carry them"
+        )
+        nan = float("nan")
+        return pd.DataFrame(
+            [("team.arrivals_period_sd", arrivals, nan, nan, "log sd"),
+             ("team.win_probability_period_sd", wins, nan, nan, "logit sd")],
+            columns=self.params_.columns,
+        )  # fmt: skip
+
+    def _tier_mix(self, deals, window, sizes, skills, size_shrinkage, notes) -> None:
+        """Fold each rep's tier mix into their deal-size multiplier: their won deals' share per
+        tier (shrunk toward the team's by 10 pseudo-deals) priced at the tiers' mean sizes,
+        over the team's. Share routing hands every rep the team's tier mix, so a rep who
+        sells mostly the cheap tier would otherwise book like one who sells the dear one."""
+        won = deals[(deals["outcome"] == "won") & deals["close_date"].between(*window)]
+        counts = pd.crosstab(won["rep_id"], won["tier"]).reindex(columns=list(sizes), fill_value=0)
+        team = counts.sum() / max(counts.to_numpy().sum(), 1)
+        price = pd.Series({tier: float(np.mean(size["amounts"])) for tier, size in sizes.items()})
+        mix = (counts + 10 * team).div(counts.sum(axis=1) + 10, axis=0)
+        factor = (mix @ price) / float(team @ price)
+        table = size_shrinkage.table
+        table["tier_mix"] = table["rep_id"].map(factor).fillna(1.0)
+        for column in ("multiplier", "ci_low", "ci_high"):
+            table[column] = table[column] * table["tier_mix"]
+        for rep, value in zip(table["rep_id"], table["multiplier"], strict=True):
+            skills[rep]["deal_size_multiplier"] = float(value)
+        low, high = table["tier_mix"].min(), table["tier_mix"].max()
+        notes.append(
+            f"deal-size multipliers include each rep's tier mix ({low:.2f} .. {high:.2f} of the "
+            "team's value per win): leads are routed without regard to tier"
+        )
 
     def _tenure(self, fit_deals, reps, roster, as_of, notes) -> dict[str, int]:
         """Tenure at the history's date: from the roster's hire date, else veteran (10 years)

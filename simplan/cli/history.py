@@ -246,6 +246,14 @@ def calibrate(
         int,
         typer.Option(help="Replications of the fit check over the history window (0 skips it)."),
     ] = 5,
+    draws: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Draws of the fitted numbers written into the scenario's uncertainty, carried "
+            "into every run and comparison of it (0 = plug-in).",
+        ),
+    ] = 20,
     force: Annotated[
         bool, typer.Option(help="Replace an existing --out file / --report dir.")
     ] = False,
@@ -274,7 +282,7 @@ def calibrate(
     calibrator = Calibrator(
         periods=periods, period=clock, anomalies=anomaly, tiers=tier, fit_behaviour=behaviour,
         behaviour_replications=behaviour_replications, workers=workers,
-        impute_amounts=impute_amounts, fit_check_replications=fit_check,
+        impute_amounts=impute_amounts, fit_check_replications=fit_check, parameter_draws=draws,
         start=span and str(span[0]), days=span and span[1],
     )  # fmt: skip
     fitted = calibrator.fit(
@@ -387,8 +395,12 @@ def backtest_command(
     horizon: Annotated[str, typer.Option(help="What to predict after it: 1q, 3m, 90d, 1y.")] = "1q",
     replications: Annotated[int, typer.Option(help="Simulated replications (>= 2).")] = 100,
     draws: Annotated[
-        int, typer.Option(help="Parameter draws the replications are spread over (1 = plug-in).")
-    ] = 10,
+        int,
+        typer.Option(
+            help="Draws of the fitted numbers the calibrated scenario carries and the "
+            "replications run under (0 = plug-in)."
+        ),
+    ] = 20,
     seed: Annotated[int, typer.Option(help="Root seed.")] = 0,
     workers: Annotated[
         int | None, typer.Option(min=1, help="Worker processes (default: all cores).")
