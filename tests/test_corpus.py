@@ -14,6 +14,7 @@ from simplan.history.readiness import findings
 
 from .conftest import run_cli
 from .corpus import AS_OF, EXPORTS, truth_export
+from .corpus.walkthrough import write_export
 
 ITEMS = (
     "owners missing", "amounts missing", "lost deals without a close date", "extreme amounts",
@@ -26,12 +27,7 @@ def files(tmp_path_factory):
     """The clean export and each spoiled one, written as CSV."""
     folder = tmp_path_factory.mktemp("corpus")
     clean = truth_export()
-    paths = {"clean": folder / "clean.csv"}
-    clean.to_csv(paths["clean"], index=False)
-    for name, case in EXPORTS.items():
-        paths[name] = folder / f"{name}.csv"
-        case.spoil(clean, np.random.default_rng(11)).to_csv(paths[name], index=False)
-    return paths
+    return {name: write_export(name, folder, clean) for name in ("clean", *EXPORTS)}
 
 
 def calibrate(path, **options):

@@ -236,6 +236,7 @@ class Calibrator:
             [self.params_, self._period_effects(fit_deals, (window_start, as_of), data, notes)],
             ignore_index=True,
         )
+        checked = data  # the fit check holds the fit to its own history: no forecast draws
         data = with_parameter_draws(data, self.params_, self.parameter_draws, self.seed)
         self.scenario_ = validate(Scenario, data, "calibrated scenario")
         self.scenario_data_ = data
@@ -265,7 +266,7 @@ class Calibrator:
         if self.fit_check_replications:
             step("fit check: the calibrated scenario simulated over the baseline window")
             self.fit_check_ = run_fit_check(
-                data, deals, (window_start, as_of), bool(history.closed_only),
+                checked, deals, (window_start, as_of), bool(history.closed_only),
                 {tier: fit.stale_share for tier, fit in outcomes.items()},
                 replications=self.fit_check_replications, seed=self.seed, workers=self.workers,
             )  # fmt: skip
