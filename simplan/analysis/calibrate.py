@@ -29,7 +29,12 @@ from scipy import special
 
 from simplan.analysis import engine_fit
 from simplan.analysis.behaviour_fit import behaviour_params, fit_behaviour
-from simplan.analysis.calibrated_scenario import plain_data, scenario_data, with_parameter_draws
+from simplan.analysis.calibrated_scenario import (
+    calendar_periods,
+    plain_data,
+    scenario_data,
+    with_parameter_draws,
+)
 from simplan.analysis.calibration_report import CalibrationReport, params_table
 from simplan.analysis.fit import (
     RateShrinkage,
@@ -48,6 +53,7 @@ from simplan.errors import SimplanError
 from simplan.history import AnomalyRule, History, TierRule, prepare
 from simplan.history.readiness import findings, owners_only_on_won
 from simplan.model.calendar import PERIOD_FREQ, CalendarParams, build_calendar
+from simplan.model.periods import Periods
 from simplan.model.plan import Plan
 from simplan.model.team import NewHireParams
 from simplan.scenario import Scenario, validate
@@ -69,7 +75,9 @@ class Calibrator:
     fit_check_replications: replications of the fit check (`fit_check_`; 0 skips it).
     parameter_draws: draws of the fitted tier and rep numbers the scenario's `uncertainty`
     carries (joined with the behaviour fit's draws), so every prediction made with it is a
-    predictive interval; 0 gives a plug-in scenario.
+    predictive interval; 0 gives a plug-in scenario. calendar: the business's periods (4-4-5,
+    13-week, a table): the baseline window is the last `periods` of them, sprint phases and the
+    scenario's reporting periods follow them, and the default window is the one after.
     """
 
     def __init__(
@@ -94,6 +102,7 @@ class Calibrator:
         impute_amounts: bool = False,
         fit_check_replications: int = 5,
         parameter_draws: int = 20,
+        calendar: Periods | None = None,
     ) -> None:
         self.periods = periods
         self.period = period
@@ -115,6 +124,7 @@ class Calibrator:
         self.impute_amounts = impute_amounts
         self.fit_check_replications = fit_check_replications
         self.parameter_draws = parameter_draws
+        self.calendar = calendar
 
     def _check(self, plan: Plan | None) -> str:
         if not (isinstance(self.periods, int) and self.periods >= 1):
@@ -155,8 +165,12 @@ class Calibrator:
                 "team's: check the rep column (--map rep_id=<owner column>)"
             )
         as_of = history.as_of
-        freq = PERIOD_FREQ[clock]
-        first = (as_of.to_period(freq) - (self.periods - 1)).start_time
+        if self.calendar is not None:
+            first = pd.Timestamp(self.calendar.trailing(as_of.date(), self.periods)[0])
+            unit = f"periods of {self.calendar.spec}"
+        else:
+            first = (as_of.to_period(PERIOD_FREQ[clock]) - (self.periods - 1)).start_time
+            unit = f"{clock}s"
         window_start = max(first, history.observed_from)
         window = pd.date_range(window_start, as_of, freq="D")
         if len(window) < 28:
@@ -165,7 +179,7 @@ class Calibrator:
                 f" is {len(window)} days; calibration needs at least 4 weeks of closes"
             )
         notes.append(
-            f"baseline: the last {self.periods} {clock}s up to {as_of:%Y-%m-%d}, from "
+            f"baseline: the last {self.periods} {unit} up to {as_of:%Y-%m-%d}, from "
             f"{window_start:%Y-%m-%d} ({len(window)} days)"
         )
         in_window = deals["created_date"].between(window_start, as_of)
@@ -173,9 +187,10 @@ class Calibrator:
         fit_deals["cycle"] = (fit_deals["close_date"] - fit_deals["created_date"]).dt.days
         fit_deals["age"] = (as_of - fit_deals["created_date"]).dt.days
 
+        spec, every = calendar_periods(self.calendar, clock)
         calendar = build_calendar(
             CalendarParams(start=window_start.date(), days=len(window), period=clock,
-                           sprint={"every": clock})
+                           periods=spec, sprint={"every": every})
         )  # fmt: skip
         weekday = calendar.dates.day_of_week.to_numpy()
         per_weekday = np.bincount(

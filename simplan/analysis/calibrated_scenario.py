@@ -16,6 +16,7 @@ from simplan.analysis import engine_fit
 from simplan.analysis.fit import compress
 from simplan.history import History
 from simplan.model.calendar import PERIOD_FREQ, PHASES, WEEKDAYS
+from simplan.model.periods import TABLE, Periods
 
 
 def scenario_data(
@@ -25,12 +26,16 @@ def scenario_data(
     """The scenario as plain data (what `simplan calibrate` writes as YAML); `calibrator`
     gives the window (start, days, warmup_days), name, periods and seed."""
     freq = PERIOD_FREQ[clock]
-    start = (
-        pd.Timestamp(calibrator.start)
-        if calibrator.start is not None
-        else (as_of.to_period(freq) + 1).start_time
-    )
-    days = calibrator.days or int((start.to_period(freq).end_time.normalize() - start).days) + 1
+    spec, every = calendar_periods(calibrator.calendar, clock)
+    if calibrator.start is not None:
+        start = pd.Timestamp(calibrator.start)
+        days = calibrator.days or int((start.to_period(freq).end_time.normalize() - start).days) + 1
+    elif calibrator.calendar is not None:
+        first, length = calibrator.calendar.following(as_of.date())
+        start, days = pd.Timestamp(first), calibrator.days or length
+    else:
+        start = (as_of.to_period(freq) + 1).start_time
+        days = calibrator.days or int((start.to_period(freq).end_time.normalize() - start).days) + 1
     longest = max(_quantile(o.won_values, o.won_weights, 0.99) for o in outcomes.values())
     warmup = calibrator.warmup_days
     if warmup is None:
@@ -102,8 +107,9 @@ def scenario_data(
             "warmup_days": warmup,
             "period": clock,
             "working_days": [WEEKDAYS[d] for d in working_weekdays],
+            **({"periods": spec} if spec is not None else {}),
             "sprint": {
-                "every": clock,
+                "every": every,
                 "opens_on_day": 1,
                 "phases": {
                     name: {"share": share, "arrival_multiplier": phases.get(name, 1.0)}
@@ -131,6 +137,20 @@ def scenario_data(
     if plan is not None:
         data["plan"] = plan.model_dump(mode="json", by_alias=True)
     return data
+
+
+def calendar_periods(periods: Periods | None, clock: str) -> tuple[str | list | None, str]:
+    """What the scenario's calendar says of the business's periods: `periods` (the rule, or
+    the table's rows; None without them) and what sprints follow ('period', else `clock`)."""
+    if periods is None:
+        return None, clock
+    if periods.spec != TABLE:
+        return periods.spec, "period"
+    rows = [
+        {"period": label, "start": periods.first_day(i), "end": periods.last_day(i)}
+        for i, label in enumerate(periods.labels)
+    ]
+    return rows, "period"
 
 
 def quota(history: History, clock: str) -> dict:
