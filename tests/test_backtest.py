@@ -1,5 +1,6 @@
-"""Backtest: horizons, what actually happened, prediction-interval coverage near nominal on
-histories simplan simulated itself, and the command on the example CRM."""
+"""Backtest: horizons, what actually happened, the period effects its draws carry,
+prediction-interval coverage near nominal on histories simplan simulated itself (under the
+calibrated scenario's own `uncertainty` draws), and the command on the example CRM."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 
 from simplan import Scenario
 from simplan.analysis.backtest import _actual, backtest, horizon_end
+from simplan.analysis.fit import period_effect_sd
 from simplan.analysis.synthetic import simulated_history, write_history
 from simplan.errors import SimplanError
 from simplan.history import read_opportunities
@@ -54,6 +56,21 @@ def test_actual_counts_deals_closed_in_the_window(tmp_path):
     assert sorted(actual["month"]) == ["2024-04", "2024-05"]
 
 
+def test_period_effect_sd_recovers_the_spread_beyond_count_noise():
+    """60 months of counts around 1,000: a log-rate effect of sd 0.2 is recovered (the
+    estimate's sd is about 0.2 / sqrt(120) = 0.018, so 0.05 is near 3 of them), its average
+    over 3 independent months is sd 0.2 / sqrt(3), and pure Poisson counts give about 0."""
+    rng = np.random.default_rng(3)
+    effect = rng.normal(0, 0.2, 60)
+    counts = rng.poisson(1000 * np.exp(effect))
+    noise = 1 / counts
+    assert period_effect_sd(np.log(counts), noise, 1) == pytest.approx(0.2, abs=0.05)
+    assert period_effect_sd(np.log(counts), noise, 3) == pytest.approx(0.2 / np.sqrt(3), abs=0.04)
+    flat = rng.poisson(1000, 60)
+    assert period_effect_sd(np.log(flat), 1 / flat, 1) < 0.02
+    assert period_effect_sd(np.log(flat[:3]), 1 / flat[:3], 1) == 0.0  # too few months
+
+
 def test_coverage_near_nominal_on_simulated_histories(tmp_path):
     """Three histories of a known team (seeds fixed in advance): fit on three quarters,
     predict the fourth; 90 % intervals must cover 80-98 % of the 78 actual values."""
@@ -73,6 +90,11 @@ def test_coverage_near_nominal_on_simulated_histories(tmp_path):
             seed=seed, workers=1,
         )  # fmt: skip
         assert result.window == (pd.Timestamp("2023-10-01"), pd.Timestamp("2023-12-31"))
+        draws = result.calibrator.scenario_.uncertainty.draws
+        assert len(draws) == 4
+        assert {"leads.tiers[0].arrivals_per_day", "leads.tiers[1].win_probability",
+                "team.roster[19].skill", "team.roster[0].lead_share"} <= set(draws[0])  # fmt: skip
+        assert len({d["leads.tiers[0].arrivals_per_day"] for d in draws}) == 4
         metrics.append(result.metrics)
     pooled = pd.concat(metrics)
     assert len(pooled) == 3 * (3 + 3 + 20)

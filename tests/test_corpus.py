@@ -1,6 +1,7 @@
 """The corpus of awkward exports (tests/corpus): each one's history check names its problems
 and nothing else, calibrate and the check agree, and the calibrated scenario passes its fit
-check and comes back to what the clean export of the same truth gives."""
+check and comes back to what the clean export of the same truth gives; exports of a team on
+4-4-5 and 13-week fiscal periods are bucketed, fitted and forecast by those periods."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ import pytest
 from simplan.analysis.calibrate import Calibrator
 from simplan.history import prepare, read_opportunities
 from simplan.history.readiness import findings
+from simplan.model.periods import parse_periods
 
 from .conftest import run_cli
-from .corpus import AS_OF, EXPORTS, truth_export
+from .corpus import AS_OF, EXPORTS, FISCAL, FISCAL_AS_OF, FISCAL_PHASES, fiscal_export, truth_export
+from .corpus.walkthrough import write_export
 
 ITEMS = (
     "owners missing", "amounts missing", "lost deals without a close date", "extreme amounts",
@@ -26,12 +29,7 @@ def files(tmp_path_factory):
     """The clean export and each spoiled one, written as CSV."""
     folder = tmp_path_factory.mktemp("corpus")
     clean = truth_export()
-    paths = {"clean": folder / "clean.csv"}
-    clean.to_csv(paths["clean"], index=False)
-    for name, case in EXPORTS.items():
-        paths[name] = folder / f"{name}.csv"
-        case.spoil(clean, np.random.default_rng(11)).to_csv(paths[name], index=False)
-    return paths
+    return {name: write_export(name, folder, clean) for name in ("clean", *EXPORTS)}
 
 
 def calibrate(path, **options):
@@ -114,3 +112,42 @@ def test_calibrate_command_on_an_awkward_export(files, tmp_path, capsys):
     assert stdout.index("scenario written") < stdout.index("report written")
     table = pd.read_csv(report / "fit_check.csv")
     assert {"metric", "key", "history", "low", "high", "inside"} <= set(table.columns)
+
+
+@pytest.mark.parametrize(
+    ("rule", "periods", "first_period", "window_days"),
+    [("13-week", 2, "FY2024-Q1 (2024-01-08 .. 2024-04-07)", 91),
+     ("4-4-5", 6, "FY2024-P01 (2024-01-08 .. 2024-02-04)", 28)],
+)  # fmt: skip
+def test_fiscal_periods_bucket_fit_and_forecast(rule, periods, first_period, window_days,
+                                                tmp_path, capsys):  # fmt: skip
+    """A team on fiscal periods: history check names them, calibrate's baseline is the last
+    fiscal periods and its arrival phases follow them (the truth's 1.3 / 1.0 / 0.7 build,
+    burst and close-out multipliers come back), the fit check holds, and the default forecast
+    window is the next fiscal period (FY2024-Q3, 91 days; FY2024-P07, 4 weeks)."""
+    path = tmp_path / f"{rule}.csv"
+    fiscal_export(rule).to_csv(path, index=False)
+    code, stdout, stderr = run_cli(
+        capsys, "history", "check", path, "--as-of", FISCAL_AS_OF, "--calendar", FISCAL[rule]
+    )
+    assert code == 0, stderr
+    assert first_period in stdout
+    calendar = parse_periods(FISCAL[rule])
+    history = read_opportunities(path, as_of=FISCAL_AS_OF)
+    fitted = Calibrator(
+        periods=periods, calendar=calendar, fit_check_replications=4, workers=1
+    ).fit(history)
+    assert fitted.fit_check_.passed, fitted.fit_check_.warning()
+    assert any(
+        note.startswith(f"baseline: the last {periods} periods of {FISCAL[rule]} up to "
+                        "2024-07-07, from 2024-01-08")
+        for note in fitted.report_.notes
+    )  # fmt: skip
+    scenario = fitted.scenario_.calendar
+    assert (str(scenario.start), scenario.days) == ("2024-07-08", window_days)
+    assert scenario.periods == FISCAL[rule]
+    assert scenario.sprint.every == "period"
+    phase = fitted.params_.set_index("parameter")["value"]
+    scale = np.mean([phase[f"phase.{name}"] / m for name, m in FISCAL_PHASES.items()])
+    for name, multiplier in FISCAL_PHASES.items():
+        assert phase[f"phase.{name}"] / scale == pytest.approx(multiplier, abs=0.12), name

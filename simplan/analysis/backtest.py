@@ -3,10 +3,11 @@ what the simulation predicted beside what happened: total bookings, deals won, w
 bookings per month and per rep, with 50 % and 90 % prediction intervals and their coverage
 (the share of actual values inside them; near 50 % and 90 % when the model is honest).
 
-Prediction intervals carry parameter uncertainty: the replications are split over
-`parameter_draws` scenarios whose rates, win probabilities, deal sizes, cycle times and rep
-skills are drawn from the fit's sampling distribution (normal on the log or logit scale,
-from the 95 % intervals), so a short history gives wider intervals.
+Prediction intervals are predictive: the calibrated scenario carries draws of its fitted
+numbers in `uncertainty` (the same draws `compare` runs), replication i runs under draw
+i mod their number, and a draw holds both the fit's sampling error and the forecast
+period's own effect on the lead rate and win share (months move beyond count noise), so a
+short or restless history gives wider intervals.
 """
 
 from __future__ import annotations
@@ -17,15 +18,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from simplan.analysis.calibrate import Calibrator
 from simplan.errors import SimplanError
 from simplan.history import History
 from simplan.runner import simulate
-from simplan.scenario import Scenario, validate
 
-Z95 = 1.959963984540054
 QUANTILES = {"p05": 0.05, "p25": 0.25, "p50": 0.5, "p75": 0.75, "p95": 0.95}
 
 
@@ -70,18 +68,19 @@ def backtest(
     train_until: str | pd.Timestamp,
     horizon: str = "1q",
     replications: int = 100,
-    parameter_draws: int = 10,
+    parameter_draws: int = 20,
     seed: int = 0,
     workers: int | None = None,
     calibrator: Calibrator | None = None,
     progress=None,
 ) -> BacktestResult:
-    """Fit on deals known by the end of `train_until`, simulate the horizon after it, and
-    compare with what the history shows happened."""
-    if replications < 2 or parameter_draws < 1 or parameter_draws > replications:
+    """Fit on deals known by the end of `train_until` (with `parameter_draws` draws of the
+    fitted numbers in the scenario's `uncertainty`; 0 = plug-in), simulate the horizon after
+    it under them, and compare with what the history shows happened."""
+    if replications < 2 or parameter_draws < 0 or parameter_draws > replications:
         raise SimplanError(
             f"replications = {replications}, parameter_draws = {parameter_draws}: need "
-            "replications >= 2 and 1 <= parameter_draws <= replications"
+            "replications >= 2 and 0 <= parameter_draws <= replications"
         )
     cut = pd.Timestamp(train_until).normalize()
     start = cut + pd.Timedelta(days=1)
@@ -102,14 +101,22 @@ def backtest(
     fitter = calibrator or Calibrator()
     fitter.start, fitter.days = start, days
     fitter.fit_check_replications = 0  # the backtest itself checks the fit
-    fitter.fit(history.until(cut))
+    fitter.parameter_draws = parameter_draws
+    trained = history.until(cut)
+    fitter.fit(trained)
+    scenario = fitter.scenario_
+    draws = len(scenario.uncertainty.draws) if scenario.uncertainty else 0
     notes += [
         f"trained on deals known by {cut:%Y-%m-%d}; predicted {start:%Y-%m-%d} .. {end:%Y-%m-%d}",
-        f"{replications} replications over {parameter_draws} parameter draws from the fit",
+        f"{replications} replications over {draws} parameter draws of the calibrated scenario"
+        if draws
+        else f"{replications} replications of the plug-in scenario (no parameter draws)",
     ]
-    simulated = _simulate(fitter, replications, parameter_draws, seed, workers, progress)
+    results = simulate(scenario, replications=replications, seed=seed, workers=workers,
+                       progress=progress)  # fmt: skip
+    simulated = _per_replication(results, start)
     actual = _actual(history, start, end)
-    reps = list(fitter.scenario_.team.roster and [r.rep_id for r in fitter.scenario_.team.roster])
+    reps = [r.rep_id for r in scenario.team.roster] if scenario.team.roster else []
     metrics = _compare(actual, simulated, reps, start, end)
     missing = sorted(set(actual["rep"]) - set(reps))
     if missing:
@@ -131,27 +138,8 @@ def backtest(
     return BacktestResult(metrics, coverage, (start, end), fitter, notes, simulated)
 
 
-def _simulate(fitter: Calibrator, replications, draws, seed, workers, progress) -> pd.DataFrame:
-    """Per replication: bookings, deals won, win rate, bookings by month and by rep."""
-    rng = np.random.default_rng(seed)
-    sizes = np.full(draws, replications // draws)
-    sizes[: replications % draws] += 1
-    rows = []
-    done = 0
-    for draw, size in enumerate(sizes):
-        scenario = fitter.scenario_ if draws == 1 else perturbed(fitter, rng)
-        results = simulate(scenario, replications=int(size), seed=seed + 7919 * draw,
-                           workers=workers)  # fmt: skip
-        rows.append(_per_replication(results, scenario, offset=done))
-        done += int(size)
-        if progress:
-            progress(done, replications)
-    return pd.concat(rows, ignore_index=True)
-
-
-def _per_replication(results, scenario: Scenario, offset: int) -> pd.DataFrame:
+def _per_replication(results, start: pd.Timestamp) -> pd.DataFrame:
     """Long table: replication, metric, key, value."""
-    start = pd.Timestamp(scenario.calendar.start)
     deals, credits = results.deals, results.credits
     records = []
     for rep_no, group in deals.groupby("replication"):
@@ -170,9 +158,7 @@ def _per_replication(results, scenario: Scenario, offset: int) -> pd.DataFrame:
             records.append((rep_no, "month", key, float(value)))
         for key, value in group.groupby("rep_id")["amount"].sum().items():
             records.append((rep_no, "rep", key, float(value)))
-    frame = pd.DataFrame(records, columns=["replication", "group", "key", "value"])
-    frame["replication"] += offset
-    return frame
+    return pd.DataFrame(records, columns=["replication", "group", "key", "value"])
 
 
 def _actual(history: History, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
@@ -222,64 +208,3 @@ def _compare(actual, simulated, reps, start, end) -> pd.DataFrame:
              "in50": q["p25"] <= value <= q["p75"], "in90": q["p05"] <= value <= q["p95"]}
         )  # fmt: skip
     return pd.DataFrame(rows)
-
-
-def perturbed(fitter: Calibrator, rng: np.random.Generator) -> Scenario:
-    """The fitted scenario with parameters drawn from their sampling distribution."""
-    data = {**fitter.scenario_data_}
-    params = fitter.params_.set_index("parameter")
-
-    def draw(name: str, value: float, transform: str) -> float:
-        if name not in params.index:
-            return value
-        low, high = params.loc[name, "ci_low"], params.loc[name, "ci_high"]
-        if not (np.isfinite(low) and np.isfinite(high)) or high <= low:
-            return value
-        if transform == "logit":
-            lo, hi = special.logit(np.clip([low, high], 1e-6, 1 - 1e-6))
-            return float(special.expit(special.logit(value) + rng.normal() * (hi - lo) / (2 * Z95)))
-        lo, hi = np.log(max(low, 1e-9)), np.log(high)
-        return float(value * np.exp(rng.normal() * (hi - lo) / (2 * Z95)))
-
-    tiers = []
-    for tier in data["leads"]["tiers"]:
-        name = tier["name"]
-        tier = {**tier}
-        tier["arrivals_per_day"] = draw(
-            f"tier.{name}.arrivals_per_day", tier["arrivals_per_day"], "log"
-        )
-        tier["win_probability"] = draw(
-            f"tier.{name}.win_probability", tier["win_probability"], "logit"
-        )
-        mean = params.loc[f"tier.{name}.deal_size_mean", "value"]
-        scale = draw(f"tier.{name}.deal_size_mean", mean, "log") / mean
-        tier["deal_size"] = _scaled(tier["deal_size"], scale)
-        cycle = params.loc[f"tier.{name}.won_cycle_mean", "value"]
-        stretch = draw(f"tier.{name}.won_cycle_mean", cycle, "log") / cycle
-        delays = {**tier["stage_delays_days"]}
-        delays["negotiation"] = _scaled(delays["negotiation"], stretch)
-        tier["stage_delays_days"] = delays
-        tiers.append(tier)
-    roster = []
-    for row in data["team"]["roster"]:
-        drawn = {**row}
-        for key, digits in (("skill", 4), ("lead_share", 6), ("deal_size_multiplier", 4)):
-            name = f"rep.{row['rep_id']}.{key}"
-            base = params.loc[name, "value"] if name in params.index else 1.0
-            factor = draw(name, base, "log") / base if base > 0 else 1.0
-            drawn[key] = round(row[key] * factor, digits)
-        roster.append(drawn)
-    data["leads"] = {**data["leads"], "tiers": tiers}
-    data["team"] = {**data["team"], "roster": roster}
-    return validate(Scenario, data, "backtest parameter draw")
-
-
-def _scaled(dist: dict | float, factor: float) -> dict | float:
-    """A distribution (plain data) with its values multiplied by `factor`."""
-    if not isinstance(dist, dict):
-        return dist * factor
-    if dist["dist"] == "empirical":
-        return {**dist, "values": [v * factor for v in dist["values"]]}
-    if dist["dist"] == "constant":
-        return {**dist, "value": dist["value"] * factor}
-    return {**dist, "mean": dist["mean"] * factor}

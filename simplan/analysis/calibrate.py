@@ -25,10 +25,16 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+from scipy import special
 
 from simplan.analysis import engine_fit
 from simplan.analysis.behaviour_fit import behaviour_params, fit_behaviour
-from simplan.analysis.calibrated_scenario import plain_data, scenario_data
+from simplan.analysis.calibrated_scenario import (
+    calendar_periods,
+    plain_data,
+    scenario_data,
+    with_parameter_draws,
+)
 from simplan.analysis.calibration_report import CalibrationReport, params_table
 from simplan.analysis.fit import (
     RateShrinkage,
@@ -36,6 +42,7 @@ from simplan.analysis.fit import (
     closing_cdf,
     fit_arrivals,
     fit_size,
+    period_effect_sd,
     shrink_counts,
     shrink_log_means,
     shrink_rates,
@@ -46,6 +53,7 @@ from simplan.errors import SimplanError
 from simplan.history import AnomalyRule, History, TierRule, prepare
 from simplan.history.readiness import findings, owners_only_on_won
 from simplan.model.calendar import PERIOD_FREQ, CalendarParams, build_calendar
+from simplan.model.periods import Periods
 from simplan.model.plan import Plan
 from simplan.model.team import NewHireParams
 from simplan.scenario import Scenario, validate
@@ -65,6 +73,11 @@ class Calibrator:
     without an amount get one drawn from known amounts of the same tier and rep (else they
     are left out of the size fit). `findings_` lists what the history check names.
     fit_check_replications: replications of the fit check (`fit_check_`; 0 skips it).
+    parameter_draws: draws of the fitted tier and rep numbers the scenario's `uncertainty`
+    carries (joined with the behaviour fit's draws), so every prediction made with it is a
+    predictive interval; 0 gives a plug-in scenario. calendar: the business's periods (4-4-5,
+    13-week, a table): the baseline window is the last `periods` of them, sprint phases and the
+    scenario's reporting periods follow them, and the default window is the one after.
     """
 
     def __init__(
@@ -88,6 +101,8 @@ class Calibrator:
         behaviour_grid: dict | None = None,
         impute_amounts: bool = False,
         fit_check_replications: int = 5,
+        parameter_draws: int = 20,
+        calendar: Periods | None = None,
     ) -> None:
         self.periods = periods
         self.period = period
@@ -108,6 +123,8 @@ class Calibrator:
         self.behaviour_grid = behaviour_grid
         self.impute_amounts = impute_amounts
         self.fit_check_replications = fit_check_replications
+        self.parameter_draws = parameter_draws
+        self.calendar = calendar
 
     def _check(self, plan: Plan | None) -> str:
         if not (isinstance(self.periods, int) and self.periods >= 1):
@@ -148,8 +165,12 @@ class Calibrator:
                 "team's: check the rep column (--map rep_id=<owner column>)"
             )
         as_of = history.as_of
-        freq = PERIOD_FREQ[clock]
-        first = (as_of.to_period(freq) - (self.periods - 1)).start_time
+        if self.calendar is not None:
+            first = pd.Timestamp(self.calendar.trailing(as_of.date(), self.periods)[0])
+            unit = f"periods of {self.calendar.spec}"
+        else:
+            first = (as_of.to_period(PERIOD_FREQ[clock]) - (self.periods - 1)).start_time
+            unit = f"{clock}s"
         window_start = max(first, history.observed_from)
         window = pd.date_range(window_start, as_of, freq="D")
         if len(window) < 28:
@@ -158,7 +179,7 @@ class Calibrator:
                 f" is {len(window)} days; calibration needs at least 4 weeks of closes"
             )
         notes.append(
-            f"baseline: the last {self.periods} {clock}s up to {as_of:%Y-%m-%d}, from "
+            f"baseline: the last {self.periods} {unit} up to {as_of:%Y-%m-%d}, from "
             f"{window_start:%Y-%m-%d} ({len(window)} days)"
         )
         in_window = deals["created_date"].between(window_start, as_of)
@@ -166,9 +187,10 @@ class Calibrator:
         fit_deals["cycle"] = (fit_deals["close_date"] - fit_deals["created_date"]).dt.days
         fit_deals["age"] = (as_of - fit_deals["created_date"]).dt.days
 
+        spec, every = calendar_periods(self.calendar, clock)
         calendar = build_calendar(
             CalendarParams(start=window_start.date(), days=len(window), period=clock,
-                           sprint={"every": clock})
+                           periods=spec, sprint={"every": every})
         )  # fmt: skip
         weekday = calendar.dates.day_of_week.to_numpy()
         per_weekday = np.bincount(
@@ -199,6 +221,7 @@ class Calibrator:
             for rep, value in zip(table["rep_id"], table[column], strict=True):
                 skills[rep][key] = float(value)
         sizes = self._sizes(deals, window_start, as_of, skills, tier_names, notes)
+        self._tier_mix(deals, (window_start, as_of), sizes, skills, size_shrinkage, notes)
         capacity = self._capacity(fit_deals, reps, arrivals.rates["working_days"].iloc[0], outcomes)
         overhead = engine_fit.engine_overhead_days(
             working_weekdays, 9.0, 8.0, float(np.median(list(capacity.values()))), seed=self.seed
@@ -216,8 +239,6 @@ class Calibrator:
             data, behaviour = self._behaviour(
                 data, history, deals, (window_start, as_of), plan, notes
             )
-        self.scenario_ = validate(Scenario, data, "calibrated scenario")
-        self.scenario_data_ = data
         self.params_ = params_table(
             arrivals, outcomes, sizes, shrinkage, skills, lead_rates, size_shrinkage
         )
@@ -226,6 +247,17 @@ class Calibrator:
                 [self.params_, behaviour_params(behaviour, self.params_.columns)],
                 ignore_index=True,
             )
+        self.params_ = pd.concat(
+            [self.params_, self._period_effects(fit_deals, (window_start, as_of), data, notes)],
+            ignore_index=True,
+        )
+        checked = data  # the fit check holds the fit to its own history: no forecast draws
+        data = with_parameter_draws(data, self.params_, self.parameter_draws, self.seed)
+        self.scenario_ = validate(Scenario, data, "calibrated scenario")
+        self.scenario_data_ = data
+        self.outcomes_ = outcomes
+        self.deals_ = deals
+        self.window_ = (window_start, as_of)
         self.report_ = CalibrationReport.build(
             history=history,
             prepared=prepared,
@@ -249,7 +281,7 @@ class Calibrator:
         if self.fit_check_replications:
             step("fit check: the calibrated scenario simulated over the baseline window")
             self.fit_check_ = run_fit_check(
-                data, deals, (window_start, as_of), bool(history.closed_only),
+                checked, deals, (window_start, as_of), bool(history.closed_only),
                 {tier: fit.stale_share for tier, fit in outcomes.items()},
                 replications=self.fit_check_replications, seed=self.seed, workers=self.workers,
             )  # fmt: skip
@@ -395,6 +427,63 @@ class Calibrator:
         logs = np.log(won["amount"].astype(float))
         residual = logs - logs.groupby(won["tier"]).transform("mean")
         return shrink_log_means(won["rep_id"].to_numpy(), residual.to_numpy(), reps)
+
+    def _period_effects(self, fit_deals, window, data, notes) -> pd.DataFrame:
+        """Rows for the parameter table: how much the team's lead rate (log scale) and win
+        share (logit scale) move between months beyond count noise, as the sd of their
+        average over the scenario's months (`period_effect_sd`); the draws carry them."""
+        start, end = window
+        months = pd.period_range(start, end, freq="M")
+        full = months[(months.start_time >= start) & (months.end_time.normalize() <= end)]
+        created = fit_deals["created_date"].dt.to_period("M").value_counts()
+        counts = created.reindex(full, fill_value=0).to_numpy(float)
+        days = np.array([m.days_in_month for m in full], float)
+        closed = fit_deals[fit_deals["outcome"].isin(["won", "lost"])]
+        by_month = closed.groupby(closed["close_date"].dt.to_period("M"))["outcome"]
+        n = by_month.size().reindex(full, fill_value=0).to_numpy(float)
+        k = by_month.apply(lambda o: (o == "won").sum()).reindex(full, fill_value=0).to_numpy(float)
+        ahead = max(1, round(data["calendar"]["days"] / 30.4))
+        use = counts > 0
+        arrivals = period_effect_sd(np.log(counts[use] / days[use]), 1 / counts[use], ahead)
+        share = (k + 0.5) / (n + 1)
+        use = n > 0
+        wins = period_effect_sd(
+            special.logit(share[use]), 1 / (n[use] * share[use] * (1 - share[use])), ahead
+        )
+        notes.append(
+            f"period effects over {len(full)} full months: the lead rate moves by a log sd of "
+            f"{arrivals:.3f} and the win share by a logit sd of {wins:.3f} over {ahead} "
+            "month(s) beyond count noise; the parameter draws carry them"
+        )
+        nan = float("nan")
+        return pd.DataFrame(
+            [("team.arrivals_period_sd", arrivals, nan, nan, "log sd"),
+             ("team.win_probability_period_sd", wins, nan, nan, "logit sd")],
+            columns=self.params_.columns,
+        )  # fmt: skip
+
+    def _tier_mix(self, deals, window, sizes, skills, size_shrinkage, notes) -> None:
+        """Fold each rep's tier mix into their deal-size multiplier: their won deals' share per
+        tier (shrunk toward the team's by 10 pseudo-deals) priced at the tiers' mean sizes,
+        over the team's. Share routing hands every rep the team's tier mix, so a rep who
+        sells mostly the cheap tier would otherwise book like one who sells the dear one."""
+        won = deals[(deals["outcome"] == "won") & deals["close_date"].between(*window)]
+        counts = pd.crosstab(won["rep_id"], won["tier"]).reindex(columns=list(sizes), fill_value=0)
+        team = counts.sum() / max(counts.to_numpy().sum(), 1)
+        price = pd.Series({tier: float(np.mean(size["amounts"])) for tier, size in sizes.items()})
+        mix = (counts + 10 * team).div(counts.sum(axis=1) + 10, axis=0)
+        factor = (mix @ price) / float(team @ price)
+        table = size_shrinkage.table
+        table["tier_mix"] = table["rep_id"].map(factor).fillna(1.0)
+        for column in ("multiplier", "ci_low", "ci_high"):
+            table[column] = table[column] * table["tier_mix"]
+        for rep, value in zip(table["rep_id"], table["multiplier"], strict=True):
+            skills[rep]["deal_size_multiplier"] = float(value)
+        low, high = table["tier_mix"].min(), table["tier_mix"].max()
+        notes.append(
+            f"deal-size multipliers include each rep's tier mix ({low:.2f} .. {high:.2f} of the "
+            "team's value per win): leads are routed without regard to tier"
+        )
 
     def _tenure(self, fit_deals, reps, roster, as_of, notes) -> dict[str, int]:
         """Tenure at the history's date: from the roster's hire date, else veteran (10 years)

@@ -1,6 +1,7 @@
 """The calibrated scenario as plain data: fitted tiers, the team as a roster, the calendar
 with fitted weekday and phase multipliers, the funnel's loss stages, routing and settings
-(what `simplan calibrate` writes as YAML and validates as a Scenario).
+(what `simplan calibrate` writes as YAML and validates as a Scenario), and the draws of its
+fitted numbers that its `uncertainty` block carries into every prediction made with it.
 """
 
 from __future__ import annotations
@@ -9,11 +10,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import special
 
 from simplan.analysis import engine_fit
 from simplan.analysis.fit import compress
 from simplan.history import History
 from simplan.model.calendar import PERIOD_FREQ, PHASES, WEEKDAYS
+from simplan.model.periods import TABLE, Periods
 
 
 def scenario_data(
@@ -23,12 +26,16 @@ def scenario_data(
     """The scenario as plain data (what `simplan calibrate` writes as YAML); `calibrator`
     gives the window (start, days, warmup_days), name, periods and seed."""
     freq = PERIOD_FREQ[clock]
-    start = (
-        pd.Timestamp(calibrator.start)
-        if calibrator.start is not None
-        else (as_of.to_period(freq) + 1).start_time
-    )
-    days = calibrator.days or int((start.to_period(freq).end_time.normalize() - start).days) + 1
+    spec, every = calendar_periods(calibrator.calendar, clock)
+    if calibrator.start is not None:
+        start = pd.Timestamp(calibrator.start)
+        days = calibrator.days or int((start.to_period(freq).end_time.normalize() - start).days) + 1
+    elif calibrator.calendar is not None:
+        first, length = calibrator.calendar.following(as_of.date())
+        start, days = pd.Timestamp(first), calibrator.days or length
+    else:
+        start = (as_of.to_period(freq) + 1).start_time
+        days = calibrator.days or int((start.to_period(freq).end_time.normalize() - start).days) + 1
     longest = max(_quantile(o.won_values, o.won_weights, 0.99) for o in outcomes.values())
     warmup = calibrator.warmup_days
     if warmup is None:
@@ -100,8 +107,9 @@ def scenario_data(
             "warmup_days": warmup,
             "period": clock,
             "working_days": [WEEKDAYS[d] for d in working_weekdays],
+            **({"periods": spec} if spec is not None else {}),
             "sprint": {
-                "every": clock,
+                "every": every,
                 "opens_on_day": 1,
                 "phases": {
                     name: {"share": share, "arrival_multiplier": phases.get(name, 1.0)}
@@ -131,6 +139,20 @@ def scenario_data(
     return data
 
 
+def calendar_periods(periods: Periods | None, clock: str) -> tuple[str | list | None, str]:
+    """What the scenario's calendar says of the business's periods: `periods` (the rule, or
+    the table's rows; None without them) and what sprints follow ('period', else `clock`)."""
+    if periods is None:
+        return None, clock
+    if periods.spec != TABLE:
+        return periods.spec, "period"
+    rows = [
+        {"period": label, "start": periods.first_day(i), "end": periods.last_day(i)}
+        for i, label in enumerate(periods.labels)
+    ]
+    return rows, "period"
+
+
 def quota(history: History, clock: str) -> dict:
     """Each rep's target per period: the targets table's median, else the median rep's
     bookings per period over the whole history."""
@@ -154,6 +176,85 @@ def rep_quotas(history: History, clock: str, start: pd.Timestamp) -> dict[str, f
     known = targets[targets["period"] <= period].sort_values("period")
     latest = known.groupby("rep_id")["target"].last()
     return {str(rep): float(value) for rep, value in latest.items()}
+
+
+Z95 = 1.959963984540054
+
+
+def parameter_draws(data: dict, params: pd.DataFrame, count: int, seed: int) -> list[dict]:
+    """`count` draws of the tiers' and reps' fitted numbers from their sampling distributions
+    (normal on the logit scale for probabilities, on the log scale otherwise, with the spread
+    of the 95 % interval), as key paths of `data` -> value: each tier's arrivals, win
+    probability, deal-size mean and negotiation-delay mean (when the distribution has a mean),
+    each rep's skill, lead share and deal-size multiplier. A draw moves a fitted value's
+    scenario number by the drawn value's ratio to the fitted one; arrivals and win
+    probabilities also take the forecast period's own effect (the `team.*_period_sd` rows)."""
+    rng = np.random.default_rng([seed, 4099])
+    fitted = params.set_index("parameter")
+
+    def ratio(name: str, logit: bool = False) -> np.ndarray:
+        """Drawn over fitted value of parameter `name`, one per draw (1 without an interval)."""
+        if name not in fitted.index:
+            return np.ones(count)
+        value, low, high = fitted.loc[name, ["value", "ci_low", "ci_high"]].astype(float)
+        if not (np.isfinite([value, low, high]).all() and low < high and value > 0):
+            return np.ones(count)
+        z = rng.normal(size=count)
+        if logit:
+            lo, hi, mid = special.logit(np.clip([low, high, value], 1e-6, 1 - 1e-6))
+            return special.expit(mid + z * (hi - lo) / (2 * Z95)) / value
+        return np.exp(z * (np.log(high) - np.log(max(low, 1e-9))) / (2 * Z95))
+
+    def period_sd(name: str) -> float:
+        return float(fitted.loc[name, "value"]) if name in fitted.index else 0.0
+
+    # The forecast period's own effect, shared by the tiers (`Calibrator._period_effects`).
+    arrivals_effect = np.exp(rng.normal(size=count) * period_sd("team.arrivals_period_sd"))
+    win_shift = rng.normal(size=count) * period_sd("team.win_probability_period_sd")
+    paths: dict[str, np.ndarray] = {}
+    for i, tier in enumerate(data["leads"]["tiers"]):
+        name, at = tier["name"], f"leads.tiers[{i}]"
+        paths[f"{at}.arrivals_per_day"] = (
+            tier["arrivals_per_day"] * ratio(f"tier.{name}.arrivals_per_day") * arrivals_effect
+        )
+        drawn = tier["win_probability"] * ratio(f"tier.{name}.win_probability", logit=True)
+        paths[f"{at}.win_probability"] = special.expit(
+            special.logit(np.clip(drawn, 1e-6, 0.999)) + win_shift
+        )
+        if isinstance(tier["deal_size"], dict) and "mean" in tier["deal_size"]:
+            paths[f"{at}.deal_size.mean"] = tier["deal_size"]["mean"] * ratio(
+                f"tier.{name}.deal_size_mean"
+            )
+        negotiation = tier["stage_delays_days"]["negotiation"]
+        if isinstance(negotiation, dict) and "mean" in negotiation:
+            paths[f"{at}.stage_delays_days.negotiation.mean"] = negotiation["mean"] * ratio(
+                f"tier.{name}.won_cycle_mean"
+            )
+    for i, row in enumerate(data["team"]["roster"]):
+        for key in ("skill", "lead_share", "deal_size_multiplier"):
+            if key in row:
+                paths[f"team.roster[{i}].{key}"] = row[key] * ratio(f"rep.{row['rep_id']}.{key}")
+    return [
+        {path: round(float(values[j]), 6) for path, values in paths.items()} for j in range(count)
+    ]
+
+
+def with_parameter_draws(data: dict, params: pd.DataFrame, count: int, seed: int) -> dict:
+    """`data` whose `uncertainty` block holds `count` draws of its fitted tier and rep
+    numbers, each joined with the behaviour fit's draw of the same index when there is one
+    (then there are as many draws as the behaviour fit made, at least `count`)."""
+    if count < 1:
+        return data
+    uncertainty = data.get("uncertainty") or {"source": "", "draws": []}
+    behaviour = uncertainty["draws"]
+    count = max(count, len(behaviour))
+    draws = parameter_draws(data, params, count, seed)
+    if behaviour:
+        draws = [{**draw, **behaviour[j % len(behaviour)]} for j, draw in enumerate(draws)]
+    source = "tier and rep numbers drawn from the fit's 95 % intervals"
+    if uncertainty["source"]:
+        source += f"; {uncertainty['source']}"
+    return {**data, "uncertainty": {"source": source, "draws": draws}}
 
 
 def _quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:

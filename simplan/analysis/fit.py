@@ -364,3 +364,19 @@ def shrink_log_means(rep_id: np.ndarray, residual: np.ndarray, reps: list) -> Si
         }
     )
     return SizeShrinkage(between_sd=between, within_sd=float(np.sqrt(within2)), table=table)
+
+
+def period_effect_sd(values: np.ndarray, noise_var: np.ndarray, periods: int) -> float:
+    """The sd of the average of the next `periods` period effects on one scale (log rate,
+    logit share): the spread of `values` (one per past month) beyond their sampling noise
+    (`noise_var`), with the lag-1 autocorrelation of the months (AR(1)) carried into the
+    average. A forecast of a new period draws its effect from this, since rates move
+    between months beyond what their counts' noise explains; 0 with fewer than 4 months."""
+    values = np.asarray(values, float)
+    if len(values) < 4:
+        return 0.0
+    centred = values - values.mean()
+    var = max(float(centred.var(ddof=1) - np.mean(noise_var)), 0.0)
+    rho = float(np.clip((centred[1:] @ centred[:-1]) / max(centred @ centred, 1e-12), -0.5, 0.95))
+    lags = np.abs(np.subtract.outer(np.arange(periods), np.arange(periods)))
+    return float(np.sqrt(var * (rho**lags).sum() / periods**2))

@@ -35,6 +35,7 @@ from simplan.history import (
     TierRule,
     history_summary,
     parse_mapping,
+    period_summary,
     prepare,
     read_opportunities,
 )
@@ -176,16 +177,23 @@ def check(
     min_rep_deals: MinRepDeals = 10,
     impute_amounts: ImputeAmounts = False,
     show_removed: Annotated[int, typer.Option(help="Removed deals listed (first N).")] = 10,
+    calendar: CalendarOption = None,
 ) -> None:
     """Read and check a CRM export: every problem by column and line (exit 2), else what it
     holds, the tier rule, what the anomaly rule would remove, and everything calibration
-    will treat specially (the same findings `simplan calibrate` prints)."""
+    will treat specially (the same findings `simplan calibrate` prints); with --calendar,
+    the deals created, won and lost in each of the business's periods."""
     anomaly, tier = rules(tiers, tier_count, amount_multiple, amount_quantile, min_rep_deals)
-    history = load_history(file, preset, mapping, date_format, as_of, roster, targets, products)
+    business = load_periods(calendar) if calendar else None
+    history = load_history(
+        file, preset, mapping, date_format, as_of, roster, targets, products, calendar=business
+    )
     prepared = prepare(history, anomaly, tier, impute_amounts)
     found = findings(history, prepared, imputed=impute_amounts)
     title = f"{len(found)} finding(s) calibration will treat specially" if found else "no problems"
     print_items(f"history check: {file.name}: {title}", history_summary(history, prepared))
+    if business is not None:
+        print_items(f"periods ({business.spec})", period_summary(prepared, business))
     print_findings(found)
     if not prepared.removed.empty:
         shown = prepared.removed.head(show_removed)
@@ -246,6 +254,14 @@ def calibrate(
         int,
         typer.Option(help="Replications of the fit check over the history window (0 skips it)."),
     ] = 5,
+    draws: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Draws of the fitted numbers written into the scenario's uncertainty, carried "
+            "into every run and comparison of it (0 = plug-in).",
+        ),
+    ] = 20,
     force: Annotated[
         bool, typer.Option(help="Replace an existing --out file / --report dir.")
     ] = False,
@@ -274,8 +290,8 @@ def calibrate(
     calibrator = Calibrator(
         periods=periods, period=clock, anomalies=anomaly, tiers=tier, fit_behaviour=behaviour,
         behaviour_replications=behaviour_replications, workers=workers,
-        impute_amounts=impute_amounts, fit_check_replications=fit_check,
-        start=span and str(span[0]), days=span and span[1],
+        impute_amounts=impute_amounts, fit_check_replications=fit_check, parameter_draws=draws,
+        start=span and str(span[0]), days=span and span[1], calendar=business,
     )  # fmt: skip
     fitted = calibrator.fit(
         history, plan=loaded, progress=lambda text: out.print(f"... {text}", highlight=False)
@@ -387,8 +403,12 @@ def backtest_command(
     horizon: Annotated[str, typer.Option(help="What to predict after it: 1q, 3m, 90d, 1y.")] = "1q",
     replications: Annotated[int, typer.Option(help="Simulated replications (>= 2).")] = 100,
     draws: Annotated[
-        int, typer.Option(help="Parameter draws the replications are spread over (1 = plug-in).")
-    ] = 10,
+        int,
+        typer.Option(
+            help="Draws of the fitted numbers the calibrated scenario carries and the "
+            "replications run under (0 = plug-in)."
+        ),
+    ] = 20,
     seed: Annotated[int, typer.Option(help="Root seed.")] = 0,
     workers: Annotated[
         int | None, typer.Option(min=1, help="Worker processes (default: all cores).")

@@ -24,7 +24,7 @@ from simplan.history.deals import read_deals, read_history, won_ledger
 from simplan.history.files import SHOWN, Source, read_table
 from simplan.history.opportunities import History, Prepared, prepare, read_opportunities
 from simplan.history.presets import PRESETS, Preset, get_preset
-from simplan.history.report import history_summary
+from simplan.history.report import history_summary, period_summary
 from simplan.history.roster import product_key, read_products, read_roster_table
 from simplan.history.targets import quota_targets, read_targets
 from simplan.history.tiers import TierRule, assign_tiers
@@ -50,6 +50,7 @@ __all__ = [
     "get_preset",
     "history_summary",
     "parse_mapping",
+    "period_summary",
     "prepare",
     "product_key",
     "quota_targets",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from simplan.history.opportunities import History, Prepared
+from simplan.model.periods import Periods
 
 
 def history_summary(history: History, prepared: Prepared) -> list[tuple[str, str]]:
@@ -53,6 +54,26 @@ def history_summary(history: History, prepared: Prepared) -> list[tuple[str, str
     if history.products is not None:
         rows.append(("price list", f"{len(history.products):,} products"))
     rows += [("note", note) for note in prepared.notes]
+    return rows
+
+
+def period_summary(prepared: Prepared, periods: Periods) -> list[tuple[str, str]]:
+    """One row per business period the history touches: its label and dates, the deals
+    created in it and those won and lost with a close date in it (what calibrate buckets)."""
+    deals = prepared.deals
+    created = pd.Series(periods.label_of(deals["created_date"].dropna()))
+    closed = deals[deals["close_date"].notna()]
+    closing = pd.Series(periods.label_of(closed["close_date"]), index=closed.index)
+    rows = []
+    for i, label in enumerate(periods.labels):
+        made = int((created == label).sum())
+        won = int(((closing == label) & (closed["outcome"] == "won")).sum())
+        lost = int(((closing == label) & (closed["outcome"] == "lost")).sum())
+        if made or won or lost:
+            rows.append(
+                (f"{label} ({periods.first_day(i)} .. {periods.last_day(i)})",
+                 f"{made:,} created, {won:,} won, {lost:,} lost")
+            )  # fmt: skip
     return rows
 
 

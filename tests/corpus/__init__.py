@@ -4,7 +4,9 @@ closed inside it are there, as in a real export), then written the way a CRM wou
 
 `EXPORTS` maps a case to the spoiling function, the findings `history check` must name, and
 the reading options a user would pass. The truth is `TRUTH` (arrivals, win probability and
-deal size per tier, rep skills).
+deal size per tier, rep skills). `FISCAL` holds the same truth on a business calendar (4-4-5
+and 13-week fiscal periods from Monday 2024-01-08), its leads arriving by the phase of each
+fiscal period, exported at the end of fiscal Q2 (`FISCAL_AS_OF`).
 """
 
 from __future__ import annotations
@@ -55,6 +57,31 @@ TRUTH = {
     "routing": {"policy": "least_loaded", "priority_tiers": []},
 }  # fmt: skip
 AS_OF = "2024-06-30"
+FISCAL = {"13-week": "13-week:2024-01-08", "4-4-5": "4-4-5:2024-01-08"}
+FISCAL_AS_OF = "2024-07-07"  # the last day of FY2024-Q2 under both rules
+FISCAL_PHASES = {"build": 1.3, "burst": 1.0, "close_out": 0.7}
+"""Lead arrival multipliers by phase of each fiscal period (shares 0.3, 0.5, 0.2)."""
+
+
+def fiscal_truth(rule: str) -> dict:
+    """`TRUTH` on the fiscal calendar `rule`: its window is fiscal Q1 and Q2 and its sprint
+    phases follow the fiscal periods, so only fiscal bucketing finds the arrival pattern."""
+    phases = {
+        name: {"share": share, "arrival_multiplier": FISCAL_PHASES[name]}
+        for name, share in (("build", 0.3), ("burst", 0.5), ("close_out", 0.2))
+    }
+    calendar = {"start": "2024-01-08", "days": 182, "warmup_days": 90, "period": "quarter",
+                "periods": FISCAL[rule], "sprint": {"every": "period", "phases": phases}}  # fmt: skip
+    return {**TRUTH, "name": f"corpus_truth_{rule}", "calendar": calendar}
+
+
+def fiscal_export(rule: str, seed: int = 7) -> pd.DataFrame:
+    """The clean export of one replication of `fiscal_truth(rule)`."""
+    truth = fiscal_truth(rule)
+    results = simulate(Scenario.model_validate(truth), replications=1, seed=seed, workers=1)
+    return crm_export(results.deals, pd.Timestamp(truth["calendar"]["start"])).reset_index(
+        drop=True
+    )
 
 
 def truth_export(seed: int = 7) -> pd.DataFrame:
