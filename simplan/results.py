@@ -238,8 +238,9 @@ class RunWriter:
     def _start(self) -> None:
         """At the first finished batch: the old run (with force) out of the way, parts/ in."""
         target = self.target
+        target.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(target.parent)  # a killed run's, as `save` does
         if target.is_dir() and any(target.iterdir()):
-            remove_stale_temporaries(target.parent)
             prefix = f".{target.name}.{TEMP_MARK}-{os.getpid()}-old-"
             trash = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
             os.replace(target, trash / "old")
