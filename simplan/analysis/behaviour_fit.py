@@ -192,8 +192,9 @@ def fit_behaviour(
     base = {
         **data,
         "team": {**data["team"], "roster": roster},
-        "calendar": {**data["calendar"], "start": start.date().isoformat(),
-                     "days": int((end - start).days) + 1},
+        # The history window on the plan's clock (its warm-up may reach before a periods table).
+        "calendar": {**{k: v for k, v in data["calendar"].items() if k != "periods"},
+                     "start": start.date().isoformat(), "days": int((end - start).days) + 1},
     }  # fmt: skip
     points = list(itertools.product(shares, curvatures))
     tasks = [
