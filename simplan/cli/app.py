@@ -101,7 +101,15 @@ def load_with_engine(path: Path, engine: str | None, default: str | None = None)
     """Load a scenario and set its engine: --engine if given, else `default`, else its own."""
     if engine is not None and engine not in ENGINE_NAMES:
         raise SimplanError(f"--engine {engine!r}: choose events or fast")
-    return load_scenario(path).with_simulation(engine=engine or default)
+    scenario = load_scenario(path)
+    warn_inert(path, scenario)
+    return scenario.with_simulation(engine=engine or default)
+
+
+def warn_inert(path: Path, scenario: Scenario) -> None:
+    """Say on stderr which of the file's settings do nothing (the run goes ahead)."""
+    for warning in scenario.inert_settings():
+        err.print(f"[yellow]warning[/yellow] {escape(f'{path}: {warning}')}", highlight=False)
 
 
 def check_out_dir(path: Path | None, force: bool) -> None:
