@@ -158,7 +158,12 @@ def check_writable(*paths: Path | None) -> None:
 
 
 class progress_bar:
-    """A rich progress bar on a terminal, nothing otherwise (CI, pipes, --quiet)."""
+    """A rich progress bar on a terminal, nothing otherwise (CI, pipes, --quiet).
+
+    The callback is `progress(done, total)`, or `progress(done, total, what)` to name the
+    step now running (a command of several long steps, e.g. calibrate); `total` None while
+    the step does not know it yet.
+    """
 
     def __init__(self, quiet: bool, what: str = "replications") -> None:
         self.what = what
@@ -175,12 +180,17 @@ class progress_bar:
             )
         )
 
-    def __enter__(self) -> Callable[[int, int], None] | None:
+    def __enter__(self) -> Callable[..., None] | None:
         if self.bar is None:
             return None
         self.bar.start()
-        task = self.bar.add_task(self.what, total=None)
-        return lambda done, total: self.bar.update(task, completed=done, total=total)
+        self.task = self.bar.add_task(self.what, total=None)
+        return self.update
+
+    def update(self, done: int, total: int | None, what: str | None = None) -> None:
+        """Move the bar to `done` of `total`; `what` renames it for a new step."""
+        named = {} if what is None else {"description": what}
+        self.bar.update(self.task, completed=done, total=total, **named)
 
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
