@@ -191,7 +191,8 @@ BLOCKS: dict[str, Callable[[dict], list[str]]] = {
 def test_every_figures_marker_has_a_producer():
     marked = {name for kind, name in marked_blocks() if kind == "figures"}
     assert marked == set(BLOCKS), f"markers {sorted(marked)} against producers {sorted(BLOCKS)}"
-    assert {name for kind, name in marked_blocks() if kind == "tree"} == {"layout", "notebooks"}
+    trees = {name for kind, name in marked_blocks() if kind == "tree"}
+    assert trees == {"layout", "notebooks", "commands"}
 
 
 @pytest.mark.parametrize("name", sorted(BLOCKS))
@@ -272,3 +273,44 @@ def test_the_notebooks_table_lists_every_notebook():
     listed = re.findall(r"^\| `([^`]+\.ipynb)` \|", table, flags=re.MULTILINE)
     present = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
     assert sorted(listed) == present, f"README notebooks table {listed} against {present}"
+
+
+def cli_commands() -> dict[str, set[str]]:
+    """Every `simplan` command path (e.g. "history check") with the options it takes."""
+    import typer
+
+    from simplan.cli import app
+
+    found = {}
+
+    def walk(command, path: str) -> None:
+        if hasattr(command, "commands"):  # a group
+            for name, sub in command.commands.items():
+                walk(sub, f"{path} {name}".strip())
+        else:
+            found[path] = {o for p in command.params for o in (*p.opts, *p.secondary_opts)}
+
+    walk(typer.main.get_command(app), "")
+    return found
+
+
+def test_the_commands_table_lists_every_command_with_real_options():
+    commands = cli_commands()
+    table = marked_blocks()[("tree", "commands")]
+    listed = set()
+    for row in table.splitlines()[2:]:
+        first = row.split(" | ")[0]
+        for span in re.findall(r"`(simplan [^`]*)`", first):
+            words = span.split()[1:]
+            path = " ".join(w for w in words[:2] if re.fullmatch(r"[a-z]+", w))
+            while path and path not in commands:  # "history check FILE": the longest prefix
+                path = path.rsplit(" ", 1)[0] if " " in path else ""
+            options = set(re.findall(r"--[a-z][\w-]*", span))
+            named = re.search(r"\(on ([a-z, ]+)\)", row)
+            targets = [path] if path else [n.strip() for n in named[1].split(",")] if named else []
+            assert targets, f"README commands table: {span!r} names no command of simplan"
+            for command in targets:
+                unknown = sorted(options - commands[command])
+                assert not unknown, f"README: simplan {command} has no option {unknown}"
+                listed.add(command)
+    assert listed == set(commands), f"README commands table misses {set(commands) - listed}"
