@@ -181,7 +181,68 @@ def odd_numbers(figures: dict) -> list[str]:
     ]
 
 
+def bounds(model, field: str) -> tuple[float, float]:
+    """The (ge, le) a pydantic field allows."""
+    metadata = model.model_fields[field].metadata
+    low = next(m.ge for m in metadata if getattr(m, "ge", None) is not None)
+    return low, next(m.le for m in metadata if getattr(m, "le", None) is not None)
+
+
+CITATIONS = ("Misra & Nair 2011", "Chung, Steenburgh & Sudhir 2014")
+"""Texts with numbers that are not figures: the papers the behaviour model follows."""
+
+
+def model(figures: dict) -> list[str]:
+    """How the model works: the defaults and the baseline's settings it quotes."""
+    from simplan.model.behaviour import BehaviourParams
+    from simplan.model.leads import DormantParams, FunnelParams
+    from simplan.model.production import ProductionParams
+    from simplan.model.team import NewHireParams, TeamParams
+
+    hire, decay = NewHireParams(), scenario("baseline").leads.tiers[0].response_decay
+    low, high = bounds(TeamParams, "squad_size")
+    share = ProductionParams().self_sourced_share
+    effort = f"effort {BehaviourParams().effort:g}"
+    return [
+        f"squads of {low}-{high}",
+        f"are {pct(hire.cycle_multiplier - 1)} longer",
+        f"ramps from {pct(hire.initial_share)} to {pct(hire.target_share)} of their mentor's "
+        f"over {hire.ramp_days} days",
+        f"(A: answered after {decay.after_hours:g} h loses {pct(decay.loss)} of the wins)",
+        f"dormant leads after {DormantParams().after_days} days",
+        f"without an answer for {FunnelParams().proposal_timeout_days:g} days",
+        "default 1/3" if math.isclose(share, 1 / 3) else f"default {share:g}",
+        f"at {effort} (",
+        f"At {effort} the team's volume",
+        f"says what {effort} means",
+        *CITATIONS,
+    ]
+
+
+def option_defaults(*path: str) -> dict[str, object]:
+    """A `simplan` command's options with their defaults, e.g. option_defaults("history", "check")."""
+    import typer
+
+    from simplan.cli import app
+
+    command = typer.main.get_command(app)
+    for name in path:
+        command = command.commands[name]
+    return {o: p.default for p in command.params for o in p.opts}
+
+
+def payout(figures: dict) -> list[str]:
+    """`simplan payout`: the anomaly rule's defaults, the same as `history check`'s."""
+    defaults = option_defaults("payout")
+    multiple, quantile = defaults["--amount-multiple"], defaults["--amount-quantile"]
+    checks = option_defaults("history", "check")
+    assert (checks["--amount-multiple"], checks["--amount-quantile"]) == (multiple, quantile)
+    return [f"{multiple:g} x the {pct(quantile, 1)} quantile by default", "`share` as 0..1"]
+
+
 BLOCKS: dict[str, Callable[[dict], list[str]]] = {
+    "payout": payout,
+    "model": model,
     "demo-plan": demo_plan,
     "shipped": shipped,
     "odd-numbers": odd_numbers,
@@ -192,7 +253,7 @@ def test_every_figures_marker_has_a_producer():
     marked = {name for kind, name in marked_blocks() if kind == "figures"}
     assert marked == set(BLOCKS), f"markers {sorted(marked)} against producers {sorted(BLOCKS)}"
     trees = {name for kind, name in marked_blocks() if kind == "tree"}
-    assert trees == {"layout", "notebooks", "commands"}
+    assert trees == {"layout", "notebooks", "commands", "plan-example", "components"}
 
 
 @pytest.mark.parametrize("name", sorted(BLOCKS))
@@ -314,3 +375,21 @@ def test_the_commands_table_lists_every_command_with_real_options():
                 assert not unknown, f"README: simplan {command} has no option {unknown}"
                 listed.add(command)
     assert listed == set(commands), f"README commands table misses {set(commands) - listed}"
+
+
+def test_the_plan_example_is_the_shipped_plan():
+    import yaml
+
+    block = marked_blocks()[("tree", "plan-example")]
+    example = yaml.safe_load(block.strip().removeprefix("```yaml").removesuffix("```"))
+    shipped = yaml.safe_load((ROOT / "scenarios/plans" / f"{example['name']}.yaml").read_text())
+    shipped.pop("description", None)
+    assert example == shipped, "README plan example differs from its file in scenarios/plans"
+
+
+def test_the_component_types_listed_are_the_registered_ones():
+    from simplan.model.plan import COMPONENT_TYPES
+
+    text = " ".join(marked_blocks()[("tree", "components")].split())
+    listed = text.removeprefix("Component types:").split(";")[0]
+    assert sorted(n.strip() for n in listed.split(",")) == sorted(COMPONENT_TYPES)
