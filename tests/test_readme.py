@@ -240,7 +240,28 @@ def payout(figures: dict) -> list[str]:
     return [f"{multiple:g} x the {pct(quantile, 1)} quantile by default", "`share` as 0..1"]
 
 
+def report(figures: dict) -> list[str]:
+    """The report and workbook: the bands, levels and page width the code uses."""
+    import inspect
+
+    from simplan.analysis.budget import size_budget
+    from simplan.report.conclusions import BANDS, PREDICTIVE_LEVEL
+
+    from .test_browser import WIDTH
+
+    confidence = inspect.signature(size_budget).parameters["confidence"].default
+    low, mid, high = (round(100 * b) for b in BANDS)
+    return [
+        f"covers {confidence * 10:.0f} replications in 10",
+        f"(below {low} %, {low}-{mid} %, {mid}-{high} %, above {high} %)",
+        f"({pct(PREDICTIVE_LEVEL)} predictive",
+        f"at {WIDTH:,} px",
+        f"the budget a {pct(confidence)} confidence needs",
+    ]
+
+
 BLOCKS: dict[str, Callable[[dict], list[str]]] = {
+    "report": report,
     "payout": payout,
     "model": model,
     "demo-plan": demo_plan,
