@@ -260,7 +260,15 @@ def report(figures: dict) -> list[str]:
     ]
 
 
+def keep(figures: dict) -> list[str]:
+    """`--keep`: how many replications keep every table."""
+    from simplan.runner import SAMPLE_REPLICATIONS
+
+    return [f"for the first {SAMPLE_REPLICATIONS}"]
+
+
 BLOCKS: dict[str, Callable[[dict], list[str]]] = {
+    "keep": keep,
     "report": report,
     "payout": payout,
     "model": model,
@@ -274,7 +282,7 @@ def test_every_figures_marker_has_a_producer():
     marked = {name for kind, name in marked_blocks() if kind == "figures"}
     assert marked == set(BLOCKS), f"markers {sorted(marked)} against producers {sorted(BLOCKS)}"
     trees = {name for kind, name in marked_blocks() if kind == "tree"}
-    assert trees == {"layout", "notebooks", "commands", "plan-example", "components"}
+    assert trees == {"layout", "notebooks", "commands", "plan-example", "components", "tables"}
 
 
 @pytest.mark.parametrize("name", sorted(BLOCKS))
@@ -414,3 +422,31 @@ def test_the_component_types_listed_are_the_registered_ones():
     text = " ".join(marked_blocks()[("tree", "components")].split())
     listed = text.removeprefix("Component types:").split(";")[0]
     assert sorted(n.strip() for n in listed.split(",")) == sorted(COMPONENT_TYPES)
+
+
+def test_the_tables_section_lists_every_column(small_scenario, tmp_path):
+    """Each table's columns as the README lists them (after `replication`), with and without
+    a plan: checked on the small scenario, a day's run under the demo's plan."""
+    rows = re.findall(
+        r"^\| `(\w+)` \| [^|]+ \| ([^|]+) \|$", marked_blocks()[("tree", "tables")], re.M
+    )
+    listed = {}
+    for table, text in rows:
+        always, _, planned = text.replace("(empty without a plan)", "").partition("; with a plan:")
+        listed[table] = (
+            [c.strip() for c in always.split(",")],
+            [c.strip() for c in planned.split(",") if c.strip()],
+        )
+    plan = scenario("demo").plan
+    runs = {
+        "without": simplan.simulate(small_scenario, replications=1, workers=1),
+        "with": simplan.simulate(
+            small_scenario.model_copy(update={"plan": plan}), replications=1, workers=1
+        ),
+    }
+    for name, results in runs.items():
+        tables = results.tables()
+        assert sorted(listed) == sorted(tables), f"README tables {sorted(listed)}"
+        for table, (always, planned) in listed.items():
+            expected = ["replication", *always, *(planned if name == "with" else [])]
+            assert list(tables[table].columns) == expected, f"README table {table} ({name} a plan)"
