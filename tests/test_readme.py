@@ -114,6 +114,7 @@ def shipped(figures: dict) -> list[str]:
     the figures file."""
     base, retail = scenario("baseline"), scenario("retail")
     b, d, r = (figures[k]["values"] for k in ("baseline", "demo", "retail"))
+    assert base.simulation.replications == retail.simulation.replications
     phases = base.calendar.sprint.phases
     relay = base.routing.relay
     contest = retail.calendar.levers.referral_contest
@@ -145,6 +146,7 @@ def shipped(figures: dict) -> list[str]:
         f"({contest.reward_per_referral:.0f} per won referral)",
         f"around {about(r['bookings P50'])} booked",
         f"about {pct(r['share of reps at target'])} of the reps at target",
+        f"({base.simulation.replications} replications",
     ]
 
 
@@ -267,7 +269,32 @@ def keep(figures: dict) -> list[str]:
     return [f"for the first {SAMPLE_REPLICATIONS}"]
 
 
+def prior(figures: dict) -> list[str]:
+    """The prior calibrate uses when the plan in force cannot identify the response."""
+    from simplan.analysis.behaviour_fit import PRIOR_CURVATURES, PRIOR_SHARES
+
+    return [
+        f"(self-sourced share {min(PRIOR_SHARES):g}–{max(PRIOR_SHARES):g}, cost curvature "
+        f"{min(PRIOR_CURVATURES):g}–{max(PRIOR_CURVATURES):g})"
+    ]
+
+
+def intervals(figures: dict) -> list[str]:
+    """The two intervals of `simplan compare`: the predictive level, its percentiles and how
+    many replications it needs."""
+    level = option_defaults("compare")["--predictive"]
+    tail = round(50 * (1 - level))
+    assert level * 99 / 101 >= level - 0.02, "100 replications give a faithful interval"
+    return [
+        f"the **{pct(level)} predictive interval**",
+        f"the {tail}th to {100 - tail}th percentile",
+        f"about {level:g} (n − 1)/(n + 1), so run 100 or more for a faithful {pct(level)};",
+    ]
+
+
 BLOCKS: dict[str, Callable[[dict], list[str]]] = {
+    "prior": prior,
+    "intervals": intervals,
     "keep": keep,
     "report": report,
     "payout": payout,
