@@ -7,9 +7,12 @@ quote; the block must contain each, and every number in it (outside `code`) must
 theirs, so a figure typed by hand or left stale fails here. The figures file is checked
 against the code by re-simulating replication 0 of each scenario.
 
-Tree: `<!-- tree: layout -->` marks the layout block, `<!-- tree: notebooks -->` the notebooks
-table; each path listed must exist and each module, package, top-level folder and notebook
-that exists must be listed.
+Tree: `<!-- tree: NAME -->` marks a list the code or the tree holds, checked both ways: the
+layout (every path exists; every module, package and top-level folder listed), the notebooks
+table, the commands table (every command listed, every option quoted exists), the plan example
+(the shipped file), the component types (the registered ones) and the tables' columns.
+
+Blocks in other engineers' sections carry markers only (keep, prior).
 """
 
 from __future__ import annotations
