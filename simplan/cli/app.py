@@ -21,6 +21,7 @@ from rich.table import Table
 from simplan import __version__
 from simplan.errors import SimplanError
 from simplan.execution import stop_workers
+from simplan.report.formats import text as shown_text
 from simplan.results import TEMP_MARK
 from simplan.scenario import Scenario, load_scenario, period_spec
 
@@ -211,15 +212,9 @@ def parse_floats(text: str, option: str) -> list[float]:
 
 
 def fmt(metric: str, value: float) -> str:
-    """A number as a planner reads it: shares as percent, money without decimals."""
-    if value != value:  # NaN
-        return "n/a"
-    name = metric.lower().replace("_", " ")
-    if "rate" in name or "share" in name or "probability" in name or "cost of sales" in name:
-        return f"{value:.1%}"
-    if "hours" in name or "days" in name or "per replication" in name or "over_median" in name:
-        return f"{value:,.2f}"
-    return f"{value:,.0f}"
+    """A number as a planner reads it, by the report's rule (`simplan.report.formats`), so
+    the terminal, the report and the workbook show a metric alike."""
+    return shown_text(metric, value)
 
 
 def print_metrics(title: str, rows: Iterable[tuple[str, str]]) -> None:
