@@ -111,6 +111,10 @@ class SimulationParams(Params):
     engine: Literal["events", "fast"] = "events"
 
 
+CONSTANT_BEHAVIOUR = frozenset({"model", "effort", "min_effort", "max_effort", "ratchet"})
+"""The behaviour keys constant effort reads; the others shape how reps respond to a plan."""
+
+
 class Scenario(Params):
     """Everything one run needs: calendar, team, leads, funnel, routing, behaviour, settings."""
 
@@ -159,6 +163,44 @@ class Scenario(Params):
                     f"({', '.join(names)}); use one of those names"
                 )
         return self
+
+    def inert_settings(self) -> list[str]:
+        """Settings the file gives that change nothing under the rest of the scenario, each as
+        a warning naming the key, why, and the fix: so no one reads an effect into them."""
+        routing, behaviour = self.routing, self.behaviour
+        given = routing.model_fields_set
+        warnings = []
+        precedence = routing.policy == "tier_priority" or routing.response_red_line_hours
+        if "priority_tiers" in given and routing.priority_tiers and not precedence:
+            warnings.append(
+                f"routing.priority_tiers ({', '.join(routing.priority_tiers)}) does nothing "
+                f"under policy {routing.policy} without response_red_line_hours: set policy: "
+                "tier_priority (priority tiers to the top sellers first) or "
+                "response_red_line_hours (their first contact jumps the queue), or remove it"
+            )
+        tops = {"top_seller_share", "top_seller_overflow"} & given
+        if routing.strike_teams.enabled:
+            tops.discard("top_seller_share")  # strike teams are led by the top sellers
+        if tops and routing.policy != "tier_priority":
+            warnings.append(
+                f"routing.{' and routing.'.join(sorted(tops))} does nothing under policy "
+                f"{routing.policy}: only tier_priority (and strike teams, for the share) uses "
+                "the top sellers; remove it or set policy: tier_priority"
+            )
+        roster = self.team.roster or []
+        if routing.policy != "share" and any(r.lead_share is not None for r in roster):
+            warnings.append(
+                f"team.roster lead_share does nothing under routing.policy {routing.policy}: "
+                "only policy: share routes leads in proportion to it; set it or drop the column"
+            )
+        unused = sorted(behaviour.model_fields_set - CONSTANT_BEHAVIOUR)
+        if behaviour.model == "constant" and unused:
+            warnings.append(
+                f"behaviour.{', behaviour.'.join(unused)} does nothing under behaviour.model "
+                "constant (reps keep their effort whatever the plan pays): set model: "
+                "plan_responsive or optimising, or remove it"
+            )
+        return warnings
 
     def resolved(self) -> dict[str, Any]:
         """The full scenario with every default filled in, as plain YAML-able data."""

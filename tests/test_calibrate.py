@@ -402,9 +402,13 @@ def test_behaviour_fitted_by_simulated_moments_under_the_plan(recovered, tmp_pat
         yaml.safe_load((ROOT / "scenarios/plans/gate80_cap150.yaml").read_text())
     )
     grid = {"shares": (0.2, 0.45, 0.7), "curvatures": (1.6, 2.8)}
+    steps = []
     fitted = Calibrator(
         behaviour_grid=grid, behaviour_replications=2, workers=2, fit_check_replications=0
-    ).fit(history, plan=plan)
+    ).fit(history, plan=plan, progress=lambda *step: steps.append(step))
+    grid_steps = [s for s in steps if s[0].startswith("behaviour")]
+    assert grid_steps[0][1:] == (0, None)  # announced before the first point
+    assert [s[1:] for s in grid_steps[1:]] == [(k, 6) for k in range(1, 7)]
     scenario = fitted.scenario_
     assert scenario.behaviour.model == "optimising"
     assert scenario.behaviour.plan_in_force == plan
@@ -421,7 +425,12 @@ def test_behaviour_fitted_by_simulated_moments_under_the_plan(recovered, tmp_pat
     assert row["ci_low"] <= row["value"] <= row["ci_high"]
     assert row["ci_low"] == pytest.approx(np.percentile(shares, 2.5))
     assert any("simulated method of moments" in note for note in fitted.report_.notes)
-    without = Calibrator(fit_behaviour=False, fit_check_replications=0).fit(history, plan=plan)
+    steps.clear()
+    without = Calibrator(fit_behaviour=False, fit_check_replications=2, workers=1).fit(
+        history, plan=plan, progress=lambda *step: steps.append(step)
+    )
+    assert [s[1:] for s in steps] == [(0, 2), (1, 2), (2, 2)]
+    assert all(s[0].startswith("fit check") for s in steps)
     assert without.scenario_.behaviour.model == "constant"
     assert not any(key.startswith("behaviour.") for key in without.scenario_.uncertainty.draws[0])
 

@@ -361,6 +361,12 @@ def test_notes_say_why_alerts_relays_and_response_times_are_what_they_are(saved)
     assert len(funnel_notes(with_routing(results, relay={"enabled": False}))) == 1
     inert = response_notes(relaying)
     assert inert[0].startswith("Priority tiers (A) get no precedence here")
+    sourced = deals[deals["source"] == "self_sourced"]
+    assert len(sourced), "the test run has self-sourced leads"
+    assert (
+        f"{len(sourced) / len(deals):.0%} of leads) are answered in a median "
+        f"{sourced['first_response_hours'].median():.1f} hours" in inert[1]
+    )
     for routing in ({"policy": "tier_priority"}, {"response_red_line_hours": 2}):
         notes = response_notes(with_routing(results, priority_tiers=["A"], **routing))
         assert not any(p.startswith("Priority tiers") for p in notes)

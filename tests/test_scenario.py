@@ -251,3 +251,68 @@ def test_digest_is_stable_and_sensitive():
     b = load_scenario(DATA / "small.yaml")
     assert a.digest() == b.digest()
     assert a.with_simulation(seed=8).digest() != a.digest()
+
+
+ROSTER = [
+    {"rep_id": f"R{i}", "tenure_days": 400, "capacity_touches_per_day": 10, "lead_share": 0.5}
+    for i in (1, 2)
+]
+
+
+@pytest.mark.parametrize(
+    ("override", "warning"),
+    [
+        (
+            {"routing": {"priority_tiers": ["A"]}},
+            "routing.priority_tiers (A) does nothing under policy least_loaded without "
+            "response_red_line_hours",
+        ),
+        (
+            {"routing": {"policy": "round_robin", "top_seller_overflow": 2}},
+            "routing.top_seller_overflow does nothing under policy round_robin",
+        ),
+        ({"team": {"roster": ROSTER}}, "team.roster lead_share does nothing"),
+        (
+            {"behaviour": {"cost_curvature": 3, "timing": {"propensity": 0.2}}},
+            "behaviour.cost_curvature, behaviour.timing does nothing under behaviour.model constant",
+        ),
+    ],
+)
+def test_a_setting_that_does_nothing_is_named(write_yaml, override, warning):
+    scenario = load_scenario(write_yaml("s.yaml", deep_merge(MINIMAL, override)))
+    assert len(scenario.inert_settings()) == 1
+    assert scenario.inert_settings()[0].startswith(warning)
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        {},  # the defaults (priority_tiers [A], top_seller_share) are not the file's settings
+        {"routing": {"policy": "tier_priority", "priority_tiers": ["A", "B"]}},
+        {"routing": {"priority_tiers": ["A"], "response_red_line_hours": 2}},
+        {"routing": {"top_seller_share": 0.3, "strike_teams": {"enabled": True}}},
+        {"routing": {"policy": "share"}, "team": {"roster": ROSTER}},
+        {"routing": {"priority_tiers": []}},
+        {"behaviour": {"effort": 1.2, "ratchet": {"enabled": True}}},
+    ],
+)
+def test_settings_that_act_are_not_warned_about(write_yaml, override):
+    assert load_scenario(write_yaml("s.yaml", deep_merge(MINIMAL, override))).inert_settings() == []
+
+
+def test_validate_and_run_print_the_warning_and_go_ahead(write_yaml, capsys):
+    from .conftest import run_cli
+
+    path = write_yaml("s.yaml", deep_merge(MINIMAL, {"routing": {"priority_tiers": ["A"]}}))
+    code, out, err = run_cli(capsys, "validate", path)
+    assert code == 0
+    assert f"ok {path}" in out
+    assert f"warning {path}: routing.priority_tiers (A) does nothing" in " ".join(err.split())
+    code, out, err = run_cli(capsys, "run", path, "--replications", "1", "--quiet")
+    assert code == 0
+    assert "routing.priority_tiers (A) does nothing" in " ".join(err.split())
+
+
+@pytest.mark.parametrize("name", SHIPPED, ids=str)
+def test_shipped_scenarios_set_nothing_that_does_nothing(name):
+    assert load_scenario(ROOT / "scenarios" / name).inert_settings() == []

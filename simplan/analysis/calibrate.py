@@ -144,11 +144,12 @@ class Calibrator:
         history: History,
         plan: Plan | None = None,
         roster: pd.DataFrame | None = None,
-        progress: Callable[[str], None] | None = None,
+        progress: Callable[[str, int, int | None], None] | None = None,
     ) -> Calibrator:
         """Fit every parameter on the baseline window, build the scenario and check its fit
-        to the history; returns self. `progress` is told each long step as it starts."""
-        step = progress or (lambda _text: None)
+        to the history; returns self. `progress(step, done, total)` is told how each long step
+        (the behaviour grid, the fit check) advances."""
+        step = progress or (lambda _text, _done, _total: None)
         clock = self._check(plan)
         prepared = prepare(history, self.anomalies, self.tiers, self.impute_amounts, self.seed)
         deals = prepared.deals
@@ -235,10 +236,12 @@ class Calibrator:
         validate(Scenario, data, "calibrated scenario")
         behaviour = None
         if plan is not None and self.fit_behaviour:
-            step("behaviour: simulating the grid of effort responses")
+            text = "behaviour: grid points of effort responses"
+            step(text, 0, None)
             data, behaviour = self._behaviour(
-                data, history, deals, (window_start, as_of), plan, notes
-            )
+                data, history, deals, (window_start, as_of), plan, notes,
+                lambda done, total: step(text, done, total),
+            )  # fmt: skip
         self.params_ = params_table(
             arrivals, outcomes, sizes, shrinkage, skills, lead_rates, size_shrinkage
         )
@@ -279,11 +282,13 @@ class Calibrator:
             self.report_.tables["behaviour"] = behaviour.grid
         self.fit_check_ = None
         if self.fit_check_replications:
-            step("fit check: the calibrated scenario simulated over the baseline window")
+            text = "fit check: replications over the baseline window"
+            step(text, 0, self.fit_check_replications)
             self.fit_check_ = run_fit_check(
                 checked, deals, (window_start, as_of), bool(history.closed_only),
                 {tier: fit.stale_share for tier, fit in outcomes.items()},
                 replications=self.fit_check_replications, seed=self.seed, workers=self.workers,
+                progress=lambda done, total: step(text, done, total),
             )  # fmt: skip
             self.report_.tables["fit_check"] = self.fit_check_.table
             warning = self.fit_check_.warning()
@@ -291,14 +296,16 @@ class Calibrator:
                                       "simulated 90 % interval")  # fmt: skip
         return self
 
-    def _behaviour(self, data: dict, history: History, deals: pd.DataFrame, window, plan, notes):
+    def _behaviour(
+        self, data: dict, history: History, deals: pd.DataFrame, window, plan, notes, progress
+    ):
         """Fit how effort responds to the plan (see `behaviour_fit`); None when it cannot."""
         won = deals[deals["outcome"] == "won"]
         try:
             fit = fit_behaviour(
                 data, won, history.targets, window, plan,
                 replications=self.behaviour_replications, seed=self.seed, workers=self.workers,
-                **(self.behaviour_grid or {}),
+                progress=progress, **(self.behaviour_grid or {}),
             )  # fmt: skip
         except ValueError as err:
             notes.append(f"behaviour not fitted: {err}")

@@ -11,6 +11,7 @@ their mean and spread (mean +- t(0.95, n-1) x sd x sqrt(1 + 1/n)), not raw sampl
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,6 +86,7 @@ def run_fit_check(
     replications: int = 5,
     seed: int = 0,
     workers: int | None = 1,
+    progress: Callable[[int, int], None] | None = None,
 ) -> FitCheck:
     """Simulate the calibrated scenario (plain `data`) over `window` and compare with the
     prepared `deals` there. With `closed_only`, simulated deals still open at the window's end
@@ -94,7 +96,9 @@ def run_fit_check(
     days = int((end - start).days) + 1
     calendar = {**data["calendar"], "start": start.date().isoformat(), "days": days}
     scenario = validate(Scenario, {**data, "calendar": calendar}, "fit-check scenario")
-    results = simulate(scenario, replications=replications, seed=seed + 104729, workers=workers)
+    results = simulate(
+        scenario, replications=replications, seed=seed + 104729, workers=workers, progress=progress
+    )
     simulated = _simulated(results, scenario, start, closed_only, stale_shares)
     actual = _observed(_history_frame(deals, start, end), scenario, start, end)
     rows = []

@@ -36,6 +36,7 @@ from simplan.cli.app import (
 from simplan.cli.simulate import Force, Quiet, Replications, Scheduler, Seed, Workers
 from simplan.errors import SimplanError
 from simplan.history import parse_mapping, read_deals
+from simplan.report.formats import metric_name
 from simplan.results import save_atomically
 from simplan.runner import simulate
 
@@ -135,7 +136,7 @@ def _print_comparison(result: Comparison) -> None:
     per_scenario = pd.DataFrame(
         {
             "scenario": s["scenario"],
-            "metric": s["metric"],
+            "metric": s["metric"].map(metric_name),
             "mean": [fmt(m, v) for m, v in zip(s["metric"], s["mean"], strict=True)],
             pi: span(s["metric"], s["pi_low"], s["pi_high"]),
             ci: span(s["metric"], s["ci_low"], s["ci_high"]),
@@ -146,7 +147,7 @@ def _print_comparison(result: Comparison) -> None:
     table = pd.DataFrame(
         {
             "proposal": d["scenario"],
-            "metric": d["metric"],
+            "metric": d["metric"].map(metric_name),
             "difference": [fmt(m, v) for m, v in zip(d["metric"], d["difference"], strict=True)],
             pi: span(d["metric"], d["pi_low"], d["pi_high"]),
             ci: span(d["metric"], d["ci_low"], d["ci_high"]),

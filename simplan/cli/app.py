@@ -21,6 +21,7 @@ from rich.table import Table
 from simplan import __version__
 from simplan.errors import SimplanError
 from simplan.execution import stop_workers
+from simplan.report.formats import text as shown_text
 from simplan.results import TEMP_MARK
 from simplan.scenario import Scenario, load_scenario, period_spec
 
@@ -101,7 +102,15 @@ def load_with_engine(path: Path, engine: str | None, default: str | None = None)
     """Load a scenario and set its engine: --engine if given, else `default`, else its own."""
     if engine is not None and engine not in ENGINE_NAMES:
         raise SimplanError(f"--engine {engine!r}: choose events or fast")
-    return load_scenario(path).with_simulation(engine=engine or default)
+    scenario = load_scenario(path)
+    warn_inert(path, scenario)
+    return scenario.with_simulation(engine=engine or default)
+
+
+def warn_inert(path: Path, scenario: Scenario) -> None:
+    """Say on stderr which of the file's settings do nothing (the run goes ahead)."""
+    for warning in scenario.inert_settings():
+        err.print(f"[yellow]warning[/yellow] {escape(f'{path}: {warning}')}", highlight=False)
 
 
 def check_out_dir(path: Path | None, force: bool) -> None:
@@ -150,7 +159,12 @@ def check_writable(*paths: Path | None) -> None:
 
 
 class progress_bar:
-    """A rich progress bar on a terminal, nothing otherwise (CI, pipes, --quiet)."""
+    """A rich progress bar on a terminal, nothing otherwise (CI, pipes, --quiet).
+
+    The callback is `progress(done, total)`, or `progress(done, total, what)` to name the
+    step now running (a command of several long steps, e.g. calibrate); `total` None while
+    the step does not know it yet.
+    """
 
     def __init__(self, quiet: bool, what: str = "replications") -> None:
         self.what = what
@@ -167,12 +181,17 @@ class progress_bar:
             )
         )
 
-    def __enter__(self) -> Callable[[int, int], None] | None:
+    def __enter__(self) -> Callable[..., None] | None:
         if self.bar is None:
             return None
         self.bar.start()
-        task = self.bar.add_task(self.what, total=None)
-        return lambda done, total: self.bar.update(task, completed=done, total=total)
+        self.task = self.bar.add_task(self.what, total=None)
+        return self.update
+
+    def update(self, done: int, total: int | None, what: str | None = None) -> None:
+        """Move the bar to `done` of `total`; `what` renames it for a new step."""
+        named = {} if what is None else {"description": what}
+        self.bar.update(self.task, completed=done, total=total, **named)
 
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
@@ -193,15 +212,9 @@ def parse_floats(text: str, option: str) -> list[float]:
 
 
 def fmt(metric: str, value: float) -> str:
-    """A number as a planner reads it: shares as percent, money without decimals."""
-    if value != value:  # NaN
-        return "n/a"
-    name = metric.lower().replace("_", " ")
-    if "rate" in name or "share" in name or "probability" in name or "cost of sales" in name:
-        return f"{value:.1%}"
-    if "hours" in name or "days" in name or "per replication" in name or "over_median" in name:
-        return f"{value:,.2f}"
-    return f"{value:,.0f}"
+    """A number as a planner reads it, by the report's rule (`simplan.report.formats`), so
+    the terminal, the report and the workbook show a metric alike."""
+    return shown_text(metric, value)
 
 
 def print_metrics(title: str, rows: Iterable[tuple[str, str]]) -> None:

@@ -265,6 +265,7 @@ def calibrate(
     force: Annotated[
         bool, typer.Option(help="Replace an existing --out file / --report dir.")
     ] = False,
+    quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
     calendar: CalendarOption = None,
     window: WindowOption = None,
     start: StartOption = None,
@@ -293,9 +294,12 @@ def calibrate(
         impute_amounts=impute_amounts, fit_check_replications=fit_check, parameter_draws=draws,
         start=span and str(span[0]), days=span and span[1], calendar=business,
     )  # fmt: skip
-    fitted = calibrator.fit(
-        history, plan=loaded, progress=lambda text: out.print(f"... {text}", highlight=False)
-    )
+    with progress_bar(quiet, "calibrating") as progress:
+        fitted = calibrator.fit(
+            history,
+            plan=loaded,
+            progress=progress and (lambda what, done, total: progress(done, total, what)),
+        )
     print_findings(fitted.findings_)
     print_calibration(fitted)
     if fitted.fit_check_ is not None:

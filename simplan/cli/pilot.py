@@ -16,6 +16,7 @@ from simplan.cli.app import (
     parse_floats,
     print_frame,
     print_metrics,
+    progress_bar,
 )
 from simplan.cli.simulate import Replications, Seed, Workers
 from simplan.errors import SimplanError
@@ -42,6 +43,7 @@ def pilot(
     seed: Seed = None,
     workers: Workers = None,
     engine: Engine = None,
+    quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
     """Simulate a pilot (difference in differences against the first period) and size one."""
     if not 0 < power < 1:
@@ -49,16 +51,18 @@ def pilot(
     base = load_with_engine(baseline, engine, "fast")
     prop = load_with_engine(proposal, engine, "fast")
     lifts, tried = parse_floats(uplifts, "--uplifts"), parse_floats(shares, "--shares")
-    study = pilot_study(
-        base,
-        prop,
-        share=share,
-        unit=unit,
-        periods=periods,
-        replications=replications,
-        seed=seed,
-        workers=workers,
-    )
+    with progress_bar(quiet) as progress:
+        study = pilot_study(
+            base,
+            prop,
+            share=share,
+            unit=unit,
+            periods=periods,
+            replications=replications,
+            seed=seed,
+            workers=workers,
+            progress=progress,
+        )
     e = study.estimates
     print_metrics(
         f"a {share:.0%} pilot of {prop.name} against {base.name} (by {unit})",

@@ -22,6 +22,7 @@ from simplan.cli.app import (
     print_error,
     print_metrics,
     progress_bar,
+    warn_inert,
 )
 from simplan.errors import SimplanError
 from simplan.model.plan import Plan
@@ -64,6 +65,7 @@ def validate(
             out.print(f"ok {path}: plan '{loaded.name}' ({count} components, {loaded.clock} clock)")
         else:
             out.print(f"ok {path}: scenario '{loaded.name}' (digest {loaded.digest()})")
+            warn_inert(path, loaded)
     if failed:
         raise typer.Exit(2)
 

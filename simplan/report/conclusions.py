@@ -22,6 +22,8 @@ PREDICTIVE_LEVEL = 0.9
 BANDS = (0.8, 1.0, 1.2)
 """Attainment band edges: below 80 %, 80-100 %, 100-120 %, above 120 %."""
 BAND_NAMES = ("below 80%", "80-100%", "100-120%", "above 120%")
+SELF_SOURCED = "self_sourced"
+"""The `source` of the leads reps find themselves (the engines' name)."""
 
 
 def run_conclusions(results: Results) -> list[str]:
@@ -245,13 +247,15 @@ def response_notes(results: Results) -> list[str]:
             "and there is no response red line (which puts their first contact at the front "
             "of the queue), so every first contact waits its turn behind follow-ups."
         )
-    sourced = deals["source"].astype(str) == "prospecting"
+    sourced = deals["source"].astype(str) == SELF_SOURCED
     if sourced.any():
         mine = deals.loc[sourced, "first_response_hours"].median()
+        inbound = deals.loc[deals["source"].astype(str) == "new", "first_response_hours"].median()
         tiers = ", ".join(sorted(deals.loc[sourced, "tier"].astype(str).unique()))
         notes.append(
-            f"Leads reps source themselves (tier {tiers}) are answered in a median "
-            f"{mine:.1f} hours by the rep who found them, which pulls that tier's median down; "
+            f"Leads reps find themselves (tiers {tiers}; {sourced.mean():.0%} of leads) are "
+            f"answered in a median {mine:.1f} hours by the rep who found them, against "
+            f"{inbound:.1f} hours for routed new leads, which pulls each tier's median down; "
             "the table splits first response by source."
         )
     return notes
