@@ -30,9 +30,15 @@ def pareto_figure(candidates: pd.DataFrame, budget: float | None = None) -> Figu
     bookings = candidates["bookings"].to_numpy(dtype=float)
     payout = candidates["payout"].to_numpy(dtype=float)
     feasible = candidates["feasible"].to_numpy(dtype=bool)
-    axes.scatter(payout[feasible], bookings[feasible], s=14, color="C0", label="meets the constraints")
     axes.scatter(
-        payout[~feasible], bookings[~feasible], s=14, facecolors="none", edgecolors="0.5",
+        payout[feasible], bookings[feasible], s=14, color="C0", label="meets the constraints"
+    )
+    axes.scatter(
+        payout[~feasible],
+        bookings[~feasible],
+        s=14,
+        facecolors="none",
+        edgecolors="0.5",
         label="breaks a constraint",
     )
     front = pareto_front(bookings, payout) & feasible

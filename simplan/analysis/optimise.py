@@ -22,7 +22,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -109,9 +109,7 @@ class Goal:
 
     def __post_init__(self) -> None:
         if self.objective not in OBJECTIVES:
-            raise SimplanError(
-                f"--objective {self.objective!r}: choose {', '.join(OBJECTIVES)}"
-            )
+            raise SimplanError(f"--objective {self.objective!r}: choose {', '.join(OBJECTIVES)}")
         if self.objective == "cost_at_target" and self.target_bookings is None:
             raise SimplanError(
                 "--objective cost_at_target needs --target-bookings, the bookings to reach, "
@@ -120,7 +118,9 @@ class Goal:
         if not 0 < self.margin <= 1:
             raise SimplanError(f"--margin {self.margin}: a share of bookings, 0 < M <= 1, e.g. 0.3")
         if not 0 < self.confidence < 1:
-            raise SimplanError(f"--confidence {self.confidence}: strictly between 0 and 1, e.g. 0.9")
+            raise SimplanError(
+                f"--confidence {self.confidence}: strictly between 0 and 1, e.g. 0.9"
+            )
         if self.budget is not None and self.budget <= 0:
             raise SimplanError(f"--budget {self.budget}: give a positive amount")
         if self.min_share_at_target is not None and not 0 <= self.min_share_at_target <= 1:
@@ -191,8 +191,13 @@ def search(
         sampler = optuna.samplers.TPESampler(
             seed=seed, n_startup_trials=min(candidates, max(5, candidates // 10)), multivariate=True
         )
-    study = optuna.create_study(direction="maximize" if goal.maximise else "minimize", sampler=sampler)
-    space = {lever.name: optuna.distributions.FloatDistribution(lever.low, lever.high) for lever in levers}
+    study = optuna.create_study(
+        direction="maximize" if goal.maximise else "minimize", sampler=sampler
+    )
+    space = {
+        lever.name: optuna.distributions.FloatDistribution(lever.low, lever.high)
+        for lever in levers
+    }
     rows = []
     for number in range(candidates):
         trial = study.ask(space)
@@ -210,7 +215,9 @@ def search(
     return table
 
 
-def candidate_scenario(scenario: Scenario, levers: Sequence[Lever], settings: dict[str, float], name: str) -> Scenario:
+def candidate_scenario(
+    scenario: Scenario, levers: Sequence[Lever], settings: dict[str, float], name: str
+) -> Scenario:
     """`scenario` with its plan's levers set to `settings`, named `name`; errors name the lever."""
     values = {(lever.component, lever.field): settings[lever.name] for lever in levers}
     override = plan_override(scenario, values)
@@ -327,7 +334,9 @@ def optimise(
     best = checked.iloc[0]
     notes = []
     if not table["feasible"].any():
-        notes.append("no candidate met the constraints on the search seed: loosen them or widen --vary")
+        notes.append(
+            "no candidate met the constraints on the search seed: loosen them or widen --vary"
+        )
     if not best["feasible"]:
         notes.append(f"{best['scenario']} does not meet the constraints on fresh seeds")
     beats_start = best["diff_ci_low"] > 0 if goal.maximise else best["diff_ci_high"] < 0
@@ -406,4 +415,3 @@ def _check_designable(scenario: Scenario, levers: Sequence[Lever]) -> None:
     for corner in ("low", "high"):
         settings = {lever.name: getattr(lever, corner) for lever in levers}
         candidate_scenario(scenario, levers, settings, scenario.name)
-

@@ -8,7 +8,15 @@ from typing import Annotated
 import typer
 
 from simplan.analysis.optimise import Goal, optimise, parse_lever, parse_range
-from simplan.cli.app import app, check_out_dir, fmt, load_with_engine, out, print_frame, progress_bar
+from simplan.cli.app import (
+    app,
+    check_out_dir,
+    fmt,
+    load_with_engine,
+    out,
+    print_frame,
+    progress_bar,
+)
 from simplan.cli.simulate import Force, Quiet, Seed, Workers
 
 OutDir = Annotated[Path, typer.Option("--out", help="Write the results to this directory.")]
@@ -16,7 +24,9 @@ OutDir = Annotated[Path, typer.Option("--out", help="Write the results to this d
 
 @app.command("optimise")
 def optimise_command(
-    scenario: Annotated[Path, typer.Argument(help="The team: a scenario whose reps respond to the plan.")],
+    scenario: Annotated[
+        Path, typer.Argument(help="The team: a scenario whose reps respond to the plan.")
+    ],
     vary: Annotated[
         list[str],
         typer.Option(
@@ -27,7 +37,8 @@ def optimise_command(
     ],
     out_dir: OutDir,
     plan: Annotated[
-        Path | None, typer.Option("--plan", help="The plan to start from (default: the scenario's).")
+        Path | None,
+        typer.Option("--plan", help="The plan to start from (default: the scenario's)."),
     ] = None,
     objective: Annotated[
         str, typer.Option(metavar="bookings|profit|cost_at_target", help="What to optimise.")
@@ -42,7 +53,8 @@ def optimise_command(
     ] = None,
     confidence: Annotated[float, typer.Option(help="Confidence the budget must hold at.")] = 0.9,
     cost_of_sales: Annotated[
-        str | None, typer.Option(metavar="LOW:HIGH", help="Band for payout / bookings, e.g. 0.05:0.12.")
+        str | None,
+        typer.Option(metavar="LOW:HIGH", help="Band for payout / bookings, e.g. 0.05:0.12."),
     ] = None,
     min_share_at_target: Annotated[
         float | None, typer.Option(help="Least mean share of reps at target, e.g. 0.5.")
@@ -51,7 +63,8 @@ def optimise_command(
     replications: Annotated[int, typer.Option(min=2, help="Replications per plan tried.")] = 200,
     finalists: Annotated[int, typer.Option(min=1, help="Best plans re-run on fresh seeds.")] = 3,
     check_replications: Annotated[
-        int | None, typer.Option(min=2, help="Replications of the re-run (default: --replications).")
+        int | None,
+        typer.Option(min=2, help="Replications of the re-run (default: --replications)."),
     ] = None,
     seed: Seed = None,
     workers: Workers = None,
@@ -84,7 +97,13 @@ def optimise_command(
         )
     table = design.finalists
     columns = ["scenario", *[lever.name for lever in levers], "objective", "difference"]
-    columns += ["diff_ci_low", "diff_ci_high", "payout_at_confidence", "share_at_target", "feasible"]
+    columns += [
+        "diff_ci_low",
+        "diff_ci_high",
+        "payout_at_confidence",
+        "share_at_target",
+        "feasible",
+    ]
     shown = table[columns].assign(feasible=table["feasible"].map({True: "yes", False: "NO"}))
     money = {c: (lambda v, c=c: fmt(c, v)) for c in columns[len(levers) + 1 : -1]}
     money |= {lever.name: (lambda v: f"{v:.4g}") for lever in levers}
@@ -97,4 +116,6 @@ def optimise_command(
     for note in design.notes:
         out.print(f"[yellow]note[/yellow] {note}", highlight=False)
     written = design.save(out_dir, force=force)
-    out.print(f"best_plan.yaml, candidates.csv, pareto.png and the comparison written to {written}/")
+    out.print(
+        f"best_plan.yaml, candidates.csv, pareto.png and the comparison written to {written}/"
+    )
