@@ -8,6 +8,14 @@ from typing import Annotated
 import typer
 
 from simplan.analysis.optimise import Goal, optimise, parse_lever, parse_range
+from simplan.analysis.plan_review import with_plan
+from simplan.analysis.sensitivity import (
+    at_point,
+    parse_factors,
+    scenario_model,
+    scenario_values,
+    sensitivity,
+)
 from simplan.cli.app import (
     app,
     check_out_dir,
@@ -118,4 +126,73 @@ def optimise_command(
     written = design.save(out_dir, force=force)
     out.print(
         f"best_plan.yaml, candidates.csv, pareto.png and the comparison written to {written}/"
+    )
+
+
+@app.command("sensitivity")
+def sensitivity_command(
+    scenario: Annotated[Path, typer.Argument(help="The scenario whose assumptions to vary.")],
+    out_dir: OutDir,
+    params: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param",
+            metavar="KEY=LOW:HIGH",
+            help="A scenario number and its range, e.g. leads.tiers[0].win_probability=0.35:0.55 "
+            "(repeat); KEY alone takes a drawn parameter's 5-95 % interval; none: all drawn ones.",
+        ),
+    ] = None,
+    output: Annotated[
+        str, typer.Option(metavar="bookings|payout|share_at_target|effect", help="The answer.")
+    ] = "bookings",
+    plans: Annotated[
+        list[Path] | None,
+        typer.Option("--plan", help="For --output effect: plan A then plan B (B - A)."),
+    ] = None,
+    effect_on: Annotated[
+        str, typer.Option(help="The KPI of the effect: bookings, payout or share_at_target.")
+    ] = "bookings",
+    method: Annotated[
+        str, typer.Option(metavar="morris|sobol", help="Screening or indices.")
+    ] = "morris",
+    samples: Annotated[
+        int, typer.Option(min=2, help="Morris trajectories, or Sobol's base sample (a power of 2).")
+    ] = 10,
+    replications: Annotated[int, typer.Option(min=1, help="Replications per point.")] = 20,
+    seed: Seed = None,
+    workers: Workers = None,
+    force: Force = False,
+    quiet: Quiet = False,
+) -> None:
+    """Which assumption moves the answer: Morris screening or Sobol indices over the ranges,
+    and a tornado (the answer at each end of each range), on common random numbers."""
+    loaded = load_with_engine(scenario, "fast")
+    scenarios = [with_plan(loaded, plan) for plan in plans or ()] or [loaded]
+    factors = parse_factors(params or (), loaded)
+    centre = scenario_values(loaded, [f.path for f in factors])
+    for point in ("low", "high"):  # every end validates, before any simulation
+        for one in scenarios:
+            at_point(one, {f.path: getattr(f, point) for f in factors})
+    seed = loaded.simulation.seed if seed is None else seed
+    model = scenario_model(scenarios, output, effect_on, replications, seed, workers)
+    check_out_dir(out_dir, force)
+    with progress_bar(quiet, "points") as progress:
+        found = sensitivity(
+            model, factors, centre, output=output, method=method, samples=samples, seed=seed,
+            progress=progress,
+        )  # fmt: skip
+    what = f"{output} ({effect_on}, B - A)" if output == "effect" else output
+    numbers = {c: (lambda v: f"{v:.3g}") for c in found.indices.columns if c != "parameter"}
+    print_frame(f"{method}: what moves {what}, {found.evaluations} points", found.indices, numbers)
+    answer = {
+        c: (lambda v, c=c: fmt(effect_on if output == "effect" else output, v))
+        for c in ("at_low", "at_high", "swing")
+    }
+    print_frame(
+        f"tornado: {what} at each end (others at the scenario's values: {fmt(what, found.centre)})",
+        found.tornado,
+        answer | {"low": lambda v: f"{v:.4g}", "high": lambda v: f"{v:.4g}"},
+    )
+    out.print(
+        f"sensitivity.csv, tornado.csv and tornado.png written to {found.save(out_dir, force)}/"
     )
