@@ -7,6 +7,8 @@ import pandas as pd
 import pytest
 import yaml
 
+from simplan.analysis.compare import compare
+from simplan.analysis.plan_review import with_plan
 from simplan.analysis.sensitivity import (
     Factor,
     at_point,
@@ -16,7 +18,10 @@ from simplan.analysis.sensitivity import (
     scenario_values,
     sensitivity,
 )
+from simplan.analysis.what_moves import hinge_sentence, what_moves
 from simplan.errors import SimplanError
+from simplan.report.sections import render_report
+from simplan.report.source import as_source
 from simplan.scenario import Scenario
 from tests.conftest import ROOT, run_cli
 from tests.test_optimise import design_team
@@ -165,3 +170,68 @@ def test_sensitivity_command_writes_the_table_and_tornado_of_a_plan_effect(
     assert (tornado["swing"] == (tornado["at_high"] - tornado["at_low"]).abs()).all()
     assert (tornado["swing"] > 0).all()
     assert (out / "tornado.png").stat().st_size > 1000
+
+
+def test_what_moves_recovers_a_known_dependence_on_one_drawn_parameter():
+    """Per-draw effects 1000 + 400 x (curvature - 2), none from the share: the tornado has the
+    curvature's effect at its 5th / 95th percentile exactly, the share's swing within noise."""
+    rng = np.random.default_rng(4)
+    draws = [
+        {"behaviour.cost_curvature": c, "production.self_sourced_share": s}
+        for c, s in zip(rng.uniform(1.5, 2.5, 12), rng.uniform(0.1, 0.4, 12), strict=True)
+    ]
+    rows = []
+    for replication in range(36):  # three replications of each draw
+        draw = draws[replication % 12]
+        base = 5000 + 100 * replication
+        effect = 1000 + 400 * (draw["behaviour.cost_curvature"] - 2)
+        rows += [("A", replication, base), ("B", replication, base + effect)]
+    kpis = pd.DataFrame(rows, columns=["scenario", "replication", "bookings"])
+    table = what_moves(kpis, "A", "B", draws).set_index("parameter")
+    curvature = np.array([d["behaviour.cost_curvature"] for d in draws])
+    low, high = np.percentile(curvature, [5, 95])
+    row = table.loc["behaviour.cost_curvature"]
+    assert row["at_low"] == pytest.approx(1000 + 400 * (low - 2))
+    assert row["at_high"] == pytest.approx(1000 + 400 * (high - 2))
+    assert table.loc["production.self_sourced_share", "swing"] == pytest.approx(0, abs=1e-6)
+    assert table.index[0] == "behaviour.cost_curvature"
+    assert "moves most with behaviour.cost_curvature" in hinge_sentence(
+        table.reset_index(), "B", "bookings"
+    )
+
+
+def test_what_moves_says_when_the_sign_turns_and_when_too_few_draws_ran():
+    draws = [{"production.self_sourced_share": s} for s in np.linspace(0.1, 0.4, 6)]
+    rows = []
+    for replication in range(6):
+        share = draws[replication]["production.self_sourced_share"]
+        rows += [("A", replication, 0.0), ("B", replication, 1000 * (share - 0.25))]
+    kpis = pd.DataFrame(rows, columns=["scenario", "replication", "bookings"])
+    table = what_moves(kpis, "A", "B", draws)
+    assert "hangs on production.self_sourced_share" in hinge_sentence(table, "B", "bookings")
+    few = what_moves(kpis[kpis["replication"] < 3], "A", "B", draws)
+    assert few.empty
+    assert "Too few" in hinge_sentence(few, "B", "bookings")
+
+
+def test_the_comparison_report_shows_what_moves_the_answer(tmp_path):
+    team = design_team()
+    draws = [
+        {
+            "behaviour.cost_curvature": 1.6 + 0.15 * i,
+            "production.self_sourced_share": 0.15 + 0.02 * (i % 4),
+        }
+        for i in range(6)
+    ]
+    data = team.model_dump(by_alias=True, exclude_none=True)
+    drawn = Scenario.model_validate({**data, "uncertainty": {"source": "a test", "draws": draws}})
+    plan = ROOT / "scenarios" / "plans" / "gate80_cap150.yaml"
+    comparison = compare(drawn, with_plan(drawn, plan), replications=6, workers=1)
+    page = render_report(as_source(comparison))
+    assert "What moves this answer" in page
+    assert "behaviour.cost_curvature" in page
+    assert "regressed on the draws" in page
+    plain = render_report(
+        as_source(compare(team, with_plan(team, plan), replications=2, workers=1))
+    )
+    assert "ran without parameter draws" in plain
