@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/bench_sweep.py
 	$(BIN)/python benchmarks/bench_calibrate.py
+	$(BIN)/python benchmarks/bench_design.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check simplan tests benchmarks
