@@ -181,7 +181,9 @@ def search(
 ) -> pd.DataFrame:
     """Try `candidates` settings of the levers proposed by seeded TPE; one row per candidate:
     its settings, objective, constraint numbers and whether it meets them."""
-    import optuna  # loads in about a second: only when a plan is designed
+    with warnings.catch_warnings():  # optuna's progress helper asks notebooks for ipywidgets
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        import optuna  # loads in about a second: only when a plan is designed
 
     if candidates < 1:
         raise SimplanError(f"--candidates {candidates}: give at least 1, e.g. 200")
