@@ -18,7 +18,8 @@ import time
 from pathlib import Path
 
 from simplan import load_scenario
-from simplan.analysis.optimise import Goal, Lever, optimise
+from simplan.analysis.design_goal import Goal, Lever
+from simplan.analysis.optimise import optimise
 from simplan.analysis.plan_review import with_plan
 from simplan.analysis.sensitivity import Factor, scenario_model, scenario_values, sensitivity
 

@@ -7,15 +7,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from simplan.analysis.optimise import (
-    Goal,
-    Lever,
-    candidate_scenario,
-    fresh_seed_for,
-    parse_lever,
-    plan_evaluator,
-    search,
-)
+from simplan.analysis.design_goal import Goal, Lever, parse_lever
+from simplan.analysis.optimise import candidate_scenario, fresh_seed_for, plan_evaluator, search
 from simplan.errors import SimplanError
 from simplan.scenario import Scenario, deep_merge, load_file, load_scenario
 from tests.conftest import ROOT, run_cli

@@ -25,9 +25,9 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
+from simplan.analysis.design_goal import parse_range
 from simplan.analysis.design_plots import save_figure, tornado_figure
 from simplan.analysis.kpis import replication_kpis
-from simplan.analysis.optimise import parse_range
 from simplan.errors import SimplanError
 from simplan.model.keypaths import nearest_path, parse_path, set_path
 from simplan.results import save_atomically

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from simplan.analysis.optimise import Goal, optimise, parse_lever, parse_range
+from simplan.analysis.design_goal import Goal, parse_lever, parse_range
+from simplan.analysis.optimise import optimise
 from simplan.analysis.plan_review import with_plan
 from simplan.analysis.sensitivity import (
     at_point,
