@@ -202,6 +202,8 @@ def test_optimise_command_writes_a_valid_plan_candidates_and_a_report(capsys, te
     assert "finalists on fresh seeds" in stdout
     assert "chosen: candidate_" in stdout
     plan = load_file(out / "best_plan.yaml")
+    assert plan.name.startswith("flat_candidate_")
+    assert "tiered_commission.tiers[0].rate = " in plan.description
     rate = plan.components[0].tiers[0].rate
     assert 0.04 <= rate <= 0.16
     candidates = pd.read_csv(out / "candidates.csv")

@@ -219,14 +219,19 @@ def optimise(
             f"{best['scenario']} is not better than the starting plan beyond doubt on fresh seeds "
             "(the interval of the mean difference includes zero)"
         )
-    winner = scenarios[[s.name for s in scenarios].index(best["scenario"])]
+    winner = scenarios[[s.name for s in scenarios].index(best["scenario"])].plan
+    settings = ", ".join(f"{lever.name} = {best[lever.name]:.4g}" for lever in levers)
+    named = {
+        "name": f"{winner.name}_{best['scenario']}",
+        "description": f"{winner.name} with {settings} (simplan optimise, {goal.objective})",
+    }
     return Design(
         goal=goal,
         levers=list(levers),
         candidates=table,
         finalists=checked,
         comparison=comparison,
-        best_plan=winner.plan,
+        best_plan=winner.model_copy(update=named),
         best_name=best["scenario"],
         seed=seed,
         fresh_seed=fresh,

@@ -85,17 +85,16 @@ def optimise_command(
     levers = [parse_lever(item) for item in vary]
     band = parse_range(cost_of_sales, "--cost-of-sales") if cost_of_sales else None
     loaded = load_with_engine(scenario, "fast")
-    start_plan = loaded.plan
-    if budget is None and start_plan is not None and start_plan.budget is not None and plan is None:
-        budget = start_plan.budget.total
+    start = with_plan(loaded, plan) if plan is not None else loaded
+    if budget is None and start.plan is not None and start.plan.budget is not None:
+        budget = start.plan.budget.total
     goal = Goal(objective, margin, target_bookings, budget, confidence, band, min_share_at_target)  # type: ignore[arg-type]
     check_out_dir(out_dir, force)
     with progress_bar(quiet, "candidates") as progress:
         design = optimise(
-            loaded,
+            start,
             levers,
             goal,
-            plan=plan,
             candidates=candidates,
             replications=replications,
             finalists=finalists,
