@@ -48,8 +48,8 @@ def pareto_figure(candidates: pd.DataFrame, budget: float | None = None) -> Figu
         axes.axvline(budget, color="C3", linestyle="--", linewidth=1, label="budget")
     axes.xaxis.set_major_formatter(FuncFormatter(_short))
     axes.yaxis.set_major_formatter(FuncFormatter(_short))
-    axes.set_xlabel("mean payout per period")
-    axes.set_ylabel("mean bookings per period")
+    axes.set_xlabel("mean payout per replication (the simulated window)")
+    axes.set_ylabel("mean bookings per replication")
     axes.set_title("Plans tried: bookings against payout", fontsize=11)
     axes.legend(fontsize=8)
     return figure
