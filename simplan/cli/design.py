@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from simplan.analysis.design_goal import Goal, parse_lever, parse_range
 from simplan.analysis.optimise import optimise
@@ -88,7 +89,15 @@ def optimise_command(
     start = with_plan(loaded, plan) if plan is not None else loaded
     if budget is None and start.plan is not None and start.plan.budget is not None:
         budget = start.plan.budget.total
-    goal = Goal(objective, margin, target_bookings, budget, confidence, band, min_share_at_target)  # type: ignore[arg-type]
+    goal = Goal(
+        objective=objective,  # type: ignore[arg-type]  # checked by Goal
+        margin=margin,
+        target_bookings=target_bookings,
+        budget=budget,
+        confidence=confidence,
+        cost_of_sales=band,
+        min_share_at_target=min_share_at_target,
+    )
     check_out_dir(out_dir, force)
     with progress_bar(quiet, "candidates") as progress:
         design = optimise(
@@ -122,7 +131,7 @@ def optimise_command(
     )
     out.print(f"chosen: {design.best_name}", highlight=False)
     for note in design.notes:
-        out.print(f"[yellow]note[/yellow] {note}", highlight=False)
+        out.print(f"[yellow]note[/yellow] {escape(note)}", highlight=False)
     written = design.save(out_dir, force=force)
     out.print(
         f"best_plan.yaml, candidates.csv, pareto.png and the comparison written to {written}/"
