@@ -45,7 +45,13 @@ def pareto_figure(candidates: pd.DataFrame, budget: float | None = None) -> Figu
     order = np.argsort(payout[front])
     axes.plot(payout[front][order], bookings[front][order], "-", color="C1", label="Pareto front")
     if budget is not None:
-        axes.axvline(budget, color="C3", linestyle="--", linewidth=1, label="budget")
+        axes.axvline(
+            budget,
+            color="C3",
+            linestyle="--",
+            linewidth=1,
+            label="budget (held by a high quantile of payout, not the mean)",
+        )
     axes.xaxis.set_major_formatter(FuncFormatter(_short))
     axes.yaxis.set_major_formatter(FuncFormatter(_short))
     axes.set_xlabel("mean payout per replication (the simulated window)")

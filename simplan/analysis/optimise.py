@@ -219,6 +219,14 @@ def optimise(
             f"{best['scenario']} is not better than the starting plan beyond doubt on fresh seeds "
             "(the interval of the mean difference includes zero)"
         )
+    for lever in levers:
+        if min(best[lever.name] - lever.low, lever.high - best[lever.name]) < 0.02 * (
+            lever.high - lever.low
+        ):
+            notes.append(
+                f"{lever.name} = {best[lever.name]:.4g} is at the edge of its range "
+                f"{lever.low:g}:{lever.high:g}; the best may lie beyond it: widen --vary"
+            )
     winner = scenarios[[s.name for s in scenarios].index(best["scenario"])].plan
     settings = ", ".join(f"{lever.name} = {best[lever.name]:.4g}" for lever in levers)
     named = {
