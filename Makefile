@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_sweep.py
 	$(BIN)/python benchmarks/bench_calibrate.py
 	$(BIN)/python benchmarks/bench_world.py
+	$(BIN)/python benchmarks/bench_design.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check simplan tests benchmarks

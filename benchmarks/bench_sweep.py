@@ -15,7 +15,7 @@ import pandas as pd
 
 from simplan import load_scenario, simulate
 from simplan.analysis.kpis import replication_kpis
-from simplan.analysis.sweep import _plan_override, pareto_front, summarise_points
+from simplan.analysis.sweep import pareto_front, plan_override, summarise_points
 from simplan.scenario import Scenario, deep_merge
 
 SCENARIO = Path(__file__).parent.parent / "scenarios" / "proposals" / "gate80_cap150.yaml"
@@ -29,7 +29,7 @@ def main() -> None:
     frames = []
     start = time.perf_counter()
     for gate in GATES:
-        override = _plan_override(base, {("gate", "threshold"): gate})
+        override = plan_override(base, {("gate", "threshold"): gate})
         variant = Scenario.model_validate(
             deep_merge(base.model_dump(by_alias=True, exclude_none=True), override)
         )

@@ -23,6 +23,7 @@ _WHERE = {
     "compare": "simplan.analysis.compare",
     "load_results": "simplan.results",
     "load_scenario": "simplan.scenario",
+    "optimise": "simplan.analysis.optimise",
     "simulate": "simplan.runner",
 }
 

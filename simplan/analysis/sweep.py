@@ -128,7 +128,7 @@ def threshold_sweep(
             )
     settings = list(grid)
     combos = list(itertools.product(*grid.values()))
-    points = [_plan_override(scenario, dict(zip(settings, combo, strict=True))) for combo in combos]
+    points = [plan_override(scenario, dict(zip(settings, combo, strict=True))) for combo in combos]
     labels = [
         ", ".join(f"{c}.{f}={v:g}" for (c, f), v in zip(settings, combo, strict=True))
         for combo in combos
@@ -140,7 +140,7 @@ def threshold_sweep(
     return table
 
 
-def _plan_override(scenario: Scenario, values: dict[Setting, float]) -> dict[str, Any]:
+def plan_override(scenario: Scenario, values: dict[Setting, float]) -> dict[str, Any]:
     """The scenario override that sets each (component, field) in the plan's components."""
     plan = scenario.plan.model_dump(by_alias=True, exclude_none=True)
     components = plan["components"]

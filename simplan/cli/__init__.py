@@ -4,7 +4,7 @@ Commands live by concept: `simulate` (validate, run), `payout` (re-calculate a r
 `analyse` (compare, budget, targets, thresholds); `app` holds what they share.
 """
 
-from simplan.cli import analyse, history, payout, pilot, report, schema, simulate  # noqa: F401 - importing registers the commands
+from simplan.cli import analyse, design, history, payout, pilot, report, schema, simulate  # noqa: F401 - importing registers the commands
 from simplan.cli.app import app, main
 
 __all__ = ["app", "main"]

@@ -14,6 +14,7 @@ from simplan.report import conclusions, figures, statements, tables
 from simplan.report.formats import metric_name, shown_as, text, unit_kind
 from simplan.report.html import Section, Table, render_page
 from simplan.report.source import Source, run_plan
+from simplan.report.what_moves import what_moves_section
 from simplan.results import Results
 
 
@@ -221,6 +222,7 @@ def comparison_sections(source: Source, comparison: Comparison) -> list[Section]
             [Table("differences", _differences(comparison))],
             wide=True,
         ),
+        what_moves_section(source, comparison),
     ]
     plans = source.plans()
     if plans:

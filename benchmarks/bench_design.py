@@ -1,0 +1,103 @@
+"""Designing a plan on the baseline quarter (50 reps who plan ahead), on all cores.
+
+1. `optimise`: 3 plan settings (commission rate, gate, cap) for profit under a budget at 90 %,
+   SIMPLAN_BENCH_CANDIDATES (200) candidates x SIMPLAN_BENCH_REPLICATIONS (200) replications,
+   then 3 finalists on fresh seeds. Target: 5 min on 2 cores for 200 x 200.
+2. `sensitivity`: Morris screening of 8 parameters (arrivals and win rates of the three tiers,
+   the effort cost's curvature, the self-sourced share), SIMPLAN_BENCH_TRAJECTORIES (10)
+   trajectories x SIMPLAN_BENCH_POINT_REPLICATIONS (20) replications. Target: 3 min.
+
+Prints wall times, replications per second, and what the full-size run would take at that rate
+when the counts are reduced.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from simplan import load_scenario
+from simplan.analysis.design_goal import Goal, Lever
+from simplan.analysis.optimise import optimise
+from simplan.analysis.plan_review import with_plan
+from simplan.analysis.sensitivity import Factor, scenario_model, scenario_values, sensitivity
+
+ROOT = Path(__file__).parent.parent
+LEVERS = [
+    Lever("tiered_commission", "tiers[0].rate", 0.06, 0.14),
+    Lever("gate", "threshold", 0.5, 0.9),
+    Lever("attainment_cap", "max_attainment", 1.2, 3.0),
+]
+FACTORS = [
+    *(
+        Factor(f"leads.tiers[{i}].arrivals_per_day", 0.8 * a, 1.2 * a)
+        for i, a in enumerate((5, 29, 30))
+    ),
+    *(
+        Factor(f"leads.tiers[{i}].win_probability", 0.8 * w, 1.2 * w)
+        for i, w in enumerate((0.45, 0.22, 0.04))
+    ),
+    Factor("behaviour.cost_curvature", 1.5, 3.0),
+    Factor("production.self_sourced_share", 0.15, 0.35),
+]
+
+
+def team():
+    """The baseline quarter under the gate-and-cap plan, with reps who plan ahead."""
+    base = with_plan(
+        load_scenario(ROOT / "scenarios" / "baseline_quarter.yaml"),
+        ROOT / "scenarios" / "plans" / "gate80_cap150.yaml",
+    )
+    return base.model_copy(
+        update={"behaviour": base.behaviour.model_copy(update={"model": "optimising"})}
+    )
+
+
+def bench_optimise() -> None:
+    candidates = int(os.environ.get("SIMPLAN_BENCH_CANDIDATES", "200"))
+    replications = int(os.environ.get("SIMPLAN_BENCH_REPLICATIONS", "200"))
+    goal = Goal("profit", margin=0.3, budget=1_500_000, confidence=0.9)
+    start = time.perf_counter()
+    design = optimise(
+        team(), LEVERS, goal, candidates=candidates, replications=replications, finalists=3
+    )
+    wall = time.perf_counter() - start
+    runs = (candidates + 4) * replications
+    full = (200 + 4) * 200
+    print(
+        f"== optimise: 3 settings, {candidates} candidates x {replications} replications, {os.cpu_count()} cores"
+    )
+    print(f"   wall time   {wall:8.1f} s   ({runs / wall:.1f} replications/s)")
+    print(f"   200 x 200   {full / (runs / wall) / 60:8.1f} min at this rate (target 5 min)")
+    best = design.finalists.iloc[0]
+    print(
+        f"   chosen      {design.best_name}: "
+        + ", ".join(f"{lever.name}={best[lever.name]:.3g}" for lever in LEVERS)
+    )
+    print(f"   profit vs start on fresh seeds {best['difference']:,.0f} [{best['diff_ci_low']:,.0f}, {best['diff_ci_high']:,.0f}]; "
+          f"payout P90 {best['payout_at_confidence']:,.0f} (budget {goal.budget:,.0f}); " + "; ".join(design.notes))  # fmt: skip
+
+
+def bench_morris() -> None:
+    trajectories = int(os.environ.get("SIMPLAN_BENCH_TRAJECTORIES", "10"))
+    replications = int(os.environ.get("SIMPLAN_BENCH_POINT_REPLICATIONS", "20"))
+    scenario = team()
+    model = scenario_model([scenario], "bookings", replications=replications, seed=2025)
+    centre = scenario_values(scenario, [f.path for f in FACTORS])
+    start = time.perf_counter()
+    found = sensitivity(model, FACTORS, centre, method="morris", samples=trajectories, seed=0)
+    wall = time.perf_counter() - start
+    runs = found.evaluations * replications
+    full = (10 * 9 + 17) * 20
+    print(
+        f"== Morris: 8 parameters, {trajectories} trajectories x {replications} replications ({found.evaluations} points)"
+    )
+    print(f"   wall time   {wall:8.1f} s   ({runs / wall:.1f} replications/s)")
+    print(f"   10 x 20     {full / (runs / wall) / 60:8.1f} min at this rate (target 3 min)")
+    print(found.indices.to_string(index=False, float_format=lambda v: f"{v:,.3g}"))
+
+
+if __name__ == "__main__":
+    bench_optimise()
+    bench_morris()
