@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from simplan.analysis.calibrated_scenario import history_calendar
 from simplan.execution import local_executor
 from simplan.model.calendar import PERIOD_FREQ
 from simplan.model.plan import Plan
@@ -192,9 +193,7 @@ def fit_behaviour(
     base = {
         **data,
         "team": {**data["team"], "roster": roster},
-        # The history window on the plan's clock (its warm-up may reach before a periods table).
-        "calendar": {**{k: v for k, v in data["calendar"].items() if k != "periods"},
-                     "start": start.date().isoformat(), "days": int((end - start).days) + 1},
+        "calendar": history_calendar(data["calendar"], start, (end - start).days + 1),
     }  # fmt: skip
     points = list(itertools.product(shares, curvatures))
     tasks = [

@@ -153,6 +153,20 @@ def calendar_periods(periods: Periods | None, clock: str) -> tuple[str | list | 
     return rows, "period"
 
 
+def history_calendar(calendar: dict, start: pd.Timestamp, days: int) -> dict:
+    """The calibrated calendar moved onto the history window (for the fit check and the
+    behaviour fit). A periods table stays only if it covers the warm-up before the history:
+    a business's table often starts with its history, and those runs then keep the plan's
+    clock; a rule covers every date."""
+    moved = {**calendar, "start": start.date().isoformat(), "days": int(days)}
+    periods = calendar.get("periods")
+    if isinstance(periods, list) and periods:
+        first = start - pd.Timedelta(days=int(calendar.get("warmup_days", 0)))
+        if pd.Timestamp(min(row["start"] for row in periods)) > first:
+            moved.pop("periods")
+    return moved
+
+
 def quota(history: History, clock: str) -> dict:
     """Each rep's target per period: the targets table's median, else the median rep's
     bookings per period over the whole history."""

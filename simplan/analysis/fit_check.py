@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from simplan.analysis.calibrated_scenario import history_calendar
 from simplan.model.calendar import PERIOD_FREQ
 from simplan.runner import simulate
 from simplan.scenario import Scenario, validate
@@ -94,7 +95,7 @@ def run_fit_check(
     for ever: `stale_shares` per tier), so its opportunities count 1 / (1 - stale) each."""
     start, end = window
     days = int((end - start).days) + 1
-    calendar = {**data["calendar"], "start": start.date().isoformat(), "days": days}
+    calendar = history_calendar(data["calendar"], start, days)
     scenario = validate(Scenario, {**data, "calendar": calendar}, "fit-check scenario")
     results = simulate(
         scenario, replications=replications, seed=seed + 104729, workers=workers, progress=progress
