@@ -195,3 +195,50 @@ def test_an_expected_ratchet_costs_its_share_of_next_periods_rate():
         update={"ratchet": SURE.ratchet.model_copy(update={"enabled": True, "share": 0.5})}
     )
     assert effort_at(commission(0.10), [0.5, 1.5], params) == pytest.approx([1.25, 0.625], rel=1e-6)
+
+
+# -- timing games: what a pulled deal is worth --------------------------------------------------
+
+ACCELERATOR = {
+    "clock": "month",
+    "components": [
+        {
+            "type": "tiered_commission",
+            "mode": "marginal",
+            "tiers": [{"threshold": 0.0, "rate": 0.05}, {"threshold": 1.0, "rate": 0.25}],
+        }
+    ],
+}
+
+
+@pytest.mark.parametrize("engine", sorted(REPLICATIONS))
+def test_a_pulled_deal_signs_at_the_stated_discount(engine):
+    """Reps under an accelerator pull deals into the period at a 10 % discount. With every
+    rep's deal-size multiplier 1, a routed lead is worth the same in every run on the seed,
+    so each deal pulled in the timing run and won on time without timing games books
+    exactly 0.9 of that amount; deals on time or pushed book it in full."""
+
+    def run(propensity: float):
+        timing = {"propensity": propensity, "hurdle": 0.0, "pull_discount": 0.1}
+        s = scenario(
+            plan=ACCELERATOR,
+            team={"skill": 1.0},
+            behaviour={"timing": timing},
+            simulation={"engine": engine},
+        )
+        return simulate(s, replications=2, workers=1)
+
+    plain, games = run(0.0), run(1.0)
+    both = plain.deals.merge(games.deals, on=["replication", "lead_id"], suffixes=("", "_games"))
+    same = both[
+        (both["source"] == "new")
+        & (both["created_day"] == both["created_day_games"])
+        & (both["outcome"] == "won")
+        & (both["outcome_games"] == "won")
+    ]
+    ratio = same["amount_games"] / same["amount"]
+    pulled = same["timing_games"] == "pulled"
+    assert pulled.sum() > 20
+    np.testing.assert_allclose(ratio[pulled], 0.9, rtol=1e-9)
+    np.testing.assert_allclose(ratio[~pulled], 1.0, rtol=1e-9)
+    assert (same["timing_games"] == "pushed").sum() > 10
