@@ -17,6 +17,7 @@ import pytest
 
 from simplan import simulate
 from simplan.model.behaviour import BehaviourParams, DayContext, Outlook, PayTable, daily_effort
+from simplan.model.leads import ResponseDecay
 from simplan.model.plan import Plan
 
 from .test_behaviour import scenario
@@ -242,3 +243,14 @@ def test_a_pulled_deal_signs_at_the_stated_discount(engine):
     np.testing.assert_allclose(ratio[pulled], 0.9, rtol=1e-9)
     np.testing.assert_allclose(ratio[~pulled], 1.0, rtol=1e-9)
     assert (same["timing_games"] == "pushed").sum() > 10
+
+
+def test_response_decay_loses_its_stated_share_per_after_hours():
+    """Exponential decay: (1 - loss) ** (hours / after_hours), so at 24 h a lead keeps 40 % of
+    its chance, 16 % at 48 h, sqrt(0.4) at 12 h; step decay keeps 40 % past 24 h only."""
+    exponential = ResponseDecay(shape="exponential", after_hours=24, loss=0.6)
+    hours = np.array([0.0, 12, 24, 48])
+    np.testing.assert_allclose(exponential.factors(hours), [1, math.sqrt(0.4), 0.4, 0.16])
+    step = ResponseDecay(shape="step", after_hours=24, loss=0.6)
+    np.testing.assert_allclose(step.factors(np.array([23.9, 24.0, 24.1])), [1, 1, 0.4])
+    assert ResponseDecay(shape="none").factor(1000.0) == 1.0
