@@ -51,7 +51,7 @@ def mutant(name: str, path: str, old: str, new: str, *tests: str) -> Mutant:
 
 
 PLAN = "simplan/model/plan/components/"
-THRESHOLDS = "tests/test_plan_thresholds.py"
+T = "tests/test_plan_thresholds.py::"
 MUTANTS = [
     # -- the issue's table --------------------------------------------------------------------
     mutant(
@@ -132,70 +132,70 @@ MUTANTS = [
         PLAN + "pay.py",
         "reached = steps_reached(bookings / target, thresholds)",
         "reached = steps_reached(bookings / target, thresholds * (1 + 1e-6))",
-        THRESHOLDS,
+        T + "test_tier_and_bonus_step_start_at_their_threshold_and_at_a_cap",
     ),
     mutant(
         "attainment bonus: a rep on a step's line is below it",
         PLAN + "pay.py",
         "reached = steps_reached(attainment, thresholds)",
         "reached = steps_reached(attainment, thresholds * (1 + 1e-6))",
-        THRESHOLDS,
+        T + "test_tier_and_bonus_step_start_at_their_threshold_and_at_a_cap",
     ),
     mutant(
         "gate: closed at its threshold (> for >=)",
         PLAN + "adjust.py",
         "factor = reaches(attainment, self.threshold).astype(float)",
         "factor = exceeds(attainment, self.threshold).astype(float)",
-        THRESHOLDS,
+        T + "test_gate_opens_at_its_threshold_on_counted_bookings",
     ),
     mutant(
         "qualifying: minimum bookings must be exceeded (> for >=)",
         PLAN + "adjust.py",
         "ok = reaches(sheet.bookings, self.min_bookings)",
         "ok = exceeds(sheet.bookings, self.min_bookings)",
-        THRESHOLDS,
+        T + "test_qualifying_minimum_bookings_is_met_on_the_line",
     ),
     mutant(
         "qualifying: a return rate at the maximum disqualifies (>= for >)",
         PLAN + "adjust.py",
         "ok &= ~exceeds(returned, self.max_return_rate * book.bookings)",
         "ok &= ~reaches(returned, self.max_return_rate * book.bookings)",
-        THRESHOLDS,
+        T + "test_qualifying_return_rate_exactly_at_the_maximum_qualifies",
     ),
     mutant(
         "team pool: paid at its threshold (>= for >)",
         PLAN + "pools.py",
         "exceeds(team_bookings, self.threshold * team_target),",
         "reaches(team_bookings, self.threshold * team_target),",
-        THRESHOLDS,
+        T + "test_team_pool_needs_more_than_its_threshold",
     ),
     mutant(
         "growth bonus: the minimum growth must be exceeded (> for >=)",
         PLAN + "role.py",
         "paid = eligible & reaches(np.nan_to_num(ratio, nan=-np.inf), 1.0 + self.min_growth)",
         "paid = eligible & exceeds(np.nan_to_num(ratio, nan=-np.inf), 1.0 + self.min_growth)",
-        THRESHOLDS,
+        T + "test_growth_bonus_at_exactly_the_minimum_growth",
     ),
     mutant(
         "big-deal bonus: a deal at the minimum qualifies (>= for >)",
         PLAN + "role.py",
         "rows = rows[exceeds(book.deal_amount[rows], self.min_deal)]",
         "rows = rows[reaches(book.deal_amount[rows], self.min_deal)]",
-        THRESHOLDS,
+        T + "test_big_deal_must_exceed_the_minimum",
     ),
     mutant(
         "manager bonus: the team attainment must be exceeded (> for >=)",
         PLAN + "role.py",
         "paid = reaches(attainment, self.min_team_attainment)",
         "paid = exceeds(attainment, self.min_team_attainment)",
-        THRESHOLDS,
+        T + "test_manager_bonus_paid_at_the_team_attainment",
     ),
     mutant(
         "manager bonus: new-hire growth at the minimum is enough (>= for >)",
         PLAN + "role.py",
         "paid &= exceeds(ratio.ravel(), 1.0 + self.min_new_hire_growth)",
         "paid &= reaches(ratio.ravel(), 1.0 + self.min_new_hire_growth)",
-        THRESHOLDS,
+        T + "test_manager_new_hire_growth_must_exceed_its_minimum",
     ),
     # -- the model's other load-bearing rules ---------------------------------------------------
     mutant(
@@ -225,6 +225,139 @@ MUTANTS = [
         "fits = (ends - d < until) & (ends <= close)",
         "fits = ends - d < until",
         "tests/test_touch_budget.py",
+    ),
+    # -- levers and routing --------------------------------------------------------------------
+    mutant(
+        "strike teams' win uplift ignored",
+        "simplan/engines/events.py",
+        "uplift = self.strike_uplift if a.support >= 0 else 1.0",
+        "uplift = 1.0",
+        "tests/test_levers.py::test_strike_teams_win_more_big_deals",
+    ),
+    mutant(
+        "squad first pick ignored",
+        "simplan/model/routing.py",
+        "if p.squad_first_pick.enabled and state.squad_winner >= 0 and tier in self.first_pick_tiers:",
+        "if False:",
+        "tests/test_levers.py::test_squad_first_pick_gives_the_weeks_winning_squad_the_a_leads",
+    ),
+    mutant(
+        "mentor pool: the mentor gets no credit",
+        "simplan/model/routing.py",
+        "cut = share * params.mentor_pool.mentor_credit_share",
+        "cut = 0.0",
+        "tests/test_levers.py::test_mentor_pool_routes_a_share_of_leads_to_new_hires_and_credits_their_mentors",
+    ),
+    mutant(
+        "relay: closer and first owner's shares swapped",
+        "simplan/model/routing.py",
+        "parts = [(closer, params.relay.closer_share), (first_owner, 1 - params.relay.closer_share)]",
+        "parts = [(closer, 1 - params.relay.closer_share), (first_owner, params.relay.closer_share)]",
+        "tests/test_levers.py::test_relay_moves_idle_leads_and_splits_their_credit",
+    ),
+    mutant(
+        "tier priority: A leads routed like any other",
+        "simplan/model/routing.py",
+        "        if not priority:\n            return least_loaded(state, self.rest)",
+        "        if True:\n            return least_loaded(state, self.everyone)",
+        "tests/test_levers.py::test_tier_priority_sends_a_leads_to_the_top_sellers",
+    ),
+    mutant(
+        "share routing ignores each rep's weight",
+        "simplan/model/routing.py",
+        "self.cumulative = np.cumsum(weights) / np.sum(weights)",
+        "self.cumulative = np.arange(1, len(weights) + 1) / len(weights)",
+        "tests/test_levers.py::test_share_routing_draws_leads_in_proportion_to_capacity",
+    ),
+    mutant(
+        "response red line ignored",
+        "simplan/engines/events.py",
+        "yield self._request(i, 0 if tier in self.red_line_tiers else 1)",
+        "yield self._request(i, 1)",
+        "tests/test_levers.py::test_a_response_red_line_answers_a_leads_first",
+    ),
+    Mutant(
+        "close-out offer saves deals for free",
+        (
+            Edit(
+                "simplan/engines/events.py",
+                "self.book.lever_cost[i] += self.offer.cost_per_deal",
+                "self.book.lever_cost[i] += 0.0",
+            ),
+            Edit(
+                "simplan/engines/fast.py",
+                "L.lever_cost[ids[saved]] += self.offer.cost_per_deal",
+                "L.lever_cost[ids[saved]] += 0.0",
+            ),
+        ),
+        ("tests/test_levers.py::test_close_out_offer_saves_late_losses_at_its_cost",),
+    ),
+    mutant(
+        "referral contest: its extra leads never arrive",
+        "simplan/model/leads.py",
+        "rate = referral.extra_leads_per_day * close_out.astype(float)",
+        "rate = 0.0 * close_out.astype(float)",
+        "tests/test_levers.py::test_referral_contest_adds_leads_in_the_close_out_and_pays_per_won_referral",
+        "tests/test_levers.py::test_retail_month_levers_against_the_same_month_without_them",
+    ),
+    mutant(
+        "production: the stated elasticity ignored (always 1)",
+        "simplan/model/production.py",
+        "return np.power(np.maximum(effort, 0.0), elasticity)",
+        "return np.maximum(effort, 0.0)",
+        "tests/test_effect_sizes.py::test_self_sourced_leads_grow_as_effort_to_the_elasticity",
+    ),
+    Mutant(
+        "effort no longer speeds up touches (prospecting kept)",
+        (
+            Edit(
+                "simplan/engines/events.py",
+                "self.touch_list = (cal.workday_length / (team.capacity * effort)).tolist()",
+                "self.touch_list = (cal.workday_length / team.capacity).tolist()",
+            ),
+            Edit(
+                "simplan/engines/fast.py",
+                "duration = cal.workday_length / (team.capacity * effort)",
+                "duration = cal.workday_length / team.capacity",
+            ),
+        ),
+        ("tests/test_touch_budget.py",),
+    ),
+    mutant(
+        "myopic effort: an expected ratchet costs nothing",
+        "simplan/model/behaviour.py",
+        "now = now - params.ratchet.share * above * later",
+        "now = now - 0.0 * above * later",
+        "tests/test_effect_sizes.py::test_an_expected_ratchet_costs_its_share_of_next_periods_rate",
+    ),
+    # -- the other intervals --------------------------------------------------------------------
+    mutant(
+        "compare: Welch half-width without the square root",
+        "simplan/analysis/compare.py",
+        "return float(stats.t.ppf(0.5 + confidence / 2, df) * np.sqrt(se2))",
+        "return float(stats.t.ppf(0.5 + confidence / 2, df) * se2)",
+        "tests/test_intervals.py::test_paired_and_independent_half_widths_by_hand",
+    ),
+    mutant(
+        "compare: predictive interval one-sided (5 % to 90 %)",
+        "simplan/analysis/compare.py",
+        "low, high = np.quantile(values, [(1 - level) / 2, (1 + level) / 2])",
+        "low, high = np.quantile(values, [(1 - level) / 2, level])",
+        "tests/test_intervals.py::test_compares_printed_intervals_are_the_hand_intervals_of_its_kpis",
+    ),
+    mutant(
+        "arrivals: Poisson interval's upper end one event short",
+        "simplan/analysis/fit.py",
+        "high = stats.chi2.ppf(0.975, 2 * count + 2) / 2",
+        "high = stats.chi2.ppf(0.975, 2 * count) / 2",
+        "tests/test_intervals.py::test_poisson_interval_is_garwoods_exact_interval_by_hand",
+    ),
+    mutant(
+        "budget: the budget needed is the median, whatever the confidence",
+        "simplan/analysis/budget.py",
+        "return float(self.payout.quantile(self.confidence))",
+        "return float(self.payout.quantile(0.5))",
+        "tests/test_intervals.py::test_budget_quantiles_by_hand",
     ),
 ]
 

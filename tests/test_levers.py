@@ -276,8 +276,9 @@ def test_close_out_offer_saves_late_losses_at_its_cost():
         return per_replication(w).reindex(range(REPLICATIONS), fill_value=0)
 
     extra = wins(results) - wins(baseline) - n_saved
+    # the saved deals shift loads and so owners a little: the rest is noise of whole deals
     se = max(extra.std(ddof=1), 1.0) / math.sqrt(REPLICATIONS)
-    assert abs(extra.mean()) < 3 * se + 0.1 * n_saved.mean(), (extra, n_saved)
+    assert abs(extra.mean()) < 3 * se, (extra, n_saved)
     window_cost = (
         d[(d["close_day"] >= 0) & (d["lever_cost"] > 0)].groupby("replication")["lever_cost"].sum()
     )

@@ -13,10 +13,10 @@ from .test_levers import variant
 
 @pytest.fixture(scope="module", params=["events", "fast"])
 def overloaded(request):
-    """The small team at 3 touches a day against its usual flow of leads, at effort 1.3."""
+    """The small team at 3 touches a day against its usual flow of leads, at effort 2."""
     scenario = variant(
         team={"capacity_touches_per_day": {"dist": "gamma", "mean": 3, "cv": 0.25}},
-        behaviour={"effort": 1.3},
+        behaviour={"effort": 2.0},
         simulation={"engine": request.param},
     )
     return simulate(scenario, replications=1, workers=1)
@@ -34,4 +34,4 @@ def test_touches_never_exceed_capacity_times_effort_and_fill_it_under_load(overl
     # closing): at least floor(budget) - 1 on most working days
     full = working["touches"] >= np.floor(budget[working.index] + 1e-9) - 1
     assert full.mean() > 0.8, full.mean()
-    np.testing.assert_allclose(daily["effort"], 1.3)
+    np.testing.assert_allclose(daily["effort"], 2.0)
