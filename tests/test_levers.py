@@ -205,20 +205,24 @@ def test_strike_teams_put_a_top_seller_and_a_supporter_on_big_leads():
     )
 
 
-def test_strike_teams_win_more_big_deals(baseline):
-    """The strike team's win uplift (+50 % here) on the same big leads: more of them are won."""
-    strike = {"strike_teams": {"enabled": True, "min_deal_size": 25000, "win_uplift": 0.5}}
-    results = run(variant(routing=strike))
+def test_strike_teams_win_more_big_deals():
+    """The strike team's win uplift (+50 % here) against the same strike teams without it. With
+    every rep's deal-size multiplier 1 a won deal books its lead's own size, so the big leads
+    (15,000 and up) are the same customers in both runs: their wins rise by close to half (less
+    where p x 1.5 would pass 1): more than 3 standard errors of the paired replications above
+    none, and not above half."""
 
-    def big_win_rate(res) -> pd.Series:
-        closed = res.deals[(res.deals["source"] == "new") & (res.deals["outcome"] != "open")]
-        split = res.credits.groupby(["replication", "lead_id"])["rep_id"].transform("size") == 2
-        strike_leads = res.credits[split][["replication", "lead_id"]].drop_duplicates()
-        big = closed.merge(strike_leads) if len(strike_leads) else closed.iloc[:0]
-        return (big["outcome"] == "won").groupby(big["replication"]).mean()
+    def big_wins(uplift: float) -> pd.Series:
+        teams = {"enabled": True, "min_deal_size": 15000, "win_uplift": uplift}
+        res = run(variant(team={"skill": 1.0}, routing={"strike_teams": teams}), replications=6)
+        won = routed(res)
+        won = won[(won["outcome"] == "won") & (won["amount"] >= 15000)]
+        return per_replication(won)
 
-    rate = big_win_rate(results)
-    assert (rate > 0.45 * 1.2).all(), rate
+    ratio = big_wins(0.5) / big_wins(0.0)
+    mean, se = ratio.mean(), ratio.std(ddof=1) / math.sqrt(len(ratio))
+    assert mean - 3 * se > 1.0, ratio
+    assert mean < 1.5 + 3 * se, ratio
 
 
 def test_squad_first_pick_gives_the_weeks_winning_squad_the_a_leads(baseline):
@@ -299,7 +303,7 @@ def test_referral_contest_adds_leads_in_the_close_out_and_pays_per_won_referral(
     working = daily[(daily["phase"] == "close_out") & (daily["touches"] > 0)]["day"].unique()
     assert np.isin(np.floor(referred["created_day"]).astype(int), close_out).all()
     expected = 3 * len(working)
-    counts = per_replication(referred)
+    counts = per_replication(referred).reindex(range(REPLICATIONS), fill_value=0)
     assert (abs(counts - expected) < 4 * math.sqrt(expected)).all(), (counts, expected)
     assert (referred["tier"] == "C").all()
     won = d[(d["source"] == "referral") & (d["outcome"] == "won")]
@@ -412,7 +416,7 @@ def test_retail_month_levers_against_the_same_month_without_them():
     referred = d[(d["source"] == "referral") & (d["created_day"] >= 0)]
     assert np.isin(np.floor(referred["created_day"]).astype(int), close_out).all()
     expected = 3 * len(close_out)
-    counts = per_replication(referred)
+    counts = per_replication(referred).reindex([0, 1], fill_value=0)
     assert (abs(counts - expected) < 4 * math.sqrt(expected)).all(), (counts, expected)
     won = referred[referred["outcome"] == "won"]
     np.testing.assert_allclose(won["lever_cost"], 200.0)
