@@ -19,11 +19,11 @@ from scipy import stats
 from simplan.analysis.budget import size_budget
 from simplan.analysis.compare import compare, mean_interval, paired_differences
 from simplan.analysis.fit import fit_arrivals, poisson_interval
-from simplan.analysis.kpis import KPI_COLUMNS
 from simplan.analysis.outcomes import fit_outcomes
 from simplan.results import Results
 
 from .test_behaviour import scenario
+from .test_compare import synthetic_kpis
 
 T_975_4 = 2.7764451051977987  # t(0.975, 4 degrees of freedom), from a table
 
@@ -33,28 +33,13 @@ def binomial_tolerance(p: float, trials: int) -> float:
     return 3 * math.sqrt(p * (1 - p) / trials)
 
 
-def kpi_table(base: np.ndarray, other: np.ndarray) -> pd.DataFrame:
-    """A two-scenario KPI table with the given bookings (other KPIs empty)."""
-    n = len(base)
-    frame = pd.DataFrame(
-        {
-            "scenario": ["base"] * n + ["other"] * n,
-            "replication": list(range(n)) * 2,
-            "bookings": np.concatenate([base, other]),
-        }
-    )
-    for column in KPI_COLUMNS[1:]:
-        frame[column] = np.nan
-    return frame
-
-
 # -- compare: paired and independent intervals of the mean difference ----------------------
 
 
 def test_paired_and_independent_half_widths_by_hand():
     base = np.array([10.0, 12, 15, 11, 17])
     other = base + np.array([2.0, 3, 1, 4, 2])  # gaps: mean 2.4, variance 1.3
-    row = paired_differences(kpi_table(base, other), ["base", "other"], 0.95, 0.9).iloc[0]
+    row = paired_differences(synthetic_kpis(base, other), ["base", "other"], 0.95, 0.9).iloc[0]
     paired = T_975_4 * math.sqrt(1.3) / math.sqrt(5)
     assert row["difference"] == pytest.approx(2.4, rel=1e-12)
     assert row["paired_half_width"] == pytest.approx(paired, rel=1e-9)
@@ -87,7 +72,7 @@ def test_paired_interval_covers_the_true_difference_at_95_percent():
     expected = stats.t.ppf(0.975, n - 1) * 2 * c4 / math.sqrt(n)
     # half-widths vary with the sample sd (cv about 0.27 for 8 values): 3 SE of their mean
     assert np.mean(widths) == pytest.approx(expected, rel=3 * 0.27 / math.sqrt(trials))
-    table = paired_differences(kpi_table(common[0], other[0]), ["base", "other"], 0.95, 0.9)
+    table = paired_differences(synthetic_kpis(common[0], other[0]), ["base", "other"], 0.95, 0.9)
     assert table["narrowing"].iloc[0] > 5
 
 
