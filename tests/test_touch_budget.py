@@ -13,9 +13,9 @@ from .test_levers import variant
 
 @pytest.fixture(scope="module", params=["events", "fast"])
 def overloaded(request):
-    """The small team at 3 touches a day against its usual flow of leads, at effort 2."""
+    """The small team at 2 touches a day against its usual flow of leads, at effort 2."""
     scenario = variant(
-        team={"capacity_touches_per_day": {"dist": "gamma", "mean": 3, "cv": 0.25}},
+        team={"capacity_touches_per_day": {"dist": "gamma", "mean": 2, "cv": 0.25}},
         behaviour={"effort": 2.0},
         simulation={"engine": request.param},
     )
