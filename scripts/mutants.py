@@ -26,6 +26,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT_SECONDS = 600
 IGNORED = (".venv", ".git", "runs", ".pytest_cache", "__pycache__", "*.egg-info", ".ruff_cache")
+NO_SHRINK_PLUGIN = """
+from hypothesis import Phase, settings
+
+settings.register_profile("mutants", phases=[Phase.explicit, Phase.reuse, Phase.generate])
+settings.load_profile("mutants")
+"""
+"""A pytest plugin for the runs here: hypothesis reports a failing example without shrinking
+it (shrinking, minutes on the plan's threshold properties, only polishes the report)."""
 
 
 @dataclass(frozen=True)
@@ -366,6 +374,8 @@ def copy_repository(destination: Path) -> Path:
     """Copy the worktree (sources, tests, data, scenarios) without the venv or git."""
     target = destination / "repo"
     shutil.copytree(ROOT, target, ignore=shutil.ignore_patterns(*IGNORED))
+    (destination / "plugins").mkdir()
+    (destination / "plugins" / "mutants_no_shrink.py").write_text(NO_SHRINK_PLUGIN)
     return target
 
 
@@ -386,7 +396,8 @@ def check_imports_from(copy: Path, python: str) -> None:
 
 
 def environment(copy: Path) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(copy), "PYTHONDONTWRITEBYTECODE": "1"}
+    path = os.pathsep.join([str(copy), str(copy.parent / "plugins")])
+    return {**os.environ, "PYTHONPATH": path, "PYTHONDONTWRITEBYTECODE": "1"}
 
 
 def apply(copy: Path, edits: tuple[Edit, ...]) -> dict[Path, str]:
@@ -413,7 +424,8 @@ def run_tests(copy: Path, python: str, tests: tuple[str, ...]) -> tuple[str, flo
     """'passed', 'failed', 'timeout' or 'error' (pytest could not run them: a test id that no
     longer exists) for the tests on the copy, and the seconds taken."""
     started = time.perf_counter()
-    command = [python, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *tests]
+    command = [python, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider"]
+    command += ["-p", "mutants_no_shrink", *tests]
     try:
         done = subprocess.run(
             command, cwd=copy, env=environment(copy), capture_output=True, timeout=TIMEOUT_SECONDS
