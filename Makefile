@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test world bench lint install clean
+.PHONY: demo test world bench mutants lint install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,9 +33,14 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_world.py
 	$(BIN)/python benchmarks/bench_design.py
 
+# Break the model on purpose (scripts/mutants.py) and check the tests catch every breakage;
+# slow (minutes, mutants in sequence), never part of `make test`.
+mutants: $(STAMP)
+	$(BIN)/python scripts/mutants.py
+
 lint: $(STAMP)
-	$(BIN)/ruff check simplan tests benchmarks
-	$(BIN)/ruff format --check simplan tests benchmarks
+	$(BIN)/ruff check simplan tests benchmarks scripts
+	$(BIN)/ruff format --check simplan tests benchmarks scripts
 	$(BIN)/lint-imports
 
 clean:

@@ -61,7 +61,9 @@ def test_differences_are_the_mean_paired_gap(near_identical):
     assert diffs.loc["payout", "difference"] == pytest.approx(gap.mean())
     summary = near_identical.summary.set_index(["scenario", "metric"])
     low, mean, high = summary.loc[("base", "bookings"), ["ci_low", "mean", "ci_high"]]
-    assert low < mean < high
+    base = k[k.scenario == "base"]["bookings"]
+    half = stats.t.ppf(0.975, len(base) - 1) * base.std(ddof=1) / np.sqrt(len(base))
+    assert (low, mean, high) == pytest.approx((base.mean() - half, base.mean(), base.mean() + half))
 
 
 def test_predictive_interval_is_the_5th_to_95th_percentile_by_hand():
@@ -170,7 +172,9 @@ def test_kpis_per_replication(near_identical):
     k = near_identical.kpis
     assert sorted(k["scenario"].unique()) == ["base", "plus_half"]
     assert (k.groupby("scenario").size() == 12).all()
-    assert np.allclose(k["cost_of_sales"], k["payout"] / k["bookings"])
+    # a plain commission and no salary: the cost of sales is the rate
+    rate = k["scenario"].map({"base": 0.10, "plus_half": 0.105})
+    np.testing.assert_allclose(k["cost_of_sales"], rate, rtol=1e-9)
     assert (k["payout_top_decile_share"].between(0.1, 1)).all()
 
 

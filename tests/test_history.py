@@ -17,10 +17,10 @@ from simplan.history import (
 from simplan.model.plan import Plan, compute_payouts
 from simplan.model.plan.inputs import LEDGER_COLUMNS
 
-from .conftest import DATA, ROOT
+from .conftest import DATA
 
 SAMPLE = DATA / "maven_crm" / "sales_pipeline.csv"
-FULL = ROOT.parent / "shared" / "data" / "maven_crm" / "sales_pipeline.csv"
+FULL = DATA / "maven_crm_full" / "sales_pipeline.csv"
 MAVEN = [
     "deal_id=opportunity_id",
     "rep_id=sales_agent",
@@ -60,7 +60,6 @@ def test_maven_sample_maps_and_parses():
     assert ledger["amount"].sum() == 285_700
 
 
-@pytest.mark.skipif(not FULL.is_file(), reason="the shared maven CRM file is not here")
 def test_full_maven_file():
     ledger = check_against_pandas(FULL)
     assert len(ledger) == 4238  # the data README's counts

@@ -44,7 +44,19 @@ def test_threshold_sweep_sets_each_line_and_marks_the_pareto_front():
         [0.9, 1.1],
         [0.9, 1.5],
     ]
-    assert table["pareto"].any()
+    # the front is the rows no other row beats on bookings without costing more (or vice versa)
+    for i, row in table.iterrows():
+        others = table.drop(index=i)
+        beaten = (
+            (others["bookings"] >= row["bookings"])
+            & (others["cost_of_sales"] <= row["cost_of_sales"])
+            & (
+                (others["bookings"] > row["bookings"])
+                | (others["cost_of_sales"] < row["cost_of_sales"])
+            )
+        ).any()
+        assert row["pareto"] == (not beaten), row
+    assert table.loc[table["bookings"].idxmax(), "pareto"]
     # a higher challenge line pays less at the same gate
     by = table.set_index(["gate.threshold", "tiered_commission.tiers[1].threshold"])
     assert by.loc[(0.6, 1.5), "payout_p50"] < by.loc[(0.6, 1.1), "payout_p50"]
