@@ -2,12 +2,11 @@
 calibrate with the behaviour fit (target <= 5 min on 2 cores), and compare two plans x 100
 replications of the next quarter (target <= 2 min), through the `simplan` command as a
 planner runs them. Prints predicted against the world's truth, and writes them to
-`benchmarks/results/world.json` (the README quotes that file).
+`tests/data/world_predictions.json` (the README quotes that file).
 """
 
 from __future__ import annotations
 
-import json
 import sys
 import tempfile
 from pathlib import Path
@@ -15,10 +14,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.world_check import predict  # noqa: E402
+from tests.world_check import FIGURES, predict  # noqa: E402
 
 TARGETS = {"calibrate": 300.0, "compare": 120.0}
-RESULTS = ROOT / "benchmarks" / "results" / "world.json"
 
 
 def main() -> None:
@@ -31,10 +29,8 @@ def main() -> None:
         print(f"  {step:<10} {seconds:7.1f} s   target <= {target:.0f} s: {verdict}")
     table = prediction.table()
     print(table.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
-    RESULTS.parent.mkdir(exist_ok=True)
-    record = {"seconds": prediction.seconds, "table": table.to_dict(orient="records")}
-    RESULTS.write_text(json.dumps(record, indent=2) + "\n")
-    print(f"  written to {RESULTS.relative_to(ROOT)}")
+    prediction.save()
+    print(f"  written to {FIGURES.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

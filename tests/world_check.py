@@ -12,6 +12,7 @@ run as a user runs them (the installed `simplan` command), on the world written 
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -25,6 +26,8 @@ from tests.worlds import SIMPLAN_MAP, true_outcome, write_world
 PLANS = ("current", "proposal")
 METRICS = ("bookings", "payout", "share_at_target")
 SIMPLAN = Path(sys.executable).with_name("simplan")
+FIGURES = Path(__file__).parent / "data" / "world_predictions.json"
+"""The README's world figures: written by `save` (benchmarks/bench_world.py runs it)."""
 
 
 @dataclass
@@ -53,6 +56,14 @@ class Prediction:
             rows.append(("effect", metric, row["difference"], row["pi_low"], row["pi_high"], true))
         columns = ["plan", "metric", "predicted", "pi_low", "pi_high", "truth"]
         return pd.DataFrame(rows, columns=columns)
+
+    def save(self, path: Path = FIGURES) -> None:
+        """Write the predicted-vs-truth table, the calibration's behaviour notes and the
+        timings as JSON (what the README quotes)."""
+        behaviour = [line for line in self.notes.splitlines() if "behaviour" in line]
+        record = {"seconds": self.seconds, "behaviour": behaviour,
+                  "table": self.table().to_dict(orient="records")}  # fmt: skip
+        path.write_text(json.dumps(record, indent=2) + "\n")
 
     def true_effect(self, metric: str) -> float:
         """The world's proposal - current for `metric`."""
@@ -83,6 +94,16 @@ def predict(
 ) -> Prediction:
     """Write the world (history under `history_plan`), run the three commands, get the truth."""
     world = write_world(directory, history_plan, seed=seed)
+    seconds, printed = run_commands(directory, history_plan, replications, workers,
+                                    behaviour_replications)  # fmt: skip
+    return read(directory, world, seconds, printed, truth_worlds)
+
+
+def run_commands(
+    directory: Path, history_plan: str, replications: int, workers: int,
+    behaviour_replications: int,
+) -> tuple[dict[str, float], dict[str, str]]:  # fmt: skip
+    """calibrate, compare and report on the world files in `directory`: timings and output."""
     mapping = [arg for pair in SIMPLAN_MAP for arg in ("--map", pair)]
     seconds, printed = {}, {}
     started = time.perf_counter()
@@ -104,6 +125,13 @@ def predict(
     )  # fmt: skip
     seconds["compare"] = time.perf_counter() - started
     printed["report"] = simplan("report", directory / "cmp", "--out", directory / "report.html")
+    return seconds, printed
+
+
+def read(
+    directory: Path, world, seconds: dict, printed: dict, truth_worlds: int = 400
+) -> Prediction:
+    """What the commands wrote in `directory`, beside the world's truth."""
     truth = {
         plan: true_outcome(world, plan, n_worlds=truth_worlds, seed=1).summary for plan in PLANS
     }
