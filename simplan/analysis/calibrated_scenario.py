@@ -198,7 +198,8 @@ Z95 = 1.959963984540054
 def parameter_draws(data: dict, params: pd.DataFrame, count: int, seed: int) -> list[dict]:
     """`count` draws of the tiers' and reps' fitted numbers from their sampling distributions
     (normal on the logit scale for probabilities, on the log scale otherwise, with the spread
-    of the 95 % interval), as key paths of `data` -> value: each tier's arrivals, win
+    of the 95 % interval; log-scale draws are mean-preserving, exp(s z - s^2 / 2), so the
+    draws average the fitted rate and a product of several is not biased upward), as key paths of `data` -> value: each tier's arrivals, win
     probability, deal-size mean and negotiation-delay mean (when the distribution has a mean),
     each rep's skill, lead share and deal-size multiplier. A draw moves a fitted value's
     scenario number by the drawn value's ratio to the fitted one; arrivals and win
@@ -217,13 +218,15 @@ def parameter_draws(data: dict, params: pd.DataFrame, count: int, seed: int) -> 
         if logit:
             lo, hi, mid = special.logit(np.clip([low, high, value], 1e-6, 1 - 1e-6))
             return special.expit(mid + z * (hi - lo) / (2 * Z95)) / value
-        return np.exp(z * (np.log(high) - np.log(max(low, 1e-9))) / (2 * Z95))
+        spread = (np.log(high) - np.log(max(low, 1e-9))) / (2 * Z95)
+        return np.exp(z * spread - spread**2 / 2)
 
     def period_sd(name: str) -> float:
         return float(fitted.loc[name, "value"]) if name in fitted.index else 0.0
 
     # The forecast period's own effect, shared by the tiers (`Calibrator._period_effects`).
-    arrivals_effect = np.exp(rng.normal(size=count) * period_sd("team.arrivals_period_sd"))
+    arrivals_sd = period_sd("team.arrivals_period_sd")
+    arrivals_effect = np.exp(rng.normal(size=count) * arrivals_sd - arrivals_sd**2 / 2)
     win_shift = rng.normal(size=count) * period_sd("team.win_probability_period_sd")
     paths: dict[str, np.ndarray] = {}
     for i, tier in enumerate(data["leads"]["tiers"]):
