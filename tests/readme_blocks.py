@@ -246,7 +246,25 @@ def intervals(figures: dict) -> list[str]:
     ]
 
 
+def world(figures: dict) -> list[str]:
+    """The ground-truth world's predicted-vs-truth rows, from the file `bench_world` writes
+    (`tests/data/world_predictions.json`: the three commands run on the world's export)."""
+    import json
+
+    record = json.loads((ROOT / "tests" / "data" / "world_predictions.json").read_text())
+    texts = []
+    for row in record["table"]:
+        if row["metric"] == "share_at_target":
+            continue
+        texts.append(
+            f"| {row['plan']} {row['metric']} | {row['predicted']:,.0f} ({row['pi_low']:,.0f} .. "
+            f"{row['pi_high']:,.0f}) | {row['truth']:,.0f} |"
+        )
+    return texts
+
+
 BLOCKS: dict[str, Callable[[dict], list[str]]] = {
+    "world": world,
     "prior": prior,
     "intervals": intervals,
     "keep": keep,
