@@ -59,6 +59,19 @@ def mutant(name: str, path: str, old: str, new: str, *tests: str) -> Mutant:
 
 
 PLAN = "simplan/model/plan/components/"
+TOUCH_SPEED_IGNORES_EFFORT = (
+    Edit(
+        "simplan/engines/events.py",
+        "self.touch_list = (cal.workday_length / (team.capacity * effort)).tolist()",
+        "self.touch_list = (cal.workday_length / team.capacity).tolist()",
+    ),
+    Edit(
+        "simplan/engines/fast.py",
+        "duration = cal.workday_length / (team.capacity * effort)",
+        "duration = cal.workday_length / team.capacity",
+    ),
+)
+"""Both engines' touch time no longer divided by effort (part of two breakages)."""
 T = "tests/test_plan_thresholds.py::"
 MUTANTS = [
     # -- the issue's table --------------------------------------------------------------------
@@ -84,16 +97,7 @@ MUTANTS = [
                 "return np.power(np.maximum(effort, 0.0), elasticity)",
                 "return np.ones_like(np.asarray(effort, dtype=float))",
             ),
-            Edit(
-                "simplan/engines/events.py",
-                "self.touch_list = (cal.workday_length / (team.capacity * effort)).tolist()",
-                "self.touch_list = (cal.workday_length / team.capacity).tolist()",
-            ),
-            Edit(
-                "simplan/engines/fast.py",
-                "duration = cal.workday_length / (team.capacity * effort)",
-                "duration = cal.workday_length / team.capacity",
-            ),
+            *TOUCH_SPEED_IGNORES_EFFORT,
         ),
         ("tests/test_effect_sizes.py",),
     ),
@@ -317,18 +321,7 @@ MUTANTS = [
     ),
     Mutant(
         "effort no longer speeds up touches (prospecting kept)",
-        (
-            Edit(
-                "simplan/engines/events.py",
-                "self.touch_list = (cal.workday_length / (team.capacity * effort)).tolist()",
-                "self.touch_list = (cal.workday_length / team.capacity).tolist()",
-            ),
-            Edit(
-                "simplan/engines/fast.py",
-                "duration = cal.workday_length / (team.capacity * effort)",
-                "duration = cal.workday_length / team.capacity",
-            ),
-        ),
+        (*TOUCH_SPEED_IGNORES_EFFORT,),
         ("tests/test_touch_budget.py",),
     ),
     mutant(

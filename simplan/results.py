@@ -120,12 +120,8 @@ def _win_rate(deals: pd.DataFrame) -> float:
     return float((deals["outcome"] == "won").sum() / max(int(closed.sum()), 1))
 
 
-def save_atomically(directory: str | Path, force: bool, write: Any) -> Path:
-    """Run `write(tmp_dir)` then move the directory into place, so nothing is half-written.
-
-    The temporary directory is named after this process (`.NAME.simplan-PID-...`), so one
-    left behind by a killed run is recognised and removed by the next save beside it.
-    """
+def output_directory(directory: str | Path, force: bool) -> Path:
+    """The `--out` directory, refused when it is a file, or not empty without `force`."""
     target = Path(directory)
     if target.exists() and not target.is_dir():
         raise SimplanError(f"{target}: exists and is not a directory; choose another --out")
@@ -133,6 +129,16 @@ def save_atomically(directory: str | Path, force: bool, write: Any) -> Path:
         raise SimplanError(
             f"{target}: directory is not empty; choose another --out or pass --force"
         )
+    return target
+
+
+def save_atomically(directory: str | Path, force: bool, write: Any) -> Path:
+    """Run `write(tmp_dir)` then move the directory into place, so nothing is half-written.
+
+    The temporary directory is named after this process (`.NAME.simplan-PID-...`), so one
+    left behind by a killed run is recognised and removed by the next save beside it.
+    """
+    target = output_directory(directory, force)
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(target.parent)
     prefix = f".{target.name}.{TEMP_MARK}-{os.getpid()}-"
@@ -225,14 +231,7 @@ class RunWriter:
     done, `complete` false). `finish` leaves the saved layout; `load_results` reads either."""
 
     def __init__(self, directory: str | Path, force: bool) -> None:
-        target = Path(directory)
-        if target.exists() and not target.is_dir():
-            raise SimplanError(f"{target}: exists and is not a directory; choose another --out")
-        if target.is_dir() and any(target.iterdir()) and not force:
-            raise SimplanError(
-                f"{target}: directory is not empty; choose another --out or pass --force"
-            )
-        self.target = target
+        self.target = output_directory(directory, force)
         self.count = 0
 
     def _start(self) -> None:
