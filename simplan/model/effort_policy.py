@@ -142,14 +142,11 @@ class PeriodProgram:
             self._steps[k] = (days, kernel_hat, spill * share)
         return days, kernel_hat, spill * share
 
-    def solve(
-        self, pay: np.ndarray, cost_scale: np.ndarray, next_rate: np.ndarray | None = None
-    ) -> EffortPolicy:
+    def solve(self, pay: np.ndarray, cost_scale: np.ndarray, next_rate: np.ndarray) -> EffortPolicy:
         """Backward induction. `pay` (reps, cells) is the period pay on the attainment grid;
         `cost_scale` c per rep (currency per day at effort 1); `next_rate` what a unit booked
-        next period is worth now (default: the outlook's first guess)."""
+        next period is worth now, per rep."""
         o, cells = self.outlook, self.cells
-        next_rate = np.asarray(o.next_rate if next_rate is None else next_rate, dtype=float)
         day_cost = cost_scale[:, None] * np.power(self.efforts, self.curvature) / self.curvature
         unit = next_rate * o.target  # pay per unit of attainment next period
         value = pay - o.ratchet_share * unit[:, None] * np.maximum(_grid(cells) - 1.0, 0.0)
@@ -165,6 +162,10 @@ class PeriodProgram:
         effort = self.efforts[choice].astype(np.float32)
         return EffortPolicy(effort=effort, choice=choice, value=value, step_days=self.step_days)
 
+    def first_carry_rate(self, discount: float) -> np.ndarray:
+        """The continuation fixed point's start: the outlook's expected rate, discounted."""
+        return discount * np.asarray(self.outlook.next_rate, dtype=float)
+
     def carry_rate(self, policy: EffortPolicy, discount: float) -> np.ndarray:
         """What a unit booked early next period is worth now, per rep: the slope of the start
         value over its first `CARRY_SPAN` of target, discounted (never below 0)."""
@@ -178,7 +179,7 @@ class PeriodProgram:
     ) -> EffortPolicy:  # fmt: skip
         """The policy when the plan repeats: next period's bookings valued at the slope of this
         period's own start value (a fixed point from the outlook's first guess)."""
-        rate = discount * np.asarray(self.outlook.next_rate, dtype=float)
+        rate = self.first_carry_rate(discount)
         for _ in range(rounds):
             rate = self.carry_rate(self.solve(pay, cost_scale, rate), discount)
         return self.solve(pay, cost_scale, rate)
@@ -222,7 +223,7 @@ def normalised_cost(
     (`PeriodProgram.carry_rate`).
     """
     power = program.curvature - 1
-    rate = discount * np.asarray(program.outlook.next_rate, dtype=float)
+    rate = program.first_carry_rate(discount)
 
     def log_effort(x: np.ndarray) -> np.ndarray:
         nonlocal rate
