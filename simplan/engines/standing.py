@@ -28,6 +28,7 @@ from simplan.model.behaviour import (
 from simplan.model.calendar import Calendar
 from simplan.model.effort_policy import EffortPolicy
 from simplan.model.leads import tier_arrivals
+from simplan.model.plan import Plan
 from simplan.model.production import sourcing_weights, tier_shares
 from simplan.model.team import Team
 from simplan.scenario import Scenario
@@ -133,15 +134,17 @@ class Standing:
         self.booked[:] = 0.0
         self.period = period
         if self.responsive:
-            plan = self.params.plan_in_force if self._before_window(period) else None
-            self.table = PayTable.build((plan or self.plan).payout_curve, self._target(period))
+            self.table = PayTable.build(self._paid_under(period).payout_curve, self._target(period))
         if self.optimising:
             self.policy = self._plan_ahead(period)
 
-    def _before_window(self, period: int) -> bool:
-        """True for a plan period that ends before the window starts (all warm-up)."""
+    def _paid_under(self, period: int) -> Plan:
+        """The plan a period is paid under: the plan in force (when stated) for a period that
+        ends before the window starts (all warm-up), else the scenario's plan."""
         window_start = self.cal.dates[self.cal.first_day].to_datetime64()
-        return bool(self.cal.plan_period.stop[period] <= window_start)
+        warm_up = bool(self.cal.plan_period.stop[period] <= window_start)
+        in_force = self.params.plan_in_force
+        return in_force if warm_up and in_force is not None else self.plan
 
     def _plan_ahead(self, period: int) -> list[EffortPolicy]:
         """The period's effort policy of each copy of the team (see `_policy`)."""
@@ -150,11 +153,11 @@ class Standing:
     def _policy(self, period: int, target: np.ndarray) -> EffortPolicy:
         """One team's effort policy: each rep's dynamic program, solved once per worker (a
         warm-up period under the plan in force once for every plan compared)."""
-        in_force = self.params.plan_in_force is not None and self._before_window(period)
+        plan = self._paid_under(period)
+        in_force = plan is not self.plan
         key = (self._world_key if in_force else self._key, in_force, period, target.tobytes())
         if key not in _POLICIES:
             _bounded(_POLICIES)
-            plan = self.params.plan_in_force if in_force else self.plan
             table = PayTable.build(plan.payout_curve, target)  # this copy's rows
             cost = self._effort_cost(period, target, table)
             outlook = self._outlook_under(table, period, target)
