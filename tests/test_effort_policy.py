@@ -53,7 +53,7 @@ def policy(p: Plan, o: RepOutlook, **behaviour):
     params = BehaviourParams(model="optimising", reference_rate=0.08, min_effort=0.25,
                              max_effort=3.0, effort_levels=111, **behaviour)  # fmt: skip
     table = PayTable.build(p.payout_curve, o.target)
-    return plan_ahead_policy(table, o, PERIOD, params, effort_cost(o, PERIOD, params))
+    return plan_ahead_policy(table, o, PERIOD, params, effort_cost(o, PERIOD, params)[0])
 
 
 def at(pol, attainment: float, day: float) -> float:
@@ -98,7 +98,7 @@ def test_the_carry_rate_is_the_start_values_slope_discounted():
     program = PeriodProgram(o, PERIOD, 7.0, np.linspace(0.25, 3.0, 41), 2.0)
     table = PayTable.build(plan({"type": "base_commission", "rate": 0.08}).payout_curve, o.target)
     pol = program.solve(
-        table.pay[:, : grid_cells()], effort_cost(o, PERIOD, params), np.array([0.05])
+        table.pay[:, : grid_cells()], effort_cost(o, PERIOD, params)[0], np.array([0.05])
     )
     assert program.carry_rate(pol, 0.9)[0] == pytest.approx(0.9 * 0.08, rel=1e-6)
 
@@ -195,7 +195,7 @@ def test_effort_normalised_to_the_plan_in_force_averages_one_under_it():
     o = outlook(deals_per_day=np.array([0.12, 0.2, 0.3]), reps=3)
     table = PayTable.build(bonus.payout_curve, o.target)
     params = BehaviourParams(model="optimising", reference_rate=0.08, effort_levels=61)
-    cost = effort_cost(o, PERIOD, params, reference=table)
+    cost, _ = effort_cost(o, PERIOD, params, reference=table)
     pol = plan_ahead_policy(table, o, PERIOD, params, cost)
     efforts = np.linspace(params.min_effort, params.max_effort, params.effort_levels)
     program = PeriodProgram(o, PERIOD, 7.0, efforts, 2.0)

@@ -23,10 +23,11 @@ from simplan.model.behaviour import (
     next_fatigue,
     plan_ahead_outlook,
     plan_ahead_policy,
+    plan_program,
     team_flow,
 )
 from simplan.model.calendar import Calendar
-from simplan.model.effort_policy import EffortPolicy
+from simplan.model.effort_policy import EffortPolicy, PeriodProgram, RepOutlook
 from simplan.model.leads import tier_arrivals
 from simplan.model.plan import Plan
 from simplan.model.production import sourcing_weights, tier_shares
@@ -36,8 +37,12 @@ from simplan.scenario import Scenario
 _POLICIES: dict[tuple, EffortPolicy] = {}
 """Solved effort policies by (scenario, period, targets): every replication of a run faces
 the same program, so a worker solves it once."""
-_COSTS: dict[tuple, np.ndarray] = {}
-"""Effort costs by (scenario without its plan, period, targets)."""
+_COSTS: dict[tuple, tuple[np.ndarray, EffortPolicy | None]] = {}
+"""Effort costs, and the policy under the plan in force, by (the reps' world: the scenario
+without its plan or name, period, targets)."""
+_PROGRAMS: dict[tuple, PeriodProgram] = {}
+"""The last periods' programs (their kernels are large), by the key of `_COSTS`."""
+PROGRAMS_KEPT = 2
 
 
 def _bounded(cache: dict) -> None:
@@ -66,7 +71,9 @@ class Standing:
         self.policy: list[EffortPolicy] | None = None  # one per copy
         self._key = scenario.digest() if self.optimising else ""
         self._world_key = (
-            scenario.model_copy(update={"plan": None}).digest() if self.optimising else ""
+            scenario.model_copy(update={"plan": None, "name": ""}).digest()
+            if self.optimising
+            else ""
         )
         self.copies = copies
         n = team.size * copies
@@ -92,10 +99,8 @@ class Standing:
         if not self.responsive:
             return daily_effort(self.params, context, self.n)
         if self.policy is not None:
-            clock = self.cal.plan_period
-            period = int(clock.index[day])
-            since = self.cal.dates[day].to_datetime64() - clock.first[period]
-            days_in = since.astype("timedelta64[D]").astype(int)
+            period = int(self.cal.plan_period.index[day])
+            days_in = day - self._first_day(period)
             attainment = np.split(self.booked / self._target(period), self.copies)
             planned = np.concatenate(
                 [
@@ -151,42 +156,72 @@ class Standing:
         return [self._policy(period, t) for t in np.split(self._target(period), self.copies)]
 
     def _policy(self, period: int, target: np.ndarray) -> EffortPolicy:
-        """One team's effort policy: each rep's dynamic program, solved once per worker (a
-        warm-up period under the plan in force once for every plan compared)."""
+        """One team's effort policy: each rep's dynamic program, solved once per worker. A
+        period paid under the plan in force takes the policy its effort cost was normalised
+        with, so it is solved once for every plan compared."""
         plan = self._paid_under(period)
-        in_force = plan is not self.plan
+        in_force = plan == self.params.plan_in_force
         key = (self._world_key if in_force else self._key, in_force, period, target.tobytes())
         if key not in _POLICIES:
             _bounded(_POLICIES)
-            table = PayTable.build(plan.payout_curve, target)  # this copy's rows
-            cost = self._effort_cost(period, target, table)
-            outlook = self._outlook_under(table, period, target)
-            days = float(self.cal.plan_period.length_days[period])
-            _POLICIES[key] = plan_ahead_policy(table, outlook, days, self.params, cost)
+            cost, in_force_policy = self._effort_cost(period, target)
+            if in_force and in_force_policy is not None:
+                _POLICIES[key] = in_force_policy
+            else:
+                table = PayTable.build(plan.payout_curve, target)  # this copy's rows
+                outlook = self._outlook_under(table, period, target)
+                program = self._program(period, target, outlook)
+                days = self._days(period)
+                _POLICIES[key] = plan_ahead_policy(table, outlook, days, self.params, cost, program)
         return _POLICIES[key]
 
-    def _effort_cost(self, period: int, target: np.ndarray, table: PayTable) -> np.ndarray:
-        """Each rep's effort cost: a property of the reps, not of the plan being tried, so
-        it is computed once for every plan compared on the same team."""
+    def _effort_cost(
+        self, period: int, target: np.ndarray
+    ) -> tuple[np.ndarray, EffortPolicy | None]:
+        """Each rep's effort cost (and the policy under the plan in force): a property of the
+        reps, not of the plan being tried, so computed once for every plan compared."""
         key = (self._world_key, period, target.tobytes())
         if key not in _COSTS:
             _bounded(_COSTS)
             in_force = self.params.plan_in_force
-            reference = None if in_force is None else PayTable.build(in_force.payout_curve, target)
-            outlook = self._outlook_under(reference or table, period, target)
-            days = float(self.cal.plan_period.length_days[period])
-            _COSTS[key] = effort_cost(outlook, days, self.params, reference)
+            paid = self.plan if in_force is None else in_force
+            reference = PayTable.build(paid.payout_curve, target)
+            outlook = self._outlook_under(reference, period, target)
+            program = self._program(period, target, outlook)
+            days = self._days(period)
+            _COSTS[key] = effort_cost(
+                outlook, days, self.params, None if in_force is None else reference, program
+            )
         return _COSTS[key]
 
-    def _outlook_under(self, table: PayTable, period: int, target: np.ndarray):
+    def _program(self, period: int, target: np.ndarray, outlook: RepOutlook) -> PeriodProgram:
+        """The reps' program for the period (any plan's outlook: kernels are plan-free)."""
+        key = (self._world_key, period, target.tobytes())
+        if key not in _PROGRAMS:
+            while len(_PROGRAMS) >= PROGRAMS_KEPT:
+                del _PROGRAMS[next(iter(_PROGRAMS))]
+            _PROGRAMS[key] = plan_program(outlook, self._days(period), self.params)
+        return _PROGRAMS[key]
+
+    def _days(self, period: int) -> float:
+        """Days of the period the run simulates: a period cut by the run's start or end is a
+        short period to the reps (its target is cut in the same proportion)."""
+        clock = self.cal.plan_period
+        return float(clock.length_days[period] * clock.simulated[period])
+
+    def _first_day(self, period: int) -> int:
+        """The run's first day in the period."""
+        return int(np.searchsorted(self.cal.plan_period.index, period))
+
+    def _outlook_under(self, table: PayTable, period: int, target: np.ndarray) -> RepOutlook:
         """What each rep expects of the period when paid as `table` says."""
         production = self.scenario.production
         shares = tier_shares([t.self_sourced_share for t in self.scenario.leads.tiers], production)
-        days = float(self.cal.plan_period.length_days[period])
         flow = self._team_flow(period)
         return plan_ahead_outlook(
-            flow, table, target, days, shares, production.sourcing_elasticity, self.params
-        )
+            flow, table, target, self._days(period), shares, production.sourcing_elasticity,
+            self.params,
+        )  # fmt: skip
 
     def _team_flow(self, period: int) -> TeamFlow:
         """Each rep's expected deal flow at effort 1 in the period (mean daily arrivals)."""

@@ -339,21 +339,24 @@ def effort_cost(
     period_days: float,
     params: BehaviourParams,
     reference: PayTable | None = None,
-) -> np.ndarray:
-    """Each rep's effort cost c (currency per day at effort 1), which says what effort 1 means.
+    program: PeriodProgram | None = None,
+) -> tuple[np.ndarray, EffortPolicy | None]:
+    """Each rep's effort cost c (currency per day at effort 1), which says what effort 1 means,
+    and the reps' policy under the plan in force at that cost (None without `reference`).
 
     With `reference` (the pay of the plan in force when the history was recorded; `outlook`
     then built under it), c makes each rep's mean effort under that plan 1, as in its history.
     Without it, c = reference_rate x elasticity x (self-sourced bookings a day): a rep paid
-    `reference_rate` on every extra unit of bookings works at effort 1.
+    `reference_rate` on every extra unit of bookings works at effort 1. `program` is the
+    outlook's `plan_program` when the caller keeps it for the plans it then solves.
     """
     o = outlook
     mean_size = (o.size_pmf * np.arange(o.size_pmf.shape[1])).sum(axis=1) * GRID_STEP * o.target
     sourced_per_day = o.self_sourced_share * o.deals_per_day * mean_size
     cost = params.reference_rate * max(o.elasticity, 1e-12) * np.maximum(sourced_per_day, 1e-12)
     if reference is None:
-        return cost
-    program = _program(o, period_days, params)
+        return cost, None
+    program = program or plan_program(o, period_days, params)
     return normalised_cost(
         program, reference.pay[:, : grid_cells()], cost, params.next_period_discount
     )
@@ -361,13 +364,17 @@ def effort_cost(
 
 def plan_ahead_policy(
     table: PayTable, outlook: RepOutlook, period_days: float, params: BehaviourParams,
-    cost: np.ndarray,
+    cost: np.ndarray, program: PeriodProgram | None = None,
 ) -> EffortPolicy:  # fmt: skip
-    """Solve each rep's dynamic program for the period under the plan tabulated in `table`."""
-    program = _program(outlook, period_days, params)
-    return program.stationary(table.pay[:, : grid_cells()], cost, params.next_period_discount)
+    """Solve each rep's dynamic program for the period under the plan tabulated in `table`
+    (`outlook` built under it; `program`, when given, is the same reps' `plan_program`)."""
+    program = program or plan_program(outlook, period_days, params)
+    pay = table.pay[:, : grid_cells()]
+    return program.stationary(pay, cost, params.next_period_discount, outlook.next_rate)
 
 
-def _program(outlook: RepOutlook, period_days: float, params: BehaviourParams) -> PeriodProgram:
+def plan_program(outlook: RepOutlook, period_days: float, params: BehaviourParams) -> PeriodProgram:
+    """The reps' dynamic program for the period: its bookings kernels depend on the reps and
+    the period, not on the plan, so one program serves every plan solved on them."""
     efforts = np.linspace(params.min_effort, params.max_effort, params.effort_levels)
     return PeriodProgram(outlook, period_days, params.decision_days, efforts, params.cost_curvature)

@@ -125,10 +125,14 @@ class PeriodProgram:
         self.mean_size = mean_cells * GRID_STEP * o.target  # currency per deal
         self._steps: dict[int, tuple[float, np.ndarray, np.ndarray]] = {}
 
-    def _step(self, k: int) -> tuple[float, np.ndarray, np.ndarray]:
+    def _step(self, k: int, rows: np.ndarray | None = None) -> tuple[float, np.ndarray, np.ndarray]:
         """Step k's length in days, the DFT of its bookings per effort level (R, E, F) and the
-        extra bookings that effort puts into next period (R, E, currency); the same for every
-        solve of the program, so kept (within `KERNEL_CACHE_BYTES`)."""
+        extra bookings that effort puts into next period (R, E, currency), for all reps or
+        `rows`; the same for every solve of the program, so kept (within
+        `KERNEL_CACHE_BYTES`)."""
+        if rows is not None:
+            days, kernel_hat, spill = self._step(k)
+            return days, kernel_hat[rows], spill[rows]
         if k in self._steps:
             return self._steps[k]
         o = self.outlook
@@ -142,17 +146,22 @@ class PeriodProgram:
             self._steps[k] = (days, kernel_hat, spill * share)
         return days, kernel_hat, spill * share
 
-    def solve(self, pay: np.ndarray, cost_scale: np.ndarray, next_rate: np.ndarray) -> EffortPolicy:
+    def solve(
+        self, pay: np.ndarray, cost_scale: np.ndarray, next_rate: np.ndarray,
+        rows: np.ndarray | None = None,
+    ) -> EffortPolicy:  # fmt: skip
         """Backward induction. `pay` (reps, cells) is the period pay on the attainment grid;
         `cost_scale` c per rep (currency per day at effort 1); `next_rate` what a unit booked
-        next period is worth now, per rep."""
+        next period is worth now, per rep. With `rows`, only those reps (the arguments and the
+        policy are theirs)."""
         o, cells = self.outlook, self.cells
+        target = o.target if rows is None else o.target[rows]
         day_cost = cost_scale[:, None] * np.power(self.efforts, self.curvature) / self.curvature
-        unit = next_rate * o.target  # pay per unit of attainment next period
+        unit = next_rate * target  # pay per unit of attainment next period
         value = pay - o.ratchet_share * unit[:, None] * np.maximum(_grid(cells) - 1.0, 0.0)
-        choice = np.empty((len(o.target), self.steps, cells), dtype=np.int16)
+        choice = np.empty((len(target), self.steps, cells), dtype=np.int16)
         for k in range(self.steps - 1, -1, -1):
-            days, kernel_hat, spill = self._step(k)
+            days, kernel_hat, spill = self._step(k, rows)
             padded = np.fft.rfft(_extend(value, self.length), axis=1)
             expected = np.fft.irfft(padded[:, None, :] * np.conj(kernel_hat), n=self.length, axis=2)
             q = expected[:, :, :cells] + (spill * next_rate[:, None] - days * day_cost)[:, :, None]
@@ -162,44 +171,50 @@ class PeriodProgram:
         effort = self.efforts[choice].astype(np.float32)
         return EffortPolicy(effort=effort, choice=choice, value=value, step_days=self.step_days)
 
-    def first_carry_rate(self, discount: float) -> np.ndarray:
-        """The continuation fixed point's start: the outlook's expected rate, discounted."""
-        return discount * np.asarray(self.outlook.next_rate, dtype=float)
+    def first_carry_rate(self, discount: float, next_rate: np.ndarray | None = None) -> np.ndarray:
+        """The continuation fixed point's start: the expected rate of the plan being solved
+        (`next_rate`, by default the outlook's), discounted."""
+        rate = self.outlook.next_rate if next_rate is None else next_rate
+        return discount * np.asarray(rate, dtype=float)
 
-    def carry_rate(self, policy: EffortPolicy, discount: float) -> np.ndarray:
-        """What a unit booked early next period is worth now, per rep: the slope of the start
-        value over its first `CARRY_SPAN` of target, discounted (never below 0)."""
+    def carry_rate(
+        self, policy: EffortPolicy, discount: float, rows: np.ndarray | None = None
+    ) -> np.ndarray:
+        """What a unit booked early next period is worth now, per rep (of `rows`): the slope of
+        the start value over its first `CARRY_SPAN` of target, discounted (never below 0)."""
         span = round(CARRY_SPAN / GRID_STEP)
-        slope = (policy.value[:, span] - policy.value[:, 0]) / (CARRY_SPAN * self.outlook.target)
+        target = self.outlook.target if rows is None else self.outlook.target[rows]
+        slope = (policy.value[:, span] - policy.value[:, 0]) / (CARRY_SPAN * target)
         return discount * np.maximum(slope, 0.0)
 
     def stationary(
         self, pay: np.ndarray, cost_scale: np.ndarray, discount: float,
-        rounds: int = CONTINUATION_ROUNDS,
+        next_rate: np.ndarray | None = None, rounds: int = CONTINUATION_ROUNDS,
     ) -> EffortPolicy:  # fmt: skip
         """The policy when the plan repeats: next period's bookings valued at the slope of this
-        period's own start value (a fixed point from the outlook's first guess)."""
-        rate = self.first_carry_rate(discount)
+        period's own start value (a fixed point from the plan's expected rate `next_rate`, by
+        default the outlook's: one program serves every plan on the same reps)."""
+        rate = self.first_carry_rate(discount, next_rate)
         for _ in range(rounds):
             rate = self.carry_rate(self.solve(pay, cost_scale, rate), discount)
         return self.solve(pay, cost_scale, rate)
 
-    def mean_effort(self, policy: EffortPolicy) -> np.ndarray:
-        """Each rep's expected effort over the period under `policy`, starting from nothing
-        booked: the state distribution carried forward step by step (time-weighted)."""
-        reps, cells = len(self.outlook.target), self.cells
+    def mean_effort(self, policy: EffortPolicy, rows: np.ndarray | None = None) -> np.ndarray:
+        """Each rep's (of `rows`) expected effort over the period under `policy`, starting from
+        nothing booked: the state distribution carried forward step by step (time-weighted)."""
+        reps, cells = policy.value.shape[0], self.cells
         mass = np.zeros((reps, cells))
         mass[:, 0] = 1.0
         total = np.zeros(reps)
         for k in range(self.steps):
-            days, kernel_hat, _ = self._step(k)
+            days, kernel_hat, _ = self._step(k, rows)
             total += days * (mass * policy.effort[:, k, :]).sum(axis=1)
             split = np.zeros((reps, len(self.efforts), cells))
             np.put_along_axis(split, policy.choice[:, k, None, :].astype(np.int64), mass[:, None, :],
                               axis=1)  # fmt: skip
-            moved = np.fft.irfft(
-                np.fft.rfft(split, n=self.length, axis=2) * kernel_hat, n=self.length, axis=2
-            ).sum(axis=1)
+            # each effort level's mass moves by its own kernel; summed before the one inverse
+            moved_hat = (np.fft.rfft(split, n=self.length, axis=2) * kernel_hat).sum(axis=1)
+            moved = np.fft.irfft(moved_hat, n=self.length, axis=1)
             mass = moved[:, :cells]
             mass[:, -1] += moved[:, cells:].sum(axis=1)
             mass = np.maximum(mass, 0.0)
@@ -210,10 +225,11 @@ class PeriodProgram:
 def normalised_cost(
     program: PeriodProgram, reference_pay: np.ndarray, cost_scale: np.ndarray, discount: float,
     rounds: int = 8,
-) -> np.ndarray:  # fmt: skip
+) -> tuple[np.ndarray, EffortPolicy]:  # fmt: skip
     """Effort costs per rep such that each rep's expected effort under `reference_pay` (the plan
     in force when the history was recorded, repeating) is 1: effort 1 then means "as in the
-    history".
+    history"; and the policy under that plan at those costs (each rep's row from its best
+    round), which is the reps' policy wherever that plan pays.
 
     Mean effort falls as the cost rises, in small steps (effort levels are discrete), so the
     root of log(mean effort) in log(cost) is bracketed: a first step exact for a static rep
@@ -223,41 +239,48 @@ def normalised_cost(
     (`PeriodProgram.carry_rate`).
     """
     power = program.curvature - 1
-    rate = program.first_carry_rate(discount)
-
-    def log_effort(x: np.ndarray) -> np.ndarray:
-        nonlocal rate
-        policy = program.solve(reference_pay, np.exp(x), rate)
-        rate = program.carry_rate(policy, discount)
-        return np.log(np.maximum(program.mean_effort(policy), 1e-6))
-
+    reps = len(cost_scale)
+    rate = program.first_carry_rate(discount).copy()
     x = np.log(cost_scale)
-    low, high = np.full_like(x, -np.inf), np.full_like(x, np.inf)  # f > 0 at low, < 0 at high
-    best_x, best_f = x, np.full_like(x, np.inf)
-    x_prev = f_prev = None
+    low, high = np.full(reps, -np.inf), np.full(reps, np.inf)  # f > 0 at low, < 0 at high
+    best_x, best_f = x.copy(), np.full(reps, np.inf)
+    x_prev, f_prev = np.full(reps, np.nan), np.full(reps, np.nan)
+    best: EffortPolicy | None = None
+    rows = np.arange(reps)  # the reps not yet within tolerance: only they are solved again
     for _ in range(rounds):
-        f = log_effort(x)
-        better = np.abs(f) < np.abs(best_f)
-        best_x, best_f = np.where(better, x, best_x), np.where(better, f, best_f)
-        if np.abs(best_f).max() < EFFORT_TOLERANCE:
-            break
-        low, high = (
-            np.where(f > 0, np.maximum(low, x), low),
-            np.where(f < 0, np.minimum(high, x), high),
-        )
+        xs = x[rows]
+        policy = program.solve(reference_pay[rows], np.exp(xs), rate[rows], rows)
+        rate[rows] = program.carry_rate(policy, discount, rows)
+        f = np.log(np.maximum(program.mean_effort(policy, rows), 1e-6))
+        better = np.abs(f) < np.abs(best_f[rows])
+        best_x[rows[better]], best_f[rows[better]] = xs[better], f[better]
+        best = policy if best is None else _with_rows(best, rows[better], policy, better)
+        low[rows] = np.where(f > 0, np.maximum(low[rows], xs), low[rows])
+        high[rows] = np.where(f < 0, np.minimum(high[rows], xs), high[rows])
         step = power * f  # exact for a static rep
-        if x_prev is not None:
-            slope = (f - f_prev) / np.where(x != x_prev, x - x_prev, np.inf)
-            secant = -f / np.where(slope < 0, slope, -1.0)
-            # a secant across a plateau of the effort steps can shoot far: at most 2 static steps
-            step = np.where(slope < 0, np.clip(secant, -2 * np.abs(step), 2 * np.abs(step)), step)
-        candidate = x + np.clip(step, -1.5, 1.5)
-        bracketed = np.isfinite(low) & np.isfinite(high)
-        outside = bracketed & ((candidate <= low) | (candidate >= high))
-        candidate = np.where(outside, 0.5 * (low + high), candidate)
-        x_prev, f_prev = x, f
-        x = np.where(np.abs(f) < EFFORT_TOLERANCE, x, candidate)
-    return np.exp(best_x)
+        slope = (f - f_prev[rows]) / np.where(xs != x_prev[rows], xs - x_prev[rows], np.inf)
+        secant = -f / np.where(slope < 0, slope, -1.0)
+        # a secant across a plateau of the effort steps can shoot far: at most 2 static steps
+        step = np.where(slope < 0, np.clip(secant, -2 * np.abs(step), 2 * np.abs(step)), step)
+        candidate = xs + np.clip(step, -1.5, 1.5)
+        bracketed = np.isfinite(low[rows]) & np.isfinite(high[rows])
+        outside = bracketed & ((candidate <= low[rows]) | (candidate >= high[rows]))
+        x_prev[rows], f_prev[rows] = xs, f
+        x[rows] = np.where(outside, 0.5 * (low[rows] + high[rows]), candidate)
+        rows = np.flatnonzero(np.abs(best_f) >= EFFORT_TOLERANCE)
+        if len(rows) == 0:
+            break
+    assert best is not None
+    return np.exp(best_x), best
+
+
+def _with_rows(
+    policy: EffortPolicy, rows: np.ndarray, new: EffortPolicy, pick: np.ndarray
+) -> EffortPolicy:
+    """`policy` with its `rows` replaced by the rows of `new` that `pick` marks."""
+    effort, choice, value = policy.effort.copy(), policy.choice.copy(), policy.value.copy()
+    effort[rows], choice[rows], value[rows] = new.effort[pick], new.choice[pick], new.value[pick]
+    return EffortPolicy(effort=effort, choice=choice, value=value, step_days=policy.step_days)
 
 
 def _grid(cells: int) -> np.ndarray:
