@@ -13,6 +13,7 @@ run as a user runs them (the installed `simplan` command), on the world written 
 from __future__ import annotations
 
 import json
+import resource
 import subprocess
 import sys
 import time
@@ -39,7 +40,7 @@ class Prediction:
     notes: str  # the calibration report's notes
     truth: dict[str, pd.DataFrame]  # plan -> metric x (mean, se)
     printed: dict[str, str] = field(default_factory=dict)  # command -> its stdout
-    seconds: dict[str, float] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)  # wall, and `<command>_cpu`
 
     def table(self) -> pd.DataFrame:
         """Predicted (with the 90 % predictive interval) against the truth, per plan and metric."""
@@ -106,7 +107,7 @@ def run_commands(
     """calibrate, compare and report on the world files in `directory`: timings and output."""
     mapping = [arg for pair in SIMPLAN_MAP for arg in ("--map", pair)]
     seconds, printed = {}, {}
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _children_cpu()
     printed["calibrate"] = simplan(
         "calibrate", directory / "deals.csv", *mapping, "--roster", directory / "reps.csv",
         "--targets", directory / "quotas.csv", "--calendar", directory / "periods.csv",
@@ -115,7 +116,8 @@ def run_commands(
         "--out", directory / "team.yaml", "--report", directory / "calibration",
     )  # fmt: skip
     seconds["calibrate"] = time.perf_counter() - started
-    started = time.perf_counter()
+    seconds["calibrate_cpu"] = _children_cpu() - cpu
+    started, cpu = time.perf_counter(), _children_cpu()
     printed["compare"] = simplan(
         "compare", directory / "team.yaml", "--plan", directory / "current.yaml",
         "--plan", directory / "proposal.yaml", "--targets", directory / "next_quotas.csv",
@@ -124,8 +126,16 @@ def run_commands(
         "--out", directory / "cmp", "--quiet",
     )  # fmt: skip
     seconds["compare"] = time.perf_counter() - started
+    seconds["compare_cpu"] = _children_cpu() - cpu
     printed["report"] = simplan("report", directory / "cmp", "--out", directory / "report.html")
     return seconds, printed
+
+
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of every finished child process and its workers: on a
+    shared machine the work a command did, whatever the load."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def read(
