@@ -85,6 +85,9 @@ def test_calibrated_from_each_export_fits_its_history_and_the_truth(name, files,
         known = frame[(frame["tier"] == tier) & (frame["outcome"] == "won")]["amount"].notna()
         # three standard errors of a mean of `known` amounts with a cv up to 0.6
         assert got[size] == pytest.approx(want[size], rel=3 * 0.6 / np.sqrt(known.sum())), size
+    # months missing what is still open (closed-only) or unowned are not a period effect
+    spread = "team.arrivals_period_sd"
+    assert got[spread] == pytest.approx(want[spread], abs=0.03), (got[spread], want[spread])
 
 
 def test_clean_export_recovers_the_truth(clean):

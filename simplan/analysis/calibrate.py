@@ -250,8 +250,13 @@ class Calibrator:
                 [self.params_, behaviour_params(behaviour, self.params_.columns)],
                 ignore_index=True,
             )
+        # a closed-only export's recent months lack the deals still open: not a period effect
+        complete_until = settled["created_date"].max() if history.closed_only else as_of
         self.params_ = pd.concat(
-            [self.params_, self._period_effects(fit_deals, (window_start, as_of), data, notes)],
+            [
+                self.params_,
+                self._period_effects(fit_deals, (window_start, complete_until), data, notes),
+            ],
             ignore_index=True,
         )
         checked = data  # the fit check holds the fit to its own history: no forecast draws
@@ -438,7 +443,9 @@ class Calibrator:
     def _period_effects(self, fit_deals, window, data, notes) -> pd.DataFrame:
         """Rows for the parameter table: how much the team's lead rate (log scale) and win
         share (logit scale) move between months beyond count noise, as the sd of their
-        average over the scenario's months (`period_effect_sd`); the draws carry them."""
+        average over the scenario's months (`period_effect_sd`); the draws carry them. Only
+        the full months of `window` count (for a closed-only export it ends where the deals
+        opened are all settled: later months miss the deals still open)."""
         start, end = window
         months = pd.period_range(start, end, freq="M")
         full = months[(months.start_time >= start) & (months.end_time.normalize() <= end)]
