@@ -60,7 +60,7 @@ class _Leads:
              "response_h", "close_time", "amount", "lever_cost", "requested", "due", "answer",
              "p_won", "cycle")  # fmt: skip
     INT = ("replication", "tier", "source", "owner", "first_owner", "stage", "outcome",
-           "alerts", "relays", "timing", "mode", "kind", "then", "fate")  # fmt: skip
+           "alerts", "relays", "timing", "mode", "kind", "then", "fate", "rank")  # fmt: skip
 
     def __init__(self, capacity: int) -> None:
         self.n = 0
@@ -168,7 +168,16 @@ class FastEngine:
         )  # fmt: skip
         self.drawn = len(order)
         self.next_drawn = 0
-        self.active = np.zeros(0, dtype=np.int64)  # leads that arrived and are still open
+        self.arrived = 0  # leads routed or sourced so far: the next one's rank
+        self.today = 0
+        # Leads waiting for a touch, each once (new requests join at the next pass); leads
+        # waiting for a customer who may answer today, and those who answer on a later day.
+        self.waiting = np.zeros(0, dtype=np.int64)
+        self.requests: list[np.ndarray] = []
+        self.due_today = np.zeros(0, dtype=np.int64)
+        self.answers: list[np.ndarray] = []
+        self.due_later = np.zeros(0, dtype=np.int64)
+        self.waits: list[np.ndarray] = []
         self.standing = Standing(scenario, team, calendar, copies=self.batch)
         self.tier_rates = tier_arrivals(scenario.leads, calendar)
         weights = sourcing_weights(
@@ -212,7 +221,7 @@ class FastEngine:
             self.effort[day] = effort
             self.win_skill = team.win_skill(day)
             self.cycle_mult = team.cycle_multiplier(day)
-            self.active = self.active[self.leads.outcome[self.active] == OPEN]
+            self._start_answers(day)
             self._arrive(day, effort)
             if self.scenario.routing.relay.enabled:
                 self._relay(day)
@@ -254,8 +263,9 @@ class FastEngine:
         np.add.at(self.pipeline, owners, L.value[ids])
         np.add.at(self.state.open_leads, owners, 1.0)
         self._expect(ids, L.p[ids] * L.value[ids])
+        L.rank[ids] = self.arrived + np.arange(len(ids))
+        self.arrived += len(ids)
         self._request(ids, CONTACT, L.time[ids])
-        self.active = np.concatenate([self.active, ids])
 
     def _source(self, day: int, effort: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Reps source their own leads in working hours, more of them the harder they work;
@@ -303,9 +313,9 @@ class FastEngine:
         """Pass every touch waiting longer than the relay threshold to the least-loaded other
         rep of its replication."""
         L, n = self.leads, self.n
-        waiting = self._in(TOUCH)
+        waiting = self._touches()
         stale = waiting[day - L.requested[waiting] >= self.scenario.routing.relay.idle_days]
-        stale = stale[np.lexsort((L.requested[stale], L.owner[stale]))]
+        stale = stale[np.lexsort((L.rank[stale], L.requested[stale], L.owner[stale]))]
         everyone = np.arange(n)
         for i in stale.tolist():
             old = int(L.owner[i])
@@ -329,14 +339,17 @@ class FastEngine:
         another, starting them before `until` while they still end inside working hours;
         returns how many were done."""
         L, cal = self.leads, self.cal
-        waiting = self._in(TOUCH)
+        everyone = self._touches()
         # A rep busy up to `until` cannot start another touch before it: leave its queue out.
-        waiting = waiting[(L.requested[waiting] < until) & (free[L.owner[waiting]] < until)]
-        if not len(waiting):
+        position = np.flatnonzero(
+            (L.requested[everyone] < until) & (free[L.owner[everyone]] < until)
+        )
+        if not len(position):
             return 0
+        waiting = everyone[position]
         owner = L.owner[waiting]
         order = np.lexsort((waiting, L.requested[waiting], owner))
-        waiting, owner = waiting[order], owner[order]
+        waiting, owner, position = waiting[order], owner[order], position[order]
         counts = np.bincount(owner, minlength=self.team.size)
         place = np.arange(len(waiting)) - (np.cumsum(counts) - counts)[owner]
         d = duration[owner]
@@ -363,6 +376,9 @@ class FastEngine:
         np.maximum.at(free, owner[fits], t)
         self.touches[day] += np.bincount(owner[fits], minlength=self.team.size)
         L.mode[done] = DONE
+        left = np.ones(len(everyone), dtype=bool)
+        left[position[fits]] = False
+        self.waiting = everyone[left]
         kinds = L.kind[done]
         for kind, act in (
             (CONTACT, self._contacted),
@@ -434,10 +450,14 @@ class FastEngine:
     def _wake(self, until: float) -> None:
         """Every customer whose wait ends before `until` answers: lost, or the next touch."""
         L = self.leads
-        ids = self._in(CUSTOMER)
-        ids = ids[L.due[ids] < until]
+        due = np.concatenate([self.due_today, *self.answers])
+        self.answers = []
+        answers = L.due[due] < until
+        self.due_today = due[~answers]
+        ids = due[answers]
         if not len(ids):
             return
+        ids = ids[np.argsort(L.rank[ids])]  # in their order of arrival, as the reference
         L.mode[ids] = DONE
         then, due, fate = L.then[ids], L.due[ids], L.fate[ids]
         lost = ((then == CONTACTED) & (fate == 0)) | ((then == ANSWERED) & (fate == 1))
@@ -510,17 +530,33 @@ class FastEngine:
 
     # -- bookkeeping ---------------------------------------------------------------------------
 
-    def _in(self, mode: int) -> np.ndarray:
-        """The open leads waiting in `mode` (for a touch, or for the customer)."""
-        return self.active[self.leads.mode[self.active] == mode]
+    def _touches(self) -> np.ndarray:
+        """The leads waiting for a touch of their owner."""
+        if self.requests:
+            self.waiting = np.concatenate([self.waiting, *self.requests])
+            self.requests = []
+        return self.waiting
+
+    def _start_answers(self, day: int) -> None:
+        """Move the customers who answer on `day` among those who may answer today."""
+        self.today = day
+        later = np.concatenate([self.due_later, *self.waits])
+        self.waits = []
+        today = self.leads.due[later] < day + 1.0
+        self.answers.append(later[today])
+        self.due_later = later[~today]
 
     def _request(self, ids: np.ndarray, kind: int, at: np.ndarray) -> None:
         L = self.leads
         L.mode[ids], L.kind[ids], L.requested[ids] = TOUCH, kind, at
+        self.requests.append(ids)
 
     def _wait(self, ids: np.ndarray, until: np.ndarray, then: int) -> None:
         L = self.leads
         L.mode[ids], L.due[ids], L.then[ids] = CUSTOMER, until, then
+        today = until < self.today + 1.0
+        self.answers.append(ids[today])
+        self.waits.append(ids[~today])
 
     def _expect(self, ids: np.ndarray, expected: np.ndarray) -> None:
         """Set the leads' expected values in their owners' pipelines (what reps project from)."""
