@@ -12,6 +12,7 @@ from scipy.stats import ks_2samp, poisson
 
 from simplan import load_results, load_scenario, simulate
 from simplan.engines import events, fast
+from simplan.engines.serving import serve_queues
 from simplan.errors import SimplanError
 from simplan.model.calendar import build_calendar
 from simplan.model.day import fill_least_loaded
@@ -264,6 +265,36 @@ def test_fill_least_loaded_ties_go_to_the_lower_slot():
         slots = (state.open_leads[pool][:, None] + np.arange(k)) / state.capacity[pool][:, None]
         expected = pool[np.argsort(slots, axis=None, kind="stable")[:k] // k]
         np.testing.assert_array_equal(fill_least_loaded(state, pool, k), expected)
+
+
+def test_serve_queues_is_each_reps_first_in_first_out_queue():
+    """The compiled serving loop against the rule written plainly: per rep, touches in
+    order of request (then lead id), each starting when the rep is free, started before
+    `until` and ended by `close`."""
+    rng = np.random.default_rng(2)
+    for _ in range(50):
+        reps, k = int(rng.integers(1, 6)), int(rng.integers(0, 40))
+        requested = np.round(rng.uniform(0.0, 1.0, k), 1)  # ties in request times
+        owner = rng.integers(0, reps, k)
+        lead = rng.permutation(k)
+        free = rng.uniform(0.0, 0.6, reps)
+        duration = rng.uniform(0.02, 0.2, reps)
+        until, close = 0.7, 0.9
+        expected_free, expected = free.copy(), []
+        for rep in range(reps):
+            mine = [i for i in range(k) if owner[i] == rep and requested[i] < until]
+            end = free[rep]
+            for i in sorted(mine, key=lambda i: (requested[i], lead[i])):
+                start = max(requested[i], end)
+                if free[rep] >= until or start >= until or start + duration[rep] > close:
+                    break
+                end = start + duration[rep]
+                expected.append((i, end))
+            expected_free[rep] = end
+        served, ends = serve_queues(requested, owner, lead, free, duration, until, close)
+        assert [int(i) for i in served] == [i for i, _ in expected]
+        np.testing.assert_array_equal(ends, [e for _, e in expected])
+        np.testing.assert_array_equal(free, expected_free)
 
 
 def test_sourced_counts_invert_the_poisson_cdf():

@@ -21,6 +21,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from simplan.engines.serving import serve_queues
 from simplan.engines.standing import Standing
 from simplan.errors import SimplanError
 from simplan.model.calendar import PHASES, Calendar
@@ -340,44 +341,17 @@ class FastEngine:
         returns how many were done."""
         L, cal = self.leads, self.cal
         everyone = self._touches()
-        # A rep busy up to `until` cannot start another touch before it: leave its queue out.
-        position = np.flatnonzero(
-            (L.requested[everyone] < until) & (free[L.owner[everyone]] < until)
-        )
-        if not len(position):
-            return 0
-        waiting = everyone[position]
-        owner = L.owner[waiting]
-        order = np.lexsort((waiting, L.requested[waiting], owner))
-        waiting, owner, position = waiting[order], owner[order], position[order]
-        counts = np.bincount(owner, minlength=self.team.size)
-        place = np.arange(len(waiting)) - (np.cumsum(counts) - counts)[owner]
-        d = duration[owner]
-        # end_k = max(end_{k-1}, start_k) + d, i.e. (k + 1) d + max_{j <= k} (start_j - j d):
-        # a running maximum within each rep's queue, offset by the rep's index in its own
-        # replication so it never crosses reps, one replication at a time (so the rounding
-        # of the offsets is the same whatever the batch).
-        start = np.maximum(L.requested[waiting], free[owner])
-        local = owner % self.n
-        lifted = start - place * d + local * 1e6
-        # Replication by replication: one row each, padded, accumulated along the row.
-        replication = owner // self.n
-        per = np.bincount(replication, minlength=self.batch)
-        column = np.arange(len(waiting)) - (np.cumsum(per) - per)[replication]
-        rows = np.full((self.batch, int(per.max())), -np.inf)
-        rows[replication, column] = lifted
-        np.maximum.accumulate(rows, axis=1, out=rows)
-        ends = rows[replication, column] - local * 1e6 + (place + 1) * d
         close = day + cal.workday_start + cal.workday_length + 1e-9
-        fits = (ends - d < until) & (ends <= close)
-        done, t = waiting[fits], ends[fits]
-        if not len(done):
+        served, t = serve_queues(
+            L.requested[everyone], L.owner[everyone], everyone, free, duration, until, close
+        )
+        if not len(served):
             return 0
-        np.maximum.at(free, owner[fits], t)
-        self.touches[day] += np.bincount(owner[fits], minlength=self.team.size)
+        done = everyone[served]
+        self.touches[day] += np.bincount(L.owner[done], minlength=self.team.size)
         L.mode[done] = DONE
         left = np.ones(len(everyone), dtype=bool)
-        left[position[fits]] = False
+        left[served] = False
         self.waiting = everyone[left]
         kinds = L.kind[done]
         for kind, act in (
