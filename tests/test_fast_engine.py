@@ -13,6 +13,7 @@ from scipy.stats import ks_2samp, poisson
 from simplan import load_results, load_scenario, simulate
 from simplan.engines import events, fast
 from simplan.engines.serving import serve_queues
+from simplan.engines.sourcing import SourcedCustomers
 from simplan.errors import SimplanError
 from simplan.model.calendar import build_calendar
 from simplan.model.day import fill_least_loaded
@@ -295,6 +296,27 @@ def test_serve_queues_is_each_reps_first_in_first_out_queue():
         assert [int(i) for i in served] == [i for i, _ in expected]
         np.testing.assert_array_equal(ends, [e for _, e in expected])
         np.testing.assert_array_equal(free, expected_free)
+
+
+def test_sourced_customers_do_not_depend_on_the_batch():
+    """A replication's i-th customer of a tier is the same alone or beside others, however
+    the days' counts fall and however often its pool had to grow."""
+    tiers = load_scenario(ROOT / "scenarios/baseline_quarter.yaml").leads.tiers
+    seqs = replication_seeds(5, 3)
+    rng = np.random.default_rng(0)
+    days = [rng.poisson(0.8, (3, 4, len(tiers))) for _ in range(30)]
+    expected = np.full(len(tiers), 5.0)  # small: the pools grow several times
+    together, alone = (
+        SourcedCustomers(tiers, seqs, expected),
+        SourcedCustomers(tiers, seqs[1:2], expected),
+    )
+    for counts in days:
+        got, mine = together.take(counts), alone.take(counts[1:2])
+        one = got["replication"] == 1
+        assert one.sum() == counts[1].sum() == len(mine["tier"])
+        for key in ("tier", "rep", "clock", "size", "u_win", "delay"):
+            np.testing.assert_array_equal(got[key][one], mine[key])
+    assert together.pools[0]["clock"].shape[1] > int(together.chunk[0])  # it grew
 
 
 def test_sourced_counts_invert_the_poisson_cdf():

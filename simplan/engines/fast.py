@@ -11,7 +11,7 @@ records. What it approximates (see the README, "The fast engine"): each rep serv
 queue first-in first-out as a single server in working hours, computed for the whole day
 at once; a follow-up requested during the day waits for the day's next pass; routing sees
 the loads at the day's start plus the day's own assignments; self-sourced customers are
-drawn from one stream per replication.
+drawn ahead from one stream per replication and tier.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from dataclasses import replace
 import numpy as np
 
 from simplan.engines.serving import serve_queues
+from simplan.engines.sourcing import SourcedCustomers
 from simplan.engines.standing import Standing
 from simplan.errors import SimplanError
 from simplan.model.calendar import PHASES, Calendar
@@ -190,7 +191,8 @@ class FastEngine:
         self.source_u = np.concatenate(
             [stream(seq, "sourcing").random((days, self.n, len(tiers))) for seq in seqs], axis=1
         )
-        self.customers = [stream(seq, "sourcing", "customers") for seq in seqs]
+        expected = self.tier_rates.sum(axis=0) * self.sourced_shares
+        self.customers = SourcedCustomers(list(tiers), seqs, expected)
         self.state = RoutingState(np.zeros(size), self.team.capacity.astype(float))
         self.states = [
             RoutingState(self.state.open_leads[r * self.n : (r + 1) * self.n], team.capacity)
@@ -276,39 +278,24 @@ class FastEngine:
             self.scenario.production.sourcing_elasticity,
         )  # fmt: skip
         counts = sourced_counts(self.source_u[day], rates).reshape(self.batch, self.n, -1)
-        cal, ids, owners = self.cal, [], []
-        for r in np.flatnonzero(counts.any(axis=(1, 2))).tolist():
-            rng = self.customers[r]
-            for tier, params in enumerate(self.scenario.leads.tiers):
-                reps = np.repeat(np.arange(self.n) + r * self.n, counts[r, :, tier])
-                k = len(reps)
-                if not k:
-                    continue
-                d = params.stage_delays_days
-                ids.append(
-                    self.leads.add(
-                        replication=np.full(k, r),
-                        time=day + cal.workday_start + rng.random(k) * cal.workday_length,
-                        tier=np.full(k, tier),
-                        source=np.full(k, self.self_sourced),
-                        p=np.full(k, params.win_probability),
-                        size=params.deal_size.sample(rng, k),
-                        u_win=rng.random(k),
-                        u_route=rng.random(k),
-                        u_timing=rng.random(k),
-                        delay=np.column_stack(
-                            [
-                                d.contact.sample(rng, k),
-                                d.proposal.sample(rng, k),
-                                d.negotiation.sample(rng, k),
-                            ]
-                        ),
-                    )
-                )
-                owners.append(reps)
-        if not ids:
+        found = self.customers.take(counts)
+        if not found:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        return np.concatenate(ids), np.concatenate(owners)
+        cal, tiers = self.cal, self.scenario.leads.tiers
+        k = len(found["tier"])
+        ids = self.leads.add(
+            replication=found["replication"],
+            time=day + cal.workday_start + found["clock"] * cal.workday_length,
+            tier=found["tier"],
+            source=np.full(k, self.self_sourced),
+            p=np.array([t.win_probability for t in tiers])[found["tier"]],
+            size=found["size"],
+            u_win=found["u_win"],
+            u_route=found["u_route"],
+            u_timing=found["u_timing"],
+            delay=found["delay"],
+        )
+        return ids, found["replication"] * self.n + found["rep"]
 
     def _relay(self, day: int) -> None:
         """Pass every touch waiting longer than the relay threshold to the least-loaded other
