@@ -16,10 +16,10 @@ from simplan.engines.serving import serve_queues
 from simplan.engines.sourcing import SourcedCustomers
 from simplan.errors import SimplanError
 from simplan.model.calendar import build_calendar
-from simplan.model.day import fill_least_loaded
+from simplan.model.day import fill_least_loaded, route_day
 from simplan.model.production import sourced_counts
 from simplan.model.randomness import replication_seeds, team_seed
-from simplan.model.routing import RoutingState, least_loaded
+from simplan.model.routing import Router, RoutingState, least_loaded
 from simplan.model.team import build_team
 from simplan.scenario import Scenario
 from tests.conftest import run_cli
@@ -252,7 +252,8 @@ def test_fill_least_loaded_is_the_greedy_rule():
             rep = least_loaded(greedy, pool)
             expected.append(rep)
             greedy.open_leads[rep] += 1
-        np.testing.assert_array_equal(fill_least_loaded(state, pool, k), expected)
+        got = fill_least_loaded(state.open_leads[None, :], state.capacity, pool, np.array([k]))
+        np.testing.assert_array_equal(got, expected)
 
 
 def test_fill_least_loaded_ties_go_to_the_lower_slot():
@@ -265,7 +266,8 @@ def test_fill_least_loaded_ties_go_to_the_lower_slot():
         pool = np.sort(rng.choice(n, size=int(rng.integers(1, n + 1)), replace=False))
         slots = (state.open_leads[pool][:, None] + np.arange(k)) / state.capacity[pool][:, None]
         expected = pool[np.argsort(slots, axis=None, kind="stable")[:k] // k]
-        np.testing.assert_array_equal(fill_least_loaded(state, pool, k), expected)
+        got = fill_least_loaded(state.open_leads[None, :], state.capacity, pool, np.array([k]))
+        np.testing.assert_array_equal(got, expected)
 
 
 def test_serve_queues_is_each_reps_first_in_first_out_queue():
@@ -317,6 +319,34 @@ def test_sourced_customers_do_not_depend_on_the_batch():
         for key in ("tier", "rep", "clock", "size", "u_win", "delay"):
             np.testing.assert_array_equal(got[key][one], mine[key])
     assert together.pools[0]["clock"].shape[1] > int(together.chunk[0])  # it grew
+
+
+@pytest.mark.parametrize("policy", ["least_loaded", "share", "round_robin"])
+def test_route_day_routes_each_replication_as_alone(policy):
+    """A batch's day of leads is routed row by row: each replication's owners (mentor pool
+    included) are those it gets routed alone, from its own loads and round-robin turn."""
+    scenario = _override(
+        _scenario("proposals/gate80_cap150.yaml"),
+        {"routing": {"policy": policy, "mentor_pool": {"enabled": True, "share_of_leads": 0.3}}},
+    )
+    team = build_team(scenario.team, np.random.default_rng(team_seed(scenario.simulation.seed)))
+    router = Router(team, scenario.routing, [t.name for t in scenario.leads.tiers])
+    hires = (team.tenure(0.0) == 0) & (team.mentor >= 0)
+    assert hires.any()
+    rng = np.random.default_rng(3)
+    loads = rng.integers(0, 9, (3, team.size)).astype(float)
+    replication = np.sort(rng.integers(0, 3, 60))
+    u, turn = rng.random(60), np.array([0, 5, team.size - 1])
+    owners, mentored = route_day(router, loads, u, replication, 0.0, turn.copy())
+    assert mentored.any()
+    assert (owners < team.size).all()
+    for r in range(3):
+        mine = replication == r
+        alone, flags = route_day(
+            router, loads[r : r + 1], u[mine], replication[mine] * 0, 0.0, turn[r : r + 1].copy()
+        )
+        np.testing.assert_array_equal(owners[mine], alone)
+        np.testing.assert_array_equal(mentored[mine], flags)
 
 
 def test_sourced_counts_invert_the_poisson_cdf():

@@ -137,9 +137,9 @@ class FastEngine:
         self.n, self.batch = team.size, len(seqs)
         self.team = tiled(team, self.batch)
         tiers = scenario.leads.tiers
-        # One router and one routing state (a view on the batch's loads) per replication.
-        self.routers = [Router(team, scenario.routing, [t.name for t in tiers]) for _ in seqs]
-        check_day_routing(self.routers[0])
+        self.router = Router(team, scenario.routing, [t.name for t in tiers])
+        check_day_routing(self.router)
+        self.turn = np.zeros(self.batch, dtype=np.int64)  # each replication's round robin
         self.sourced_shares = tier_shares(
             [t.self_sourced_share for t in tiers], scenario.production
         )
@@ -194,6 +194,7 @@ class FastEngine:
         expected = self.tier_rates.sum(axis=0) * self.sourced_shares
         self.customers = SourcedCustomers(list(tiers), seqs, expected)
         self.state = RoutingState(np.zeros(size), self.team.capacity.astype(float))
+        # Relays pick one rep at a time: one routing state (a view on the loads) per replication.
         self.states = [
             RoutingState(self.state.open_leads[r * self.n : (r + 1) * self.n], team.capacity)
             for r in range(self.batch)
@@ -248,16 +249,12 @@ class FastEngine:
         end = int(np.searchsorted(self.arrival_day, day + 1.0, side="left"))
         routed = np.arange(self.next_drawn, end)
         self.next_drawn = end
-        owners = np.empty(len(routed), dtype=np.int64)
         replication = L.replication[routed]
-        bounds = np.searchsorted(replication, np.arange(self.batch + 1))
-        for r in np.flatnonzero(np.diff(bounds)).tolist():
-            part = slice(bounds[r], bounds[r + 1])
-            local, mentored = route_day(
-                self.routers[r], self.states[r], L.u_route[routed[part]], float(day)
-            )
-            owners[part] = local + r * self.n
-            L.mentored[routed[part]] = mentored
+        local, L.mentored[routed] = route_day(
+            self.router, self.state.open_leads.reshape(self.batch, self.n), L.u_route[routed],
+            replication, float(day), self.turn,
+        )  # fmt: skip
+        owners = local + replication * self.n
         sourced, sourced_owners = self._source(day, effort)
         ids = np.concatenate([routed, sourced])
         owners = np.concatenate([owners, sourced_owners])
