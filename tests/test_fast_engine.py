@@ -12,8 +12,8 @@ from scipy.stats import ks_2samp, poisson
 
 from simplan import load_results, load_scenario, simulate
 from simplan.engines import events, fast
-from simplan.engines.serving import serve_queues
-from simplan.engines.sourcing import SourcedCustomers
+from simplan.engines.fast.serving import serve_queues
+from simplan.engines.fast.sourcing import SourcedCustomers
 from simplan.errors import SimplanError
 from simplan.model.calendar import build_calendar
 from simplan.model.day import fill_least_loaded, route_day
