@@ -12,6 +12,7 @@ from scipy.stats import ks_2samp, poisson
 
 from simplan import load_results, load_scenario, simulate
 from simplan.engines import events, fast
+from simplan.engines.fast.relay import relay_owners
 from simplan.engines.fast.serving import serve_queues
 from simplan.engines.fast.sourcing import SourcedCustomers
 from simplan.errors import SimplanError
@@ -347,6 +348,33 @@ def test_route_day_routes_each_replication_as_alone(policy):
         )
         np.testing.assert_array_equal(owners[mine], alone)
         np.testing.assert_array_equal(mentored[mine], flags)
+
+
+def test_relays_go_one_by_one_to_the_least_loaded_other_rep_of_the_replication():
+    """Each stale lead moves to the other rep of its own replication with the least open
+    leads per capacity (ties to the lower rep), seeing the moves before it; its value and
+    expected value move with it."""
+    rng = np.random.default_rng(4)
+    n, batch = 4, 3
+    open_leads = rng.integers(0, 5, n * batch).astype(float)
+    capacity = rng.choice([5.0, 10.0], n * batch)
+    pipeline, expected_pipeline = rng.uniform(0, 1e5, (2, n * batch))
+    owner = rng.integers(0, n * batch, 25)
+    value, expected = rng.uniform(1e3, 1e4, (2, 25))
+    loads, money = open_leads.copy(), pipeline.copy()
+    want = []
+    for old, amount in zip(owner, value, strict=True):
+        reps = [rep for rep in range(old - old % n, old - old % n + n) if rep != old]
+        new = min(reps, key=lambda rep: (loads[rep] / capacity[rep], rep))
+        loads[old], loads[new] = loads[old] - 1, loads[new] + 1
+        money[old], money[new] = money[old] - amount, money[new] + amount
+        want.append(new)
+    got = relay_owners(owner, n, open_leads, capacity, pipeline, expected_pipeline, value, expected)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(open_leads, loads)
+    np.testing.assert_allclose(pipeline, money)
+    assert (got // n == owner // n).all()
+    assert (got != owner).all()
 
 
 def test_sourced_counts_invert_the_poisson_cdf():

@@ -15,8 +15,8 @@ drawn ahead from one stream per replication and tier.
 
 Modules, one concept each: `engine` (the day loop, arrivals, relays, records), `table` (the
 leads' columns and the tiled team), `funnel` (touch and answer rules), `book` (waiting lists,
-pipelines, bookings and credits), `serving` (each rep's queue, compiled), `sourcing` (the
-self-sourced customers, drawn ahead).
+pipelines, bookings and credits), `serving` (each rep's queue) and `relay` (stale touches
+moved), both compiled with numba, `sourcing` (the self-sourced customers, drawn ahead).
 """
 
 from __future__ import annotations

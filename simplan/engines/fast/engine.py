@@ -10,6 +10,7 @@ import numpy as np
 
 from simplan.engines.fast.book import Bookkeeping
 from simplan.engines.fast.funnel import Funnel
+from simplan.engines.fast.relay import relay_owners
 from simplan.engines.fast.sourcing import SourcedCustomers
 from simplan.engines.fast.table import CONTACT, LeadTable, tiled
 from simplan.engines.standing import Standing
@@ -25,7 +26,7 @@ from simplan.model.production import (
 )
 from simplan.model.randomness import stream
 from simplan.model.records import Records, credit_columns
-from simplan.model.routing import Router, RoutingState, least_loaded
+from simplan.model.routing import Router, RoutingState
 from simplan.model.team import Team
 from simplan.scenario import Scenario
 
@@ -112,11 +113,6 @@ class FastEngine(Funnel, Bookkeeping):
         expected = self.tier_rates.sum(axis=0) * self.sourced_shares
         self.customers = SourcedCustomers(list(tiers), seqs, expected)
         self.state = RoutingState(np.zeros(size), self.team.capacity.astype(float))
-        # Relays pick one rep at a time: one routing state (a view on the loads) per replication.
-        self.states = [
-            RoutingState(self.state.open_leads[r * self.n : (r + 1) * self.n], team.capacity)
-            for r in range(self.batch)
-        ]
         self.pipeline = np.zeros(size)
         self.touches = np.zeros((days, size), dtype=np.int64)
         self.effort = np.zeros((days, size))
@@ -219,21 +215,12 @@ class FastEngine(Funnel, Bookkeeping):
         waiting = self._touches()
         stale = waiting[day - L.requested[waiting] >= self.scenario.routing.relay.idle_days]
         stale = stale[np.lexsort((L.rank[stale], L.requested[stale], L.owner[stale]))]
-        everyone = np.arange(n)
-        for i in stale.tolist():
-            old = int(L.owner[i])
-            r, local = divmod(old, n)
-            others = everyone[everyone != local] if n > 1 else everyone
-            new = least_loaded(self.states[r], others) + r * n
-            self.pipeline[old] -= L.value[i]
-            self.pipeline[new] += L.value[i]
-            self.standing.expected_pipeline[old] -= L.expected[i]
-            self.standing.expected_pipeline[new] += L.expected[i]
-            self.state.open_leads[old] -= 1
-            self.state.open_leads[new] += 1
-            L.owner[i] = new
-            L.relays[i] += 1
-            L.requested[i] = day
+        L.owner[stale] = relay_owners(
+            L.owner[stale], n, self.state.open_leads, self.state.capacity, self.pipeline,
+            self.standing.expected_pipeline, L.value[stale], L.expected[stale],
+        )  # fmt: skip
+        L.relays[stale] += 1
+        L.requested[stale] = day
 
     def _records(self, r: int, credits: dict[str, np.ndarray]) -> Records:
         """Replication r's records: its leads (numbered in their order of arrival), its reps."""
