@@ -66,7 +66,7 @@ TOUCH_SPEED_IGNORES_EFFORT = (
         "self.touch_list = (cal.workday_length / team.capacity).tolist()",
     ),
     Edit(
-        "simplan/engines/fast.py",
+        "simplan/engines/fast/engine.py",
         "duration = cal.workday_length / (team.capacity * effort)",
         "duration = cal.workday_length / team.capacity",
     ),
@@ -110,7 +110,7 @@ MUTANTS = [
                 "self.book.value[i] *= 1",
             ),
             Edit(
-                "simplan/engines/fast.py",
+                "simplan/engines/fast/funnel.py",
                 "L.value[i] *= 1 - self.scenario.behaviour.timing.pull_discount",
                 "L.value[i] *= 1",
             ),
@@ -233,9 +233,9 @@ MUTANTS = [
     ),
     mutant(
         "fast engine: touches may run past the end of the working day",
-        "simplan/engines/fast.py",
-        "fits = (ends - d < until) & (ends <= close)",
-        "fits = ends - d < until",
+        "simplan/engines/fast/serving.py",
+        "if start >= until or start + duration[r] > close:",
+        "if start >= until:",
         "tests/test_touch_budget.py",
     ),
     # -- levers and routing --------------------------------------------------------------------
@@ -297,7 +297,7 @@ MUTANTS = [
                 "self.book.lever_cost[i] += 0.0",
             ),
             Edit(
-                "simplan/engines/fast.py",
+                "simplan/engines/fast/funnel.py",
                 "L.lever_cost[ids[saved]] += self.offer.cost_per_deal",
                 "L.lever_cost[ids[saved]] += 0.0",
             ),

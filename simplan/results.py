@@ -356,18 +356,120 @@ def replication_tables(
     }
 
 
+PER_REP_COMPONENTS = frozenset(
+    {"base_salary", "base_commission", "tiered_commission", "attainment_bonus", "gate",
+     "attainment_cap", "payout_cap", "qualifying", "exclusion", "clawback", "first_deal_bonus",
+     "growth_bonus", "big_deal_bonus", "deal_streak", "manager_bonus", "project_pool"}
+)  # fmt: skip
+"""Components that pay each rep from its own rows and target (manager and project pools pay
+nobody here: the simulated roster has no managers, its ledger no projects). With a squad
+team pool, a batch of replications can share one payout run, its reps and squads kept apart
+by replication; contests and rankings across the team, a team-wide pool and a budget that
+scales down compare reps of the whole team, so they run one replication at a time."""
+
+
+def pays_per_rep(plan: Plan) -> bool:
+    """Whether the plan's statements for a batch of replications, run together with each
+    replication's reps and squads kept apart, are each replication's own."""
+    scales = plan.budget is not None and plan.budget.policy == "scale_down"
+    return not scales and all(
+        c.type in PER_REP_COMPONENTS or (c.type == "team_pool" and c.team == "squad")
+        for c in plan.components
+    )
+
+
 def attach_payouts(
-    tables: dict[str, pd.DataFrame], replication: int, team: Team, cal: Calendar, plan: Plan
+    parts: list[dict[str, pd.DataFrame]],
+    replications: list[int],
+    team: Team,
+    cal: Calendar,
+    plan: Plan,
 ) -> None:
-    """Run the plan on a replication's credits: a statements table, payout in reps and runs."""
-    reps, runs = tables["reps"], tables["runs"]
-    statements = _statements(tables["deals"], tables["credits"], reps, team, cal, plan, replication)
-    paid = statements.groupby(["rep_id", "period"])["amount"].sum()
-    keys = pd.MultiIndex.from_arrays([reps["rep_id"], reps["period"]])
-    reps["payout"] = paid.reindex(keys).fillna(0.0).to_numpy()
-    runs["payout"] = statements["amount"].sum()
-    runs["cost_of_sales"] = runs["payout"] / runs["bookings"].where(runs["bookings"] > 0)
-    tables["statements"] = statements
+    """Run the plan on each replication's credits: a statements table, payout in reps and
+    runs. One payout run for the batch when the plan pays per rep (`pays_per_rep`), else one
+    per replication; the same statements either way."""
+    groups = [parts] if len(parts) > 1 and pays_per_rep(plan) else [[p] for p in parts]
+    lines = []
+    for group in groups:
+        ledger, targets, roster = _payout_inputs(group, team, cal, plan)
+        found = compute_payouts(ledger, targets, roster, plan, check=False).lines
+        lines += _split_lines(found, len(group), team.size)
+    for tables, replication, mine in zip(parts, replications, lines, strict=True):
+        statements = mine.assign(replication=replication, period=mine["period"].astype(str))
+        statements = statements[STATEMENT_COLUMNS]
+        reps, runs = tables["reps"], tables["runs"]
+        paid = statements.groupby(["rep_id", "period"])["amount"].sum()
+        keys = pd.MultiIndex.from_arrays([reps["rep_id"], reps["period"]])
+        reps["payout"] = paid.reindex(keys).fillna(0.0).to_numpy()
+        runs["payout"] = statements["amount"].sum()
+        runs["cost_of_sales"] = runs["payout"] / runs["bookings"].where(runs["bookings"] > 0)
+        tables["statements"] = statements
+
+
+def _payout_inputs(
+    parts: list[dict[str, pd.DataFrame]], team: Team, cal: Calendar, plan: Plan
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The ledger (credits), targets (each rep's per period) and roster `compute_payouts`
+    reads, for one replication or a batch run together: there replication k's reps and
+    squads are `k|id` (sorted ids keep each replication's order) and its deals numbered
+    after the previous replication's."""
+    k = len(parts)
+    deals = pd.concat([p["deals"][["lead_id", "amount", "tier"]] for p in parts])
+    credits = pd.concat([p["credits"] for p in parts], ignore_index=True)
+    reps = pd.concat([p["reps"][["rep_id", "period", "target"]] for p in parts])
+    of_deal = np.repeat(np.arange(k), [len(p["deals"]) for p in parts])
+    of_credit = np.repeat(np.arange(k), [len(p["credits"]) for p in parts])
+    offset = int(deals["lead_id"].max()) + 1 if len(deals) else 1
+    deal_key = of_deal * offset + deals["lead_id"].to_numpy()
+    credit_key = of_credit * offset + credits["lead_id"].to_numpy()
+    where = pd.Index(deal_key).get_indexer(credit_key)
+    start = cal.dates[cal.first_day]
+    ids = team.rep_id.astype(object)
+    mentor = np.where(team.mentor >= 0, ids[np.maximum(team.mentor, 0)], None)
+    squad = team.squad.astype(str).astype(object)
+    if k > 1:
+        tags = np.repeat([f"{j:05d}|" for j in range(k)], team.size).astype(object)
+        ids, squad = tags + np.tile(ids, k), tags + np.tile(squad, k)
+        mentors = np.tile(team.mentor, k)
+        mentor = np.where(
+            mentors >= 0, tags + np.tile(np.where(team.mentor >= 0, mentor, ""), k), None
+        )
+    position = pd.Index(team.rep_id).get_indexer(credits["rep_id"])
+    ledger = pd.DataFrame(
+        {
+            "deal_id": credit_key,
+            "rep_id": ids[of_credit * team.size + position],
+            "close_date": start + pd.to_timedelta(np.floor(credits["close_day"]), unit="D"),
+            "amount": credits["amount"].to_numpy(),
+            "deal_amount": deals["amount"].to_numpy()[where],
+            "credit_share": credits["share"].to_numpy(),
+            "tier": deals["tier"].to_numpy()[where].astype(str),
+        }
+    )
+    of_rep = np.repeat(np.arange(k), [len(p["reps"]) for p in parts])
+    targets = pd.DataFrame(
+        {
+            "rep_id": ids[of_rep * team.size + pd.Index(team.rep_id).get_indexer(reps["rep_id"])],
+            "period": pd.PeriodIndex(reps["period"], freq=PERIOD_FREQ[plan.clock]),
+            "target": reps["target"].to_numpy(),
+        }
+    )
+    tenure = np.tile(np.asarray(TENURES)[team.tenure(0)], k)
+    roster = pd.DataFrame({"rep_id": ids, "tenure": tenure, "squad": squad, "mentor_id": mentor})
+    return ledger, targets, roster
+
+
+def _split_lines(lines: pd.DataFrame, k: int, n: int) -> list[pd.DataFrame]:
+    """A batch run's statement lines, one table per replication with its own rep ids (lines
+    come sorted by payee, so each replication's are one block)."""
+    if k == 1:
+        return [lines]
+    codes = lines["rep_id"].cat.codes.to_numpy()
+    ids = [str(c).split("|", 1)[1] for c in lines["rep_id"].cat.categories[:n]]
+    bounds = np.searchsorted(codes // n, np.arange(k + 1))
+    rep = pd.Categorical.from_codes(codes % n, categories=ids)
+    lines = lines.assign(rep_id=rep)
+    return [lines.iloc[bounds[j] : bounds[j + 1]].reset_index(drop=True) for j in range(k)]
 
 
 def statement_totals(statements: pd.DataFrame) -> pd.DataFrame:
@@ -378,52 +480,6 @@ def statement_totals(statements: pd.DataFrame) -> pd.DataFrame:
     totals["rep_id"] = pd.Series([None] * len(totals), dtype=statements["rep_id"].dtype)
     totals["basis"] = np.nan
     return totals[STATEMENT_COLUMNS]
-
-
-def _statements(
-    deals: pd.DataFrame,
-    credits: pd.DataFrame,
-    reps: pd.DataFrame,
-    team: Team,
-    cal: Calendar,
-    plan: Plan,
-    replication: int,
-) -> pd.DataFrame:
-    """Run the plan on this replication's credits, with each rep's target per period."""
-    start = cal.dates[cal.first_day]
-    amount = deals.set_index("lead_id")["amount"]
-    tier = deals.set_index("lead_id")["tier"]
-    ledger = pd.DataFrame(
-        {
-            "deal_id": credits["lead_id"].to_numpy(),
-            "rep_id": credits["rep_id"].to_numpy(),
-            "close_date": start + pd.to_timedelta(np.floor(credits["close_day"]), unit="D"),
-            "amount": credits["amount"].to_numpy(),
-            "deal_amount": credits["lead_id"].map(amount).to_numpy(),
-            "credit_share": credits["share"].to_numpy(),
-            "tier": credits["lead_id"].map(tier).astype(str).to_numpy(),
-        }
-    )
-    freq = PERIOD_FREQ[plan.clock]
-    targets = pd.DataFrame(
-        {
-            "rep_id": reps["rep_id"].to_numpy(),
-            "period": pd.PeriodIndex(reps["period"], freq=freq),
-            "target": reps["target"].to_numpy(),
-        }
-    )
-    mentor = np.where(team.mentor >= 0, team.rep_id[np.maximum(team.mentor, 0)], None)
-    roster = pd.DataFrame(
-        {
-            "rep_id": team.rep_id,
-            "tenure": np.asarray(TENURES)[team.tenure(0)],
-            "squad": team.squad.astype(str),
-            "mentor_id": mentor,
-        }
-    )
-    lines = compute_payouts(ledger, targets, roster, plan, check=False).lines
-    out = lines.assign(replication=replication, period=lines["period"].astype(str))
-    return out[STATEMENT_COLUMNS]
 
 
 def _reps_table(

@@ -210,21 +210,21 @@ def _replicate(
         records = [events.run_replication(scenario, team, calendar, seq) for seq in seqs]
     simulated = time.perf_counter()
     tier_names = [t.name for t in scenario.leads.tiers]
-    parts = []
-    seconds = {"engine": simulated - start, "tables": 0.0, "payout": 0.0}
-    for (replication, _), rec in zip(task, records, strict=True):
-        began = time.perf_counter()
-        tables = replication_tables(rec, replication, team, calendar, tier_names)
-        tabled = time.perf_counter()
-        if scenario.plan is not None:
-            attach_payouts(tables, replication, team, calendar, scenario.plan)
-        seconds["tables"] += tabled - began
-        seconds["payout"] += time.perf_counter() - tabled
+    replications = [replication for replication, _ in task]
+    parts = [
+        replication_tables(rec, replication, team, calendar, tier_names)
+        for replication, rec in zip(replications, records, strict=True)
+    ]
+    tabled = time.perf_counter()
+    if scenario.plan is not None:
+        attach_payouts(parts, replications, team, calendar, scenario.plan)
+    paid = time.perf_counter()
+    seconds = {"engine": simulated - start, "tables": tabled - simulated, "payout": paid - tabled}
+    for replication, tables in zip(replications, parts, strict=True):
         if keep is not None and replication >= SAMPLE_REPLICATIONS:
             for name in set(BIG_TABLES) - keep:
                 tables[name] = tables[name].iloc[:0]
             tables["statements"] = statement_totals(tables["statements"])
-        parts.append(tables)
     stacked = {name: pd.concat([p[name] for p in parts], ignore_index=True) for name in TABLES}
     return stacked, seconds
 

@@ -3,12 +3,13 @@ day's new leads at once (the fast engine's form of `Router.assign`)."""
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from simplan.errors import SimplanError
 from simplan.model.behaviour import DayContext
 from simplan.model.calendar import PHASES, Calendar, LeversParams
-from simplan.model.routing import Router, RoutingState
+from simplan.model.routing import Router
 
 BURST = PHASES.index("burst")
 
@@ -29,25 +30,32 @@ def leaderboard_cost(levers: LeversParams, calendar: Calendar) -> float:
     return levers.leaderboard.prize_per_day * burst_days
 
 
-def fill_least_loaded(state: RoutingState, pool: np.ndarray, k: int) -> np.ndarray:
-    """Owners of k new leads given one by one to the least-loaded rep of `pool`.
+@numba.njit(cache=True)
+def fill_least_loaded(
+    open_leads: np.ndarray, capacity: np.ndarray, pool: np.ndarray, k: np.ndarray
+) -> np.ndarray:
+    """Owners of new leads given one by one to the least-loaded rep of `pool`, for each row
+    of `open_leads` (replications x reps) its `k[row]` leads; owners row after row.
 
-    Greedy one-at-a-time assignment equals taking the k smallest of each rep's next loads
-    (open + j) / capacity, smallest first; ties go to the lower rep index (the reference's
-    `least_loaded` rotates ties instead: they need equal capacities). The k smallest are
-    found by partition (ties at the k-th value taken in slot order), then sorted.
+    Each lead goes to the pool's rep with the smallest next load (open + given) / capacity;
+    ties go to the lower rep index (the reference's `least_loaded` rotates ties instead:
+    they need equal capacities).
     """
-    if k == 0 or len(pool) == 0:
-        return np.zeros(0, dtype=np.int64)
-    slots = (state.open_leads[pool][:, None] + np.arange(k)[None, :]) / state.capacity[pool][
-        :, None
-    ]
-    flat = slots.ravel()
-    kth = np.partition(flat, k - 1)[k - 1]
-    below = np.flatnonzero(flat < kth)
-    chosen = np.concatenate([below, np.flatnonzero(flat == kth)[: k - len(below)]])
-    order = chosen[np.lexsort((chosen, flat[chosen]))]
-    return pool[order // k]
+    owners = np.empty(k.sum(), dtype=np.int64)
+    given = np.zeros(len(pool))
+    out = 0
+    for row in range(open_leads.shape[0]):
+        given[:] = 0.0
+        for _ in range(k[row]):
+            best, best_load = 0, np.inf
+            for j in range(len(pool)):
+                load = (open_leads[row, pool[j]] + given[j]) / capacity[pool[j]]
+                if load < best_load:
+                    best, best_load = j, load
+            given[best] += 1.0
+            owners[out] = pool[best]
+            out += 1
+    return owners
 
 
 UNSUPPORTED = {
@@ -78,43 +86,53 @@ def check_day_routing(router: Router) -> None:
 
 
 def route_day(
-    router: Router, state: RoutingState, u: np.ndarray, day: float
+    router: Router,
+    open_leads: np.ndarray,
+    u: np.ndarray,
+    replication: np.ndarray,
+    day: float,
+    turn: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Owners of one day's routed leads (in arrival order) and their mentor-pool flags.
+    """Owners (within their replication) of one day's routed leads, and their mentor-pool
+    flags, for a batch of replications of the router's team at once.
 
-    The same rules as `Router.assign` (mentor pool first, with the lead's uniform stretched
-    back for the base policy), applied to the day's leads at once: loads do not see the
-    closes between two arrivals of the same day. Returns (owners, mentor_pool flags).
+    `open_leads` is each replication's open leads per rep (replications x reps), `u` the
+    leads' own uniforms, grouped by `replication` in order and each in arrival order, and
+    `turn` each replication's round-robin position (advanced in place). The same rules as
+    `Router.assign` (mentor pool first, with the lead's uniform stretched back for the base
+    policy), applied to the day's leads at once: loads do not see the closes between two
+    arrivals of the same day.
     """
-    p = router.params
-    k = len(u)
+    p, team = router.params, router.team
+    k, batch = len(u), open_leads.shape[0]
     owners = np.full(k, -1, dtype=np.int64)
     mentored = np.zeros(k, dtype=bool)
     u = u.copy()
     if p.mentor_pool.enabled and k:
         pool = p.mentor_pool.share_of_leads
-        team = router.team
         hires = np.flatnonzero((team.tenure(day) == 0) & (team.mentor >= 0))
         low = u < pool
         if len(hires):
             mentored = low
-            owners[low] = fill_least_loaded(state, hires, int(low.sum()))
+            per = np.bincount(replication[low], minlength=batch)
+            owners[low] = fill_least_loaded(open_leads, team.capacity, hires, per)
         else:
             u[low] = u[low] / pool
         u[~low] = (u[~low] - pool) / (1 - pool)
     rest = owners < 0
+    per = np.bincount(replication[rest], minlength=batch)
     policy = router.policy
     if p.policy == "share":
         owners[rest] = np.minimum(
             np.searchsorted(policy.cumulative, u[rest], side="right"), len(policy.cumulative) - 1
         )
     elif p.policy == "round_robin":
-        m = int(rest.sum())
-        owners[rest] = (policy.next + np.arange(m)) % policy.n
-        policy.next = (policy.next + m) % policy.n
+        rows = replication[rest]
+        place = np.arange(len(rows)) - (np.cumsum(per) - per)[rows]
+        owners[rest] = (turn[rows] + place) % team.size
+        turn[:] = (turn + per) % team.size
     else:
-        loads = state.open_leads.copy()
-        np.add.at(loads, owners[mentored], 1.0)
-        shifted = RoutingState(loads, state.capacity)
-        owners[rest] = fill_least_loaded(shifted, np.arange(router.team.size), int(rest.sum()))
+        loads = open_leads.copy()
+        np.add.at(loads, (replication[mentored], owners[mentored]), 1.0)
+        owners[rest] = fill_least_loaded(loads, team.capacity, np.arange(team.size), per)
     return owners, mentored

@@ -1,0 +1,89 @@
+"""What the fast engine keeps as leads move: who waits for a touch or for a customer, each
+rep's pipeline and expected pipeline, and the bookings and credits of closed deals."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simplan.engines.fast.table import CUSTOMER, DONE, TOUCH
+from simplan.model.records import LOST
+from simplan.model.routing import Assignment, credit_shares
+
+
+class Bookkeeping:
+    """The waiting lists and books of `FastEngine`."""
+
+    def _touches(self) -> np.ndarray:
+        """The leads waiting for a touch of their owner."""
+        if self.requests:
+            self.waiting = np.concatenate([self.waiting, *self.requests])
+            self.requests = []
+        return self.waiting
+
+    def _start_answers(self, day: int) -> None:
+        """Move the customers who answer on `day` among those who may answer today."""
+        self.today = day
+        later = np.concatenate([self.due_later, *self.waits])
+        self.waits = []
+        today = self.leads.due[later] < day + 1.0
+        self.answers.append(later[today])
+        self.due_later = later[~today]
+
+    def _request(self, ids: np.ndarray, kind: int, at: np.ndarray) -> None:
+        L = self.leads
+        L.mode[ids], L.kind[ids], L.requested[ids] = TOUCH, kind, at
+        self.requests.append(ids)
+
+    def _wait(self, ids: np.ndarray, until: np.ndarray, then: int) -> None:
+        L = self.leads
+        L.mode[ids], L.due[ids], L.then[ids] = CUSTOMER, until, then
+        today = until < self.today + 1.0
+        self.answers.append(ids[today])
+        self.waits.append(ids[~today])
+
+    def _expect(self, ids: np.ndarray, expected: np.ndarray) -> None:
+        """Set the leads' expected values in their owners' pipelines (what reps project from)."""
+        L = self.leads
+        np.add.at(self.standing.expected_pipeline, L.owner[ids], expected - L.expected[ids])
+        L.expected[ids] = expected
+
+    def _close(self, ids: np.ndarray, t: np.ndarray, outcome: int) -> None:
+        if not len(ids):
+            return
+        L = self.leads
+        owner = L.owner[ids]
+        L.outcome[ids], L.close_time[ids], L.mode[ids] = outcome, t, DONE
+        np.subtract.at(self.pipeline, owner, L.value[ids])
+        self._expect(ids, np.zeros(len(ids)))
+        np.subtract.at(self.state.open_leads, owner, 1.0)
+        if outcome == LOST:
+            return
+        L.amount[ids] = L.value[ids]
+        if "referral" in self.source_names:
+            referral = L.source[ids] == self.source_names.index("referral")
+            reward = self.scenario.calendar.levers.referral_contest.reward_per_referral
+            L.lever_cost[ids[referral]] += reward
+        day = t.astype(np.int64)
+        np.add.at(self.won_count, (day, owner), 1)
+        # A deal its first owner closed alone credits that owner in full; others split.
+        alone = (owner == L.first_owner[ids]) & ~L.mentored[ids]
+        np.add.at(self.bookings, (day[alone], owner[alone]), L.amount[ids[alone]])
+        np.add.at(self.standing.booked, owner[alone], L.amount[ids[alone]])
+        self.credit_rows.extend(
+            zip(ids[alone].tolist(), owner[alone].tolist(), [1.0] * int(alone.sum()),
+                L.amount[ids[alone]].tolist(), t[alone].tolist(), strict=True)
+        )  # fmt: skip
+        split = ~alone
+        ids, t, day = ids[split], t[split], day[split]
+        routing = self.scenario.routing
+        for i, now, d in zip(ids.tolist(), t.tolist(), day.tolist(), strict=True):
+            first = int(L.first_owner[i])
+            shares = credit_shares(
+                int(L.owner[i]), first, Assignment(first, mentor_pool=bool(L.mentored[i])),
+                self.team, routing,
+            )  # fmt: skip
+            amount = float(L.amount[i])
+            for rep, share in shares.items():
+                self.bookings[d, rep] += amount * share
+                self.standing.book(rep, amount * share)
+                self.credit_rows.append((i, rep, share, amount * share, now))

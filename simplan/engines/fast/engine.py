@@ -1,0 +1,268 @@
+"""The fast engine's day loop: a batch of replications set up side by side, then each day
+effort, arrivals (routed and self-sourced), relays, the day's queues slice by slice and the
+customers' answers; each replication's records at the end."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from simplan.engines.fast.book import Bookkeeping
+from simplan.engines.fast.funnel import Funnel
+from simplan.engines.fast.relay import relay_owners
+from simplan.engines.fast.sourcing import SourcedCustomers
+from simplan.engines.fast.table import CONTACT, LeadTable, tiled
+from simplan.engines.standing import Standing
+from simplan.errors import SimplanError
+from simplan.model.calendar import Calendar
+from simplan.model.day import check_day_routing, day_context, leaderboard_cost, route_day
+from simplan.model.leads import draw_leads, lead_streams, tier_arrivals
+from simplan.model.production import (
+    self_sourced_rate,
+    sourced_counts,
+    sourcing_weights,
+    tier_shares,
+)
+from simplan.model.randomness import stream
+from simplan.model.records import Records, credit_columns
+from simplan.model.routing import Router, RoutingState
+from simplan.model.team import Team
+from simplan.scenario import Scenario
+
+SLICES = 4
+"""Working hours are served in this many slices, so a follow-up requested early in the day
+can take a rep's idle time later that day."""
+PASSES = 6
+"""Passes over a slice's queues: a touch's follow-up due in the slice is served in the next."""
+
+
+class FastEngine(Funnel, Bookkeeping):
+    """A batch of replications of a scenario, a day at a time (one per SeedSequence)."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        team: Team,
+        calendar: Calendar,
+        seqs: list[np.random.SeedSequence],
+    ) -> None:
+        if scenario.leads.dormant.reentry_probability > 0:
+            raise SimplanError(
+                "leads.dormant.reentry_probability: dormant re-entry is not modelled by the fast "
+                "engine; use `engine: events` (or --engine events), or set it to 0"
+            )
+        self.scenario, self.cal = scenario, calendar
+        self.n, self.batch = team.size, len(seqs)
+        self.team = tiled(team, self.batch)
+        tiers = scenario.leads.tiers
+        self.router = Router(team, scenario.routing, [t.name for t in tiers])
+        check_day_routing(self.router)
+        self.turn = np.zeros(self.batch, dtype=np.int64)  # each replication's round robin
+        self.sourced_shares = tier_shares(
+            [t.self_sourced_share for t in tiers], scenario.production
+        )
+        streams = lead_streams(
+            scenario.leads, calendar, scenario.calendar.levers.referral_contest,
+            1.0 - self.sourced_shares,
+        )  # fmt: skip
+        drawn = [draw_leads(streams, tiers, functools.partial(stream, seq)) for seq in seqs]
+        self.source_names = [*drawn[0].source_names, "self_sourced"]
+        self.self_sourced = len(self.source_names) - 1
+        columns = {
+            name: np.concatenate([getattr(d, name) for d in drawn])
+            for name in ("time", "tier", "source", "win_probability", "base_size", "u_win",
+                         "u_route", "u_timing", "delay")
+        }  # fmt: skip
+        replication = np.repeat(np.arange(self.batch), [len(d) for d in drawn])
+        # By arrival day, then replication, each replication's leads in their own order.
+        day_of = np.floor(columns["time"])
+        order = np.lexsort((np.arange(len(replication)), replication, day_of))
+        self.arrival_day = day_of[order]
+        self.leads = LeadTable(len(order) + len(order) // 2 + 64)  # room for self-sourced
+        self.leads.add(
+            replication=replication[order], time=columns["time"][order],
+            tier=columns["tier"][order], source=columns["source"][order],
+            p=columns["win_probability"][order], size=columns["base_size"][order],
+            u_win=columns["u_win"][order], u_route=columns["u_route"][order],
+            u_timing=columns["u_timing"][order], delay=columns["delay"][order],
+        )  # fmt: skip
+        self.drawn = len(order)
+        self.next_drawn = 0
+        self.arrived = 0  # leads routed or sourced so far: the next one's rank
+        self.today = 0
+        # Leads waiting for a touch, each once (new requests join at the next pass); leads
+        # waiting for a customer who may answer today, and those who answer on a later day.
+        self.waiting = np.zeros(0, dtype=np.int64)
+        self.requests: list[np.ndarray] = []
+        self.due_today = np.zeros(0, dtype=np.int64)
+        self.answers: list[np.ndarray] = []
+        self.due_later = np.zeros(0, dtype=np.int64)
+        self.waits: list[np.ndarray] = []
+        self.standing = Standing(scenario, team, calendar, copies=self.batch)
+        self.tier_rates = tier_arrivals(scenario.leads, calendar)
+        weights = sourcing_weights(
+            team.capacity, team.lead_share if scenario.routing.policy == "share" else None
+        )
+        self.source_weights = np.tile(weights, self.batch)
+        size, days = self.team.size, calendar.days
+        # (days, reps of the batch, tiers): each replication's own sourcing stream.
+        self.source_u = np.concatenate(
+            [stream(seq, "sourcing").random((days, self.n, len(tiers))) for seq in seqs], axis=1
+        )
+        expected = self.tier_rates.sum(axis=0) * self.sourced_shares
+        self.customers = SourcedCustomers(list(tiers), seqs, expected)
+        self.state = RoutingState(np.zeros(size), self.team.capacity.astype(float))
+        self.pipeline = np.zeros(size)
+        self.touches = np.zeros((days, size), dtype=np.int64)
+        self.effort = np.zeros((days, size))
+        self.bookings = np.zeros((days, size))
+        self.won_count = np.zeros((days, size), dtype=np.int64)
+        self.open_pipeline = np.zeros((days, size))
+        self.credit_rows: list[tuple[int, int, float, float, float]] = []
+        offer = scenario.calendar.levers.close_out_offer
+        self.offer = offer
+        names = [t.name for t in tiers]
+        chosen = [names.index(x) for x in offer.tiers] if offer.enabled else []
+        self.offer_tier = np.isin(np.arange(len(tiers)), chosen)
+
+    # -- the day loop --------------------------------------------------------------------------
+
+    def run(self) -> list[Records]:
+        cal, team = self.cal, self.team
+        levers = self.scenario.calendar.levers
+        for day in range(cal.days):
+            if day:
+                self.open_pipeline[day - 1] = self.pipeline
+            yesterday = self.bookings[day - 1] if day else None
+            effort = self.standing.start_day(day, day_context(levers, cal, day), yesterday)
+            self.effort[day] = effort
+            self.win_skill = team.win_skill(day)
+            self.cycle_mult = team.cycle_multiplier(day)
+            self._start_answers(day)
+            self._arrive(day, effort)
+            if self.scenario.routing.relay.enabled:
+                self._relay(day)
+            free = np.full(team.size, day + cal.workday_start)
+            duration = cal.workday_length / (team.capacity * effort)
+            if cal.is_working[day]:
+                for s in range(1, SLICES + 1):
+                    until = day + cal.workday_start + cal.workday_length * s / SLICES
+                    for _ in range(PASSES):
+                        self._wake(until)
+                        if not self._serve(day, until, free, duration):
+                            break
+            self._wake(day + 1.0)
+        self.open_pipeline[cal.days - 1] = self.pipeline
+        credits = credit_columns(self.credit_rows)
+        return [self._records(r, credits) for r in range(self.batch)]
+
+    def _arrive(self, day: int, effort: np.ndarray) -> None:
+        """Route the day's drawn leads, add the reps' self-sourced ones; all wait for a contact."""
+        L = self.leads
+        end = int(np.searchsorted(self.arrival_day, day + 1.0, side="left"))
+        routed = np.arange(self.next_drawn, end)
+        self.next_drawn = end
+        replication = L.replication[routed]
+        local, L.mentored[routed] = route_day(
+            self.router, self.state.open_leads.reshape(self.batch, self.n), L.u_route[routed],
+            replication, float(day), self.turn,
+        )  # fmt: skip
+        owners = local + replication * self.n
+        sourced, sourced_owners = self._source(day, effort)
+        ids = np.concatenate([routed, sourced])
+        owners = np.concatenate([owners, sourced_owners])
+        L.owner[ids] = L.first_owner[ids] = owners
+        L.value[ids] = L.size[ids] * self.team.deal_size_multiplier[owners]
+        np.add.at(self.pipeline, owners, L.value[ids])
+        np.add.at(self.state.open_leads, owners, 1.0)
+        self._expect(ids, L.p[ids] * L.value[ids])
+        L.rank[ids] = self.arrived + np.arange(len(ids))
+        self.arrived += len(ids)
+        self._request(ids, CONTACT, L.time[ids])
+
+    def _source(self, day: int, effort: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Reps source their own leads in working hours, more of them the harder they work;
+        each replication's customers come from its own stream, tier by tier."""
+        rates = self_sourced_rate(
+            self.tier_rates[day], self.source_weights, effort, self.sourced_shares,
+            self.scenario.production.sourcing_elasticity,
+        )  # fmt: skip
+        counts = sourced_counts(self.source_u[day], rates).reshape(self.batch, self.n, -1)
+        found = self.customers.take(counts)
+        if not found:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        cal, tiers = self.cal, self.scenario.leads.tiers
+        k = len(found["tier"])
+        ids = self.leads.add(
+            replication=found["replication"],
+            time=day + cal.workday_start + found["clock"] * cal.workday_length,
+            tier=found["tier"],
+            source=np.full(k, self.self_sourced),
+            p=np.array([t.win_probability for t in tiers])[found["tier"]],
+            size=found["size"],
+            u_win=found["u_win"],
+            u_route=found["u_route"],
+            u_timing=found["u_timing"],
+            delay=found["delay"],
+        )
+        return ids, found["replication"] * self.n + found["rep"]
+
+    def _relay(self, day: int) -> None:
+        """Pass every touch waiting longer than the relay threshold to the least-loaded other
+        rep of its replication."""
+        L, n = self.leads, self.n
+        waiting = self._touches()
+        stale = waiting[day - L.requested[waiting] >= self.scenario.routing.relay.idle_days]
+        stale = stale[np.lexsort((L.rank[stale], L.requested[stale], L.owner[stale]))]
+        L.owner[stale] = relay_owners(
+            L.owner[stale], n, self.state.open_leads, self.state.capacity, self.pipeline,
+            self.standing.expected_pipeline, L.value[stale], L.expected[stale],
+        )  # fmt: skip
+        L.relays[stale] += 1
+        L.requested[stale] = day
+
+    def _records(self, r: int, credits: dict[str, np.ndarray]) -> Records:
+        """Replication r's records: its leads (numbered in their order of arrival), its reps."""
+        L, n = self.leads, self.leads.n
+        mine = np.flatnonzero(L.replication[:n] == r)
+        lead_id = np.full(n, -1, dtype=np.int64)
+        lead_id[mine] = np.arange(len(mine))
+        reps = slice(r * self.n, (r + 1) * self.n)
+        owned = credits["rep"] // self.n == r
+        credits = {key: value[owned] for key, value in credits.items()}
+        credits["lead_id"] = lead_id[credits["lead_id"]]
+        credits["rep"] = credits["rep"] - r * self.n
+        sourced = (L.source[mine] == self.self_sourced).any()
+        return Records(
+            deals={
+                "lead_id": np.arange(len(mine)),
+                "tier": L.tier[mine],
+                "source": L.source[mine],
+                "rep": L.owner[mine] - r * self.n,
+                "first_rep": L.first_owner[mine] - r * self.n,
+                "created_day": L.time[mine],
+                "first_response_hours": L.response_h[mine],
+                "stage": L.stage[mine],
+                "outcome": L.outcome[mine],
+                "close_day": L.close_time[mine],
+                "amount": L.amount[mine],
+                "alerts": L.alerts[mine],
+                "relays": L.relays[mine],
+                "lever_cost": L.lever_cost[mine],
+                "timing": L.timing[mine],
+            },
+            credits=credits,
+            daily={
+                "touches": self.touches[:, reps].copy(),
+                "effort": self.effort[:, reps].copy(),
+                "open_pipeline_value": self.open_pipeline[:, reps].copy(),
+                "bookings": self.bookings[:, reps].copy(),
+                "deals_won": self.won_count[:, reps].copy(),
+            },
+            totals={"leaderboard_cost": leaderboard_cost(self.scenario.calendar.levers, self.cal)},
+            targets=self.standing.targets[:, reps].copy(),
+            source_names=self.source_names if sourced else self.source_names[:-1],
+            events=0,
+            processes=0,
+        )

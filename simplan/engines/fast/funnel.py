@@ -1,0 +1,200 @@
+"""The funnel a day at a time: the reps' touches (each stage's rule once its touch is done)
+and the customer's side (each answer once its wait ends), for all leads of a batch at once."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simplan.engines.fast.serving import serve_queues
+from simplan.engines.fast.table import (
+    ALERT,
+    ANSWERED,
+    CONTACT,
+    CONTACTED,
+    DONE,
+    FOLLOW_UP,
+    NEGOTIATED,
+    NEGOTIATION,
+    PROPOSAL,
+    SIGN,
+    SIGNS,
+)
+from simplan.model.calendar import PHASES
+from simplan.model.leads import loss_stages
+from simplan.model.production import follow_up_factors
+from simplan.model.records import LOST, PULLED, PUSHED, WON
+
+CLOSE_OUT = PHASES.index("close_out")
+
+
+class Funnel:
+    """The touch and answer rules of `FastEngine` (its leads, team, standing and clocks)."""
+
+    # -- touches -------------------------------------------------------------------------------
+
+    def _serve(self, day: int, until: float, free: np.ndarray, duration: np.ndarray) -> int:
+        """Each rep works the touches requested before `until` first-in first-out, one after
+        another, starting them before `until` while they still end inside working hours;
+        returns how many were done."""
+        L, cal = self.leads, self.cal
+        everyone = self._touches()
+        close = day + cal.workday_start + cal.workday_length + 1e-9
+        served, t = serve_queues(
+            L.requested[everyone], L.owner[everyone], everyone, free, duration, until, close
+        )
+        if not len(served):
+            return 0
+        done = everyone[served]
+        self.touches[day] += np.bincount(L.owner[done], minlength=self.team.size)
+        L.mode[done] = DONE
+        left = np.ones(len(everyone), dtype=bool)
+        left[served] = False
+        self.waiting = everyone[left]
+        kinds = L.kind[done]
+        for kind, act in (
+            (CONTACT, self._contacted),
+            (PROPOSAL, self._proposed),
+            (FOLLOW_UP, self._await_answer),
+            (NEGOTIATION, self._negotiating),
+            (SIGN, self._signed),
+        ):
+            mask = kinds == kind
+            if mask.any():
+                act(done[mask], t[mask])
+        return len(done)
+
+    def _contacted(self, ids: np.ndarray, t: np.ndarray) -> None:
+        """First response: the win chance decays with the hours it took; the customer's fate."""
+        L = self.leads
+        owner = L.owner[ids]
+        hours = (t - L.time[ids]) * 24
+        L.response_h[ids] = hours
+        L.stage[ids] = 0
+        decay = np.ones(len(ids))
+        for k, tier in enumerate(self.scenario.leads.tiers):
+            mask = L.tier[ids] == k
+            decay[mask] = tier.response_decay.factors(hours[mask])
+        quality = follow_up_factors(
+            self.effort[np.minimum(t.astype(np.int64), self.cal.days - 1), owner],
+            self.scenario.production,
+        )
+        p = np.minimum(1.0, L.p[ids] * decay * self.win_skill[owner] * quality)
+        u = L.u_win[ids]
+        L.fate[ids] = np.where(u < p, 3, loss_stages(u, p, self.scenario.funnel.loss_stage_shares))
+        L.p_won[ids] = p
+        self._expect(ids, p * L.value[ids])
+        L.cycle[ids] = self.cycle_mult[owner]
+        rest = self._pull(ids, t, t + L.delay[ids].sum(axis=1) * L.cycle[ids])
+        self._wait(ids[rest], t[rest] + L.delay[ids[rest], 0] * L.cycle[ids[rest]], CONTACTED)
+
+    def _proposed(self, ids: np.ndarray, t: np.ndarray) -> None:
+        L = self.leads
+        L.stage[ids] = 1
+        delay, cycle = L.delay[ids], L.cycle[ids]
+        rest = self._pull(ids, t, t + (delay[:, 1] + delay[:, 2]) * cycle)
+        ids, t = ids[rest], t[rest]
+        L.answer[ids] = t + L.delay[ids, 1] * L.cycle[ids]
+        self._await_answer(ids, t)
+
+    def _await_answer(self, ids: np.ndarray, t: np.ndarray) -> None:
+        """Wait for the customer's answer to a proposal; each silent `proposal_timeout_days`
+        raise an alert that needs a follow-up touch."""
+        L = self.leads
+        timeout = self.scenario.funnel.proposal_timeout_days
+        late = L.answer[ids] - t > timeout
+        self._wait(ids[late], t[late] + timeout, ALERT)
+        self._wait(ids[~late], np.maximum(L.answer[ids[~late]], t[~late]), ANSWERED)
+
+    def _negotiating(self, ids: np.ndarray, t: np.ndarray) -> None:
+        L = self.leads
+        L.stage[ids] = 2
+        rest = self._pull(ids, t, t + L.delay[ids, 2] * L.cycle[ids])
+        ids, t = ids[rest], t[rest]
+        self._wait(ids, t + L.delay[ids, 2] * L.cycle[ids], NEGOTIATED)
+
+    def _signed(self, ids: np.ndarray, t: np.ndarray) -> None:
+        self.leads.stage[ids] = 3
+        self._close(ids, t, WON)
+
+    # -- the customer's side -------------------------------------------------------------------
+
+    def _wake(self, until: float) -> None:
+        """Every customer whose wait ends before `until` answers: lost, or the next touch."""
+        L = self.leads
+        due = np.concatenate([self.due_today, *self.answers])
+        self.answers = []
+        answers = L.due[due] < until
+        self.due_today = due[~answers]
+        ids = due[answers]
+        if not len(ids):
+            return
+        ids = ids[np.argsort(L.rank[ids])]  # in their order of arrival, as the reference
+        L.mode[ids] = DONE
+        then, due, fate = L.then[ids], L.due[ids], L.fate[ids]
+        lost = ((then == CONTACTED) & (fate == 0)) | ((then == ANSWERED) & (fate == 1))
+        self._close(ids[lost], due[lost], LOST)
+        for step, kind in ((CONTACTED, PROPOSAL), (ANSWERED, NEGOTIATION), (SIGNS, SIGN)):
+            go = (then == step) & ~lost
+            self._request(ids[go], kind, due[go])
+        alert = then == ALERT
+        L.alerts[ids[alert]] += 1
+        self._request(ids[alert], FOLLOW_UP, due[alert])
+        negotiated = then == NEGOTIATED
+        if negotiated.any():
+            self._negotiated(ids[negotiated], due[negotiated])
+
+    def _negotiated(self, ids: np.ndarray, t: np.ndarray) -> None:
+        """The negotiation ends: late losses may be saved by the close-out offer; a winner may
+        be held for next period; the rest are signed with one more touch."""
+        L = self.leads
+        losing = L.fate[ids] == 2
+        saved = losing & self._offer_wins(ids, t)
+        L.lever_cost[ids[saved]] += self.offer.cost_per_deal
+        lost = losing & ~saved
+        self._close(ids[lost], t[lost], LOST)
+        ids, t = ids[~lost], t[~lost]
+        pushed = self._timing(ids, t, None)
+        L.timing[ids[pushed]] = PUSHED
+        ends = self.cal.plan_period.end_day[t[pushed].astype(np.int64)].astype(float)
+        self._wait(ids[pushed], ends, SIGNS)
+        self._request(ids[~pushed], SIGN, t[~pushed])
+
+    def _offer_wins(self, ids: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """In close-out, the offer lifts p; the band just above p (late losses) turns into wins."""
+        L = self.leads
+        if not self.offer.enabled:
+            return np.zeros(len(ids), dtype=bool)
+        day = np.minimum(t.astype(np.int64), self.cal.days - 1)
+        p = L.p_won[ids]
+        negotiation = self.scenario.funnel.loss_stage_shares.negotiation
+        lifted = np.minimum(p * (1 + self.offer.win_uplift), p + (1 - p) * negotiation)
+        return (
+            self.offer_tier[L.tier[ids]]
+            & (self.cal.phase[day] == CLOSE_OUT)
+            & (L.u_win[ids] < lifted)
+        )
+
+    # -- deal timing (the reps' own rules in Standing, for the deals at once) -----------------
+
+    def _timing(self, ids: np.ndarray, t: np.ndarray, signs_at: np.ndarray | None) -> np.ndarray:
+        """Which deals the owner pulls forward (`signs_at` given) or pushes (None)."""
+        L, day = self.leads, t.astype(np.int64)
+        if signs_at is None:
+            return self.standing.push_many(L.owner[ids], L.value[ids], day, L.u_timing[ids])
+        return self.standing.pull_many(L.owner[ids], L.value[ids], day, signs_at, L.u_timing[ids])
+
+    def _pull(self, ids: np.ndarray, t: np.ndarray, signs_at: np.ndarray) -> np.ndarray:
+        """Winners whose owner has them sign early at a discount; returns the others' mask."""
+        L = self.leads
+        winners = L.fate[ids] == 3
+        pulled = np.zeros(len(ids), dtype=bool)
+        pulled[winners] = self._timing(ids[winners], t[winners], signs_at[winners])
+        if pulled.any():
+            i, now = ids[pulled], t[pulled]
+            L.timing[i] = PULLED
+            L.value[i] *= 1 - self.scenario.behaviour.timing.pull_discount
+            end = self.cal.plan_period.end_day[now.astype(np.int64)] - 2.0
+            later = end > now
+            self._wait(i[later], end[later], SIGNS)
+            self._request(i[~later], SIGN, now[~later])
+        return ~pulled

@@ -1,0 +1,95 @@
+"""Payouts for a batch of replications in one run of the plan: the same statements as one
+replication at a time, each replication its own team."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simplan import load_scenario
+from simplan.engines import fast
+from simplan.model.calendar import build_calendar
+from simplan.model.plan import Plan
+from simplan.model.randomness import replication_seeds, team_seed
+from simplan.model.team import build_team
+from simplan.results import attach_payouts, pays_per_rep, replication_tables
+from simplan.scenario import Scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+ACROSS_THE_TEAM = {"daily_champion", "squad_winner", "ranking_reward"}
+"""playbook_full's components that compare reps of the whole team."""
+
+
+def _per_rep(plan: Plan) -> Plan:
+    """playbook_full without what compares reps across the team: squad pool, clawbacks,
+    qualifying, gates, caps and the role bonuses stay."""
+    kept = [c for c in plan.components if c.type not in ACROSS_THE_TEAM]
+    qualifying = next(c for c in kept if c.type == "qualifying")
+    applies = [
+        a
+        for a in qualifying.applies_to
+        if a not in {"monthly_champion", "quarterly_top3", "daily_champion"}
+    ]
+    kept = [c.model_copy(update={"applies_to": applies}) if c is qualifying else c for c in kept]
+    return plan.model_copy(update={"components": kept, "budget": None})
+
+
+@pytest.fixture(scope="module")
+def batch():
+    """Four replications of the playbook_full proposal over a month (fast engine), as
+    tables without statements, and what they ran on."""
+    path = ROOT / "scenarios/proposals/playbook_full.yaml"
+    data = load_scenario(path).model_dump(by_alias=True, exclude_none=True)
+    data["calendar"] |= {"days": 31, "warmup_days": 30}
+    scenario = Scenario.model_validate(data)
+    team = build_team(scenario.team, np.random.default_rng(team_seed(scenario.simulation.seed)))
+    calendar = build_calendar(scenario.calendar, scenario.plan.clock)
+    records = fast.run_batch(scenario, team, calendar, replication_seeds(8, 4))
+    tier_names = [t.name for t in scenario.leads.tiers]
+    return scenario, team, calendar, records, tier_names
+
+
+def _statements(batch, plan: Plan, together: bool) -> list[dict[str, pd.DataFrame]]:
+    _, team, calendar, records, tier_names = batch
+    parts = [
+        replication_tables(r, k + 3, team, calendar, tier_names) for k, r in enumerate(records)
+    ]
+    if together:
+        attach_payouts(parts, [k + 3 for k in range(len(parts))], team, calendar, plan)
+    else:
+        for k, part in enumerate(parts):
+            attach_payouts([part], [k + 3], team, calendar, plan)
+    return parts
+
+
+@pytest.mark.parametrize("variant", ["playbook_full", "per_rep", "gate80_cap150"])
+def test_batched_statements_are_each_replications_own(batch, variant):
+    """Statements, reps' payouts and runs' payouts of the batch run equal the replications
+    run one at a time, to the bit (the full playbook runs one at a time: its contests and
+    budget compare the whole team; the rest share one run, squads kept apart)."""
+    plan = batch[0].plan
+    if variant == "per_rep":
+        plan = _per_rep(plan)
+        assert {c.type for c in plan.components} >= {
+            "team_pool",
+            "qualifying",
+            "clawback",
+            "first_deal_bonus",
+        }
+    elif variant == "gate80_cap150":
+        plan = load_scenario(ROOT / "scenarios/proposals/gate80_cap150.yaml").plan
+    assert pays_per_rep(plan) == (variant != "playbook_full")
+    together, alone = _statements(batch, plan, True), _statements(batch, plan, False)
+    for mine, theirs in zip(together, alone, strict=True):
+        assert len(theirs["statements"]) > 0
+        pd.testing.assert_frame_equal(mine["statements"], theirs["statements"])
+        pd.testing.assert_frame_equal(mine["reps"], theirs["reps"])
+        pd.testing.assert_frame_equal(mine["runs"], theirs["runs"])
+    amounts = [t["statements"].groupby("component", observed=True)["amount"].sum() for t in alone]
+    assert not amounts[0].equals(amounts[1])  # the replications differ: they are not mixed up
+    if variant == "per_rep":
+        pool = pd.concat(amounts, axis=1).loc["team_pool"]
+        assert (pool > 0).any()  # the squad pool pays, per replication's own squads
