@@ -111,22 +111,21 @@ class EventEngine:
         for r in range(self.team.size):
             env.process(self._rep(r))
         env.process(self._day_ticks())
-        env.process(self._arrivals())
+        env.process(self._arrivals(len(self.book)))
         self.processes = self.team.size + 2
         env.run(until=self.cal.days)
         return self._records()
 
-    def _arrivals(self) -> Generator:
-        """Start each pre-drawn lead at its arrival time. Leads added during the run
-        (self-sourced, dormant re-entries) start their own processes, so only the pre-drawn
-        ones are walked here: the book grows while this runs."""
+    def _arrivals(self, drawn: int) -> Generator:
+        """Start each of the `drawn` pre-drawn leads at its arrival time. Leads added during
+        the run (self-sourced, dormant re-entries) start their own processes: counted before
+        the first midnight's sourcing, so a lead found on day 0 is not started twice."""
         env = self.env
-        drawn = self.book.time[: len(self.book)]
-        for i, t in enumerate(drawn):
+        for i, t in enumerate(self.book.time[:drawn]):
             if t > env.now:
                 yield env.timeout(t - env.now)
             env.process(self._lead(i))
-        self.processes += len(drawn)
+        self.processes += drawn
 
     def _day_ticks(self) -> Generator:
         """At each midnight: snapshot yesterday, set today's effort, relay idle leads, squads."""
