@@ -250,3 +250,44 @@ def test_common_random_numbers_same_customers_when_only_effort_changes(small_sce
     assert (own_b.reindex(own_a.index, fill_value=0) >= own_a).all()
     # Effort 1.5 with elasticity 1: about 1.5x the self-sourced leads (Poisson, 3 s.e.).
     assert abs(own_b.sum() / own_a.sum() - 1.5) < 3 * 1.5 * np.sqrt(1 / own_a.sum())
+
+
+@pytest.mark.parametrize(
+    ("name", "override"),
+    [
+        ("proposals/gate80_cap150.yaml", {}),
+        (
+            "small",
+            {
+                "routing": {"response_red_line_hours": 2},
+                "leads": {"dormant": {"after_days": 5, "reentry_probability": 0.5}},
+            },
+        ),
+    ],
+)
+def test_the_benchmark_twin_replays_the_engine_s_run_event_for_event(name, override):
+    """benchmarks/twin.py is a same-work twin: replaying the engine's decisions on bare SimPy
+    gives the same touches per rep and day, first responses, alerts, events and processes."""
+    from benchmarks.twin import differences, engine_counts, replay, script_of
+    from simplan.model.calendar import build_calendar
+    from simplan.model.randomness import replication_seeds, team_seed
+    from simplan.model.team import build_team
+
+    scenario = (
+        load_scenario(DATA.parent.parent / "scenarios" / name)
+        if name.endswith(".yaml")
+        else scenario_with(**override)
+    )
+    team = build_team(scenario.team, np.random.default_rng(team_seed(scenario.simulation.seed)))
+    calendar = build_calendar(scenario.calendar)
+    seq = replication_seeds(scenario.simulation.seed, 1)[0]
+    script, records = script_of(scenario, team, calendar, seq)
+    assert differences(engine_counts(records), replay(script)) == []
+    assert script.relay_to
+    assert any(script.sourced)
+    if override:  # red-line touches jump the queue; lost customers come back
+        assert min(script.first_class) == 0
+        assert script.dormant
+    else:  # plan-responsive reps time their deals
+        assert script.pull_stage
+        assert script.pushed
