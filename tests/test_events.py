@@ -291,3 +291,49 @@ def test_the_benchmark_twin_replays_the_engine_s_run_event_for_event(name, overr
     else:  # plan-responsive reps time their deals
         assert script.pull_stage
         assert script.pushed
+
+
+def test_the_scalar_loss_stage_and_deal_timing_agree_with_their_array_forms():
+    """The event engine asks once per lead or deal in plain floats; the fast engine in arrays."""
+    from simplan.engines.standing import Standing
+    from simplan.model.calendar import build_calendar
+    from simplan.model.day import day_context
+    from simplan.model.leads import loss_stage, loss_stages
+    from simplan.model.team import build_team
+
+    rng = np.random.default_rng(3)
+    p = rng.random(2000)
+    u = np.concatenate([p + (1 - p) * rng.random(2000), [0.0, 1.0, 0.5]])
+    p = np.concatenate([p, [0.0, 1.0, 1.0]])
+    shares = load_scenario(DATA / "small.yaml").funnel.loss_stage_shares
+    scalar = [loss_stage(a, b, shares) for a, b in zip(u.tolist(), p.tolist(), strict=True)]
+    assert scalar == loss_stages(u, p, shares).tolist()
+    assert set(scalar) == {0, 1, 2}
+
+    scenario = load_scenario(DATA.parent.parent / "scenarios" / "proposals" / "gate80_cap150.yaml")
+    team = build_team(scenario.team, np.random.default_rng(1))
+    calendar = build_calendar(scenario.calendar)
+    standing = Standing(scenario, team, calendar)
+    end = int(calendar.plan_period.end_day[20])  # a period ending inside the run
+    assert 14 < end < calendar.days
+    for day in range(end - 14):
+        standing.start_day(day, day_context(scenario.calendar.levers, calendar, day), None)
+    target = standing._target(standing.period)
+    standing.booked[:] = rng.random(team.size) * 2 * target  # below the gate to above the cap
+    standing.run_rate[:] = rng.random(team.size) * target / 30
+    n = 4000
+    reps = rng.integers(0, team.size, n)
+    amounts = rng.lognormal(10, 1, n)
+    days = rng.integers(end - 14, end, n)
+    closes_at = days + rng.random(n) * 20
+    uniforms = rng.random(n)
+    pushed = standing.push_many(reps, amounts, days, uniforms)
+    pulled = standing.pull_many(reps, amounts, days, closes_at, uniforms)
+    columns = (reps, amounts, days, closes_at, uniforms)
+    for k, (rep, amount, day, close, draw) in enumerate(zip(*map(list, columns), strict=True)):
+        assert standing.push(rep, amount, day, draw) == pushed[k]
+        assert standing.pull(rep, amount, day, close, draw) == pulled[k]
+    assert pushed.any()
+    assert pulled.any()
+    assert not pushed.all()
+    assert not pulled.all()

@@ -245,10 +245,7 @@ class Standing:
         held = np.zeros(len(reps), dtype=bool)
         if not self.responsive or timing.propensity == 0:
             return held
-        end = self.cal.plan_period.end_day[days].astype(float)
-        can = (
-            (days < self.cal.days - 1) & (end < self.cal.days) & (end - days <= timing.window_days)
-        )
+        can = self._may_push(days)
         if can.any():
             now, later = self._gains(reps[can], amounts[can], amounts[can], days[can])
             held[can] = (later > (1 + timing.hurdle) * now) & (u[can] < timing.propensity)
@@ -269,21 +266,39 @@ class Standing:
         pulled = np.zeros(len(reps), dtype=bool)
         if not self.responsive or timing.propensity == 0:
             return pulled
-        end = self.cal.plan_period.end_day[days].astype(float)
-        can = (end - days <= timing.window_days) & (closes_at >= end) & (end < self.cal.days)
+        can = self._may_pull(days, closes_at)
         if can.any():
             discounted = amounts[can] * (1 - timing.pull_discount)
             now, later = self._gains(reps[can], discounted, amounts[can], days[can])
             pulled[can] = (now > (1 + timing.hurdle) * later) & (u[can] < timing.propensity)
         return pulled
 
+    def _may_push(self, days):
+        """Whether a deal ready on `days` (an array, or one day) is near enough its period's end
+        to be held, with a next period inside the run."""
+        end = self.cal.plan_period.end_day[days]
+        window = self.params.timing.window_days
+        return (days < self.cal.days - 1) & (end < self.cal.days) & (end - days <= window)
+
+    def _may_pull(self, days, closes_at):
+        """Whether a deal decided on `days` and due to sign at `closes_at` (arrays, or one deal)
+        is near its period's end and would sign after it."""
+        end = self.cal.plan_period.end_day[days]
+        window = self.params.timing.window_days
+        return (end - days <= window) & (closes_at >= end) & (end < self.cal.days)
+
     def push(self, rep: int, amount: float, day: int, u: float) -> bool:
-        """`push_many` for one deal."""
+        """`push_many` for one deal; one far from its period's end is kept without arrays (the
+        event engine asks for every deal)."""
+        if not self._may_push(day):
+            return False
         return bool(
             self.push_many(np.array([rep]), np.array([amount]), np.array([day]), np.array([u]))[0]
         )
 
     def pull(self, rep: int, amount: float, day: int, closes_at: float, u: float) -> bool:
-        """`pull_many` for one deal."""
+        """`pull_many` for one deal; one far from its period's end is not pulled (no arrays)."""
+        if not self._may_pull(day, closes_at):
+            return False
         one = (np.array([rep]), np.array([amount]), np.array([day]), np.array([closes_at]))
         return bool(self.pull_many(*one, np.array([u]))[0])

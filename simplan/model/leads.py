@@ -235,9 +235,11 @@ def loss_stage(u: float, p: float, shares: LossStageShares) -> int:
     """The last stage a lost lead reaches, from its uniform `u` (>= p) and the loss shares.
 
     The band just above `p` is lost at negotiation, so an uplift of p turns late losses
-    into wins first; then proposal, then contact.
+    into wins first; then proposal, then contact. Plain floats: the event engine asks once
+    per lead, where an array call would cost a hundred times the arithmetic.
     """
-    return int(loss_stages(np.asarray(u), np.asarray(p), shares))
+    v = (u - p) / (1 - p) if p < 1 else 0.0
+    return 2 if v < shares.negotiation else 1 if v < shares.negotiation + shares.proposal else 0
 
 
 def loss_stages(u: np.ndarray, p: np.ndarray, shares: LossStageShares) -> np.ndarray:
