@@ -101,6 +101,9 @@ class EventEngine:
         offer = levers.close_out_offer
         self.offer_tiers = {tier_names.index(t) for t in offer.tiers} if offer.enabled else set()
         self.offer = offer
+        self.horizon = calendar.days
+        self.period_end = calendar.plan_period.end_day.astype(float).tolist()
+        self.size_multiplier = team.deal_size_multiplier.tolist()
         self.credit_rows: list[tuple[int, int, float, float, float]] = []
         self.processes = 0
 
@@ -113,7 +116,7 @@ class EventEngine:
         env.process(self._day_ticks())
         env.process(self._arrivals(len(self.book)))
         self.processes = self.team.size + 2
-        env.run(until=self.cal.days)
+        env.run(until=self.horizon)
         return self._records()
 
     def _arrivals(self, drawn: int) -> Generator:
@@ -234,81 +237,79 @@ class EventEngine:
         self.routing_state.open_leads[new] += 1
         self.book.owner[lead] = new
 
-    def _lead(self, i: int) -> Generator:
-        """One lead's way through the funnel."""
-        env, team = self.env, self.team
-        tier = self.book.tier[i]
-        priority = (
-            tier in self.priority_tiers or self.book.source_names[self.book.source[i]] == "dormant"
-        )
-        if self.book.owner[i] >= 0:  # sourced by the rep: theirs, no routing
-            a = Assignment(self.book.owner[i])
+    def _lead(self, i: int, wait: float | None = None) -> Generator:
+        """One lead's way through the funnel, from `wait` days on when it is not due yet."""
+        env, book = self.env, self.book
+        if wait is not None:
+            yield env.timeout(wait)
+        tier = book.tier[i]
+        if book.owner[i] >= 0:  # sourced by the rep: theirs, no routing
+            a = Assignment(book.owner[i])
         else:
+            dormant = book.source_names[book.source[i]] == "dormant"
+            priority = tier in self.priority_tiers or dormant
             a = self.router.assign(
-                self.routing_state, tier, priority, self.book.size[i], self.book.u_route[i], env.now
+                self.routing_state, tier, priority, book.size[i], book.u_route[i], env.now
             )
-        self.book.assignment[i] = a
-        self.book.owner[i] = self.book.first_owner[i] = a.owner
-        self.book.value[i] = self.book.size[i] * team.deal_size_multiplier[a.owner]
-        self.pipeline[a.owner] += self.book.value[i]
-        self._expect(i, a.owner, self.book.p[i] * self.book.value[i])
-        self.routing_state.open_leads[a.owner] += 1
+        owner = a.owner
+        book.assignment[i] = a
+        book.owner[i] = book.first_owner[i] = owner
+        value = book.value[i] = book.size[i] * self.size_multiplier[owner]
+        self.pipeline[owner] += value
+        self._expect(i, owner, book.p[i] * value)
+        self.routing_state.open_leads[owner] += 1
 
         yield self._request(i, 0 if tier in self.red_line_tiers else 1)
-        hours = (env.now - self.book.time[i]) * 24
-        self.book.response_h[i] = hours
-        self.book.stage[i] = 0
-        owner = self.book.owner[i]
+        now = env.now
+        hours = (now - book.time[i]) * 24
+        book.response_h[i] = hours
+        book.stage[i] = 0
+        owner = book.owner[i]
         uplift = self.strike_uplift if a.support >= 0 else 1.0
-        today = min(int(env.now), self.cal.days - 1)
+        today = min(int(now), self.horizon - 1)
         quality = follow_up_factor(self.effort[today, owner], self.scenario.production)
-        p = min(
-            1.0,
-            self.book.p[i] * self.decay[tier](hours) * self.win_skill[owner] * uplift * quality,
-        )
-        u = self.book.u_win[i]
-        shares = self.loss_shares
-        fate = 3 if u < p else loss_stage(u, p, shares)
-        self._expect(i, owner, p * self.book.value[i])
+        p = min(1.0, book.p[i] * self.decay[tier](hours) * self.win_skill[owner] * uplift * quality)
+        u = book.u_win[i]
+        fate = 3 if u < p else loss_stage(u, p, self.loss_shares)
+        self._expect(i, owner, p * book.value[i])
         cycle = self.cycle_mult[owner]
-        delay = self.book.delay[i]
+        delay = book.delay[i]
 
-        if fate == 3 and self._pull(i, env.now + sum(delay) * cycle):
+        if fate == 3 and self._pull(i, now + sum(delay) * cycle):
             return (yield from self._sign_early(i))
         yield env.timeout(delay[0] * cycle)
         if fate == 0:
             return self._close(i, LOST)
         yield self._request(i, 1)
-        self.book.stage[i] = 1
+        book.stage[i] = 1
         if fate == 3 and self._pull(i, env.now + (delay[1] + delay[2]) * cycle):
             return (yield from self._sign_early(i))
         answer = env.now + delay[1] * cycle
         timeout = self.proposal_timeout
         while answer - env.now > timeout:
             yield env.timeout(timeout)
-            self.book.alerts[i] += 1
+            book.alerts[i] += 1
             yield self._request(i, 1)
         if answer > env.now:
             yield env.timeout(answer - env.now)
         if fate == 1:
             return self._close(i, LOST)
         yield self._request(i, 1)
-        self.book.stage[i] = 2
+        book.stage[i] = 2
         if fate == 3 and self._pull(i, env.now + delay[2] * cycle):
             return (yield from self._sign_early(i))
         yield env.timeout(delay[2] * cycle)
         if fate == 2:
             if tier in self.offer_tiers and self._offer_wins(u, p):
-                self.book.lever_cost[i] += self.offer.cost_per_deal
+                book.lever_cost[i] += self.offer.cost_per_deal
             else:
                 return self._close(i, LOST)
-        if self.standing.push(
-            self.book.owner[i], self.book.value[i], int(env.now), self.book.u_timing[i]
-        ):
-            self.book.timing[i] = PUSHED
-            yield env.timeout(float(self.cal.plan_period.end_day[int(env.now)]) - env.now)
+        now = env.now
+        if self.standing.push(book.owner[i], book.value[i], int(now), book.u_timing[i]):
+            book.timing[i] = PUSHED
+            yield env.timeout(self.period_end[int(now)] - now)
         yield self._request(i, 1)
-        self.book.stage[i] = 3
+        book.stage[i] = 3
         return self._close(i, WON)
 
     def _pull(self, i: int, signs_at: float) -> bool:
@@ -326,7 +327,7 @@ class EventEngine:
         env = self.env
         self.book.timing[i] = PULLED
         self.book.value[i] *= 1 - self.scenario.behaviour.timing.pull_discount
-        end = float(self.cal.plan_period.end_day[int(env.now)])
+        end = self.period_end[int(env.now)]
         if end - 2.0 > env.now:
             yield env.timeout(end - 2.0 - env.now)
         yield self._request(i, 1)
@@ -340,7 +341,7 @@ class EventEngine:
 
     def _offer_wins(self, u: float, p: float) -> bool:
         """In close-out, the offer lifts p; the band just above p (late losses) turns into wins."""
-        day = min(int(self.env.now), self.cal.days - 1)
+        day = min(int(self.env.now), self.horizon - 1)
         if self.cal.phase[day] != CLOSE_OUT:
             return False
         lifted = min(p * (1 + self.offer.win_uplift), p + (1 - p) * self.loss_shares.negotiation)
@@ -383,10 +384,10 @@ class EventEngine:
         if dormant.reentry_probability <= 0:
             return
         back = self.env.now + dormant.after_days
-        if back >= self.cal.days or self.dormant_rng.random() >= dormant.reentry_probability:
+        if back >= self.horizon or self.dormant_rng.random() >= dormant.reentry_probability:
             return
         j = self._add_dormant_lead(i, back)
-        self.env.process(self._delayed(back - self.env.now, j))
+        self.env.process(self._lead(j, back - self.env.now))
         self.processes += 1
 
     def _add_dormant_lead(self, i: int, at: float) -> int:
@@ -418,12 +419,8 @@ class EventEngine:
                 j = self.book.add(
                     int(tier), tiers[tier], "self_sourced", None, at, rng, owner=int(rep)
                 )
-                self.env.process(self._delayed(at - self.env.now, j))
+                self.env.process(self._lead(j, at - self.env.now))
                 self.processes += 1
-
-    def _delayed(self, wait: float, j: int) -> Generator:
-        yield self.env.timeout(wait)
-        yield from self._lead(j)
 
     # -- output --------------------------------------------------------------------------------
 

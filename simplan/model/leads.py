@@ -35,8 +35,13 @@ class ResponseDecay(Params):
     loss: float = Field(default=0.6, ge=0, lt=1)
 
     def factor(self, hours: float) -> float:
-        """Multiplier on the win probability for a first response after `hours`."""
-        return float(self.factors(np.asarray(hours, dtype=float)))
+        """Multiplier on the win probability for a first response after `hours` (plain floats:
+        the event engine asks once per lead)."""
+        if self.shape == "none":
+            return 1.0
+        if self.shape == "step":
+            return 1 - self.loss if hours > self.after_hours else 1.0
+        return (1 - self.loss) ** (hours / self.after_hours)
 
     def factors(self, hours: np.ndarray) -> np.ndarray:
         """`factor` for an array of first-response times (the fast engine's form)."""

@@ -77,12 +77,17 @@ class RoutingState:
         return self.open_leads / self.capacity
 
 
-def least_loaded(state: RoutingState, pool: np.ndarray) -> int:
-    """The rep in `pool` with the least load; ties go round the pool in turn."""
-    load = state.open_leads[pool] / state.capacity[pool]
+def least_loaded(state: RoutingState, pool: np.ndarray | None = None) -> int:
+    """The rep in `pool` (None: the whole team, without indexing) with the least load; ties
+    go round the pool in turn."""
+    if pool is None:
+        load = state.open_leads / state.capacity
+    else:
+        load = state.open_leads[pool] / state.capacity[pool]
     ties = np.flatnonzero(load == load.min())
     state.turn += 1
-    return int(pool[ties[state.turn % len(ties)]])
+    tie = int(ties[state.turn % len(ties)])
+    return tie if pool is None else int(pool[tie])
 
 
 class RoundRobin:
@@ -102,10 +107,10 @@ class LeastLoaded:
     """The rep with the fewest open leads per unit of capacity."""
 
     def __init__(self, team: Team, params: RoutingParams) -> None:
-        self.everyone = np.arange(team.size)
+        """Nothing to set up: the pool is always the whole team."""
 
     def choose(self, state: RoutingState, priority: bool, u: float) -> int:
-        return least_loaded(state, self.everyone)
+        return least_loaded(state)
 
 
 class TierPriority:
@@ -119,7 +124,6 @@ class TierPriority:
         self.top = np.sort(team.top_sellers(params.top_seller_share))
         rest = np.setdiff1d(np.arange(team.size), self.top)
         self.rest = rest if len(rest) else self.top
-        self.everyone = np.arange(team.size)
         self.overflow = params.top_seller_overflow
 
     def choose(self, state: RoutingState, priority: bool, u: float) -> int:
@@ -129,7 +133,7 @@ class TierPriority:
         best = int(self.top[np.argmin(load[self.top])])
         if load[best] <= self.overflow * load.mean():
             return best
-        return least_loaded(state, self.everyone)
+        return least_loaded(state)
 
 
 class Share:
