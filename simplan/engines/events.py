@@ -102,6 +102,7 @@ class EventEngine:
         self.offer_tiers = {tier_names.index(t) for t in offer.tiers} if offer.enabled else set()
         self.offer = offer
         self.horizon = calendar.days
+        self.working = calendar.is_working.tolist()
         self.period_end = calendar.plan_period.end_day.astype(float).tolist()
         self.size_multiplier = team.deal_size_multiplier.tolist()
         self.credit_rows: list[tuple[int, int, float, float, float]] = []
@@ -159,7 +160,7 @@ class EventEngine:
         """Work the queue: one touch at a time, only inside working hours."""
         env, cal = self.env, self.cal
         queue = self.queues[r]
-        is_working = cal.is_working
+        is_working = self.working
         start_frac, length = cal.workday_start, cal.workday_length
         horizon = cal.days
         touches = self.touches

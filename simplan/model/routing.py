@@ -84,7 +84,7 @@ def least_loaded(state: RoutingState, pool: np.ndarray | None = None) -> int:
         load = state.open_leads / state.capacity
     else:
         load = state.open_leads[pool] / state.capacity[pool]
-    ties = np.flatnonzero(load == load.min())
+    ties = (load == load.min()).nonzero()[0]
     state.turn += 1
     tie = int(ties[state.turn % len(ties)])
     return tie if pool is None else int(pool[tie])
