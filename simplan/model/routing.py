@@ -182,6 +182,8 @@ class Router:
         self.first_pick_tiers = {
             self.tier_names.index(t) for t in self.params.squad_first_pick.tiers
         }
+        self.mentored = np.flatnonzero(self.team.mentor >= 0)
+        self.mentored_tenure = self.team.tenure_days[self.mentored]
 
     def assign(
         self, state: RoutingState, tier: int, priority: bool, base_size: float, u: float, day: float
@@ -200,7 +202,9 @@ class Router:
         if p.mentor_pool.enabled:
             pool = p.mentor_pool.share_of_leads
             if u < pool:
-                hires = np.flatnonzero((self.team.tenure(day) == 0) & (self.team.mentor >= 0))
+                # New hires (Team.tenure's code 0) among the mentored reps only: a lead at a
+                # time, the whole team's tenure codes cost five times as much.
+                hires = self.mentored[self.mentored_tenure + day < self.team.new_hire.ramp_days]
                 if len(hires):
                     return Assignment(least_loaded(state, hires), mentor_pool=True)
                 u = u / pool
