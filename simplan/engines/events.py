@@ -80,7 +80,7 @@ class EventEngine:
         self.queues: list[list[list]] = [[] for _ in range(n)]
         self.idle: list[simpy.Event | None] = [None] * n
         self.touch_list = (calendar.workday_length / team.capacity).tolist()
-        self.pipeline = np.zeros(n)
+        self.pipeline = [0.0] * n  # open pipeline value per rep (a list: updated a lead at a time)
         self.touches = np.zeros((days, n), dtype=np.int64)
         self.effort = np.zeros((days, n))
         self.bookings = np.zeros((days, n))
@@ -349,30 +349,23 @@ class EventEngine:
         return u < lifted
 
     def _close(self, i: int, outcome: int) -> None:
-        now = self.env.now
-        owner = self.book.owner[i]
-        self.book.outcome[i] = outcome
-        self.book.close_time[i] = now
-        self.pipeline[owner] -= self.book.value[i]
+        book, now = self.book, self.env.now
+        owner = book.owner[i]
+        book.outcome[i] = outcome
+        book.close_time[i] = now
+        self.pipeline[owner] -= book.value[i]
         self._expect(i, owner, 0.0)
         self.routing_state.open_leads[owner] -= 1
         if outcome == LOST:
             self._maybe_go_dormant(i)
             return
         day = int(now)
-        amount = self.book.value[i]
-        self.book.amount[i] = amount
-        if self.book.source_names[self.book.source[i]] == "referral":
-            self.book.lever_cost[i] += (
-                self.scenario.calendar.levers.referral_contest.reward_per_referral
-            )
+        amount = book.amount[i] = book.value[i]
+        if book.source_names[book.source[i]] == "referral":
+            book.lever_cost[i] += self.scenario.calendar.levers.referral_contest.reward_per_referral
         self.won_count[day, owner] += 1
         shares = credit_shares(
-            owner,
-            self.book.first_owner[i],
-            self.book.assignment[i],
-            self.team,
-            self.scenario.routing,
+            owner, book.first_owner[i], book.assignment[i], self.team, self.scenario.routing
         )
         for rep, share in shares.items():
             self.bookings[day, rep] += amount * share
