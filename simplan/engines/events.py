@@ -405,16 +405,17 @@ class EventEngine:
         if not rates.any():
             return
         counts = sourced_counts(self.source_u[day], rates)
-        tiers = self.scenario.leads.tiers
-        for rep, tier in zip(*np.nonzero(counts), strict=True):
+        reps, tiers = np.nonzero(counts)
+        found = zip(reps.tolist(), tiers.tolist(), counts[reps, tiers].tolist(), strict=True)
+        params = self.scenario.leads.tiers
+        opens, length = self.cal.workday_start, self.cal.workday_length
+        for rep, tier, count in found:
             rng = self.source_rngs[rep][tier]
-            for _ in range(int(counts[rep, tier])):
-                at = day + self.cal.workday_start + rng.random() * self.cal.workday_length
-                j = self.book.add(
-                    int(tier), tiers[tier], "self_sourced", None, at, rng, owner=int(rep)
-                )
+            for _ in range(count):
+                at = day + opens + rng.random() * length
+                j = self.book.add(tier, params[tier], "self_sourced", None, at, rng, owner=rep)
                 self.env.process(self._lead(j, at - self.env.now))
-                self.processes += 1
+            self.processes += count
 
     # -- output --------------------------------------------------------------------------------
 
