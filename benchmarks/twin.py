@@ -248,8 +248,9 @@ def replay(script: Script) -> Counts:
         return ev
 
     def relay(day: int) -> None:
+        idle_days = s.relay_days
         for queue in queues:
-            stale = [t for t in queue if not t[CANCELLED] and day - t[REQUESTED] >= s.relay_days]
+            stale = [t for t in queue if not t[CANCELLED] and day - t[REQUESTED] >= idle_days]
             for task in stale:
                 task[CANCELLED] = True
                 lead = task[LEAD]

@@ -206,12 +206,10 @@ class EventEngine:
 
     def _relay_idle(self, day: int) -> None:
         """Pass every touch waiting longer than the relay threshold to the least-loaded other rep."""
-        params = self.scenario.routing.relay
+        idle_days = self.scenario.routing.relay.idle_days
         everyone = np.arange(self.team.size)
         for r, queue in enumerate(self.queues):
-            stale = [
-                t for t in queue if not t[CANCELLED] and day - t[REQUESTED] >= params.idle_days
-            ]
+            stale = [t for t in queue if not t[CANCELLED] and day - t[REQUESTED] >= idle_days]
             for task in stale:
                 task[CANCELLED] = True
                 lead = task[LEAD]

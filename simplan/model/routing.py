@@ -79,14 +79,16 @@ class RoutingState:
 
 def least_loaded(state: RoutingState, pool: np.ndarray | None = None) -> int:
     """The rep in `pool` (None: the whole team, without indexing) with the least load; ties
-    go round the pool in turn."""
+    go round the pool in turn. A unique minimum (the usual case) costs two argmins."""
     if pool is None:
         load = state.open_leads / state.capacity
     else:
         load = state.open_leads[pool] / state.capacity[pool]
-    ties = (load == load.min()).nonzero()[0]
     state.turn += 1
-    tie = int(ties[state.turn % len(ties)])
+    tie = int(load.argmin())
+    if tie != len(load) - 1 - int(load[::-1].argmin()):  # the first and last minimum differ
+        ties = (load == load[tie]).nonzero()[0]
+        tie = int(ties[state.turn % len(ties)])
     return tie if pool is None else int(pool[tie])
 
 
