@@ -83,6 +83,7 @@ class EventEngine:
         self.pipeline = [0.0] * n  # open pipeline value per rep (a list: updated a lead at a time)
         self.touches = np.zeros((days, n), dtype=np.int64)
         self.effort = np.zeros((days, n))
+        self.effort_today: list[float] = []
         self.bookings = np.zeros((days, n))
         self.won_count = np.zeros((days, n), dtype=np.int64)
         self.open_pipeline = np.zeros((days, n))
@@ -141,6 +142,7 @@ class EventEngine:
             context = day_context(levers, cal, day)
             effort = self.standing.start_day(day, context, self.bookings[day - 1] if day else None)
             self.effort[day] = effort
+            self.effort_today = effort.tolist()  # read a lead at a time, at its first response
             self._source(day, effort)
             self.touch_list = (cal.workday_length / (team.capacity * effort)).tolist()
             self.win_skill = team.win_skill(day).tolist()
@@ -265,8 +267,7 @@ class EventEngine:
         book.stage[i] = 0
         owner = book.owner[i]
         uplift = self.strike_uplift if a.support >= 0 else 1.0
-        today = min(int(now), self.horizon - 1)
-        quality = follow_up_factor(self.effort[today, owner], self.scenario.production)
+        quality = follow_up_factor(self.effort_today[owner], self.scenario.production)
         p = min(1.0, book.p[i] * self.decay[tier](hours) * self.win_skill[owner] * uplift * quality)
         u = book.u_win[i]
         fate = 3 if u < p else loss_stage(u, p, self.loss_shares)
