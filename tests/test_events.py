@@ -267,7 +267,9 @@ def test_common_random_numbers_same_customers_when_only_effort_changes(small_sce
 )
 def test_the_benchmark_twin_replays_the_engine_s_run_event_for_event(name, override):
     """benchmarks/twin.py is a same-work twin: replaying the engine's decisions on bare SimPy
-    gives the same touches per rep and day, first responses, alerts, events and processes."""
+    gives the same touches per rep and day, first responses, alerts, events and processes
+    (on small.yaml, whose day 0 is a working day, the processes once showed leads sourced on
+    day 0 started twice)."""
     from benchmarks.twin import differences, engine_counts, replay, script_of
     from simplan.model.calendar import build_calendar
     from simplan.model.randomness import replication_seeds, team_seed

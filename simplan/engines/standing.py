@@ -276,13 +276,15 @@ class Standing:
             pulled[can] = (now > (1 + timing.hurdle) * later) & (u[can] < timing.propensity)
         return pulled
 
-    def _may_push(self, days, end):
+    def _may_push(self, days: np.ndarray | int, end: np.ndarray | int) -> np.ndarray | bool:
         """Whether a deal ready on `days` (an array, or one day as a plain int), its period
         ending on `end`, is near enough the end to be held, with a next period inside the run."""
         window = self.params.timing.window_days
         return (days < self.days - 1) & (end < self.days) & (end - days <= window)
 
-    def _may_pull(self, days, end, closes_at):
+    def _may_pull(
+        self, days: np.ndarray | int, end: np.ndarray | int, closes_at: np.ndarray | float
+    ) -> np.ndarray | bool:
         """Whether a deal decided on `days` (its period ending on `end`) and due to sign at
         `closes_at` (arrays, or plain numbers for one deal) is near the end and would sign
         after it."""
