@@ -2,9 +2,9 @@
 
 1. One replication of proposals/gate80_cap150 (plan-responsive reps): the event engine, the
    fast engine (a batch of BATCH replications advanced together, per replication), and a
-   bare-SimPy twin doing the event engine's work without its model: the same routed leads,
-   a first-in first-out queue and a touch budget per rep in working hours, one touch per
-   stage and per proposal alert, the customer delays between. Interleaved, so the
+   bare-SimPy twin doing the event engine's work without its model (benchmarks/twin.py:
+   it replays the engine's run, the same events and touches at the same instants, and the
+   counts of both are printed beside the times). Interleaved, so the
    machine's load hits all three alike. Ratios: fast / events (target >= 100 x), events /
    twin (target <= 2 x).
 2. A 200-rep quarter (baseline_quarter with 4x the team and the leads) through `simulate`
@@ -26,19 +26,16 @@ import subprocess
 import sys
 import threading
 import time
-from collections import deque
 from pathlib import Path
 
 import numpy as np
 import psutil
-import simpy
+from twin import differences, engine_counts, replay, script_of, summary
 
 from simplan import load_scenario, simulate
 from simplan.engines import events, fast
 from simplan.model.calendar import build_calendar
-from simplan.model.leads import draw_leads, lead_streams, loss_stage
-from simplan.model.production import tier_shares
-from simplan.model.randomness import replication_seeds, stream, team_seed
+from simplan.model.randomness import replication_seeds, team_seed
 from simplan.model.team import build_team
 from simplan.runner import SAMPLE_REPLICATIONS
 from simplan.scenario import Scenario
@@ -51,91 +48,6 @@ BASELINE = HERE.parent / "scenarios" / "baseline_quarter.yaml"
 def _setup(scenario: Scenario):
     team = build_team(scenario.team, np.random.default_rng(team_seed(scenario.simulation.seed)))
     return scenario, team, build_calendar(scenario.calendar)
-
-
-def same_work_twin(scenario: Scenario, team, calendar, seq: np.random.SeedSequence) -> int:
-    """Bare SimPy doing the event engine's steps for the same leads; returns touches done."""
-    tiers = scenario.leads.tiers
-    shares = tier_shares([t.self_sourced_share for t in tiers], scenario.production)
-    streams = lead_streams(
-        scenario.leads, calendar, scenario.calendar.levers.referral_contest, 1.0 - shares
-    )
-    leads = draw_leads(streams, tiers, lambda p, k: stream(seq, p, k))
-    env = simpy.Environment()
-    n, horizon = team.size, calendar.days
-    queues: list[deque] = [deque() for _ in range(n)]
-    idle: list[simpy.Event | None] = [None] * n
-    duration = (calendar.workday_length / team.capacity).tolist()
-    working = calendar.is_working.tolist()
-    opens_at, length = calendar.workday_start, calendar.workday_length
-    timeout_days = scenario.funnel.proposal_timeout_days
-    shares_lost = scenario.funnel.loss_stage_shares
-    done = [0]
-
-    def rep(r: int):
-        queue = queues[r]
-        while True:
-            if not queue:
-                idle[r] = ev = env.event()
-                yield ev
-                continue
-            now, day = env.now, int(env.now)
-            opens = day + opens_at
-            if working[day] and now < opens:
-                yield env.timeout(opens - now)
-                continue
-            if not (working[day] and now + duration[r] <= opens + length + 1e-9):
-                nxt = day + 1
-                while nxt < horizon and not working[nxt]:
-                    nxt += 1
-                yield env.timeout(min(nxt + opens_at, horizon) - now)
-                continue
-            ev = queue.popleft()
-            yield env.timeout(duration[r])
-            done[0] += 1
-            ev.succeed()
-
-    def touch(r: int) -> simpy.Event:
-        ev = env.event()
-        queues[r].append(ev)
-        if idle[r] is not None:
-            waiting, idle[r] = idle[r], None
-            waiting.succeed()
-        return ev
-
-    def lead(i: int, owner: int):
-        p, u, delay = leads.win_probability[i], leads.u_win[i], leads.delay[i]
-        fate = 3 if u < p else loss_stage(u, p, shares_lost)
-        yield touch(owner)
-        yield env.timeout(delay[0])
-        if fate == 0:
-            return
-        yield touch(owner)
-        answer = env.now + delay[1]
-        while answer - env.now > timeout_days:
-            yield env.timeout(timeout_days)
-            yield touch(owner)
-        if answer > env.now:
-            yield env.timeout(answer - env.now)
-        if fate == 1:
-            return
-        yield touch(owner)
-        yield env.timeout(delay[2])
-        if fate == 2:
-            return
-        yield touch(owner)
-
-    def arrivals():
-        for i, t in enumerate(leads.time.tolist()):
-            if t > env.now:
-                yield env.timeout(t - env.now)
-            env.process(lead(i, i % n))
-
-    for r in range(n):
-        env.process(rep(r))
-    env.process(arrivals())
-    env.run(until=horizon)
-    return done[0]
 
 
 def scaled(scenario: Scenario, factor: int) -> Scenario:
@@ -218,13 +130,14 @@ def main() -> None:
     seqs = replication_seeds(scenario.simulation.seed, repeat * BATCH)
     fast.run_batch(scenario, team, calendar, seqs[:2])  # warm imports and policy caches
     events.run_replication(scenario, team, calendar, seqs[0])
+    scripts = [script_of(scenario, team, calendar, seqs[k * BATCH]) for k in range(repeat)]
     timings: dict[str, list[float]] = {"events": [], "fast": [], "twin": []}
     for k in range(repeat):
         batch = seqs[k * BATCH : (k + 1) * BATCH]
         for name, fn, args in (
             ("events", events.run_replication, batch[0]),
             ("fast", fast.run_batch, batch),
-            ("twin", same_work_twin, batch[0]),
+            ("twin", lambda *_, script=scripts[k][0]: replay(script), None),
         ):
             start = time.perf_counter()
             fn(scenario, team, calendar, args)
@@ -234,7 +147,11 @@ def main() -> None:
     print(f"== one replication of {scenario.name}, one core (median of {repeat}, interleaved)")
     print(f"   event engine        {ev:8.3f} s")
     print(f"   fast engine         {fa:8.3f} s   (batches of {BATCH}, per replication)")
-    print(f"   same-work SimPy twin{tw:8.3f} s")
+    print(f"   same-work SimPy twin{tw:8.3f} s   (benchmarks/twin.py: replays the engine's run)")
+    script, records = scripts[-1]
+    counts = replay(script)
+    wrong = differences(engine_counts(records), counts)
+    print(f"   same work, both     {summary(counts)}" + (f"   NOT SAME: {wrong}" if wrong else ""))
     print(f"   fast speed-up       {ev / fa:8.1f} x   target >= 100 x")
     print(f"   events / twin       {ev / tw:8.2f} x   target <= 2 x")
 

@@ -250,3 +250,92 @@ def test_common_random_numbers_same_customers_when_only_effort_changes(small_sce
     assert (own_b.reindex(own_a.index, fill_value=0) >= own_a).all()
     # Effort 1.5 with elasticity 1: about 1.5x the self-sourced leads (Poisson, 3 s.e.).
     assert abs(own_b.sum() / own_a.sum() - 1.5) < 3 * 1.5 * np.sqrt(1 / own_a.sum())
+
+
+@pytest.mark.parametrize(
+    ("name", "override"),
+    [
+        ("proposals/gate80_cap150.yaml", {}),
+        (
+            "small",
+            {
+                "routing": {"response_red_line_hours": 2},
+                "leads": {"dormant": {"after_days": 5, "reentry_probability": 0.5}},
+            },
+        ),
+    ],
+)
+def test_the_benchmark_twin_replays_the_engine_s_run_event_for_event(name, override):
+    """benchmarks/twin.py is a same-work twin: replaying the engine's decisions on bare SimPy
+    gives the same touches per rep and day, first responses, alerts, events and processes
+    (on small.yaml, whose day 0 is a working day, the processes once showed leads sourced on
+    day 0 started twice)."""
+    from benchmarks.twin import differences, engine_counts, replay, script_of
+    from simplan.model.calendar import build_calendar
+    from simplan.model.randomness import replication_seeds, team_seed
+    from simplan.model.team import build_team
+
+    scenario = (
+        load_scenario(DATA.parent.parent / "scenarios" / name)
+        if name.endswith(".yaml")
+        else scenario_with(**override)
+    )
+    team = build_team(scenario.team, np.random.default_rng(team_seed(scenario.simulation.seed)))
+    calendar = build_calendar(scenario.calendar)
+    seq = replication_seeds(scenario.simulation.seed, 1)[0]
+    script, records = script_of(scenario, team, calendar, seq)
+    assert differences(engine_counts(records), replay(script)) == []
+    assert script.relay_to
+    assert any(script.sourced)
+    if override:  # red-line touches jump the queue; lost customers come back
+        assert min(script.first_class) == 0
+        assert script.dormant
+    else:  # plan-responsive reps time their deals
+        assert script.pull_stage
+        assert script.pushed
+
+
+def test_the_scalar_loss_stage_and_deal_timing_agree_with_their_array_forms():
+    """The event engine asks once per lead or deal in plain floats; the fast engine in arrays."""
+    from simplan.engines.standing import Standing
+    from simplan.model.calendar import build_calendar
+    from simplan.model.day import day_context
+    from simplan.model.leads import loss_stage, loss_stages
+    from simplan.model.team import build_team
+
+    rng = np.random.default_rng(3)
+    p = rng.random(2000)
+    u = np.concatenate([p + (1 - p) * rng.random(2000), [0.0, 1.0, 0.5]])
+    p = np.concatenate([p, [0.0, 1.0, 1.0]])
+    shares = load_scenario(DATA / "small.yaml").funnel.loss_stage_shares
+    scalar = [loss_stage(a, b, shares) for a, b in zip(u.tolist(), p.tolist(), strict=True)]
+    assert scalar == loss_stages(u, p, shares).tolist()
+    assert set(scalar) == {0, 1, 2}
+
+    scenario = load_scenario(DATA.parent.parent / "scenarios" / "proposals" / "gate80_cap150.yaml")
+    team = build_team(scenario.team, np.random.default_rng(1))
+    calendar = build_calendar(scenario.calendar)
+    standing = Standing(scenario, team, calendar)
+    end = int(calendar.plan_period.end_day[20])  # a period ending inside the run
+    assert 14 < end < calendar.days
+    for day in range(end - 14):
+        standing.start_day(day, day_context(scenario.calendar.levers, calendar, day), None)
+    target = standing._target(standing.period)
+    standing.booked[:] = rng.random(team.size) * 2 * target  # below the gate to above the cap
+    standing.run_rate[:] = rng.random(team.size) * target / 30
+    n = 4000
+    reps = rng.integers(0, team.size, n)
+    amounts = rng.lognormal(10, 1, n)
+    days = rng.integers(end - 14, end, n)
+    closes_at = days + rng.random(n) * 20
+    uniforms = rng.random(n)
+    pushed = standing.push_many(reps, amounts, days, uniforms)
+    pulled = standing.pull_many(reps, amounts, days, closes_at, uniforms)
+    columns = (reps, amounts, days, closes_at, uniforms)
+    for k, (rep, amount, day, close, draw) in enumerate(zip(*map(list, columns), strict=True)):
+        assert standing.push(rep, amount, day, draw) == pushed[k]
+        assert standing.pull(rep, amount, day, close, draw) == pulled[k]
+    assert pushed.any()
+    assert pulled.any()
+    assert not pushed.all()
+    assert not pulled.all()

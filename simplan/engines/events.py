@@ -80,9 +80,10 @@ class EventEngine:
         self.queues: list[list[list]] = [[] for _ in range(n)]
         self.idle: list[simpy.Event | None] = [None] * n
         self.touch_list = (calendar.workday_length / team.capacity).tolist()
-        self.pipeline = np.zeros(n)
+        self.pipeline = [0.0] * n  # open pipeline value per rep (a list: updated a lead at a time)
         self.touches = np.zeros((days, n), dtype=np.int64)
         self.effort = np.zeros((days, n))
+        self.effort_today: list[float] = []
         self.bookings = np.zeros((days, n))
         self.won_count = np.zeros((days, n), dtype=np.int64)
         self.open_pipeline = np.zeros((days, n))
@@ -101,6 +102,10 @@ class EventEngine:
         offer = levers.close_out_offer
         self.offer_tiers = {tier_names.index(t) for t in offer.tiers} if offer.enabled else set()
         self.offer = offer
+        self.horizon = calendar.days
+        self.working = calendar.is_working.tolist()
+        self.period_end = calendar.plan_period.end_day.astype(float).tolist()
+        self.size_multiplier = team.deal_size_multiplier.tolist()
         self.credit_rows: list[tuple[int, int, float, float, float]] = []
         self.processes = 0
 
@@ -111,22 +116,21 @@ class EventEngine:
         for r in range(self.team.size):
             env.process(self._rep(r))
         env.process(self._day_ticks())
-        env.process(self._arrivals())
+        env.process(self._arrivals(len(self.book)))
         self.processes = self.team.size + 2
-        env.run(until=self.cal.days)
+        env.run(until=self.horizon)
         return self._records()
 
-    def _arrivals(self) -> Generator:
-        """Start each pre-drawn lead at its arrival time. Leads added during the run
-        (self-sourced, dormant re-entries) start their own processes, so only the pre-drawn
-        ones are walked here: the book grows while this runs."""
+    def _arrivals(self, drawn: int) -> Generator:
+        """Start each of the `drawn` pre-drawn leads at its arrival time. Leads added during
+        the run (self-sourced, dormant re-entries) start their own processes: counted before
+        the first midnight's sourcing, so a lead found on day 0 is not started twice."""
         env = self.env
-        drawn = self.book.time[: len(self.book)]
-        for i, t in enumerate(drawn):
+        for i, t in enumerate(self.book.time[:drawn]):
             if t > env.now:
                 yield env.timeout(t - env.now)
             env.process(self._lead(i))
-        self.processes += len(drawn)
+        self.processes += drawn
 
     def _day_ticks(self) -> Generator:
         """At each midnight: snapshot yesterday, set today's effort, relay idle leads, squads."""
@@ -138,6 +142,7 @@ class EventEngine:
             context = day_context(levers, cal, day)
             effort = self.standing.start_day(day, context, self.bookings[day - 1] if day else None)
             self.effort[day] = effort
+            self.effort_today = effort.tolist()  # read a lead at a time, at its first response
             self._source(day, effort)
             self.touch_list = (cal.workday_length / (team.capacity * effort)).tolist()
             self.win_skill = team.win_skill(day).tolist()
@@ -157,7 +162,7 @@ class EventEngine:
         """Work the queue: one touch at a time, only inside working hours."""
         env, cal = self.env, self.cal
         queue = self.queues[r]
-        is_working = cal.is_working
+        is_working = self.working
         start_frac, length = cal.workday_start, cal.workday_length
         horizon = cal.days
         touches = self.touches
@@ -203,12 +208,10 @@ class EventEngine:
 
     def _relay_idle(self, day: int) -> None:
         """Pass every touch waiting longer than the relay threshold to the least-loaded other rep."""
-        params = self.scenario.routing.relay
+        idle_days = self.scenario.routing.relay.idle_days
         everyone = np.arange(self.team.size)
         for r, queue in enumerate(self.queues):
-            stale = [
-                t for t in queue if not t[CANCELLED] and day - t[REQUESTED] >= params.idle_days
-            ]
+            stale = [t for t in queue if not t[CANCELLED] and day - t[REQUESTED] >= idle_days]
             for task in stale:
                 task[CANCELLED] = True
                 lead = task[LEAD]
@@ -235,81 +238,78 @@ class EventEngine:
         self.routing_state.open_leads[new] += 1
         self.book.owner[lead] = new
 
-    def _lead(self, i: int) -> Generator:
-        """One lead's way through the funnel."""
-        env, team = self.env, self.team
-        tier = self.book.tier[i]
-        priority = (
-            tier in self.priority_tiers or self.book.source_names[self.book.source[i]] == "dormant"
-        )
-        if self.book.owner[i] >= 0:  # sourced by the rep: theirs, no routing
-            a = Assignment(self.book.owner[i])
+    def _lead(self, i: int, wait: float | None = None) -> Generator:
+        """One lead's way through the funnel, from `wait` days on when it is not due yet."""
+        env, book = self.env, self.book
+        if wait is not None:
+            yield env.timeout(wait)
+        tier = book.tier[i]
+        if book.owner[i] >= 0:  # sourced by the rep: theirs, no routing
+            a = Assignment(book.owner[i])
         else:
+            dormant = book.source_names[book.source[i]] == "dormant"
+            priority = tier in self.priority_tiers or dormant
             a = self.router.assign(
-                self.routing_state, tier, priority, self.book.size[i], self.book.u_route[i], env.now
+                self.routing_state, tier, priority, book.size[i], book.u_route[i], env.now
             )
-        self.book.assignment[i] = a
-        self.book.owner[i] = self.book.first_owner[i] = a.owner
-        self.book.value[i] = self.book.size[i] * team.deal_size_multiplier[a.owner]
-        self.pipeline[a.owner] += self.book.value[i]
-        self._expect(i, a.owner, self.book.p[i] * self.book.value[i])
-        self.routing_state.open_leads[a.owner] += 1
+        owner = a.owner
+        book.assignment[i] = a
+        book.owner[i] = book.first_owner[i] = owner
+        value = book.value[i] = book.size[i] * self.size_multiplier[owner]
+        self.pipeline[owner] += value
+        self._expect(i, owner, book.p[i] * value)
+        self.routing_state.open_leads[owner] += 1
 
         yield self._request(i, 0 if tier in self.red_line_tiers else 1)
-        hours = (env.now - self.book.time[i]) * 24
-        self.book.response_h[i] = hours
-        self.book.stage[i] = 0
-        owner = self.book.owner[i]
+        now = env.now
+        hours = (now - book.time[i]) * 24
+        book.response_h[i] = hours
+        book.stage[i] = 0
+        owner = book.owner[i]
         uplift = self.strike_uplift if a.support >= 0 else 1.0
-        today = min(int(env.now), self.cal.days - 1)
-        quality = follow_up_factor(self.effort[today, owner], self.scenario.production)
-        p = min(
-            1.0,
-            self.book.p[i] * self.decay[tier](hours) * self.win_skill[owner] * uplift * quality,
-        )
-        u = self.book.u_win[i]
-        shares = self.loss_shares
-        fate = 3 if u < p else loss_stage(u, p, shares)
-        self._expect(i, owner, p * self.book.value[i])
+        quality = follow_up_factor(self.effort_today[owner], self.scenario.production)
+        p = min(1.0, book.p[i] * self.decay[tier](hours) * self.win_skill[owner] * uplift * quality)
+        u = book.u_win[i]
+        fate = 3 if u < p else loss_stage(u, p, self.loss_shares)
+        self._expect(i, owner, p * book.value[i])
         cycle = self.cycle_mult[owner]
-        delay = self.book.delay[i]
+        delay = book.delay[i]
 
-        if fate == 3 and self._pull(i, env.now + sum(delay) * cycle):
+        if fate == 3 and self._pull(i, now + sum(delay) * cycle):
             return (yield from self._sign_early(i))
         yield env.timeout(delay[0] * cycle)
         if fate == 0:
             return self._close(i, LOST)
         yield self._request(i, 1)
-        self.book.stage[i] = 1
+        book.stage[i] = 1
         if fate == 3 and self._pull(i, env.now + (delay[1] + delay[2]) * cycle):
             return (yield from self._sign_early(i))
         answer = env.now + delay[1] * cycle
         timeout = self.proposal_timeout
         while answer - env.now > timeout:
             yield env.timeout(timeout)
-            self.book.alerts[i] += 1
+            book.alerts[i] += 1
             yield self._request(i, 1)
         if answer > env.now:
             yield env.timeout(answer - env.now)
         if fate == 1:
             return self._close(i, LOST)
         yield self._request(i, 1)
-        self.book.stage[i] = 2
+        book.stage[i] = 2
         if fate == 3 and self._pull(i, env.now + delay[2] * cycle):
             return (yield from self._sign_early(i))
         yield env.timeout(delay[2] * cycle)
         if fate == 2:
             if tier in self.offer_tiers and self._offer_wins(u, p):
-                self.book.lever_cost[i] += self.offer.cost_per_deal
+                book.lever_cost[i] += self.offer.cost_per_deal
             else:
                 return self._close(i, LOST)
-        if self.standing.push(
-            self.book.owner[i], self.book.value[i], int(env.now), self.book.u_timing[i]
-        ):
-            self.book.timing[i] = PUSHED
-            yield env.timeout(float(self.cal.plan_period.end_day[int(env.now)]) - env.now)
+        now = env.now
+        if self.standing.push(book.owner[i], book.value[i], int(now), book.u_timing[i]):
+            book.timing[i] = PUSHED
+            yield env.timeout(self.period_end[int(now)] - now)
         yield self._request(i, 1)
-        self.book.stage[i] = 3
+        book.stage[i] = 3
         return self._close(i, WON)
 
     def _pull(self, i: int, signs_at: float) -> bool:
@@ -327,7 +327,7 @@ class EventEngine:
         env = self.env
         self.book.timing[i] = PULLED
         self.book.value[i] *= 1 - self.scenario.behaviour.timing.pull_discount
-        end = float(self.cal.plan_period.end_day[int(env.now)])
+        end = self.period_end[int(env.now)]
         if end - 2.0 > env.now:
             yield env.timeout(end - 2.0 - env.now)
         yield self._request(i, 1)
@@ -341,37 +341,30 @@ class EventEngine:
 
     def _offer_wins(self, u: float, p: float) -> bool:
         """In close-out, the offer lifts p; the band just above p (late losses) turns into wins."""
-        day = min(int(self.env.now), self.cal.days - 1)
+        day = min(int(self.env.now), self.horizon - 1)
         if self.cal.phase[day] != CLOSE_OUT:
             return False
         lifted = min(p * (1 + self.offer.win_uplift), p + (1 - p) * self.loss_shares.negotiation)
         return u < lifted
 
     def _close(self, i: int, outcome: int) -> None:
-        now = self.env.now
-        owner = self.book.owner[i]
-        self.book.outcome[i] = outcome
-        self.book.close_time[i] = now
-        self.pipeline[owner] -= self.book.value[i]
+        book, now = self.book, self.env.now
+        owner = book.owner[i]
+        book.outcome[i] = outcome
+        book.close_time[i] = now
+        self.pipeline[owner] -= book.value[i]
         self._expect(i, owner, 0.0)
         self.routing_state.open_leads[owner] -= 1
         if outcome == LOST:
             self._maybe_go_dormant(i)
             return
         day = int(now)
-        amount = self.book.value[i]
-        self.book.amount[i] = amount
-        if self.book.source_names[self.book.source[i]] == "referral":
-            self.book.lever_cost[i] += (
-                self.scenario.calendar.levers.referral_contest.reward_per_referral
-            )
+        amount = book.amount[i] = book.value[i]
+        if book.source_names[book.source[i]] == "referral":
+            book.lever_cost[i] += self.scenario.calendar.levers.referral_contest.reward_per_referral
         self.won_count[day, owner] += 1
         shares = credit_shares(
-            owner,
-            self.book.first_owner[i],
-            self.book.assignment[i],
-            self.team,
-            self.scenario.routing,
+            owner, book.first_owner[i], book.assignment[i], self.team, self.scenario.routing
         )
         for rep, share in shares.items():
             self.bookings[day, rep] += amount * share
@@ -384,10 +377,10 @@ class EventEngine:
         if dormant.reentry_probability <= 0:
             return
         back = self.env.now + dormant.after_days
-        if back >= self.cal.days or self.dormant_rng.random() >= dormant.reentry_probability:
+        if back >= self.horizon or self.dormant_rng.random() >= dormant.reentry_probability:
             return
         j = self._add_dormant_lead(i, back)
-        self.env.process(self._delayed(back - self.env.now, j))
+        self.env.process(self._lead(j, back - self.env.now))
         self.processes += 1
 
     def _add_dormant_lead(self, i: int, at: float) -> int:
@@ -411,20 +404,17 @@ class EventEngine:
         if not rates.any():
             return
         counts = sourced_counts(self.source_u[day], rates)
-        tiers = self.scenario.leads.tiers
-        for rep, tier in zip(*np.nonzero(counts), strict=True):
+        reps, tiers = np.nonzero(counts)
+        found = zip(reps.tolist(), tiers.tolist(), counts[reps, tiers].tolist(), strict=True)
+        params = self.scenario.leads.tiers
+        opens, length = self.cal.workday_start, self.cal.workday_length
+        for rep, tier, count in found:
             rng = self.source_rngs[rep][tier]
-            for _ in range(int(counts[rep, tier])):
-                at = day + self.cal.workday_start + rng.random() * self.cal.workday_length
-                j = self.book.add(
-                    int(tier), tiers[tier], "self_sourced", None, at, rng, owner=int(rep)
-                )
-                self.env.process(self._delayed(at - self.env.now, j))
-                self.processes += 1
-
-    def _delayed(self, wait: float, j: int) -> Generator:
-        yield self.env.timeout(wait)
-        yield from self._lead(j)
+            for _ in range(count):
+                at = day + opens + rng.random() * length
+                j = self.book.add(tier, params[tier], "self_sourced", None, at, rng, owner=rep)
+                self.env.process(self._lead(j, at - self.env.now))
+            self.processes += count
 
     # -- output --------------------------------------------------------------------------------
 

@@ -68,9 +68,10 @@ class LeadBook:
         self.source.append(self.source_names.index(source))
         self.p.append(params.win_probability if p is None else p)
         self.size.append(float(params.deal_size.sample(rng, 1)[0]))
-        self.u_win.append(float(rng.random()))
-        self.u_route.append(float(rng.random()))
-        self.u_timing.append(float(rng.random()))
+        u_win, u_route, u_timing = rng.random(3).tolist()  # the same draws as three calls
+        self.u_win.append(u_win)
+        self.u_route.append(u_route)
+        self.u_timing.append(u_timing)
         self.delay.append(
             [
                 float(d.contact.sample(rng, 1)[0]),

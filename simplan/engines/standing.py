@@ -88,6 +88,9 @@ class Standing:
         self.period = -1
         self.table: PayTable | None = None
         self.n = n
+        self.days = calendar.days
+        self.end_day = plan_periods.end_day.tolist()
+        """Per day, the day after its plan period ends (plain ints, for one deal at a time)."""
 
     def start_day(self, day: int, context: DayContext, yesterday: np.ndarray | None) -> np.ndarray:
         """Roll the period if it changed, update the run rate, and return today's efforts."""
@@ -280,10 +283,7 @@ class Standing:
         held = np.zeros(len(reps), dtype=bool)
         if not self.responsive or timing.propensity == 0:
             return held
-        end = self.cal.plan_period.end_day[days].astype(float)
-        can = (
-            (days < self.cal.days - 1) & (end < self.cal.days) & (end - days <= timing.window_days)
-        )
+        can = self._may_push(days, self.cal.plan_period.end_day[days])
         if can.any():
             now, later = self._gains(reps[can], amounts[can], amounts[can], days[can])
             held[can] = (later > (1 + timing.hurdle) * now) & (u[can] < timing.propensity)
@@ -304,21 +304,40 @@ class Standing:
         pulled = np.zeros(len(reps), dtype=bool)
         if not self.responsive or timing.propensity == 0:
             return pulled
-        end = self.cal.plan_period.end_day[days].astype(float)
-        can = (end - days <= timing.window_days) & (closes_at >= end) & (end < self.cal.days)
+        can = self._may_pull(days, self.cal.plan_period.end_day[days], closes_at)
         if can.any():
             discounted = amounts[can] * (1 - timing.pull_discount)
             now, later = self._gains(reps[can], discounted, amounts[can], days[can])
             pulled[can] = (now > (1 + timing.hurdle) * later) & (u[can] < timing.propensity)
         return pulled
 
+    def _may_push(self, days: np.ndarray | int, end: np.ndarray | int) -> np.ndarray | bool:
+        """Whether a deal ready on `days` (an array, or one day as a plain int), its period
+        ending on `end`, is near enough the end to be held, with a next period inside the run."""
+        window = self.params.timing.window_days
+        return (days < self.days - 1) & (end < self.days) & (end - days <= window)
+
+    def _may_pull(
+        self, days: np.ndarray | int, end: np.ndarray | int, closes_at: np.ndarray | float
+    ) -> np.ndarray | bool:
+        """Whether a deal decided on `days` (its period ending on `end`) and due to sign at
+        `closes_at` (arrays, or plain numbers for one deal) is near the end and would sign
+        after it."""
+        window = self.params.timing.window_days
+        return (end - days <= window) & (closes_at >= end) & (end < self.days)
+
     def push(self, rep: int, amount: float, day: int, u: float) -> bool:
-        """`push_many` for one deal."""
+        """`push_many` for one deal; one far from its period's end is kept without arrays (the
+        event engine asks for every deal, and numpy scalars compare slowly)."""
+        if not self._may_push(day, self.end_day[day]):
+            return False
         return bool(
             self.push_many(np.array([rep]), np.array([amount]), np.array([day]), np.array([u]))[0]
         )
 
     def pull(self, rep: int, amount: float, day: int, closes_at: float, u: float) -> bool:
-        """`pull_many` for one deal."""
+        """`pull_many` for one deal; one far from its period's end is not pulled (no arrays)."""
+        if not self._may_pull(day, self.end_day[day], closes_at):
+            return False
         one = (np.array([rep]), np.array([amount]), np.array([day]), np.array([closes_at]))
         return bool(self.pull_many(*one, np.array([u]))[0])

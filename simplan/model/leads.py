@@ -35,8 +35,13 @@ class ResponseDecay(Params):
     loss: float = Field(default=0.6, ge=0, lt=1)
 
     def factor(self, hours: float) -> float:
-        """Multiplier on the win probability for a first response after `hours`."""
-        return float(self.factors(np.asarray(hours, dtype=float)))
+        """Multiplier on the win probability for a first response after `hours` (plain floats:
+        the event engine asks once per lead)."""
+        if self.shape == "none":
+            return 1.0
+        if self.shape == "step":
+            return 1 - self.loss if hours > self.after_hours else 1.0
+        return (1 - self.loss) ** (hours / self.after_hours)
 
     def factors(self, hours: np.ndarray) -> np.ndarray:
         """`factor` for an array of first-response times (the fast engine's form)."""
@@ -235,9 +240,11 @@ def loss_stage(u: float, p: float, shares: LossStageShares) -> int:
     """The last stage a lost lead reaches, from its uniform `u` (>= p) and the loss shares.
 
     The band just above `p` is lost at negotiation, so an uplift of p turns late losses
-    into wins first; then proposal, then contact.
+    into wins first; then proposal, then contact. Plain floats: the event engine asks once
+    per lead, where an array call would cost a hundred times the arithmetic.
     """
-    return int(loss_stages(np.asarray(u), np.asarray(p), shares))
+    v = (u - p) / (1 - p) if p < 1 else 0.0
+    return 2 if v < shares.negotiation else 1 if v < shares.negotiation + shares.proposal else 0
 
 
 def loss_stages(u: np.ndarray, p: np.ndarray, shares: LossStageShares) -> np.ndarray:

@@ -8,7 +8,7 @@ the mentor pool (a share of leads to new hires), then the base policy.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 from pydantic import Field
@@ -77,12 +77,19 @@ class RoutingState:
         return self.open_leads / self.capacity
 
 
-def least_loaded(state: RoutingState, pool: np.ndarray) -> int:
-    """The rep in `pool` with the least load; ties go round the pool in turn."""
-    load = state.open_leads[pool] / state.capacity[pool]
-    ties = np.flatnonzero(load == load.min())
+def least_loaded(state: RoutingState, pool: np.ndarray | None = None) -> int:
+    """The rep in `pool` (None: the whole team, without indexing) with the least load; ties
+    go round the pool in turn. A unique minimum (the usual case) costs two argmins."""
+    if pool is None:
+        load = state.open_leads / state.capacity
+    else:
+        load = state.open_leads[pool] / state.capacity[pool]
     state.turn += 1
-    return int(pool[ties[state.turn % len(ties)]])
+    tie = int(load.argmin())
+    if tie != len(load) - 1 - int(load[::-1].argmin()):  # the first and last minimum differ
+        ties = (load == load[tie]).nonzero()[0]
+        tie = int(ties[state.turn % len(ties)])
+    return tie if pool is None else int(pool[tie])
 
 
 class RoundRobin:
@@ -102,10 +109,10 @@ class LeastLoaded:
     """The rep with the fewest open leads per unit of capacity."""
 
     def __init__(self, team: Team, params: RoutingParams) -> None:
-        self.everyone = np.arange(team.size)
+        """Nothing to set up: the pool is always the whole team."""
 
     def choose(self, state: RoutingState, priority: bool, u: float) -> int:
-        return least_loaded(state, self.everyone)
+        return least_loaded(state)
 
 
 class TierPriority:
@@ -119,7 +126,6 @@ class TierPriority:
         self.top = np.sort(team.top_sellers(params.top_seller_share))
         rest = np.setdiff1d(np.arange(team.size), self.top)
         self.rest = rest if len(rest) else self.top
-        self.everyone = np.arange(team.size)
         self.overflow = params.top_seller_overflow
 
     def choose(self, state: RoutingState, priority: bool, u: float) -> int:
@@ -129,7 +135,7 @@ class TierPriority:
         best = int(self.top[np.argmin(load[self.top])])
         if load[best] <= self.overflow * load.mean():
             return best
-        return least_loaded(state, self.everyone)
+        return least_loaded(state)
 
 
 class Share:
@@ -152,9 +158,9 @@ POLICIES = {
 }
 
 
-@dataclass(frozen=True)
-class Assignment:
-    """Where a lead goes: owner, optional support rep (strike team), mentor-pool flag."""
+class Assignment(NamedTuple):
+    """Where a lead goes: owner, optional support rep (strike team), mentor-pool flag (a named
+    tuple: the event engine makes one per lead, at a third of a frozen dataclass's cost)."""
 
     owner: int
     support: int = -1
@@ -178,6 +184,8 @@ class Router:
         self.first_pick_tiers = {
             self.tier_names.index(t) for t in self.params.squad_first_pick.tiers
         }
+        self.mentored = np.flatnonzero(self.team.mentor >= 0)
+        self.mentored_tenure = self.team.tenure_days[self.mentored]
 
     def assign(
         self, state: RoutingState, tier: int, priority: bool, base_size: float, u: float, day: float
@@ -196,7 +204,9 @@ class Router:
         if p.mentor_pool.enabled:
             pool = p.mentor_pool.share_of_leads
             if u < pool:
-                hires = np.flatnonzero((self.team.tenure(day) == 0) & (self.team.mentor >= 0))
+                # New hires (Team.tenure's code 0) among the mentored reps only: a lead at a
+                # time, the whole team's tenure codes cost five times as much.
+                hires = self.mentored[self.mentored_tenure + day < self.team.new_hire.ramp_days]
                 if len(hires):
                     return Assignment(least_loaded(state, hires), mentor_pool=True)
                 u = u / pool
