@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 
 from simplan.errors import SimplanError
-from simplan.model.calendar import PERIOD_FREQ, PHASES, Calendar
+from simplan.model.calendar import PHASES, Calendar
 from simplan.model.leads import STAGES
 from simplan.model.plan import Plan, compute_payouts
 from simplan.model.records import OUTCOMES, TIMINGS, Records
@@ -404,14 +404,7 @@ def _statements(
             "tier": credits["lead_id"].map(tier).astype(str).to_numpy(),
         }
     )
-    freq = PERIOD_FREQ[plan.clock]
-    targets = pd.DataFrame(
-        {
-            "rep_id": reps["rep_id"].to_numpy(),
-            "period": pd.PeriodIndex(reps["period"], freq=freq),
-            "target": reps["target"].to_numpy(),
-        }
-    )
+    targets = reps[["rep_id", "period", "target"]]
     mentor = np.where(team.mentor >= 0, team.rep_id[np.maximum(team.mentor, 0)], None)
     roster = pd.DataFrame(
         {
@@ -421,8 +414,9 @@ def _statements(
             "mentor_id": mentor,
         }
     )
-    lines = compute_payouts(ledger, targets, roster, plan, check=False).lines
-    out = lines.assign(replication=replication, period=lines["period"].astype(str))
+    clock = cal.plan_period.periods
+    lines = compute_payouts(ledger, targets, roster, plan, check=False, periods=clock).lines
+    out = lines.assign(replication=replication)
     return out[STATEMENT_COLUMNS]
 
 
