@@ -15,6 +15,7 @@ import pandas as pd
 from simplan.errors import SimplanError
 from simplan.history import AnomalyRule, apply_anomaly_rule, read_deals, read_table
 from simplan.history.presets import get_preset, preset_mapping
+from simplan.model.periods import Periods
 from simplan.model.plan import Plan, compute_payouts
 from simplan.model.plan.sheet import Statements
 
@@ -71,11 +72,16 @@ def flag_deals(ledger: pd.DataFrame, rule: AnomalyRule) -> pd.DataFrame:
 
 
 def payout_statements(
-    ledger: pd.DataFrame, targets: pd.DataFrame, plan: Plan, source: str
+    ledger: pd.DataFrame,
+    targets: pd.DataFrame,
+    plan: Plan,
+    source: str,
+    business: Periods | None = None,
 ) -> Statements:
-    """`compute_payouts` on a ledger read here; its errors start with `source` (the file(s))."""
+    """`compute_payouts` on a ledger read here (`business`: the periods a plan with `clock:
+    period` pays per); its errors start with `source` (the file(s))."""
     try:
-        return compute_payouts(ledger, targets, None, plan)
+        return compute_payouts(ledger, targets, None, plan, periods=business)
     except SimplanError as err:
         raise SimplanError(f"{source}: {err}") from None
 

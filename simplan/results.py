@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 
 from simplan.errors import SimplanError
-from simplan.model.calendar import PERIOD_FREQ, PHASES, Calendar
+from simplan.model.calendar import PHASES, Calendar
 from simplan.model.leads import STAGES
 from simplan.model.plan import Plan, compute_payouts
 from simplan.model.records import OUTCOMES, TIMINGS, Records
@@ -392,10 +392,11 @@ def attach_payouts(
     lines = []
     for group in groups:
         ledger, targets, roster = _payout_inputs(group, team, cal, plan)
-        found = compute_payouts(ledger, targets, roster, plan, check=False).lines
+        clock = cal.plan_period.periods
+        found = compute_payouts(ledger, targets, roster, plan, check=False, periods=clock).lines
         lines += _split_lines(found, len(group), team.size)
     for tables, replication, mine in zip(parts, replications, lines, strict=True):
-        statements = mine.assign(replication=replication, period=mine["period"].astype(str))
+        statements = mine.assign(replication=replication)
         statements = statements[STATEMENT_COLUMNS]
         reps, runs = tables["reps"], tables["runs"]
         paid = statements.groupby(["rep_id", "period"])["amount"].sum()
@@ -450,7 +451,7 @@ def _payout_inputs(
     targets = pd.DataFrame(
         {
             "rep_id": ids[of_rep * team.size + pd.Index(team.rep_id).get_indexer(reps["rep_id"])],
-            "period": pd.PeriodIndex(reps["period"], freq=PERIOD_FREQ[plan.clock]),
+            "period": reps["period"].to_numpy(),
             "target": reps["target"].to_numpy(),
         }
     )

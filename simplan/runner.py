@@ -230,8 +230,10 @@ def _replicate(
 
 
 def _plan_clock(scenario: Scenario) -> str | None:
-    """The plan's clock (month, quarter), or None to run on the reporting periods."""
-    return scenario.plan.clock if scenario.plan is not None else None
+    """The plan's clock (month, quarter), or None to run on the reporting periods (no plan,
+    or a plan with `clock: period`, which pays per the scenario's calendar.periods)."""
+    clock = scenario.plan.clock if scenario.plan is not None else None
+    return None if clock == "period" else clock
 
 
 def _versions() -> dict[str, str]:

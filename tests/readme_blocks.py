@@ -263,7 +263,69 @@ def world(figures: dict) -> list[str]:
     return texts
 
 
+def walkthrough(figures: dict) -> list[str]:
+    """The calibrate walkthrough: the corpus truth, then what the three commands print and
+    write on its closed-only export, run here (`tests.corpus.walkthrough.run_walkthrough`,
+    about 20 s of one core)."""
+    import tempfile
+    from pathlib import Path
+
+    from simplan.analysis.fit_check import shown
+
+    from .corpus import AS_OF, TRUTH
+    from .corpus.walkthrough import PERIODS, PLANS, run_walkthrough
+
+    with tempfile.TemporaryDirectory() as folder:
+        run = run_walkthrough(Path(folder))
+    a, b = TRUTH["leads"]["tiers"]
+    outcomes, params, fit = run["outcomes"], run["params"], run["fit_check"]
+    texts = [
+        f"{len(TRUTH['team']['roster'])} reps; tier A {a['arrivals_per_day']} leads a day, win "
+        f"probability {a['win_probability']}, deals of {a['deal_size']['mean']:,}; tier B "
+        f"{b['arrivals_per_day']} a day, {b['win_probability']}, {b['deal_size']['mean']:,};",
+        f"two quarters to {AS_OF}.",
+        f"--as-of {AS_OF} --periods {PERIODS}",
+        f"reads {sum(outcomes.values()):,} opportunities ({outcomes.get('won', 0):,} won, "
+        f"{outcomes.get('lost', 0):,} lost, {outcomes.get('open', 0):,} open)",
+        f"opened shortly before {AS_OF} are missing unless they closed",
+    ]
+    note = next(line for line in run["notes"].splitlines() if "closed-only correction:" in line)
+    counted = note.split("closed-only correction: ")[1].split(": a deal opened")[0]
+    within = note.split("Lynden-Bell estimate; ")[1].split(")")[0]
+    texts += [counted, within, note.split("); ")[1]]
+
+    def win(tier: str) -> str:
+        value, low, high = params.loc[
+            f"tier.{tier}.win_probability", ["value", "ci_low", "ci_high"]
+        ]
+        return f"{pct(value, 1)} [{pct(low, 1)}, {pct(high, 1)}] ({tier})"
+
+    size = [f"{params.loc[f'tier.{t}.deal_size_mean', 'value']:,.0f}" for t in "AB"]
+    texts += [f"{win('A')} and {win('B')}", f"deals of {size[0]} and {size[1]}"]
+    texts.append(f"{option_defaults('calibrate')['--fit-check']} replications), as it printed it:")
+    texts += [
+        f"{row.metric} {row.key} {shown(row.metric, row.history)} {shown(row.metric, row.low)} .. "
+        f"{shown(row.metric, row.high)} {'yes' if row.inside else 'MISS'}"
+        for row in fit.itertuples()
+    ]
+    draws = len(run["scenario"]["uncertainty"]["draws"])
+    differences = run["differences"].set_index("metric")
+    paid = differences.loc["payout"]
+    summary = run["summary"].set_index(["scenario", "metric"])["mean"]
+    assert differences.loc["bookings", "difference"] == 0, "constant effort: the same bookings"
+    level = option_defaults("compare")["--predictive"]
+    texts += [
+        f"the same {draws} parameter draws",
+        f"{paid['scenario']} pays {abs(paid['difference']):,.0f} "
+        f"{'less' if paid['difference'] < 0 else 'more'} ({pct(level)} predictive interval "
+        f"{paid['pi_low']:,.0f} .. {paid['pi_high']:,.0f}) for the same "
+        f"{summary[(Path(PLANS[0]).stem, 'bookings')]:,.0f} of bookings",
+    ]
+    return texts
+
+
 BLOCKS: dict[str, Callable[[dict], list[str]]] = {
+    "walkthrough": walkthrough,
     "world": world,
     "prior": prior,
     "intervals": intervals,

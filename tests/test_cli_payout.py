@@ -212,6 +212,47 @@ BAD_INPUTS = {
 }  # fmt: skip
 
 
+FISCAL_TINY = """deal_id,rep_id,close_date,amount
+d1,ann,2025-01-06,2000
+d2,ann,2025-02-02,3000
+d3,bob,2025-02-03,4000
+d4,bob,2025-04-06,1500
+d5,ann,2025-04-07,500
+"""
+
+
+def test_a_plan_on_the_business_periods_pays_per_fiscal_month(tmp_path, capsys):
+    """--calendar 4-4-5: deals on a fiscal month's first or last day are paid in it, and
+    targets are read in the fiscal labels (or summed onto them from calendar months)."""
+    deals = tmp_path / "deals.csv"
+    deals.write_text(FISCAL_TINY)
+    plan = tmp_path / "fiscal.yaml"
+    plan.write_text(LINEAR.replace("components:", "clock: period\ncomponents:"))
+    targets = tmp_path / "targets.csv"
+    targets.write_text(
+        "rep_id,period,target\n"
+        + "".join(f"{r},FY2025-P0{m},1000\n" for r in ("ann", "bob") for m in (1, 2, 3, 4))
+    )
+    out = tmp_path / "out"
+    args = ("payout", "--deals", deals, "--plan", plan, "--out", out)
+    code, _, err = run_cli(capsys, *args, "--targets", targets, "--calendar", "4-4-5:2025-01-06")
+    assert code == 0, err
+    totals = pd.read_parquet(out / "fiscal" / "totals.parquet")
+    got = {(r.rep_id, r.period): r.bookings for r in totals.itertuples()}
+    # P01 is 6 Jan..2 Feb, P02 3 Feb..2 Mar, P03 (five weeks) 3 Mar..6 Apr, P04 from 7 Apr.
+    assert got == {("ann", "FY2025-P01"): 5000, ("ann", "FY2025-P02"): 0,
+                   ("ann", "FY2025-P03"): 0, ("ann", "FY2025-P04"): 500,
+                   ("bob", "FY2025-P01"): 0, ("bob", "FY2025-P02"): 4000,
+                   ("bob", "FY2025-P03"): 1500, ("bob", "FY2025-P04"): 0}  # fmt: skip
+    assert totals["payout"].sum() == pytest.approx(8 * 1000 + 0.1 * 11_000)
+    assert json.loads((out / "manifest.json").read_text())["calendar"] == "4-4-5:2025-01-06"
+    code, _, err = run_cli(capsys, *args, "--quota", 1000, "--force")
+    assert code == 2
+    assert "clock: period" in err
+    assert "--calendar FILE|RULE" in err
+    assert "Traceback" not in err
+
+
 @pytest.mark.parametrize("case", list(BAD_INPUTS))
 def test_bad_deals_exit_2_with_the_fix(tmp_path, linear, case):
     text, extra, fragments = BAD_INPUTS[case]

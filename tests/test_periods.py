@@ -10,13 +10,17 @@ import pytest
 import yaml
 
 from simplan import simulate
+from simplan.analysis.behaviour_fit import period_table as behaviour_periods
+from simplan.analysis.calibrate import Calibrator
 from simplan.errors import ConfigError, SimplanError
-from simplan.history import read_targets
+from simplan.history import read_opportunities, read_targets
 from simplan.model.calendar import build_calendar
 from simplan.model.periods import parse_periods, period_table, resolve_window
+from simplan.model.plan import Plan
 from simplan.scenario import deep_merge, load_periods, load_scenario, read_yaml
 
 from .conftest import DATA, ROOT, run_cli
+from .corpus import FISCAL, FISCAL_AS_OF, fiscal_export
 
 D = dt.date
 
@@ -392,3 +396,32 @@ def test_baseline_and_forecast_windows_follow_the_fiscal_quarters():
         table.following(D(2025, 1, 10))
     with pytest.raises(SimplanError, match="2024-12-31 is in no period"):
         table.trailing(D(2024, 12, 31), 1)
+
+
+def test_the_behaviour_fit_cuts_pace_at_the_13_week_quarters(tmp_path):
+    """On the 13-week corpus truth (fiscal quarters from Monday 8 January 2024) the behaviour
+    fit's pace cells are cut at the fiscal quarters: two whole 13-week quarters per rep, where
+    calendar quarters would keep only 2024Q2 (Q1 starts before the history)."""
+    window = (pd.Timestamp("2024-01-08"), pd.Timestamp(FISCAL_AS_OF))
+    fiscal = parse_periods(FISCAL["13-week"])
+    table = behaviour_periods(window, fiscal)
+    assert table["period"].tolist() == ["FY2024-Q1", "FY2024-Q2"]
+    assert table["start"].dt.strftime("%Y-%m-%d").tolist() == ["2024-01-08", "2024-04-08"]
+    assert table["end"].dt.strftime("%Y-%m-%d").tolist() == ["2024-04-07", "2024-07-07"]
+    assert behaviour_periods(window, "quarter")["period"].tolist() == ["2024Q2"]
+    path = tmp_path / "13-week.csv"
+    fiscal_export("13-week").to_csv(path, index=False)
+    plan = Plan.model_validate(
+        {"clock": "quarter", "components": [
+            {"type": "base_commission", "rate": 0.05},
+            {"type": "attainment_bonus", "steps": [{"threshold": 1.0, "amount": 3000}]}]}
+    )  # fmt: skip
+    fitted = Calibrator(
+        periods=2, calendar=fiscal, behaviour_grid={"shares": (0.3,), "curvatures": (2.0,)},
+        behaviour_replications=2, fit_check_replications=0, workers=1,
+    ).fit(read_opportunities(path, as_of=FISCAL_AS_OF), plan=plan)  # fmt: skip
+    grid = fitted.report_.tables["behaviour"]
+    # Pace is judged in weeks 1..11 of each 13-week quarter, for each rep: 8 x 2 x 11 cells.
+    reps = len(fitted.scenario_.team.roster)
+    assert reps == 8
+    np.testing.assert_allclose(grid.filter(like="count[").sum(axis=1), reps * 2 * 11)

@@ -153,12 +153,14 @@ def test_unknown_role():
 def test_rep_without_targets_and_deal_outside_the_periods():
     assert "rep_id 'b' has no targets" in fails(targets=flat_targets(["a"], 1e3))
     deals = DEALS.assign(close_date=pd.Timestamp("2024-02-01"))
-    assert "close_date falls in 2024-02, a period without targets" in fails(deals)
+    assert "close_date 2024-02-01 falls in 2024-02, a period without targets" in fails(deals)
 
 
 def test_bad_targets():
     quarterly = TARGETS.assign(period=pd.Period("2024Q1", "Q"))
-    assert "but the plan clock needs 'M'" in fails(targets=quarterly)
+    assert "period '2024Q1' is not a period of the plan clock, the periods 'month'" in fails(
+        targets=quarterly
+    )
     assert "target = 0.0; targets must be > 0" in fails(targets=TARGETS.assign(target=0.0))
     assert "no row for rep 'b' in 2024-02" in fails(
         targets=pd.concat([TARGETS, flat_targets(["a"], 1e3, (FEB,))])

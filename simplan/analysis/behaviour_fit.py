@@ -43,7 +43,8 @@ import pandas as pd
 
 from simplan.analysis.calibrated_scenario import history_calendar
 from simplan.execution import local_executor
-from simplan.model.calendar import PERIOD_FREQ
+from simplan.model.calendar import CalendarParams, reporting_periods
+from simplan.model.periods import Periods, parse_periods
 from simplan.model.plan import Plan
 from simplan.runner import simulate
 from simplan.scenario import Scenario, validate
@@ -81,23 +82,20 @@ def plan_is_linear(plan: Plan) -> bool:
     return bool(np.ptp(rate) < 1e-9)
 
 
-def period_table(window: tuple[pd.Timestamp, pd.Timestamp], clock: str) -> pd.DataFrame:
-    """The full plan periods inside the window: period label, start, end (inclusive)."""
-    freq = PERIOD_FREQ[clock]
-    first = window[0].to_period(freq)
-    if first.start_time < window[0]:
-        first += 1
-    last = window[1].to_period(freq)
-    if last.end_time.normalize() > window[1]:
-        last -= 1
-    if last < first:
+def period_table(window: tuple[pd.Timestamp, pd.Timestamp], clock: str | Periods) -> pd.DataFrame:
+    """The full periods of `clock` (a rule such as quarter, or the business's periods) inside
+    the window: period label, start, end (inclusive)."""
+    periods = parse_periods(clock) if isinstance(clock, str) else clock
+    start = pd.to_datetime(periods.start)
+    end = pd.to_datetime(periods.stop - np.timedelta64(1, "D"))
+    inside = np.flatnonzero((start >= window[0]) & (end <= window[1]))
+    if not len(inside):
         raise ValueError("no full plan period in the baseline window")
-    periods = pd.period_range(first, last, freq=freq)
     return pd.DataFrame(
         {
-            "period": periods.astype(str),
-            "start": periods.start_time,
-            "end": periods.end_time.normalize(),
+            "period": np.asarray(periods.labels, dtype=object)[inside],
+            "start": start[inside],
+            "end": end[inside],
         }
     )
 
@@ -171,8 +169,9 @@ def fit_behaviour(
             "the behaviour fit needs 2 or more replications per grid point to measure each "
             "moment's spread; use --behaviour-replications 2"
         )
-    clock = data["calendar"]["period"]
-    periods = period_table(window, clock)
+    periods = period_table(
+        window, reporting_periods(CalendarParams.model_validate(data["calendar"]))
+    )
     reps = [str(r["rep_id"]) for r in data["team"]["roster"]]
     targets = _targets_for(targets, data, reps, periods)
     start, end = periods["start"].iloc[0], periods["end"].iloc[-1]

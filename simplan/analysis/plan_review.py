@@ -17,8 +17,8 @@ import pandas as pd
 from simplan.errors import SimplanError
 from simplan.history import read_targets
 from simplan.model.calendar import reporting_periods
+from simplan.model.periods import Periods, clock_periods
 from simplan.model.plan import Plan
-from simplan.model.plan.inputs import FREQ
 from simplan.scenario import Scenario, load_config, load_scenario, validate
 
 
@@ -78,9 +78,10 @@ def with_targets(scenario: Scenario, path: str | Path) -> Scenario:
             "`simplan calibrate --roster` writes)"
         )
     clock = scenario.plan.clock if scenario.plan is not None else scenario.calendar.period
-    periods = _window_periods(scenario, clock)
-    table = read_targets(path, clock, reporting_periods(scenario.calendar))
-    inside = table[table["period"].isin(periods)]
+    business = reporting_periods(scenario.calendar)
+    periods = _window_periods(scenario, clock_periods(clock, business))
+    table = read_targets(path, clock, business)
+    inside = table[table["period"].astype(str).isin(periods)]
     shown = ", ".join(str(p) for p in periods)
     if inside.empty:
         have = ", ".join(sorted({str(p) for p in table["period"]}))
@@ -95,11 +96,12 @@ def with_targets(scenario: Scenario, path: str | Path) -> Scenario:
     return validate(Scenario, data, f"{path} (as the targets of '{scenario.name}')")
 
 
-def _window_periods(scenario: Scenario, clock: str) -> pd.PeriodIndex:
-    """The plan periods the simulated window (calendar.start, days) touches."""
+def _window_periods(scenario: Scenario, clock: Periods) -> list[str]:
+    """The labels of the plan periods the simulated window (calendar.start, days) touches."""
     start = pd.Timestamp(scenario.calendar.start)
     last = start + pd.Timedelta(days=scenario.calendar.days - 1)
-    return pd.period_range(start.to_period(FREQ[clock]), last.to_period(FREQ[clock]))
+    first, final = clock.index([start, last])
+    return list(clock.labels[first : final + 1])
 
 
 def _one_target_per_rep(

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from simplan import __version__
-from simplan.cli.app import app, check_out_dir, out, print_frame
+from simplan.cli.app import CalendarOption, app, check_out_dir, out, print_frame
 from simplan.cli.history import AmountMultiple, AmountQuantile, MapOption, PresetOption
 from simplan.errors import SimplanError
 from simplan.history import AnomalyRule, parse_mapping, quota_targets, read_targets
@@ -26,7 +26,7 @@ from simplan.recalc import (
 )
 from simplan.report.excel import payout_sheets, write_sheets
 from simplan.results import save_atomically
-from simplan.scenario import load_config, validate
+from simplan.scenario import load_config, load_periods, validate
 
 
 @app.command()
@@ -37,7 +37,8 @@ def payout(
     ],
     out_dir: Annotated[Path, typer.Option("--out", help="Write the statements here.")],
     targets: Annotated[
-        Path | None, typer.Option(help="Targets file: rep_id, period (2017-03), target.")
+        Path | None,
+        typer.Option(help="Targets file: rep_id, period (2017-03, 2017Q1, FY2025-P01), target."),
     ] = None,
     quota: Annotated[
         float | None, typer.Option(help="Every rep's target per plan period (or --targets).")
@@ -47,12 +48,15 @@ def payout(
     date_format: Annotated[
         str | None, typer.Option(help="close_date format, e.g. %m/%d/%Y (default: detected).")
     ] = None,
+    calendar: CalendarOption = None,
     amount_multiple: AmountMultiple = 3.0,
     amount_quantile: AmountQuantile = 0.999,
     force: Annotated[bool, typer.Option(help="Replace a non-empty --out directory.")] = False,
 ) -> None:
     """What plans would have paid on an existing deal ledger: totals, components, spread, per
-    rep; deals the anomaly rule flags are listed (and paid as recorded)."""
+    rep; deals the anomaly rule flags are listed (and paid as recorded). --calendar gives the
+    business's periods: a plan with `clock: period` pays per them (each deal in the period
+    holding its close date), and a targets file may be written in their labels."""
     if (targets is None) == (quota is None):
         raise SimplanError("payout: pass exactly one of --targets FILE or --quota AMOUNT")
     names = [p.stem for p in plan]
@@ -68,16 +72,17 @@ def payout(
     )
     check_out_dir(out_dir, force)
     plans = {name: load_config(path, Plan) for name, path in zip(names, plan, strict=True)}
+    business = load_periods(calendar) if calendar else None
     ledger, columns = read_ledger(deals, preset, parse_mapping(mapping), date_format)
     source = str(deals) if targets is None else f"{deals} with {targets}"
     statements = {}
     for name, loaded in plans.items():
         table = (
-            read_targets(targets, loaded.clock)
+            read_targets(targets, loaded.clock, business)
             if targets
-            else quota_targets(ledger, loaded.clock, quota)
+            else quota_targets(ledger, loaded.clock, quota, business)
         )
-        statements[name] = payout_statements(ledger, table, loaded, source)
+        statements[name] = payout_statements(ledger, table, loaded, source, business)
     summary = side_by_side({name: summarise(s) for name, s in statements.items()})
     flags = flag_deals(ledger, anomaly)
     dates = ledger["close_date"]
@@ -102,6 +107,7 @@ def payout(
         "date_format": date_format,
         "targets_file": None if targets is None else str(targets),
         "quota": quota,
+        "calendar": calendar,
         "anomaly_rule": anomaly.describe(),
         "flagged_deals": len(flags),
         "summary": {name: summary.set_index("metric")[name].to_dict() for name in plans},

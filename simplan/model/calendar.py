@@ -164,6 +164,7 @@ class PeriodDays:
     simulated: np.ndarray  # share of each period's calendar days simulated (warm-up too)
     first: np.ndarray  # datetime64[D]: each full period's first day
     stop: np.ndarray  # datetime64[D]: the day after each full period's last day
+    periods: Periods  # the whole table these are cut from (what the plan engine pays per)
 
 
 @dataclass(frozen=True)
@@ -255,6 +256,7 @@ def _period_days(periods: Periods, dates: pd.DatetimeIndex, in_window: np.ndarra
         simulated=np.bincount(index, minlength=len(touched)) / length,
         first=periods.start[touched],
         stop=periods.stop[touched],
+        periods=periods,
     )
 
 

@@ -18,7 +18,7 @@ import difflib
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 import numpy as np
@@ -72,6 +72,31 @@ class Periods:
         inside = (where >= 0) & (days < self.stop[np.maximum(where, 0)])
         return np.where(inside, where, -1).astype(np.int64)
 
+    @cached_property
+    def _folded(self) -> dict[str, int]:
+        return {label.casefold(): i for i, label in enumerate(self.labels)}
+
+    def positions(self, labels: Any) -> np.ndarray:
+        """Position of each label (matched ignoring case and outer spaces), -1 where it is not
+        a period; a pandas Period counts as its text (`2024-01`, `2024Q1`)."""
+        text = pd.Series(np.atleast_1d(np.asarray(labels, dtype=object))).astype(str)
+        where = {value: self._folded.get(value.strip().casefold(), -1) for value in text.unique()}
+        return text.map(where).to_numpy(dtype=np.int64)
+
+    def group(self, index: np.ndarray, span: str) -> np.ndarray:
+        """A code per period position saying which `span` (quarter or year) holds it: fiscal
+        quarters and years under a fiscal rule, calendar ones under month and quarter; a
+        period table's periods go by the calendar quarter or year holding their middle day.
+        Codes compare only within one call."""
+        index = np.asarray(index, dtype=np.int64)
+        name = self.spec.partition(":")[0]
+        per_year = {"month": 12, "quarter": 4}.get(name) or len(FISCAL_WEEKS.get(name, ()))
+        if per_year:  # a rule: periods are laid out whole years at a time from position 0
+            return index // (per_year // 4 if span == "quarter" else per_year)
+        middle = self.start[index] + (self.stop[index] - self.start[index]) // 2
+        months = middle.astype("datetime64[M]").astype(np.int64)
+        return months // (3 if span == "quarter" else 12)
+
     def label_of(self, dates: Any) -> np.ndarray:
         """Each date's period label (object array; None outside every period)."""
         where = self.index(dates)
@@ -80,11 +105,10 @@ class Periods:
 
     def position(self, label: str) -> int:
         """Where `label` is; an error listing the valid labels when it is not a period."""
-        folded = [x.casefold() for x in self.labels]
-        try:
-            return folded.index(str(label).strip().casefold())
-        except ValueError:
-            raise PeriodsError(f"period {label!r} is not in {self.describe(near=label)}") from None
+        where = self._folded.get(str(label).strip().casefold())
+        if where is None:
+            raise PeriodsError(f"period {label!r} is not in {self.describe(near=label)}")
+        return where
 
     def window(self, label: str) -> tuple[dt.date, int]:
         """The first day and length in days of the period labelled `label`, e.g. `2026Q1`."""
@@ -280,6 +304,20 @@ def period_table(rows: Sequence[Mapping[str, Any]], first_row: int = 1) -> Perio
     return Periods(
         TABLE, tuple(labels), np.array(start, "datetime64[D]"), np.array(stop, "datetime64[D]")
     )
+
+
+def clock_periods(clock: str, business: Periods | None = None) -> Periods:
+    """The periods a plan `clock` pays per: calendar months or quarters, or (`period`) the
+    business's own (calendar.periods in a scenario, --calendar on a command)."""
+    if clock != "period":
+        return parse_periods(clock)
+    if business is None:
+        raise PeriodsError(
+            "the plan pays per the business's periods (clock: period), but none were given; "
+            "pass --calendar FILE|RULE (e.g. --calendar 4-4-5:2025-01-06) or set "
+            "calendar.periods in the scenario"
+        )
+    return business
 
 
 def resolve_window(

@@ -1,16 +1,30 @@
 """Write one export of the corpus as CSV, for the README's walkthrough and for trying the
 commands by hand: `python -m tests.corpus.walkthrough closed_only runs/corpus` writes
-runs/corpus/closed_only.csv (the same file `tests/test_corpus.py` checks)."""
+runs/corpus/closed_only.csv (the same file `tests/test_corpus.py` checks).
+
+`run_walkthrough(folder)` runs the README walkthrough's commands on that export in this
+process (history check, calibrate, compare; one worker, which gives the same figures as any
+number) and returns what they wrote, for the README's `walkthrough` figures block.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import sys
 from pathlib import Path
+from unittest.mock import patch
 
 import numpy as np
 import pandas as pd
+import yaml
 
-from tests.corpus import EXPORTS, truth_export
+from simplan.history import read_opportunities
+from tests.corpus import AS_OF, EXPORTS, truth_export
+
+ROOT = Path(__file__).parent.parent.parent
+PLANS = ("scenarios/plans/tiered_marginal.yaml", "scenarios/plans/gate80_cap150.yaml")
+PERIODS = 2
 
 
 def write_export(name: str, folder: Path, clean: pd.DataFrame | None = None) -> Path:
@@ -23,6 +37,47 @@ def write_export(name: str, folder: Path, clean: pd.DataFrame | None = None) -> 
     path = folder / f"{name}.csv"
     frame.to_csv(path, index=False)
     return path
+
+
+def simplan(*args: object) -> str:
+    """Run a `simplan` command in this process; its printed output (an error if it fails)."""
+    from simplan.cli import main
+
+    printed = io.StringIO()
+    with (
+        patch.object(sys, "argv", ["simplan", *map(str, args)]),
+        contextlib.redirect_stdout(printed),
+    ):
+        try:
+            main()
+        except SystemExit as exit_:
+            if exit_.code:
+                raise RuntimeError(
+                    f"simplan {' '.join(map(str, args))}: {printed.getvalue()}"
+                ) from None
+    return printed.getvalue()
+
+
+def run_walkthrough(folder: Path) -> dict:
+    """The walkthrough's three commands on the closed-only export: the history's outcomes,
+    calibrate's notes, parameters and fit check, the comparison's differences and summary,
+    and the calibrated scenario."""
+    export = write_export("closed_only", folder)
+    history = read_opportunities(export, as_of=AS_OF)
+    team, report, compare = folder / "team.yaml", folder / "calibration", folder / "compare"
+    simplan("calibrate", export, "--as-of", AS_OF, "--periods", PERIODS, "--out", team,
+            "--report", report, "--workers", 1)  # fmt: skip
+    plans = [item for plan in PLANS for item in ("--plan", ROOT / plan)]
+    simplan("compare", team, *plans, "--out", compare, "--workers", 1, "--quiet")
+    return {
+        "outcomes": history.deals["outcome"].value_counts().to_dict(),
+        "notes": (report / "notes.md").read_text(),
+        "params": pd.read_csv(report / "params.csv").set_index("parameter"),
+        "fit_check": pd.read_csv(report / "fit_check.csv"),
+        "differences": pd.read_parquet(compare / "differences.parquet"),
+        "summary": pd.read_parquet(compare / "summary.parquet"),
+        "scenario": yaml.safe_load(team.read_text()),
+    }
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """The book: ledger, targets and team as integer-coded numpy arrays, ready for bincount.
 
 Reps and periods form a dense grid of *cells* (``cell = rep * n_periods + period``); every
-deal row carries its rep, period and cell code. Optional ledger columns are decoded only
+deal row carries its rep, period and cell code. Periods are those of the plan clock, a
+:class:`~simplan.model.periods.Periods` table (calendar months or quarters, fiscal periods,
+or a period table): each deal is in the period holding its close date. Optional ledger columns are decoded only
 when a component asks for them. Built once per statement run by
 :func:`simplan.model.plan.inputs.read_book` (which validates) or :meth:`Book.for_curve`.
 """
@@ -14,6 +16,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from simplan.model.periods import Periods, parse_periods
 from simplan.model.plan.base import ROLES
 from simplan.model.plan.groups import codes as to_codes
 from simplan.model.plan.groups import per_day
@@ -27,12 +30,12 @@ NEW_HIRE, RAMPING, VETERAN = 0, 1, 2
 class Book:
     """Validated inputs of one statement run as arrays (trusted: no checks in here)."""
 
-    freq: str
-    """Plan clock as a pandas frequency: 'M' or 'Q'."""
+    clock: Periods
+    """The plan clock's periods."""
     rep_ids: np.ndarray
     """Rep ids (str), one per rep code."""
     periods: np.ndarray
-    """Period ordinals (int64, pandas Period ordinals for ``freq``), sorted, one per code."""
+    """Positions in ``clock`` (int64), sorted, one per period code."""
     target: np.ndarray
     """Target per cell (float > 0)."""
     tenure: np.ndarray
@@ -93,18 +96,19 @@ class Book:
         return self.per_cell(self.amount)
 
     @cached_property
+    def labels(self) -> np.ndarray:
+        """Period label (str) per period code, e.g. 2024-01, 2024Q1, FY2025-P01."""
+        return np.asarray(self.clock.labels, dtype=object)[self.periods]
+
+    @cached_property
     def period_first_day(self) -> np.ndarray:
         """First day (int days since epoch) of each period."""
-        months = self.periods * (3 if self.freq == "Q" else 1)
-        return months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+        return self.clock.start[self.periods].astype(np.int64)
 
     @cached_property
     def period_days(self) -> np.ndarray:
         """Calendar days in each period."""
-        step = 3 if self.freq == "Q" else 1
-        months = self.periods * step + step
-        end = months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
-        return end - self.period_first_day
+        return self.clock.length_days[self.periods]
 
     def previous_period(self) -> np.ndarray:
         """Code of the immediately preceding period in the grid per period (-1: none)."""
@@ -199,7 +203,7 @@ class Book:
         target = np.broadcast_to(np.asarray(target, dtype=float), bookings.shape).ravel()
         none = np.full(n, -1)
         return cls(
-            freq="M",
+            clock=parse_periods("month"),
             rep_ids=np.arange(n).astype(str).astype(object),
             periods=np.array([0]),
             target=target.copy(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from simplan.model.periods import Periods
 from simplan.model.plan.book import Book
 from simplan.model.plan.budget import apply_budget
 from simplan.model.plan.flags import compute_flags
@@ -19,15 +20,18 @@ def compute_payouts(
     plan: Plan,
     *,
     check: bool = True,
+    periods: Periods | None = None,
 ) -> Statements:
     """Statements of what ``plan`` pays each rep, manager and fund per period.
 
-    ``ledger``: one row per (won deal, credited rep); ``targets``: rep x period targets on
-    the plan clock; ``team``: the roster (None: all veterans, no squads or managers).
+    ``ledger``: one row per (won deal, credited rep), each paid in the plan period holding its
+    close date; ``targets``: rep x period targets keyed by the plan clock's labels (2024-01,
+    2024Q1, FY2025-P01); ``team``: the roster (None: all veterans, no squads or managers).
+    ``periods``: the business's periods, which a plan with ``clock: period`` pays per.
     ``check=False`` skips the row-level ledger checks for ledgers the simulator produced.
     Raises SimplanError naming the table, column or row for bad input.
     """
-    book = read_book(ledger, targets, team, plan.clock, check=check)
+    book = read_book(ledger, targets, team, plan.clock_periods(periods), check=check)
     return run_plan(book, plan)
 
 

@@ -93,7 +93,7 @@ def compute_flags(sheet: Sheet, flags: Flags) -> pd.DataFrame:
 
     table = {
         "rep_id": book.rep_ids[book.cell_rep],
-        "period": pd.PeriodIndex.from_ordinals(book.periods[book.cell_period], freq=book.freq),
+        "period": book.labels[book.cell_period],
         "attainment": sheet.attainment,
     }
     if flags.pace_warning is not None:

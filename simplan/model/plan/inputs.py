@@ -7,11 +7,13 @@ or row, what was found and the fix. Inside the payout engine nothing is checked 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from simplan.errors import SimplanError
+from simplan.model.periods import Periods, parse_periods
 from simplan.model.plan.base import ROLES, TENURES
 from simplan.model.plan.book import Book
 from simplan.model.plan.groups import per_day
@@ -21,7 +23,6 @@ LEDGER_OPTIONAL = ("role", "customer_id", "new_customer", "returned", "project",
 TARGET_COLUMNS = ("rep_id", "period", "target")
 TEAM_COLUMNS = ("rep_id", "tenure")
 TEAM_OPTIONAL = ("squad", "mentor_id", "manager_id")
-FREQ = {"month": "M", "quarter": "Q"}
 SHARE_TOLERANCE = 1e-6
 
 
@@ -44,10 +45,6 @@ def _require_columns(table: str, frame: object, required: tuple[str, ...]) -> pd
 def show(value: object) -> str:
     """A value as the user wrote it (numpy scalars shown as plain Python values)."""
     return repr(value.item() if isinstance(value, np.generic) else value)
-
-
-def _period(ordinal: int, freq: str) -> pd.Period:
-    return pd.PeriodIndex.from_ordinals([int(ordinal)], freq=freq)[0]
 
 
 def _row(frame: pd.DataFrame, position: int, key: str = "deal_id") -> str:
@@ -92,25 +89,22 @@ def _days(table: str, frame: pd.DataFrame, column: str) -> np.ndarray:
     return values.astype("datetime64[D]").astype(np.int64)
 
 
-def read_targets(targets: pd.DataFrame, freq: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(rep ids sorted, period ordinals sorted, dense target per cell) from a targets table."""
+def read_targets(
+    targets: pd.DataFrame, clock: Periods
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rep ids sorted, period positions in ``clock`` sorted, dense target per cell) from a
+    targets table keyed by the clock's period labels (a pandas Period counts as its text)."""
     _require_columns("targets", targets, TARGET_COLUMNS)
     period = targets["period"]
-    if isinstance(period.dtype, pd.PeriodDtype):
-        if period.dtype != pd.PeriodDtype(freq):
-            raise SimplanError(
-                f"targets.period is {period.dtype} but the plan clock "
-                f"needs '{freq}'; build targets per {'month' if freq == 'M' else 'quarter'}"
-            )
-        ordinals = period.array.asi8
-    else:
-        try:
-            ordinals = pd.PeriodIndex(period.astype(str), freq=freq).asi8
-        except (TypeError, ValueError):
-            raise SimplanError(
-                f"targets.period must be pandas Periods with freq '{freq}' (e.g. "
-                f"pd.Period('2024-01', '{freq}')); got values like {show(period.iloc[0])}"
-            ) from None
+    positions = clock.positions(period)
+    if (positions < 0).any():
+        bad = int(np.flatnonzero(positions < 0)[0])
+        value = str(period.iloc[bad])
+        raise SimplanError(
+            f"targets {_row(targets, bad, 'rep_id')}: period {value!r} is not a period of the "
+            f"plan clock, {clock.describe(near=value)}; key targets by its labels (targets on "
+            "another clock: simplan.history.read_targets sums or spreads them by days)"
+        )
     value = _numbers("targets", targets, "target")
     if (value <= 0).any():
         bad = int(np.flatnonzero(value <= 0)[0])
@@ -119,20 +113,20 @@ def read_targets(targets: pd.DataFrame, freq: str) -> tuple[np.ndarray, np.ndarr
             "> 0 (attainment is bookings / target)"
         )
     rep_codes, rep_ids = pd.factorize(targets["rep_id"].astype(str), sort=True)
-    periods, period_codes = np.unique(ordinals, return_inverse=True)
+    periods, period_codes = np.unique(positions, return_inverse=True)
     cells = rep_codes * len(periods) + period_codes
     counts = np.bincount(cells, minlength=len(rep_ids) * len(periods))
     if (counts > 1).any():
         cell = int(np.flatnonzero(counts > 1)[0])
         raise SimplanError(
             f"targets has {counts[cell]} rows for rep {show(rep_ids[cell // len(periods)])} in "
-            f"{_period(periods[cell % len(periods)], freq)}; keep one per rep and period"
+            f"{clock.labels[periods[cell % len(periods)]]}; keep one per rep and period"
         )
     if (counts == 0).any():
         cell = int(np.flatnonzero(counts == 0)[0])
         raise SimplanError(
             f"targets has no row for rep {show(rep_ids[cell // len(periods)])} in "
-            f"{_period(periods[cell % len(periods)], freq)}; give every rep a "
+            f"{clock.labels[periods[cell % len(periods)]]}; give every rep a "
             "target for every period (targets_from_quota builds a flat table)"
         )
     target = np.empty(len(cells))
@@ -230,39 +224,36 @@ def read_book(
     ledger: pd.DataFrame,
     targets: pd.DataFrame,
     team: pd.DataFrame | None,
-    clock: str = "month",
+    clock: str | Periods = "month",
     *,
     check: bool = True,
 ) -> Book:
-    """Validate the three tables and code them as a :class:`Book` on the plan ``clock``.
+    """Validate the three tables and code them as a :class:`Book` on the plan ``clock``
+    (periods, or a rule such as ``month``, ``quarter``, ``4-4-5:2025-01-06``).
 
     ``check=False`` skips the row-level ledger checks (shares per deal, amounts, roles) for
     ledgers the simulator produced; columns, dates and rep/period coverage are always checked.
     """
-    freq = FREQ[clock]
+    clock = parse_periods(clock) if isinstance(clock, str) else clock
     _require_columns("ledger", ledger, LEDGER_COLUMNS)
-    rep_ids, periods, target = read_targets(targets, freq)
+    rep_ids, periods, target = read_targets(targets, clock)
     roster = read_team(team, rep_ids)
     amount = _numbers("ledger", ledger, "amount")
     deal_amount = _numbers("ledger", ledger, "deal_amount")
     if check:
         check_ledger(ledger, amount, deal_amount)
     day = _days("ledger", ledger, "close_date")
-    months = per_day(day, lambda days: days.astype("datetime64[M]"))
-    ordinal = months // 3 if freq == "Q" else months
-
-    lookup = np.full(int(periods[-1] - periods[0]) + 1, -1)
-    lookup[periods - periods[0]] = np.arange(len(periods))
-    offset = ordinal - periods[0]
-    inside = (offset >= 0) & (offset < len(lookup))
-    period = np.full(len(ordinal), -1)
-    period[inside] = lookup[offset[inside]]
+    position = per_day(day, clock.index)
+    period = np.full(len(day), -1)
+    known = np.searchsorted(periods, position).clip(max=len(periods) - 1)
+    hit = periods[known] == position
+    period[hit] = known[hit]
     if (period < 0).any():
         bad = int(np.flatnonzero(period < 0)[0])
-        found = _period(ordinal[bad], freq)
+        found = clock.labels[position[bad]] if position[bad] >= 0 else "no period of the clock"
         raise SimplanError(
-            f"ledger {_row(ledger, bad)}: close_date falls in {found}, a period without "
-            "targets; add targets for it or drop deals outside the plan periods"
+            f"ledger {_row(ledger, bad)}: close_date {_date(day[bad])} falls in {found}, a period "
+            "without targets; add targets for it or drop deals outside the plan periods"
         )
     rep_codes, rep_seen = pd.factorize(ledger["rep_id"])
     where = pd.Index(rep_ids).get_indexer(np.asarray(rep_seen, dtype=object).astype(str))
@@ -275,7 +266,7 @@ def read_book(
         )
     optional = {c: ledger[c] for c in (*LEDGER_OPTIONAL, "deal_id") if c in ledger}
     return Book(
-        freq=freq,
+        clock=clock,
         rep_ids=rep_ids,
         periods=periods,
         target=target,
@@ -290,16 +281,21 @@ def read_book(
     )
 
 
+def _date(day: int) -> str:
+    return str(np.datetime64(int(day), "D"))
+
+
 def targets_from_quota(
-    team: pd.DataFrame | list[str], periods: pd.PeriodIndex | list, quota: float
+    team: pd.DataFrame | list[str], periods: Sequence[object], quota: float
 ) -> pd.DataFrame:
-    """A flat targets table: every rep in ``team`` gets ``quota`` in each of ``periods``."""
+    """A flat targets table: every rep in ``team`` gets ``quota`` in each of ``periods``
+    (period labels of the plan clock, e.g. 2024-01 or FY2025-Q1; pandas Periods as their text)."""
     reps = list(team["rep_id"]) if isinstance(team, pd.DataFrame) else list(team)
-    index = pd.PeriodIndex(periods)
+    labels = [str(p) for p in periods]
     return pd.DataFrame(
         {
-            "rep_id": np.repeat(np.asarray(reps, dtype=object), len(index)),
-            "period": pd.PeriodIndex.from_ordinals(np.tile(index.asi8, len(reps)), freq=index.freq),
+            "rep_id": np.repeat(np.asarray(reps, dtype=object), len(labels)),
+            "period": np.tile(np.asarray(labels, dtype=object), len(reps)),
             "target": float(quota),
         }
     )

@@ -14,6 +14,7 @@ from pydantic_core import PydanticCustomError
 
 import simplan.model.plan.components  # noqa: F401  (registers every component)
 from simplan.model.params import Params
+from simplan.model.periods import Periods, clock_periods
 from simplan.model.plan.base import COMPONENTS, Component, nearest_type
 from simplan.model.plan.book import Book
 from simplan.model.plan.budget import Budget
@@ -59,7 +60,11 @@ class Plan(Params):
 
     name: str = "plan"
     description: str = ""
-    clock: Literal["month", "quarter"] = "month"
+    clock: Literal["month", "quarter", "period"] = Field(
+        default="month",
+        description="What the plan pays per: calendar month or quarter, or `period`: the "
+        "business's own periods (the scenario's calendar.periods, payout's --calendar).",
+    )
     components: list[AnyComponent] = Field(min_length=1)
     budget: Budget | None = None
     flags: Flags | None = None
@@ -82,6 +87,10 @@ class Plan(Params):
                         f"that earns; choose from: {', '.join(sorted(earners))}"
                     )
         return self
+
+    def clock_periods(self, business: Periods | None = None) -> Periods:
+        """The periods the plan pays per (``clock_periods`` of its clock and ``business``)."""
+        return clock_periods(self.clock, business)
 
     def ordered(self) -> list[Component]:
         """Components in evaluation order (stage, then file order)."""

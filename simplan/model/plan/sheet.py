@@ -202,7 +202,8 @@ class Statements:
     """What a plan pays: ``lines`` (rep x period x component), ``totals`` (rep x period),
     ``flags`` (rep x period early warnings, empty when the plan has none) and ``budget``.
 
-    ``lines``: rep_id, period, component, basis, amount. ``basis`` is the quantity the line was
+    ``lines``: rep_id, period (the plan clock's label, e.g. 2024-01 or FY2025-P01),
+    component, basis, amount. ``basis`` is the quantity the line was
     computed on (bookings, attainment, returned bookings, a count...). Amounts of one rep and
     period sum to ``totals.payout``; ``totals`` also holds payee ('rep'|'manager'|'fund'),
     target, bookings and attainment (NaN for managers and funds).
@@ -235,11 +236,10 @@ def build_statements(sheet: Sheet, flags: pd.DataFrame, budget: pd.DataFrame) ->
     amount = np.concatenate([b.amount for b in blocks]) if blocks else np.array([])
     # blocks come in component order, each sorted by cell: a stable sort merges the runs
     order = np.argsort((payee * book.n_periods + period) * len(order_of) + comp, kind="stable")
-    ordinals = book.periods
     lines = pd.DataFrame(
         {
             "rep_id": pd.Categorical.from_codes(payee[order], categories=ids),
-            "period": pd.PeriodIndex.from_ordinals(ordinals[period[order]], freq=book.freq),
+            "period": book.labels[period[order]],
             "component": pd.Categorical.from_codes(comp[order], categories=list(order_of)),
             "basis": basis[order],
             "amount": amount[order],
@@ -257,7 +257,7 @@ def build_statements(sheet: Sheet, flags: pd.DataFrame, budget: pd.DataFrame) ->
     totals = pd.DataFrame(
         {
             "rep_id": pd.Categorical.from_codes(cells // n_periods, categories=ids),
-            "period": pd.PeriodIndex.from_ordinals(ordinals[cells % n_periods], freq=book.freq),
+            "period": book.labels[cells % n_periods],
             "payee": kinds[cells // n_periods],
             "target": target[cells],
             "bookings": bookings[cells],

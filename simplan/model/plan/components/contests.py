@@ -124,8 +124,8 @@ class RankingReward(Component):
     """Awards by rank: ``awards[0]`` to the top rep, ``awards[1]`` to the second, ...
 
     Reps are ranked on ``rank_by`` (counted bookings or attainment) over each ``window``:
-    the plan period, or the calendar quarter or year it belongs to (bookings and targets
-    summed). Only reps with bookings rank. The award is paid in the window's last period in
+    the plan period, or the quarter or year it belongs to (fiscal ones on a fiscal clock,
+    see ``Periods.group``; bookings and targets summed). Only reps with bookings rank. The award is paid in the window's last period in
     the statements. Monthly champion: ``awards: [1000]``; quarterly top 3: ``window: quarter``.
     Basis: the ranked value.
     """
@@ -149,12 +149,11 @@ class RankingReward(Component):
     def apply(self, sheet: Sheet) -> None:
         book = sheet.book
         n_periods = book.n_periods
-        months_per = {"period": None, "quarter": 3, "year": 12}[self.window]
-        if months_per is None:
+        if self.window == "period":
             window_of_period = np.arange(n_periods)
         else:
-            months = book.periods * (3 if book.freq == "Q" else 1)
-            window_of_period = np.unique(months // months_per, return_inverse=True)[1]
+            spans = book.clock.group(book.periods, self.window)
+            window_of_period = np.unique(spans, return_inverse=True)[1]
         n_windows = int(window_of_period.max()) + 1
         last = np.zeros(n_windows, dtype=np.int64)
         np.maximum.at(last, window_of_period, np.arange(n_periods))
