@@ -2,18 +2,24 @@
 
 1. `optimise`: 3 plan settings (commission rate, gate, cap) for profit under a budget at 90 %,
    SIMPLAN_BENCH_CANDIDATES (200) candidates x SIMPLAN_BENCH_REPLICATIONS (200) replications,
-   then 3 finalists on fresh seeds. Target: 5 min on 2 cores for 200 x 200.
+   then 3 finalists and the starting plan on fresh seeds. Target: 5 min on 2 cores for 200 x 200.
 2. `sensitivity`: Morris screening of 8 parameters (arrivals and win rates of the three tiers,
    the effort cost's curvature, the self-sourced share), SIMPLAN_BENCH_TRAJECTORIES (10)
    trajectories x SIMPLAN_BENCH_POINT_REPLICATIONS (20) replications. Target: 3 min.
 
-Prints wall times, replications per second, and what the full-size run would take at that rate
-when the counts are reduced.
+Prints wall and CPU seconds (this process and its workers: on a shared machine the CPU
+seconds say what the work costs, the wall what it took), replications per wall and per CPU
+second, and, when the counts are reduced, the full size at the measured rate. A candidate
+costs its effort policies (a dynamic program per plan period, whatever its replications) plus
+its replications, so a reduced run should keep the replications and cut the candidates: the
+projection is then linear in the candidates (the re-run is timed apart) and in Morris'
+points; scaled up from fewer replications it is an upper bound.
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import time
 from pathlib import Path
 
@@ -41,6 +47,7 @@ FACTORS = [
     Factor("behaviour.cost_curvature", 1.5, 3.0),
     Factor("production.self_sourced_share", 0.15, 0.35),
 ]
+FINALISTS = 3
 
 
 def team():
@@ -54,22 +61,44 @@ def team():
     )
 
 
+def cpu_seconds() -> float:
+    """CPU seconds of this process and of its finished workers."""
+    own, workers = (
+        resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
+    return own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
+
+
 def bench_optimise() -> None:
     candidates = int(os.environ.get("SIMPLAN_BENCH_CANDIDATES", "200"))
     replications = int(os.environ.get("SIMPLAN_BENCH_REPLICATIONS", "200"))
     goal = Goal("profit", margin=0.3, budget=1_500_000, confidence=0.9)
-    start = time.perf_counter()
+    steps: dict[str, float] = {}
+
+    def progress(done: int, total: int, step: str) -> None:
+        steps.setdefault(step, time.perf_counter())
+
+    load = os.getloadavg()[0]
+    start, cpu = time.perf_counter(), cpu_seconds()
     design = optimise(
-        team(), LEVERS, goal, candidates=candidates, replications=replications, finalists=3
-    )
-    wall = time.perf_counter() - start
-    runs = (candidates + 4) * replications
-    full = (200 + 4) * 200
-    print(
-        f"== optimise: 3 settings, {candidates} candidates x {replications} replications, {os.cpu_count()} cores"
-    )
-    print(f"   wall time   {wall:8.1f} s   ({runs / wall:.1f} replications/s)")
-    print(f"   200 x 200   {full / (runs / wall) / 60:8.1f} min at this rate (target 5 min)")
+        team(), LEVERS, goal, candidates=candidates, replications=replications,
+        finalists=FINALISTS, progress=progress,
+    )  # fmt: skip
+    wall, cpu = time.perf_counter() - start, cpu_seconds() - cpu
+    rerun = time.perf_counter() - steps["finalists on fresh seeds"]
+    search = wall - rerun
+    runs = (candidates + FINALISTS + 1) * replications
+    print(f"== optimise: 3 settings, {candidates} candidates x {replications} replications, "
+          f"{os.cpu_count()} cores (load {load:.1f} at the start)")  # fmt: skip
+    print(f"   wall        {wall:8.1f} s   (search {search:.1f} s, re-run {rerun:.1f} s)")
+    print(f"   CPU         {cpu:8.1f} s   over all processes")
+    print(f"   rate        {runs / wall:8.2f} replications/s wall, {runs / cpu:.2f} per CPU second")
+    if (candidates, replications) != (200, 200):
+        scale = 200 / replications  # an upper bound when < 1: policies do not grow with it
+        full = (search / candidates * 200 + rerun) * scale
+        idle = cpu / runs * (200 + FINALISTS + 1) * 200 / (os.cpu_count() or 1)
+        print(f"   200 x 200   {full / 60:8.1f} min at this rate, {idle / 60:.1f} min on idle "
+              "cores at these CPU seconds per replication (target 5 min)")  # fmt: skip
     best = design.finalists.iloc[0]
     print(
         f"   chosen      {design.best_name}: "
@@ -85,16 +114,21 @@ def bench_morris() -> None:
     scenario = team()
     model = scenario_model([scenario], "bookings", replications=replications, seed=2025)
     centre = scenario_values(scenario, [f.path for f in FACTORS])
-    start = time.perf_counter()
+    load = os.getloadavg()[0]
+    start, cpu = time.perf_counter(), cpu_seconds()
     found = sensitivity(model, FACTORS, centre, method="morris", samples=trajectories, seed=0)
-    wall = time.perf_counter() - start
+    wall, cpu = time.perf_counter() - start, cpu_seconds() - cpu
     runs = found.evaluations * replications
-    full = (10 * 9 + 17) * 20
-    print(
-        f"== Morris: 8 parameters, {trajectories} trajectories x {replications} replications ({found.evaluations} points)"
-    )
-    print(f"   wall time   {wall:8.1f} s   ({runs / wall:.1f} replications/s)")
-    print(f"   10 x 20     {full / (runs / wall) / 60:8.1f} min at this rate (target 3 min)")
+    points = 10 * (len(FACTORS) + 1) + 2 * len(FACTORS) + 1
+    print(f"== Morris: 8 parameters, {trajectories} trajectories x {replications} replications "
+          f"({found.evaluations} points, load {load:.1f} at the start)")  # fmt: skip
+    print(f"   wall        {wall:8.1f} s   CPU {cpu:.1f} s over all processes")
+    print(f"   rate        {runs / wall:8.2f} replications/s wall, {runs / cpu:.2f} per CPU second")
+    if (trajectories, replications) != (10, 20):
+        full = wall / found.evaluations * points * 20 / replications
+        idle = cpu / found.evaluations * points * 20 / replications / (os.cpu_count() or 1)
+        print(f"   10 x 20     {full / 60:8.1f} min at this rate, {idle / 60:.1f} min on idle "
+              f"cores at these CPU seconds ({points} points; target 3 min)")  # fmt: skip
     print(found.indices.to_string(index=False, float_format=lambda v: f"{v:,.3g}"))
 
 

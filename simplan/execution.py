@@ -62,22 +62,67 @@ class ProcessExecutor:
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
         items = list(items)
-        pool = ProcessPoolExecutor(
-            max_workers=min(self.workers, max(len(items), 1)),
-            initializer=_start_worker,
-            initargs=(os.getpid(),),
-        )
-        _running.add(pool)
-        try:
+        with ProcessPool(min(self.workers, max(len(items), 1))) as pool:
             yield from pool.map(fn, items)
+
+
+class ProcessPool:
+    """Worker processes kept for many maps (a whole optimisation), started at the first.
+
+    `setup(*args)` runs once in each worker as it starts, so what every task needs (a base
+    scenario) is sent once per worker rather than with every task. The same guards as
+    `ProcessExecutor`: workers ignore Ctrl-C, exit with this process, and are terminated
+    at once when a map stops early; after that the pool is closed.
+    """
+
+    def __init__(
+        self,
+        workers: int | None = None,
+        setup: Callable[..., None] | None = None,
+        args: tuple[Any, ...] = (),
+    ) -> None:
+        self.workers = worker_count(workers)
+        self._pool = ProcessPoolExecutor(
+            max_workers=self.workers,
+            initializer=_start_worker,
+            initargs=(os.getpid(), setup, args),
+        )
+        _running.add(self._pool)
+
+    def __enter__(self) -> ProcessPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+        try:
+            yield from self._pool.map(fn, items)
         except BaseException as error:
-            stopped = _terminate(pool)
+            stopped = _terminate(self._pool)
             if stopped and not isinstance(error, GeneratorExit):
                 error.add_note(f"{stopped} worker process(es) stopped")
             raise
-        finally:
-            _running.discard(pool)
-            pool.shutdown(wait=True)
+
+    def close(self) -> None:
+        """Wait for the workers to finish their tasks and exit."""
+        _running.discard(self._pool)
+        self._pool.shutdown(wait=True)
+
+
+@contextmanager
+def worker_pool(
+    workers: int | None, setup: Callable[..., None] | None = None, args: tuple[Any, ...] = ()
+) -> Iterator[Executor]:
+    """One executor for a whole run of many maps: a `ProcessPool` whose workers each run
+    `setup(*args)` once, or, for one worker, this process after running it here."""
+    if worker_count(workers) == 1:
+        if setup is not None:
+            setup(*args)
+        yield SerialExecutor()
+        return
+    with ProcessPool(workers, setup, args) as pool:
+        yield pool
 
 
 _running: set[ProcessPoolExecutor] = set()
@@ -107,12 +152,16 @@ def _terminate(pool: ProcessPoolExecutor) -> int:
     return len(alive)
 
 
-def _start_worker(parent: int) -> None:
+def _start_worker(
+    parent: int, setup: Callable[..., None] | None = None, args: tuple[Any, ...] = ()
+) -> None:
     """In each worker: leave Ctrl-C to the parent, die at once on SIGTERM (not the parent's
-    handler, inherited by fork), and exit when the parent is gone."""
+    handler, inherited by fork), exit when the parent is gone; then the pool's `setup`."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+    if setup is not None:
+        setup(*args)
 
 
 def _exit_with_parent(parent: int) -> None:

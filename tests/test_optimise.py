@@ -27,7 +27,7 @@ def holmstrom_milgrom(risk_aversion: float, effort_cost: float, noise_var: float
     draws = np.random.default_rng(0).standard_normal(400)
     draws = (draws - draws.mean()) / draws.std()
 
-    def evaluate(settings: dict[str, float]) -> pd.DataFrame:
+    def one(settings: dict[str, float]) -> pd.DataFrame:
         beta = settings[BETA.name]
         effort = beta / effort_cost
         output = effort + np.sqrt(noise_var) * draws
@@ -38,7 +38,7 @@ def holmstrom_milgrom(risk_aversion: float, effort_cost: float, noise_var: float
             {"bookings": output, "payout": salary + beta * output, "share_at_target": np.nan}
         )
 
-    return evaluate
+    return lambda many: [one(settings) for settings in many]
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -62,7 +62,7 @@ def test_budget_at_a_confidence_binds_the_holmstrom_milgrom_optimum(seed):
     candidate meeting it lies within 0.01 below 0.12 in 80 evaluations (the unconstrained
     optimum 0.1786 breaks it; TPE closes in on a constraint's edge more slowly)."""
     evaluate = holmstrom_milgrom(2.0, 1.0, 2.3)
-    pay_quantile = evaluate({BETA.name: 0.12})["payout"].quantile(0.9)
+    pay_quantile = evaluate([{BETA.name: 0.12}])[0]["payout"].quantile(0.9)
     goal = Goal("profit", budget=float(pay_quantile), confidence=0.9)
     table = search(evaluate, [BETA], goal, candidates=80, seed=seed)
     feasible = table[table["feasible"]]
@@ -115,11 +115,12 @@ def team():
 @pytest.fixture(scope="module")
 def profit_grid(team):
     """Profit (30 % margin) at every rate 0.02, 0.03, ... 0.20, on the same seed."""
-    evaluate = plan_evaluator(team, [RATE], replications=2, seed=11, workers=1)
     goal = Goal("profit", margin=0.3)
     rates = np.round(np.arange(0.02, 0.2001, 0.01), 2)
-    profit = [goal.measure(evaluate({RATE.name: r}))["objective"] for r in rates]
-    return pd.Series(profit, index=rates), evaluate, goal
+    with plan_evaluator(team, [RATE], replications=2, seed=11, workers=1) as evaluate:
+        kpis = evaluate([{RATE.name: r} for r in rates])
+        profit = [goal.measure(one)["objective"] for one in kpis]
+        yield pd.Series(profit, index=rates), evaluate, goal
 
 
 def test_profit_maximising_rate_of_a_simulated_team_in_15_evaluations(profit_grid):

@@ -25,7 +25,7 @@ from scipy import stats
 
 from simplan.analysis.kpis import KPI_COLUMNS, replication_kpis
 from simplan.errors import SimplanError
-from simplan.execution import shared_executor
+from simplan.execution import Executor, shared_executor
 from simplan.results import Results, save_atomically
 from simplan.runner import simulate
 from simplan.scenario import Scenario, load_scenario
@@ -116,12 +116,13 @@ def compare(
     predictive: float = 0.9,
     progress: Any = None,
     scheduler: str | None = None,
+    executor: Executor | None = None,
 ) -> Comparison:
     """Run the baseline and each proposal on the same seed and compare them pairwise.
 
     `confidence` is the level of the interval of the mean, `predictive` that of the interval
     where the period will land. `scheduler` ("local" or a Dask scheduler's address) runs every
-    scenario on one cluster.
+    scenario on one cluster; `executor` runs them on one already running (a design run's pool).
     """
     for option, level, example in (
         ("confidence", confidence, 0.95),
@@ -144,14 +145,14 @@ def compare(
             "compare needs at least 2 replications for an interval; use --replications 2 or more"
         )
     results = {}
-    with shared_executor(scheduler, workers or base_sim.workers) as executor:
+    with shared_executor(scheduler, workers or base_sim.workers) as shared:
         for name, scenario in zip(names, loaded, strict=True):
             results[name] = simulate(
                 scenario,
                 replications=replications,
                 seed=seed,
                 workers=workers,
-                executor=executor,
+                executor=executor or shared,
                 progress=progress,
             )
     kpis = pd.concat(

@@ -17,8 +17,10 @@ proposes the same candidates every time.
 
 from __future__ import annotations
 
+import functools
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,17 +32,21 @@ from pydantic import ValidationError
 from simplan.analysis.compare import Comparison, compare, mean_interval, predictive_interval
 from simplan.analysis.design_goal import Goal, Lever
 from simplan.analysis.design_plots import pareto_figure, save_figure
-from simplan.analysis.kpis import replication_kpis
+from simplan.analysis.design_pool import CandidatePool, candidate_pool
 from simplan.analysis.plan_review import with_plan
 from simplan.analysis.sweep import plan_override
 from simplan.errors import SimplanError
 from simplan.model.plan import Plan
 from simplan.results import save_atomically
-from simplan.runner import simulate
 from simplan.scenario import Scenario, deep_merge
 
-Evaluate = Callable[[dict[str, float]], pd.DataFrame]
-"""Plan settings in, one row per replication out (columns bookings, payout, share_at_target)."""
+Evaluate = Callable[[list[dict[str, float]]], Iterable[pd.DataFrame]]
+"""Candidates' plan settings in, for each one row per replication out (columns bookings,
+payout, share_at_target), in order."""
+BATCH = 4
+"""Candidates proposed together and run in parallel. Fixed, not the worker count, so a seed
+proposes the same candidates on any machine; small, so the search learns from most of what
+it tried before it proposes more."""
 
 
 def search(
@@ -49,10 +55,15 @@ def search(
     goal: Goal,
     candidates: int,
     seed: int,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[..., None] | None = None,
+    batch: int = BATCH,
 ) -> pd.DataFrame:
-    """Try `candidates` settings of the levers proposed by seeded TPE; one row per candidate:
-    its settings, objective, constraint numbers and whether it meets them."""
+    """Try `candidates` settings of the levers proposed by seeded TPE, `batch` at a time; one
+    row per candidate: its settings, objective, constraint numbers and whether it meets them.
+
+    Within a batch TPE proposes as if the candidates still running were as bad as the worst
+    seen (optuna's constant liar), so it does not propose the same point `batch` times.
+    """
     with warnings.catch_warnings():  # optuna's progress helper asks notebooks for ipywidgets
         warnings.filterwarnings("ignore", message="IProgress not found")
         import optuna  # loads in about a second: only when a plan is designed
@@ -60,10 +71,13 @@ def search(
     if candidates < 1:
         raise SimplanError(f"--candidates {candidates}: give at least 1, e.g. 200")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    with warnings.catch_warnings():  # multivariate TPE is marked experimental
+    with warnings.catch_warnings():  # multivariate TPE and the constant liar are experimental
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         sampler = optuna.samplers.TPESampler(
-            seed=seed, n_startup_trials=min(candidates, max(5, candidates // 10)), multivariate=True
+            seed=seed,
+            n_startup_trials=min(candidates, max(5, candidates // 10)),
+            multivariate=True,
+            constant_liar=True,
         )
     study = optuna.create_study(
         direction="maximize" if goal.maximise else "minimize", sampler=sampler
@@ -72,18 +86,19 @@ def search(
         lever.name: optuna.distributions.FloatDistribution(lever.low, lever.high)
         for lever in levers
     }
-    rows = []
-    for number in range(candidates):
-        trial = study.ask(space)
-        settings = {lever.name: trial.params[lever.name] for lever in levers}
-        measured = goal.measure(evaluate(settings))
-        for key, value in measured.items():
-            if key.startswith("violates_"):
-                trial.set_constraint(key, value)
-        study.tell(trial, measured["objective"])
-        rows.append({"candidate": number, **settings, **measured})
-        if progress is not None:
-            progress(number + 1, candidates)
+    rows: list[dict[str, float]] = []
+    while len(rows) < candidates:
+        trials = [study.ask(space) for _ in range(min(batch, candidates - len(rows)))]
+        settings = [{lever.name: trial.params[lever.name] for lever in levers} for trial in trials]
+        for trial, setting, kpis in zip(trials, settings, evaluate(settings), strict=True):
+            measured = goal.measure(kpis)
+            for key, value in measured.items():
+                if key.startswith("violates_"):
+                    trial.set_constraint(key, value)
+            study.tell(trial, measured["objective"])
+            rows.append({"candidate": len(rows), **setting, **measured})
+            if progress is not None:
+                progress(len(rows), candidates, "candidates")
     table = pd.DataFrame(rows)
     table["feasible"] = table["feasible"].astype(bool)
     return table
@@ -108,24 +123,36 @@ def candidate_scenario(
         ) from None
 
 
+def with_settings(
+    scenario: Scenario, settings: dict[str, float], levers: Sequence[Lever]
+) -> Scenario:
+    """A candidate's scenario under the search's name (the `Vary` of its pool)."""
+    return candidate_scenario(scenario, levers, settings, scenario.name)
+
+
+@dataclass(frozen=True)
+class PlanEvaluator:
+    """Candidates' settings in, their KPI tables out (an `Evaluate`), on a running pool."""
+
+    pool: CandidatePool
+
+    def __call__(self, many: list[dict[str, float]]) -> Iterator[pd.DataFrame]:
+        return self.pool.run([(0, settings) for settings in many])
+
+
+@contextmanager
 def plan_evaluator(
     scenario: Scenario,
     levers: Sequence[Lever],
     replications: int,
     seed: int,
     workers: int | None = None,
-) -> Evaluate:
-    """Each candidate simulated on `seed` (the same customers for all) with the fast engine."""
-    budget = scenario.plan.budget.total if scenario.plan and scenario.plan.budget else None
-
-    def evaluate(settings: dict[str, float]) -> pd.DataFrame:
-        variant = candidate_scenario(scenario, levers, settings, scenario.name)
-        results = simulate(
-            variant, replications=replications, seed=seed, workers=workers, engine="fast", keep=()
-        )
-        return replication_kpis(results, budget)
-
-    return evaluate
+) -> Iterator[PlanEvaluator]:
+    """Candidates simulated on `seed` (the same customers for all) with the fast engine, on
+    one pool of workers kept while the evaluator is open (`candidate_pool`)."""
+    vary = functools.partial(with_settings, levers=tuple(levers))
+    with candidate_pool([scenario], vary, replications, seed, workers) as pool:
+        yield PlanEvaluator(pool)
 
 
 @dataclass
@@ -176,34 +203,41 @@ def optimise(
     check_replications: int | None = None,
     seed: int | None = None,
     workers: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[..., None] | None = None,
+    batch: int = BATCH,
 ) -> Design:
     """Search the levers of the scenario's plan (or of `plan`, a plan file) for `goal`.
 
-    Candidates run on one seed (common random numbers); the best `finalists` (those meeting
-    the constraints first) run again on a fresh seed with `check_replications` (default
-    `replications`) against the starting plan, and the best of them there is chosen.
+    Candidates run on one seed (common random numbers), `batch` at a time in parallel on one
+    pool of workers kept for the whole run; the best `finalists` (those meeting the
+    constraints first) run again on a fresh seed with `check_replications` (default
+    `replications`) against the starting plan, on the same pool, and the best of them there
+    is chosen. `progress(done, total, step)` follows the candidates, then the re-run.
     """
     start = with_plan(scenario, plan) if plan is not None else scenario
     _check_designable(start, levers)
     seed = start.simulation.seed if seed is None else seed
-    evaluate = plan_evaluator(start, levers, replications, seed, workers)
-    table = search(evaluate, levers, goal, candidates, seed, progress)
-    ranked = table.sort_values(["feasible", "objective"], ascending=[False, not goal.maximise])
-    chosen = ranked.head(finalists)
-    scenarios = [
-        candidate_scenario(start, levers, row, f"candidate_{int(row['candidate'])}")
-        for row in chosen.to_dict("records")
-    ]
-    fresh = fresh_seed_for(seed)
-    comparison = compare(
-        start.with_simulation(engine="fast"),
-        *[s.with_simulation(engine="fast") for s in scenarios],
-        replications=check_replications or replications,
-        seed=fresh,
-        workers=workers,
-        predictive=goal.confidence,
-    )
+    with plan_evaluator(start, levers, replications, seed, workers) as evaluate:
+        table = search(evaluate, levers, goal, candidates, seed, progress, batch)
+        ranked = table.sort_values(["feasible", "objective"], ascending=[False, not goal.maximise])
+        chosen = ranked.head(finalists)
+        scenarios = [
+            candidate_scenario(start, levers, row, f"candidate_{int(row['candidate'])}")
+            for row in chosen.to_dict("records")
+        ]
+        fresh = fresh_seed_for(seed)
+        check = check_replications or replications
+        counted = None if progress is None else _one_count(progress, check * (1 + len(scenarios)))
+        comparison = compare(
+            start.with_simulation(engine="fast"),
+            *[s.with_simulation(engine="fast") for s in scenarios],
+            replications=check,
+            seed=fresh,
+            workers=workers,
+            predictive=goal.confidence,
+            executor=evaluate.pool.executor,
+            progress=counted,
+        )
     checked = recheck_table(comparison, goal, chosen, levers)
     best = checked.iloc[0]
     notes = []
@@ -245,6 +279,20 @@ def optimise(
         fresh_seed=fresh,
         notes=notes,
     )
+
+
+def _one_count(progress: Callable[..., None], total: int) -> Callable[[int, int], None]:
+    """`compare`'s progress (replications done in the run now going, its runs one after the
+    other) as one count of every replication of the re-run."""
+    counted = {"before": 0, "last": 0}
+
+    def update(done: int, _run_total: int) -> None:
+        if done <= counted["last"]:  # the next run started
+            counted["before"] += counted["last"]
+        counted["last"] = done
+        progress(counted["before"] + done, total, "finalists on fresh seeds")
+
+    return update
 
 
 def recheck_table(

@@ -27,18 +27,18 @@ from pydantic import ValidationError
 
 from simplan.analysis.design_goal import parse_range
 from simplan.analysis.design_plots import save_figure, tornado_figure
-from simplan.analysis.kpis import replication_kpis
+from simplan.analysis.design_pool import candidate_pool
 from simplan.errors import SimplanError
 from simplan.model.keypaths import nearest_path, parse_path, set_path
 from simplan.results import save_atomically
-from simplan.runner import simulate
 from simplan.scenario import Scenario
 
 OUTPUTS = ("bookings", "payout", "share_at_target", "effect")
 METHODS = ("morris", "sobol")
 Method = Literal["morris", "sobol"]
 Model = Callable[[dict[str, float]], float]
-"""Parameter values (key path -> number) in, the answer out."""
+"""Parameter values (key path -> number) in, the answer out; one with a `many(points,
+progress)` method (`ScenarioModel`) is asked for every point at once."""
 
 _FACTOR = re.compile(r"^\s*([^=\s]+)\s*(?:=\s*(.+))?$")
 
@@ -121,6 +121,46 @@ def at_point(scenario: Scenario, values: dict[str, float]) -> Scenario:
         ) from None
 
 
+@dataclass(frozen=True)
+class ScenarioModel:
+    """The answer as a function of the parameters (a `Model`), simulated: one scenario's mean
+    `metric`, or with two scenarios (`effect`) the paired mean difference of the second minus
+    the first; every point on the same seed with the fast engine. `many` answers a list of
+    points on one pool of workers, a point's replications in one worker."""
+
+    scenarios: tuple[Scenario, ...]
+    metric: str
+    replications: int
+    seed: int
+    workers: int | None = None
+
+    def __call__(self, values: dict[str, float]) -> float:
+        return self.many([values])[0]
+
+    def many(
+        self,
+        points: Sequence[dict[str, float]],
+        progress: Callable[[int, int], None] | None = None,
+    ) -> list[float]:
+        """Each point's answer, in order; `progress(done, total)` as points finish."""
+        runs = len(self.scenarios)
+        tasks = [(i, values) for values in points for i in range(runs)]
+        answers: list[float] = []
+        means: list[np.ndarray] = []
+        with candidate_pool(
+            self.scenarios, at_point, self.replications, self.seed, self.workers
+        ) as pool:
+            for kpis in pool.run(tasks):
+                means.append(kpis[self.metric].to_numpy(float))
+                if len(means) < runs:
+                    continue
+                answers.append(float(np.mean(means[-1] - means[0] if runs == 2 else means[0])))
+                means = []
+                if progress is not None:
+                    progress(len(answers), len(points))
+        return answers
+
+
 def scenario_model(
     scenarios: Sequence[Scenario],
     output: str,
@@ -128,7 +168,7 @@ def scenario_model(
     replications: int = 20,
     seed: int = 0,
     workers: int | None = None,
-) -> Model:
+) -> ScenarioModel:
     """The answer as a function of the parameters: one scenario's mean `output`, or for
     `effect` the paired mean difference in `effect_metric` of the second scenario minus the
     first; every point on the same seed with the fast engine."""
@@ -141,24 +181,7 @@ def scenario_model(
     metric = effect_metric if output == "effect" else output
     if metric not in ("bookings", "payout", "share_at_target"):
         raise SimplanError(f"--effect-on {metric!r}: choose bookings, payout, share_at_target")
-
-    def mean_of(scenario: Scenario, values: dict[str, float]) -> np.ndarray:
-        results = simulate(
-            at_point(scenario, values),
-            replications=replications,
-            seed=seed,
-            workers=workers,
-            engine="fast",
-            keep=(),
-        )
-        return replication_kpis(results)[metric].to_numpy(float)
-
-    def model(values: dict[str, float]) -> float:
-        if output == "effect":
-            return float(np.mean(mean_of(scenarios[1], values) - mean_of(scenarios[0], values)))
-        return float(np.mean(mean_of(scenarios[0], values)))
-
-    return model
+    return ScenarioModel(tuple(scenarios), metric, replications, seed, workers)
 
 
 @dataclass
@@ -223,14 +246,10 @@ def sensitivity(
             points = morris_sample.sample(problem, samples, num_levels=4, seed=seed)
         else:
             points = sobol_sample.sample(problem, samples, calc_second_order=False, seed=seed)
-    oat = _one_at_a_time(factors, centre)
-    total = len(points) + len(oat)
-    answers = []
-    for i, row in enumerate([*points, *oat]):
-        values = row if isinstance(row, dict) else dict(zip(problem["names"], row, strict=True))
-        answers.append(model(values))
-        if progress is not None:
-            progress(i + 1, total)
+    everything = [dict(zip(problem["names"], row, strict=True)) for row in points]
+    everything += _one_at_a_time(factors, centre)
+    total = len(everything)
+    answers = _answers(model, everything, progress)
     y = np.asarray(answers[: len(points)], dtype=float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -263,6 +282,24 @@ def sensitivity(
     tornado["swing"] = (tornado["at_high"] - tornado["at_low"]).abs()
     tornado = tornado.sort_values("swing", ascending=False).reset_index(drop=True)
     return Sensitivity(output, method, indices, tornado, float(centre_answer), total)
+
+
+def _answers(
+    model: Model,
+    points: list[dict[str, float]],
+    progress: Callable[[int, int], None] | None,
+) -> list[float]:
+    """The model at every point: all at once when it can (`ScenarioModel.many`, in parallel),
+    else one after the other."""
+    many = getattr(model, "many", None)
+    if many is not None:
+        return many(points, progress)
+    answers = []
+    for i, values in enumerate(points):
+        answers.append(model(values))
+        if progress is not None:
+            progress(i + 1, len(points))
+    return answers
 
 
 def _one_at_a_time(factors: Sequence[Factor], centre: dict[str, float]) -> list[dict[str, float]]:
