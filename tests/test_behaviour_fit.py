@@ -9,7 +9,11 @@ import pandas as pd
 import pytest
 
 from simplan.analysis.behaviour_fit import (
+    PRIOR_SOURCE,
+    BehaviourFit,
     _features,
+    _notes,
+    _prior_draws,
     _surface,
     moments,
     period_table,
@@ -117,3 +121,39 @@ def test_the_response_surface_recovers_a_quadratic_moment_and_its_minimum():
     assert _features(np.array([0.5]), np.array([2.0])).shape == (1, 6)
     flat = _surface(grid, ["m1", "m2"], actual, spread, shares, curvatures, identified=False)
     assert np.ptp(flat["weight"]) == 0
+
+
+def _flat_surface(shares=(0.1, 0.7), curvatures=(1.6, 2.8)) -> pd.DataFrame:
+    s, g = (a.ravel() for a in np.meshgrid(np.linspace(*shares, 25), np.linspace(*curvatures, 13),
+                                           indexing="ij"))  # fmt: skip
+    return pd.DataFrame({"self_sourced_share": s, "cost_curvature": g, "distance": 0.0,
+                         "weight": 1.0 / len(s)})  # fmt: skip
+
+
+def test_the_prior_draws_span_both_ranges_one_draw_in_each_slice():
+    """A Latin hypercube: each twentieth of each range holds exactly one of 20 draws, so the
+    draws reach both ends of the prior, where random draws of 20 leave gaps."""
+    draws = pd.DataFrame(_prior_draws(_flat_surface(), 20, seed=0))
+    for path, (low, high) in (("production.self_sourced_share", (0.1, 0.7)),
+                              ("behaviour.cost_curvature", (1.6, 2.8))):  # fmt: skip
+        slices = np.floor((draws[path] - low) / (high - low) * 20).astype(int)
+        assert sorted(slices) == list(range(20)), path
+    assert _prior_draws(_flat_surface(), 20, seed=0) == draws.to_dict(orient="records")
+    assert _prior_draws(_flat_surface(), 20, seed=1) != draws.to_dict(orient="records")
+    narrow = pd.DataFrame(_prior_draws(_flat_surface((0.3, 0.5), (2.0, 2.4)), 10, seed=0))
+    assert narrow["production.self_sourced_share"].between(0.3, 0.5).all()
+    assert narrow["behaviour.cost_curvature"].between(2.0, 2.4).all()
+
+
+def test_a_history_that_cannot_identify_the_response_says_so_and_names_the_prior():
+    surface = _flat_surface((0.2, 0.6), (1.5, 3.0))
+    fit = BehaviourFit(behaviour={}, production={}, grid=pd.DataFrame(index=range(6)),
+                       surface=surface, actual={}, identified=False,
+                       draws=_prior_draws(surface, 20, seed=0))  # fmt: skip
+    notes = " ".join(_notes(fit, moments_used=20, replications=2))
+    assert "NOT IDENTIFIED" in notes
+    assert "self-sourced share 0.2..0.6 and cost curvature 1.5..3" in notes
+    assert "effort elasticity to pay 0.5..2" in notes  # 1 / (gamma - 1) at the two ends
+    assert PRIOR_SOURCE in notes
+    assert "Misra & Nair 2011" in PRIOR_SOURCE
+    assert "20 draws" in notes

@@ -20,9 +20,10 @@ possible history), with a floor. Weights exp(-distance / 2) over the grid give a
 posterior; parameter draws for predictive intervals come from it.
 
 When the plan in force is linear (one marginal rate everywhere), pace does not depend on the
-distance to any line, the history cannot identify the response, and the weights are the
-prior's: uniform over the grid, which spans the range the field research reports
-(`PRIOR_SHARES` x `PRIOR_CURVATURES`). Every comparison then carries that range.
+distance to any line, the history cannot identify the response, and the prior is used:
+uniform over the grid's ranges (`PRIOR_SHARES` x `PRIOR_CURVATURES`, see `PRIOR_SOURCE`),
+its draws a Latin hypercube so that a few of them span both ranges. Every comparison then
+carries that range.
 
 Effort 1 is normalised to the plan in force (`behaviour.plan_in_force`): each rep's mean
 effort under it is 1, so the history's volume is what the calibrated team books under the
@@ -53,6 +54,13 @@ PRIOR_SHARES = (0.1, 0.25, 0.4, 0.55, 0.7)
 """Self-sourced share of volume: from mostly inbound teams to mostly outbound ones."""
 PRIOR_CURVATURES = (1.6, 2.0, 2.8)
 """Effort cost curvature: effort elasticities to pay of about 1.7, 1 and 0.55."""
+PRIOR_SOURCE = (
+    "simplan's planning prior, wide enough to hold the plan responses of the structural "
+    "salesforce studies (Misra & Nair 2011, where a redesigned plan moved revenue 9 %; Chung, "
+    "Steenburgh & Sudhir 2014, where bonuses and overachievement rates moved effort), not an "
+    "estimate from them"
+)
+"""Where the prior's ranges come from, as the calibration report states it."""
 ATTAINMENT_BANDS = (0.0, 0.4, 0.7, 0.9, 1.1, 1.5, np.inf)
 WEEKS_LEFT_BANDS = (0, 3, 7, np.inf)
 PACE_WEEKS = 2
@@ -228,7 +236,7 @@ def fit_behaviour(
         surface=surface,
         actual=actual,
         identified=identified,
-        draws=_draws(surface, draws, seed),
+        draws=_draws(surface, draws, seed) if identified else _prior_draws(surface, draws, seed),
     )
     fit.notes = _notes(fit, len(used), replications)
     return fit
@@ -338,8 +346,8 @@ def _simulated_moments(results, start, targets, periods) -> pd.DataFrame:
 
 def _prior_centre(grid: pd.DataFrame) -> pd.Series:
     """The grid point nearest the middle of the prior ranges (used when not identified)."""
-    share = np.median(PRIOR_SHARES)
-    curvature = np.median(PRIOR_CURVATURES)
+    share = np.median(grid["self_sourced_share"].unique())
+    curvature = np.median(grid["cost_curvature"].unique())
     gap = (grid["self_sourced_share"] - share).abs() + (grid["cost_curvature"] - curvature).abs()
     return grid.loc[gap.idxmin()]
 
@@ -355,6 +363,21 @@ def _draws(surface: pd.DataFrame, count: int, seed: int) -> list[dict]:
     ]  # fmt: skip
 
 
+def _prior_draws(surface: pd.DataFrame, count: int, seed: int) -> list[dict]:
+    """`count` draws from the uniform prior over the surface's ranges, as a Latin hypercube:
+    each of `count` equal slices of each range holds one draw, so 20 draws reach both ends of
+    both ranges (random draws leave gaps) and the interval shows the whole prior."""
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0x7072,)))
+    draws = {}
+    for name, path in (("self_sourced_share", "production.self_sourced_share"),
+                       ("cost_curvature", "behaviour.cost_curvature")):  # fmt: skip
+        low, high = surface[name].min(), surface[name].max()
+        slices = (rng.permutation(count) + rng.random(count)) / count
+        draws[path] = low + slices * (high - low)
+    return [{path: round(float(values[k]), 4) for path, values in draws.items()}
+            for k in range(count)]  # fmt: skip
+
+
 def _notes(fit: BehaviourFit, moments_used: int, replications: int) -> list[str]:
     best = fit.surface.loc[fit.surface["distance"].idxmin()]
     notes = [
@@ -364,12 +387,16 @@ def _notes(fit: BehaviourFit, moments_used: int, replications: int) -> list[str]
         "smoothed by a quadratic response surface"
     ]
     if not fit.identified:
+        share, curvature = fit.surface["self_sourced_share"], fit.surface["cost_curvature"]
         notes.append(
             "behaviour NOT IDENTIFIED: the plan in force pays one marginal rate everywhere, so "
-            "the history cannot show how effort responds to a plan's lines. The prior is used "
-            f"(self-sourced share {min(PRIOR_SHARES):g}..{max(PRIOR_SHARES):g}, cost curvature "
-            f"{min(PRIOR_CURVATURES):g}..{max(PRIOR_CURVATURES):g}, uniform) and carried into "
-            "every comparison's predictive interval: expect a wide interval on a plan's effect"
+            "the history cannot show how effort responds to a plan's lines. The prior is used: "
+            f"self-sourced share {share.min():g}..{share.max():g} and cost curvature "
+            f"{curvature.min():g}..{curvature.max():g} (effort elasticity to pay "
+            f"{1 / (curvature.max() - 1):.2g}..{1 / (curvature.min() - 1):.2g}), uniform; "
+            f"{PRIOR_SOURCE}. Its {len(fit.draws)} draws are carried into every comparison's "
+            "predictive interval: expect a wide interval on a plan's effect. A history under "
+            "a plan with lines (a bonus, a gate, an accelerator) identifies them"
         )
         return notes
     draws = pd.DataFrame(fit.draws)
