@@ -169,16 +169,6 @@ class PayTable:
         below = ndtr((edges[None, :] - mean[:, None]) / sd)
         return last + (below * fall).sum(axis=1)
 
-    def pay_at(self, attainment: np.ndarray) -> np.ndarray:
-        """Pay at each rep's attainment (linear between grid points, flat beyond)."""
-        step = self.grid[1] - self.grid[0]
-        position = np.clip(attainment / step, 0, len(self.grid) - 1 - 1e-9)
-        low = position.astype(np.int64)
-        frac = position - low
-        rows = np.arange(len(attainment))
-        high = np.minimum(low + 1, len(self.grid) - 1)
-        return self.pay[rows, low] * (1 - frac) + self.pay[rows, high] * frac
-
 
 @dataclass(frozen=True)
 class Outlook:
