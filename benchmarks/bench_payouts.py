@@ -133,7 +133,8 @@ def bare_numpy(ledger: pd.DataFrame, targets: pd.DataFrame, team: pd.DataFrame) 
     work.append(np.bincount((week - week.min()) * (squad.max() + 1) + squad, weights=amount))
     work.append(np.bincount(cell * 23 + (workday - workday.min()) % 23, weights=amount))
     target = np.empty(n_cells)
-    target[target_rep * n_periods + (targets["period"].array.asi8 - first)] = targets["target"]
+    target_month = pd.PeriodIndex(targets["period"], freq="M").asi8  # labels such as 2024-01
+    target[target_rep * n_periods + (target_month - first)] = targets["target"]
     thresholds, rates = np.array([0.0, 1.2, 1.5]), np.array([0.10, 0.125, 0.15])
     at = np.r_[0.0, np.cumsum(rates[:-1] * np.diff(thresholds))]
     k = np.searchsorted(thresholds, counted / target, side="right") - 1

@@ -96,9 +96,10 @@ class Book:
         return self.per_cell(self.amount)
 
     @cached_property
-    def labels(self) -> np.ndarray:
-        """Period label (str) per period code, e.g. 2024-01, 2024Q1, FY2025-P01."""
-        return np.asarray(self.clock.labels, dtype=object)[self.periods]
+    def labels(self) -> pd.api.extensions.ExtensionArray:
+        """Period label per period code, e.g. 2024-01, 2024Q1, FY2025-P01, as a pandas string
+        array: indexing it by codes gives a table column without converting each string."""
+        return pd.array(np.asarray(self.clock.labels, dtype=object)[self.periods], dtype="str")
 
     @cached_property
     def period_first_day(self) -> np.ndarray:

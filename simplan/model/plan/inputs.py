@@ -96,7 +96,8 @@ def read_targets(
     targets table keyed by the clock's period labels (a pandas Period counts as its text)."""
     _require_columns("targets", targets, TARGET_COLUMNS)
     period = targets["period"]
-    positions = clock.positions(period)
+    codes, distinct = pd.factorize(period, use_na_sentinel=True)  # match each label once
+    positions = np.r_[clock.positions(np.asarray(distinct, dtype=object)), -1][codes]
     if (positions < 0).any():
         bad = int(np.flatnonzero(positions < 0)[0])
         value = str(period.iloc[bad])
@@ -243,20 +244,19 @@ def read_book(
     if check:
         check_ledger(ledger, amount, deal_amount)
     day = _days("ledger", ledger, "close_date")
-    position = per_day(day, clock.index)
-    period = np.full(len(day), -1)
-    known = np.searchsorted(periods, position).clip(max=len(periods) - 1)
-    hit = periods[known] == position
-    period[hit] = known[hit]
+    code_of = np.full(len(clock) + 1, -1)  # period code by clock position (last: none)
+    code_of[periods] = np.arange(len(periods))
+    period = per_day(day, lambda days: code_of[clock.index(days)])
     if (period < 0).any():
         bad = int(np.flatnonzero(period < 0)[0])
-        found = clock.labels[position[bad]] if position[bad] >= 0 else "no period of the clock"
+        position = int(clock.index(np.datetime64(int(day[bad]), "D"))[0])
+        found = clock.labels[position] if position >= 0 else "no period of the clock"
         raise SimplanError(
             f"ledger {_row(ledger, bad)}: close_date {_date(day[bad])} falls in {found}, a period "
             "without targets; add targets for it or drop deals outside the plan periods"
         )
     rep_codes, rep_seen = pd.factorize(ledger["rep_id"])
-    where = pd.Index(rep_ids).get_indexer(np.asarray(rep_seen, dtype=object).astype(str))
+    where = pd.Index(rep_ids).get_indexer(pd.Index(rep_seen).astype(str))
     if (where < 0).any():
         unknown = np.asarray(rep_seen)[where < 0][0]
         bad = int(np.flatnonzero(rep_codes == np.flatnonzero(where < 0)[0])[0])

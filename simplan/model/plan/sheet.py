@@ -238,9 +238,11 @@ def build_statements(sheet: Sheet, flags: pd.DataFrame, budget: pd.DataFrame) ->
     order = np.argsort((payee * book.n_periods + period) * len(order_of) + comp, kind="stable")
     lines = pd.DataFrame(
         {
-            "rep_id": pd.Categorical.from_codes(payee[order], categories=ids),
+            "rep_id": pd.Categorical.from_codes(payee[order], categories=ids, validate=False),
             "period": book.labels[period[order]],
-            "component": pd.Categorical.from_codes(comp[order], categories=list(order_of)),
+            "component": pd.Categorical.from_codes(
+                comp[order], categories=list(order_of), validate=False
+            ),
             "basis": basis[order],
             "amount": amount[order],
         }
@@ -256,7 +258,7 @@ def build_statements(sheet: Sheet, flags: pd.DataFrame, budget: pd.DataFrame) ->
     bookings[: book.n_cells] = sheet.bookings
     totals = pd.DataFrame(
         {
-            "rep_id": pd.Categorical.from_codes(cells // n_periods, categories=ids),
+            "rep_id": pd.Categorical.from_codes(cells // n_periods, categories=ids, validate=False),
             "period": book.labels[cells % n_periods],
             "payee": kinds[cells // n_periods],
             "target": target[cells],
