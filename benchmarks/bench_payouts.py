@@ -99,7 +99,7 @@ def bare_numpy(ledger: pd.DataFrame, targets: pd.DataFrame, team: pd.DataFrame) 
     first_day = day.min()
     calendar = np.arange(first_day, day.max() + 1).astype("datetime64[D]")
     month = calendar.astype("datetime64[M]").astype(np.int64)[day - first_day]
-    workday = np.busday_count(np.datetime64("1970-01-01"), calendar)[day - first_day]
+    workday = np.busday_count(calendar[0], calendar)[day - first_day]  # from the first day
     first = month.min()
     n_periods = int(month.max() - first) + 1
     cell = rep * n_periods + (month - first)

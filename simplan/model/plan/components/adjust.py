@@ -154,7 +154,7 @@ class Qualifying(_Adjuster):
         ok = reaches(sheet.bookings, self.min_bookings)
         if self.min_new_customers > 0:
             rows = sheet.rows()
-            rows = rows[book.new_customer[rows]]
+            rows = rows[sheet.counted("new_customer")]
             counts = count_distinct(book.cell[rows], book.customers(rows), book.n_cells)
             ok &= counts >= self.min_new_customers
         if self.max_return_rate is not None:
@@ -187,7 +187,7 @@ class Clawback(_Adjuster):
     def apply(self, sheet: Sheet) -> None:
         book = sheet.book
         rows = sheet.rows()
-        rows = rows[book.returned[rows]]
+        rows = rows[sheet.counted("returned")]
         returned = book.per_cell(book.amount[rows], rows)
         ratio = np.divide(
             returned, sheet.bookings, out=np.zeros(book.n_cells), where=sheet.bookings > 0

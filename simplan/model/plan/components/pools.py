@@ -54,10 +54,10 @@ class TeamPool(Component):
             self.share_of_excess * np.maximum(team_bookings - self.excess_from * team_target, 0),
             0.0,
         )
-        rows = sheet.rows()
-        collaborative = (book.credit_share[rows] < 1.0) | (book.role[rows] != LEAD)
-        n_rows = np.bincount(book.cell[rows], minlength=book.n_cells)
-        n_collab = np.bincount(book.cell[rows], weights=collaborative, minlength=book.n_cells)
+        cell = sheet.counted("cell")
+        collaborative = (sheet.counted("credit_share") < 1.0) | (sheet.counted("role") != LEAD)
+        n_rows = np.bincount(cell, minlength=book.n_cells)
+        n_collab = np.bincount(cell, weights=collaborative, minlength=book.n_cells)
         score = np.where(
             member, np.divide(n_collab, n_rows, out=np.zeros(book.n_cells), where=n_rows > 0), 0.0
         )
@@ -108,7 +108,7 @@ class ProjectPool(Component):
         book = sheet.book
         n_periods = book.n_periods
         rows = sheet.rows()
-        rows = rows[book.project[rows] >= 0]
+        rows = rows[sheet.counted("project") >= 0]
         names = book.project_names
         if self.projects is not None:
             wanted = np.flatnonzero(np.isin(names.astype(str), self.projects))
