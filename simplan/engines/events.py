@@ -108,6 +108,12 @@ class EventEngine:
         self.size_multiplier = team.deal_size_multiplier.tolist()
         self.credit_rows: list[tuple[int, int, float, float, float]] = []
         self.processes = 0
+        self.expected_pipeline = self.standing.expected_pipeline  # the same array, one lookup
+        dormant = scenario.leads.dormant
+        self.reentry, self.dormant_after = dormant.reentry_probability, dormant.after_days
+        everyone = np.arange(n)
+        self.relay_pools = [everyone[everyone != r] if n > 1 else everyone for r in range(n)]
+        """Per rep, the reps its stale touches may go to (everyone else)."""
 
     # -- processes ---------------------------------------------------------------------------
 
@@ -209,14 +215,12 @@ class EventEngine:
     def _relay_idle(self, day: int) -> None:
         """Pass every touch waiting longer than the relay threshold to the least-loaded other rep."""
         idle_days = self.scenario.routing.relay.idle_days
-        everyone = np.arange(self.team.size)
         for r, queue in enumerate(self.queues):
             stale = [t for t in queue if not t[CANCELLED] and day - t[REQUESTED] >= idle_days]
             for task in stale:
                 task[CANCELLED] = True
                 lead = task[LEAD]
-                others = everyone[everyone != r] if self.team.size > 1 else everyone
-                new = int(self._least_loaded(others))
+                new = self._least_loaded(self.relay_pools[r])
                 self._move(lead, r, new)
                 self.book.relays[lead] += 1
                 self._enqueue(new, [task[CLASS], 0, lead, task[EVENT], self.env.now, False])
@@ -232,8 +236,8 @@ class EventEngine:
         value, expected = self.book.value[lead], self.book.expected[lead]
         self.pipeline[old] -= value
         self.pipeline[new] += value
-        self.standing.expected_pipeline[old] -= expected
-        self.standing.expected_pipeline[new] += expected
+        self.expected_pipeline[old] -= expected
+        self.expected_pipeline[new] += expected
         self.routing_state.open_leads[old] -= 1
         self.routing_state.open_leads[new] += 1
         self.book.owner[lead] = new
@@ -336,8 +340,9 @@ class EventEngine:
 
     def _expect(self, i: int, owner: int, expected: float) -> None:
         """Set lead i's expected value in its owner's pipeline (what reps project from)."""
-        self.standing.expected_pipeline[owner] += expected - self.book.expected[i]
-        self.book.expected[i] = expected
+        book = self.book
+        self.expected_pipeline[owner] += expected - book.expected[i]
+        book.expected[i] = expected
 
     def _offer_wins(self, u: float, p: float) -> bool:
         """In close-out, the offer lifts p; the band just above p (late losses) turns into wins."""
@@ -373,11 +378,10 @@ class EventEngine:
 
     def _maybe_go_dormant(self, i: int) -> None:
         """A lost customer may come back as a dormant lead after `after_days` of silence."""
-        dormant = self.scenario.leads.dormant
-        if dormant.reentry_probability <= 0:
+        if self.reentry <= 0:
             return
-        back = self.env.now + dormant.after_days
-        if back >= self.horizon or self.dormant_rng.random() >= dormant.reentry_probability:
+        back = self.env.now + self.dormant_after
+        if back >= self.horizon or self.dormant_rng.random() >= self.reentry:
             return
         j = self._add_dormant_lead(i, back)
         self.env.process(self._lead(j, back - self.env.now))
