@@ -87,8 +87,11 @@ class EventEngine:
         self.bookings = np.zeros((days, n))
         self.won_count = np.zeros((days, n), dtype=np.int64)
         self.open_pipeline = np.zeros((days, n))
-        self.win_skill = team.win_skill(0).tolist()
-        self.cycle_mult = team.cycle_multiplier(0).tolist()
+        every_day = np.arange(days)[:, None]  # each day's ramp for every rep, in one call
+        self.win_skills = team.win_skill(every_day).tolist()
+        self.cycle_mults = team.cycle_multiplier(every_day).tolist()
+        self.win_skill = self.win_skills[0]
+        self.cycle_mult = self.cycle_mults[0]
         self.seq_counter = 0
         red_line = scenario.routing.response_red_line_hours is not None
         self.red_line_tiers = (
@@ -151,8 +154,8 @@ class EventEngine:
             self.effort_today = effort.tolist()  # read a lead at a time, at its first response
             self._source(day, effort)
             self.touch_list = (cal.workday_length / (team.capacity * effort)).tolist()
-            self.win_skill = team.win_skill(day).tolist()
-            self.cycle_mult = team.cycle_multiplier(day).tolist()
+            self.win_skill = self.win_skills[day]
+            self.cycle_mult = self.cycle_mults[day]
             if self.scenario.routing.relay.enabled:
                 self._relay_idle(day)
             if self.scenario.routing.squad_first_pick.enabled and day and day % 7 == 0:
