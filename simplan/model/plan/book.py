@@ -46,6 +46,9 @@ class Book:
     manager: np.ndarray
     """Manager code per rep (-1: none); ids in ``manager_ids``."""
     manager_ids: np.ndarray
+    unit: np.ndarray
+    """Replication code per rep (all 0 unless the team has a ``replication`` column): reps of
+    different replications never compare, so one run can pay a batch of replications."""
     rep: np.ndarray
     """Rep code per ledger row."""
     period: np.ndarray
@@ -73,6 +76,11 @@ class Book:
         return self.n_reps * self.n_periods
 
     @cached_property
+    def n_units(self) -> int:
+        """How many replications the book holds (1 without a ``replication`` column)."""
+        return int(self.unit.max()) + 1 if len(self.unit) else 1
+
+    @cached_property
     def cell(self) -> np.ndarray:
         """Cell code per ledger row."""
         return self.rep * self.n_periods + self.period
@@ -84,6 +92,12 @@ class Book:
     @cached_property
     def cell_period(self) -> np.ndarray:
         return np.tile(np.arange(self.n_periods), self.n_reps)
+
+    def by_unit(self, rep: np.ndarray, key: np.ndarray, span: int) -> np.ndarray:
+        """``key`` (0..span-1, one per ``rep`` code) kept apart by replication: unit x span +
+        key, so a contest's day, week or window in one replication never meets another's
+        (the key itself in a one-replication book)."""
+        return key if self.n_units == 1 else self.unit[rep] * span + key
 
     def per_cell(self, values: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """Sum ``values`` (one per ledger row, or per selected row) into cells."""
@@ -213,6 +227,7 @@ class Book:
             squad_names=np.array([], dtype=object),
             manager=none,
             manager_ids=np.array([], dtype=object),
+            unit=np.zeros(n, dtype=np.int64),
             rep=np.arange(n),
             period=np.zeros(n, dtype=np.int64),
             amount=bookings,

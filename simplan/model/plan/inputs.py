@@ -22,7 +22,7 @@ LEDGER_COLUMNS = ("deal_id", "rep_id", "close_date", "amount", "deal_amount", "c
 LEDGER_OPTIONAL = ("role", "customer_id", "new_customer", "returned", "project", "tier")
 TARGET_COLUMNS = ("rep_id", "period", "target")
 TEAM_COLUMNS = ("rep_id", "tenure")
-TEAM_OPTIONAL = ("squad", "mentor_id", "manager_id")
+TEAM_OPTIONAL = ("squad", "mentor_id", "manager_id", "replication")
 SHARE_TOLERANCE = 1e-6
 
 
@@ -136,13 +136,13 @@ def read_targets(
 
 
 def read_team(team: pd.DataFrame | None, rep_ids: np.ndarray) -> dict[str, np.ndarray]:
-    """Tenure, squad and manager codes per rep (in ``rep_ids`` order)."""
+    """Tenure, squad, manager and replication codes per rep (in ``rep_ids`` order)."""
     n = len(rep_ids)
     if team is None:
         none = np.full(n, -1)
         empty = np.array([], dtype=object)
         return {"tenure": np.full(n, 2, np.int8), "squad": none, "squad_names": empty,
-                "manager": none, "manager_ids": empty}  # fmt: skip
+                "manager": none, "manager_ids": empty, "unit": np.zeros(n, np.int64)}  # fmt: skip
     _require_columns("team", team, TEAM_COLUMNS)
     ids = team["rep_id"].astype(str)
     if ids.duplicated().any():
@@ -162,7 +162,16 @@ def read_team(team: pd.DataFrame | None, rep_ids: np.ndarray) -> dict[str, np.nd
             f"team {_row(team, bad, 'rep_id')}: tenure = {show(team['tenure'].iloc[bad])}; "
             f"allowed: {', '.join(TENURES)}"
         )
-    out = {"tenure": tenure[where].astype(np.int8)}
+    out = {"tenure": tenure[where].astype(np.int8), "unit": np.zeros(n, np.int64)}
+    if "replication" in team.columns:  # a batch of replications paid in one run
+        unit = pd.factorize(team["replication"].iloc[where], use_na_sentinel=True)[0]
+        if (unit < 0).any():
+            bad = int(where[np.flatnonzero(unit < 0)[0]])
+            raise SimplanError(
+                f"team {_row(team, bad, 'rep_id')}: replication is missing; give every rep "
+                "one (reps of one replication compete with each other only) or drop the column"
+            )
+        out["unit"] = unit.astype(np.int64)
     for column, codes_key, names_key in (
         ("squad", "squad", "squad_names"),
         ("manager_id", "manager", "manager_ids"),

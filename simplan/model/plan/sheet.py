@@ -49,6 +49,7 @@ class Sheet:
         self.variable: dict[str, bool] = {}
         self.blocks: list[Block] = []
         self._extra: dict[tuple[str, str], int] = {}
+        self._extra_unit: list[int] = []
         self._rows: dict[tuple[str, ...] | None, np.ndarray] = {}
         self._counted: dict[tuple[tuple[str, ...] | None, str], np.ndarray] = {}
 
@@ -161,9 +162,14 @@ class Sheet:
         period: np.ndarray,
         basis: np.ndarray,
         amount: np.ndarray,
+        unit: np.ndarray,
     ) -> None:
-        """Lines for payees who are not reps (kind 'manager' or 'fund')."""
-        codes = np.array([self._payee(kind, str(i)) for i in ids], dtype=np.int64)
+        """Lines for payees who are not reps (kind 'manager' or 'fund'), each in a
+        replication ``unit`` (the book's ``unit`` of the reps it is paid for)."""
+        codes = np.array(
+            [self._payee(kind, str(i), int(u)) for i, u in zip(ids, unit, strict=True)],
+            dtype=np.int64,
+        )
         self.blocks.append(
             Block(
                 label,
@@ -186,10 +192,11 @@ class Sheet:
         """Sparse lines by payee code (reps and payees already on the sheet)."""
         self.blocks.append(Block(label, payee, period, basis, amount, False))
 
-    def _payee(self, kind: str, ident: str) -> int:
+    def _payee(self, kind: str, ident: str, unit: int) -> int:
         key = (kind, ident)
         if key not in self._extra:
             self._extra[key] = self.book.n_reps + len(self._extra)
+            self._extra_unit.append(unit)
         return self._extra[key]
 
     # ---- reading the sheet back --------------------------------------------------------
@@ -209,6 +216,10 @@ class Sheet:
                     minlength=len(out),
                 )
         return out
+
+    def payee_units(self) -> np.ndarray:
+        """The replication unit of each payee code (reps, then managers and funds)."""
+        return np.r_[self.book.unit, np.asarray(self._extra_unit, dtype=np.int64)]
 
     def payees(self) -> tuple[np.ndarray, np.ndarray]:
         """Payee ids and kinds ('rep', 'manager', 'fund') by payee code."""

@@ -30,13 +30,19 @@ class DailyChampion(Component):
         book = sheet.book
         wins = np.zeros(book.n_cells)
         if len(sheet.rows()):
-            day = sheet.counted("day")
+            day, rep = sheet.counted("day"), sheet.counted("rep")
             first_day = int(day.min())
             day = day - first_day
-            won_day, rep = leaders(
-                day, sheet.counted("rep"), sheet.counted("amount"), int(day.max()) + 1, book.n_reps
+            n_days = int(day.max()) + 1
+            won, rep = leaders(
+                book.by_unit(rep, day, n_days),
+                rep,
+                sheet.counted("amount"),
+                book.n_units * n_days,
+                book.n_reps,
             )
-            period = np.searchsorted(book.period_first_day, won_day + first_day, side="right") - 1
+            won_day = won % n_days + first_day
+            period = np.searchsorted(book.period_first_day, won_day, side="right") - 1
             wins = np.bincount(rep * book.n_periods + period, minlength=book.n_cells).astype(float)
         sheet.earn(self.label, wins, self.amount * wins)
 
@@ -93,17 +99,21 @@ class SquadWinner(Component):
         book = sheet.book
         n_squads, n_periods = len(book.squad_names), book.n_periods
         wins = np.zeros(book.n_cells)
-        squad = book.squad[sheet.counted("rep")]
+        rep = sheet.counted("rep")
+        squad = book.squad[rep]
         in_squad = squad >= 0
         day, amount, period = (sheet.counted(c) for c in ("day", "amount", "period"))
         if not in_squad.all():
-            squad, day, amount, period = (a[in_squad] for a in (squad, day, amount, period))
+            rep, squad, day, amount, period = (
+                a[in_squad] for a in (rep, squad, day, amount, period)
+            )
         if n_squads and len(squad):
             week = (day + 3) // 7
             week -= week.min()
             n_weeks = int(week.max()) + 1
-            won_week, top = leaders(week, squad, amount, n_weeks, n_squads)
-            last_period = np.zeros(n_weeks, dtype=np.int64)
+            week = book.by_unit(rep, week, n_weeks)  # each replication's weeks its own
+            won_week, top = leaders(week, squad, amount, book.n_units * n_weeks, n_squads)
+            last_period = np.zeros(book.n_units * n_weeks, dtype=np.int64)
             np.maximum.at(last_period, week, period)
             won = np.bincount(
                 top * n_periods + last_period[won_week], minlength=n_squads * n_periods
@@ -159,9 +169,10 @@ class RankingReward(Component):
         if self.rank_by == "attainment":
             value = bookings / np.bincount(group, weights=book.target, minlength=size)
         rep, window = np.arange(size) // n_windows, np.arange(size) % n_windows
+        contest = book.by_unit(rep, window, n_windows)  # a window of one replication
         ranked = np.flatnonzero(bookings > 0)
-        order = ranked[np.lexsort((rep[ranked], -value[ranked], window[ranked]))]
-        starts = np.r_[True, window[order][1:] != window[order][:-1]]
+        order = ranked[np.lexsort((rep[ranked], -value[ranked], contest[ranked]))]
+        starts = np.r_[True, contest[order][1:] != contest[order][:-1]]
         first = np.maximum.accumulate(np.where(starts, np.arange(len(order)), 0))
         rank = np.arange(len(order)) - first
         awarded = order[rank < len(self.awards)]

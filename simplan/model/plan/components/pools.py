@@ -40,7 +40,7 @@ class TeamPool(Component):
     def apply(self, sheet: Sheet) -> None:
         book = sheet.book
         n_periods = book.n_periods
-        team_of_rep = book.squad if self.team == "squad" else np.zeros(book.n_reps, np.int64)
+        team_of_rep = book.squad if self.team == "squad" else book.unit  # all: a replication
         n_teams = int(team_of_rep.max()) + 1 if book.n_reps else 0
         team = team_of_rep[book.cell_rep]
         member = team >= 0
@@ -140,6 +140,8 @@ class ProjectPool(Component):
             book.per_cell(paid_to_reps, rows),
         )
         funded = np.flatnonzero(active)
+        unit = np.zeros(size, dtype=np.int64)  # a project's replication: its rows' reps'
+        unit[group] = book.unit[book.rep[rows]]
         sheet.pay_others(
             self.label,
             "fund",
@@ -147,4 +149,5 @@ class ProjectPool(Component):
             funded % n_periods,
             project_bookings[funded],
             left[funded],
+            unit[funded],
         )

@@ -142,6 +142,9 @@ class ManagerBonus(Component):
                     hires, before, out=np.full(hires.shape, -np.inf), where=before > 0
                 )
             paid &= exceeds(ratio.ravel(), 1.0 + self.min_new_hire_growth)
+        unit = np.zeros(n_managers, dtype=np.int64)  # a manager's replication: its reps'
+        managed = book.manager >= 0
+        unit[book.manager[managed]] = book.unit[managed]
         sheet.pay_others(
             self.label,
             "manager",
@@ -149,4 +152,5 @@ class ManagerBonus(Component):
             np.tile(np.arange(n_periods), n_managers),
             attainment,
             np.where(paid, self.amount, 0.0),
+            np.repeat(unit, n_periods),
         )
