@@ -219,3 +219,34 @@ def test_counted_columns_follow_rows_roles_and_exclusions():
             expected = getattr(sheet.book, column)[sheet.rows(wanted)]
             assert sheet.counted(column, wanted).tolist() == expected.tolist()
     assert sheet.counted("amount", ["lead"]).tolist() == [30.0]
+
+
+@REFERENCE
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 3), st.sampled_from(["x", "y", "z", None])),
+        min_size=1,
+        max_size=30,
+    ),
+    st.sampled_from(["str", "object", "category", "int", "none"]),
+)
+def test_two_new_customers_by_comparison_match_the_count(rows, kind):
+    # min_new_customers 2 compares each row's customer with its cell's first (no hashing);
+    # it must agree with the distinct count, a missing customer being its own customer.
+    reps = [f"r{r}" for r, _ in rows]
+    names = [c for _, c in rows]
+    frame = ledger(
+        *[
+            {"deal_id": k, "rep_id": rep, "date": "2024-01-05", "deal_amount": 1.0}
+            for k, rep in enumerate(reps)
+        ]
+    )
+    if kind == "int":
+        frame["customer_id"] = pd.array([None if c is None else ord(c) for c in names], "Int64")
+    elif kind != "none":
+        frame["customer_id"] = pd.Series(names, dtype={"object": object}.get(kind, kind))
+    book = read_book(frame, flat_targets([f"r{r}" for r in range(4)], 1.0), None)
+    picked = np.arange(len(rows))
+    cell = book.cell[picked]
+    counts = count_distinct(cell, book.customers(picked), book.n_cells)
+    assert book.several_customers(picked, cell).tolist() == (counts >= 2).tolist()

@@ -177,6 +177,23 @@ class Book:
         codes[missing] = codes.max(initial=-1) + 1 + np.arange(int(missing.sum()))
         return codes
 
+    def several_customers(self, rows: np.ndarray, cell: np.ndarray) -> np.ndarray:
+        """Per cell, whether ``rows`` (in cells ``cell``) hold at least two distinct customers
+        (see :meth:`customers`; a missing customer is its own): some row's customer differs
+        from its cell's first row's. Compares names instead of hashing them."""
+        n = len(rows)
+        first = np.full(self.n_cells, n)
+        np.minimum.at(first, cell, np.arange(n))
+        lead = first[cell]  # each row's cell's first row
+        raw = self.optional.get("customer_id", self.optional.get("deal_id"))
+        if raw is None:
+            differs = lead != np.arange(n)  # each deal is its own customer
+        else:
+            names = raw.iloc[rows].array
+            same = pd.array(names == names.take(lead))  # a missing customer equals no one
+            differs = ~same.to_numpy(dtype=bool, na_value=False) & (lead != np.arange(n))
+        return np.bincount(cell[differs], minlength=self.n_cells) > 0
+
     def _decoded(self, column: str) -> tuple[np.ndarray, np.ndarray]:
         """(code per row, -1 where missing or absent; the distinct values) of a column."""
         raw = self.optional.get(column)

@@ -155,8 +155,16 @@ class Qualifying(_Adjuster):
         if self.min_new_customers > 0:
             rows = sheet.rows()
             rows = rows[sheet.counted("new_customer")]
-            counts = count_distinct(book.cell[rows], book.customers(rows), book.n_cells)
-            ok &= counts >= self.min_new_customers
+            cell = book.cell[rows]
+            if self.min_new_customers == 1:
+                ok &= np.bincount(cell, minlength=book.n_cells) > 0
+            elif self.min_new_customers == 2:  # not all the same customer: no hashing
+                ok &= book.several_customers(rows, cell)
+            else:
+                ok &= (
+                    count_distinct(cell, book.customers(rows), book.n_cells)
+                    >= self.min_new_customers
+                )
         if self.max_return_rate is not None:
             returned = book.per_cell(np.where(book.returned, book.amount, 0.0))
             ok &= ~exceeds(returned, self.max_return_rate * book.bookings)
