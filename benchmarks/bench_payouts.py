@@ -99,7 +99,7 @@ def bare_numpy(ledger: pd.DataFrame, targets: pd.DataFrame, team: pd.DataFrame) 
     first_day = day.min()
     calendar = np.arange(first_day, day.max() + 1).astype("datetime64[D]")
     month = calendar.astype("datetime64[M]").astype(np.int64)[day - first_day]
-    workday = np.busday_count(np.datetime64("1970-01-01"), calendar)[day - first_day]
+    workday = np.busday_count(calendar[0], calendar)[day - first_day]  # from the first day
     first = month.min()
     n_periods = int(month.max() - first) + 1
     cell = rep * n_periods + (month - first)
@@ -133,7 +133,8 @@ def bare_numpy(ledger: pd.DataFrame, targets: pd.DataFrame, team: pd.DataFrame) 
     work.append(np.bincount((week - week.min()) * (squad.max() + 1) + squad, weights=amount))
     work.append(np.bincount(cell * 23 + (workday - workday.min()) % 23, weights=amount))
     target = np.empty(n_cells)
-    target[target_rep * n_periods + (targets["period"].array.asi8 - first)] = targets["target"]
+    target_month = pd.PeriodIndex(targets["period"], freq="M").asi8  # labels such as 2024-01
+    target[target_rep * n_periods + (target_month - first)] = targets["target"]
     thresholds, rates = np.array([0.0, 1.2, 1.5]), np.array([0.10, 0.125, 0.15])
     at = np.r_[0.0, np.cumsum(rates[:-1] * np.diff(thresholds))]
     k = np.searchsorted(thresholds, counted / target, side="right") - 1

@@ -356,28 +356,6 @@ def replication_tables(
     }
 
 
-PER_REP_COMPONENTS = frozenset(
-    {"base_salary", "base_commission", "tiered_commission", "attainment_bonus", "gate",
-     "attainment_cap", "payout_cap", "qualifying", "exclusion", "clawback", "first_deal_bonus",
-     "growth_bonus", "big_deal_bonus", "deal_streak", "manager_bonus", "project_pool"}
-)  # fmt: skip
-"""Components that pay each rep from its own rows and target (manager and project pools pay
-nobody here: the simulated roster has no managers, its ledger no projects). With a squad
-team pool, a batch of replications can share one payout run, its reps and squads kept apart
-by replication; contests and rankings across the team, a team-wide pool and a budget that
-scales down compare reps of the whole team, so they run one replication at a time."""
-
-
-def pays_per_rep(plan: Plan) -> bool:
-    """Whether the plan's statements for a batch of replications, run together with each
-    replication's reps and squads kept apart, are each replication's own."""
-    scales = plan.budget is not None and plan.budget.policy == "scale_down"
-    return not scales and all(
-        c.type in PER_REP_COMPONENTS or (c.type == "team_pool" and c.team == "squad")
-        for c in plan.components
-    )
-
-
 def attach_payouts(
     parts: list[dict[str, pd.DataFrame]],
     replications: list[int],
@@ -386,15 +364,13 @@ def attach_payouts(
     plan: Plan,
 ) -> None:
     """Run the plan on each replication's credits: a statements table, payout in reps and
-    runs. One payout run for the batch when the plan pays per rep (`pays_per_rep`), else one
-    per replication; the same statements either way."""
-    groups = [parts] if len(parts) > 1 and pays_per_rep(plan) else [[p] for p in parts]
-    lines = []
-    for group in groups:
-        ledger, targets, roster = _payout_inputs(group, team, cal, plan)
-        clock = cal.plan_period.periods
-        found = compute_payouts(ledger, targets, roster, plan, check=False, periods=clock).lines
-        lines += _split_lines(found, len(group), team.size)
+    runs. One payout run for the whole batch, each replication's reps, squads and contests,
+    team-wide pools and budget kept apart by the roster's `replication` column: the same
+    statements as one run per replication."""
+    ledger, targets, roster = _payout_inputs(parts, team, cal, plan)
+    clock = cal.plan_period.periods
+    found = compute_payouts(ledger, targets, roster, plan, check=False, periods=clock).lines
+    lines = _split_lines(found, len(parts), team.size)
     for tables, replication, mine in zip(parts, replications, lines, strict=True):
         statements = mine.assign(replication=replication)
         statements = statements[STATEMENT_COLUMNS]
@@ -456,7 +432,15 @@ def _payout_inputs(
         }
     )
     tenure = np.tile(np.asarray(TENURES)[team.tenure(0)], k)
-    roster = pd.DataFrame({"rep_id": ids, "tenure": tenure, "squad": squad, "mentor_id": mentor})
+    roster = pd.DataFrame(
+        {
+            "rep_id": ids,
+            "tenure": tenure,
+            "squad": squad,
+            "mentor_id": mentor,
+            "replication": np.repeat(np.arange(k), team.size),
+        }
+    )
     return ledger, targets, roster
 
 

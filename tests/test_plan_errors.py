@@ -171,6 +171,9 @@ def test_bad_team():
     roster = team(("a", "veteran", None, None), ("b", "senior", None, None))
     assert "tenure = 'senior'; allowed: new_hire, ramping, veteran" in fails(roster=roster)
     assert "team has no row for rep(s) b" in fails(roster=roster.iloc[:1])
+    batch = team(("a", "veteran", None, None), ("b", "veteran", None, None))
+    message = fails(roster=batch.assign(replication=[0, None]))
+    assert "team row 1, rep_id 'b': replication is missing; give every rep one" in message
 
 
 def test_dates_that_are_not_dates():

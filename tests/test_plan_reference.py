@@ -15,10 +15,11 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simplan.model.plan import compute_payouts
-from simplan.model.plan.groups import codes, count_distinct, distinct, first_max
+from simplan.model.plan import compute_payouts, read_book
+from simplan.model.plan.groups import codes, count_distinct, distinct, first_max, leaders
+from simplan.model.plan.sheet import Sheet
 from tests.test_plan_properties import books
-from tests.test_plan_support import plan
+from tests.test_plan_support import flat_targets, ledger, plan
 
 REFERENCE = settings(max_examples=40, deadline=None, derandomize=True)
 EPOCH = np.datetime64("1970-01-01", "D")
@@ -162,7 +163,90 @@ def test_grouping_helpers_match_numpy(raw, size, values):
     assert (codes(named) == pd.factorize(named)[0]).all()
 
 
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 5), st.integers(0, 6), st.sampled_from([-2.0, 0.0, 0.5, 1.0, 3.0])
+        ),
+        max_size=50,
+    ),
+    st.sampled_from([7, 1 << 20]),  # members: a dense group x member table, or distinct keys
+)
+def test_leaders_match_a_plain_loop(rows, n_members):
+    group = np.array([g for g, _, _ in rows], dtype=np.int64)
+    member = np.array([m for _, m, _ in rows], dtype=np.int64) * (n_members // 7)
+    value = np.array([v for _, _, v in rows], dtype=float)
+    totals: dict[int, dict[int, float]] = defaultdict(dict)
+    for g, m, v in zip(group.tolist(), member.tolist(), value.tolist(), strict=True):
+        totals[g][m] = totals[g].get(m, 0.0) + v  # in ledger order, as bincount adds
+    expected = {}
+    for g, by_member in totals.items():
+        top = max(by_member.values())
+        if top > 0:  # the leader: the largest sum, ties to the smallest member code
+            expected[g] = min(m for m, total in by_member.items() if total == top)
+    groups, leader = leaders(group, member, value, 6, n_members)
+    assert dict(zip(groups.tolist(), leader.tolist(), strict=True)) == expected
+    assert groups.tolist() == sorted(expected)
+
+
 def test_codes_of_nullable_and_widely_spread_ids():
     assert codes(pd.Series([3, None, 5], dtype="Int64")).tolist() == [0, -1, 1]
     assert codes(pd.Series([10**12, 0, 10**12])).tolist() == [0, 1, 0]  # factorized
     assert codes(pd.Series([7, 9, 7])).tolist() == [0, 2, 0]  # offsets from the smallest
+
+
+def test_counted_columns_follow_rows_roles_and_exclusions():
+    rows = [
+        {"deal_id": 1, "rep_id": "a", "date": "2024-01-03", "deal_amount": 10.0},
+        {"deal_id": 2, "rep_id": "b", "date": "2024-01-04", "deal_amount": 20.0},
+        {"deal_id": 3, "rep_id": "a", "date": "2024-02-05", "deal_amount": 30.0},
+    ]
+    targets = flat_targets(["a", "b"], 100.0, periods=["2024-01", "2024-02"])
+    plain = Sheet(read_book(ledger(*rows), targets, None))
+    assert plain.counted("amount") is plain.book.amount  # every row counts: no copy
+    assert plain.counted("day", ["lead"]) is plain.book.day  # no role column: all are leads
+    roles = ["lead", "support", "lead"]
+    sheet = Sheet(
+        read_book(
+            ledger(*[r | {"role": x} for r, x in zip(rows, roles, strict=True)]), targets, None
+        )
+    )
+    assert sheet.counted("amount", ["lead"]).tolist() == [10.0, 30.0]
+    sheet.exclude_rows(np.array([True, False, False]))
+    for column in ("amount", "day", "rep", "cell"):
+        for wanted in (None, ["lead"], ["support"]):
+            expected = getattr(sheet.book, column)[sheet.rows(wanted)]
+            assert sheet.counted(column, wanted).tolist() == expected.tolist()
+    assert sheet.counted("amount", ["lead"]).tolist() == [30.0]
+
+
+@REFERENCE
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 3), st.sampled_from(["x", "y", "z", None])),
+        min_size=1,
+        max_size=30,
+    ),
+    st.sampled_from(["str", "object", "category", "int", "none"]),
+)
+def test_two_new_customers_by_comparison_match_the_count(rows, kind):
+    # min_new_customers 2 compares each row's customer with its cell's first (no hashing);
+    # it must agree with the distinct count, a missing customer being its own customer.
+    reps = [f"r{r}" for r, _ in rows]
+    names = [c for _, c in rows]
+    frame = ledger(
+        *[
+            {"deal_id": k, "rep_id": rep, "date": "2024-01-05", "deal_amount": 1.0}
+            for k, rep in enumerate(reps)
+        ]
+    )
+    if kind == "int":
+        frame["customer_id"] = pd.array([None if c is None else ord(c) for c in names], "Int64")
+    elif kind != "none":
+        frame["customer_id"] = pd.Series(names, dtype={"object": object}.get(kind, kind))
+    book = read_book(frame, flat_targets([f"r{r}" for r in range(4)], 1.0), None)
+    picked = np.arange(len(rows))
+    cell = book.cell[picked]
+    counts = count_distinct(cell, book.customers(picked), book.n_cells)
+    assert book.several_customers(picked, cell).tolist() == (counts >= 2).tolist()

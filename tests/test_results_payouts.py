@@ -1,5 +1,5 @@
 """Payouts for a batch of replications in one run of the plan: the same statements as one
-replication at a time, each replication its own team."""
+replication at a time, each replication its own team, contests and budget."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from simplan import load_scenario
 from simplan.engines import fast
 from simplan.model.calendar import build_calendar
 from simplan.model.plan import Plan
+from simplan.model.plan.budget import SCALE_LINE
 from simplan.model.randomness import replication_seeds, team_seed
 from simplan.model.team import build_team
-from simplan.results import attach_payouts, pays_per_rep, replication_tables
+from simplan.results import attach_payouts, replication_tables
 from simplan.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,13 +66,16 @@ def _statements(batch, plan: Plan, together: bool) -> list[dict[str, pd.DataFram
     return parts
 
 
-@pytest.mark.parametrize("variant", ["playbook_full", "per_rep", "gate80_cap150"])
+@pytest.mark.parametrize("variant", ["playbook_full", "tight_budget", "per_rep", "gate80_cap150"])
 def test_batched_statements_are_each_replications_own(batch, variant):
     """Statements, reps' payouts and runs' payouts of the batch run equal the replications
-    run one at a time, to the bit (the full playbook runs one at a time: its contests and
-    budget compare the whole team; the rest share one run, squads kept apart)."""
+    run one at a time, to the bit: per-rep components, squads, and what compares the whole
+    team (daily champion, squad winner, rankings, a scale-down budget) within each
+    replication only."""
     plan = batch[0].plan
-    if variant == "per_rep":
+    if variant == "tight_budget":  # every replication over budget, each scaled by its own
+        plan = plan.model_copy(update={"budget": plan.budget.model_copy(update={"total": 60_000})})
+    elif variant == "per_rep":
         plan = _per_rep(plan)
         assert {c.type for c in plan.components} >= {
             "team_pool",
@@ -81,7 +85,6 @@ def test_batched_statements_are_each_replications_own(batch, variant):
         }
     elif variant == "gate80_cap150":
         plan = load_scenario(ROOT / "scenarios/proposals/gate80_cap150.yaml").plan
-    assert pays_per_rep(plan) == (variant != "playbook_full")
     together, alone = _statements(batch, plan, True), _statements(batch, plan, False)
     for mine, theirs in zip(together, alone, strict=True):
         assert len(theirs["statements"]) > 0
@@ -90,6 +93,15 @@ def test_batched_statements_are_each_replications_own(batch, variant):
         pd.testing.assert_frame_equal(mine["runs"], theirs["runs"])
     amounts = [t["statements"].groupby("component", observed=True)["amount"].sum() for t in alone]
     assert not amounts[0].equals(amounts[1])  # the replications differ: they are not mixed up
+    paid = pd.concat(amounts, axis=1).fillna(0.0)
+    if variant in ("playbook_full", "tight_budget"):
+        for contest in ("daily_champion", "squad_winner", "monthly_champion"):
+            assert (paid.loc[contest] > 0).all()  # each replication's contests pay its own
+    if variant == "tight_budget":
+        cut = paid.loc[SCALE_LINE]
+        assert (cut < 0).all()
+        assert cut.nunique() == len(cut)  # each scaled by its own total
     if variant == "per_rep":
-        pool = pd.concat(amounts, axis=1).loc["team_pool"]
-        assert (pool > 0).any()  # the squad pool pays, per replication's own squads
+        assert (
+            paid.loc["team_pool"] > 0
+        ).any()  # the squad pool pays, per replication's own squads

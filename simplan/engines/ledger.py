@@ -67,18 +67,12 @@ class LeadBook:
         self.tier.append(tier)
         self.source.append(self.source_names.index(source))
         self.p.append(params.win_probability if p is None else p)
-        self.size.append(float(params.deal_size.sample(rng, 1)[0]))
+        self.size.append(params.deal_size.draw(rng))
         u_win, u_route, u_timing = rng.random(3).tolist()  # the same draws as three calls
         self.u_win.append(u_win)
         self.u_route.append(u_route)
         self.u_timing.append(u_timing)
-        self.delay.append(
-            [
-                float(d.contact.sample(rng, 1)[0]),
-                float(d.proposal.sample(rng, 1)[0]),
-                float(d.negotiation.sample(rng, 1)[0]),
-            ]
-        )
+        self.delay.append([d.contact.draw(rng), d.proposal.draw(rng), d.negotiation.draw(rng)])
         for column, empty in (
             (self.owner, owner),
             (self.first_owner, -1),

@@ -1,4 +1,5 @@
-"""Distributions as small objects: parameters, `sample(rng, n)`, `mean`, and a readable repr.
+"""Distributions as small objects: parameters, `sample(rng, n)`, `draw(rng)` (one value, the
+same as `sample(rng, 1)[0]`), `mean`, and a readable repr.
 
 In YAML each is a mapping with a `dist` key, e.g. `{dist: lognormal, mean: 12000, cv: 0.8}`;
 a bare number means a constant. `repr` prints the same form a planner can paste back.
@@ -18,6 +19,11 @@ class _Distribution(Params):
     """Common behaviour: sample n values with a given numpy Generator."""
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def draw(self, rng: np.random.Generator) -> float:
+        """One value, the same as ``sample(rng, 1)[0]`` from the same generator state, without
+        building an array (the event engine draws a lead at a time)."""
         raise NotImplementedError
 
     @property
@@ -49,6 +55,9 @@ class Constant(_Distribution):
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return np.full(n, self.value, dtype=float)
 
+    def draw(self, rng: np.random.Generator) -> float:
+        return float(self.value)
+
     @property
     def mean(self) -> float:
         return self.value
@@ -63,6 +72,9 @@ class Poisson(_Distribution):
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return rng.poisson(self.rate, n).astype(float)
 
+    def draw(self, rng: np.random.Generator) -> float:
+        return float(rng.poisson(self.rate))
+
     @property
     def mean(self) -> float:
         return self.rate
@@ -76,6 +88,9 @@ class Exponential(_Distribution):
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return rng.exponential(self.mean_, n)
+
+    def draw(self, rng: np.random.Generator) -> float:
+        return float(rng.exponential(self.mean_))
 
     @property
     def mean(self) -> float:
@@ -94,10 +109,16 @@ class LogNormal(_Distribution):
     mean_: float = Field(alias="mean", gt=0)
     cv: float = Field(gt=0)
 
-    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+    def _log_params(self) -> tuple[float, float]:
+        """(mu, sigma) of the underlying normal."""
         sigma2 = np.log1p(self.cv**2)
-        mu = np.log(self.mean_) - sigma2 / 2
-        return rng.lognormal(mu, np.sqrt(sigma2), n)
+        return np.log(self.mean_) - sigma2 / 2, np.sqrt(sigma2)
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.lognormal(*self._log_params(), n)
+
+    def draw(self, rng: np.random.Generator) -> float:
+        return float(rng.lognormal(*self._log_params()))
 
     @property
     def mean(self) -> float:
@@ -119,6 +140,10 @@ class Gamma(_Distribution):
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         shape = 1.0 / self.cv**2
         return rng.gamma(shape, self.mean_ / shape, n)
+
+    def draw(self, rng: np.random.Generator) -> float:
+        shape = 1.0 / self.cv**2
+        return float(rng.gamma(shape, self.mean_ / shape))
 
     @property
     def mean(self) -> float:
@@ -157,6 +182,9 @@ class Empirical(_Distribution):
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return rng.choice(np.asarray(self.values, dtype=float), size=n, p=self._probabilities())
+
+    def draw(self, rng: np.random.Generator) -> float:
+        return float(rng.choice(np.asarray(self.values, dtype=float), p=self._probabilities()))
 
     @property
     def mean(self) -> float:

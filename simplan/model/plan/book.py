@@ -46,6 +46,9 @@ class Book:
     manager: np.ndarray
     """Manager code per rep (-1: none); ids in ``manager_ids``."""
     manager_ids: np.ndarray
+    unit: np.ndarray
+    """Replication code per rep (all 0 unless the team has a ``replication`` column): reps of
+    different replications never compare, so one run can pay a batch of replications."""
     rep: np.ndarray
     """Rep code per ledger row."""
     period: np.ndarray
@@ -73,6 +76,11 @@ class Book:
         return self.n_reps * self.n_periods
 
     @cached_property
+    def n_units(self) -> int:
+        """How many replications the book holds (1 without a ``replication`` column)."""
+        return int(self.unit.max()) + 1 if len(self.unit) else 1
+
+    @cached_property
     def cell(self) -> np.ndarray:
         """Cell code per ledger row."""
         return self.rep * self.n_periods + self.period
@@ -85,6 +93,12 @@ class Book:
     def cell_period(self) -> np.ndarray:
         return np.tile(np.arange(self.n_periods), self.n_reps)
 
+    def by_unit(self, rep: np.ndarray, key: np.ndarray, span: int) -> np.ndarray:
+        """``key`` (0..span-1, one per ``rep`` code) kept apart by replication: unit x span +
+        key, so a contest's day, week or window in one replication never meets another's
+        (the key itself in a one-replication book)."""
+        return key if self.n_units == 1 else self.unit[rep] * span + key
+
     def per_cell(self, values: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """Sum ``values`` (one per ledger row, or per selected row) into cells."""
         cell = self.cell if rows is None else self.cell[rows]
@@ -96,9 +110,10 @@ class Book:
         return self.per_cell(self.amount)
 
     @cached_property
-    def labels(self) -> np.ndarray:
-        """Period label (str) per period code, e.g. 2024-01, 2024Q1, FY2025-P01."""
-        return np.asarray(self.clock.labels, dtype=object)[self.periods]
+    def labels(self) -> pd.api.extensions.ExtensionArray:
+        """Period label per period code, e.g. 2024-01, 2024Q1, FY2025-P01, as a pandas string
+        array: indexing it by codes gives a table column without converting each string."""
+        return pd.array(np.asarray(self.clock.labels, dtype=object)[self.periods], dtype="str")
 
     @cached_property
     def period_first_day(self) -> np.ndarray:
@@ -162,6 +177,23 @@ class Book:
         codes[missing] = codes.max(initial=-1) + 1 + np.arange(int(missing.sum()))
         return codes
 
+    def several_customers(self, rows: np.ndarray, cell: np.ndarray) -> np.ndarray:
+        """Per cell, whether ``rows`` (in cells ``cell``) hold at least two distinct customers
+        (see :meth:`customers`; a missing customer is its own): some row's customer differs
+        from its cell's first row's. Compares names instead of hashing them."""
+        n = len(rows)
+        first = np.full(self.n_cells, n)
+        np.minimum.at(first, cell, np.arange(n))
+        lead = first[cell]  # each row's cell's first row
+        raw = self.optional.get("customer_id", self.optional.get("deal_id"))
+        if raw is None:
+            differs = lead != np.arange(n)  # each deal is its own customer
+        else:
+            names = raw.iloc[rows].array
+            same = pd.array(names == names.take(lead))  # a missing customer equals no one
+            differs = ~same.to_numpy(dtype=bool, na_value=False) & (lead != np.arange(n))
+        return np.bincount(cell[differs], minlength=self.n_cells) > 0
+
     def _decoded(self, column: str) -> tuple[np.ndarray, np.ndarray]:
         """(code per row, -1 where missing or absent; the distinct values) of a column."""
         raw = self.optional.get(column)
@@ -212,6 +244,7 @@ class Book:
             squad_names=np.array([], dtype=object),
             manager=none,
             manager_ids=np.array([], dtype=object),
+            unit=np.zeros(n, dtype=np.int64),
             rep=np.arange(n),
             period=np.zeros(n, dtype=np.int64),
             amount=bookings,

@@ -26,7 +26,9 @@ def compute_payouts(
 
     ``ledger``: one row per (won deal, credited rep), each paid in the plan period holding its
     close date; ``targets``: rep x period targets keyed by the plan clock's labels (2024-01,
-    2024Q1, FY2025-P01); ``team``: the roster (None: all veterans, no squads or managers).
+    2024Q1, FY2025-P01); ``team``: the roster (None: all veterans, no squads or managers);
+    its optional ``replication`` column pays a batch of replications in one run (contests,
+    rankings, team-wide pools and the budget within each replication).
     ``periods``: the business's periods, which a plan with ``clock: period`` pays per.
     ``check=False`` skips the row-level ledger checks for ledgers the simulator produced.
     Raises SimplanError naming the table, column or row for bad input.

@@ -62,12 +62,13 @@ def _position(sheet: Sheet) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     end = (book.period_first_day + book.period_days + EPOCH).astype("datetime64[D]")
     n_days = np.busday_count(first, end)
     width = int(n_days.max())
-    rows = sheet.rows()
-    period = book.period[rows]
+    period = sheet.counted("period")
     opening = np.busday_count(EPOCH, first)  # working day number of each period's first day
-    workday = np.minimum(book.workday[rows] - opening[period], n_days[period] - 1)
+    workday = np.minimum(sheet.counted("workday") - opening[period], n_days[period] - 1)
     daily = np.bincount(
-        book.cell[rows] * width + workday, weights=book.amount[rows], minlength=book.n_cells * width
+        sheet.counted("cell") * width + workday,
+        weights=sheet.counted("amount"),
+        minlength=book.n_cells * width,
     ).reshape(book.n_cells, width)
     step = np.arange(1, width + 1)
     pace_share = np.minimum(step[None, :] / n_days[:, None], 1.0)

@@ -26,8 +26,9 @@ def distinct(keys: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
         return values, inverse.ravel()
     seen = np.zeros(size, dtype=bool)
     seen[keys] = True
-    position = np.cumsum(seen) - 1
-    return np.flatnonzero(seen), position[keys]
+    small = np.int32 if size < 1 << 31 else np.int64  # a narrower table gathers faster
+    position = np.cumsum(seen, dtype=small) - 1
+    return np.flatnonzero(seen), np.take(position, keys)
 
 
 def codes(values: pd.Series) -> np.ndarray:
@@ -73,6 +74,29 @@ def first_max(group: np.ndarray, value: np.ndarray) -> np.ndarray:
     at_top = np.flatnonzero(value == np.repeat(top, np.diff(np.r_[starts, len(value)])))
     run = group[at_top]
     return at_top[np.r_[True, run[1:] != run[:-1]]]
+
+
+def leaders(
+    group: np.ndarray, member: np.ndarray, value: np.ndarray, n_groups: int, n_members: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(groups, their leader): per group (0..n_groups-1) the member (0..n_members-1) with the
+    largest summed ``value`` (ties: the smallest member code), for groups whose top sum is > 0.
+
+    The same sums in the same row order either way: a dense group x member table with an
+    argmax when the key space allows it, else the distinct keys and :func:`first_max`.
+    """
+    size = n_groups * n_members
+    if size <= max(DENSE_PER_ROW * len(group), 1 << 20):
+        total = np.bincount(group * n_members + member, weights=value, minlength=size)
+        total = total.reshape(n_groups, n_members)
+        top = total.argmax(axis=1)
+        won = np.flatnonzero(total[np.arange(n_groups), top] > 0)
+        return won, top[won]
+    keys, inverse = distinct(group * n_members + member, size)
+    total = np.bincount(inverse, weights=value)
+    best = first_max(keys // n_members, total)
+    best = best[total[best] > 0]
+    return keys[best] // n_members, keys[best] % n_members
 
 
 def per_day(day: np.ndarray, of_days: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:

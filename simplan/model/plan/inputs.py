@@ -22,7 +22,7 @@ LEDGER_COLUMNS = ("deal_id", "rep_id", "close_date", "amount", "deal_amount", "c
 LEDGER_OPTIONAL = ("role", "customer_id", "new_customer", "returned", "project", "tier")
 TARGET_COLUMNS = ("rep_id", "period", "target")
 TEAM_COLUMNS = ("rep_id", "tenure")
-TEAM_OPTIONAL = ("squad", "mentor_id", "manager_id")
+TEAM_OPTIONAL = ("squad", "mentor_id", "manager_id", "replication")
 SHARE_TOLERANCE = 1e-6
 
 
@@ -96,7 +96,8 @@ def read_targets(
     targets table keyed by the clock's period labels (a pandas Period counts as its text)."""
     _require_columns("targets", targets, TARGET_COLUMNS)
     period = targets["period"]
-    positions = clock.positions(period)
+    codes, distinct = pd.factorize(period, use_na_sentinel=True)  # match each label once
+    positions = np.r_[clock.positions(np.asarray(distinct, dtype=object)), -1][codes]
     if (positions < 0).any():
         bad = int(np.flatnonzero(positions < 0)[0])
         value = str(period.iloc[bad])
@@ -135,13 +136,13 @@ def read_targets(
 
 
 def read_team(team: pd.DataFrame | None, rep_ids: np.ndarray) -> dict[str, np.ndarray]:
-    """Tenure, squad and manager codes per rep (in ``rep_ids`` order)."""
+    """Tenure, squad, manager and replication codes per rep (in ``rep_ids`` order)."""
     n = len(rep_ids)
     if team is None:
         none = np.full(n, -1)
         empty = np.array([], dtype=object)
         return {"tenure": np.full(n, 2, np.int8), "squad": none, "squad_names": empty,
-                "manager": none, "manager_ids": empty}  # fmt: skip
+                "manager": none, "manager_ids": empty, "unit": np.zeros(n, np.int64)}  # fmt: skip
     _require_columns("team", team, TEAM_COLUMNS)
     ids = team["rep_id"].astype(str)
     if ids.duplicated().any():
@@ -161,7 +162,16 @@ def read_team(team: pd.DataFrame | None, rep_ids: np.ndarray) -> dict[str, np.nd
             f"team {_row(team, bad, 'rep_id')}: tenure = {show(team['tenure'].iloc[bad])}; "
             f"allowed: {', '.join(TENURES)}"
         )
-    out = {"tenure": tenure[where].astype(np.int8)}
+    out = {"tenure": tenure[where].astype(np.int8), "unit": np.zeros(n, np.int64)}
+    if "replication" in team.columns:  # a batch of replications paid in one run
+        unit = pd.factorize(team["replication"].iloc[where], use_na_sentinel=True)[0]
+        if (unit < 0).any():
+            bad = int(where[np.flatnonzero(unit < 0)[0]])
+            raise SimplanError(
+                f"team {_row(team, bad, 'rep_id')}: replication is missing; give every rep "
+                "one (reps of one replication compete with each other only) or drop the column"
+            )
+        out["unit"] = unit.astype(np.int64)
     for column, codes_key, names_key in (
         ("squad", "squad", "squad_names"),
         ("manager_id", "manager", "manager_ids"),
@@ -243,20 +253,19 @@ def read_book(
     if check:
         check_ledger(ledger, amount, deal_amount)
     day = _days("ledger", ledger, "close_date")
-    position = per_day(day, clock.index)
-    period = np.full(len(day), -1)
-    known = np.searchsorted(periods, position).clip(max=len(periods) - 1)
-    hit = periods[known] == position
-    period[hit] = known[hit]
+    code_of = np.full(len(clock) + 1, -1)  # period code by clock position (last: none)
+    code_of[periods] = np.arange(len(periods))
+    period = per_day(day, lambda days: code_of[clock.index(days)])
     if (period < 0).any():
         bad = int(np.flatnonzero(period < 0)[0])
-        found = clock.labels[position[bad]] if position[bad] >= 0 else "no period of the clock"
+        position = int(clock.index(np.datetime64(int(day[bad]), "D"))[0])
+        found = clock.labels[position] if position >= 0 else "no period of the clock"
         raise SimplanError(
             f"ledger {_row(ledger, bad)}: close_date {_date(day[bad])} falls in {found}, a period "
             "without targets; add targets for it or drop deals outside the plan periods"
         )
     rep_codes, rep_seen = pd.factorize(ledger["rep_id"])
-    where = pd.Index(rep_ids).get_indexer(np.asarray(rep_seen, dtype=object).astype(str))
+    where = pd.Index(rep_ids).get_indexer(pd.Index(rep_seen).astype(str))
     if (where < 0).any():
         unknown = np.asarray(rep_seen)[where < 0][0]
         bad = int(np.flatnonzero(rep_codes == np.flatnonzero(where < 0)[0])[0])

@@ -49,7 +49,9 @@ class Sheet:
         self.variable: dict[str, bool] = {}
         self.blocks: list[Block] = []
         self._extra: dict[tuple[str, str], int] = {}
+        self._extra_unit: list[int] = []
         self._rows: dict[tuple[str, ...] | None, np.ndarray] = {}
+        self._counted: dict[tuple[tuple[str, ...] | None, str], np.ndarray] = {}
 
     # ---- what components read ----------------------------------------------------------
     @property
@@ -66,7 +68,7 @@ class Sheet:
 
         Kept until the next exclusion, so components asking the same question share one answer.
         """
-        key = None if roles is None or set(roles) == set(ROLES) else tuple(sorted(roles))
+        key = self._roles_key(roles)
         if key not in self._rows:
             if key is not None:
                 wanted = np.isin(np.arange(len(ROLES)), [ROLES.index(r) for r in key])
@@ -79,6 +81,28 @@ class Sheet:
             rows.flags.writeable = False
             self._rows[key] = rows
         return self._rows[key]
+
+    def _roles_key(self, roles: list[str] | None) -> tuple[str, ...] | None:
+        """The rows cache's key for ``roles``: None when they select every row (all roles, or
+        a lead among them on a ledger without a role column, where every row is a lead's)."""
+        if roles is None or set(roles) == set(ROLES):
+            return None
+        if "lead" in roles and "role" not in self.book.optional:
+            return None
+        return tuple(sorted(roles))
+
+    def counted(self, column: str, roles: list[str] | None = None) -> np.ndarray:
+        """A per-row array of the book (``day``, ``rep``, ``amount``, ...) on ``rows(roles)``,
+        in that order: the book's own array (read it, never write it) while those are all the
+        rows, else one gather that components share until the next exclusion."""
+        key = self._roles_key(roles)
+        if key is None and self.counted_rows is None:
+            return getattr(self.book, column)
+        if (key, column) not in self._counted:
+            values = getattr(self.book, column)[self.rows(roles)]
+            values.flags.writeable = False
+            self._counted[key, column] = values
+        return self._counted[key, column]
 
     def exclude_rows(self, drop: np.ndarray) -> np.ndarray:
         """Stop counting ledger rows where ``drop``; returns the bookings removed per cell.
@@ -96,6 +120,7 @@ class Sheet:
         removed = self.book.per_cell(np.where(dropping, self.book.amount, 0.0))
         self.counted_rows = current & ~dropping
         self._rows.clear()
+        self._counted.clear()
         self.bookings = self.book.per_cell(np.where(self.counted_rows, self.book.amount, 0.0))
         self.credited = self.bookings
         return removed
@@ -137,9 +162,14 @@ class Sheet:
         period: np.ndarray,
         basis: np.ndarray,
         amount: np.ndarray,
+        unit: np.ndarray,
     ) -> None:
-        """Lines for payees who are not reps (kind 'manager' or 'fund')."""
-        codes = np.array([self._payee(kind, str(i)) for i in ids], dtype=np.int64)
+        """Lines for payees who are not reps (kind 'manager' or 'fund'), each in a
+        replication ``unit`` (the book's ``unit`` of the reps it is paid for)."""
+        codes = np.array(
+            [self._payee(kind, str(i), int(u)) for i, u in zip(ids, unit, strict=True)],
+            dtype=np.int64,
+        )
         self.blocks.append(
             Block(
                 label,
@@ -162,10 +192,11 @@ class Sheet:
         """Sparse lines by payee code (reps and payees already on the sheet)."""
         self.blocks.append(Block(label, payee, period, basis, amount, False))
 
-    def _payee(self, kind: str, ident: str) -> int:
+    def _payee(self, kind: str, ident: str, unit: int) -> int:
         key = (kind, ident)
         if key not in self._extra:
             self._extra[key] = self.book.n_reps + len(self._extra)
+            self._extra_unit.append(unit)
         return self._extra[key]
 
     # ---- reading the sheet back --------------------------------------------------------
@@ -185,6 +216,10 @@ class Sheet:
                     minlength=len(out),
                 )
         return out
+
+    def payee_units(self) -> np.ndarray:
+        """The replication unit of each payee code (reps, then managers and funds)."""
+        return np.r_[self.book.unit, np.asarray(self._extra_unit, dtype=np.int64)]
 
     def payees(self) -> tuple[np.ndarray, np.ndarray]:
         """Payee ids and kinds ('rep', 'manager', 'fund') by payee code."""
@@ -223,6 +258,7 @@ def build_statements(sheet: Sheet, flags: pd.DataFrame, budget: pd.DataFrame) ->
     """Turn the sheet's blocks into the tidy line and total tables."""
     book = sheet.book
     ids, kinds = sheet.payees()
+    payee_ids = pd.CategoricalDtype(ids)  # one dtype for both tables: its index hashed once
     blocks = sheet.blocks
     order_of = {name: i for i, name in enumerate(dict.fromkeys(b.component for b in blocks))}
     payee = np.concatenate([b.payee for b in blocks]) if blocks else np.array([], np.int64)
@@ -238,11 +274,13 @@ def build_statements(sheet: Sheet, flags: pd.DataFrame, budget: pd.DataFrame) ->
     order = np.argsort((payee * book.n_periods + period) * len(order_of) + comp, kind="stable")
     lines = pd.DataFrame(
         {
-            "rep_id": pd.Categorical.from_codes(payee[order], categories=ids),
+            "rep_id": pd.Categorical.from_codes(payee[order], dtype=payee_ids, validate=False),
             "period": book.labels[period[order]],
-            "component": pd.Categorical.from_codes(comp[order], categories=list(order_of)),
-            "basis": basis[order],
-            "amount": amount[order],
+            "component": pd.Categorical.from_codes(
+                comp[order], categories=list(order_of), validate=False
+            ),
+            "basis": np.take(basis, order),
+            "amount": np.take(amount, order),
         }
     )
     n_periods = book.n_periods
@@ -256,7 +294,9 @@ def build_statements(sheet: Sheet, flags: pd.DataFrame, budget: pd.DataFrame) ->
     bookings[: book.n_cells] = sheet.bookings
     totals = pd.DataFrame(
         {
-            "rep_id": pd.Categorical.from_codes(cells // n_periods, categories=ids),
+            "rep_id": pd.Categorical.from_codes(
+                cells // n_periods, dtype=payee_ids, validate=False
+            ),
             "period": book.labels[cells % n_periods],
             "payee": kinds[cells // n_periods],
             "target": target[cells],

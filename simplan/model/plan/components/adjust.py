@@ -154,9 +154,17 @@ class Qualifying(_Adjuster):
         ok = reaches(sheet.bookings, self.min_bookings)
         if self.min_new_customers > 0:
             rows = sheet.rows()
-            rows = rows[book.new_customer[rows]]
-            counts = count_distinct(book.cell[rows], book.customers(rows), book.n_cells)
-            ok &= counts >= self.min_new_customers
+            rows = rows[sheet.counted("new_customer")]
+            cell = book.cell[rows]
+            if self.min_new_customers == 1:
+                ok &= np.bincount(cell, minlength=book.n_cells) > 0
+            elif self.min_new_customers == 2:  # not all the same customer: no hashing
+                ok &= book.several_customers(rows, cell)
+            else:
+                ok &= (
+                    count_distinct(cell, book.customers(rows), book.n_cells)
+                    >= self.min_new_customers
+                )
         if self.max_return_rate is not None:
             returned = book.per_cell(np.where(book.returned, book.amount, 0.0))
             ok &= ~exceeds(returned, self.max_return_rate * book.bookings)
@@ -187,7 +195,7 @@ class Clawback(_Adjuster):
     def apply(self, sheet: Sheet) -> None:
         book = sheet.book
         rows = sheet.rows()
-        rows = rows[book.returned[rows]]
+        rows = rows[sheet.counted("returned")]
         returned = book.per_cell(book.amount[rows], rows)
         ratio = np.divide(
             returned, sheet.bookings, out=np.zeros(book.n_cells), where=sheet.bookings > 0

@@ -12,7 +12,7 @@ import numpy as np
 from pydantic import Field, field_validator
 
 from simplan.model.plan.base import Component, Money, Role, register
-from simplan.model.plan.groups import distinct, first_max
+from simplan.model.plan.groups import distinct, leaders
 from simplan.model.plan.sheet import Sheet
 
 
@@ -28,20 +28,22 @@ class DailyChampion(Component):
 
     def apply(self, sheet: Sheet) -> None:
         book = sheet.book
-        rows = sheet.rows()
         wins = np.zeros(book.n_cells)
-        if len(rows):
-            first_day = int(book.day[rows].min())
-            day = book.day[rows] - first_day
-            size = (int(day.max()) + 1) * book.n_reps
-            keys, inverse = distinct(day * book.n_reps + book.rep[rows], size)
-            total = np.bincount(inverse, weights=book.amount[rows])
-            best = first_max(keys // book.n_reps, total)
-            best = best[total[best] > 0]
-            won_day = keys[best] // book.n_reps + first_day
+        if len(sheet.rows()):
+            day, rep = sheet.counted("day"), sheet.counted("rep")
+            first_day = int(day.min())
+            day = day - first_day
+            n_days = int(day.max()) + 1
+            won, rep = leaders(
+                book.by_unit(rep, day, n_days),
+                rep,
+                sheet.counted("amount"),
+                book.n_units * n_days,
+                book.n_reps,
+            )
+            won_day = won % n_days + first_day
             period = np.searchsorted(book.period_first_day, won_day, side="right") - 1
-            cells = (keys[best] % book.n_reps) * book.n_periods + period
-            wins = np.bincount(cells, minlength=book.n_cells).astype(float)
+            wins = np.bincount(rep * book.n_periods + period, minlength=book.n_cells).astype(float)
         sheet.earn(self.label, wins, self.amount * wins)
 
 
@@ -65,17 +67,19 @@ class DealStreak(Component):
         rows = sheet.rows(self.roles)
         streaks = np.zeros(book.n_cells)
         if len(rows):
-            workday = book.workday[rows]
+            workday = sheet.counted("workday", self.roles)
             workday = workday - workday.min()
             span = int(workday.max()) + 1
-            keys, inverse = distinct(book.rep[rows] * span + workday, book.n_reps * span)
-            first = np.full(len(keys), len(rows))
-            np.minimum.at(first, inverse, np.arange(len(rows)))
+            rep = sheet.counted("rep", self.roles)
+            keys, inverse = distinct(rep * span + workday, book.n_reps * span)
             rep, day = keys // span, keys % span
             new_run = np.r_[True, (rep[1:] != rep[:-1]) | (day[1:] != day[:-1] + 1)]
             run_start = np.maximum.accumulate(np.where(new_run, np.arange(len(keys)), 0))
             position = np.arange(len(keys)) - run_start + 1
             done = position % self.days == 0
+            on_done = np.flatnonzero(done[inverse])  # the rows of the days completing a streak
+            first = np.full(len(keys), len(rows))
+            np.minimum.at(first, inverse[on_done], on_done)
             streaks = book.per_cell(np.ones(int(done.sum())), rows[first[done]])
         sheet.earn(self.label, streaks, self.amount * streaks)
 
@@ -95,23 +99,24 @@ class SquadWinner(Component):
         book = sheet.book
         n_squads, n_periods = len(book.squad_names), book.n_periods
         wins = np.zeros(book.n_cells)
-        rows = sheet.rows()
-        squad = book.squad[book.rep[rows]]
-        rows, squad = rows[squad >= 0], squad[squad >= 0]
-        if n_squads and len(rows):
-            week = (book.day[rows] + 3) // 7
+        rep = sheet.counted("rep")
+        squad = book.squad[rep]
+        in_squad = squad >= 0
+        day, amount, period = (sheet.counted(c) for c in ("day", "amount", "period"))
+        if not in_squad.all():
+            rep, squad, day, amount, period = (
+                a[in_squad] for a in (rep, squad, day, amount, period)
+            )
+        if n_squads and len(squad):
+            week = (day + 3) // 7
             week -= week.min()
             n_weeks = int(week.max()) + 1
-            keys, inverse = distinct(week * n_squads + squad, n_weeks * n_squads)
-            total = np.bincount(inverse, weights=book.amount[rows])
-            key_week = keys // n_squads
-            best = first_max(key_week, total)
-            best = best[total[best] > 0]
-            last_period = np.zeros(n_weeks, dtype=np.int64)
-            np.maximum.at(last_period, week, book.period[rows])
+            week = book.by_unit(rep, week, n_weeks)  # each replication's weeks its own
+            won_week, top = leaders(week, squad, amount, book.n_units * n_weeks, n_squads)
+            last_period = np.zeros(book.n_units * n_weeks, dtype=np.int64)
+            np.maximum.at(last_period, week, period)
             won = np.bincount(
-                (keys[best] % n_squads) * n_periods + last_period[key_week[best]],
-                minlength=n_squads * n_periods,
+                top * n_periods + last_period[won_week], minlength=n_squads * n_periods
             ).astype(float)
             member = book.squad[book.cell_rep] >= 0
             squad_cell = book.squad[book.cell_rep] * n_periods + book.cell_period
@@ -164,9 +169,10 @@ class RankingReward(Component):
         if self.rank_by == "attainment":
             value = bookings / np.bincount(group, weights=book.target, minlength=size)
         rep, window = np.arange(size) // n_windows, np.arange(size) % n_windows
+        contest = book.by_unit(rep, window, n_windows)  # a window of one replication
         ranked = np.flatnonzero(bookings > 0)
-        order = ranked[np.lexsort((rep[ranked], -value[ranked], window[ranked]))]
-        starts = np.r_[True, window[order][1:] != window[order][:-1]]
+        order = ranked[np.lexsort((rep[ranked], -value[ranked], contest[ranked]))]
+        starts = np.r_[True, contest[order][1:] != contest[order][:-1]]
         first = np.maximum.accumulate(np.where(starts, np.arange(len(order)), 0))
         rank = np.arange(len(order)) - first
         awarded = order[rank < len(self.awards)]

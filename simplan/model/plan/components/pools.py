@@ -40,7 +40,7 @@ class TeamPool(Component):
     def apply(self, sheet: Sheet) -> None:
         book = sheet.book
         n_periods = book.n_periods
-        team_of_rep = book.squad if self.team == "squad" else np.zeros(book.n_reps, np.int64)
+        team_of_rep = book.squad if self.team == "squad" else book.unit  # all: a replication
         n_teams = int(team_of_rep.max()) + 1 if book.n_reps else 0
         team = team_of_rep[book.cell_rep]
         member = team >= 0
@@ -54,10 +54,10 @@ class TeamPool(Component):
             self.share_of_excess * np.maximum(team_bookings - self.excess_from * team_target, 0),
             0.0,
         )
-        rows = sheet.rows()
-        collaborative = (book.credit_share[rows] < 1.0) | (book.role[rows] != LEAD)
-        n_rows = np.bincount(book.cell[rows], minlength=book.n_cells)
-        n_collab = np.bincount(book.cell[rows], weights=collaborative, minlength=book.n_cells)
+        cell = sheet.counted("cell")
+        collaborative = (sheet.counted("credit_share") < 1.0) | (sheet.counted("role") != LEAD)
+        n_rows = np.bincount(cell, minlength=book.n_cells)
+        n_collab = np.bincount(cell, weights=collaborative, minlength=book.n_cells)
         score = np.where(
             member, np.divide(n_collab, n_rows, out=np.zeros(book.n_cells), where=n_rows > 0), 0.0
         )
@@ -108,7 +108,7 @@ class ProjectPool(Component):
         book = sheet.book
         n_periods = book.n_periods
         rows = sheet.rows()
-        rows = rows[book.project[rows] >= 0]
+        rows = rows[sheet.counted("project") >= 0]
         names = book.project_names
         if self.projects is not None:
             wanted = np.flatnonzero(np.isin(names.astype(str), self.projects))
@@ -140,6 +140,8 @@ class ProjectPool(Component):
             book.per_cell(paid_to_reps, rows),
         )
         funded = np.flatnonzero(active)
+        unit = np.zeros(size, dtype=np.int64)  # a project's replication: its rows' reps'
+        unit[group] = book.unit[book.rep[rows]]
         sheet.pay_others(
             self.label,
             "fund",
@@ -147,4 +149,5 @@ class ProjectPool(Component):
             funded % n_periods,
             project_bookings[funded],
             left[funded],
+            unit[funded],
         )

@@ -36,15 +36,13 @@ class FirstDealBonus(Component):
 
     def apply(self, sheet: Sheet) -> None:
         book = sheet.book
-        rows = sheet.rows(self.roles)
-        first = np.full(book.n_reps, book.n_periods)
-        np.minimum.at(first, book.rep[rows], book.period[rows])
-        paid = (first < book.n_periods) & rep_mask(book.tenure, self.tenure)
-        reps = np.flatnonzero(paid)
+        count = np.bincount(sheet.counted("cell", self.roles), minlength=book.n_cells)
+        has_rows = count.reshape(book.n_reps, book.n_periods) > 0
+        first = has_rows.argmax(axis=1)  # period codes run in time order
+        reps = np.flatnonzero(has_rows.any(axis=1) & rep_mask(book.tenure, self.tenure))
         amount = np.zeros(book.n_cells)
         amount[reps * book.n_periods + first[reps]] = self.amount
-        count = np.bincount(book.cell[rows], minlength=book.n_cells).astype(float)
-        sheet.earn(self.label, np.where(amount > 0, count, 0.0), amount)
+        sheet.earn(self.label, np.where(amount > 0, count.astype(float), 0.0), amount)
 
 
 @register
@@ -95,7 +93,7 @@ class BigDealBonus(Component):
     def apply(self, sheet: Sheet) -> None:
         book = sheet.book
         rows = sheet.rows()
-        rows = rows[exceeds(book.deal_amount[rows], self.min_deal)]
+        rows = rows[exceeds(sheet.counted("deal_amount"), self.min_deal)]
         rows = rows[rep_mask(book.tenure, self.tenure)[book.rep[rows]]]
         credited = book.per_cell(book.credit_share[rows], rows)
         sheet.earn(self.label, credited, self.amount * credited)
@@ -144,6 +142,9 @@ class ManagerBonus(Component):
                     hires, before, out=np.full(hires.shape, -np.inf), where=before > 0
                 )
             paid &= exceeds(ratio.ravel(), 1.0 + self.min_new_hire_growth)
+        unit = np.zeros(n_managers, dtype=np.int64)  # a manager's replication: its reps'
+        managed = book.manager >= 0
+        unit[book.manager[managed]] = book.unit[managed]
         sheet.pay_others(
             self.label,
             "manager",
@@ -151,4 +152,5 @@ class ManagerBonus(Component):
             np.tile(np.arange(n_periods), n_managers),
             attainment,
             np.where(paid, self.amount, 0.0),
+            np.repeat(unit, n_periods),
         )
