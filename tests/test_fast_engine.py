@@ -13,7 +13,7 @@ from scipy.stats import ks_2samp, poisson
 from simplan import load_results, load_scenario, simulate
 from simplan.engines import events, fast
 from simplan.engines.fast.relay import relay_owners
-from simplan.engines.fast.serving import serve_queues
+from simplan.engines.fast.serving import Queues
 from simplan.engines.fast.sourcing import SourcedCustomers
 from simplan.errors import SimplanError
 from simplan.model.calendar import build_calendar
@@ -280,7 +280,8 @@ def test_fill_least_loaded_ties_go_to_the_lower_slot():
 def test_serve_queues_is_each_reps_first_in_first_out_queue():
     """The compiled serving loop against the rule written plainly: per rep, touches in
     order of request (then lead id), each starting when the rep is free, started before
-    `until` and ended by `close`."""
+    `until` and ended by `close`; the touches joined in any order, some in a second batch,
+    and those not served left in the queue for the next pass."""
     rng = np.random.default_rng(2)
     for _ in range(50):
         reps, k = int(rng.integers(1, 6)), int(rng.integers(0, 40))
@@ -299,12 +300,24 @@ def test_serve_queues_is_each_reps_first_in_first_out_queue():
                 if free[rep] >= until or start >= until or start + duration[rep] > close:
                     break
                 end = start + duration[rep]
-                expected.append((i, end))
+                expected.append((lead[i], end))
             expected_free[rep] = end
-        served, ends = serve_queues(requested, owner, lead, free, duration, until, close)
+        queues, half = Queues(), k // 2
+        queues.join(lead[:half], requested[:half], owner[:half])
+        queues.join(lead[half:], requested[half:], owner[half:])
+        mode = np.zeros(k, dtype=np.int64)
+        served, ends = queues.serve(free, duration, until, close, mode, 2)
         assert [int(i) for i in served] == [i for i, _ in expected]
         np.testing.assert_array_equal(ends, [e for _, e in expected])
         np.testing.assert_array_equal(free, expected_free)
+        assert sorted(mode.nonzero()[0]) == sorted(served)
+        assert (mode[served] == 2).all()
+        left = sorted(set(range(k)) - set(served.tolist()))
+        assert sorted(queues.lead.tolist()) == left
+        position = np.argsort(lead)[queues.lead]  # the queue stays in service order
+        keys = list(zip(owner[position], requested[position], queues.lead, strict=True))
+        assert keys == sorted(keys)
+        np.testing.assert_array_equal(queues.requested, requested[position])
 
 
 def test_sourced_customers_do_not_depend_on_the_batch():

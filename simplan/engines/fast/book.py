@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from simplan.engines.fast.serving import Queues
 from simplan.engines.fast.table import CUSTOMER, DONE, TOUCH
 from simplan.model.records import LOST
 from simplan.model.routing import Assignment, credit_shares
@@ -13,12 +14,13 @@ from simplan.model.routing import Assignment, credit_shares
 class Bookkeeping:
     """The waiting lists and books of `FastEngine`."""
 
-    def _touches(self) -> np.ndarray:
-        """The leads waiting for a touch of their owner."""
+    def _touches(self) -> Queues:
+        """The touches waiting for their owner, the requests made since last asked included."""
         if self.requests:
-            self.waiting = np.concatenate([self.waiting, *self.requests])
+            ids = np.concatenate(self.requests)
             self.requests = []
-        return self.waiting
+            self.queues.join(ids, self.leads.requested[ids], self.leads.owner[ids])
+        return self.queues
 
     def _start_answers(self, day: int) -> None:
         """Move the customers who answer on `day` among those who may answer today."""

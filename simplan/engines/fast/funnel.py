@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from simplan.engines.fast.serving import serve_queues
 from simplan.engines.fast.table import (
     ALERT,
     ANSWERED,
@@ -37,19 +36,11 @@ class Funnel:
         another, starting them before `until` while they still end inside working hours;
         returns how many were done."""
         L, cal = self.leads, self.cal
-        everyone = self._touches()
         close = day + cal.workday_start + cal.workday_length + 1e-9
-        served, t = serve_queues(
-            L.requested[everyone], L.owner[everyone], everyone, free, duration, until, close
-        )
-        if not len(served):
+        done, t = self._touches().serve(free, duration, until, close, L.mode, DONE)
+        if not len(done):
             return 0
-        done = everyone[served]
         self.touches[day] += np.bincount(L.owner[done], minlength=self.team.size)
-        L.mode[done] = DONE
-        left = np.ones(len(everyone), dtype=bool)
-        left[served] = False
-        self.waiting = everyone[left]
         kinds = L.kind[done]
         for kind, act in (
             (CONTACT, self._contacted),

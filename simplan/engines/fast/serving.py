@@ -1,6 +1,11 @@
 """Serving the day's queues: each rep works its waiting touches first-in first-out, one
 after another, as a single server in working hours (the fast engine's form of the
-reference's touch resource), compiled with numba because it is a loop over touches."""
+reference's touch resource), compiled with numba because it is a loop over touches.
+
+The waiting touches are kept as one list sorted by (owner, requested, lead id): each rep's
+queue is a contiguous run in service order, so a pass reads the list once, in order, and
+new requests are merged in rather than the list sorted again.
+"""
 
 from __future__ import annotations
 
@@ -8,61 +13,136 @@ import numba
 import numpy as np
 
 
+class Queues:
+    """Every rep's waiting touches: lead ids with their request times and owners, sorted by
+    (owner, requested, lead)."""
+
+    def __init__(self) -> None:
+        self.lead = np.zeros(0, dtype=np.int64)
+        self.requested = np.zeros(0)
+        self.owner = np.zeros(0, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.lead)
+
+    def join(self, lead: np.ndarray, requested: np.ndarray, owner: np.ndarray) -> None:
+        """Add touches (a lead not already waiting) to their owners' queues."""
+        order = np.lexsort((lead, requested, owner))
+        self.lead, self.requested, self.owner = merge_queues(
+            self.lead, self.requested, self.owner, lead[order], requested[order], owner[order]
+        )
+
+    def take(self, mask: np.ndarray) -> np.ndarray:
+        """Remove the touches where `mask` (over the list) holds; returns their leads."""
+        taken = self.lead[mask]
+        keep = ~mask
+        self.lead, self.requested, self.owner = (
+            self.lead[keep],
+            self.requested[keep],
+            self.owner[keep],
+        )
+        return taken
+
+    def serve(
+        self,
+        free: np.ndarray,
+        duration: np.ndarray,
+        until: float,
+        close: float,
+        mode: np.ndarray,
+        finished: int,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """`serve_queues` on the list, which keeps the touches not served."""
+        served, ends, self.lead, self.requested, self.owner = serve_queues(
+            self.lead, self.requested, self.owner, free, duration, until, close, mode, finished
+        )
+        return served, ends
+
+
 @numba.njit(cache=True)
-def serve_queues(
+def _before(o1: int, r1: float, l1: int, o2: int, r2: float, l2: int) -> bool:
+    """(owner, requested, lead) order."""
+    if o1 != o2:
+        return o1 < o2
+    if r1 != r2:
+        return r1 < r2
+    return l1 < l2
+
+
+@numba.njit(cache=True)
+def merge_queues(
+    lead: np.ndarray,
     requested: np.ndarray,
     owner: np.ndarray,
+    new_lead: np.ndarray,
+    new_requested: np.ndarray,
+    new_owner: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Two lists sorted by (owner, requested, lead) merged into one."""
+    n, m = len(lead), len(new_lead)
+    out_lead = np.empty(n + m, dtype=np.int64)
+    out_requested = np.empty(n + m)
+    out_owner = np.empty(n + m, dtype=np.int64)
+    i = j = 0
+    for k in range(n + m):
+        if j >= m or (
+            i < n
+            and _before(
+                owner[i], requested[i], lead[i], new_owner[j], new_requested[j], new_lead[j]
+            )
+        ):
+            out_lead[k], out_requested[k], out_owner[k] = lead[i], requested[i], owner[i]
+            i += 1
+        else:
+            out_lead[k], out_requested[k] = new_lead[j], new_requested[j]
+            out_owner[k] = new_owner[j]
+            j += 1
+    return out_lead, out_requested, out_owner
+
+
+@numba.njit(cache=True)
+def serve_queues(
     lead: np.ndarray,
+    requested: np.ndarray,
+    owner: np.ndarray,
     free: np.ndarray,
     duration: np.ndarray,
     until: float,
     close: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The waiting touches (requested at, owner, lead id) each rep serves before `until`.
+    mode: np.ndarray,
+    finished: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The waiting touches (sorted by owner, requested, lead) each rep serves before `until`.
 
     A rep takes its touches in order of request (then lead id), each starting when both
     the rep is free and the touch is requested, taking `duration[rep]` days; it starts
     only those that start before `until` and end by `close` (the end of working hours).
-    Updates `free` (when each rep is next free) in place; returns the served touches'
-    positions in the input, rep by rep in the order served, and when each ends.
+    Updates `free` (when each rep is next free) and the served leads' `mode` (a column
+    of the leads, set to `finished`) in place; returns the served leads, rep by rep in the
+    order served, when each ends, and the touches not served (still sorted).
     """
-    reps = len(free)
-    first = np.zeros(reps + 1, dtype=np.int64)
-    for i in range(len(owner)):
-        if requested[i] < until and free[owner[i]] < until:
-            first[owner[i] + 1] += 1
-    for r in range(reps):
-        first[r + 1] += first[r]
-    queue = np.empty(first[reps], dtype=np.int64)
-    filled = first[:reps].copy()
-    for i in range(len(owner)):
-        if requested[i] < until and free[owner[i]] < until:
-            queue[filled[owner[i]]] = i
-            filled[owner[i]] += 1
-    served = np.empty(len(queue), dtype=np.int64)
-    ends = np.empty(len(queue))
-    k = 0
-    for r in range(reps):
-        lo, hi = first[r], first[r + 1]
-        for a in range(lo + 1, hi):  # insertion sort by (requested, lead): nearly sorted
-            i = queue[a]
-            b = a - 1
-            while b >= lo and (
-                requested[queue[b]] > requested[i]
-                or (requested[queue[b]] == requested[i] and lead[queue[b]] > lead[i])
-            ):
-                queue[b + 1] = queue[b]
-                b -= 1
-            queue[b + 1] = i
-        end = free[r]
-        for a in range(lo, hi):
-            i = queue[a]
-            start = max(requested[i], end)
-            if start >= until or start + duration[r] > close:
+    k = len(lead)
+    served = np.empty(k, dtype=np.int64)
+    ends = np.empty(k)
+    keep = np.ones(k, dtype=np.bool_)
+    s = 0
+    a = 0
+    while a < k:
+        rep = owner[a]
+        end = free[rep]
+        while a < k and owner[a] == rep:
+            start = max(requested[a], end)
+            if start >= until or start + duration[rep] > close:
                 break  # starts only grow along the queue: no later touch fits either
-            end = start + duration[r]
-            served[k] = i
-            ends[k] = end
-            k += 1
-        free[r] = end
-    return served[:k], ends[:k]
+            end = start + duration[rep]
+            served[s], ends[s] = lead[a], end
+            mode[lead[a]] = finished
+            keep[a] = False
+            s += 1
+            a += 1
+        free[rep] = end
+        while a < k and owner[a] == rep:  # the rest of this rep's queue waits
+            a += 1
+    if s == 0:
+        return served[:0], ends[:0], lead, requested, owner
+    return served[:s], ends[:s], lead[keep], requested[keep], owner[keep]

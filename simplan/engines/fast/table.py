@@ -33,6 +33,9 @@ class LeadTable:
         self.cols |= {k: np.zeros(capacity, dtype=np.int64) for k in self.INT}
         self.cols["delay"] = np.zeros((capacity, 3))
         self.cols["mentored"] = np.zeros(capacity, dtype=bool)
+        self.__dict__.update(
+            self.cols
+        )  # columns as plain attributes: read thousands of times a day
 
     def add(self, **columns: np.ndarray) -> np.ndarray:
         """Append leads (missing columns start at their empty value); returns their ids."""
@@ -43,6 +46,7 @@ class LeadTable:
                 grown = np.zeros((size, *col.shape[1:]), dtype=col.dtype)
                 grown[: self.n] = col[: self.n]
                 self.cols[name] = grown
+            self.__dict__.update(self.cols)
         ids = np.arange(self.n, self.n + k)
         c = self.cols
         for name in ("owner", "first_owner", "stage"):
@@ -53,12 +57,6 @@ class LeadTable:
             c[name][ids] = values
         self.n += k
         return ids
-
-    def __getattr__(self, name: str) -> np.ndarray:
-        try:
-            return self.__dict__["cols"][name]
-        except KeyError:
-            raise AttributeError(name) from None
 
 
 def tiled(team: Team, copies: int) -> Team:
