@@ -313,11 +313,12 @@ def test_serve_queues_is_each_reps_first_in_first_out_queue():
         assert sorted(mode.nonzero()[0]) == sorted(served)
         assert (mode[served] == 2).all()
         left = sorted(set(range(k)) - set(served.tolist()))
-        assert sorted(queues.lead.tolist()) == left
-        position = np.argsort(lead)[queues.lead]  # the queue stays in service order
-        keys = list(zip(owner[position], requested[position], queues.lead, strict=True))
+        waiting, at, _ = queues.waiting()
+        assert sorted(waiting.tolist()) == left
+        position = np.argsort(lead)[waiting]  # the queue stays in service order
+        keys = list(zip(owner[position], requested[position], waiting, strict=True))
         assert keys == sorted(keys)
-        np.testing.assert_array_equal(queues.requested, requested[position])
+        np.testing.assert_array_equal(at, requested[position])
 
 
 def test_sourced_customers_do_not_depend_on_the_batch():

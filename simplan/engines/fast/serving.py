@@ -15,25 +15,29 @@ import numpy as np
 
 class Queues:
     """Every rep's waiting touches: lead ids with their request times and owners, sorted by
-    (owner, requested, lead)."""
+    (owner, requested, lead); the touches joined since the last pass wait beside them, sorted
+    alike, and are merged in by that pass."""
 
     def __init__(self) -> None:
-        self.lead = np.zeros(0, dtype=np.int64)
-        self.requested = np.zeros(0)
-        self.owner = np.zeros(0, dtype=np.int64)
-
-    def __len__(self) -> int:
-        return len(self.lead)
+        empty = np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=np.int64)
+        self.lead, self.requested, self.owner = empty
+        self.new = empty
 
     def join(self, lead: np.ndarray, requested: np.ndarray, owner: np.ndarray) -> None:
         """Add touches (a lead not already waiting) to their owners' queues."""
+        self._merge()
         order = np.lexsort((lead, requested, owner))
-        self.lead, self.requested, self.owner = merge_queues(
-            self.lead, self.requested, self.owner, lead[order], requested[order], owner[order]
-        )
+        self.new = lead[order], requested[order], owner[order]
+
+    def _merge(self) -> None:
+        if len(self.new[0]):
+            self.lead, self.requested, self.owner = merge_queues(
+                self.lead, self.requested, self.owner, *self.new
+            )
+            self.new = self.new[0][:0], self.new[1][:0], self.new[2][:0]
 
     def take(self, mask: np.ndarray) -> np.ndarray:
-        """Remove the touches where `mask` (over the list) holds; returns their leads."""
+        """Remove the touches where `mask` (over `lead`, once merged) holds; returns their leads."""
         taken = self.lead[mask]
         keep = ~mask
         self.lead, self.requested, self.owner = (
@@ -42,6 +46,11 @@ class Queues:
             self.owner[keep],
         )
         return taken
+
+    def waiting(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every waiting touch (lead, requested, owner), merged, in service order."""
+        self._merge()
+        return self.lead, self.requested, self.owner
 
     def serve(
         self,
@@ -52,10 +61,13 @@ class Queues:
         mode: np.ndarray,
         finished: int,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """`serve_queues` on the list, which keeps the touches not served."""
+        """`serve_queues` on the list and the touches just joined, in one pass that merges
+        them and keeps the touches not served."""
         served, ends, self.lead, self.requested, self.owner = serve_queues(
-            self.lead, self.requested, self.owner, free, duration, until, close, mode, finished
-        )
+            self.lead, self.requested, self.owner, *self.new,
+            free, duration, until, close, mode, finished,
+        )  # fmt: skip
+        self.new = self.new[0][:0], self.new[1][:0], self.new[2][:0]
         return served, ends
 
 
@@ -105,6 +117,9 @@ def serve_queues(
     lead: np.ndarray,
     requested: np.ndarray,
     owner: np.ndarray,
+    new_lead: np.ndarray,
+    new_requested: np.ndarray,
+    new_owner: np.ndarray,
     free: np.ndarray,
     duration: np.ndarray,
     until: float,
@@ -112,37 +127,52 @@ def serve_queues(
     mode: np.ndarray,
     finished: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The waiting touches (sorted by owner, requested, lead) each rep serves before `until`.
+    """The waiting touches (two lists, each sorted by owner, requested, lead) each rep
+    serves before `until`.
 
     A rep takes its touches in order of request (then lead id), each starting when both
     the rep is free and the touch is requested, taking `duration[rep]` days; it starts
     only those that start before `until` and end by `close` (the end of working hours).
     Updates `free` (when each rep is next free) and the served leads' `mode` (a column
     of the leads, set to `finished`) in place; returns the served leads, rep by rep in the
-    order served, when each ends, and the touches not served (still sorted).
+    order served, when each ends, and the touches not served (one list, still sorted).
     """
-    k = len(lead)
-    served = np.empty(k, dtype=np.int64)
-    ends = np.empty(k)
-    keep = np.ones(k, dtype=np.bool_)
-    s = 0
-    a = 0
-    while a < k:
-        rep = owner[a]
-        end = free[rep]
-        while a < k and owner[a] == rep:
-            start = max(requested[a], end)
-            if start >= until or start + duration[rep] > close:
-                break  # starts only grow along the queue: no later touch fits either
-            end = start + duration[rep]
-            served[s], ends[s] = lead[a], end
-            mode[lead[a]] = finished
-            keep[a] = False
-            s += 1
-            a += 1
+    n, m = len(lead), len(new_lead)
+    served = np.empty(n + m, dtype=np.int64)
+    ends = np.empty(n + m)
+    out_lead = np.empty(n + m, dtype=np.int64)
+    out_requested = np.empty(n + m)
+    out_owner = np.empty(n + m, dtype=np.int64)
+    i = j = s = kept = 0
+    rep, end, blocked = -1, 0.0, False
+    while i < n or j < m:
+        if j >= m or (
+            i < n
+            and _before(
+                owner[i], requested[i], lead[i], new_owner[j], new_requested[j], new_lead[j]
+            )
+        ):
+            who, at, o = lead[i], requested[i], owner[i]
+            i += 1
+        else:
+            who, at, o = new_lead[j], new_requested[j], new_owner[j]
+            j += 1
+        if o != rep:  # the next rep's queue
+            if rep >= 0:
+                free[rep] = end
+            rep, end, blocked = o, free[o], False
+        if not blocked:
+            start = max(at, end)
+            # Starts only grow along the queue: once one does not fit, no later touch does.
+            blocked = start >= until or start + duration[o] > close
+            if not blocked:
+                end = start + duration[o]
+                served[s], ends[s] = who, end
+                mode[who] = finished
+                s += 1
+                continue
+        out_lead[kept], out_requested[kept], out_owner[kept] = who, at, o
+        kept += 1
+    if rep >= 0:
         free[rep] = end
-        while a < k and owner[a] == rep:  # the rest of this rep's queue waits
-            a += 1
-    if s == 0:
-        return served[:0], ends[:0], lead, requested, owner
-    return served[:s], ends[:s], lead[keep], requested[keep], owner[keep]
+    return served[:s], ends[:s], out_lead[:kept], out_requested[:kept], out_owner[:kept]
