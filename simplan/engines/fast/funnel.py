@@ -169,6 +169,8 @@ class Funnel:
 
     def _timing(self, ids: np.ndarray, t: np.ndarray, signs_at: np.ndarray | None) -> np.ndarray:
         """Which deals the owner pulls forward (`signs_at` given) or pushes (None)."""
+        if not len(ids):
+            return np.zeros(0, dtype=bool)
         L, day = self.leads, t.astype(np.int64)
         if signs_at is None:
             return self.standing.push_many(L.owner[ids], L.value[ids], day, L.u_timing[ids])

@@ -51,7 +51,7 @@ class LeadTable:
                 grown[: self.n] = col[: self.n]
                 self.cols[name] = grown
             self.__dict__.update(self.cols)
-        ids = np.arange(self.n, self.n + k)
+        ids = slice(self.n, self.n + k)  # written as a slice: a copy, not a scatter
         c = self.cols
         for name in ("owner", "first_owner", "stage"):
             c[name][ids] = -1
@@ -60,7 +60,7 @@ class LeadTable:
         for name, values in columns.items():
             c[name][ids] = values
         self.n += k
-        return ids
+        return np.arange(ids.start, ids.stop)
 
 
 def tiled(team: Team, copies: int) -> Team:
