@@ -32,12 +32,15 @@ from simplan.results import (
 from simplan.scenario import Scenario, load_scenario
 
 DEPENDENCIES = ("numpy", "scipy", "simpy", "pandas", "pyarrow", "pydantic")
-BATCH = {"events": 1, "fast": 32}
+BATCH = {"events": 1, "fast": 64}
 """Replications simulated together in one task, by engine: the fast engine pays its per-day
 numpy work once per batch; the event engine runs them one by one."""
-BATCH_REPS = 1600
+BATCH_REPS = 3200
 """A fast batch holds at most this many reps (replications x team size; at least one
-replication), which bounds a worker's memory for big teams."""
+replication), which bounds a worker's memory: about 0.09 MB a rep of the batch with its
+leads and tables (gate80_cap150, 50 reps: one worker peaks near 500 MB at 32 replications,
+640 MB at 64, 920 MB at 128; the 200-rep quarter 490 MB at 8, 580 MB at 16), so two
+workers and the main process stay within 2 GB."""
 BIG_TABLES = ("deals", "credits", "daily")
 SAMPLE_REPLICATIONS = 20
 """With `keep`, the big tables not named in it are kept for this many replications only."""
