@@ -35,7 +35,7 @@ import numpy as np
 import psutil
 from twin import differences, engine_counts, replay, script_of, summary
 
-from simplan import load_scenario, simulate
+from simplan import load_scenario, runner, simulate
 from simplan.engines import events, fast
 from simplan.model.calendar import build_calendar
 from simplan.model.randomness import replication_seeds, team_seed
@@ -65,7 +65,7 @@ def scaled(scenario: Scenario, factor: int) -> Scenario:
     return Scenario.model_validate(data)
 
 
-BATCH = 32
+BATCH = runner.BATCH["fast"]  # the batch simulate uses
 
 
 def sampled_peak_mb(run):
