@@ -3,6 +3,7 @@ rep's pipeline and expected pipeline, and the bookings and credits of closed dea
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from simplan.engines.fast.serving import Queues
@@ -27,9 +28,8 @@ class Bookkeeping:
         self.today = day
         later = np.concatenate([self.due_later, *self.waits])
         self.waits = []
-        today = self.leads.due[later] < day + 1.0
-        self.answers.append(later[today])
-        self.due_later = later[~today]
+        today, self.due_later = due_before(later, self.leads.due, day + 1.0)
+        self.answers.append(today)
 
     def _request(self, ids: np.ndarray, kind: int, at: np.ndarray) -> None:
         L = self.leads
@@ -89,3 +89,20 @@ class Bookkeeping:
                 self.bookings[d, rep] += amount * share
                 self.standing.book(rep, amount * share)
                 self.credit_rows.append((i, rep, share, amount * share, now))
+
+
+@numba.njit(cache=True)
+def due_before(waiting: np.ndarray, due: np.ndarray, until: float) -> tuple[np.ndarray, np.ndarray]:
+    """Of the customers `waiting` (lead ids; `due` is the leads' column), those whose wait
+    ends before `until` and the others, each in their order (one compiled pass)."""
+    now = np.empty(len(waiting), dtype=np.int64)
+    later = np.empty(len(waiting), dtype=np.int64)
+    k = j = 0
+    for lead in waiting:
+        if due[lead] < until:
+            now[k] = lead
+            k += 1
+        else:
+            later[j] = lead
+            j += 1
+    return now[:k], later[:j]

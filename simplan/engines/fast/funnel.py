@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from simplan.engines.fast.book import due_before
 from simplan.engines.fast.table import (
     ALERT,
     ANSWERED,
@@ -112,11 +113,10 @@ class Funnel:
     def _wake(self, until: float) -> None:
         """Every customer whose wait ends before `until` answers: lost, or the next touch."""
         L = self.leads
-        due = np.concatenate([self.due_today, *self.answers])
-        self.answers = []
-        answers = L.due[due] < until
-        self.due_today = due[~answers]
-        ids = due[answers]
+        if self.answers:
+            self.due_today = np.concatenate([self.due_today, *self.answers])
+            self.answers = []
+        ids, self.due_today = due_before(self.due_today, L.due, until)
         if not len(ids):
             return
         ids = ids[np.argsort(L.rank[ids])]  # in their order of arrival, as the reference
