@@ -35,12 +35,11 @@ DEPENDENCIES = ("numpy", "scipy", "simpy", "pandas", "pyarrow", "pydantic")
 BATCH = {"events": 1, "fast": 64}
 """Replications simulated together in one task, by engine: the fast engine pays its per-day
 numpy work once per batch; the event engine runs them one by one."""
-BATCH_REPS = 3200
+BATCH_REPS = 2400
 """A fast batch holds at most this many reps (replications x team size; at least one
-replication), which bounds a worker's memory: about 0.09 MB a rep of the batch with its
-leads and tables (gate80_cap150, 50 reps: one worker peaks near 500 MB at 32 replications,
-640 MB at 64, 920 MB at 128; the 200-rep quarter 490 MB at 8, 580 MB at 16), so two
-workers and the main process stay within 2 GB."""
+replication), which bounds memory: with two workers a gate80_cap150 run (50 reps) peaked
+at 1.4 GB (this process and its workers) in batches of 32 and 1.8 GB in batches of 64, so
+48 keeps a 10,000-replication run, whose kept rows add about 0.2 GB, within 2 GB."""
 BIG_TABLES = ("deals", "credits", "daily")
 SAMPLE_REPLICATIONS = 20
 """With `keep`, the big tables not named in it are kept for this many replications only."""

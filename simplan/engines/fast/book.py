@@ -3,13 +3,37 @@ rep's pipeline and expected pipeline, and the bookings and credits of closed dea
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
 from simplan.engines.fast.serving import Queues
 from simplan.engines.fast.table import CUSTOMER, DONE, TOUCH
 from simplan.model.records import LOST
 from simplan.model.routing import Assignment, credit_shares
+
+
+class Waits:
+    """Customers waiting: their leads and when each wait ends (kept side by side, so picking
+    out those due reads two arrays in order rather than the leads' column at random)."""
+
+    def __init__(self) -> None:
+        self.ids, self.due = np.zeros(0, dtype=np.int64), np.zeros(0)
+        self.added: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def add(self, ids: np.ndarray, due: np.ndarray) -> None:
+        if len(ids):
+            self.added.append((ids, due))
+
+    def before(self, until: float) -> tuple[np.ndarray, np.ndarray]:
+        """Take out the customers whose wait ends before `until` (leads, ends), in order."""
+        if self.added:
+            self.ids = np.concatenate([self.ids, *(ids for ids, _ in self.added)])
+            self.due = np.concatenate([self.due, *(due for _, due in self.added)])
+            self.added = []
+        now = self.due < until
+        taken = self.ids[now], self.due[now]
+        if len(taken[0]):
+            self.ids, self.due = self.ids[~now], self.due[~now]
+        return taken
 
 
 class Bookkeeping:
@@ -26,10 +50,7 @@ class Bookkeeping:
     def _start_answers(self, day: int) -> None:
         """Move the customers who answer on `day` among those who may answer today."""
         self.today = day
-        later = np.concatenate([self.due_later, *self.waits])
-        self.waits = []
-        today, self.due_later = due_before(later, self.leads.due, day + 1.0)
-        self.answers.append(today)
+        self.due_today.add(*self.due_later.before(day + 1.0))
 
     def _request(self, ids: np.ndarray, kind: int, at: np.ndarray) -> None:
         L = self.leads
@@ -40,8 +61,8 @@ class Bookkeeping:
         L = self.leads
         L.mode[ids], L.due[ids], L.then[ids] = CUSTOMER, until, then
         today = until < self.today + 1.0
-        self.answers.append(ids[today])
-        self.waits.append(ids[~today])
+        self.due_today.add(ids[today], until[today])
+        self.due_later.add(ids[~today], until[~today])
 
     def _expect(self, ids: np.ndarray, expected: np.ndarray) -> None:
         """Set the leads' expected values in their owners' pipelines (what reps project from)."""
@@ -89,20 +110,3 @@ class Bookkeeping:
                 self.bookings[d, rep] += amount * share
                 self.standing.book(rep, amount * share)
                 self.credit_rows.append((i, rep, share, amount * share, now))
-
-
-@numba.njit(cache=True)
-def due_before(waiting: np.ndarray, due: np.ndarray, until: float) -> tuple[np.ndarray, np.ndarray]:
-    """Of the customers `waiting` (lead ids; `due` is the leads' column), those whose wait
-    ends before `until` and the others, each in their order (one compiled pass)."""
-    now = np.empty(len(waiting), dtype=np.int64)
-    later = np.empty(len(waiting), dtype=np.int64)
-    k = j = 0
-    for lead in waiting:
-        if due[lead] < until:
-            now[k] = lead
-            k += 1
-        else:
-            later[j] = lead
-            j += 1
-    return now[:k], later[:j]

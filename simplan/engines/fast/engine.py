@@ -8,7 +8,7 @@ import functools
 
 import numpy as np
 
-from simplan.engines.fast.book import Bookkeeping
+from simplan.engines.fast.book import Bookkeeping, Waits
 from simplan.engines.fast.funnel import Funnel
 from simplan.engines.fast.relay import relay_owners
 from simplan.engines.fast.serving import Queues
@@ -96,10 +96,7 @@ class FastEngine(Funnel, Bookkeeping):
         # waiting for a customer who may answer today, and those who answer on a later day.
         self.queues = Queues()
         self.requests: list[np.ndarray] = []
-        self.due_today = np.zeros(0, dtype=np.int64)
-        self.answers: list[np.ndarray] = []
-        self.due_later = np.zeros(0, dtype=np.int64)
-        self.waits: list[np.ndarray] = []
+        self.due_today, self.due_later = Waits(), Waits()
         self.standing = Standing(scenario, team, calendar, copies=self.batch)
         self.tier_rates = tier_arrivals(scenario.leads, calendar)
         weights = sourcing_weights(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from simplan.engines.fast.book import due_before
 from simplan.engines.fast.table import (
     ALERT,
     ANSWERED,
@@ -113,15 +112,13 @@ class Funnel:
     def _wake(self, until: float) -> None:
         """Every customer whose wait ends before `until` answers: lost, or the next touch."""
         L = self.leads
-        if self.answers:
-            self.due_today = np.concatenate([self.due_today, *self.answers])
-            self.answers = []
-        ids, self.due_today = due_before(self.due_today, L.due, until)
+        ids, due = self.due_today.before(until)
         if not len(ids):
             return
-        ids = ids[np.argsort(L.rank[ids])]  # in their order of arrival, as the reference
+        order = np.argsort(L.rank[ids])  # in their order of arrival, as the reference
+        ids, due = ids[order], due[order]
         L.mode[ids] = DONE
-        then, due, fate = L.then[ids], L.due[ids], L.fate[ids]
+        then, fate = L.then[ids], L.fate[ids]
         lost = ((then == CONTACTED) & (fate == 0)) | ((then == ANSWERED) & (fate == 1))
         self._close(ids[lost], due[lost], LOST)
         for step, kind in ((CONTACTED, PROPOSAL), (ANSWERED, NEGOTIATION), (SIGNS, SIGN)):
