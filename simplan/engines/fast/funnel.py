@@ -3,6 +3,7 @@ and the customer's side (each answer once its wait ends), for all leads of a bat
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from simplan.engines.fast.table import (
@@ -115,21 +116,18 @@ class Funnel:
         ids, due = self.due_today.before(until)
         if not len(ids):
             return
-        order = np.argsort(L.rank[ids])  # in their order of arrival, as the reference
-        ids, due = ids[order], due[order]
-        L.mode[ids] = DONE
-        then, fate = L.then[ids], L.fate[ids]
-        lost = ((then == CONTACTED) & (fate == 0)) | ((then == ANSWERED) & (fate == 1))
-        self._close(ids[lost], due[lost], LOST)
-        for step, kind in ((CONTACTED, PROPOSAL), (ANSWERED, NEGOTIATION), (SIGNS, SIGN)):
-            go = (then == step) & ~lost
-            self._request(ids[go], kind, due[go])
-        alert = then == ALERT
-        L.alerts[ids[alert]] += 1
-        self._request(ids[alert], FOLLOW_UP, due[alert])
-        negotiated = then == NEGOTIATED
-        if negotiated.any():
-            self._negotiated(ids[negotiated], due[negotiated])
+        # In their order of arrival, as the reference, grouped by what each answer means.
+        ids, due, bounds = answers_by_outcome(ids, due, L.rank, L.then, L.fate, L.mode, DONE)
+        group = {g: slice(bounds[g], bounds[g + 1]) for g in range(len(bounds) - 1)}
+        if bounds[1]:
+            self._close(ids[group[0]], due[group[0]], LOST)
+        for g, kind in ((1, PROPOSAL), (2, NEGOTIATION), (3, SIGN), (4, FOLLOW_UP)):
+            if bounds[g + 1] > bounds[g]:
+                if kind == FOLLOW_UP:
+                    L.alerts[ids[group[g]]] += 1
+                self._request(ids[group[g]], kind, due[group[g]])
+        if bounds[6] > bounds[5]:
+            self._negotiated(ids[group[5]], due[group[5]])
 
     def _negotiated(self, ids: np.ndarray, t: np.ndarray) -> None:
         """The negotiation ends: late losses may be saved by the close-out offer; a winner may
@@ -188,3 +186,53 @@ class Funnel:
             self._wait(i[later], end[later], SIGNS)
             self._request(i[~later], SIGN, now[~later])
         return ~pulled
+
+
+ANSWER_GROUPS = (CONTACTED, ANSWERED, SIGNS, ALERT, NEGOTIATED)
+"""After the lost (group 0), the groups of `answers_by_outcome`, 1 to 5: what a wait that
+ends leads to (a proposal, a negotiation, a signature, a follow-up, the negotiation's end)."""
+
+
+@numba.njit(cache=True)
+def answers_by_outcome(
+    ids: np.ndarray,
+    due: np.ndarray,
+    rank: np.ndarray,
+    then: np.ndarray,
+    fate: np.ndarray,
+    mode: np.ndarray,
+    done: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The customers answering (`ids`, when each wait ends `due`; `rank`, `then`, `fate`
+    and `mode` are the leads' columns) in order of arrival, grouped: lost (a customer lost
+    after contact or proposal), then each of ANSWER_GROUPS, each group in order of arrival.
+
+    Marks them `done` in `mode`; returns the leads, their times, and where each group
+    starts (its 7 bounds: group g is bounds[g]:bounds[g + 1]).
+    """
+    order = np.argsort(rank[ids])
+    k = len(ids)
+    code = np.empty(k, dtype=np.int64)
+    bounds = np.zeros(7, dtype=np.int64)
+    for a in range(k):
+        lead = ids[order[a]]
+        mode[lead] = done
+        t, f = then[lead], fate[lead]
+        if (t == CONTACTED and f == 0) or (t == ANSWERED and f == 1):
+            g = 0
+        else:
+            g = 1
+            while ANSWER_GROUPS[g - 1] != t:
+                g += 1
+        code[a] = g
+        bounds[g + 1] += 1
+    for g in range(6):
+        bounds[g + 1] += bounds[g]
+    place = bounds[:6].copy()
+    out_ids = np.empty(k, dtype=np.int64)
+    out_due = np.empty(k)
+    for a in range(k):
+        g = code[a]
+        out_ids[place[g]], out_due[place[g]] = ids[order[a]], due[order[a]]
+        place[g] += 1
+    return out_ids, out_due, bounds
