@@ -1,7 +1,7 @@
 """The engines' own cost, measured side by side in one run (the machine may be shared).
 
 1. One replication of proposals/gate80_cap150 (plan-responsive reps): the event engine, the
-   fast engine (a batch of BATCH replications advanced together, per replication), and a
+   fast engine (a batch as `simulate` gives it, replications advanced together, per replication), and a
    bare-SimPy twin doing the event engine's work without its model (benchmarks/twin.py:
    it replays the engine's run, the same events and touches at the same instants, and the
    counts of both are printed beside the times). Interleaved, so the
@@ -65,7 +65,9 @@ def scaled(scenario: Scenario, factor: int) -> Scenario:
     return Scenario.model_validate(data)
 
 
-BATCH = runner.BATCH["fast"]  # the batch simulate uses
+def simulate_batch(team_size: int) -> int:
+    """The batch `simulate` gives the fast engine for a team of this size (a long run)."""
+    return max(1, min(runner.BATCH["fast"], runner.BATCH_REPS // team_size))
 
 
 def sampled_peak_mb(run):
@@ -138,14 +140,15 @@ def command_run(replications: int) -> tuple[float, float, float]:
 def main() -> None:
     repeat = int(os.environ.get("SIMPLAN_BENCH_REPEAT", "3"))
     scenario, team, calendar = _setup(load_scenario(PROPOSAL))
-    seqs = replication_seeds(scenario.simulation.seed, repeat * BATCH)
+    size = simulate_batch(team.size)
+    seqs = replication_seeds(scenario.simulation.seed, repeat * size)
     fast.run_batch(scenario, team, calendar, seqs[:2])  # warm imports and policy caches
     events.run_replication(scenario, team, calendar, seqs[0])
-    scripts = [script_of(scenario, team, calendar, seqs[k * BATCH]) for k in range(repeat)]
+    scripts = [script_of(scenario, team, calendar, seqs[k * size]) for k in range(repeat)]
     timings: dict[str, list[float]] = {"events": [], "fast": [], "twin": []}
     cpu_timings: dict[str, list[float]] = {"events": [], "fast": []}
     for k in range(repeat):
-        batch = seqs[k * BATCH : (k + 1) * BATCH]
+        batch = seqs[k * size : (k + 1) * size]
         for name, fn, args in (
             ("events", events.run_replication, batch[0]),
             ("fast", fast.run_batch, batch),
@@ -153,14 +156,14 @@ def main() -> None:
         ):
             start, cpu = time.perf_counter(), time.process_time()
             fn(scenario, team, calendar, args)
-            per = 1 if name != "fast" else BATCH
+            per = 1 if name != "fast" else size
             timings[name].append((time.perf_counter() - start) / per)
             if name in cpu_timings:
                 cpu_timings[name].append((time.process_time() - cpu) / per)
     ev, fa, tw = (statistics.median(timings[k]) for k in ("events", "fast", "twin"))
     print(f"== one replication of {scenario.name}, one core (median of {repeat}, interleaved)")
     print(f"   event engine        {ev:8.3f} s")
-    print(f"   fast engine         {fa:8.3f} s   (batches of {BATCH}, per replication)")
+    print(f"   fast engine         {fa:8.3f} s   (batches of {size}, per replication)")
     print(f"   same-work SimPy twin{tw:8.3f} s   (benchmarks/twin.py: replays the engine's run)")
     script, records = scripts[-1]
     counts = replay(script)
