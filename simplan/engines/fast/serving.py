@@ -72,13 +72,27 @@ class Queues:
 
 
 @numba.njit(cache=True)
-def _before(o1: int, r1: float, l1: int, o2: int, r2: float, l2: int) -> bool:
-    """(owner, requested, lead) order."""
-    if o1 != o2:
-        return o1 < o2
-    if r1 != r2:
-        return r1 < r2
-    return l1 < l2
+def _old_next(
+    i: int,
+    lead: np.ndarray,
+    requested: np.ndarray,
+    owner: np.ndarray,
+    j: int,
+    new_lead: np.ndarray,
+    new_requested: np.ndarray,
+    new_owner: np.ndarray,
+) -> bool:
+    """Whether a merge of two lists sorted by (owner, requested, lead), at position i of
+    the first and j of the second, takes the first's next."""
+    if j >= len(new_lead):
+        return True
+    if i >= len(lead):
+        return False
+    if owner[i] != new_owner[j]:
+        return owner[i] < new_owner[j]
+    if requested[i] != new_requested[j]:
+        return requested[i] < new_requested[j]
+    return lead[i] < new_lead[j]
 
 
 @numba.njit(cache=True)
@@ -97,12 +111,7 @@ def merge_queues(
     out_owner = np.empty(n + m, dtype=np.int64)
     i = j = 0
     for k in range(n + m):
-        if j >= m or (
-            i < n
-            and _before(
-                owner[i], requested[i], lead[i], new_owner[j], new_requested[j], new_lead[j]
-            )
-        ):
+        if _old_next(i, lead, requested, owner, j, new_lead, new_requested, new_owner):
             out_lead[k], out_requested[k], out_owner[k] = lead[i], requested[i], owner[i]
             i += 1
         else:
@@ -146,12 +155,7 @@ def serve_queues(
     i = j = s = kept = 0
     rep, end, blocked = -1, 0.0, False
     while i < n or j < m:
-        if j >= m or (
-            i < n
-            and _before(
-                owner[i], requested[i], lead[i], new_owner[j], new_requested[j], new_lead[j]
-            )
-        ):
+        if _old_next(i, lead, requested, owner, j, new_lead, new_requested, new_owner):
             who, at, o = lead[i], requested[i], owner[i]
             i += 1
         else:
