@@ -20,6 +20,7 @@ class Waits:
         self.added: list[tuple[np.ndarray, np.ndarray]] = []
 
     def add(self, ids: np.ndarray, due: np.ndarray) -> None:
+        """Customers whose waits end at `due` (joined at the next `before`)."""
         if len(ids):
             self.added.append((ids, due))
 
