@@ -32,12 +32,14 @@ from simplan.results import (
 from simplan.scenario import Scenario, load_scenario
 
 DEPENDENCIES = ("numpy", "scipy", "simpy", "pandas", "pyarrow", "pydantic")
-BATCH = {"events": 1, "fast": 32}
+BATCH = {"events": 1, "fast": 64}
 """Replications simulated together in one task, by engine: the fast engine pays its per-day
 numpy work once per batch; the event engine runs them one by one."""
-BATCH_REPS = 1600
+BATCH_REPS = 2400
 """A fast batch holds at most this many reps (replications x team size; at least one
-replication), which bounds a worker's memory for big teams."""
+replication), which bounds memory: with two workers a gate80_cap150 run (50 reps) peaked
+at 1.4 GB (this process and its workers) in batches of 32 and 1.8 GB in batches of 64, so
+48 keeps a 10,000-replication run, whose kept rows add about 0.2 GB, within 2 GB."""
 BIG_TABLES = ("deals", "credits", "daily")
 SAMPLE_REPLICATIONS = 20
 """With `keep`, the big tables not named in it are kept for this many replications only."""

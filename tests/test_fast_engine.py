@@ -12,9 +12,11 @@ from scipy.stats import ks_2samp, poisson
 
 from simplan import load_results, load_scenario, simulate
 from simplan.engines import events, fast
+from simplan.engines.fast.funnel import ANSWER_GROUPS, answers_by_outcome
 from simplan.engines.fast.relay import relay_owners
-from simplan.engines.fast.serving import serve_queues
+from simplan.engines.fast.serving import Queues
 from simplan.engines.fast.sourcing import SourcedCustomers
+from simplan.engines.fast.table import ANSWERED, CONTACTED
 from simplan.errors import SimplanError
 from simplan.model.calendar import build_calendar
 from simplan.model.day import fill_least_loaded, route_day
@@ -280,7 +282,8 @@ def test_fill_least_loaded_ties_go_to_the_lower_slot():
 def test_serve_queues_is_each_reps_first_in_first_out_queue():
     """The compiled serving loop against the rule written plainly: per rep, touches in
     order of request (then lead id), each starting when the rep is free, started before
-    `until` and ended by `close`."""
+    `until` and ended by `close`; the touches joined in any order, some in a second batch,
+    and those not served left in the queue for the next pass."""
     rng = np.random.default_rng(2)
     for _ in range(50):
         reps, k = int(rng.integers(1, 6)), int(rng.integers(0, 40))
@@ -299,12 +302,50 @@ def test_serve_queues_is_each_reps_first_in_first_out_queue():
                 if free[rep] >= until or start >= until or start + duration[rep] > close:
                     break
                 end = start + duration[rep]
-                expected.append((i, end))
+                expected.append((lead[i], end))
             expected_free[rep] = end
-        served, ends = serve_queues(requested, owner, lead, free, duration, until, close)
+        queues, half = Queues(), k // 2
+        queues.join(lead[:half], requested[:half], owner[:half])
+        queues.join(lead[half:], requested[half:], owner[half:])
+        mode = np.zeros(k, dtype=np.int64)
+        served, ends = queues.serve(free, duration, until, close, mode, 2)
         assert [int(i) for i in served] == [i for i, _ in expected]
         np.testing.assert_array_equal(ends, [e for _, e in expected])
         np.testing.assert_array_equal(free, expected_free)
+        assert sorted(mode.nonzero()[0]) == sorted(served)
+        assert (mode[served] == 2).all()
+        left = sorted(set(range(k)) - set(served.tolist()))
+        waiting, at, _ = queues.waiting()
+        assert sorted(waiting.tolist()) == left
+        position = np.argsort(lead)[waiting]  # the queue stays in service order
+        keys = list(zip(owner[position], requested[position], waiting, strict=True))
+        assert keys == sorted(keys)
+        np.testing.assert_array_equal(at, requested[position])
+
+
+def test_answers_by_outcome_groups_the_plain_masks():
+    """The compiled grouping of a pass's answers against the masks written plainly: lost
+    after contact or proposal first, then each wait's next step, each in order of arrival."""
+    rng = np.random.default_rng(4)
+    for _ in range(30):
+        leads, k = 60, int(rng.integers(0, 40))
+        rank = rng.permutation(leads)
+        then = rng.integers(0, 5, leads).astype(np.int8)
+        fate = rng.integers(0, 4, leads).astype(np.int8)
+        mode = np.zeros(leads, dtype=np.int8)
+        ids = rng.choice(leads, k, replace=False)
+        due = rng.uniform(0, 1, k)
+        got, at, bounds = answers_by_outcome(ids, due, rank, then, fate, mode, 2)
+        order = np.argsort(rank[ids])
+        ids, due = ids[order], due[order]
+        t, f = then[ids], fate[ids]
+        lost = ((t == CONTACTED) & (f == 0)) | ((t == ANSWERED) & (f == 1))
+        groups = [lost] + [(t == step) & ~lost for step in ANSWER_GROUPS]
+        for g, mask in enumerate(groups):
+            np.testing.assert_array_equal(got[bounds[g] : bounds[g + 1]], ids[mask])
+            np.testing.assert_array_equal(at[bounds[g] : bounds[g + 1]], due[mask])
+        assert bounds[-1] == k
+        assert sorted(np.flatnonzero(mode)) == sorted(ids)
 
 
 def test_sourced_customers_do_not_depend_on_the_batch():

@@ -5,29 +5,53 @@ from __future__ import annotations
 
 import numpy as np
 
+from simplan.engines.fast.serving import Queues
 from simplan.engines.fast.table import CUSTOMER, DONE, TOUCH
 from simplan.model.records import LOST
 from simplan.model.routing import Assignment, credit_shares
 
 
+class Waits:
+    """Customers waiting: their leads and when each wait ends (kept side by side, so picking
+    out those due reads two arrays in order rather than the leads' column at random)."""
+
+    def __init__(self) -> None:
+        self.ids, self.due = np.zeros(0, dtype=np.int64), np.zeros(0)
+        self.added: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def add(self, ids: np.ndarray, due: np.ndarray) -> None:
+        """Customers whose waits end at `due` (joined at the next `before`)."""
+        if len(ids):
+            self.added.append((ids, due))
+
+    def before(self, until: float) -> tuple[np.ndarray, np.ndarray]:
+        """Take out the customers whose wait ends before `until` (leads, ends), in order."""
+        if self.added:
+            self.ids = np.concatenate([self.ids, *(ids for ids, _ in self.added)])
+            self.due = np.concatenate([self.due, *(due for _, due in self.added)])
+            self.added = []
+        now = self.due < until
+        taken = self.ids[now], self.due[now]
+        if len(taken[0]):
+            self.ids, self.due = self.ids[~now], self.due[~now]
+        return taken
+
+
 class Bookkeeping:
     """The waiting lists and books of `FastEngine`."""
 
-    def _touches(self) -> np.ndarray:
-        """The leads waiting for a touch of their owner."""
+    def _touches(self) -> Queues:
+        """The touches waiting for their owner, the requests made since last asked included."""
         if self.requests:
-            self.waiting = np.concatenate([self.waiting, *self.requests])
+            ids = np.concatenate(self.requests)
             self.requests = []
-        return self.waiting
+            self.queues.join(ids, self.leads.requested[ids], self.leads.owner[ids])
+        return self.queues
 
     def _start_answers(self, day: int) -> None:
         """Move the customers who answer on `day` among those who may answer today."""
         self.today = day
-        later = np.concatenate([self.due_later, *self.waits])
-        self.waits = []
-        today = self.leads.due[later] < day + 1.0
-        self.answers.append(later[today])
-        self.due_later = later[~today]
+        self.due_today.add(*self.due_later.before(day + 1.0))
 
     def _request(self, ids: np.ndarray, kind: int, at: np.ndarray) -> None:
         L = self.leads
@@ -38,8 +62,8 @@ class Bookkeeping:
         L = self.leads
         L.mode[ids], L.due[ids], L.then[ids] = CUSTOMER, until, then
         today = until < self.today + 1.0
-        self.answers.append(ids[today])
-        self.waits.append(ids[~today])
+        self.due_today.add(ids[today], until[today])
+        self.due_later.add(ids[~today], until[~today])
 
     def _expect(self, ids: np.ndarray, expected: np.ndarray) -> None:
         """Set the leads' expected values in their owners' pipelines (what reps project from)."""

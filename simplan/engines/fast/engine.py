@@ -8,9 +8,10 @@ import functools
 
 import numpy as np
 
-from simplan.engines.fast.book import Bookkeeping
+from simplan.engines.fast.book import Bookkeeping, Waits
 from simplan.engines.fast.funnel import Funnel
 from simplan.engines.fast.relay import relay_owners
+from simplan.engines.fast.serving import Queues
 from simplan.engines.fast.sourcing import SourcedCustomers
 from simplan.engines.fast.table import CONTACT, LeadTable, tiled
 from simplan.engines.standing import Standing
@@ -93,12 +94,9 @@ class FastEngine(Funnel, Bookkeeping):
         self.today = 0
         # Leads waiting for a touch, each once (new requests join at the next pass); leads
         # waiting for a customer who may answer today, and those who answer on a later day.
-        self.waiting = np.zeros(0, dtype=np.int64)
+        self.queues = Queues()
         self.requests: list[np.ndarray] = []
-        self.due_today = np.zeros(0, dtype=np.int64)
-        self.answers: list[np.ndarray] = []
-        self.due_later = np.zeros(0, dtype=np.int64)
-        self.waits: list[np.ndarray] = []
+        self.due_today, self.due_later = Waits(), Waits()
         self.standing = Standing(scenario, team, calendar, copies=self.batch)
         self.tier_rates = tier_arrivals(scenario.leads, calendar)
         weights = sourcing_weights(
@@ -155,7 +153,17 @@ class FastEngine(Funnel, Bookkeeping):
             self._wake(day + 1.0)
         self.open_pipeline[cal.days - 1] = self.pipeline
         credits = credit_columns(self.credit_rows)
-        return [self._records(r, credits) for r in range(self.batch)]
+        # Each replication's leads and credits in their order, from one stable sort each.
+        L = self.leads
+        by_lead = _split(L.replication[: L.n], self.batch)
+        by_credit = _split(credits["rep"] // self.n, self.batch)
+        lead_id = np.empty(L.n, dtype=np.int64)
+        for mine in by_lead:
+            lead_id[mine] = np.arange(len(mine))
+        return [
+            self._records(r, by_lead[r], {k: v[by_credit[r]] for k, v in credits.items()}, lead_id)
+            for r in range(self.batch)
+        ]
 
     def _arrive(self, day: int, effort: np.ndarray) -> None:
         """Route the day's drawn leads, add the reps' self-sourced ones; all wait for a contact."""
@@ -212,8 +220,9 @@ class FastEngine(Funnel, Bookkeeping):
         """Pass every touch waiting longer than the relay threshold to the least-loaded other
         rep of its replication."""
         L, n = self.leads, self.n
-        waiting = self._touches()
-        stale = waiting[day - L.requested[waiting] >= self.scenario.routing.relay.idle_days]
+        queues = self._touches()
+        requested = queues.waiting()[1]
+        stale = queues.take(day - requested >= self.scenario.routing.relay.idle_days)
         stale = stale[np.lexsort((L.rank[stale], L.requested[stale], L.owner[stale]))]
         L.owner[stale] = relay_owners(
             L.owner[stale], n, self.state.open_leads, self.state.capacity, self.pipeline,
@@ -221,36 +230,35 @@ class FastEngine(Funnel, Bookkeeping):
         )  # fmt: skip
         L.relays[stale] += 1
         L.requested[stale] = day
+        queues.join(stale, L.requested[stale], L.owner[stale])
 
-    def _records(self, r: int, credits: dict[str, np.ndarray]) -> Records:
-        """Replication r's records: its leads (numbered in their order of arrival), its reps."""
-        L, n = self.leads, self.leads.n
-        mine = np.flatnonzero(L.replication[:n] == r)
-        lead_id = np.full(n, -1, dtype=np.int64)
-        lead_id[mine] = np.arange(len(mine))
+    def _records(
+        self, r: int, mine: np.ndarray, credits: dict[str, np.ndarray], lead_id: np.ndarray
+    ) -> Records:
+        """Replication r's records: its leads `mine` (numbered in their order of arrival by
+        `lead_id`), its credits, its reps."""
+        L = self.leads
         reps = slice(r * self.n, (r + 1) * self.n)
-        owned = credits["rep"] // self.n == r
-        credits = {key: value[owned] for key, value in credits.items()}
         credits["lead_id"] = lead_id[credits["lead_id"]]
         credits["rep"] = credits["rep"] - r * self.n
         sourced = (L.source[mine] == self.self_sourced).any()
         return Records(
             deals={
                 "lead_id": np.arange(len(mine)),
-                "tier": L.tier[mine],
-                "source": L.source[mine],
+                "tier": L.tier[mine].astype(np.int64),
+                "source": L.source[mine].astype(np.int64),
                 "rep": L.owner[mine] - r * self.n,
                 "first_rep": L.first_owner[mine] - r * self.n,
                 "created_day": L.time[mine],
                 "first_response_hours": L.response_h[mine],
-                "stage": L.stage[mine],
-                "outcome": L.outcome[mine],
+                "stage": L.stage[mine].astype(np.int64),
+                "outcome": L.outcome[mine].astype(np.int64),
                 "close_day": L.close_time[mine],
                 "amount": L.amount[mine],
-                "alerts": L.alerts[mine],
-                "relays": L.relays[mine],
+                "alerts": L.alerts[mine].astype(np.int64),
+                "relays": L.relays[mine].astype(np.int64),
                 "lever_cost": L.lever_cost[mine],
-                "timing": L.timing[mine],
+                "timing": L.timing[mine].astype(np.int64),
             },
             credits=credits,
             daily={
@@ -266,3 +274,9 @@ class FastEngine(Funnel, Bookkeeping):
             events=0,
             processes=0,
         )
+
+
+def _split(group: np.ndarray, groups: int) -> list[np.ndarray]:
+    """Positions of each group 0..groups-1 in `group`, each in increasing order."""
+    order = np.argsort(group, kind="stable")
+    return np.split(order, np.searchsorted(group[order], np.arange(1, groups)))

@@ -3,9 +3,9 @@ and the customer's side (each answer once its wait ends), for all leads of a bat
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
-from simplan.engines.fast.serving import serve_queues
 from simplan.engines.fast.table import (
     ALERT,
     ANSWERED,
@@ -37,19 +37,11 @@ class Funnel:
         another, starting them before `until` while they still end inside working hours;
         returns how many were done."""
         L, cal = self.leads, self.cal
-        everyone = self._touches()
         close = day + cal.workday_start + cal.workday_length + 1e-9
-        served, t = serve_queues(
-            L.requested[everyone], L.owner[everyone], everyone, free, duration, until, close
-        )
-        if not len(served):
+        done, t = self._touches().serve(free, duration, until, close, L.mode, DONE)
+        if not len(done):
             return 0
-        done = everyone[served]
         self.touches[day] += np.bincount(L.owner[done], minlength=self.team.size)
-        L.mode[done] = DONE
-        left = np.ones(len(everyone), dtype=bool)
-        left[served] = False
-        self.waiting = everyone[left]
         kinds = L.kind[done]
         for kind, act in (
             (CONTACT, self._contacted),
@@ -121,27 +113,21 @@ class Funnel:
     def _wake(self, until: float) -> None:
         """Every customer whose wait ends before `until` answers: lost, or the next touch."""
         L = self.leads
-        due = np.concatenate([self.due_today, *self.answers])
-        self.answers = []
-        answers = L.due[due] < until
-        self.due_today = due[~answers]
-        ids = due[answers]
+        ids, due = self.due_today.before(until)
         if not len(ids):
             return
-        ids = ids[np.argsort(L.rank[ids])]  # in their order of arrival, as the reference
-        L.mode[ids] = DONE
-        then, due, fate = L.then[ids], L.due[ids], L.fate[ids]
-        lost = ((then == CONTACTED) & (fate == 0)) | ((then == ANSWERED) & (fate == 1))
-        self._close(ids[lost], due[lost], LOST)
-        for step, kind in ((CONTACTED, PROPOSAL), (ANSWERED, NEGOTIATION), (SIGNS, SIGN)):
-            go = (then == step) & ~lost
-            self._request(ids[go], kind, due[go])
-        alert = then == ALERT
-        L.alerts[ids[alert]] += 1
-        self._request(ids[alert], FOLLOW_UP, due[alert])
-        negotiated = then == NEGOTIATED
-        if negotiated.any():
-            self._negotiated(ids[negotiated], due[negotiated])
+        # In their order of arrival, as the reference, grouped by what each answer means.
+        ids, due, bounds = answers_by_outcome(ids, due, L.rank, L.then, L.fate, L.mode, DONE)
+        group = {g: slice(bounds[g], bounds[g + 1]) for g in range(len(bounds) - 1)}
+        if bounds[1]:
+            self._close(ids[group[0]], due[group[0]], LOST)
+        for g, kind in ((1, PROPOSAL), (2, NEGOTIATION), (3, SIGN), (4, FOLLOW_UP)):
+            if bounds[g + 1] > bounds[g]:
+                if kind == FOLLOW_UP:
+                    L.alerts[ids[group[g]]] += 1
+                self._request(ids[group[g]], kind, due[group[g]])
+        if bounds[6] > bounds[5]:
+            self._negotiated(ids[group[5]], due[group[5]])
 
     def _negotiated(self, ids: np.ndarray, t: np.ndarray) -> None:
         """The negotiation ends: late losses may be saved by the close-out offer; a winner may
@@ -178,6 +164,8 @@ class Funnel:
 
     def _timing(self, ids: np.ndarray, t: np.ndarray, signs_at: np.ndarray | None) -> np.ndarray:
         """Which deals the owner pulls forward (`signs_at` given) or pushes (None)."""
+        if not len(ids):
+            return np.zeros(0, dtype=bool)
         L, day = self.leads, t.astype(np.int64)
         if signs_at is None:
             return self.standing.push_many(L.owner[ids], L.value[ids], day, L.u_timing[ids])
@@ -198,3 +186,53 @@ class Funnel:
             self._wait(i[later], end[later], SIGNS)
             self._request(i[~later], SIGN, now[~later])
         return ~pulled
+
+
+ANSWER_GROUPS = (CONTACTED, ANSWERED, SIGNS, ALERT, NEGOTIATED)
+"""After the lost (group 0), the groups of `answers_by_outcome`, 1 to 5: what a wait that
+ends leads to (a proposal, a negotiation, a signature, a follow-up, the negotiation's end)."""
+
+
+@numba.njit(cache=True)
+def answers_by_outcome(
+    ids: np.ndarray,
+    due: np.ndarray,
+    rank: np.ndarray,
+    then: np.ndarray,
+    fate: np.ndarray,
+    mode: np.ndarray,
+    done: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The customers answering (`ids`, when each wait ends `due`; `rank`, `then`, `fate`
+    and `mode` are the leads' columns) in order of arrival, grouped: lost (a customer lost
+    after contact or proposal), then each of ANSWER_GROUPS, each group in order of arrival.
+
+    Marks them `done` in `mode`; returns the leads, their times, and where each group
+    starts (its 7 bounds: group g is bounds[g]:bounds[g + 1]).
+    """
+    order = np.argsort(rank[ids])
+    k = len(ids)
+    code = np.empty(k, dtype=np.int64)
+    bounds = np.zeros(7, dtype=np.int64)
+    for a in range(k):
+        lead = ids[order[a]]
+        mode[lead] = done
+        t, f = then[lead], fate[lead]
+        if (t == CONTACTED and f == 0) or (t == ANSWERED and f == 1):
+            g = 0
+        else:
+            g = 1
+            while ANSWER_GROUPS[g - 1] != t:
+                g += 1
+        code[a] = g
+        bounds[g + 1] += 1
+    for g in range(6):
+        bounds[g + 1] += bounds[g]
+    place = bounds[:6].copy()
+    out_ids = np.empty(k, dtype=np.int64)
+    out_due = np.empty(k)
+    for a in range(k):
+        g = code[a]
+        out_ids[place[g]], out_due[place[g]] = ids[order[a]], due[order[a]]
+        place[g] += 1
+    return out_ids, out_due, bounds

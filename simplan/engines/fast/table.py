@@ -24,15 +24,22 @@ class LeadTable:
     FLOAT = ("time", "p", "size", "u_win", "u_route", "u_timing", "value", "expected",
              "response_h", "close_time", "amount", "lever_cost", "requested", "due", "answer",
              "p_won", "cycle")  # fmt: skip
-    INT = ("replication", "tier", "source", "owner", "first_owner", "stage", "outcome",
-           "alerts", "relays", "timing", "mode", "kind", "then", "fate", "rank")  # fmt: skip
+    INT = ("owner", "first_owner", "rank")
+    """Columns of rep or lead numbers (int64, as the compiled loops index with them)."""
+    SMALL = {"replication": np.int32, "tier": np.int8, "source": np.int8, "stage": np.int8,
+             "outcome": np.int8, "alerts": np.int16, "relays": np.int16, "timing": np.int8,
+             "mode": np.int8, "kind": np.int8, "then": np.int8, "fate": np.int8}  # fmt: skip
+    """Codes and counts, narrow: a batch holds millions of leads (the records widen them)."""
 
     def __init__(self, capacity: int) -> None:
         self.n = 0
         self.cols: dict[str, np.ndarray] = {k: np.zeros(capacity) for k in self.FLOAT}
         self.cols |= {k: np.zeros(capacity, dtype=np.int64) for k in self.INT}
+        self.cols |= {k: np.zeros(capacity, dtype=t) for k, t in self.SMALL.items()}
         self.cols["delay"] = np.zeros((capacity, 3))
         self.cols["mentored"] = np.zeros(capacity, dtype=bool)
+        # Columns as plain attributes: each is read thousands of times a day.
+        self.__dict__.update(self.cols)
 
     def add(self, **columns: np.ndarray) -> np.ndarray:
         """Append leads (missing columns start at their empty value); returns their ids."""
@@ -43,7 +50,8 @@ class LeadTable:
                 grown = np.zeros((size, *col.shape[1:]), dtype=col.dtype)
                 grown[: self.n] = col[: self.n]
                 self.cols[name] = grown
-        ids = np.arange(self.n, self.n + k)
+            self.__dict__.update(self.cols)
+        ids = slice(self.n, self.n + k)  # written as a slice: a copy, not a scatter
         c = self.cols
         for name in ("owner", "first_owner", "stage"):
             c[name][ids] = -1
@@ -52,13 +60,7 @@ class LeadTable:
         for name, values in columns.items():
             c[name][ids] = values
         self.n += k
-        return ids
-
-    def __getattr__(self, name: str) -> np.ndarray:
-        try:
-            return self.__dict__["cols"][name]
-        except KeyError:
-            raise AttributeError(name) from None
+        return np.arange(ids.start, ids.stop)
 
 
 def tiled(team: Team, copies: int) -> Team:
