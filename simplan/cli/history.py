@@ -283,7 +283,7 @@ def calibrate(
     clock = loaded.clock if loaded else period
     business = load_periods(calendar) if calendar else None
     span = business_periods.resolve_window(
-        business or business_periods.parse_periods(clock), window, start and start.date(), days
+        business or business_periods.clock_periods(clock), window, start and start.date(), days
     )
     history = load_history(
         file, preset, mapping, date_format, as_of, roster, targets, products, clock, business
@@ -306,7 +306,8 @@ def calibrate(
         print_fit_check(fitted.fit_check_)
     header = (
         f"# Calibrated by simplan {__version__} on {datetime.now(UTC):%Y-%m-%d} from {file}\n"
-        f"# (as of {history.as_of:%Y-%m-%d}, last {periods} {clock}s). Fitted values with 95 %\n"
+        f"# (as of {history.as_of:%Y-%m-%d}, last {periods} {'period' if business else clock}s). "
+        "Fitted values with 95 %\n"
         "# intervals and the rules applied: simplan calibrate --report DIR (params.csv, notes.md).\n"
     )
     text = header + yaml.safe_dump(

@@ -19,6 +19,7 @@ import pandas as pd
 
 from simplan import Scenario, simulate
 from simplan.analysis.synthetic import crm_export
+from simplan.model.plan import Plan
 
 SKILLS = [0.75, 0.85, 0.95, 1.0, 1.0, 1.05, 1.15, 1.25]
 TRUTH = {
@@ -73,6 +74,16 @@ def fiscal_truth(rule: str) -> dict:
     calendar = {"start": "2024-01-08", "days": 182, "warmup_days": 90, "period": "quarter",
                 "periods": FISCAL[rule], "sprint": {"every": "period", "phases": phases}}  # fmt: skip
     return {**TRUTH, "name": f"corpus_truth_{rule}", "calendar": calendar}
+
+
+def fiscal_plan() -> Plan:
+    """A plan paying per the business's periods (`clock: period`): 5 % commission and a
+    3,000 bonus at target, so the behaviour fit has a line to respond to."""
+    return Plan.model_validate(
+        {"clock": "period", "components": [
+            {"type": "base_commission", "rate": 0.05},
+            {"type": "attainment_bonus", "steps": [{"threshold": 1.0, "amount": 3000}]}]}
+    )  # fmt: skip
 
 
 def fiscal_export(rule: str, seed: int = 7) -> pd.DataFrame:
