@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from simplan.analysis.backtest import backtest
 from simplan.analysis.calibrate import Calibrator
 from simplan.history import prepare, read_opportunities
 from simplan.history.readiness import findings
@@ -23,8 +24,11 @@ from .corpus import (
     FISCAL,
     FISCAL_AS_OF,
     FISCAL_PHASES,
+    STALE_CUT,
     fiscal_export,
     fiscal_plan,
+    stale_pipeline_export,
+    stale_truth_quarter,
     truth_export,
 )
 from .corpus.walkthrough import write_export
@@ -229,3 +233,41 @@ def _plan_file(folder, plan: Plan):
     path = folder / "plan.yaml"
     path.write_text(yaml.safe_dump(plan.model_dump(mode="json", by_alias=True)))
     return path
+
+
+def test_a_stale_open_pipeline_does_not_inflate_the_next_quarter(tmp_path):
+    """A team whose export holds, besides its live deals, a quarter of leads that never close:
+    at the cut (2024-06-30) nearly every deal open for over 60 days is one of those and never
+    wins. Fitted on the history up to the cut, the forecast of July..September books what the
+    truth books on average (its mean over 20 worlds), within 2.5 standard errors made of the
+    truth's mean, the forecast's median and the fit's own error (a compound-Poisson total of
+    the won deals it was fitted on); the quarter the export saw lies in the 90 % interval; and
+    the pipeline the simulation inherits wins no more of its old deals than the real one."""
+    path = tmp_path / "stale.csv"
+    stale_pipeline_export().to_csv(path, index=False)
+    history = read_opportunities(path, as_of="2024-09-30")
+    runs = 20
+    result = backtest(
+        history, STALE_CUT, horizon="1q", replications=runs, parameter_draws=10, workers=1,
+        calibrator=Calibrator(periods=2),
+    )  # fmt: skip
+    stale = result.calibrator.params_.set_index("parameter")["value"].filter(like="stale_share")
+    assert (stale > 0.15).all(), stale  # a quarter of the leads never close
+    total = result.metrics.set_index(["group", "key"]).loc[("total", "bookings")]
+    assert total["in90"]
+    worlds = stale_truth_quarter(runs)
+    trained = history.deals[(history.deals["outcome"] == "won")
+                            & (history.deals["close_date"] <= STALE_CUT)]  # fmt: skip
+    fit_error = np.sqrt((trained["amount"] ** 2).sum()) / trained["amount"].sum()
+    predicted = result.simulated.query("group == 'total' and key == 'bookings'")["value"]
+    error = np.sqrt(
+        worlds.var() / runs
+        + predicted.var() * np.pi / (2 * runs)
+        + (fit_error * worlds.mean()) ** 2
+    )
+    assert abs(total["p50"] - worlds.mean()) <= 2.5 * error, (total["p50"], worlds.mean(), error)
+    pipeline = result.pipeline.set_index("age_days")
+    old = ["61-90", "91-180", "181+"]
+    assert pipeline.loc[old, "open_actual"].sum() > 500  # the stale deals
+    assert pipeline.loc[old, "won_actual"].sum() <= 5
+    assert pipeline.loc[old, "won_simulated"].sum() <= pipeline.loc[old, "won_actual"].sum() + 5
