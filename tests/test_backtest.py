@@ -141,12 +141,13 @@ def test_coverage_near_nominal_on_simulated_histories(tmp_path):
 
 
 def test_cli_backtest_on_the_example_crm(tmp_path, capsys):
+    """The command on the example CRM, its baseline the last two 13-week fiscal quarters."""
     out = tmp_path / "backtest"
     code, stdout, stderr = run_cli(
         capsys, "backtest", SAMPLE, "--preset", "maven_crm", "--products",
         DATA / "maven_crm" / "products.csv", "--train-until", "2017-09-30",
         "--replications", "6", "--draws", "2", "--workers", "1", "--min-rep-deals", "2",
-        "--out", out, "--quiet",
+        "--calendar", "13-week:2017-01-02", "--periods", "2", "--out", out, "--quiet",
     )  # fmt: skip
     assert code == 0, stderr
     assert "coverage" in stdout
@@ -155,6 +156,14 @@ def test_cli_backtest_on_the_example_crm(tmp_path, capsys):
     assert list(coverage["group"]) == ["total", "month", "rep", "all"]
     metrics = pd.read_csv(out / "metrics.csv")
     assert {"actual", "p05", "p50", "p95", "in50", "in90"} <= set(metrics.columns)
+    notes = (out / "notes.md").read_text()
+    assert "baseline: the last 2 periods of 13-week:2017-01-02 up to 2017-09-30" in notes
+    pipeline = pd.read_csv(out / "pipeline.csv")
+    # every deal open at the end of 2017-09-30, as the export shows it
+    deals = pd.read_csv(SAMPLE, parse_dates=["engage_date", "close_date"])
+    cut = pd.Timestamp("2017-09-30")
+    open_then = (deals["engage_date"] <= cut) & ~(deals["close_date"] <= cut)
+    assert pipeline["open_actual"].sum() == open_then.sum()
 
 
 def test_cli_backtest_refuses_a_date_with_nothing_after_it(tmp_path, capsys):
