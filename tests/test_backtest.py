@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from simplan import Scenario
-from simplan.analysis.backtest import _actual, backtest, horizon_end
+from simplan.analysis.backtest import _actual, backtest, horizon_end, pipeline_at_cut
 from simplan.analysis.fit import period_effect_sd
 from simplan.analysis.synthetic import simulated_history, write_history
 from simplan.errors import SimplanError
@@ -54,6 +54,42 @@ def test_actual_counts_deals_closed_in_the_window(tmp_path):
     assert actual["won"].iloc[0] == 2
     assert actual["closed"].iloc[0] == 3
     assert sorted(actual["month"]) == ["2024-04", "2024-05"]
+
+
+def test_pipeline_at_the_cut_by_age_actual_and_simulated(tmp_path):
+    """Deals open at the end of the cut day, banded by age: the history's (what closed and
+    won by the horizon's end) beside the simulated leads opened before day 0 and open then,
+    per replication."""
+    path = tmp_path / "deals.csv"
+    path.write_text(
+        "deal_id,rep_id,created_date,close_date,amount,outcome\n"
+        "d1,a,2024-03-31,2024-04-10,100,won\n"  # age 0 at the cut, won in the horizon
+        "d2,a,2024-03-17,2024-04-20,0,lost\n"  # age 14
+        "d3,b,2024-03-16,,,open\n"  # age 15, never closes
+        "d4,b,2023-10-01,2024-07-05,80,won\n"  # age 182, won after the horizon
+        "d5,b,2024-03-01,2024-03-30,70,won\n"  # closed before the cut: not in the pipeline
+        "d6,a,2024-04-02,2024-04-09,60,won\n"  # opened after the cut
+    )
+    history = read_opportunities(path, today="2024-12-31")
+    simulated = pd.DataFrame(
+        {
+            "replication": [0, 0, 0, 1, 1],
+            "created_day": [-0.5, -15.2, -40.0, -0.1, 3.0],  # ages 0, 15, 39, 0; then new
+            "close_day": [5.0, np.nan, 200.0, -0.05, 4.0],  # the 4th closed before day 0
+            "outcome": ["won", "open", "won", "lost", "won"],
+        }
+    )
+    table = pipeline_at_cut(
+        history, simulated, pd.Timestamp("2024-03-31"), pd.Timestamp("2024-06-30")
+    ).set_index("age_days")
+    assert table["open_actual"].to_dict() == {
+        "0-14": 2, "15-30": 1, "31-60": 0, "61-90": 0, "91-180": 0, "181+": 1
+    }  # fmt: skip
+    assert table.loc["0-14", ["closed_actual", "won_actual"]].tolist() == [2, 1]
+    assert table.loc["181+", ["closed_actual", "won_actual"]].tolist() == [0, 0]
+    assert table.loc["0-14", ["open_simulated", "won_simulated"]].tolist() == [0.5, 0.5]
+    assert table.loc["15-30", ["open_simulated", "closed_simulated"]].tolist() == [0.5, 0]
+    assert table.loc["31-60", ["open_simulated", "won_simulated"]].tolist() == [0.5, 0]
 
 
 def test_period_effect_sd_recovers_the_spread_beyond_count_noise():
@@ -105,12 +141,13 @@ def test_coverage_near_nominal_on_simulated_histories(tmp_path):
 
 
 def test_cli_backtest_on_the_example_crm(tmp_path, capsys):
+    """The command on the example CRM, its baseline the last two 13-week fiscal quarters."""
     out = tmp_path / "backtest"
     code, stdout, stderr = run_cli(
         capsys, "backtest", SAMPLE, "--preset", "maven_crm", "--products",
         DATA / "maven_crm" / "products.csv", "--train-until", "2017-09-30",
         "--replications", "6", "--draws", "2", "--workers", "1", "--min-rep-deals", "2",
-        "--out", out, "--quiet",
+        "--calendar", "13-week:2017-01-02", "--periods", "2", "--out", out, "--quiet",
     )  # fmt: skip
     assert code == 0, stderr
     assert "coverage" in stdout
@@ -119,6 +156,14 @@ def test_cli_backtest_on_the_example_crm(tmp_path, capsys):
     assert list(coverage["group"]) == ["total", "month", "rep", "all"]
     metrics = pd.read_csv(out / "metrics.csv")
     assert {"actual", "p05", "p50", "p95", "in50", "in90"} <= set(metrics.columns)
+    notes = (out / "notes.md").read_text()
+    assert "baseline: the last 2 periods of 13-week:2017-01-02 up to 2017-09-30" in notes
+    pipeline = pd.read_csv(out / "pipeline.csv")
+    # every deal open at the end of 2017-09-30, as the export shows it
+    deals = pd.read_csv(SAMPLE, parse_dates=["engage_date", "close_date"])
+    cut = pd.Timestamp("2017-09-30")
+    open_then = (deals["engage_date"] <= cut) & ~(deals["close_date"] <= cut)
+    assert pipeline["open_actual"].sum() == open_then.sum()
 
 
 def test_cli_backtest_refuses_a_date_with_nothing_after_it(tmp_path, capsys):

@@ -16,11 +16,10 @@ from simplan.errors import ConfigError, SimplanError
 from simplan.history import read_opportunities, read_targets
 from simplan.model.calendar import build_calendar
 from simplan.model.periods import parse_periods, period_table, resolve_window
-from simplan.model.plan import Plan
 from simplan.scenario import deep_merge, load_periods, load_scenario, read_yaml
 
 from .conftest import DATA, ROOT, run_cli
-from .corpus import FISCAL, FISCAL_AS_OF, fiscal_export
+from .corpus import FISCAL, FISCAL_AS_OF, fiscal_export, fiscal_plan
 
 D = dt.date
 
@@ -321,7 +320,7 @@ def test_monthly_targets_sum_into_a_quarterly_plan(tmp_path):
     rows = "".join(f"a,2025-{m:02d},{100 * m}\nb,2025-{m:02d},50\n" for m in range(1, 6))
     targets = read_targets(_targets_file(tmp_path, rows), "quarter")
     # Q2 has only April and May: not a whole quarter, so no target for it.
-    assert targets["period"].tolist() == [pd.Period("2025Q1", "Q")] * 2
+    assert targets["period"].tolist() == ["2025Q1"] * 2  # the plan clock's labels
     assert dict(zip(targets["rep_id"], targets["target"], strict=True)) == {"a": 600, "b": 150}
 
 
@@ -399,9 +398,10 @@ def test_baseline_and_forecast_windows_follow_the_fiscal_quarters():
 
 
 def test_the_behaviour_fit_cuts_pace_at_the_13_week_quarters(tmp_path):
-    """On the 13-week corpus truth (fiscal quarters from Monday 8 January 2024) the behaviour
-    fit's pace cells are cut at the fiscal quarters: two whole 13-week quarters per rep, where
-    calendar quarters would keep only 2024Q2 (Q1 starts before the history)."""
+    """On the 13-week corpus truth (fiscal quarters from Monday 8 January 2024) under a plan
+    paying per those quarters (`clock: period`) the behaviour fit's pace cells are cut at the
+    fiscal quarters: two whole 13-week quarters per rep, where a plan paying per calendar
+    quarter keeps only 2024Q2 (Q1 starts before the history)."""
     window = (pd.Timestamp("2024-01-08"), pd.Timestamp(FISCAL_AS_OF))
     fiscal = parse_periods(FISCAL["13-week"])
     table = behaviour_periods(window, fiscal)
@@ -411,11 +411,7 @@ def test_the_behaviour_fit_cuts_pace_at_the_13_week_quarters(tmp_path):
     assert behaviour_periods(window, "quarter")["period"].tolist() == ["2024Q2"]
     path = tmp_path / "13-week.csv"
     fiscal_export("13-week").to_csv(path, index=False)
-    plan = Plan.model_validate(
-        {"clock": "quarter", "components": [
-            {"type": "base_commission", "rate": 0.05},
-            {"type": "attainment_bonus", "steps": [{"threshold": 1.0, "amount": 3000}]}]}
-    )  # fmt: skip
+    plan = fiscal_plan()
     fitted = Calibrator(
         periods=2, calendar=fiscal, behaviour_grid={"shares": (0.3,), "curvatures": (2.0,)},
         behaviour_replications=2, fit_check_replications=0, workers=1,

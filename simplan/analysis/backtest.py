@@ -12,6 +12,7 @@ short or restless history gives wider intervals.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,12 +53,16 @@ class BacktestResult:
     calibrator: Calibrator
     notes: list[str] = field(default_factory=list)
     simulated: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    pipeline: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """The pipeline open at the cut by age: actual against the simulated one (`pipeline_at_cut`)."""
 
     def write(self, directory: Path) -> None:
-        """metrics.csv, coverage.csv, simulated.csv and notes.md into an existing directory."""
+        """metrics.csv, coverage.csv, simulated.csv, pipeline.csv and notes.md into an existing
+        directory."""
         self.metrics.to_csv(directory / "metrics.csv", index=False)
         self.coverage.to_csv(directory / "coverage.csv", index=False)
         self.simulated.to_csv(directory / "simulated.csv", index=False)
+        self.pipeline.to_csv(directory / "pipeline.csv", index=False)
         lines = [f"# Backtest {self.window[0]:%Y-%m-%d} .. {self.window[1]:%Y-%m-%d}", ""]
         lines += [f"- {n}" for n in self.notes]
         (directory / "notes.md").write_text("\n".join(lines) + "\n")
@@ -134,8 +139,66 @@ def backtest(
           "coverage90": metrics["in90"].mean()}]
     )  # fmt: skip
     coverage = pd.concat([coverage, overall], ignore_index=True)
+    pipeline = pipeline_at_cut(history, results.deals, cut, end)
+    worst = pipeline.iloc[int((pipeline["won_simulated"] - pipeline["won_actual"]).abs().argmax())]
+    notes.append(
+        f"pipeline open at the cut: {pipeline['open_actual'].sum():,.0f} actual deals, "
+        f"{pipeline['open_simulated'].sum():,.0f} simulated (the warm-up's); of them "
+        f"{pipeline['won_actual'].sum():,.0f} won in the horizon, "
+        f"{pipeline['won_simulated'].sum():,.0f} simulated; the widest gap at age "
+        f"{worst['age_days']} days ({worst['won_actual']:,.0f} won, "
+        f"{worst['won_simulated']:,.0f} simulated): pipeline.csv"
+    )
     notes += fitter.report_.notes
-    return BacktestResult(metrics, coverage, (start, end), fitter, notes, simulated)
+    return BacktestResult(metrics, coverage, (start, end), fitter, notes, simulated, pipeline)
+
+
+AGE_BANDS = (0, 15, 31, 61, 91, 181, 100_000)
+"""Age bands (days open at the cut, lower bounds) of the pipeline table."""
+
+
+def pipeline_at_cut(
+    history: History, simulated: pd.DataFrame, cut: pd.Timestamp, end: pd.Timestamp
+) -> pd.DataFrame:
+    """The deals open at the end of `cut` by age band: how many, and how many of them closed
+    and won by `end`, actual (the history) beside the simulated mean per replication (leads
+    the warm-up opened before day 0 and still open then). Where the two part is what the
+    forecast's first weeks get wrong about the pipeline it inherits."""
+    deals = history.deals
+    known = deals["created_date"].notna() & (deals["created_date"] <= cut)
+    still = known & ~(deals["close_date"] <= cut)
+    actual = deals[still]
+    shut = actual["close_date"] <= end + pd.Timedelta(hours=23, minutes=59)
+    real = pd.DataFrame(
+        {
+            "age": (cut - actual["created_date"]).dt.days.to_numpy(),
+            "closed": shut.to_numpy(float),
+            "won": (shut & (actual["outcome"] == "won")).to_numpy(float),
+        }
+    )
+    days = (end - cut).days
+    sim = simulated[(simulated["created_day"] < 0) & ~(simulated["close_day"] < 0)]
+    shut = sim["close_day"] < days
+    runs = max(simulated["replication"].nunique(), 1)
+    model = pd.DataFrame(
+        {
+            "age": -np.floor(sim["created_day"].to_numpy(float)) - 1,  # day -1 is the cut
+            "closed": shut.to_numpy(float),
+            "won": (shut & (sim["outcome"] == "won")).to_numpy(float),
+        }
+    )
+    labels = [f"{lo}-{hi - 1}" if hi < AGE_BANDS[-1] else f"{lo}+"
+              for lo, hi in itertools.pairwise(AGE_BANDS)]  # fmt: skip
+
+    def banded(frame: pd.DataFrame, per: float) -> pd.DataFrame:
+        band = pd.cut(frame["age"], AGE_BANDS, right=False, labels=labels)
+        grouped = frame.groupby(band, observed=False)
+        return pd.DataFrame(
+            {"open": grouped.size(), "closed": grouped["closed"].sum(), "won": grouped["won"].sum()}
+        ).div(per)
+
+    table = banded(real, 1).add_suffix("_actual").join(banded(model, runs).add_suffix("_simulated"))
+    return table.rename_axis("age_days").reset_index().astype({"age_days": str})
 
 
 def _per_replication(results, start: pd.Timestamp) -> pd.DataFrame:

@@ -177,9 +177,8 @@ def fit_behaviour(
             "the behaviour fit needs 2 or more replications per grid point to measure each "
             "moment's spread; use --behaviour-replications 2"
         )
-    periods = period_table(
-        window, reporting_periods(CalendarParams.model_validate(data["calendar"]))
-    )
+    business = reporting_periods(CalendarParams.model_validate(data["calendar"]))
+    periods = period_table(window, plan.clock_periods(business))  # where targets are met
     reps = [str(r["rep_id"]) for r in data["team"]["roster"]]
     targets = _targets_for(targets, data, reps, periods)
     start, end = periods["start"].iloc[0], periods["end"].iloc[-1]

@@ -32,6 +32,7 @@ from simplan.analysis.behaviour_fit import behaviour_params, fit_behaviour
 from simplan.analysis.calibrated_scenario import (
     calendar_periods,
     plain_data,
+    reporting,
     scenario_data,
     with_parameter_draws,
 )
@@ -53,7 +54,7 @@ from simplan.errors import SimplanError
 from simplan.history import AnomalyRule, History, TierRule, prepare
 from simplan.history.readiness import findings, owners_only_on_won
 from simplan.model.calendar import PERIOD_FREQ, CalendarParams, build_calendar
-from simplan.model.periods import Periods
+from simplan.model.periods import Periods, clock_periods, parse_periods
 from simplan.model.plan import Plan
 from simplan.model.team import NewHireParams
 from simplan.scenario import Scenario, validate
@@ -127,11 +128,17 @@ class Calibrator:
         self.calendar = calendar
 
     def _check(self, plan: Plan | None) -> str:
+        """The plan clock (the plan's, else `period`): month, quarter, or `period` (the
+        business's periods, which then must be given as `calendar`)."""
         if not (isinstance(self.periods, int) and self.periods >= 1):
             raise SimplanError(f"periods = {self.periods!r}: the baseline needs >= 1 period")
         clock = plan.clock if plan is not None else self.period
-        if clock not in PERIOD_FREQ:
-            raise SimplanError(f"period = {clock!r}: allowed are {', '.join(PERIOD_FREQ)}")
+        if clock not in (*PERIOD_FREQ, "period"):
+            raise SimplanError(
+                f"period = {clock!r}: allowed are {', '.join(PERIOD_FREQ)} or period (the "
+                "business's periods, --calendar)"
+            )
+        clock_periods(clock, self.calendar)  # a `period` clock without a calendar: the fix
         if self.capacity_headroom < 1 or not 0 < self.ks_limit <= 1:
             raise SimplanError(
                 f"capacity_headroom = {self.capacity_headroom} (>= 1) or ks_limit = "
@@ -170,7 +177,7 @@ class Calibrator:
             first = pd.Timestamp(self.calendar.trailing(as_of.date(), self.periods)[0])
             unit = f"periods of {self.calendar.spec}"
         else:
-            first = (as_of.to_period(PERIOD_FREQ[clock]) - (self.periods - 1)).start_time
+            first = pd.Timestamp(parse_periods(clock).trailing(as_of.date(), self.periods)[0])
             unit = f"{clock}s"
         window_start = max(first, history.observed_from)
         window = pd.date_range(window_start, as_of, freq="D")
@@ -190,7 +197,7 @@ class Calibrator:
 
         spec, every = calendar_periods(self.calendar, clock)
         calendar = build_calendar(
-            CalendarParams(start=window_start.date(), days=len(window), period=clock,
+            CalendarParams(start=window_start.date(), days=len(window), period=reporting(clock),
                            periods=spec, sprint={"every": every})
         )  # fmt: skip
         weekday = calendar.dates.day_of_week.to_numpy()
@@ -283,6 +290,7 @@ class Calibrator:
             notes=notes,
             params=self.params_,
         )
+        self.behaviour_ = behaviour  # the behaviour fit (None without a plan): moments, grid
         if behaviour is not None:
             self.report_.tables["behaviour"] = behaviour.grid
         self.fit_check_ = None

@@ -16,7 +16,7 @@ from simplan.analysis import engine_fit
 from simplan.analysis.fit import compress
 from simplan.history import History
 from simplan.model.calendar import PERIOD_FREQ, PHASES, WEEKDAYS
-from simplan.model.periods import TABLE, Periods
+from simplan.model.periods import TABLE, Periods, clock_periods, parse_periods
 
 
 def scenario_data(
@@ -25,17 +25,15 @@ def scenario_data(
 ) -> dict:  # fmt: skip
     """The scenario as plain data (what `simplan calibrate` writes as YAML); `calibrator`
     gives the window (start, days, warmup_days), name, periods and seed."""
-    freq = PERIOD_FREQ[clock]
     spec, every = calendar_periods(calibrator.calendar, clock)
+    on = calibrator.calendar or parse_periods(clock)  # the window follows the business's periods
     if calibrator.start is not None:
         start = pd.Timestamp(calibrator.start)
-        days = calibrator.days or int((start.to_period(freq).end_time.normalize() - start).days) + 1
-    elif calibrator.calendar is not None:
-        first, length = calibrator.calendar.following(as_of.date())
-        start, days = pd.Timestamp(first), calibrator.days or length
+        last = on.last_day(int(on.index([start])[0]))
+        days = calibrator.days or (pd.Timestamp(last) - start).days + 1
     else:
-        start = (as_of.to_period(freq) + 1).start_time
-        days = calibrator.days or int((start.to_period(freq).end_time.normalize() - start).days) + 1
+        first, length = on.following(as_of.date())
+        start, days = pd.Timestamp(first), calibrator.days or length
     longest = max(_quantile(o.won_values, o.won_weights, 0.99) for o in outcomes.values())
     warmup = calibrator.warmup_days
     if warmup is None:
@@ -77,7 +75,8 @@ def scenario_data(
     team_of = {}
     if roster is not None:
         team_of = roster.dropna(subset=["team"]).set_index("rep_id")["team"].to_dict()
-    own_quota = rep_quotas(history, clock, start)
+    paid_per = clock_periods(clock, calibrator.calendar)
+    own_quota = rep_quotas(history, paid_per, start)
     rows = []
     for rep, fitted in skills.items():
         row = {
@@ -99,13 +98,14 @@ def scenario_data(
         "name": calibrator.name or f"calibrated_{Path(history.source).stem}",
         "description": (
             f"Calibrated from {history.source} as of {as_of:%Y-%m-%d} "
-            f"(last {calibrator.periods} {clock}s); constant effort, behaviour not fitted."
+            f"(last {calibrator.periods} {'period' if calibrator.calendar else clock}s); "
+            "constant effort, behaviour not fitted."
         ),
         "calendar": {
             "start": start.date().isoformat(),
             "days": days,
             "warmup_days": warmup,
-            "period": clock,
+            "period": reporting(clock),
             "working_days": [WEEKDAYS[d] for d in working_weekdays],
             **({"periods": spec} if spec is not None else {}),
             "sprint": {
@@ -121,7 +121,7 @@ def scenario_data(
             },
             "levers": {"close_out_offer": {"tiers": [first_tier]}},
         },
-        "team": {"roster": rows, "quota": quota(history, clock)},
+        "team": {"roster": rows, "quota": quota(history, paid_per)},
         "leads": {"tiers": tiers},
         "funnel": {
             "loss_stage_shares": engine_fit.loss_stage_shares(lost_mean, won_mean, quick_days=1.0)
@@ -167,28 +167,34 @@ def history_calendar(calendar: dict, start: pd.Timestamp, days: int) -> dict:
     return moved
 
 
-def quota(history: History, clock: str) -> dict:
-    """Each rep's target per period: the targets table's median, else the median rep's
-    bookings per period over the whole history."""
+def reporting(clock: str) -> str:
+    """The scenario's `calendar.period` for a plan `clock`: the clock itself, or quarter when
+    the plan pays per the business's periods (`calendar.periods`, which wins over it)."""
+    return clock if clock in PERIOD_FREQ else "quarter"
+
+
+def quota(history: History, paid_per: Periods) -> dict:
+    """Each rep's target per plan period (`paid_per`): the targets table's median, else the
+    median rep's bookings per period over the whole history."""
     if history.targets is not None and len(history.targets):
         return {"per_period": float(history.targets["target"].median()),
                 "new_hire_share": 1.0, "ramping_share": 1.0}  # fmt: skip
     won = history.deals[history.deals["outcome"] == "won"]
-    periods = won["close_date"].dt.to_period(PERIOD_FREQ[clock])
+    periods = paid_per.index(won["close_date"])
     per_rep = won.groupby([won["rep_id"], periods])["amount"].sum().groupby(level=0).mean()
     return {"per_period": round(float(max(per_rep.median(), 1.0)), 2),
             "new_hire_share": 1.0, "ramping_share": 1.0}  # fmt: skip
 
 
-def rep_quotas(history: History, clock: str, start: pd.Timestamp) -> dict[str, float]:
-    """Each rep's own target for the plan period the scenario starts in, from the targets
-    table (a rep without a row for that period keeps their latest earlier target)."""
+def rep_quotas(history: History, paid_per: Periods, start: pd.Timestamp) -> dict[str, float]:
+    """Each rep's own target for the plan period (of `paid_per`) the scenario starts in, from
+    the targets table, keyed by period labels (a rep without a row for that period keeps their
+    latest earlier target)."""
     if history.targets is None or not len(history.targets):
         return {}
-    targets = history.targets
-    period = start.to_period(PERIOD_FREQ[clock])
-    known = targets[targets["period"] <= period].sort_values("period")
-    latest = known.groupby("rep_id")["target"].last()
+    targets = history.targets.assign(at=paid_per.positions(history.targets["period"]))
+    known = targets[(targets["at"] >= 0) & (targets["at"] <= paid_per.index([start])[0])]
+    latest = known.sort_values("at").groupby("rep_id")["target"].last()
     return {str(rep): float(value) for rep, value in latest.items()}
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 from scipy import stats
 
 from simplan.analysis.calibrated_scenario import history_calendar
-from simplan.model.calendar import PERIOD_FREQ
+from simplan.model.calendar import reporting_periods
 from simplan.runner import simulate
 from simplan.scenario import Scenario, validate
 
@@ -179,23 +179,26 @@ def _observed(frame: pd.DataFrame, scenario: Scenario, start, end, weight=None) 
 
 def _attainment(won: pd.DataFrame, scenario: Scenario, start, end) -> dict:
     """Per-rep attainment P10 / P50 / P90 and the share at target over the full plan periods
-    of the window (each rep's quota from the roster, else the team's)."""
+    of the window (the plan's clock, else the scenario's reporting periods, fiscal ones
+    included; each rep's quota from the roster, else the team's)."""
     team = scenario.team
     default = team.quota.per_period if team.quota is not None else None
     quota = {r.rep_id: r.quota or default for r in team.roster or []}
     quota = {rep: q for rep, q in quota.items() if q}
     if not quota:
         return {}
-    freq = PERIOD_FREQ.get(scenario.calendar.period, "Q")
+    business = reporting_periods(scenario.calendar)
+    on = scenario.plan.clock_periods(business) if scenario.plan is not None else business
+    first, last = on.index([start, end])
     periods = [
-        p
-        for p in pd.period_range(start, end, freq=freq)
-        if p.start_time >= start and p.end_time.normalize() <= end
+        i
+        for i in range(max(first, 0), last + 1)
+        if pd.Timestamp(on.first_day(i)) >= start and pd.Timestamp(on.last_day(i)) <= end
     ]
-    if not periods:
+    if first < 0 or last < 0 or not periods:
         return {}
-    period = (start + pd.to_timedelta(won["close_day"], unit="D")).dt.to_period(freq)
-    booked = won.groupby([won["rep_id"], period])["amount"].sum()
+    period = on.index(start + pd.to_timedelta(won["close_day"], unit="D"))
+    booked = won.groupby([won["rep_id"].to_numpy(), period])["amount"].sum()
     attainment = np.array(
         [booked.get((rep, p), 0.0) / q for rep, q in quota.items() for p in periods], float
     )

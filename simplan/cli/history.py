@@ -283,7 +283,7 @@ def calibrate(
     clock = loaded.clock if loaded else period
     business = load_periods(calendar) if calendar else None
     span = business_periods.resolve_window(
-        business or business_periods.parse_periods(clock), window, start and start.date(), days
+        business or business_periods.clock_periods(clock), window, start and start.date(), days
     )
     history = load_history(
         file, preset, mapping, date_format, as_of, roster, targets, products, clock, business
@@ -306,7 +306,8 @@ def calibrate(
         print_fit_check(fitted.fit_check_)
     header = (
         f"# Calibrated by simplan {__version__} on {datetime.now(UTC):%Y-%m-%d} from {file}\n"
-        f"# (as of {history.as_of:%Y-%m-%d}, last {periods} {clock}s). Fitted values with 95 %\n"
+        f"# (as of {history.as_of:%Y-%m-%d}, last {periods} {'period' if business else clock}s). "
+        "Fitted values with 95 %\n"
         "# intervals and the rules applied: simplan calibrate --report DIR (params.csv, notes.md).\n"
     )
     text = header + yaml.safe_dump(
@@ -436,15 +437,20 @@ def backtest_command(
     min_rep_deals: MinRepDeals = 10,
     force: Annotated[bool, typer.Option(help="Replace a non-empty --out directory.")] = False,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+    calendar: CalendarOption = None,
 ) -> None:
     """Fit on the history up to --train-until, simulate the horizon after it, and report
-    actual against predicted with 50 % and 90 % interval coverage."""
+    actual against predicted with 50 % and 90 % interval coverage; with --calendar the
+    baseline is the last --periods of the business's periods."""
     check_out_dir(out_dir, force)
     anomaly, tier = rules(tiers, tier_count, amount_multiple, amount_quantile, min_rep_deals)
+    business = load_periods(calendar) if calendar else None
     history = load_history(
-        file, preset, mapping, date_format, as_of, roster, targets, products, period
+        file, preset, mapping, date_format, as_of, roster, targets, products, period, business
     )
-    calibrator = Calibrator(periods=periods, period=period, anomalies=anomaly, tiers=tier)
+    calibrator = Calibrator(
+        periods=periods, period=period, anomalies=anomaly, tiers=tier, calendar=business
+    )
     with progress_bar(quiet) as progress:
         result = backtest(
             history, train_until, horizon=horizon, replications=replications,
@@ -455,7 +461,8 @@ def backtest_command(
     if out_dir is not None:
         saved = save_atomically(out_dir, force, result.write)
         out.print(
-            f"backtest written to {saved}/ (metrics.csv, coverage.csv, simulated.csv, notes.md)"
+            f"backtest written to {saved}/ (metrics.csv, coverage.csv, simulated.csv, "
+            "pipeline.csv, notes.md)"
         )
 
 

@@ -176,9 +176,7 @@ def read_opportunities(
         observed_from=first_close,
         notes=notes,
         roster=read_roster_table(roster, chosen, date_format) if roster else None,
-        targets=read_targets(targets, "month" if clock == "month" else "quarter", calendar)
-        if targets
-        else None,
+        targets=read_targets(targets, clock, calendar) if targets else None,
         products=read_products(products, chosen) if products else None,
         columns=dict(columns),
         closed_only=reason or "",

@@ -32,7 +32,7 @@ def read_targets(
 
     Periods are written like 2017-03 or 2017Q1, or as labels of `calendar` (the business's
     periods); targets on another clock than the plan's are summed or spread by days. The
-    period column holds pandas Periods on a month or quarter clock, else `calendar`'s labels.
+    period column holds the plan clock's labels (2017-03, 2017Q1, FY2025-Q1) on every clock.
     """
     on = clock_periods(clock, calendar)
     source = read_table(path)
@@ -43,7 +43,7 @@ def read_targets(
     text = check.text("period")
     written_on = _clock_written(text, on, calendar)
     if written_on is not None:
-        return _regrouped(check, rep_id, target, text, written_on, on, clock)
+        return _regrouped(check, rep_id, target, text, written_on, on)
     labels = {value: _label(value, on, clock) for value in text.dropna().unique()}
     period = text.map(labels, na_action="ignore")
     if period.isna().any():
@@ -66,7 +66,7 @@ def read_targets(
         )
     if check.problems:
         fail(source, check.problems)
-    return _table(rep_id.to_numpy(dtype=object), period.to_numpy(), target.to_numpy(), clock)
+    return _table(rep_id.to_numpy(dtype=object), period.to_numpy(), target.to_numpy())
 
 
 def _label(value: str, on: Periods, clock: str) -> str | None:
@@ -83,10 +83,9 @@ def _label(value: str, on: Periods, clock: str) -> str | None:
         return None
 
 
-def _table(rep_id: np.ndarray, labels: np.ndarray, target: np.ndarray, clock: str) -> pd.DataFrame:
-    """Targets with the period column as Periods on a month or quarter clock, else labels."""
-    freq = PERIOD_FREQ.get(clock)
-    period = pd.PeriodIndex(list(labels), freq=freq) if freq else np.asarray(labels, dtype=object)
+def _table(rep_id: np.ndarray, labels: np.ndarray, target: np.ndarray) -> pd.DataFrame:
+    """Targets with the period column as the plan clock's labels (2017-03, 2017Q1, FY2025-P03)."""
+    period = np.asarray([str(label) for label in labels], dtype=object)
     return pd.DataFrame({"rep_id": rep_id, "period": period, "target": target})
 
 
@@ -109,7 +108,6 @@ def _regrouped(
     text: pd.Series,
     written_on: Periods,
     on: Periods,
-    clock: str,
 ) -> pd.DataFrame:
     """Targets per period of `written_on` as targets per plan period (`on`), by days."""
     bad = rep_id.isna() | target.isna() | (target <= 0) | text.isna()
@@ -134,7 +132,7 @@ def _regrouped(
         on,
     )
     return _table(
-        out["key"].to_numpy(dtype=object), out["period"].to_numpy(), out["amount"].to_numpy(), clock
+        out["key"].to_numpy(dtype=object), out["period"].to_numpy(), out["amount"].to_numpy()
     )
 
 

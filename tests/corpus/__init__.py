@@ -19,6 +19,7 @@ import pandas as pd
 
 from simplan import Scenario, simulate
 from simplan.analysis.synthetic import crm_export
+from simplan.model.plan import Plan
 
 SKILLS = [0.75, 0.85, 0.95, 1.0, 1.0, 1.05, 1.15, 1.25]
 TRUTH = {
@@ -75,6 +76,16 @@ def fiscal_truth(rule: str) -> dict:
     return {**TRUTH, "name": f"corpus_truth_{rule}", "calendar": calendar}
 
 
+def fiscal_plan() -> Plan:
+    """A plan paying per the business's periods (`clock: period`): 5 % commission and a
+    3,000 bonus at target, so the behaviour fit has a line to respond to."""
+    return Plan.model_validate(
+        {"clock": "period", "components": [
+            {"type": "base_commission", "rate": 0.05},
+            {"type": "attainment_bonus", "steps": [{"threshold": 1.0, "amount": 3000}]}]}
+    )  # fmt: skip
+
+
 def fiscal_export(rule: str, seed: int = 7) -> pd.DataFrame:
     """The clean export of one replication of `fiscal_truth(rule)`."""
     truth = fiscal_truth(rule)
@@ -90,6 +101,52 @@ def truth_export(seed: int = 7) -> pd.DataFrame:
     results = simulate(Scenario.model_validate(TRUTH), replications=1, seed=seed, workers=1)
     start = pd.Timestamp(TRUTH["calendar"]["start"])
     return crm_export(results.deals, start).reset_index(drop=True)
+
+
+STALE_PER_DAY = 3.0
+"""Leads a day that never close (a quarter of all), in `stale_pipeline_export`."""
+STALE_CUT = "2024-06-30"
+"""Where the stale-pipeline backtest cuts: it then forecasts July to September."""
+
+
+STALE_TRUTH = {**TRUTH, "calendar": {**TRUTH["calendar"], "days": 274}}
+"""`TRUTH` for three quarters: 2024-01-01 .. 2024-09-30 after its warm-up."""
+
+
+def stale_truth_quarter(replications: int, seed: int = 1) -> pd.Series:
+    """The truth's bookings in its third quarter (July..September), one per replication."""
+    results = simulate(
+        Scenario.model_validate(STALE_TRUTH), replications=replications, seed=seed, workers=1
+    )
+    credits = results.credits
+    third = credits[credits["close_day"] >= 182]  # day 182 is 2024-07-01
+    return third.groupby("replication")["amount"].sum()
+
+
+def stale_pipeline_export(seed: int = 7) -> pd.DataFrame:
+    """`STALE_TRUTH`'s clean export with `STALE_PER_DAY` extra leads a day that stay open for
+    ever (spread over the tiers and reps like the live ones): at the cut most old open deals
+    are these, and never win."""
+    truth = STALE_TRUTH
+    results = simulate(Scenario.model_validate(truth), replications=1, seed=seed, workers=1)
+    start = pd.Timestamp(truth["calendar"]["start"])
+    live = crm_export(results.deals, start)
+    rng = np.random.default_rng([seed, 53])
+    first = -truth["calendar"]["warmup_days"]
+    count = rng.poisson(STALE_PER_DAY * (274 - first))
+    created = start + pd.to_timedelta(np.floor(rng.uniform(first, 274, count)), unit="D")
+    stale = pd.DataFrame(
+        {
+            "deal_id": [f"S{i}" for i in range(count)],
+            "rep_id": rng.choice(live["rep_id"].unique(), count),
+            "created_date": created.strftime("%Y-%m-%d"),
+            "close_date": "",
+            "amount": 0.0,
+            "outcome": "open",
+            "tier": rng.choice(live["tier"].to_numpy(), count),
+        }
+    )
+    return pd.concat([live, stale], ignore_index=True).sort_values("created_date", kind="stable")
 
 
 def closed_only(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
