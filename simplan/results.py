@@ -384,10 +384,12 @@ def attach_payouts(
     team: Team,
     cal: Calendar,
     plan: Plan,
+    runs_only: bool = False,
 ) -> None:
     """Run the plan on each replication's credits: a statements table, payout in reps and
     runs. One payout run for the batch when the plan pays per rep (`pays_per_rep`), else one
-    per replication; the same statements either way."""
+    per replication; the same statements either way. `runs_only` sets the runs rows' payout
+    and cost of sales alone (a run that reads nothing else: a design candidate)."""
     groups = [parts] if len(parts) > 1 and pays_per_rep(plan) else [[p] for p in parts]
     lines = []
     for group in groups:
@@ -396,14 +398,17 @@ def attach_payouts(
         found = compute_payouts(ledger, targets, roster, plan, check=False, periods=clock).lines
         lines += _split_lines(found, len(group), team.size)
     for tables, replication, mine in zip(parts, replications, lines, strict=True):
+        runs = tables["runs"]
+        runs["payout"] = mine["amount"].sum()
+        runs["cost_of_sales"] = runs["payout"] / runs["bookings"].where(runs["bookings"] > 0)
+        if runs_only:
+            continue
         statements = mine.assign(replication=replication)
         statements = statements[STATEMENT_COLUMNS]
-        reps, runs = tables["reps"], tables["runs"]
+        reps = tables["reps"]
         paid = statements.groupby(["rep_id", "period"])["amount"].sum()
         keys = pd.MultiIndex.from_arrays([reps["rep_id"], reps["period"]])
         reps["payout"] = paid.reindex(keys).fillna(0.0).to_numpy()
-        runs["payout"] = statements["amount"].sum()
-        runs["cost_of_sales"] = runs["payout"] / runs["bookings"].where(runs["bookings"] > 0)
         tables["statements"] = statements
 
 
