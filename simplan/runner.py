@@ -152,8 +152,8 @@ def replication_runs(
 ) -> pd.DataFrame:
     """Only each replication's `runs` row (bookings, payout, share at target, ...), simulated
     in this process: what a design candidate is judged by, thousands of times a run. The
-    same rows as `simulate(..., workers=1).runs`, without the work nobody reads: no statements
-    table or reps' payouts, nothing combined or reduced, no manifest."""
+    same rows as `simulate(..., workers=1).runs`, without the work nobody reads: lean deals
+    and reps, no daily or statements table, no reps' payouts, nothing combined, no manifest."""
     scenario = scenario.with_simulation(
         replications=replications, seed=seed, workers=1, engine=engine
     )
@@ -232,7 +232,8 @@ def _replicate(
 ) -> tuple[dict[str, pd.DataFrame], dict[str, float]]:
     """Simulate a task's replications (all under one parameter draw, i mod len(worlds)) and
     build their tables in the worker that ran them, stacked; time each step. `runs_only`
-    returns the runs table alone, paid without statements (`replication_runs`)."""
+    builds lean tables and returns the runs table alone, paid without statements
+    (`replication_runs`)."""
     first = task[0][0]
     scenario, team, calendar = worlds[first % len(worlds)]
     start = time.perf_counter()
@@ -245,7 +246,7 @@ def _replicate(
     tier_names = [t.name for t in scenario.leads.tiers]
     replications = [replication for replication, _ in task]
     parts = [
-        replication_tables(rec, replication, team, calendar, tier_names)
+        replication_tables(rec, replication, team, calendar, tier_names, lean=runs_only)
         for replication, rec in zip(replications, records, strict=True)
     ]
     tabled = time.perf_counter()
