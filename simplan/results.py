@@ -299,7 +299,7 @@ def replication_tables(
     d = rec.deals
     keep = ~(d["close_day"] < off)  # closed during warm-up: history, not this run
     rep_ids = team.rep_id
-    read = {
+    columns = {  # what the runs row and the payouts read
         "replication": replication,
         "lead_id": d["lead_id"][keep],
         "tier": pd.Categorical.from_codes(d["tier"][keep], categories=tier_names),
@@ -312,7 +312,7 @@ def replication_tables(
         "lever_cost": d["lever_cost"][keep],
     }
     if not lean:
-        read |= {
+        columns |= {
             "source": pd.Categorical.from_codes(d["source"][keep], categories=rec.source_names),
             "rep_id": rep_ids[d["rep"][keep]],
             "first_rep_id": rep_ids[d["first_rep"][keep]],
@@ -321,8 +321,8 @@ def replication_tables(
             "cycle_days": (d["close_day"] - d["created_day"])[keep],
             "timing": pd.Categorical.from_codes(d["timing"][keep], categories=TIMINGS),
         }
-        read = {name: read[name] for name in DEAL_COLUMNS}
-    deals = pd.DataFrame(read)
+        columns = {name: columns[name] for name in DEAL_COLUMNS}
+    deals = pd.DataFrame(columns)
     c = rec.credits
     kept = c["close_day"] >= off
     credits = pd.DataFrame(
