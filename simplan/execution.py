@@ -325,14 +325,18 @@ def choose_executor(workers: int | None, scheduler: str | None = None) -> Execut
 
 
 @contextmanager
-def shared_executor(scheduler: str | None, workers: int | None) -> Iterator[Executor | None]:
-    """One Dask connection held open across several runs; None (local) when no scheduler.
+def shared_executor(scheduler: str | None, workers: int | None) -> Iterator[Executor]:
+    """One executor held open across several runs: a Dask connection, or without a scheduler
+    a local `worker_pool` (this process for one worker).
 
-    Sweeps and comparisons run many scenarios: this starts a local Dask cluster once
-    rather than once per scenario. Without a scheduler each run picks its own executor.
+    Sweeps and comparisons run many scenarios: this starts a local Dask cluster, or the
+    local workers, once rather than once per scenario, so what a worker caches for the
+    world every scenario shares (the reps' plan-free effort costs, the compiled kernels)
+    is computed once per worker for the whole comparison, not once per scenario.
     """
     if scheduler is None:
-        yield None
+        with worker_pool(workers) as pool:
+            yield pool
         return
     with DaskExecutor(scheduler, workers=workers) as executor:
         yield executor

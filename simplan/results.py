@@ -274,35 +274,55 @@ class RunWriter:
         os.replace(tmp, self.target / "manifest.json")
 
 
+DEAL_COLUMNS = (
+    "replication", "lead_id", "tier", "source", "rep_id", "first_rep_id", "created_day",
+    "first_response_hours", "stage", "outcome", "close_day", "cycle_days", "amount", "alerts",
+    "relays", "lever_cost", "timing",
+)  # fmt: skip
+
+
 def replication_tables(
-    rec: Records, replication: int, team: Team, cal: Calendar, tier_names: list[str]
+    rec: Records,
+    replication: int,
+    team: Team,
+    cal: Calendar,
+    tier_names: list[str],
+    lean: bool = False,
 ) -> dict[str, pd.DataFrame]:
-    """One replication's tables (built where it ran), warm-up dropped, day 0 at the start."""
+    """One replication's tables (built where it ran), warm-up dropped, day 0 at the start.
+
+    `lean` builds only what the runs row and the payouts read, for a run that keeps nothing
+    else (a design candidate): deals and reps without their descriptive columns, no daily
+    table; the runs row and the credits are the same.
+    """
     off = cal.first_day
     d = rec.deals
     keep = ~(d["close_day"] < off)  # closed during warm-up: history, not this run
     rep_ids = team.rep_id
-    deals = pd.DataFrame(
-        {
-            "replication": replication,
-            "lead_id": d["lead_id"][keep],
-            "tier": pd.Categorical.from_codes(d["tier"][keep], categories=tier_names),
+    columns = {  # what the runs row and the payouts read
+        "replication": replication,
+        "lead_id": d["lead_id"][keep],
+        "tier": pd.Categorical.from_codes(d["tier"][keep], categories=tier_names),
+        "created_day": d["created_day"][keep] - off,
+        "first_response_hours": d["first_response_hours"][keep],
+        "outcome": pd.Categorical.from_codes(d["outcome"][keep], categories=OUTCOMES),
+        "amount": d["amount"][keep],
+        "alerts": d["alerts"][keep],
+        "relays": d["relays"][keep],
+        "lever_cost": d["lever_cost"][keep],
+    }
+    if not lean:
+        columns |= {
             "source": pd.Categorical.from_codes(d["source"][keep], categories=rec.source_names),
             "rep_id": rep_ids[d["rep"][keep]],
             "first_rep_id": rep_ids[d["first_rep"][keep]],
-            "created_day": d["created_day"][keep] - off,
-            "first_response_hours": d["first_response_hours"][keep],
             "stage": pd.Categorical.from_codes(d["stage"][keep] + 1, categories=STAGE_NAMES),
-            "outcome": pd.Categorical.from_codes(d["outcome"][keep], categories=OUTCOMES),
             "close_day": d["close_day"][keep] - off,
             "cycle_days": (d["close_day"] - d["created_day"])[keep],
-            "amount": d["amount"][keep],
-            "alerts": d["alerts"][keep],
-            "relays": d["relays"][keep],
-            "lever_cost": d["lever_cost"][keep],
             "timing": pd.Categorical.from_codes(d["timing"][keep], categories=TIMINGS),
         }
-    )
+        columns = {name: columns[name] for name in DEAL_COLUMNS}
+    deals = pd.DataFrame(columns)
     c = rec.credits
     kept = c["close_day"] >= off
     credits = pd.DataFrame(
@@ -316,7 +336,8 @@ def replication_tables(
         }
     )
     window = {k: v[off:] for k, v in rec.daily.items()}
-    days, n = window["touches"].shape
+    shown = {k: v[:0] for k, v in window.items()} if lean else window
+    days, n = shown["touches"].shape
     day = np.repeat(np.arange(days), n)
     daily = pd.DataFrame(
         {
@@ -325,10 +346,10 @@ def replication_tables(
             "date": cal.dates[day + off],
             "phase": pd.Categorical.from_codes(cal.phase[day + off], categories=PHASES),
             "rep_id": np.tile(rep_ids, days),
-            **{k: v.ravel() for k, v in window.items()},
+            **{k: v.ravel() for k, v in shown.items()},
         }
     )
-    reps = _reps_table(window, rec.targets, replication, team, cal)
+    reps = _reps_table(window, rec.targets, replication, team, cal, lean)
     won = deals["outcome"] == "won"
     closed = deals["outcome"] != "open"
     has_target = reps["target"].notna().any()
@@ -362,24 +383,29 @@ def attach_payouts(
     team: Team,
     cal: Calendar,
     plan: Plan,
+    runs_only: bool = False,
 ) -> None:
     """Run the plan on each replication's credits: a statements table, payout in reps and
     runs. One payout run for the whole batch, each replication's reps, squads and contests,
     team-wide pools and budget kept apart by the roster's `replication` column: the same
-    statements as one run per replication."""
+    statements as one run per replication. `runs_only` sets the runs rows' payout and cost of
+    sales alone (a run that reads nothing else: a design candidate)."""
     ledger, targets, roster = _payout_inputs(parts, team, cal, plan)
     clock = cal.plan_period.periods
     found = compute_payouts(ledger, targets, roster, plan, check=False, periods=clock).lines
     lines = _split_lines(found, len(parts), team.size)
     for tables, replication, mine in zip(parts, replications, lines, strict=True):
+        runs = tables["runs"]
+        runs["payout"] = mine["amount"].sum()
+        runs["cost_of_sales"] = runs["payout"] / runs["bookings"].where(runs["bookings"] > 0)
+        if runs_only:
+            continue
         statements = mine.assign(replication=replication)
         statements = statements[STATEMENT_COLUMNS]
-        reps, runs = tables["reps"], tables["runs"]
+        reps = tables["reps"]
         paid = statements.groupby(["rep_id", "period"])["amount"].sum()
         keys = pd.MultiIndex.from_arrays([reps["rep_id"], reps["period"]])
         reps["payout"] = paid.reindex(keys).fillna(0.0).to_numpy()
-        runs["payout"] = statements["amount"].sum()
-        runs["cost_of_sales"] = runs["payout"] / runs["bookings"].where(runs["bookings"] > 0)
         tables["statements"] = statements
 
 
@@ -468,9 +494,15 @@ def statement_totals(statements: pd.DataFrame) -> pd.DataFrame:
 
 
 def _reps_table(
-    window: dict[str, np.ndarray], targets: np.ndarray, replication: int, team: Team, cal: Calendar
+    window: dict[str, np.ndarray],
+    targets: np.ndarray,
+    replication: int,
+    team: Team,
+    cal: Calendar,
+    lean: bool = False,
 ) -> pd.DataFrame:
-    """Bookings and attainment of each rep in each plan period of the window."""
+    """Bookings and attainment of each rep in each plan period of the window (`lean`: only
+    the columns the runs row and the payouts read: rep_id, period, target, at_target)."""
     period = cal.plan_period.index[cal.first_day :]
     present = np.unique(period)
     n_periods = len(present)
@@ -482,13 +514,19 @@ def _reps_table(
     target = targets[present] * cal.plan_period.coverage[present][:, None]
     with np.errstate(invalid="ignore", divide="ignore"):
         attainment = bookings / target
+    rows = {
+        "replication": replication,
+        "rep_id": np.tile(team.rep_id, n_periods),
+        "period": np.repeat(np.asarray(cal.plan_period.labels)[present], team.size),
+    }
+    if lean:
+        at_target = (attainment >= 1).ravel()
+        return pd.DataFrame({**rows, "target": target.ravel(), "at_target": at_target})
     mentor = np.where(team.mentor >= 0, team.rep_id[np.maximum(team.mentor, 0)], None)
     tenure = np.asarray(TENURES)[team.tenure(0)]
     return pd.DataFrame(
         {
-            "replication": replication,
-            "rep_id": np.tile(team.rep_id, n_periods),
-            "period": np.repeat(np.asarray(cal.plan_period.labels)[present], team.size),
+            **rows,
             "tenure": np.tile(tenure, n_periods),
             "squad": np.tile(team.squad, n_periods),
             "skill": np.tile(team.skill, n_periods),

@@ -144,6 +144,37 @@ def simulate(
     return results
 
 
+def replication_runs(
+    scenario: Scenario,
+    *,
+    replications: int,
+    seed: int,
+    engine: str | None = None,
+    batch: int | None = None,
+) -> pd.DataFrame:
+    """Only each replication's `runs` row (bookings, payout, share at target, ...), simulated
+    in this process: what a design candidate is judged by, thousands of times a run. The
+    same rows as `simulate(..., workers=1).runs`, without the work nobody reads: lean deals
+    and reps, no daily or statements table, no reps' payouts, nothing combined, no manifest."""
+    scenario = scenario.with_simulation(
+        replications=replications, seed=seed, workers=1, engine=engine
+    )
+    sim = scenario.simulation
+    worlds = _worlds(scenario, sim.seed)
+    seeds = replication_seeds(sim.seed, sim.replications)
+    size = _batch_size(batch, sim.engine, sim.replications, 1, worlds[0][1].size)
+    runs = pd.concat(
+        [
+            _replicate(worlds, frozenset(), [(i, seeds[i]) for i in task], runs_only=True)[0][
+                "runs"
+            ]
+            for task in batches(sim.replications, len(worlds), size)
+        ],
+        ignore_index=True,
+    )
+    return runs.sort_values("replication", kind="stable", ignore_index=True)
+
+
 World = tuple[Scenario, Team, Calendar]
 
 
@@ -199,9 +230,12 @@ def _replicate(
     worlds: list[World],
     keep: frozenset[str] | None,
     task: list[tuple[int, np.random.SeedSequence]],
+    runs_only: bool = False,
 ) -> tuple[dict[str, pd.DataFrame], dict[str, float]]:
     """Simulate a task's replications (all under one parameter draw, i mod len(worlds)) and
-    build their tables in the worker that ran them, stacked; time each step."""
+    build their tables in the worker that ran them, stacked; time each step. `runs_only`
+    builds lean tables and returns the runs table alone, paid without statements
+    (`replication_runs`)."""
     first = task[0][0]
     scenario, team, calendar = worlds[first % len(worlds)]
     start = time.perf_counter()
@@ -214,14 +248,16 @@ def _replicate(
     tier_names = [t.name for t in scenario.leads.tiers]
     replications = [replication for replication, _ in task]
     parts = [
-        replication_tables(rec, replication, team, calendar, tier_names)
+        replication_tables(rec, replication, team, calendar, tier_names, lean=runs_only)
         for replication, rec in zip(replications, records, strict=True)
     ]
     tabled = time.perf_counter()
     if scenario.plan is not None:
-        attach_payouts(parts, replications, team, calendar, scenario.plan)
+        attach_payouts(parts, replications, team, calendar, scenario.plan, runs_only)
     paid = time.perf_counter()
     seconds = {"engine": simulated - start, "tables": tabled - simulated, "payout": paid - tabled}
+    if runs_only:
+        return {"runs": pd.concat([p["runs"] for p in parts], ignore_index=True)}, seconds
     for replication, tables in zip(replications, parts, strict=True):
         if keep is not None and replication >= SAMPLE_REPLICATIONS:
             for name in set(BIG_TABLES) - keep:

@@ -8,10 +8,11 @@ import pandas as pd
 import pytest
 
 from simplan.analysis.design_goal import Goal
-from simplan.analysis.kpis import replication_kpis
+from simplan.analysis.kpis import RUN_KPIS, replication_kpis
 from simplan.analysis.optimise import candidate_scenario, optimise, plan_evaluator
 from simplan.execution import ProcessPool, SerialExecutor, worker_pool
-from simplan.runner import simulate
+from simplan.runner import replication_runs, simulate
+from simplan.scenario import Scenario
 from tests.test_optimise import RATE, design_team
 
 
@@ -66,8 +67,28 @@ def test_candidates_give_a_plain_runs_numbers_on_one_or_two_workers(team):
         workers=1,
         engine="fast",
     )
-    pd.testing.assert_frame_equal(tables[2][1], replication_kpis(plain))
+    expected = replication_kpis(plain)[["replication", *RUN_KPIS]]
+    pd.testing.assert_frame_equal(tables[2][1], expected)
     assert tables[1][2]["payout"].sum() > 2 * tables[1][0]["payout"].sum()
+
+
+def test_a_candidates_runs_rows_are_a_plain_runs_under_parameter_draws_and_any_batch(team):
+    """`replication_runs` builds only the runs rows (no statements, no reps' payouts), yet
+    they are exactly `simulate`'s, in replication order, also when replications alternate
+    between two parameter draws and run in batches of 2 (tasks of interleaved draws)."""
+    draws = [
+        {"leads.tiers[0].win_probability": low, "leads.tiers[1].win_probability": high}
+        for low, high in ((0.05, 0.02), (0.9, 0.6))
+    ]
+    data = team.model_dump(by_alias=True, exclude_none=True)
+    drawn = Scenario.model_validate({**data, "uncertainty": {"source": "a test", "draws": draws}})
+    plain = simulate(drawn, replications=5, seed=3, workers=1, engine="fast").runs
+    runs = replication_runs(drawn, replications=5, seed=3, engine="fast", batch=2)
+    pd.testing.assert_frame_equal(runs, plain)
+    assert runs["replication"].tolist() == list(range(5))
+    assert runs["payout"].gt(0).all()
+    won = runs["win_rate"].to_numpy()  # odd replications run under the winning draw
+    assert won[1::2].min() > 2 * won[0::2].max()
 
 
 def test_an_optimisation_is_the_same_on_one_or_two_workers_and_counts_its_progress(team):

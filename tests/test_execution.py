@@ -17,11 +17,13 @@ import pytest
 from typer.testing import CliRunner
 
 from simplan import execution, simulate
+from simplan.analysis.compare import compare
 from simplan.cli import app
 from simplan.errors import SimplanError
 from simplan.execution import DaskExecutor, ProcessExecutor, SerialExecutor
 
 from .conftest import DATA
+from .test_behaviour import scenario
 
 BAD_ADDRESS = "tcp://127.0.0.1:1"  # loopback, a port nothing listens on
 
@@ -161,3 +163,29 @@ def test_every_simulating_command_passes_the_scheduler_through(monkeypatch, args
     assert done.exit_code == 0, done.output
     assert _RecordingDask.addresses
     assert set(_RecordingDask.addresses) == {address}
+
+
+def test_a_comparison_starts_its_workers_once_for_every_scenario(monkeypatch):
+    """compare runs all its scenarios on one local pool, so each worker keeps the reps'
+    plan-free effort costs from one plan to the next; the tables are those of one worker."""
+    started = []
+
+    class CountedPool(execution.ProcessPool):
+        def __init__(self, *args, **kwargs):
+            started.append(args)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(execution, "ProcessPool", CountedPool)
+    plans = [
+        {"clock": "month", "components": [{"type": "base_commission", "rate": r}]}
+        for r in (0.08, 0.1, 0.12)
+    ]
+    small = {"team": {"size": 6}, "calendar": {"days": 20}}
+    scenarios = [scenario(name=f"r{i}", plan=plan, **small) for i, plan in enumerate(plans)]
+    two = compare(*scenarios, replications=4, workers=2)
+    assert len(started) == 1
+    one = compare(*scenarios, replications=4, workers=1)
+    assert len(started) == 1
+    pd.testing.assert_frame_equal(two.kpis, one.kpis)
+    payout = two.kpis.groupby("scenario")["payout"].mean()
+    assert payout["r0"] < payout["r1"] < payout["r2"]

@@ -15,6 +15,7 @@ table shows how much narrower pairing makes the interval than comparing independ
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -145,14 +146,20 @@ def compare(
             "compare needs at least 2 replications for an interval; use --replications 2 or more"
         )
     results = {}
-    with shared_executor(scheduler, workers or base_sim.workers) as shared:
+    # One executor for every scenario, so each worker normalises the reps' effort costs once.
+    runs_on = (
+        nullcontext(executor)
+        if executor is not None
+        else shared_executor(scheduler, workers or base_sim.workers)
+    )
+    with runs_on as shared:
         for name, scenario in zip(names, loaded, strict=True):
             results[name] = simulate(
                 scenario,
                 replications=replications,
                 seed=seed,
                 workers=workers,
-                executor=executor or shared,
+                executor=shared,
                 progress=progress,
             )
     kpis = pd.concat(

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from simplan.analysis.kpis import replication_kpis
+from simplan.analysis.kpis import run_kpis
 from simplan.execution import Executor, worker_pool
-from simplan.runner import simulate
+from simplan.runner import replication_runs
 from simplan.scenario import Scenario
 
 Values = dict[str, float]
@@ -51,21 +51,17 @@ def _install(bench: Bench | None) -> None:
 
 def run_candidate(task: Task) -> pd.DataFrame:
     """One candidate's replications, simulated in this worker on the bench's seed with the
-    fast engine: one row of KPIs per replication (`replication_kpis`)."""
+    fast engine: per replication its runs row's KPIs (`run_kpis`: bookings, payout, cost of
+    sales, share at target), all an objective, a constraint or a Morris point reads. Only
+    the runs rows are built (`replication_runs`), not the tables nobody reads."""
     if _bench is None:
         raise RuntimeError("run_candidate runs on a candidate_pool's workers")
     index, values = task
     scenario = _bench.vary(_bench.scenarios[index], values)
-    results = simulate(
-        scenario,
-        replications=_bench.replications,
-        seed=_bench.seed,
-        workers=1,
-        engine="fast",
-        keep=(),
+    runs = replication_runs(
+        scenario, replications=_bench.replications, seed=_bench.seed, engine="fast"
     )
-    plan = scenario.plan
-    return replication_kpis(results, plan.budget.total if plan and plan.budget else None)
+    return run_kpis(runs).reset_index()
 
 
 @dataclass(frozen=True)

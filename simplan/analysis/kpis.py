@@ -18,19 +18,25 @@ KPI_COLUMNS = (
 )
 
 
+RUN_KPIS = ("bookings", "payout", "cost_of_sales", "share_at_target")
+"""The KPIs a replication's runs row holds (a design candidate is judged by these alone)."""
+
+
+def run_kpis(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per replication (the index), the RUN_KPIS of its runs row; payout and cost of sales
+    are NaN without a plan."""
+    runs = runs.set_index("replication")
+    return pd.DataFrame({name: runs.get(name, np.nan) for name in RUN_KPIS}, index=runs.index)
+
+
 def replication_kpis(results: Results, budget: float | None = None) -> pd.DataFrame:
     """Per replication: bookings, payout, cost of sales, share of reps at target, payout spread
     across reps (P90 / median rep, top-decile share) and whether payout exceeded `budget`."""
-    runs = results.runs.set_index("replication")
+    out = run_kpis(results.runs)
     reps = results.reps
     per_rep = reps.groupby(["replication", "rep_id"])
     has_payout = "payout" in reps
     rep_pay = per_rep["payout"].sum() if has_payout else None
-    out = pd.DataFrame(index=runs.index)
-    out["bookings"] = runs["bookings"]
-    out["payout"] = runs.get("payout", np.nan)
-    out["cost_of_sales"] = runs.get("cost_of_sales", np.nan)
-    out["share_at_target"] = runs["share_at_target"]
     if rep_pay is not None:
         grouped = rep_pay.groupby(level="replication")
         median = grouped.median()
