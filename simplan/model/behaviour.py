@@ -340,8 +340,8 @@ def effort_cost(
     then built under it), c makes each rep's mean effort under that plan 1, as in its history.
     Without it, c = reference_rate x (the bookings a day one more unit of effort wins at
     effort 1, by sourcing and follow-up): a rep paid `reference_rate` on every extra unit of
-    bookings works at effort 1. `program` is the
-    outlook's `plan_program` when the caller keeps it for the plans it then solves.
+    bookings works at effort 1. `program` is the outlook's `plan_program` when the caller
+    keeps it for the plans it then solves.
     """
     o = outlook
     mean_size = (o.size_pmf * np.arange(o.size_pmf.shape[1])).sum(axis=1) * GRID_STEP * o.target

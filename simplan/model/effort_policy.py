@@ -36,6 +36,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simplan.model.production import effort_lift
+
 GRID_STEP = 0.01
 """Attainment grid step (1 % of target)."""
 GRID_TOP = 4.0
@@ -90,8 +92,8 @@ def won_lift(
     """The relative change in a rep's won deals from leads of a step worked at each effort level,
     (reps, efforts): the self-sourced `share` of the flow scales with effort ** elasticity and
     every lead's win chance with effort ** follow_up (0 at effort 1, the history's)."""
-    volume = 1.0 - share[:, None] + share[:, None] * np.power(efforts, elasticity)[None, :]
-    return volume * np.power(efforts, follow_up)[None, :] - 1.0
+    volume = 1.0 - share[:, None] + share[:, None] * effort_lift(efforts, elasticity)[None, :]
+    return volume * effort_lift(efforts, follow_up)[None, :] - 1.0
 
 
 def size_pmf_on_grid(values: np.ndarray, weights: np.ndarray, target: np.ndarray) -> np.ndarray:
