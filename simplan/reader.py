@@ -236,11 +236,12 @@ class CsvRows:
         self.header, self.records, self.lines = header, records, lines
 
 
-def parse_csv(text: str, source: str) -> CsvRows:
-    """Comma-separated text to a header and records, strictly: an unclosed quote, a field
-    longer than CSV_FIELD_LIMIT, a row longer than the header or a column named twice is a
-    ConfigError naming the line. Blank lines are skipped (line numbers stay the file's)."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+def parse_csv(text: str, source: str, delimiter: str = ",") -> CsvRows:
+    """Comma-separated (or `delimiter`-separated) text to a header and records, strictly: an
+    unclosed quote, a field longer than CSV_FIELD_LIMIT, a row longer than the header or a
+    column named twice is a ConfigError naming the line. Blank lines are skipped (line numbers
+    stay the file's)."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True, delimiter=delimiter)
     records: list[list[str]] = []
     lines: list[int] = []
     start = 1
@@ -264,7 +265,7 @@ def parse_csv(text: str, source: str) -> CsvRows:
             source,
             [
                 f"{len(long):,} line(s) have more fields than the header's {width}, e.g. line "
-                f"{long[0]}; check that the delimiter is ',', that text containing commas is "
+                f"{long[0]}; check that the delimiter is {delimiter!r}, that text containing it is "
                 "quoted, and that amounts have no thousands separator (1200.00, not 1,200.00)"
             ],
         )

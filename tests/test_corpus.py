@@ -36,6 +36,7 @@ from .corpus.walkthrough import write_export
 ITEMS = (
     "owners missing", "amounts missing", "lost deals without a close date", "extreme amounts",
     "months without new leads", "one rep with an outsized share", "closed deals only",
+    "reps who left",
 )  # fmt: skip
 
 

@@ -199,7 +199,7 @@ def test_wrong_date_format_suggests_the_right_one(tmp_path):
 def test_all_problems_reported_at_once(tmp_path):
     path = write(
         tmp_path,
-        "deal_id,rep_id,close_date,amount\nd1,a,2024-01-05,-5\nd1,a,2024-99-05,$10\n\nd3,a,2024-01-05,\n",
+        "deal_id,rep_id,close_date,amount\nd1,a,2024-01-05,-5\nd1,a,2024-99-05,1O\n\nd3,a,2024-01-05,\n",
     )
     with pytest.raises(SimplanError) as info:
         read_deals(path)
@@ -207,7 +207,7 @@ def test_all_problems_reported_at_once(tmp_path):
     assert message.startswith(f"{path}: 5 problems:")
     for fragment in (
         "negative on 1 row (line 2)",
-        "currency symbols or thousands separators on 1 row (line 3)",
+        "is not a number on 1 row (line 3)",
         "not a date",
         "repeats 1 id(s) on 2 rows (lines 2, 3)",
         "'amount' is empty on 1 row (line 5) of won deals",  # line 4 is blank

@@ -160,7 +160,9 @@ def test_plain_mapping_without_preset(tmp_path):
         ("d1,ann,2024-01-01,2024-01-05,4,lost\n", r"repeats 1 id\(s\) on 2 rows \(lines 2, 6\)"),
         ("d9,ann,2024-13-01,2024-01-05,4,lost\n", r"'created_date' is not a date .* \(line 6\)"),
         ("d9,ann,2024-01-01,2024-01-05,4,Maybe\n", r"labels simplan does not know: 'Maybe' on 1 row \(line 6\)"),
-        ("d9,ann,2024-01-01,2024-01-05,\"$1,200.00\",won\n", r"currency symbols .* \(line 6\), e.g. '\$1,200.00'.*1200.00"),
+        ("d9,ann,2024-01-01,2024-01-05,\"1.200,50\",won\nd10,ann,2024-01-01,2024-01-05,\"1,200.50\",won\n", r"mixes decimal commas .* on 2 rows \(lines 6, 7\), e.g. '1.200,50'"),
+        ("d9,ann,2024-01-01,2024-01-05,$1200,won\nd10,ann,2024-01-01,2024-01-05,900 €,won\n", r"mixes currencies \(\$, €\)"),
+        ("d9,ann,2024-01-01,2024-01-05,12 euros,won\n", r"'amount' is not a number on 1 row \(line 6\), e.g. '12 euros'"),
     ],
 )  # fmt: skip
 def test_each_validation_error_names_column_and_line(tmp_path, rows, fragment):
@@ -184,7 +186,7 @@ def test_salesforce_flags_must_agree(tmp_path):
     [
         ("", "the file is empty"),
         (HEADER, "has a header but no rows"),
-        (HEADER.replace(",", ";") + GOOD.replace(",", ";"), "semicolon-separated"),
+        (HEADER.replace(",", "|") + GOOD.replace(",", "|"), "pipe-separated"),
         ("deal_id,rep_id,close_date\nd1,a,2024-01-05\n", r"no column 'amount'"),
         (HEADER + "d1,ann,2024-01-02,,,open\nd2,bob,2024-01-03,,,open\n", r"every deal in column 'outcome' is open \(2 rows, lines 2..3\)"),
         (HEADER + "d1,ann,2024-01-02,2024-01-04,0,lost\n", r"no won deal in column 'outcome'"),
@@ -193,6 +195,71 @@ def test_salesforce_flags_must_agree(tmp_path):
 def test_bad_files(tmp_path, text, fragment):
     with pytest.raises(SimplanError, match=fragment):
         read_opportunities(write(tmp_path, text))
+
+
+@pytest.mark.parametrize(
+    ("text", "amounts", "said"),
+    [
+        (HEADER.replace(",", ";") + GOOD.replace(",", ";").replace("2500", "2.500,50"),
+         [1000, 0, 2500.5], "'2.500,50' read as 2500.5 (',' decimals, '.' thousands)"),
+        (HEADER.replace(",", ";") + GOOD.replace(",", ";").replace("1000", "1,5"),
+         [1.5, 0, 2500], "'1,5' read as 1.5 (',' decimals, '.' thousands)"),
+        (HEADER.replace(",", "\t") + GOOD.replace(",", "\t").replace("2500", "2,500"),
+         [1000, 0, 2500], "'2,500' read as 2500 ('.' decimals, ',' thousands)"),
+        (HEADER + GOOD.replace("2500", '"$2,500.75"').replace("1000", "$1000"),
+         [1000, 0, 2500.75], "currency '$' dropped; '.' decimals, ',' thousands"),
+        (HEADER + GOOD.replace("2500", '"EUR 2\u00a0500"'), [1000, 0, 2500], "currency 'EUR'"),
+        (HEADER + GOOD.replace("2500", "(2500)"), None, "'amount' is negative"),
+    ],
+)  # fmt: skip
+def test_amounts_as_exports_write_them(tmp_path, text, amounts, said):
+    """Semicolon- and tab-separated files are read; money text is read by the one decimal
+    convention its column shows (a ;-separated file defaults to decimal commas), and said."""
+    path = write(tmp_path, text)
+    if amounts is None:
+        with pytest.raises(SimplanError, match=said):
+            read_opportunities(path, today="2024-06-30")
+        return
+    history = read_opportunities(path, today="2024-06-30")
+    closed = history.deals[history.deals["outcome"] != "open"]
+    assert closed["amount"].tolist() == pytest.approx(amounts)
+    assert any(said in note for note in history.notes), history.notes
+
+
+def test_exact_copies_totals_times_and_excel_dates(tmp_path):
+    """Rows exported twice are dropped, as is a spreadsheet's TOTAL line; a time of day after
+    a day-first date is dropped; Excel serial days are read as dates; each is said."""
+    text = (
+        HEADER + GOOD.replace("2024-01-20", "20.01.2024 09:30").replace("2024-01-25", "25.01.2024")
+        .replace("2024-02-10", "10.02.2024").replace("2024-01-02", "02.01.2024")
+        .replace("2024-01-03", "03.01.2024").replace("2024-01-04", "04.01.2024")
+        .replace("2024-02-01", "01.02.2024")
+        + "d3,bob,04.01.2024,10.02.2024,2500,won\n,TOTAL,,,3500,\n"
+    )  # fmt: skip
+    history = read_opportunities(write(tmp_path, text), today="2024-06-30")
+    assert history.deals["deal_id"].tolist() == ["d1", "d2", "d3", "d4"]
+    assert history.deals["close_date"].iloc[0] == pd.Timestamp("2024-01-20")
+    notes = " ".join(history.notes)
+    assert "1 row (line 6) repeat an earlier row cell for cell" in notes
+    assert "1 row (line 7) without a deal id read 'Total'" in notes
+    serial = (
+        HEADER + "d1,ann,45293,45311,1000,won\nd2,ann,45294,45316,0,lost\nd3,bob,45295,,,open\n"
+    )
+    history = read_opportunities(write(tmp_path, serial), today="2024-06-30")
+    assert history.deals["created_date"].dt.strftime("%Y-%m-%d").tolist() == [
+        "2024-01-02", "2024-01-03", "2024-01-04"]  # fmt: skip
+    assert "read as Excel serial days (45292 = 2024-01-01)" in " ".join(history.notes)
+
+
+def test_time_of_day_counts_as_its_day(tmp_path):
+    """ISO timestamps (Pipedrive) are cut to their day, so a deal opened at 10:00 on the export
+    date is inside the export's last day, and ages are whole days."""
+    text = HEADER + GOOD.replace("2024-01-20", "2024-01-20 16:45:10").replace(
+        "2024-02-01", "2024-02-10 10:00:00")  # fmt: skip
+    history = read_opportunities(write(tmp_path, text), today="2024-06-30")
+    assert history.as_of == pd.Timestamp("2024-02-10")
+    assert (history.deals["created_date"] == history.deals["created_date"].dt.normalize()).all()
+    assert "dates carry a time of day" in " ".join(history.notes)
 
 
 def test_encodings(tmp_path):

@@ -52,7 +52,7 @@ from simplan.analysis.fit_check import run_fit_check
 from simplan.analysis.outcomes import FAMILIES, fit_outcomes
 from simplan.errors import SimplanError
 from simplan.history import AnomalyRule, History, TierRule, prepare
-from simplan.history.readiness import findings, owners_only_on_won
+from simplan.history.readiness import departed_reps, findings, owners_only_on_won
 from simplan.model.calendar import PERIOD_FREQ, CalendarParams, build_calendar
 from simplan.model.periods import Periods, clock_periods, parse_periods
 from simplan.model.plan import Plan
@@ -163,7 +163,8 @@ class Calibrator:
         roster = roster if roster is not None else history.roster
         self.findings_ = findings(history, prepared, imputed=self.impute_amounts)
         notes = [*prepared.notes, *(f"{f.item}: {f.text}" for f in self.findings_)]
-        reps = sorted(deals["rep_id"].dropna().unique())
+        gone = departed_reps(deals, history.as_of)  # named by the findings
+        reps = sorted(set(deals["rep_id"].dropna().unique()) - set(gone))
         if len(reps) < self.min_reps:
             column = "rep_id"
             raise SimplanError(

@@ -29,7 +29,8 @@ CAUSES = {
     "win rate": "the tier's win probability (outcome labels, owners only on won deals)",
     "won cycle": "cycle times (lost deals without dates, created dates that are import dates)",
     "deal size": "deal sizes (outliers, imputed amounts, per-rep size multipliers)",
-    "attainment": "per-rep lead shares, sizes or quotas (--targets)",
+    "attainment": "per-rep lead shares, sizes or quotas (--targets), a rep renamed mid-year "
+    "(--rename)",
     "share at target": "per-rep heterogeneity or quotas (--targets)",
 }
 """Per metric, what usually makes the simulation miss the history there."""
@@ -96,7 +97,10 @@ def run_fit_check(
     start, end = window
     days = int((end - start).days) + 1
     calendar = history_calendar(data["calendar"], start, days)
-    scenario = validate(Scenario, {**data, "calendar": calendar}, "fit-check scenario")
+    team = {**data["team"], "roster": _tenure_at(data, start)}
+    scenario = validate(
+        Scenario, {**data, "calendar": calendar, "team": team}, "fit-check scenario"
+    )
     results = simulate(
         scenario, replications=replications, seed=seed + 104729, workers=workers, progress=progress
     )
@@ -118,6 +122,17 @@ def run_fit_check(
         rows, columns=["metric", "key", "history", "simulated_mean", "low", "high", "inside"]
     )
     return FitCheck(table, window, replications)
+
+
+def _tenure_at(data: dict, start: pd.Timestamp) -> list[dict]:
+    """The roster with each rep's tenure on `start`, the history window's first day (the
+    calibrated tenure is at the forecast's start): a rep hired inside the window starts it
+    new (0 days), so the fit check ramps them as the history saw them ramp."""
+    shift = (start - pd.Timestamp(data["calendar"]["start"])).days
+    return [
+        {**row, "tenure_days": max(int(row["tenure_days"]) + shift, 0)}
+        for row in data["team"]["roster"]
+    ]
 
 
 def _history_frame(deals: pd.DataFrame, start, end) -> pd.DataFrame:

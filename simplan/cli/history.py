@@ -35,6 +35,7 @@ from simplan.history import (
     TierRule,
     history_summary,
     parse_mapping,
+    parse_renames,
     period_summary,
     prepare,
     read_opportunities,
@@ -56,12 +57,21 @@ HistoryFile = Annotated[
 ]
 PresetOption = Annotated[
     str | None,
-    typer.Option("--preset", help="Column names of a CRM: maven_crm, salesforce, hubspot, zoho."),
+    typer.Option(
+        "--preset",
+        help="Column names of a CRM: maven_crm, salesforce, hubspot, zoho, pipedrive, dynamics.",
+    ),
 ]
 MapOption = Annotated[
     list[str] | None,
     typer.Option(
         "--map", help="canonical=source column (e.g. created_date=engage_date), or won=LABEL."
+    ),
+]
+RenameOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--rename", help="OLD=NEW: one rep under two names (renamed mid-year); repeat for more."
     ),
 ]
 DateFormat = Annotated[
@@ -123,6 +133,7 @@ def load_history(
     products: Path | None,
     clock: str = "quarter",
     calendar: business_periods.Periods | None = None,
+    renames: list[str] | None = None,
 ) -> History:
     """Read and check the export and its side tables (every problem at once, exit 2)."""
     return read_opportunities(
@@ -136,6 +147,7 @@ def load_history(
         products=products,
         clock=clock,
         calendar=calendar,
+        renames=parse_renames(renames),
     )
 
 
@@ -165,6 +177,7 @@ def check(
     file: HistoryFile,
     preset: PresetOption = None,
     mapping: MapOption = None,
+    rename: RenameOption = None,
     date_format: DateFormat = None,
     as_of: AsOf = None,
     roster: Roster = None,
@@ -186,8 +199,9 @@ def check(
     anomaly, tier = rules(tiers, tier_count, amount_multiple, amount_quantile, min_rep_deals)
     business = load_periods(calendar) if calendar else None
     history = load_history(
-        file, preset, mapping, date_format, as_of, roster, targets, products, calendar=business
-    )
+        file, preset, mapping, date_format, as_of, roster, targets, products,
+        calendar=business, renames=rename,
+    )  # fmt: skip
     prepared = prepare(history, anomaly, tier, impute_amounts)
     found = findings(history, prepared, imputed=impute_amounts)
     title = f"{len(found)} finding(s) calibration will treat specially" if found else "no problems"
@@ -226,6 +240,7 @@ def calibrate(
     ] = None,
     preset: PresetOption = None,
     mapping: MapOption = None,
+    rename: RenameOption = None,
     date_format: DateFormat = None,
     as_of: AsOf = None,
     roster: Roster = None,
@@ -286,8 +301,9 @@ def calibrate(
         business or business_periods.clock_periods(clock), window, start and start.date(), days
     )
     history = load_history(
-        file, preset, mapping, date_format, as_of, roster, targets, products, clock, business
-    )
+        file, preset, mapping, date_format, as_of, roster, targets, products, clock, business,
+        rename,
+    )  # fmt: skip
     calibrator = Calibrator(
         periods=periods, period=clock, anomalies=anomaly, tiers=tier, fit_behaviour=behaviour,
         behaviour_replications=behaviour_replications, workers=workers,
@@ -423,6 +439,7 @@ def backtest_command(
     ] = None,
     preset: PresetOption = None,
     mapping: MapOption = None,
+    rename: RenameOption = None,
     date_format: DateFormat = None,
     as_of: AsOf = None,
     roster: Roster = None,
@@ -446,8 +463,9 @@ def backtest_command(
     anomaly, tier = rules(tiers, tier_count, amount_multiple, amount_quantile, min_rep_deals)
     business = load_periods(calendar) if calendar else None
     history = load_history(
-        file, preset, mapping, date_format, as_of, roster, targets, products, period, business
-    )
+        file, preset, mapping, date_format, as_of, roster, targets, products, period, business,
+        rename,
+    )  # fmt: skip
     calibrator = Calibrator(
         periods=periods, period=period, anomalies=anomaly, tiers=tier, calendar=business
     )

@@ -18,6 +18,7 @@ from simplan.history.columns import (
     REQUIRED,
     TARGET_COLUMNS,
     parse_mapping,
+    parse_renames,
     resolve_columns,
 )
 from simplan.history.deals import read_deals, read_history, won_ledger
@@ -50,6 +51,7 @@ __all__ = [
     "get_preset",
     "history_summary",
     "parse_mapping",
+    "parse_renames",
     "period_summary",
     "prepare",
     "product_key",

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from simplan.history.files import Source
+from simplan.history.numbers import Numbers, read_numbers
 
 SALESFORCE_OPEN = (
     "Prospecting", "Qualification", "Needs Analysis", "Value Proposition", "Id. Decision Makers",
@@ -37,6 +38,7 @@ DATE_FORMATS = {
     "%d/%m/%Y": "%d/%m/%Y",
     "%d.%m.%Y": "%d.%m.%Y",
     "%Y/%m/%d": "%Y/%m/%d",
+    "excel": "Excel serial days (45292 = 2024-01-01)",
 }
 """Formats tried, in order, when no --date-format is given (format: how it is shown)."""
 _MISSING = ("nan", "na", "n/a", "null", "none")
@@ -45,7 +47,6 @@ FLAG_LABELS = {
     False: ("false", "no", "n", "0", "f", "0.0", ""),
 }
 """Values of a yes/no column (returned, IsWon, IsClosed), compared lower-case."""
-_MONEY_TEXT = re.compile(r"[$€£¥₹,'\s]|\b(?:USD|EUR|GBP|CHF|JPY)\b", re.IGNORECASE)
 
 
 class Checker:
@@ -58,6 +59,8 @@ class Checker:
         """Per column, the cells already reported as unreadable (not to be called empty too)."""
         self.date_format: str | None = None
         """The one format a date column read unambiguously; settles ambiguous later columns."""
+        self.notes: list[str] = []
+        """How cells written in another convention were read (money text, Excel dates)."""
         self.preferred_format: str | None = None
         """A preset's format: used when it reads every value, else the formats are detected."""
 
@@ -72,37 +75,37 @@ class Checker:
         return text.where(text.notna() & (text != ""), None).astype(object)
 
     def numbers(self, canonical: str) -> pd.Series:
-        """Floats, NaN where empty; text that is not a plain number is a problem."""
+        """Floats, NaN where empty; money text (`$1,200`, `1.200,50 €`) is read and said in
+        `notes`; text that is not a number, or a column mixing conventions, is a problem."""
         column = self.source.frame[self.columns[canonical]]
         if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column):
             values = column.astype(float)
-            text = values.astype(object).map(str)
             bad = values.notna() & ~np.isfinite(values)
+            text = values.astype(object).map(str)
+            read = Numbers(values.where(~bad), bad, "")
         else:
             text = self.text(canonical)
             text = text.where(~text.map(str.lower, na_action="ignore").isin(_MISSING), None)
-            values = pd.to_numeric(text, errors="coerce").astype(float)
-            bad = text.notna() & (values.isna() | ~np.isfinite(values))
-        money = bad & text.map(_is_money_text, na_action="ignore").astype(object).eq(True)
-        if money.any():
-            self.problems.append(
-                f"{self.name(canonical)} has numbers written with currency symbols or thousands "
-                f"separators on {self.source.rows(money)}, e.g. {text[money].iloc[0]!r}; "
-                "export the column as plain numbers (1200.00: no symbol, no separator, '.' for "
-                "decimals)"
-            )
+            read = read_numbers(text, decimal_comma=self.source.delimiter == ";")
+        bad = read.bad
         self.unreadable[canonical] = bad
-        other = bad & ~money
-        if other.any():
-            example = text[other].iloc[0]
+        if read.mixed:
+            self.problems.append(
+                f"{self.name(canonical)} {read.mixed} on {self.source.rows(bad)}, e.g. "
+                f"{text[bad].iloc[0]!r}; write one convention (1200.50)"
+            )
+        elif bad.any():
+            example = text[bad].iloc[0]
             fix = "write plain numbers (1200.50)"
             if canonical == "credit_share":
                 fix = "write a share as a fraction (60% as 0.6)"
             self.problems.append(
-                f"{self.name(canonical)} is not a number on {self.source.rows(other)}, e.g. "
+                f"{self.name(canonical)} is not a number on {self.source.rows(bad)}, e.g. "
                 f"{example!r}; {fix}"
             )
-        return values.where(~bad, np.nan)
+        if read.how:
+            self.notes.append(f"{self.name(canonical)}: {read.how}")
+        return read.values.where(~bad, np.nan)
 
     def flags(self, canonical: str) -> pd.Series:
         """True / False per row (empty is False); values that are not yes/no are a problem."""
@@ -160,7 +163,7 @@ class Checker:
             )
         elif complete:
             if self.date_format in complete:  # another column of the file settled the format
-                return parsed[self.date_format]
+                return self._said(canonical, self.date_format, text, parsed[self.date_format])
             first = parsed[complete[0]]
             for other in complete[1:]:
                 differ = present & (first != parsed[other])
@@ -173,7 +176,7 @@ class Checker:
                     break
             if len(complete) == 1 or not (present & (first != parsed[complete[1]])).any():
                 self.date_format = complete[0]
-            return first
+            return self._said(canonical, complete[0], text, first)
         else:
             best = min(parsed, key=lambda fmt: int((present & parsed[fmt].isna()).sum()))
             bad, given = present & parsed[best].isna(), parsed[best]
@@ -185,6 +188,17 @@ class Checker:
             f"{text[bad].iloc[0]!r}; {fix}"
         )
         return given
+
+    def _said(self, canonical: str, date_format: str, text: pd.Series, dates: pd.Series):
+        """`dates`, with a note when they were read as Excel serial days (not a date format a
+        reader would guess from the file)."""
+        present = text.notna()
+        if date_format == "excel" and present.any():
+            self.notes.append(
+                f"{self.name(canonical)}: read as {DATE_FORMATS['excel']}, e.g. "
+                f"{text[present].iloc[0]!r} = {dates[present].iloc[0]:%Y-%m-%d}"
+            )
+        return dates
 
     def outcomes(self, labels: dict[str, str]) -> pd.Series:
         """'won' / 'lost' / 'open' per row (all 'won' without an outcome column)."""
@@ -222,18 +236,25 @@ class Checker:
         return outcome
 
 
+_TIME_OF_DAY = re.compile(r"[ T]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp]\.?[Mm]\.?)?$")
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+"""Day 0 of Excel's serial dates (1900 date system, as Excel for Windows and Sheets write)."""
+EXCEL_DAYS = (10_000, 80_000)
+"""Serial days read as Excel dates (1927 .. 2119); other numbers are not dates."""
+
+
 def _to_dates(text: pd.Series, date_format: str) -> pd.Series:
-    """Naive timestamps (time zones converted to UTC), NaT where `date_format` does not read."""
+    """Naive timestamps (time zones converted to UTC), NaT where `date_format` does not read.
+    A time of day after a non-ISO date (`15.01.2024 09:30`, `1/15/2024 9:30 AM`) is dropped
+    unless the format reads times; `excel` reads serial day numbers."""
+    if date_format == "excel":
+        days = pd.to_numeric(text, errors="coerce")
+        days = days.where(days.between(*EXCEL_DAYS))
+        return EXCEL_EPOCH + pd.to_timedelta(np.floor(days), unit="D")
+    if date_format != "ISO8601" and "%H" not in date_format and "%I" not in date_format:
+        text = text.str.replace(_TIME_OF_DAY, "", regex=True)
     return pd.to_datetime(text, format=date_format, errors="coerce", utc=True).dt.tz_localize(None)
 
 
 def _label(value: str) -> str:
     return re.sub(r"[\s_\-/]+", " ", str(value).lower()).strip()
-
-
-def _is_money_text(value: str) -> bool:
-    try:
-        float(_MONEY_TEXT.sub("", value).strip("()"))
-    except ValueError:
-        return False
-    return _MONEY_TEXT.search(value) is not None

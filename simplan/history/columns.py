@@ -72,6 +72,20 @@ def parse_mapping(pairs: list[str] | None) -> dict[str, str]:
     return mapping
 
 
+def parse_renames(pairs: list[str] | None) -> dict[str, str]:
+    """`["Jen Park=Jennifer Park"]` -> `{"Jen Park": "Jennifer Park"}` (old name = new)."""
+    renames: dict[str, str] = {}
+    for pair in pairs or []:
+        old, sep, new = (part.strip() for part in pair.partition("="))
+        if not sep or not old or not new or old == new:
+            raise SimplanError(
+                f"--rename {pair!r}: write OLD=NEW, the two names of one rep, e.g. "
+                "--rename 'Jen Park=Jennifer Park'"
+            )
+        renames[old] = new
+    return renames
+
+
 def resolve_columns(
     source: Source, mapping: dict[str, str], required: tuple[str, ...], optional: tuple[str, ...]
 ) -> dict[str, str]:

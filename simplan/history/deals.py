@@ -4,6 +4,7 @@ won-deal ledger a plan pays on (`won_ledger`, `read_deals`).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -11,7 +12,7 @@ import pandas as pd
 from simplan.errors import SimplanError
 from simplan.history.checks import Checker
 from simplan.history.columns import OPTIONAL, OUTCOMES, REQUIRED, resolve_columns
-from simplan.history.files import SHOWN, fail, read_table
+from simplan.history.files import SHOWN, Source, fail, read_table
 
 
 def read_history(
@@ -41,6 +42,7 @@ def read_history(
     mapping = dict(mapping or {})
     source = read_table(path)
     columns = resolve_columns(source, mapping, REQUIRED, OPTIONAL)
+    notes = _drop_copies_and_totals(source, columns["deal_id"], "credit_share" in columns)
     check = Checker(source, columns)
     check.preferred_format = preferred_format
     rows = source.rows
@@ -127,8 +129,35 @@ def read_history(
     if "returned" in columns:
         history["returned"] = check.flags("returned")
     history.attrs["source"] = str(source.path)
+    history.attrs["notes"] = [*notes, *check.notes]
     history.attrs["columns"] = columns
     return history
+
+
+_TOTAL = re.compile(r"^\s*(?:grand\s+|sub\s*)?totals?\b", re.IGNORECASE)
+
+
+def _drop_copies_and_totals(source: Source, id_column: str, split: bool) -> list[str]:
+    """Rows exported twice (every cell the same; not in a file splitting deals between reps,
+    where a repeated row is more likely a wrong rep) and a spreadsheet's total lines (no deal
+    id, a cell reading 'Total') are dropped from `source` in place; what was dropped, said."""
+    frame = source.frame
+    notes = []
+    copies = frame.duplicated(keep="first") & (not split)
+    if copies.any():
+        notes.append(
+            f"{source.rows(copies)} repeat an earlier row cell for cell (exported twice): "
+            "dropped, each deal counted once"
+        )
+    text = frame.astype(str)
+    totals = frame[id_column].isna() & text.apply(lambda c: c.str.match(_TOTAL)).any(axis=1)
+    if totals.any():
+        notes.append(
+            f"{source.rows(totals)} without a deal id read 'Total' (a spreadsheet's sum line): "
+            "dropped"
+        )
+    source.frame = frame[~(copies | totals)]
+    return notes
 
 
 def _outcomes(check: Checker, mapping: dict[str, str]) -> pd.Series:

@@ -5,6 +5,7 @@ list, read and checked once.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -87,11 +88,13 @@ def read_opportunities(
     products: str | Path | None = None,
     clock: str = "quarter",
     calendar: Periods | None = None,
+    renames: dict[str, str] | None = None,
 ) -> History:
     """Read and check a CRM export (and the optional side tables) for calibration.
 
-    Columns come from `preset` (maven_crm, salesforce, hubspot, zoho) and/or `mapping`
-    (canonical -> file column, as `--map` gives; it wins over the preset). The history needs
+    Columns come from `preset` (maven_crm, salesforce, hubspot, zoho, pipedrive, dynamics) and/or `mapping`
+    (canonical -> file column, as `--map` gives; it wins over the preset); `renames` (old
+    name -> new, as `--rename` gives) joins a rep written under two names. The history needs
     a created date; deals still open are kept (censored at `as_of`, default the last date in
     the file). Raises SimplanError naming the file, column and lines of every problem.
     """
@@ -119,7 +122,9 @@ def read_opportunities(
             f"{source}: no outcome column; calibration needs won, lost and open deals: pass "
             "--map outcome=<stage column>"
         )
-    notes: list[str] = []
+    notes: list[str] = list(frame.attrs.get("notes", []))
+    _to_days(frame, notes)
+    _rename(frame, renames or {}, source, notes)
     outcome = frame["outcome"]
     counts = outcome.value_counts()
     closed = outcome.isin(["won", "lost"])
@@ -195,6 +200,33 @@ def _date_option(name: str, value: str | pd.Timestamp | None) -> pd.Timestamp | 
         raise SimplanError(
             f"{name} {value!r} is not a date; write it as YYYY-MM-DD, e.g. {name} 2024-06-30"
         ) from None
+
+
+def _rename(frame: pd.DataFrame, renames: dict[str, str], source: str, notes: list[str]) -> None:
+    """Reps written under two names (renamed mid-year, a typo) become one, in place; a name
+    that is on no deal is an error naming the nearest ones."""
+    names = set(frame["rep_id"].dropna())
+    for old, new in renames.items():
+        if old not in names:
+            near = difflib.get_close_matches(old, sorted(names), n=3, cutoff=0.5)
+            hint = f"; the nearest: {', '.join(map(repr, near))}" if near else ""
+            raise SimplanError(f"{source}: --rename {old}={new}: no deal is owned by {old!r}{hint}")
+        count = int(frame["rep_id"].eq(old).sum())
+        frame.loc[frame["rep_id"].eq(old), "rep_id"] = new
+        notes.append(f"--rename: {count:,} deals of {old!r} now count as {new!r}")
+
+
+def _to_days(frame: pd.DataFrame, notes: list[str]) -> None:
+    """Dates with a time of day (Pipedrive, Dynamics) become their day, in place: the fits and
+    the export date count whole days, and a deal opened at 10:00 on the export date is in it."""
+    timed = False
+    for column in ("created_date", "close_date"):
+        dates = frame[column]
+        day = dates.dt.normalize()
+        timed |= bool((dates.notna() & (dates != day)).any())
+        frame[column] = day
+    if timed:
+        notes.append("dates carry a time of day: each counts as its day (times dropped)")
 
 
 def _date_undated_losses(frame: pd.DataFrame, as_of: pd.Timestamp) -> None:

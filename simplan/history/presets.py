@@ -120,6 +120,45 @@ PRESETS: dict[str, Preset] = {
             },
             roster={"rep_id": ("User Name", "Full Name", "Name"), "team": ("Role", "Profile")},
         ),
+        Preset(
+            name="pipedrive",
+            description="Pipedrive deals export ('Deal - ...' columns, or the bare field names)",
+            columns={
+                "deal_id": ("Deal - ID", "ID", "Deal ID"),
+                "rep_id": ("Deal - Owner", "Owner", "Deal - Owner name", "Owner name"),
+                "created_date": ("Deal - Deal created", "Deal created", "Deal - Add time"),
+                "close_date": ("Deal - Deal closed on", "Deal closed on", "Deal - Close time"),
+                "amount": ("Deal - Value", "Value"),
+                "outcome": ("Deal - Status", "Status"),
+                "tier": ("Deal - Label", "Label"),
+                "customer_id": ("Deal - Organization", "Organization", "Deal - Organisation"),
+            },
+            labels={"won": ("Won",), "lost": ("Lost",), "open": ("Open",)},
+        ),
+        Preset(
+            name="dynamics",
+            description="Dynamics 365 opportunities exported to CSV (English or German labels)",
+            columns={
+                "deal_id": (
+                    "(Do Not Modify) Opportunity",
+                    "Opportunity ID",
+                    "opportunityid",
+                    "(Nicht ändern) Verkaufschance",
+                ),
+                "rep_id": ("Owner", "Besitzer"),
+                "created_date": ("Created On", "Erstellt am"),
+                "close_date": ("Actual Close Date", "Tatsächliches Abschlussdatum"),
+                "amount": ("Actual Revenue", "Tatsächlicher Umsatz"),
+                "outcome": ("Status", "statecode"),
+                "tier": ("Rating", "Bewertung"),
+                "customer_id": ("Potential Customer", "Potenzieller Kunde", "Account"),
+            },
+            labels={
+                "won": ("Won", "Gewonnen"),
+                "lost": ("Lost", "Verloren"),
+                "open": ("Open", "Offen"),
+            },
+        ),
     )
 }
 """The presets `--preset NAME` knows."""

@@ -8,10 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from simplan.history.opportunities import History, Prepared
 
+DEPARTED_DAYS = 30
+"""A rep with no new deal in this many days before the export, while their share of the
+team's deals expects over `DEPARTED_EXPECTED` in that time, has left (or is written under
+another name since): chance leaves such a gap once in 20,000 reps (e ** -10)."""
+DEPARTED_EXPECTED = 10.0
 OUTSIZED_SHARE = 0.25
 """A rep holding more than this share of the owned deals, and over twice an equal share, is named
 (often a catch-all owner such as an integration user or 'Unassigned')."""
@@ -46,6 +52,7 @@ def findings(history: History, prepared: Prepared, imputed: bool = False) -> lis
         *_extreme(prepared.removed),
         *_quiet_months(deals),
         *_outsized(deals),
+        *_departed(deals, history.as_of),
     ]
     if history.closed_only:
         found.append(
@@ -175,4 +182,47 @@ def _outsized(deals: pd.DataFrame) -> list[Finding]:
             "star; if catch-all, empty that owner so its leads are routed by the fitted routing",
         )
         for rep, value in big.items()
+    ]
+
+
+def departed_reps(deals: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, pd.Timestamp]:
+    """Rep -> the day of their last new deal, for reps whose deals stopped while the team's
+    went on: none for over `DEPARTED_DAYS` days before `as_of`, where their share of the
+    team's deals (while they had deals) expects over `DEPARTED_EXPECTED` since. They are
+    left out of the forecast team."""
+    owned = deals.dropna(subset=["rep_id", "created_date"])
+    created = np.sort(owned["created_date"].to_numpy())
+    gone = {}
+    for rep, dates in owned.groupby("rep_id")["created_date"]:
+        first, last = dates.min(), dates.max()
+        if (as_of - last).days <= DEPARTED_DAYS:
+            continue
+        during = np.searchsorted(created, last, "right") - np.searchsorted(created, first)
+        since = len(created) - np.searchsorted(created, last, "right")
+        if len(dates) / during * since > DEPARTED_EXPECTED:
+            gone[str(rep)] = last
+    return gone
+
+
+def _departed(deals: pd.DataFrame, as_of: pd.Timestamp) -> list[Finding]:
+    gone = departed_reps(deals, as_of)
+    if not gone:
+        return []
+    first = deals.dropna(subset=["rep_id", "created_date"]).groupby("rep_id")["created_date"].min()
+    named = []
+    for rep, last in gone.items():
+        text = f"{rep!r} (last new deal {last:%Y-%m-%d})"
+        after = first[(first > last) & (first <= last + pd.Timedelta(days=14))]
+        if len(after):
+            text += f", and {', '.join(map(repr, after.index[:2]))} starts just after: renamed?"
+        named.append(text)
+    return [
+        Finding(
+            "reps who left",
+            f"{len(gone)} rep(s) stopped getting new deals over {DEPARTED_DAYS} days before the "
+            f"export: {'; '.join(named)}; their deals count in arrivals, win rates, cycles and "
+            "sizes, but they are left out of the forecast team (their leads go to the others); "
+            "a rep written under a new name counts as a new hire from then: pass --rename "
+            "'OLD=NEW' to keep one rep's history together",
+        )
     ]
