@@ -16,6 +16,7 @@ from simplan.analysis.fit import period_effect_sd
 from simplan.analysis.synthetic import simulated_history, write_history
 from simplan.errors import SimplanError
 from simplan.history import read_opportunities
+from simplan.model.periods import parse_periods
 
 from .conftest import DATA, run_cli
 from .test_calibrate import TRUTH
@@ -29,6 +30,30 @@ SAMPLE = DATA / "maven_crm" / "sales_pipeline.csv"
 )
 def test_horizons(horizon, end):
     assert horizon_end(pd.Timestamp("2017-10-01"), horizon) == pd.Timestamp(end)
+
+
+@pytest.mark.parametrize(
+    ("rule", "start", "horizon", "end"),
+    [
+        # a fiscal quarter is 13 weeks, not three calendar months
+        ("13-week:2024-01-08", "2024-04-08", "1q", "2024-07-07"),
+        ("13-week:2024-01-08", "2024-04-08", "2q", "2024-10-06"),
+        # cut inside a fiscal quarter: the rest of it, then the quarters asked for
+        ("13-week:2024-01-08", "2024-04-01", "1q", "2024-07-07"),
+        ("13-week:2024-01-08", "2024-04-08", "1y", "2026-01-04"),
+        ("13-week:2024-01-08", "2024-04-08", "1m", "2024-05-07"),  # no fiscal months: calendar
+        # 4-4-5: a month is a fiscal period of 4 or 5 weeks
+        ("4-4-5:2024-01-08", "2024-03-04", "1m", "2024-04-07"),
+        ("4-4-5:2024-01-08", "2024-02-05", "2m", "2024-04-07"),
+        ("4-4-5:2024-01-08", "2024-01-08", "1q", "2024-04-07"),
+        ("4-4-5:2024-01-08", "2024-03-04", "1q", "2024-07-07"),
+        ("4-4-5:2024-01-08", "2024-03-04", "30d", "2024-04-02"),  # days are days
+    ],
+)
+def test_horizons_on_a_fiscal_calendar(rule, start, horizon, end):
+    """With the business's periods a horizon counts its fiscal quarters, years and periods."""
+    periods = parse_periods(rule)
+    assert horizon_end(pd.Timestamp(start), horizon, periods) == pd.Timestamp(end)
 
 
 @pytest.mark.parametrize("horizon", ["q", "0q", "3w", "soon"])

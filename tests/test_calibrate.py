@@ -367,7 +367,7 @@ def test_cli_calibrate_bad_input_writes_nothing(tmp_path, capsys):
     assert "names 1 rep(s)" in stderr
     assert not out.exists()
     assert not report.exists()
-    text = 'deal_id,rep_id,created_date,close_date,amount,outcome\nd1,a,2024-01-01,2024-01-09,1200 euros,won\n'
+    text = "deal_id,rep_id,created_date,close_date,amount,outcome\nd1,a,2024-01-01,2024-01-09,1200 euros,won\n"
     (tmp_path / "money.csv").write_text(text)
     code, _, stderr = run_cli(capsys, "calibrate", tmp_path / "money.csv", "--out", out)
     assert code == 2

@@ -31,6 +31,7 @@ from .corpus import (
     stale_truth_quarter,
     truth_export,
 )
+from .corpus.styles import STYLES, write_style
 from .corpus.walkthrough import write_export
 
 ITEMS = (
@@ -157,6 +158,19 @@ def test_fiscal_periods_bucket_fit_and_forecast(rule, periods, first_period, win
         periods=periods, calendar=calendar, fit_check_replications=4, workers=1
     ).fit(history)
     assert fitted.fit_check_.passed, fitted.fit_check_.warning()
+    table = fitted.fit_check_.table
+    # per fiscal month under 4-4-5; 13-week quarters have none: per calendar month
+    fiscal = rule == "4-4-5"
+    labels = [f"FY2024-P{i:02d}" if fiscal else f"2024-{i:02d}" for i in range(1, 7 + (not fiscal))]
+    for metric in ("opportunities", "bookings"):
+        assert table.loc[table["metric"] == metric, "key"].tolist() == labels
+    won = history.deals[history.deals["outcome"] == "won"]
+    month = (
+        calendar.label_of(won["close_date"]) if fiscal else won["close_date"].dt.strftime("%Y-%m")
+    )
+    booked = won[won["close_date"] >= "2024-01-08"].groupby(month)["amount"].sum()
+    rows = table[table["metric"] == "bookings"].set_index("key")["history"]
+    assert rows.to_dict() == pytest.approx(booked[labels].to_dict())
     assert any(
         note.startswith(f"baseline: the last {periods} periods of {FISCAL[rule]} up to "
                         "2024-07-07, from 2024-01-08")
@@ -170,6 +184,30 @@ def test_fiscal_periods_bucket_fit_and_forecast(rule, periods, first_period, win
     scale = np.mean([phase[f"phase.{name}"] / m for name, m in FISCAL_PHASES.items()])
     for name, multiplier in FISCAL_PHASES.items():
         assert phase[f"phase.{name}"] / scale == pytest.approx(multiplier, abs=0.12), name
+
+
+def test_backtest_on_fiscal_periods(tmp_path, capsys):
+    """`backtest --calendar 4-4-5:...`: the horizon counts fiscal periods (2m after
+    FY2024-P03 is P04 and P05, 4 + 4 weeks to 2024-06-02, not two calendar months to
+    06-07) and bookings are compared per fiscal period."""
+    path = tmp_path / "fiscal.csv"
+    fiscal_export("4-4-5").to_csv(path, index=False)
+    out = tmp_path / "backtest"
+    code, stdout, stderr = run_cli(
+        capsys, "backtest", path, "--as-of", FISCAL_AS_OF, "--calendar", FISCAL["4-4-5"],
+        "--train-until", "2024-04-07", "--horizon", "2m", "--periods", "3",
+        "--replications", "8", "--draws", "8", "--workers", "1", "--quiet", "--out", out,
+    )  # fmt: skip
+    assert code == 0, stderr
+    assert "backtest 2024-04-08 .. 2024-06-02" in stdout
+    metrics = pd.read_csv(out / "metrics.csv")
+    rows = metrics[metrics["group"] == "period"]
+    assert rows["key"].tolist() == ["FY2024-P04", "FY2024-P05"]
+    deals = pd.read_csv(path, parse_dates=["close_date"])
+    won = deals[
+        (deals["outcome"] == "won") & deals["close_date"].between("2024-05-06", "2024-06-02")
+    ]
+    assert rows.set_index("key").loc["FY2024-P05", "actual"] == pytest.approx(won["amount"].sum())
 
 
 def test_calibrate_with_a_plan_paying_per_fiscal_period(tmp_path, capsys):
@@ -272,3 +310,82 @@ def test_a_stale_open_pipeline_does_not_inflate_the_next_quarter(tmp_path):
     assert pipeline.loc[old, "open_actual"].sum() > 500  # the stale deals
     assert pipeline.loc[old, "won_actual"].sum() <= 5
     assert pipeline.loc[old, "won_simulated"].sum() <= pipeline.loc[old, "won_actual"].sum() + 5
+
+
+@pytest.fixture(scope="module")
+def styled(tmp_path_factory):
+    """The clean export written in each CRM style of tests/corpus/styles.py, and the clean."""
+    folder = tmp_path_factory.mktemp("styles")
+    clean = truth_export()
+    return clean, {name: write_style(name, folder, clean) for name in STYLES}
+
+
+STYLE_CASES = {
+    # style, --rename, findings, fragments of the findings and notes
+    "pipedrive": (
+        (), ("reps who left",),
+        ("'Priya Nair' (last new deal 2024-04-30)", "dates carry a time of day"),
+    ),
+    "dynamics": (
+        (), (),
+        ("12 rows", "repeat an earlier row cell for cell", "currency '€' dropped; ',' decimals"),
+    ),
+    "sales_ops": (
+        (), ("reps who left",),
+        ("'Jen Park' (last new deal 2024-03-29), and 'Jennifer Park' starts just after: renamed?",
+         "--rename 'OLD=NEW'", "read as Excel serial days", "read 'Total'",
+         "'$2,646' read as 2646"),
+    ),
+    "sales_ops_renamed": (
+        ("Jen Park=Jennifer Park",), (), ("73 deals of 'Jen Park' now count as 'Jennifer Park'",),
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", STYLE_CASES)
+def test_each_crm_style_is_read_checked_and_calibrated_to_the_truth(case, styled, clean, capsys):
+    """An export in the style of a CRM the corpus did not imitate before (Pipedrive, Dynamics
+    365 on a German machine, a sales-ops sheet): `history check` with the options a user
+    passes names what is awkward about it and how it was read, it holds every deal of the
+    truth and its bookings, calibrate agrees with the check, its fit check passes, and its
+    numbers come back to what the clean export of the same truth gives."""
+    renames, expected, fragments = STYLE_CASES[case]
+    name = case.removesuffix("_renamed")
+    frame, paths = styled
+    style = STYLES[name]
+    options = [*style.options, *(item for pair in renames for item in ("--rename", pair))]
+    code, stdout, stderr = run_cli(capsys, "history", "check", paths[name], *options)
+    assert code == 0, stderr
+    for item in ITEMS:
+        assert (item in stdout) == (item in expected), (item, stdout)
+    history = read_opportunities(
+        paths[name], **style.read, renames=dict(pair.split("=") for pair in renames)
+    )
+    prepared = prepare(history)
+    found = findings(history, prepared)
+    text = " ".join([*history.notes, *(f.text for f in found)])
+    for fragment in fragments:
+        assert fragment in text, (fragment, text)
+    deals = history.deals
+    assert len(deals) == len(frame)  # copies and the TOTAL line dropped, nothing else
+    assert deals["outcome"].value_counts().to_dict() == frame["outcome"].value_counts().to_dict()
+    won = deals.loc[deals["outcome"] == "won", "amount"].sum()
+    assert won == pytest.approx(frame["amount"].sum(), abs=0.5 * len(frame))  # $ rounds
+    if case == "sales_ops":
+        return  # one rep under two names: told, with the fix (the next case passes it)
+    fitted = Calibrator(periods=2, fit_check_replications=4, workers=1).fit(history)
+    assert fitted.findings_ == found  # history check and calibrate never disagree
+    assert fitted.fit_check_.passed, fitted.fit_check_.warning()
+    roster = {rep.rep_id for rep in fitted.scenario_.team.roster}
+    gone = {"Priya Nair"} if case == "pipedrive" else set()
+    assert len(roster) == 8 - len(gone)
+    assert not roster & gone  # the rep who left is not in the forecast team
+    got = fitted.params_.set_index("parameter")["value"]
+    want = clean.params_.set_index("parameter")["value"]
+    tiers = dict(zip(sorted(deals["tier"].unique()), ("A", "B"), strict=True))  # A is dearer
+    for tier, truth in tiers.items():
+        for what, tolerance in (("arrivals_per_day", 0.02), ("win_probability", 0.02),
+                                ("deal_size_mean", 0.05)):  # fmt: skip
+            assert got[f"tier.{tier}.{what}"] == pytest.approx(
+                want[f"tier.{truth}.{what}"], rel=tolerance
+            ), (tier, what)

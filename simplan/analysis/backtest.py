@@ -1,6 +1,7 @@
 """Backtest: calibrate on the history up to a date, simulate the months after it, and set
 what the simulation predicted beside what happened: total bookings, deals won, win rate,
-bookings per month and per rep, with 50 % and 90 % prediction intervals and their coverage
+bookings per month (per fiscal month on a business calendar that has them) and per rep,
+with 50 % and 90 % prediction intervals and their coverage
 (the share of actual values inside them; near 50 % and 90 % when the model is honest).
 
 Prediction intervals are predictive: the calibrated scenario carries draws of its fitted
@@ -21,15 +22,21 @@ import numpy as np
 import pandas as pd
 
 from simplan.analysis.calibrate import Calibrator
+from simplan.analysis.fit_check import row_periods
 from simplan.errors import SimplanError
 from simplan.history import History
+from simplan.model.periods import Periods
 from simplan.runner import simulate
 
 QUANTILES = {"p05": 0.05, "p25": 0.25, "p50": 0.5, "p75": 0.75, "p95": 0.95}
 
 
-def horizon_end(start: pd.Timestamp, horizon: str) -> pd.Timestamp:
-    """The last day of a horizon like '1q', '2m', '90d' or '1y' starting on `start`."""
+def horizon_end(start: pd.Timestamp, horizon: str, periods: Periods | None = None) -> pd.Timestamp:
+    """The last day of a horizon like '1q', '2m', '90d' or '1y' starting on `start`. With the
+    business's `periods` (a fiscal calendar), quarters and years are its fiscal ones and
+    months its periods when they are month-long (4-4-5 and the like): the horizon is the
+    `count` fiscal quarters (years, periods) from `start`, the rest of a quarter `start`
+    falls inside added before them."""
     match = re.fullmatch(r"\s*(\d+)\s*([qmdy])\s*", str(horizon).lower())
     if not match or int(match.group(1)) < 1:
         raise SimplanError(
@@ -39,6 +46,19 @@ def horizon_end(start: pd.Timestamp, horizon: str) -> pd.Timestamp:
     count, unit = int(match.group(1)), match.group(2)
     if unit == "d":
         return start + pd.Timedelta(days=count - 1)
+    monthly = periods is not None and row_periods(periods) is periods
+    if periods is not None and (unit != "m" or monthly):
+        first = int(periods.index([start])[0])
+        if first < 0:
+            raise SimplanError(f"--horizon {horizon!r}: {start:%Y-%m-%d} is in no period of "
+                               f"{periods.describe()}")  # fmt: skip
+        span = {"q": "quarter", "y": "year"}.get(unit)
+        every = np.arange(len(periods))
+        code = periods.group(every, span) if span else every
+        opening = int(np.flatnonzero(code == code[first])[0])  # the span holding `start`
+        partial = periods.first_day(opening) != start.date()
+        last = np.flatnonzero(code < code[first] + count + int(partial))[-1]
+        return pd.Timestamp(periods.last_day(int(last)))
     months = {"q": 3, "m": 1, "y": 12}[unit] * count
     return start + pd.DateOffset(months=months) - pd.Timedelta(days=1)
 
@@ -84,12 +104,14 @@ def backtest(
     it under them, and compare with what the history shows happened."""
     if replications < 2 or parameter_draws < 0 or parameter_draws > replications:
         raise SimplanError(
-            f"replications = {replications}, parameter_draws = {parameter_draws}: need "
-            "replications >= 2 and 0 <= parameter_draws <= replications"
+            f"replications = {replications} (--replications), parameter_draws = "
+            f"{parameter_draws} (--draws): need replications >= 2 and 0 <= parameter_draws <= "
+            f"replications, e.g. --draws {min(max(replications, 0), 20)}"
         )
     cut = pd.Timestamp(train_until).normalize()
     start = cut + pd.Timedelta(days=1)
-    end = horizon_end(start, horizon)
+    fitter = calibrator or Calibrator()
+    end = horizon_end(start, horizon, fitter.calendar)
     notes = []
     if history.as_of < end:
         if history.as_of < start + pd.Timedelta(days=27):
@@ -103,7 +125,6 @@ def backtest(
         )
         end = history.as_of
     days = int((end - start).days) + 1
-    fitter = calibrator or Calibrator()
     fitter.start, fitter.days = start, days
     fitter.fit_check_replications = 0  # the backtest itself checks the fit
     fitter.parameter_draws = parameter_draws
@@ -119,10 +140,12 @@ def backtest(
     ]
     results = simulate(scenario, replications=replications, seed=seed, workers=workers,
                        progress=progress)  # fmt: skip
-    simulated = _per_replication(results, start)
-    actual = _actual(history, start, end)
+    periods = row_periods(fitter.calendar)
+    bucket = "period" if periods is fitter.calendar else "month"
+    simulated = _per_replication(results, start, periods, bucket)
+    actual = _actual(history, start, end, periods)
     reps = [r.rep_id for r in scenario.team.roster] if scenario.team.roster else []
-    metrics = _compare(actual, simulated, reps, start, end)
+    metrics = _compare(actual, simulated, reps, start, end, periods, bucket)
     missing = sorted(set(actual["rep"]) - set(reps))
     if missing:
         notes.append(
@@ -201,8 +224,9 @@ def pipeline_at_cut(
     return table.rename_axis("age_days").reset_index().astype({"age_days": str})
 
 
-def _per_replication(results, start: pd.Timestamp) -> pd.DataFrame:
-    """Long table: replication, metric, key, value."""
+def _per_replication(results, start: pd.Timestamp, periods: Periods, bucket: str) -> pd.DataFrame:
+    """Long table: replication, metric, key, value; bookings per period of `periods` (calendar
+    months, or the business's own) under the group name `bucket`."""
     deals, credits = results.deals, results.credits
     records = []
     for rep_no, group in deals.groupby("replication"):
@@ -213,18 +237,20 @@ def _per_replication(results, start: pd.Timestamp) -> pd.DataFrame:
             (rep_no, "total", "deals won", float(won)),
             (rep_no, "total", "win rate", won / max(won + lost, 1)),
         ]
-    month = (start + pd.to_timedelta(np.floor(credits["close_day"]), unit="D")).dt.to_period("M")
-    credits = credits.assign(month=month.astype(str))
+    month = periods.label_of(start + pd.to_timedelta(np.floor(credits["close_day"]), unit="D"))
+    credits = credits.assign(month=month)
     for rep_no, group in credits.groupby("replication"):
         records.append((rep_no, "total", "bookings", float(group["amount"].sum())))
         for key, value in group.groupby("month")["amount"].sum().items():
-            records.append((rep_no, "month", key, float(value)))
+            records.append((rep_no, bucket, key, float(value)))
         for key, value in group.groupby("rep_id")["amount"].sum().items():
             records.append((rep_no, "rep", key, float(value)))
     return pd.DataFrame(records, columns=["replication", "group", "key", "value"])
 
 
-def _actual(history: History, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+def _actual(
+    history: History, start: pd.Timestamp, end: pd.Timestamp, periods: Periods | None = None
+) -> pd.DataFrame:
     """What happened: deals closed in the window (every deal: the anomaly rule is a fitting
     choice, not a change to the facts)."""
     deals = history.deals
@@ -234,14 +260,14 @@ def _actual(history: History, start: pd.Timestamp, end: pd.Timestamp) -> pd.Data
     return pd.DataFrame(
         {
             "rep": won["rep_id"].astype(str),
-            "month": won["close_date"].dt.to_period("M").astype(str),
+            "month": row_periods(periods).label_of(won["close_date"]),
             "amount": won["amount"],
         }
     ).assign(closed=len(closed), won=len(won))
 
 
-def _compare(actual, simulated, reps, start, end) -> pd.DataFrame:
-    months = pd.period_range(start, end, freq="M").astype(str)
+def _compare(actual, simulated, reps, start, end, periods: Periods, bucket: str) -> pd.DataFrame:
+    months = dict.fromkeys(periods.label_of(pd.date_range(start, end)))
     won_n = int(actual["won"].iloc[0]) if len(actual) else 0
     closed_n = int(actual["closed"].iloc[0]) if len(actual) else 0
     truth = {
@@ -251,7 +277,7 @@ def _compare(actual, simulated, reps, start, end) -> pd.DataFrame:
     }
     by_month = actual.groupby("month")["amount"].sum()
     for month in months:
-        truth[("month", month)] = float(by_month.get(month, 0.0))
+        truth[(bucket, month)] = float(by_month.get(month, 0.0))
     by_rep = actual.groupby("rep")["amount"].sum()
     for rep in sorted(set(reps) | set(by_rep.index)):
         truth[("rep", rep)] = float(by_rep.get(rep, 0.0))

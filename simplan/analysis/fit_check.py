@@ -1,8 +1,9 @@
 """The fit check run after every calibration: the calibrated scenario simulated over the
-history's own baseline window, set beside what the history shows there (monthly
-opportunities and bookings, win rate by tier, won-cycle median and P90, deal-size median and
-P90, per-rep attainment P10/P50/P90, share at target), each with the simulated 90 % interval
-and a mark where the history falls outside it. A miss is said loudly, with its likely cause.
+history's own baseline window, set beside what the history shows there (opportunities and
+bookings per month, or per period of the business's calendar when it has one; win rate by
+tier, won-cycle median and P90, deal-size median and P90, per-rep attainment P10/P50/P90,
+share at target), each with the simulated 90 % interval and a mark where the history falls
+outside it. A miss is said loudly, with its likely cause.
 
 Few replications keep calibration fast, so the interval is a normal prediction interval from
 their mean and spread (mean +- t(0.95, n-1) x sd x sqrt(1 + 1/n)), not raw sample quantiles
@@ -20,6 +21,7 @@ from scipy import stats
 
 from simplan.analysis.calibrated_scenario import history_calendar
 from simplan.model.calendar import reporting_periods
+from simplan.model.periods import Periods, parse_periods
 from simplan.runner import simulate
 from simplan.scenario import Scenario, validate
 
@@ -34,6 +36,8 @@ CAUSES = {
     "share at target": "per-rep heterogeneity or quotas (--targets)",
 }
 """Per metric, what usually makes the simulation miss the history there."""
+MONTH_LONG_DAYS = 40
+"""Periods shorter than this (a median of 28-35 days) are months of the business's own."""
 
 
 @dataclass
@@ -165,18 +169,20 @@ def _observed(frame: pd.DataFrame, scenario: Scenario, start, end, weight=None) 
     `weight` (per tier) is what each opportunity counts (default 1)."""
     last = (end - start).days
     values: dict[tuple[str, str], float] = {}
+    periods = _periods(scenario)
+    keys = [label for label in periods.label_of(pd.date_range(start, end)) if label is not None]
+    keys = list(dict.fromkeys(keys))
     created = frame[(frame["created_day"] >= 0) & (frame["created_day"] <= last)]
-    month = (start + pd.to_timedelta(created["created_day"], unit="D")).dt.to_period("M")
+    month = periods.label_of(start + pd.to_timedelta(created["created_day"], unit="D"))
     counts = created["tier"].map(weight).astype(float) if weight else pd.Series(1.0, created.index)
-    for key, count in counts.groupby(month.astype(str)).sum().items():
-        values[("opportunities", key)] = float(count)
-    for key in pd.period_range(start, end, freq="M").astype(str):
-        values.setdefault(("opportunities", key), 0.0)
+    opened = counts.groupby(month).sum()
+    for key in keys:
+        values[("opportunities", key)] = float(opened.get(key, 0.0))
     won = frame[(frame["outcome"] == "won") & frame["close_day"].between(0, last)]
     won = won[won["amount"].notna()]
-    close_month = (start + pd.to_timedelta(won["close_day"], unit="D")).dt.to_period("M")
-    by_month = won.groupby(close_month.astype(str))["amount"].sum()
-    for key in pd.period_range(start, end, freq="M").astype(str):
+    close_month = periods.label_of(start + pd.to_timedelta(won["close_day"], unit="D"))
+    by_month = won.groupby(close_month)["amount"].sum()
+    for key in keys:
         values[("bookings", key)] = float(by_month.get(key, 0.0))
     closed = created[created["outcome"].isin(["won", "lost"]) & (created["close_day"] <= last)]
     for tier, group in closed.groupby("tier"):
@@ -190,6 +196,22 @@ def _observed(frame: pd.DataFrame, scenario: Scenario, start, end, weight=None) 
         values[("deal size", "P90")] = float(won["amount"].quantile(0.9))
     values.update(_attainment(won, scenario, start, end))
     return values
+
+
+def _periods(scenario: Scenario) -> Periods:
+    """What the opportunities and bookings rows are per (`row_periods` of the scenario's
+    `calendar.periods`)."""
+    business = reporting_periods(scenario.calendar) if scenario.calendar.periods else None
+    return row_periods(business)
+
+
+def row_periods(business: Periods | None) -> Periods:
+    """The periods a table of opportunities or bookings over time is per: the business's own
+    when they are month-long (4-4-5 fiscal months, a monthly table), else calendar months
+    (13-week quarters would leave one row a quarter, no finer than the totals)."""
+    if business is not None and float(np.median(business.length_days)) < MONTH_LONG_DAYS:
+        return business
+    return parse_periods("month")
 
 
 def _attainment(won: pd.DataFrame, scenario: Scenario, start, end) -> dict:
