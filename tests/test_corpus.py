@@ -390,3 +390,32 @@ def test_each_crm_style_is_read_checked_and_calibrated_to_the_truth(case, styled
             assert got[f"tier.{tier}.{what}"] == pytest.approx(
                 want[f"tier.{truth}.{what}"], rel=tolerance
             ), (tier, what)
+
+
+def test_a_zoho_report_of_closed_deals_on_13_week_quarters(tmp_path, capsys):
+    """A Zoho CRM report of closed deals only from a team on 13-week fiscal quarters, dates
+    as `Jan 30, 2024` and `Nov 06, 2023 03:03 PM`, amounts as `$4,270.93`: the check reads
+    it with the preset (the dates detected), names the closed-only export and the fiscal
+    quarters, and calibrate on those quarters passes its fit check and forecasts the next
+    fiscal quarter."""
+    truth = fiscal_export("13-week")
+    path = write_style("zoho", tmp_path, truth)
+    options = ["--preset", "zoho", "--map", "tier=Type", "--calendar", FISCAL["13-week"]]
+    code, stdout, stderr = run_cli(capsys, "history", "check", path, *options)
+    assert code == 0, stderr
+    for item in ITEMS:
+        assert (item in stdout) == (item == "closed deals only"), (item, stdout)
+    assert "FY2024-Q2 (2024-04-08 .. 2024-07-07)" in stdout
+    history = read_opportunities(path, preset="zoho", mapping={"tier": "Type"})
+    closed = truth[truth["outcome"] != "open"]
+    assert len(history.deals) == len(closed)
+    assert history.as_of == pd.Timestamp(FISCAL_AS_OF)
+    won = history.deals.loc[history.deals["outcome"] == "won", "amount"].sum()
+    assert won == pytest.approx(closed["amount"].sum())
+    assert history.deals["created_date"].min() == pd.Timestamp(truth["created_date"].min())
+    fitted = Calibrator(
+        periods=2, calendar=parse_periods(FISCAL["13-week"]), fit_check_replications=4, workers=1
+    ).fit(history)
+    assert fitted.fit_check_.passed, fitted.fit_check_.warning()
+    calendar = fitted.scenario_.calendar
+    assert (str(calendar.start), calendar.days) == ("2024-07-08", 91)  # FY2024-Q3

@@ -38,6 +38,9 @@ DATE_FORMATS = {
     "%d/%m/%Y": "%d/%m/%Y",
     "%d.%m.%Y": "%d.%m.%Y",
     "%Y/%m/%d": "%Y/%m/%d",
+    "%b %d, %Y": "%b %d, %Y (Jan 15, 2024)",
+    "%d %b %Y": "%d %b %Y (15 Jan 2024)",
+    "%d-%b-%Y": "%d-%b-%Y (15-Jan-2024)",
     "excel": "Excel serial days (45292 = 2024-01-01)",
 }
 """Formats tried, in order, when no --date-format is given (format: how it is shown)."""
@@ -180,8 +183,9 @@ class Checker:
         else:
             best = min(parsed, key=lambda fmt: int((present & parsed[fmt].isna()).sum()))
             bad, given = present & parsed[best].isna(), parsed[best]
-            tried = f"any of {', '.join(DATE_FORMATS.values())} (most read as {DATE_FORMATS[best]})"
-            fix = "fix those values, or pass the file's format, e.g. --date-format %d-%b-%Y"
+            most = f" (most read as {DATE_FORMATS[best]})" if (present & ~bad).any() else ""
+            tried = f"any of {', '.join(DATE_FORMATS.values())}{most}"
+            fix = "fix those values, or pass the file's format, e.g. --date-format '%d %B %Y'"
         self.unreadable[canonical] = bad
         self.problems.append(
             f"{self.name(canonical)} is not a date in {tried} on {self.source.rows(bad)}, e.g. "

@@ -1,5 +1,6 @@
 """Exports in the styles of CRMs the rest of the corpus does not imitate, each written from
-`truth_export()` (the corpus truth: 8 reps, tiers A and B, two quarters to 2024-06-30):
+a clean export of the corpus truth (`truth_export()`: 8 reps, tiers A and B, two quarters
+to 2024-06-30):
 
 - `pipedrive`: a Pipedrive deals export: `Deal - ...` columns, owners by full name, a value
   on lost and open deals too (the value hoped for), timestamps with a time of day, and a rep
@@ -9,6 +10,9 @@
   `Gewonnen` / `Verloren` / `Offen`, and 12 rows exported twice.
 - `sales_ops`: a sheet kept by hand by sales ops: Excel serial dates, `$12,345` values, its
   own stage names, a rep renamed in April (`Jen Park` -> `Jennifer Park`) and a TOTAL line.
+- `zoho`: a Zoho CRM report of closed deals only (written from `fiscal_export("13-week")`,
+  a team on 13-week fiscal quarters): owners by e-mail, `Jan 30, 2024` dates (created with
+  a time, `03:03 PM`), `$4,270.93` amounts, the deal type as the tier.
 
 `STYLES` maps each to how it is written and what a user passes to read it.
 """
@@ -147,6 +151,26 @@ def sales_ops(frame: pd.DataFrame, rng: np.random.Generator, path: Path) -> None
     pd.concat([out, tail]).to_csv(path, index=False)
 
 
+def zoho(frame: pd.DataFrame, rng: np.random.Generator, path: Path) -> None:
+    """A Zoho CRM report of closed deals only, dates as the user's locale shows them."""
+    frame = frame[frame["outcome"] != "open"]
+    created, closed = _dates(frame["created_date"]), _dates(frame["close_date"])
+    owners = {rep: name.lower().replace(" ", ".") + "@example.com" for rep, name in NAMES.items()}
+    out = pd.DataFrame(
+        {
+            "Record Id": [f"zcrm_54048480000{i:08d}" for i in range(len(frame))],
+            "Deal Name": [f"Deal {i}" for i in range(len(frame))],
+            "Deal Owner": frame["rep_id"].map(owners),
+            "Type": frame["tier"].map({"A": "New Business", "B": "Existing Business"}),
+            "Stage": frame["outcome"].map({"won": "Closed Won", "lost": "Closed Lost"}),
+            "Created Time": _clock(created, rng).dt.strftime("%b %d, %Y %I:%M %p"),
+            "Closing Date": closed.dt.strftime("%b %d, %Y"),
+            "Amount": [f"${v:,.2f}" for v in frame["amount"]],
+        }
+    )
+    out.to_csv(path, index=False)
+
+
 @dataclass(frozen=True)
 class Style:
     """An export in one CRM's style: how it is written and what a user passes to read it."""
@@ -166,6 +190,11 @@ SALES_OPS_MAP = {
 STYLES = {
     "pipedrive": Style(pipedrive, ("--preset", "pipedrive"), {"preset": "pipedrive"}),
     "dynamics": Style(dynamics, ("--preset", "dynamics"), {"preset": "dynamics"}),
+    "zoho": Style(
+        zoho,
+        ("--preset", "zoho", "--map", "tier=Type", "--date-format", "%b %d, %Y"),
+        {"preset": "zoho", "mapping": {"tier": "Type"}, "date_format": "%b %d, %Y"},
+    ),
     "sales_ops": Style(
         sales_ops,
         tuple(arg for key, value in SALES_OPS_MAP.items() for arg in ("--map", f"{key}={value}")),
