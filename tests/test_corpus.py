@@ -419,3 +419,11 @@ def test_a_zoho_report_of_closed_deals_on_13_week_quarters(tmp_path, capsys):
     assert fitted.fit_check_.passed, fitted.fit_check_.warning()
     calendar = fitted.scenario_.calendar
     assert (str(calendar.start), calendar.days) == ("2024-07-08", 91)  # FY2024-Q3
+    # the quota (no targets: the median rep's bookings per quarter) counts whole quarters only:
+    # 2024Q2; not 2024Q1, seen from 2024-01-08, nor the week of 2024Q3 the export holds
+    deals = history.deals
+    q2 = deals[
+        (deals["outcome"] == "won") & deals["close_date"].between("2024-04-01", "2024-06-30")
+    ]
+    median = q2.groupby("rep_id")["amount"].sum().median()
+    assert fitted.scenario_.team.quota.per_period == pytest.approx(median, abs=0.01)

@@ -175,12 +175,18 @@ def reporting(clock: str) -> str:
 
 def quota(history: History, paid_per: Periods) -> dict:
     """Each rep's target per plan period (`paid_per`): the targets table's median, else the
-    median rep's bookings per period over the whole history."""
+    median rep's bookings per period over the periods the history holds whole (from its first
+    close to the export: a week of a quarter is not a quarter's bookings), else over all."""
     if history.targets is not None and len(history.targets):
         return {"per_period": float(history.targets["target"].median()),
                 "new_hire_share": 1.0, "ramping_share": 1.0}  # fmt: skip
     won = history.deals[history.deals["outcome"] == "won"]
     periods = paid_per.index(won["close_date"])
+    whole = [i for i in np.unique(periods[periods >= 0])
+             if pd.Timestamp(paid_per.first_day(i)) >= history.observed_from
+             and pd.Timestamp(paid_per.last_day(i)) <= history.as_of]  # fmt: skip
+    if whole:
+        won, periods = won[np.isin(periods, whole)], periods[np.isin(periods, whole)]
     per_rep = won.groupby([won["rep_id"], periods])["amount"].sum().groupby(level=0).mean()
     return {"per_period": round(float(max(per_rep.median(), 1.0)), 2),
             "new_hire_share": 1.0, "ramping_share": 1.0}  # fmt: skip

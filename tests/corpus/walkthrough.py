@@ -1,6 +1,7 @@
 """Write one export of the corpus as CSV, for the README's walkthrough and for trying the
 commands by hand: `python -m tests.corpus.walkthrough closed_only runs/corpus` writes
-runs/corpus/closed_only.csv (the same file `tests/test_corpus.py` checks).
+runs/corpus/closed_only.csv (the same file `tests/test_corpus.py` checks); the names of
+`tests/corpus/styles.py` (pipedrive, dynamics, zoho, sales_ops) write those exports.
 
 `run_walkthrough(folder)` runs the README walkthrough's commands on that export in this
 process (history check, calibrate, compare; one worker, which gives the same figures as any
@@ -20,7 +21,8 @@ import pandas as pd
 import yaml
 
 from simplan.history import read_opportunities
-from tests.corpus import AS_OF, EXPORTS, truth_export
+from tests.corpus import AS_OF, EXPORTS, fiscal_export, truth_export
+from tests.corpus.styles import STYLES, write_style
 
 ROOT = Path(__file__).parent.parent.parent
 PLANS = ("scenarios/plans/tiered_marginal.yaml", "scenarios/plans/gate80_cap150.yaml")
@@ -81,6 +83,12 @@ def run_walkthrough(folder: Path) -> dict:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] not in {"clean", *EXPORTS}:
-        sys.exit(f"usage: python -m tests.corpus.walkthrough {{clean,{','.join(EXPORTS)}}} DIR")
-    print(write_export(sys.argv[1], Path(sys.argv[2])))
+    names = ["clean", *EXPORTS, *STYLES]
+    if len(sys.argv) != 3 or sys.argv[1] not in names:
+        sys.exit(f"usage: python -m tests.corpus.walkthrough {{{','.join(names)}}} DIR")
+    name, folder = sys.argv[1], Path(sys.argv[2])
+    if name in STYLES:  # the Zoho report is of the team on 13-week quarters
+        truth = fiscal_export("13-week") if name == "zoho" else truth_export()
+        print(write_style(name, folder, truth))
+    else:
+        print(write_export(name, folder))
