@@ -417,3 +417,17 @@ def test_cli_history_check(tmp_path, capsys):
     done = simplan("history", "check", bad)  # the installed entry point: exit code 2
     assert done.returncode == 2
     assert "is before column 'created_date' on 1 row (line 6)" in done.stderr
+
+
+def test_unknown_stage_labels_get_a_map_under_the_outcome_their_words_suggest(tmp_path):
+    rows = (
+        "d9,ann,2024-01-01,2024-01-05,4,Deal Signed\n"
+        "d10,ann,2024-01-01,2024-01-06,0,Dead\n"
+        "d11,ann,2024-01-01,,,Demo booked\n"
+    )
+    with pytest.raises(SimplanError) as info:
+        read_opportunities(write(tmp_path, HEADER + GOOD + rows), today="2024-06-30")
+    assert (
+        "e.g. --map won='Deal Signed' --map lost='Dead' --map open='Demo booked')"
+        in str(info.value)
+    )

@@ -234,7 +234,7 @@ class Checker:
                 f"{self.name('outcome')} has labels simplan does not know: "
                 f"{', '.join(map(repr, strange))} on {self.source.rows(unknown)}. Labels seen: "
                 f"{shown}. Say what they mean with --map won=LABEL, --map lost=LABEL or "
-                f"--map open=LABEL (e.g. --map won={strange[0]!r}); known without a map: "
+                f"--map open=LABEL (e.g. {_map_hint(strange)}); known without a map: "
                 + "; ".join(f"{o}: {', '.join(labs[:4])}" for o, labs in OUTCOME_LABELS.items())
             )
         return outcome
@@ -258,6 +258,22 @@ def _to_dates(text: pd.Series, date_format: str) -> pd.Series:
     if date_format != "ISO8601" and "%H" not in date_format and "%I" not in date_format:
         text = text.str.replace(_TIME_OF_DAY, "", regex=True)
     return pd.to_datetime(text, format=date_format, errors="coerce", utc=True).dt.tz_localize(None)
+
+
+_LIKELY = (
+    ("won", re.compile(r"\b(won|win|signed|gewonnen)\b", re.IGNORECASE)),
+    ("lost", re.compile(r"\b(lost|dead|cancel\w*|disqualified|verloren|abgebrochen)\b", re.I)),
+)
+
+
+def _map_hint(labels: list[str]) -> str:
+    """`--map` flags for unknown stage labels, each under the outcome its words suggest (open
+    unless it says won or lost): only an example, the user says what they mean."""
+
+    def likely(label: str) -> str:
+        return next((outcome for outcome, words in _LIKELY if words.search(label)), "open")
+
+    return " ".join(f"--map {likely(label)}={label!r}" for label in labels[:3])
 
 
 def _label(value: str) -> str:
