@@ -427,7 +427,5 @@ def test_unknown_stage_labels_get_a_map_under_the_outcome_their_words_suggest(tm
     )
     with pytest.raises(SimplanError) as info:
         read_opportunities(write(tmp_path, HEADER + GOOD + rows), today="2024-06-30")
-    assert (
-        "e.g. --map won='Deal Signed' --map lost='Dead' --map open='Demo booked')"
-        in str(info.value)
-    )
+    hint = "e.g. --map won='Deal Signed' --map lost='Dead' --map open='Demo booked')"
+    assert hint in str(info.value)
