@@ -16,7 +16,7 @@ from simplan.model.plan import Plan
 from simplan.model.plan.budget import SCALE_LINE
 from simplan.model.randomness import replication_seeds, team_seed
 from simplan.model.team import build_team
-from simplan.results import attach_payouts, replication_tables
+from simplan.results import Batch, attach_payouts, batch_tables
 from simplan.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,15 +54,22 @@ def batch():
 
 
 def _statements(batch, plan: Plan, together: bool) -> list[dict[str, pd.DataFrame]]:
+    """Each replication's tables, paid in one batch (`together`) or each in a batch alone."""
     _, team, calendar, records, tier_names = batch
-    parts = [
-        replication_tables(r, k + 3, team, calendar, tier_names) for k, r in enumerate(records)
-    ]
-    if together:
-        attach_payouts(parts, [k + 3 for k in range(len(parts))], team, calendar, plan)
-    else:
-        for k, part in enumerate(parts):
-            attach_payouts([part], [k + 3], team, calendar, plan)
+    replications = [k + 3 for k in range(len(records))]
+    groups = [replications] if together else [[r] for r in replications]
+    parts = []
+    for group in groups:
+        mine = Batch([records[r - 3] for r in group], group, team, calendar, tier_names)
+        tables = batch_tables(mine)
+        attach_payouts(tables, mine, plan)
+        parts += [
+            {
+                name: table[table["replication"] == r].reset_index(drop=True)
+                for name, table in tables.items()
+            }
+            for r in group
+        ]
     return parts
 
 
