@@ -112,3 +112,32 @@ def test_batched_statements_are_each_replications_own(batch, variant):
         assert (
             paid.loc["team_pool"] > 0
         ).any()  # the squad pool pays, per replication's own squads
+
+
+def test_a_streamed_run_is_the_full_run_cut_past_its_sample_whatever_the_batch(batch, monkeypatch):
+    """With `keep`, replications past the sample keep their runs and reps rows and their
+    statements' totals per period and component, the big tables only the sample's: the full
+    run's tables cut so, whether the sample ends inside a batch or between batches."""
+    from simplan import runner, simulate
+    from simplan.results import statement_totals
+
+    monkeypatch.setattr(runner, "SAMPLE_REPLICATIONS", 2)
+    scenario = batch[0]
+    full = simulate(scenario, replications=5, seed=4, workers=1, engine="fast", batch=3)
+    lines = full.statements
+    expected = pd.concat(
+        [lines[lines["replication"] < 2], statement_totals(lines[lines["replication"] >= 2])],
+        ignore_index=True,
+    )
+    assert expected["rep_id"].isna().sum() == (expected["replication"] >= 2).sum() > 0
+    for size in (1, 2, 3):
+        streamed = simulate(
+            scenario, replications=5, seed=4, workers=1, engine="fast", batch=size, keep=["deals"]
+        )
+        pd.testing.assert_frame_equal(streamed.statements, expected)
+        for name in ("runs", "reps", "deals"):
+            pd.testing.assert_frame_equal(getattr(streamed, name), getattr(full, name))
+        for name in ("credits", "daily"):
+            table = getattr(full, name)
+            sample = table[table["replication"] < 2].reset_index(drop=True)
+            pd.testing.assert_frame_equal(getattr(streamed, name), sample)
