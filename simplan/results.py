@@ -516,7 +516,7 @@ def runs_table(batch: Batch) -> pd.DataFrame:
         relays[j] = int(d("relays")[mine].sum())
         lever_cost[j] = d("lever_cost")[mine].sum() + rec.totals["leaderboard_cost"]
         hours = d("first_response_hours")[mine]
-        hours = hours[~np.isnan(hours)]
+        hours = hours[~np.isnan(hours)]  # what pandas' median reads, and how
         median[j] = np.nanmedian(hours) if len(hours) else np.nan
     return pd.DataFrame(
         {
@@ -619,10 +619,11 @@ def _payout_inputs(batch: Batch) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFra
             mentors >= 0, tags + np.tile(np.where(team.mentor >= 0, mentor, ""), k), None
         )
     close_day = c["close_day"] - cal.first_day
+    payees = _strings(ids)  # each id converted once, then taken by code
     ledger = pd.DataFrame(
         {
             "deal_id": credit_key,
-            "rep_id": ids[c["of"] * team.size + c["rep"]],
+            "rep_id": payees.take(c["of"] * team.size + c["rep"]),
             "close_date": start + pd.to_timedelta(np.floor(close_day), unit="D"),
             "amount": c["amount"],
             "deal_amount": d("amount")[where],
@@ -632,7 +633,7 @@ def _payout_inputs(batch: Batch) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFra
     )
     targets = pd.DataFrame(
         {
-            "rep_id": ids[batch.rep_cells],
+            "rep_id": payees.take(batch.rep_cells),
             "period": batch.period_column,
             "target": batch.target.ravel(),
         }
@@ -640,7 +641,7 @@ def _payout_inputs(batch: Batch) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFra
     tenure = np.tile(np.asarray(TENURES)[team.tenure(0)], k)
     roster = pd.DataFrame(
         {
-            "rep_id": ids,
+            "rep_id": payees,
             "tenure": tenure,
             "squad": squad,
             "mentor_id": mentor,
