@@ -13,7 +13,14 @@ minima. The twin is not a lower bound: it hashes every (rep x month, customer) p
 the engine hashes only customers on several rows, so the engine can beat it.
 Target (issue 12): <= 0.35 s on the simulator's ledger.
 
+Then what a replication pays outside the engine (issues 12 and 13): one batch of
+gate80_cap150 replications (the batch `simulate` uses, 48) simulated once, then the runner's
+tables and payouts timed on those records, as `simulate` builds them (every table, the
+statements) and as a design candidate's `replication_runs` does (the runs rows alone), CPU
+milliseconds per replication, min / median.
+
     .venv/bin/python benchmarks/bench_payouts.py [--rows N] [--reps N] [--repeat N]
+        [--part ledger|tables|all] [--batch N]
 """
 
 from __future__ import annotations
@@ -26,10 +33,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from simplan import load_scenario, runner
+from simplan.engines import fast
 from simplan.model.plan import Plan, compute_payouts, targets_from_quota
+from simplan.model.randomness import replication_seeds
 from simplan.scenario import load_config
 
 PLAN = Path(__file__).parent.parent / "scenarios" / "plans" / "playbook_full.yaml"
+PROPOSAL = Path(__file__).parent.parent / "scenarios" / "proposals" / "gate80_cap150.yaml"
 SPLIT_SHARE = 0.025
 """Share of deals split 60/40 between a lead and a support rep (two ledger rows each)."""
 
@@ -174,12 +185,53 @@ def measure(plan: Plan, rows: int, reps: int, repeat: int, crm: bool) -> None:
         )
 
 
+def measure_tables(size: int, repeat: int) -> None:
+    """Print the CPU a replication's tables and payouts cost on one batch's records."""
+    scenario = load_scenario(PROPOSAL).with_simulation(
+        replications=size, seed=1, workers=1, engine="fast"
+    )
+    worlds = runner._worlds(scenario, 1)
+    seeds = replication_seeds(1, size)
+    task = [(i, seeds[i]) for i in range(size)]
+    records = fast.run_batch(*worlds[0], [seq for _, seq in task])
+    print(
+        f"== tables and payouts outside the engine: {scenario.name}, one batch of {size} "
+        f"replications ({worlds[0][1].size} reps), CPU ms a replication, min / median of {repeat}"
+    )
+    engine = fast.run_batch
+    fast.run_batch = lambda *args: records  # the runner's steps on these records alone
+    try:
+        for label, keep, runs_only in (
+            ("simulate: every table, statements", None, False),
+            ("simulate, streamed (keep=())", frozenset(), False),
+            ("replication_runs: runs rows", frozenset(), True),
+        ):
+            runner._replicate(worlds, keep, task, runs_only)  # warm caches
+            times = []
+            for _ in range(repeat):
+                start = time.process_time()
+                runner._replicate(worlds, keep, task, runs_only)
+                times.append(time.process_time() - start)
+            per = 1000 / size
+            print(
+                f"   {label:36s} {min(times) * per:6.2f} / {statistics.median(times) * per:6.2f} ms"
+            )
+    finally:
+        fast.run_batch = engine
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--reps", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--part", choices=("ledger", "tables", "all"), default="all")
+    parser.add_argument("--batch", type=int, default=48)
     args = parser.parse_args()
+    if args.part != "ledger":
+        measure_tables(args.batch, args.repeat)
+    if args.part == "tables":
+        return
     plan = load_config(PLAN, Plan)
     print(
         f"== payouts: {args.rows:,} ledger rows, {args.reps:,} reps, 3 months, plan "

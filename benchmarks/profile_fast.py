@@ -60,7 +60,7 @@ def main() -> None:
     timed(book.Waits, "before", "engine Waits.before")
     timed(engine, "route_day", "engine route_day")
     timed(Standing, "start_day", "effort rule (Standing.start_day)")
-    timed(runner, "replication_tables", "tables: replication_tables")
+    timed(runner, "batch_tables", "tables: batch_tables")
     timed(runner, "statement_totals", "tables: statement_totals")
     timed(runner, "attach_payouts", "payouts: attach_payouts")
     timed(runner, "combine", "combine (results)")

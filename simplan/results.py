@@ -41,6 +41,7 @@ import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,7 @@ from simplan.errors import SimplanError
 from simplan.model.calendar import PHASES, Calendar
 from simplan.model.leads import STAGES
 from simplan.model.plan import Plan, compute_payouts
-from simplan.model.records import OUTCOMES, TIMINGS, Records
+from simplan.model.records import OPEN, OUTCOMES, TIMINGS, WON, Records
 from simplan.model.team import TENURES, Team
 
 TABLES = ("deals", "credits", "daily", "reps", "runs", "statements")
@@ -281,151 +282,331 @@ DEAL_COLUMNS = (
 )  # fmt: skip
 
 
-def replication_tables(
-    rec: Records,
-    replication: int,
-    team: Team,
-    cal: Calendar,
-    tier_names: list[str],
-    lean: bool = False,
-) -> dict[str, pd.DataFrame]:
-    """One replication's tables (built where it ran), warm-up dropped, day 0 at the start.
+class Batch:
+    """A batch's records stacked in replication order, warm-up dropped (day 0 at the window's
+    start): the numpy arrays its tables, runs rows and payouts are built from, so pandas runs
+    once per batch rather than once per replication. Each array is built when first read: a
+    run that keeps only the runs rows never stacks the daily table."""
 
-    `lean` builds only what the runs row and the payouts read, for a run that keeps nothing
-    else (a design candidate): deals and reps without their descriptive columns, no daily
-    table; the runs row and the credits are the same.
-    """
-    off = cal.first_day
-    d = rec.deals
-    keep = ~(d["close_day"] < off)  # closed during warm-up: history, not this run
-    rep_ids = team.rep_id
-    columns = {  # what the runs row and the payouts read
-        "replication": replication,
-        "lead_id": d["lead_id"][keep],
-        "tier": pd.Categorical.from_codes(d["tier"][keep], categories=tier_names),
-        "created_day": d["created_day"][keep] - off,
-        "first_response_hours": d["first_response_hours"][keep],
-        "outcome": pd.Categorical.from_codes(d["outcome"][keep], categories=OUTCOMES),
-        "amount": d["amount"][keep],
-        "alerts": d["alerts"][keep],
-        "relays": d["relays"][keep],
-        "lever_cost": d["lever_cost"][keep],
-    }
-    if not lean:
-        columns |= {
-            "source": pd.Categorical.from_codes(d["source"][keep], categories=rec.source_names),
-            "rep_id": rep_ids[d["rep"][keep]],
-            "first_rep_id": rep_ids[d["first_rep"][keep]],
-            "stage": pd.Categorical.from_codes(d["stage"][keep] + 1, categories=STAGE_NAMES),
-            "close_day": d["close_day"][keep] - off,
-            "cycle_days": (d["close_day"] - d["created_day"])[keep],
-            "timing": pd.Categorical.from_codes(d["timing"][keep], categories=TIMINGS),
-        }
-        columns = {name: columns[name] for name in DEAL_COLUMNS}
-    deals = pd.DataFrame(columns)
-    c = rec.credits
-    kept = c["close_day"] >= off
-    credits = pd.DataFrame(
+    def __init__(
+        self,
+        records: list[Records],
+        replications: list[int],
+        team: Team,
+        cal: Calendar,
+        tier_names: list[str],
+    ) -> None:
+        self.records = records
+        self.replications = np.asarray(replications, dtype=np.int64)
+        self.team = team
+        self.cal = cal
+        self.tier_names = tier_names
+        self._deals: dict[str, np.ndarray] = {}
+
+    @property
+    def size(self) -> int:
+        return len(self.records)
+
+    @cached_property
+    def _kept_deals(self) -> np.ndarray:
+        """Which deal records of the batch are kept: not closed during warm-up (history, not
+        this run)."""
+        close_day = np.concatenate([r.deals["close_day"] for r in self.records])
+        return ~(close_day < self.cal.first_day)
+
+    def deal(self, name: str) -> np.ndarray:
+        """A deal record column over the batch's kept deals (`of`: each deal's position in
+        the batch, 0..size-1), stacked when first asked for."""
+        if name not in self._deals:
+            if name == "of":
+                lengths = [len(r.deals["close_day"]) for r in self.records]
+                values = np.repeat(np.arange(self.size), lengths)
+            else:
+                values = np.concatenate([r.deals[name] for r in self.records])
+            self._deals[name] = values[self._kept_deals]
+        return self._deals[name]
+
+    @cached_property
+    def credits(self) -> dict[str, np.ndarray]:
+        """The credit records of deals closed in the window, with `of` as in `deal`."""
+        columns = [r.credits for r in self.records]
+        rows = {name: np.concatenate([c[name] for c in columns]) for name in columns[0]}
+        rows["of"] = np.repeat(np.arange(self.size), [len(c["close_day"]) for c in columns])
+        kept = rows["close_day"] >= self.cal.first_day
+        return {name: values[kept] for name, values in rows.items()}
+
+    @cached_property
+    def bounds(self) -> np.ndarray:
+        """Where each replication's kept deals start (and the end)."""
+        return np.searchsorted(self.deal("of"), np.arange(self.size + 1))
+
+    def window(self, name: str) -> np.ndarray:
+        """A daily record over the window: replication x day x rep."""
+        return np.stack([r.daily[name][self.cal.first_day :] for r in self.records])
+
+    @cached_property
+    def periods(self) -> tuple[np.ndarray, np.ndarray]:
+        """(the plan periods the window touches, each window day's position among them)."""
+        period = self.cal.plan_period.index[self.cal.first_day :]
+        present = np.unique(period)
+        return present, np.searchsorted(present, period)
+
+    def per_period(self, name: str, dtype: type) -> np.ndarray:
+        """A daily record summed per plan period: replication x period x rep, each cell added
+        up day by day in day order (as `np.add.at` does)."""
+        present, index = self.periods
+        total = np.zeros((self.size, len(present), self.team.size), dtype=dtype)
+        np.add.at(total, (slice(None), index), self.window(name))
+        return total
+
+    @cached_property
+    def bookings(self) -> np.ndarray:
+        return self.per_period("bookings", float)
+
+    @cached_property
+    def target(self) -> np.ndarray:
+        """Each rep's target per plan period (the period's target times the share of its days
+        in the window; NaN without quotas): replication x period x rep."""
+        present, _ = self.periods
+        coverage = self.cal.plan_period.coverage[present][:, None]
+        return np.stack([r.targets[present] * coverage for r in self.records])
+
+    @cached_property
+    def attainment(self) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return self.bookings / self.target
+
+    @cached_property
+    def labels(self) -> pd.api.extensions.ExtensionArray:
+        """The label of each plan period the window touches, as a string array (indexed by
+        code to give a table column without converting each string)."""
+        present, _ = self.periods
+        return _strings(np.asarray(self.cal.plan_period.labels)[present])
+
+    @cached_property
+    def rep_ids(self) -> pd.api.extensions.ExtensionArray:
+        return _strings(self.team.rep_id)
+
+    def rep_grid(self, values: pd.api.extensions.ExtensionArray | np.ndarray) -> Any:
+        """A per-rep array repeated over the rows of the reps table (replication x period x
+        rep, the order of every replication x period x rep array here)."""
+        return values.take(np.tile(np.arange(self.team.size), self.size * len(self.periods[0])))
+
+    @cached_property
+    def rep_cells(self) -> np.ndarray:
+        """Each reps row's rep in the batch's roster (replication x team size + rep)."""
+        n, n_periods = self.team.size, len(self.periods[0])
+        return np.repeat(np.arange(self.size) * n, n_periods * n) + self.rep_grid(np.arange(n))
+
+    @cached_property
+    def period_column(self) -> pd.api.extensions.ExtensionArray:
+        """Each reps row's period label."""
+        n, n_periods = self.team.size, len(self.periods[0])
+        return self.labels.take(np.tile(np.repeat(np.arange(n_periods), n), self.size))
+
+
+def _strings(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """A pandas string array (missing values where None)."""
+    return pd.array(np.asarray(values, dtype=object), dtype="str")
+
+
+def batch_tables(batch: Batch) -> dict[str, pd.DataFrame]:
+    """The batch's tables (built where it ran), each stacked in replication order: deals,
+    credits, daily, reps, runs, and an empty statements table (`attach_payouts` fills it)."""
+    cal, off = batch.cal, batch.cal.first_day
+    d, c = batch.deal, batch.credits
+    replication = batch.replications
+    deals = pd.DataFrame(
         {
-            "replication": replication,
-            "lead_id": c["lead_id"][kept],
-            "rep_id": rep_ids[c["rep"][kept]],
-            "share": c["share"][kept],
-            "amount": c["amount"][kept],
-            "close_day": c["close_day"][kept] - off,
+            "replication": replication[d("of")],
+            "lead_id": d("lead_id"),
+            "tier": pd.Categorical.from_codes(d("tier"), categories=batch.tier_names),
+            "source": pd.Categorical.from_codes(
+                d("source"), categories=batch.records[0].source_names
+            ),
+            "rep_id": batch.rep_ids.take(d("rep")),
+            "first_rep_id": batch.rep_ids.take(d("first_rep")),
+            "created_day": d("created_day") - off,
+            "first_response_hours": d("first_response_hours"),
+            "stage": pd.Categorical.from_codes(d("stage") + 1, categories=STAGE_NAMES),
+            "outcome": pd.Categorical.from_codes(d("outcome"), categories=OUTCOMES),
+            "close_day": d("close_day") - off,
+            "cycle_days": d("close_day") - d("created_day"),
+            "amount": d("amount"),
+            "alerts": d("alerts"),
+            "relays": d("relays"),
+            "lever_cost": d("lever_cost"),
+            "timing": pd.Categorical.from_codes(d("timing"), categories=TIMINGS),
         }
     )
-    window = {k: v[off:] for k, v in rec.daily.items()}
-    shown = {k: v[:0] for k, v in window.items()} if lean else window
-    days, n = shown["touches"].shape
+    credits = pd.DataFrame(
+        {
+            "replication": replication[c["of"]],
+            "lead_id": c["lead_id"],
+            "rep_id": batch.rep_ids.take(c["rep"]),
+            "share": c["share"],
+            "amount": c["amount"],
+            "close_day": c["close_day"] - off,
+        }
+    )
+    window = {name: batch.window(name) for name in batch.records[0].daily}
+    k, days, n = window["touches"].shape
     day = np.repeat(np.arange(days), n)
     daily = pd.DataFrame(
         {
-            "replication": replication,
-            "day": day,
-            "date": cal.dates[day + off],
-            "phase": pd.Categorical.from_codes(cal.phase[day + off], categories=PHASES),
-            "rep_id": np.tile(rep_ids, days),
-            **{k: v.ravel() for k, v in shown.items()},
-        }
-    )
-    reps = _reps_table(window, rec.targets, replication, team, cal, lean)
-    won = deals["outcome"] == "won"
-    closed = deals["outcome"] != "open"
-    has_target = reps["target"].notna().any()
-    runs = pd.DataFrame(
-        {
-            "replication": [replication],
-            "leads": [int((deals["created_day"] >= 0).sum())],
-            "deals_won": [int(won.sum())],
-            "win_rate": [won.sum() / max(int(closed.sum()), 1)],
-            "bookings": [deals.loc[won, "amount"].sum()],
-            "alerts": [int(deals["alerts"].sum())],
-            "relays": [int(deals["relays"].sum())],
-            "lever_cost": [deals["lever_cost"].sum() + rec.totals["leaderboard_cost"]],
-            "share_at_target": [reps["at_target"].mean() if has_target else np.nan],
-            "median_first_response_hours": [deals["first_response_hours"].median()],
+            "replication": np.repeat(replication, days * n),
+            "day": np.tile(day, k),
+            "date": cal.dates[np.tile(day + off, k)],
+            "phase": pd.Categorical.from_codes(np.tile(cal.phase[day + off], k), categories=PHASES),
+            "rep_id": batch.rep_ids.take(np.tile(np.arange(n), k * days)),
+            **{name: values.ravel() for name, values in window.items()},
         }
     )
     return {
         "deals": deals,
         "credits": credits,
         "daily": daily,
-        "reps": reps,
-        "runs": runs,
+        "reps": _reps_table(batch),
+        "runs": runs_table(batch),
         "statements": pd.DataFrame(columns=STATEMENT_COLUMNS),
     }
 
 
-def attach_payouts(
-    parts: list[dict[str, pd.DataFrame]],
-    replications: list[int],
-    team: Team,
-    cal: Calendar,
-    plan: Plan,
-    runs_only: bool = False,
-) -> None:
-    """Run the plan on each replication's credits: a statements table, payout in reps and
-    runs. One payout run for the whole batch, each replication's reps, squads and contests,
+def _reps_table(batch: Batch) -> pd.DataFrame:
+    """Bookings and attainment of each rep in each plan period of the window."""
+    team = batch.team
+    n_periods = len(batch.periods[0])
+    mentor = np.where(team.mentor >= 0, team.rep_id[np.maximum(team.mentor, 0)], None)
+    tenure = np.asarray(TENURES)[team.tenure(0)]
+    won = batch.per_period("deals_won", np.int64)
+    return pd.DataFrame(
+        {
+            "replication": np.repeat(batch.replications, n_periods * team.size),
+            "rep_id": batch.rep_grid(batch.rep_ids),
+            "period": batch.period_column,
+            "tenure": batch.rep_grid(_strings(tenure)),
+            "squad": batch.rep_grid(team.squad),
+            "skill": batch.rep_grid(team.skill),
+            "capacity_touches_per_day": batch.rep_grid(team.capacity),
+            "mentor_id": batch.rep_grid(_strings(mentor)),
+            "target": batch.target.ravel(),
+            "bookings": batch.bookings.ravel(),
+            "deals_won": won.ravel(),
+            "attainment": batch.attainment.ravel(),
+            "at_target": (batch.attainment >= 1).ravel(),
+        }
+    )
+
+
+def runs_table(batch: Batch) -> pd.DataFrame:
+    """One runs row per replication of the batch (without payouts). Sums run over each
+    replication's own deals in their order, as a table per replication would add them."""
+    d, k = batch.deal, batch.size
+    won = d("outcome") == WON
+    closed = d("outcome") != OPEN
+    of = d("of")
+    n_won = np.bincount(of[won], minlength=k)
+    at_target = (batch.attainment >= 1).reshape(k, -1)
+    has_target = ~np.isnan(batch.target.reshape(k, -1)).all(axis=1)
+    bookings, alerts, relays, lever_cost, median = (np.zeros(k) for _ in range(5))
+    for j, rec in enumerate(batch.records):
+        mine = slice(batch.bounds[j], batch.bounds[j + 1])
+        bookings[j] = d("amount")[mine][won[mine]].sum()
+        alerts[j] = int(d("alerts")[mine].sum())
+        relays[j] = int(d("relays")[mine].sum())
+        lever_cost[j] = d("lever_cost")[mine].sum() + rec.totals["leaderboard_cost"]
+        hours = d("first_response_hours")[mine]
+        hours = hours[~np.isnan(hours)]  # what pandas' median reads, and how
+        median[j] = np.nanmedian(hours) if len(hours) else np.nan
+    return pd.DataFrame(
+        {
+            "replication": batch.replications,
+            "leads": np.bincount(of[d("created_day") - batch.cal.first_day >= 0], minlength=k),
+            "deals_won": n_won,
+            "win_rate": n_won / np.maximum(np.bincount(of[closed], minlength=k), 1),
+            "bookings": bookings,
+            "alerts": alerts.astype(np.int64),
+            "relays": relays.astype(np.int64),
+            "lever_cost": lever_cost,
+            "share_at_target": np.where(
+                has_target, at_target.sum(axis=1, dtype=float) / at_target.shape[1], np.nan
+            ),
+            "median_first_response_hours": median,
+        }
+    )
+
+
+def attach_payouts(tables: dict[str, pd.DataFrame], batch: Batch, plan: Plan) -> None:
+    """Run the plan on the batch's credits: the statements table, payout in reps and runs.
+    One payout run for the whole batch, each replication's reps, squads and contests,
     team-wide pools and budget kept apart by the roster's `replication` column: the same
-    statements as one run per replication. `runs_only` sets the runs rows' payout and cost of
-    sales alone (a run that reads nothing else: a design candidate)."""
-    ledger, targets, roster = _payout_inputs(parts, team, cal, plan)
-    clock = cal.plan_period.periods
-    found = compute_payouts(ledger, targets, roster, plan, check=False, periods=clock).lines
-    lines = _split_lines(found, len(parts), team.size)
-    for tables, replication, mine in zip(parts, replications, lines, strict=True):
-        runs = tables["runs"]
-        runs["payout"] = mine["amount"].sum()
-        runs["cost_of_sales"] = runs["payout"] / runs["bookings"].where(runs["bookings"] > 0)
-        if runs_only:
-            continue
-        statements = mine.assign(replication=replication)
-        statements = statements[STATEMENT_COLUMNS]
-        reps = tables["reps"]
-        paid = statements.groupby(["rep_id", "period"])["amount"].sum()
-        keys = pd.MultiIndex.from_arrays([reps["rep_id"], reps["period"]])
-        reps["payout"] = paid.reindex(keys).fillna(0.0).to_numpy()
-        tables["statements"] = statements
+    statements as one run per replication."""
+    lines, codes, bounds = _batch_lines(batch, plan)
+    _pay_runs(tables["runs"], lines["amount"].to_numpy(), bounds)
+    k, n = batch.size, batch.team.size
+    of = codes // n if k > 1 else np.zeros(len(codes), dtype=np.int64)
+    tables["statements"] = lines.assign(replication=batch.replications[of])[STATEMENT_COLUMNS]
+    # each rep's total per period, summed as pandas sums a group (compensated, in line order)
+    n_periods = len(batch.periods[0])
+    period_codes, found = pd.factorize(lines["period"])
+    period = pd.Index(batch.labels).get_indexer(found)[period_codes]
+    position = pd.Index(batch.team.rep_id).get_indexer(lines["rep_id"].cat.categories[:n])
+    is_rep = codes < k * n  # managers and funds (one replication alone) are no reps' rows
+    key = ((of * n + position[codes % n]) * n_periods + period)[is_rep]
+    paid = pd.Series(lines["amount"].to_numpy()[is_rep]).groupby(key).sum()
+    per_cell = np.zeros(k * n * n_periods)
+    per_cell[paid.index.to_numpy()] = paid.to_numpy()
+    rows = np.tile(np.repeat(np.arange(n_periods), n), k)
+    tables["reps"]["payout"] = per_cell[batch.rep_cells * n_periods + rows]
 
 
-def _payout_inputs(
-    parts: list[dict[str, pd.DataFrame]], team: Team, cal: Calendar, plan: Plan
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def pay_runs(runs: pd.DataFrame, batch: Batch, plan: Plan) -> None:
+    """The runs rows' payout and cost of sales alone, for a run that reads nothing else (a
+    design candidate): the same plan run as `attach_payouts`, no statements kept."""
+    lines, _, bounds = _batch_lines(batch, plan)
+    _pay_runs(runs, lines["amount"].to_numpy(), bounds)
+
+
+def _pay_runs(runs: pd.DataFrame, amount: np.ndarray, bounds: np.ndarray) -> None:
+    """Payout (each replication's lines summed in their order) and cost of sales."""
+    payout = np.array([amount[bounds[j] : bounds[j + 1]].sum() for j in range(len(runs))])
+    bookings = runs["bookings"].to_numpy()
+    runs["payout"] = payout
+    with np.errstate(invalid="ignore", divide="ignore"):
+        runs["cost_of_sales"] = np.where(bookings > 0, payout / bookings, np.nan)
+
+
+def _batch_lines(batch: Batch, plan: Plan) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The statement lines of the batch's one payout run, with each line's payee code (the
+    roster's sorted position) and where each replication's lines start. In a batch, reps are
+    `k|id` and a replication's lines one block; the lines keep each replication's reps (rep_id
+    without the tag), payees beyond the reps of a batch dropped."""
+    ledger, targets, roster = _payout_inputs(batch)
+    clock = batch.cal.plan_period.periods
+    lines = compute_payouts(ledger, targets, roster, plan, check=False, periods=clock).lines
+    codes = lines["rep_id"].cat.codes.to_numpy().astype(np.int64)
+    k, n = batch.size, batch.team.size
+    if k == 1:
+        return lines, codes, np.array([0, len(lines)])
+    bounds = np.searchsorted(codes // n, np.arange(k + 1))
+    codes = codes[: bounds[k]]
+    ids = [str(c).split("|", 1)[1] for c in lines["rep_id"].cat.categories[:n]]
+    lines = lines.iloc[: bounds[k]].assign(
+        rep_id=pd.Categorical.from_codes(codes % n, categories=ids)
+    )
+    return lines, codes, bounds
+
+
+def _payout_inputs(batch: Batch) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The ledger (credits), targets (each rep's per period) and roster `compute_payouts`
-    reads, for one replication or a batch run together: there replication k's reps and
-    squads are `k|id` (sorted ids keep each replication's order) and its deals numbered
-    after the previous replication's."""
-    k = len(parts)
-    deals = pd.concat([p["deals"][["lead_id", "amount", "tier"]] for p in parts])
-    credits = pd.concat([p["credits"] for p in parts], ignore_index=True)
-    reps = pd.concat([p["reps"][["rep_id", "period", "target"]] for p in parts])
-    of_deal = np.repeat(np.arange(k), [len(p["deals"]) for p in parts])
-    of_credit = np.repeat(np.arange(k), [len(p["credits"]) for p in parts])
-    offset = int(deals["lead_id"].max()) + 1 if len(deals) else 1
-    deal_key = of_deal * offset + deals["lead_id"].to_numpy()
-    credit_key = of_credit * offset + credits["lead_id"].to_numpy()
-    where = pd.Index(deal_key).get_indexer(credit_key)
+    reads for the batch: there replication k's reps and squads are `k|id` (sorted ids keep
+    each replication's order) and its deals numbered after the previous replication's."""
+    team, cal, k = batch.team, batch.cal, batch.size
+    d, c = batch.deal, batch.credits
+    offset = int(d("lead_id").max()) + 1 if len(d("lead_id")) else 1
+    deal_key = d("of") * offset + d("lead_id")
+    credit_key = c["of"] * offset + c["lead_id"]
+    where = _positions(deal_key, credit_key)
     start = cal.dates[cal.first_day]
     ids = team.rep_id.astype(object)
     mentor = np.where(team.mentor >= 0, ids[np.maximum(team.mentor, 0)], None)
@@ -437,30 +618,30 @@ def _payout_inputs(
         mentor = np.where(
             mentors >= 0, tags + np.tile(np.where(team.mentor >= 0, mentor, ""), k), None
         )
-    position = pd.Index(team.rep_id).get_indexer(credits["rep_id"])
+    close_day = c["close_day"] - cal.first_day
+    payees = _strings(ids)  # each id converted once, then taken by code
     ledger = pd.DataFrame(
         {
             "deal_id": credit_key,
-            "rep_id": ids[of_credit * team.size + position],
-            "close_date": start + pd.to_timedelta(np.floor(credits["close_day"]), unit="D"),
-            "amount": credits["amount"].to_numpy(),
-            "deal_amount": deals["amount"].to_numpy()[where],
-            "credit_share": credits["share"].to_numpy(),
-            "tier": deals["tier"].to_numpy()[where].astype(str),
+            "rep_id": payees.take(c["of"] * team.size + c["rep"]),
+            "close_date": start + pd.to_timedelta(np.floor(close_day), unit="D"),
+            "amount": c["amount"],
+            "deal_amount": d("amount")[where],
+            "credit_share": c["share"],
+            "tier": _strings(np.asarray(batch.tier_names, dtype=object)).take(d("tier")[where]),
         }
     )
-    of_rep = np.repeat(np.arange(k), [len(p["reps"]) for p in parts])
     targets = pd.DataFrame(
         {
-            "rep_id": ids[of_rep * team.size + pd.Index(team.rep_id).get_indexer(reps["rep_id"])],
-            "period": reps["period"].to_numpy(),
-            "target": reps["target"].to_numpy(),
+            "rep_id": payees.take(batch.rep_cells),
+            "period": batch.period_column,
+            "target": batch.target.ravel(),
         }
     )
     tenure = np.tile(np.asarray(TENURES)[team.tenure(0)], k)
     roster = pd.DataFrame(
         {
-            "rep_id": ids,
+            "rep_id": payees,
             "tenure": tenure,
             "squad": squad,
             "mentor_id": mentor,
@@ -470,72 +651,23 @@ def _payout_inputs(
     return ledger, targets, roster
 
 
-def _split_lines(lines: pd.DataFrame, k: int, n: int) -> list[pd.DataFrame]:
-    """A batch run's statement lines, one table per replication with its own rep ids (lines
-    come sorted by payee, so each replication's are one block)."""
-    if k == 1:
-        return [lines]
-    codes = lines["rep_id"].cat.codes.to_numpy()
-    ids = [str(c).split("|", 1)[1] for c in lines["rep_id"].cat.categories[:n]]
-    bounds = np.searchsorted(codes // n, np.arange(k + 1))
-    rep = pd.Categorical.from_codes(codes % n, categories=ids)
-    lines = lines.assign(rep_id=rep)
-    return [lines.iloc[bounds[j] : bounds[j + 1]].reset_index(drop=True) for j in range(k)]
+def _positions(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Where each of `wanted` is in `keys` (distinct): a binary search of the sorted wanted
+    keys when `keys` are sorted, as a simulator's deals are (by replication, then lead)."""
+    if len(keys) == 0 or np.any(keys[1:] <= keys[:-1]):
+        return pd.Index(keys).get_indexer(wanted)
+    order = np.argsort(wanted, kind="stable")
+    where = np.empty(len(wanted), dtype=np.int64)
+    where[order] = np.searchsorted(keys, wanted[order])
+    found = np.minimum(where, len(keys) - 1)
+    return np.where(keys[found] == wanted, where, -1)
 
 
 def statement_totals(statements: pd.DataFrame) -> pd.DataFrame:
-    """A replication's statements reduced to one line per period and component, summed over
+    """Statements reduced to one line per replication, period and component, summed over
     reps (rep_id and basis missing): what budgets and comparisons read, a fraction the size."""
     keys = ["replication", "period", "component"]
     totals = statements.groupby(keys, sort=False, observed=True)["amount"].sum().reset_index()
     totals["rep_id"] = pd.Series([None] * len(totals), dtype=statements["rep_id"].dtype)
     totals["basis"] = np.nan
     return totals[STATEMENT_COLUMNS]
-
-
-def _reps_table(
-    window: dict[str, np.ndarray],
-    targets: np.ndarray,
-    replication: int,
-    team: Team,
-    cal: Calendar,
-    lean: bool = False,
-) -> pd.DataFrame:
-    """Bookings and attainment of each rep in each plan period of the window (`lean`: only
-    the columns the runs row and the payouts read: rep_id, period, target, at_target)."""
-    period = cal.plan_period.index[cal.first_day :]
-    present = np.unique(period)
-    n_periods = len(present)
-    index = np.searchsorted(present, period)
-    bookings = np.zeros((n_periods, team.size))
-    won = np.zeros((n_periods, team.size), dtype=np.int64)
-    np.add.at(bookings, index, window["bookings"])
-    np.add.at(won, index, window["deals_won"])
-    target = targets[present] * cal.plan_period.coverage[present][:, None]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        attainment = bookings / target
-    rows = {
-        "replication": replication,
-        "rep_id": np.tile(team.rep_id, n_periods),
-        "period": np.repeat(np.asarray(cal.plan_period.labels)[present], team.size),
-    }
-    if lean:
-        at_target = (attainment >= 1).ravel()
-        return pd.DataFrame({**rows, "target": target.ravel(), "at_target": at_target})
-    mentor = np.where(team.mentor >= 0, team.rep_id[np.maximum(team.mentor, 0)], None)
-    tenure = np.asarray(TENURES)[team.tenure(0)]
-    return pd.DataFrame(
-        {
-            **rows,
-            "tenure": np.tile(tenure, n_periods),
-            "squad": np.tile(team.squad, n_periods),
-            "skill": np.tile(team.skill, n_periods),
-            "capacity_touches_per_day": np.tile(team.capacity, n_periods),
-            "mentor_id": np.tile(mentor, n_periods),
-            "target": target.ravel(),
-            "bookings": bookings.ravel(),
-            "deals_won": won.ravel(),
-            "attainment": attainment.ravel(),
-            "at_target": (attainment >= 1).ravel(),
-        }
-    )

@@ -21,12 +21,14 @@ from simplan.model.randomness import replication_seeds, team_seed
 from simplan.model.team import Team, build_team
 from simplan.model.uncertainty import drawn_scenarios
 from simplan.results import (
-    TABLES,
+    Batch,
     Results,
     RunWriter,
     attach_payouts,
+    batch_tables,
     combine,
-    replication_tables,
+    pay_runs,
+    runs_table,
     statement_totals,
 )
 from simplan.scenario import Scenario, load_scenario
@@ -246,25 +248,44 @@ def _replicate(
         records = [events.run_replication(scenario, team, calendar, seq) for seq in seqs]
     simulated = time.perf_counter()
     tier_names = [t.name for t in scenario.leads.tiers]
-    replications = [replication for replication, _ in task]
-    parts = [
-        replication_tables(rec, replication, team, calendar, tier_names, lean=runs_only)
-        for replication, rec in zip(replications, records, strict=True)
-    ]
-    tabled = time.perf_counter()
-    if scenario.plan is not None:
-        attach_payouts(parts, replications, team, calendar, scenario.plan, runs_only)
-    paid = time.perf_counter()
-    seconds = {"engine": simulated - start, "tables": tabled - simulated, "payout": paid - tabled}
+    batch = Batch(records, [replication for replication, _ in task], team, calendar, tier_names)
+    plan = scenario.plan
     if runs_only:
-        return {"runs": pd.concat([p["runs"] for p in parts], ignore_index=True)}, seconds
-    for replication, tables in zip(replications, parts, strict=True):
-        if keep is not None and replication >= SAMPLE_REPLICATIONS:
-            for name in set(BIG_TABLES) - keep:
-                tables[name] = tables[name].iloc[:0]
-            tables["statements"] = statement_totals(tables["statements"])
-    stacked = {name: pd.concat([p[name] for p in parts], ignore_index=True) for name in TABLES}
-    return stacked, seconds
+        runs = runs_table(batch)
+        tabled = time.perf_counter()
+        if plan is not None:
+            pay_runs(runs, batch, plan)
+        paid = time.perf_counter()
+        return {"runs": runs}, _steps(start, simulated, tabled, paid)
+    tables = batch_tables(batch)
+    tabled = time.perf_counter()
+    if plan is not None:
+        attach_payouts(tables, batch, plan)
+    if keep is not None:
+        _stream(tables, keep)
+    return tables, _steps(start, simulated, tabled, time.perf_counter())
+
+
+def _steps(start: float, simulated: float, tabled: float, paid: float) -> dict[str, float]:
+    """Seconds of a task's steps: the engine, the tables, the payouts (with `keep`'s totals)."""
+    return {"engine": simulated - start, "tables": tabled - simulated, "payout": paid - tabled}
+
+
+def _stream(tables: dict[str, pd.DataFrame], keep: frozenset[str]) -> None:
+    """A streamed batch: past the first SAMPLE_REPLICATIONS, the big tables not in `keep`
+    without their rows and the statements as their totals per period and component (every
+    table is in replication order)."""
+    for name in [*(set(BIG_TABLES) - keep), "statements"]:
+        table = tables[name]
+        replication = table["replication"].to_numpy()
+        cut = int(np.searchsorted(replication, SAMPLE_REPLICATIONS)) if len(table) else 0
+        if name != "statements":
+            tables[name] = table.iloc[:cut]
+        elif cut < len(table):
+            totals = statement_totals(table.iloc[cut:])
+            tables[name] = (
+                pd.concat([table.iloc[:cut], totals], ignore_index=True) if cut else totals
+            )
 
 
 def _plan_clock(scenario: Scenario) -> str | None:

@@ -4,6 +4,8 @@ surface that smooths simulated moments."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -101,33 +103,52 @@ def test_only_a_plan_with_lines_can_identify_the_effort_response(components, lin
 
 
 def test_the_response_surface_recovers_a_quadratic_moment_and_its_minimum():
-    """Noise-free moments that are exactly quadratic in (share, 1/(gamma-1)) are reproduced, and
-    the distance is smallest at the point that generated the 'history'."""
-    shares, curvatures = (0.1, 0.3, 0.5, 0.7), (1.5, 2.0, 3.0)
-    s, g = (a.ravel() for a in np.meshgrid(shares, curvatures, indexing="ij"))
+    """Noise-free moments that are exactly quadratic in (share, closing elasticity,
+    1/(gamma-1)) are reproduced, and the distance is smallest at the point that generated the
+    'history'."""
+    ranges = {"self_sourced_share": (0.1, 0.3, 0.5, 0.7), "closing_elasticity": (0.0, 0.2, 0.4),
+              "cost_curvature": (1.5, 2.0, 3.0)}  # fmt: skip
+    grid = pd.DataFrame(list(itertools.product(*ranges.values())), columns=list(ranges))
 
-    def truth(share, curvature):
+    def truth(share, closing, curvature):
         e = 1 / (np.asarray(curvature) - 1)
-        return {"m1": 0.2 + share * e, "m2": 1.0 - 0.5 * share + 0.1 * e * e}
+        return {"m1": 0.2 + share * e + closing, "m2": 1.0 - 0.5 * share + 0.1 * e * e,
+                "m3": closing * e - 0.3 * share * closing}  # fmt: skip
 
-    grid = pd.DataFrame({"self_sourced_share": s, "cost_curvature": g, **truth(s, g)})
-    actual = {k: float(v) for k, v in truth(0.4, 2.0).items()}
-    spread = pd.Series({"m1": 0.05, "m2": 0.05})
-    surface = _surface(grid, ["m1", "m2"], actual, spread, shares, curvatures, identified=True)
+    grid = grid.assign(**truth(*(grid[name] for name in ranges)))
+    actual = {k: float(v) for k, v in truth(0.4, 0.15, 2.0).items()}
+    spread = pd.Series({"m1": 0.05, "m2": 0.05, "m3": 0.05})
+    surface = _surface(grid, ["m1", "m2", "m3"], actual, spread, ranges, identified=True)
     best = surface.loc[surface["distance"].idxmin()]
-    assert best["self_sourced_share"] == pytest.approx(0.4, abs=0.7 / 24)
+    assert best["self_sourced_share"] == pytest.approx(0.4, abs=0.6 / 24)
+    assert best["closing_elasticity"] == pytest.approx(0.15, abs=0.4 / 8)
     assert best["cost_curvature"] == pytest.approx(2.0, abs=1.5 / 12)
     assert surface["weight"].sum() == pytest.approx(1.0)
-    assert _features(np.array([0.5]), np.array([2.0])).shape == (1, 6)
-    flat = _surface(grid, ["m1", "m2"], actual, spread, shares, curvatures, identified=False)
+    assert _features(grid.head(1), list(ranges)).shape == (1, 10)
+    flat = _surface(grid, ["m1", "m2", "m3"], actual, spread, ranges, identified=False)
     assert np.ptp(flat["weight"]) == 0
 
 
-def _flat_surface(shares=(0.1, 0.7), curvatures=(1.6, 2.8)) -> pd.DataFrame:
-    s, g = (a.ravel() for a in np.meshgrid(np.linspace(*shares, 25), np.linspace(*curvatures, 13),
-                                           indexing="ij"))  # fmt: skip
-    return pd.DataFrame({"self_sourced_share": s, "cost_curvature": g, "distance": 0.0,
-                         "weight": 1.0 / len(s)})  # fmt: skip
+def test_a_parameter_held_at_one_value_drops_out_of_the_surface():
+    """A grid with one closing elasticity fits the other two (6 terms) and keeps that value."""
+    ranges = {"self_sourced_share": (0.1, 0.4, 0.7), "closing_elasticity": (0.1,),
+              "cost_curvature": (1.5, 2.0, 3.0)}  # fmt: skip
+    grid = pd.DataFrame(list(itertools.product(*ranges.values())), columns=list(ranges))
+    grid["m1"] = grid["self_sourced_share"] + 1 / (grid["cost_curvature"] - 1)
+    surface = _surface(grid, ["m1"], {"m1": 1.4}, pd.Series({"m1": 0.05}), ranges, True)
+    assert (surface["closing_elasticity"] == 0.1).all()
+    assert len(surface) == 25 * 13
+    best = surface.loc[surface["distance"].idxmin()]
+    assert best["self_sourced_share"] + 1 / (best["cost_curvature"] - 1) == pytest.approx(
+        1.4, abs=0.05
+    )
+
+
+def _flat_surface(shares=(0.1, 0.7), curvatures=(1.6, 2.8), closings=(0.0, 0.4)) -> pd.DataFrame:
+    axes = (np.linspace(*shares, 25), np.linspace(*closings, 9), np.linspace(*curvatures, 13))
+    s, c, g = (a.ravel() for a in np.meshgrid(*axes, indexing="ij"))
+    return pd.DataFrame({"self_sourced_share": s, "closing_elasticity": c, "cost_curvature": g,
+                         "distance": 0.0, "weight": 1.0 / len(s)})  # fmt: skip
 
 
 def test_the_prior_draws_span_both_ranges_one_draw_in_each_slice():
@@ -135,6 +156,7 @@ def test_the_prior_draws_span_both_ranges_one_draw_in_each_slice():
     draws reach both ends of the prior, where random draws of 20 leave gaps."""
     draws = pd.DataFrame(_prior_draws(_flat_surface(), 20, seed=0))
     for path, (low, high) in (("production.self_sourced_share", (0.1, 0.7)),
+                              ("production.closing_elasticity", (0.0, 0.4)),
                               ("behaviour.cost_curvature", (1.6, 2.8))):  # fmt: skip
         slices = np.floor((draws[path] - low) / (high - low) * 20).astype(int)
         assert sorted(slices) == list(range(20)), path
@@ -152,7 +174,9 @@ def test_a_history_that_cannot_identify_the_response_says_so_and_names_the_prior
                        draws=_prior_draws(surface, 20, seed=0))  # fmt: skip
     notes = " ".join(_notes(fit, moments_used=20, replications=2))
     assert "NOT IDENTIFIED" in notes
-    assert "self-sourced share 0.2..0.6 and cost curvature 1.5..3" in notes
+    assert (
+        "self-sourced share 0.2..0.6, closing elasticity 0..0.4 and cost curvature 1.5..3" in notes
+    )
     assert "effort elasticity to pay 0.5..2" in notes  # 1 / (gamma - 1) at the two ends
     assert PRIOR_SOURCE in notes
     assert "Misra & Nair 2011" in PRIOR_SOURCE

@@ -413,7 +413,7 @@ def test_behaviour_fitted_by_simulated_moments_under_the_plan(recovered, tmp_pat
     plan = Plan.model_validate(
         yaml.safe_load((ROOT / "scenarios/plans/gate80_cap150.yaml").read_text())
     )
-    grid = {"shares": (0.2, 0.45, 0.7), "curvatures": (1.6, 2.8)}
+    grid = {"shares": (0.2, 0.45, 0.7), "curvatures": (1.6, 2.8), "closings": (0.1,)}
     steps = []
     fitted = Calibrator(
         behaviour_grid=grid, behaviour_replications=2, workers=2, fit_check_replications=0
@@ -426,6 +426,7 @@ def test_behaviour_fitted_by_simulated_moments_under_the_plan(recovered, tmp_pat
     assert scenario.behaviour.plan_in_force == plan
     assert 0.2 <= scenario.production.self_sourced_share <= 0.7
     assert 1.6 <= scenario.behaviour.cost_curvature <= 2.8
+    assert scenario.production.closing_elasticity == 0.1  # one grid value: kept as given
     table = fitted.report_.tables["behaviour"]
     assert len(table) == 6
     assert {"share_at_target", "attainment_p50", "last_weeks_share", "distance"} <= set(table)

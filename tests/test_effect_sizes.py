@@ -116,6 +116,53 @@ def test_no_elasticity_no_extra_self_sourced_leads():
     )
 
 
+CLOSING = 0.5
+SLOWER = 0.8**CLOSING  # a deal's win chance at its close at effort 0.8 against effort 1
+
+
+@pytest.fixture(scope="module", params=sorted(REPLICATIONS))
+def closing_pair(request):
+    """The behaviour scenario at constant effort 1.0 and 0.8 with closing elasticity 0.5 and
+    no sourcing elasticity (the very same leads), capacity to spare, same seed."""
+    engine = request.param
+
+    def run(effort: float):
+        s = scenario(
+            behaviour={"model": "constant", "effort": effort},
+            production={"sourcing_elasticity": 0.0, "closing_elasticity": CLOSING},
+            team={"capacity_touches_per_day": {"dist": "gamma", "mean": 60, "cv": 0.2}},
+            simulation={"engine": engine},
+        )
+        return simulate(s, replications=REPLICATIONS[engine], workers=1)
+
+    return run(1.0), run(0.8)
+
+
+def test_closing_effort_scales_the_win_chance_at_the_close(closing_pair):
+    """At effort 0.8 every deal's win chance at its close is 0.8 ** 0.5 = 0.894 of what it is at
+    effort 1: of the same customers (same uniforms), the winners are a subset, 0.894 of them
+    within 3 binomial standard errors sqrt(f (1 - f) / wins); the winners that slip away are
+    lost at negotiation, the last stage; the leads are the same."""
+    base, slower = closing_pair
+    won = lambda r: r.deals[r.deals["outcome"] == "won"]  # noqa: E731
+    n_base, n_slow = len(won(base)), len(won(slower))
+    se = math.sqrt(SLOWER * (1 - SLOWER) / n_base)
+    ratio = n_slow / n_base
+    assert abs(ratio - SLOWER) < 3 * se, f"won ratio {ratio:.4f} +- {se:.4f}, expected {SLOWER:.4f}"
+    key = ["replication", "lead_id"]
+    both = won(slower).merge(won(base), on=key, how="left", indicator=True)
+    # touches take a little longer at lower effort, so a few closes cross the window's edges
+    assert (both["_merge"] == "both").mean() > 0.97, "the slower team's winners are the base's"
+    slipped = won(base).merge(won(slower)[key], on=key, how="left", indicator=True)
+    slipped = slipped.loc[slipped["_merge"] == "left_only", key]
+    lost = slipped.merge(slower.deals, on=key)  # (a deal closed before the window is not listed)
+    assert len(lost) > 0.9 * len(slipped)
+    assert (lost["outcome"] == "lost").mean() > 0.9
+    # (a few earlier: slower touches answer later, and the win chance decays with the wait)
+    assert (lost.loc[lost["outcome"] == "lost", "stage"] == "negotiation").mean() > 0.95
+    pd.testing.assert_series_equal(leads_by_source(slower, "new"), leads_by_source(base, "new"))
+
+
 # -- the myopic effort rule on analytic cases ------------------------------------------------
 
 TARGET = 100_000.0

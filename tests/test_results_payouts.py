@@ -16,7 +16,7 @@ from simplan.model.plan import Plan
 from simplan.model.plan.budget import SCALE_LINE
 from simplan.model.randomness import replication_seeds, team_seed
 from simplan.model.team import build_team
-from simplan.results import attach_payouts, replication_tables
+from simplan.results import Batch, attach_payouts, batch_tables
 from simplan.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,15 +54,22 @@ def batch():
 
 
 def _statements(batch, plan: Plan, together: bool) -> list[dict[str, pd.DataFrame]]:
+    """Each replication's tables, paid in one batch (`together`) or each in a batch alone."""
     _, team, calendar, records, tier_names = batch
-    parts = [
-        replication_tables(r, k + 3, team, calendar, tier_names) for k, r in enumerate(records)
-    ]
-    if together:
-        attach_payouts(parts, [k + 3 for k in range(len(parts))], team, calendar, plan)
-    else:
-        for k, part in enumerate(parts):
-            attach_payouts([part], [k + 3], team, calendar, plan)
+    replications = [k + 3 for k in range(len(records))]
+    groups = [replications] if together else [[r] for r in replications]
+    parts = []
+    for group in groups:
+        mine = Batch([records[r - 3] for r in group], group, team, calendar, tier_names)
+        tables = batch_tables(mine)
+        attach_payouts(tables, mine, plan)
+        parts += [
+            {
+                name: table[table["replication"] == r].reset_index(drop=True)
+                for name, table in tables.items()
+            }
+            for r in group
+        ]
     return parts
 
 
@@ -105,3 +112,32 @@ def test_batched_statements_are_each_replications_own(batch, variant):
         assert (
             paid.loc["team_pool"] > 0
         ).any()  # the squad pool pays, per replication's own squads
+
+
+def test_a_streamed_run_is_the_full_run_cut_past_its_sample_whatever_the_batch(batch, monkeypatch):
+    """With `keep`, replications past the sample keep their runs and reps rows and their
+    statements' totals per period and component, the big tables only the sample's: the full
+    run's tables cut so, whether the sample ends inside a batch or between batches."""
+    from simplan import runner, simulate
+    from simplan.results import statement_totals
+
+    monkeypatch.setattr(runner, "SAMPLE_REPLICATIONS", 2)
+    scenario = batch[0]
+    full = simulate(scenario, replications=5, seed=4, workers=1, engine="fast", batch=3)
+    lines = full.statements
+    expected = pd.concat(
+        [lines[lines["replication"] < 2], statement_totals(lines[lines["replication"] >= 2])],
+        ignore_index=True,
+    )
+    assert expected["rep_id"].isna().sum() == (expected["replication"] >= 2).sum() > 0
+    for size in (1, 2, 3):
+        streamed = simulate(
+            scenario, replications=5, seed=4, workers=1, engine="fast", batch=size, keep=["deals"]
+        )
+        pd.testing.assert_frame_equal(streamed.statements, expected)
+        for name in ("runs", "reps", "deals"):
+            pd.testing.assert_frame_equal(getattr(streamed, name), getattr(full, name))
+        for name in ("credits", "daily"):
+            table = getattr(full, name)
+            sample = table[table["replication"] < 2].reset_index(drop=True)
+            pd.testing.assert_frame_equal(getattr(streamed, name), sample)

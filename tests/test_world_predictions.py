@@ -27,7 +27,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from simplan.analysis.behaviour_fit import PRIOR_CURVATURES, PRIOR_SHARES, PRIOR_SOURCE
+from simplan.analysis.behaviour_fit import (
+    PRIOR_CLOSING,
+    PRIOR_CURVATURES,
+    PRIOR_SHARES,
+    PRIOR_SOURCE,
+)
 from tests.world_check import predict
 
 pytestmark = pytest.mark.world
@@ -95,6 +100,7 @@ def test_a_linear_history_gives_a_wide_interval_that_holds_the_truth(linear, lin
     team = yaml.safe_load((linear_directory / "team.yaml").read_text())
     draws = pd.DataFrame(team["uncertainty"]["draws"])
     for path, prior in (("production.self_sourced_share", PRIOR_SHARES),
+                        ("production.closing_elasticity", PRIOR_CLOSING),
                         ("behaviour.cost_curvature", PRIOR_CURVATURES)):  # fmt: skip
         slice_width = (max(prior) - min(prior)) / len(draws)  # one draw in each slice
         assert draws[path].min() <= min(prior) + slice_width, path

@@ -90,7 +90,7 @@ def predict(
     seed: int = 0,
     replications: int = 40,
     workers: int = 2,
-    behaviour_replications: int = 2,
+    behaviour_replications: int = 4,  # calibrate's own default
     truth_worlds: int = 400,
 ) -> Prediction:
     """Write the world (history under `history_plan`), run the three commands, get the truth."""

@@ -3,9 +3,12 @@
 A history under a *nonlinear* plan (a bonus, a gate, an accelerator) identifies how much
 effort moves bookings: reps' booking pace varies with their distance to the plan's lines and
 the time left. The fit simulates the baseline window under the plan in force for each point
-of a grid over the two parameters that decide a plan's effect on bookings,
+of a grid over the three parameters that decide a plan's effect on bookings,
 
-- `production.self_sourced_share`: how much of a rep's volume effort creates, and
+- `production.self_sourced_share`: how much of a rep's volume effort creates (with a lag:
+  a deal sourced now closes a sales cycle later),
+- `production.closing_elasticity`: how much effort lifts the win chance of the deals closing
+  now (the lever a rep still has in a period's last weeks), and
 - `behaviour.cost_curvature` (gamma): how far effort moves with pay (elasticity ~ 1/(gamma-1)),
 
 with reps who plan ahead (`behaviour.model: optimising`), and keeps the points whose
@@ -21,17 +24,17 @@ posterior; parameter draws for predictive intervals come from it.
 
 When the plan in force is linear (one marginal rate everywhere), pace does not depend on the
 distance to any line, the history cannot identify the response, and the prior is used:
-uniform over the grid's ranges (`PRIOR_SHARES` x `PRIOR_CURVATURES`, see `PRIOR_SOURCE`),
-its draws a Latin hypercube so that a few of them span both ranges. Every comparison then
-carries that range.
+uniform over the grid's ranges (`PRIOR_SHARES` x `PRIOR_CLOSING` x `PRIOR_CURVATURES`, see
+`PRIOR_SOURCE`), its draws a Latin hypercube so that a few of them span every range. Every
+comparison then carries that range.
 
 Effort 1 is normalised to the plan in force (`behaviour.plan_in_force`): each rep's mean
 effort under it is 1, so the history's volume is what the calibrated team books under the
 old plan, and a new plan moves effort, and volume, from there.
 
 Each moment's simulated mean is smoothed across the grid by a quadratic response surface in
-the share and the effort elasticity 1/(gamma - 1) before the distance is taken, so the
-simulation noise of a few replications per point does not pick the winner.
+the share, the closing elasticity and the effort elasticity 1/(gamma - 1) before the distance
+is taken, so the simulation noise of a few replications per point does not pick the winner.
 """
 
 from __future__ import annotations
@@ -50,10 +53,23 @@ from simplan.model.plan import Plan
 from simplan.runner import simulate
 from simplan.scenario import Scenario, validate
 
-PRIOR_SHARES = (0.1, 0.25, 0.4, 0.55, 0.7)
+PRIOR_SHARES = (0.1, 0.3, 0.5, 0.7)
 """Self-sourced share of volume: from mostly inbound teams to mostly outbound ones."""
+PRIOR_CLOSING = (0.0, 0.2, 0.4)
+"""Closing elasticity: from effort that does not touch a deal's close to effort 1.2 winning
+7.6 % more of the deals closing now."""
 PRIOR_CURVATURES = (1.6, 2.0, 2.8)
 """Effort cost curvature: effort elasticities to pay of about 1.7, 1 and 0.55."""
+PARAMETERS = {
+    "self_sourced_share": "production.self_sourced_share",
+    "closing_elasticity": "production.closing_elasticity",
+    "cost_curvature": "behaviour.cost_curvature",
+}
+"""The fitted parameters: grid column -> scenario key."""
+PRODUCTION = ("self_sourced_share", "closing_elasticity")
+"""The fitted parameters that live in the scenario's `production` block."""
+FINE = {"self_sourced_share": 25, "closing_elasticity": 9, "cost_curvature": 13}
+"""Points of the fine grid the surface is evaluated on, per parameter."""
 PRIOR_SOURCE = (
     "simplan's planning prior, wide enough to hold the plan responses of the structural "
     "salesforce studies (Misra & Nair 2011, where a redesigned plan moved revenue 9 %; Chung, "
@@ -165,6 +181,7 @@ def fit_behaviour(
     draws: int = 20,
     shares: tuple[float, ...] = PRIOR_SHARES,
     curvatures: tuple[float, ...] = PRIOR_CURVATURES,
+    closings: tuple[float, ...] = PRIOR_CLOSING,
     progress=None,
 ) -> BehaviourFit:
     """Fit the effort response on the baseline window (see the module docstring).
@@ -201,36 +218,34 @@ def fit_behaviour(
         "team": {**data["team"], "roster": roster},
         "calendar": history_calendar(data["calendar"], start, (end - start).days + 1),
     }  # fmt: skip
-    points = list(itertools.product(shares, curvatures))
+    ranges = {"self_sourced_share": shares, "closing_elasticity": closings,
+              "cost_curvature": curvatures}  # fmt: skip
+    points = [
+        dict(zip(ranges, values, strict=True)) for values in itertools.product(*ranges.values())
+    ]
     tasks = [
         _GridPoint(
-            validate(
-                Scenario,
-                {**base, "production": {**base.get("production", {}), "self_sourced_share": share},
-                 "behaviour": _behaviour(curvature, in_force)},
-                "behaviour grid point",
-            ),
+            validate(Scenario, _point_data(base, point, in_force), "behaviour grid point"),
             replications, seed, start, targets, periods,
         )
-        for share, curvature in points
+        for point in points
     ]  # fmt: skip
     rows, spreads = [], []
     simulated_points = local_executor(workers).map(_point_moments, tasks)
-    for k, ((share, curvature), simulated) in enumerate(zip(points, simulated_points, strict=True)):
-        rows.append({"self_sourced_share": share, "cost_curvature": curvature,
-                     **simulated.mean().to_dict()})  # fmt: skip
+    for k, (point, simulated) in enumerate(zip(points, simulated_points, strict=True)):
+        rows.append({**point, **simulated.mean().to_dict()})
         spreads.append(simulated.var(ddof=1))
         if progress:
             progress(k + 1, len(points))
     grid = pd.DataFrame(rows)
     used = _usable(actual, grid)
     spread = np.sqrt(pd.DataFrame(spreads)[used].mean()).clip(lower=FLOOR)
-    surface = _surface(grid, used, actual, spread, shares, curvatures, identified)
+    surface = _surface(grid, used, actual, spread, ranges, identified)
     best = surface.iloc[int(surface["distance"].idxmin())] if identified else _prior_centre(surface)
     grid["distance"] = (((grid[used] - pd.Series(actual)[used]) / spread) ** 2).sum(axis=1)
     fit = BehaviourFit(
         behaviour=_behaviour(float(best["cost_curvature"]), in_force),
-        production={"self_sourced_share": round(float(best["self_sourced_share"]), 4)},
+        production={name: round(float(best[name]), 4) for name in PRODUCTION},
         grid=grid,
         surface=surface,
         actual=actual,
@@ -277,30 +292,43 @@ def _usable(actual: dict, grid: pd.DataFrame) -> list[str]:
     return used
 
 
-def _features(share: np.ndarray, curvature: np.ndarray) -> np.ndarray:
-    """Quadratic response-surface terms in the share and the effort elasticity 1/(gamma-1)."""
-    e = 1.0 / (np.asarray(curvature) - 1.0)
-    s = np.asarray(share)
-    return np.column_stack([np.ones_like(s), s, e, s * s, e * e, s * e])
+def _features(points: pd.DataFrame, varying: list[str]) -> np.ndarray:
+    """Response-surface terms in the `varying` parameters (the share, the closing elasticity and
+    the effort elasticity 1/(gamma - 1)): a constant, the linear terms, then the squares and
+    the cross products."""
+    x = [np.asarray(points[name], dtype=float) for name in varying]
+    x = [1.0 / (v - 1.0) if name == "cost_curvature" else v
+         for name, v in zip(varying, x, strict=True)]  # fmt: skip
+    quadratic = [a * b for i, a in enumerate(x) for b in x[i:]]
+    return np.column_stack([np.ones(len(points)), *x, *quadratic])
 
 
-def _surface(grid, used, actual, spread, shares, curvatures, identified) -> pd.DataFrame:
-    """Each moment smoothed over the grid by a quadratic response surface (so simulation
-    noise does not pick the winner), then the distance and weight on a fine grid."""
-    x = _features(grid["self_sourced_share"], grid["cost_curvature"])
-    terms = 6 if len(grid) >= 6 else (3 if len(grid) >= 3 else 1)  # quadratic, linear, level
+def _surface(grid, used, actual, spread, ranges: dict, identified) -> pd.DataFrame:
+    """Each moment smoothed over the grid by a quadratic response surface (linear, or a level,
+    when the grid has too few points; so simulation noise does not pick the winner), then the
+    distance and weight on a fine grid over `ranges` (parameter -> its grid values)."""
+    varying = [name for name, values in ranges.items() if len(set(values)) > 1]
+    x = _features(grid, varying)
+    k = len(varying)
+    terms = next(t for t in ((k + 1) * (k + 2) // 2, k + 1, 1) if len(grid) >= t)
     coef, *_ = np.linalg.lstsq(x[:, :terms], grid[used].to_numpy(), rcond=None)
-    fine_s = np.linspace(min(shares), max(shares), 25)
-    fine_g = np.linspace(min(curvatures), max(curvatures), 13)
-    s, g = (a.ravel() for a in np.meshgrid(fine_s, fine_g, indexing="ij"))
-    predicted = _features(s, g)[:, :terms] @ coef
+    axes = [np.linspace(min(v), max(v), FINE[name] if name in varying else 1)
+            for name, v in ranges.items()]  # fmt: skip
+    fine = pd.DataFrame(
+        {name: a.ravel() for name, a in zip(ranges, np.meshgrid(*axes, indexing="ij"), strict=True)}
+    )
+    predicted = _features(fine, varying)[:, :terms] @ coef
     target = pd.Series(actual)[used].to_numpy()
     distance = (((predicted - target) / spread.to_numpy()) ** 2).sum(axis=1)
     weight = np.exp(-(distance - distance.min()) / 2) if identified else np.ones_like(distance)
-    return pd.DataFrame(
-        {"self_sourced_share": s, "cost_curvature": g, "distance": distance,
-         "weight": weight / weight.sum()}
-    )  # fmt: skip
+    return fine.assign(distance=distance, weight=weight / weight.sum())
+
+
+def _point_data(base: dict, point: dict, in_force: dict) -> dict:
+    """The scenario data of one grid point: `base` with the point's parameters."""
+    production = {**base.get("production", {}), **{name: point[name] for name in PRODUCTION}}
+    return {**base, "production": production,
+            "behaviour": _behaviour(point["cost_curvature"], in_force)}  # fmt: skip
 
 
 def _behaviour(curvature: float, in_force: dict) -> dict:
@@ -345,9 +373,7 @@ def _simulated_moments(results, start, targets, periods) -> pd.DataFrame:
 
 def _prior_centre(grid: pd.DataFrame) -> pd.Series:
     """The grid point nearest the middle of the prior ranges (used when not identified)."""
-    share = np.median(grid["self_sourced_share"].unique())
-    curvature = np.median(grid["cost_curvature"].unique())
-    gap = (grid["self_sourced_share"] - share).abs() + (grid["cost_curvature"] - curvature).abs()
+    gap = sum((grid[name] - np.median(grid[name].unique())).abs() for name in PARAMETERS)
     return grid.loc[gap.idxmin()]
 
 
@@ -355,21 +381,17 @@ def _draws(surface: pd.DataFrame, count: int, seed: int) -> list[dict]:
     """Parameter draws from the surface's weights (deterministic for a seed)."""
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0x6265,)))
     picked = rng.choice(len(surface), size=count, p=surface["weight"].to_numpy())
-    return [
-        {"production.self_sourced_share": round(float(surface["self_sourced_share"].iloc[k]), 4),
-         "behaviour.cost_curvature": round(float(surface["cost_curvature"].iloc[k]), 4)}
-        for k in picked
-    ]  # fmt: skip
+    return [{path: round(float(surface[name].iloc[k]), 4) for name, path in PARAMETERS.items()}
+            for k in picked]  # fmt: skip
 
 
 def _prior_draws(surface: pd.DataFrame, count: int, seed: int) -> list[dict]:
     """`count` draws from the uniform prior over the surface's ranges, as a Latin hypercube:
     each of `count` equal slices of each range holds one draw, so 20 draws reach both ends of
-    both ranges (random draws leave gaps) and the interval shows the whole prior."""
+    every range (random draws leave gaps) and the interval shows the whole prior."""
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0x7072,)))
     draws = {}
-    for name, path in (("self_sourced_share", "production.self_sourced_share"),
-                       ("cost_curvature", "behaviour.cost_curvature")):  # fmt: skip
+    for name, path in PARAMETERS.items():
         low, high = surface[name].min(), surface[name].max()
         slices = (rng.permutation(count) + rng.random(count)) / count
         draws[path] = low + slices * (high - low)
@@ -386,11 +408,14 @@ def _notes(fit: BehaviourFit, moments_used: int, replications: int) -> list[str]
         "smoothed by a quadratic response surface"
     ]
     if not fit.identified:
-        share, curvature = fit.surface["self_sourced_share"], fit.surface["cost_curvature"]
+        surface = fit.surface
+        share, curvature = surface["self_sourced_share"], surface["cost_curvature"]
+        closing = surface["closing_elasticity"]
         notes.append(
             "behaviour NOT IDENTIFIED: the plan in force pays one marginal rate everywhere, so "
             "the history cannot show how effort responds to a plan's lines. The prior is used: "
-            f"self-sourced share {share.min():g}..{share.max():g} and cost curvature "
+            f"self-sourced share {share.min():g}..{share.max():g}, closing elasticity "
+            f"{closing.min():g}..{closing.max():g} and cost curvature "
             f"{curvature.min():g}..{curvature.max():g} (effort elasticity to pay "
             f"{1 / (curvature.max() - 1):.2g}..{1 / (curvature.min() - 1):.2g}), uniform; "
             f"{PRIOR_SOURCE}. Its {len(fit.draws)} draws are carried into every comparison's "
@@ -399,12 +424,13 @@ def _notes(fit: BehaviourFit, moments_used: int, replications: int) -> list[str]
         )
         return notes
     draws = pd.DataFrame(fit.draws)
-    low_s, high_s = np.percentile(draws["production.self_sourced_share"], [5, 95])
-    low_g, high_g = np.percentile(draws["behaviour.cost_curvature"], [5, 95])
+    fitted = []
+    for name, path in PARAMETERS.items():
+        low, high = np.percentile(draws[path], [5, 95])
+        fitted.append(f"{name.replace('_', ' ')} {best[name]:.2f} (90 %: {low:.2f}..{high:.2f})")
     notes.append(
-        f"behaviour fitted: self-sourced share {best['self_sourced_share']:.2f} (90 %: "
-        f"{low_s:.2f}..{high_s:.2f}), cost curvature {best['cost_curvature']:.2f} (90 %: "
-        f"{low_g:.2f}..{high_g:.2f}); distance {best['distance']:.1f} over {moments_used} moments"
+        f"behaviour fitted: {', '.join(fitted)}; distance {best['distance']:.1f} over "
+        f"{moments_used} moments"
     )
     if best["distance"] > 3 * moments_used:
         notes.append(
@@ -420,10 +446,8 @@ def behaviour_params(fit: BehaviourFit, columns) -> pd.DataFrame:
     from the draws (the prior's range when not identified)."""
     draws = pd.DataFrame(fit.draws)
     rows = []
-    for name, value in (
-        ("production.self_sourced_share", fit.production["self_sourced_share"]),
-        ("behaviour.cost_curvature", fit.behaviour["cost_curvature"]),
-    ):
-        low, high = np.percentile(draws[name], [2.5, 97.5]) if len(draws) else (np.nan, np.nan)
-        rows.append((name, value, low, high, "share" if "share" in name else "exponent"))
+    fitted = {**fit.production, **fit.behaviour}
+    for name, path in PARAMETERS.items():
+        low, high = np.percentile(draws[path], [2.5, 97.5]) if len(draws) else (np.nan, np.nan)
+        rows.append((path, fitted[name], low, high, "share" if "share" in name else "exponent"))
     return pd.DataFrame(rows, columns=columns)

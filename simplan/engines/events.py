@@ -20,7 +20,7 @@ from simplan.model.calendar import PHASES, Calendar
 from simplan.model.day import day_context, leaderboard_cost
 from simplan.model.leads import draw_leads, lead_streams, loss_stage, tier_arrivals
 from simplan.model.production import (
-    follow_up_factor,
+    closing_chance,
     self_sourced_rate,
     sourced_counts,
     sourcing_weights,
@@ -101,6 +101,7 @@ class EventEngine:
         self.decay = [t.response_decay.factor for t in scenario.leads.tiers]
         self.strike_uplift = 1 + scenario.routing.strike_teams.win_uplift
         self.loss_shares = scenario.funnel.loss_stage_shares
+        self.closing_elasticity = scenario.production.closing_elasticity
         self.proposal_timeout = scenario.funnel.proposal_timeout_days
         offer = levers.close_out_offer
         self.offer_tiers = {tier_names.index(t) for t in offer.tiers} if offer.enabled else set()
@@ -280,8 +281,7 @@ class EventEngine:
         book.stage[i] = 0
         owner = book.owner[i]
         uplift = self.strike_uplift if a.support >= 0 else 1.0
-        quality = follow_up_factor(self.effort_today[owner], self.scenario.production)
-        p = min(1.0, book.p[i] * self.decay[tier](hours) * self.win_skill[owner] * uplift * quality)
+        p = min(1.0, book.p[i] * self.decay[tier](hours) * self.win_skill[owner] * uplift)
         u = book.u_win[i]
         fate = 3 if u < p else loss_stage(u, p, self.loss_shares)
         self._expect(i, owner, p * book.value[i])
@@ -312,7 +312,13 @@ class EventEngine:
         if fate == 3 and self._pull(i, env.now + delay[2] * cycle):
             return (yield from self._sign_early(i))
         yield env.timeout(delay[2] * cycle)
-        if fate == 2:
+        closing = closing_chance(
+            p,
+            self.effort_today[book.owner[i]],
+            self.closing_elasticity,
+            self.loss_shares.negotiation,
+        )
+        if u >= closing:
             if tier in self.offer_tiers and self._offer_wins(u, p):
                 book.lever_cost[i] += self.offer.cost_per_deal
             else:

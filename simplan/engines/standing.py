@@ -223,7 +223,7 @@ class Standing:
         flow = self._team_flow(period)
         return plan_ahead_outlook(
             flow, table, target, self._days(period), shares, production.sourcing_elasticity,
-            self.params, follow_up=production.follow_up_elasticity,
+            self.params, closing=production.closing_elasticity,
         )  # fmt: skip
 
     def _team_flow(self, period: int) -> TeamFlow:

@@ -295,7 +295,7 @@ def plan_ahead_outlook(
     tier_shares: np.ndarray,
     elasticity: float,
     params: BehaviourParams,
-    follow_up: float = 0.0,
+    closing: float = 0.0,
 ) -> RepOutlook:
     """What each optimising rep knows about its own period: deal rate, sizes, cycle, next rate."""
     per_rep = flow.deals_per_day.sum(axis=1)
@@ -322,7 +322,7 @@ def plan_ahead_outlook(
         landing=landing,
         next_rate=table.expected_rate(expected, spread),
         ratchet_share=ratchet,
-        follow_up=follow_up,
+        closing=closing,
     )
 
 
@@ -339,14 +339,14 @@ def effort_cost(
     With `reference` (the pay of the plan in force when the history was recorded; `outlook`
     then built under it), c makes each rep's mean effort under that plan 1, as in its history.
     Without it, c = reference_rate x (the bookings a day one more unit of effort wins at
-    effort 1, by sourcing and follow-up): a rep paid `reference_rate` on every extra unit of
+    effort 1, by sourcing and closing): a rep paid `reference_rate` on every extra unit of
     bookings works at effort 1. `program` is the outlook's `plan_program` when the caller
     keeps it for the plans it then solves.
     """
     o = outlook
     mean_size = (o.size_pmf * np.arange(o.size_pmf.shape[1])).sum(axis=1) * GRID_STEP * o.target
-    # the bookings a day that one more unit of effort wins at effort 1: sourcing and follow-up
-    marginal = (o.self_sourced_share * o.elasticity + o.follow_up) * o.deals_per_day * mean_size
+    # the bookings a day that one more unit of effort wins at effort 1: sourcing and closing
+    marginal = (o.self_sourced_share * o.elasticity + o.closing) * o.deals_per_day * mean_size
     cost = params.reference_rate * np.maximum(marginal, 1e-12)
     if reference is None:
         return cost, None

@@ -10,9 +10,9 @@ literature (Misra & Nair 2011; Chung, Steenburgh & Sudhir 2014):
   engine that writes the statements), minus a convex cost of effort per day
   `c e^gamma / gamma` (`gamma` = `cost_curvature`);
 - transition: the rep's own bookings in a step, a compound Poisson of deals (the rep's deal
-  rate and deal-size distribution, from the scenario). Effort moves the self-sourced part of
-  the rep's volume and the win chance of every lead it answers that step (follow-up quality;
-  both in `production`), and only the share of those deals that closes before the period
+  rate and deal-size distribution, from the scenario). Effort moves the win chance of the
+  deals closing that step (closing effort) and the self-sourced part of the rep's volume (both
+  in `production`); of the deals it sources, only the share that closes before the period
   ends (`landing`, from the sales cycle) counts this period; the rest books next period and
   is valued at what starting next period that much ahead is worth: the slope of the period's
   own start value over its first `CARRY_SPAN` of target (the plan repeats), times
@@ -67,7 +67,7 @@ class RepOutlook:
     landing: np.ndarray  # (reps, steps): chance that effort in step k closes this period
     next_rate: np.ndarray  # next period's expected pay per unit of bookings (first guess)
     ratchet_share: float = 0.0  # next target rises by this share of bookings above target
-    follow_up: float = 0.0  # the win chance of a lead answered at effort e ~ e ** follow_up
+    closing: float = 0.0  # the win chance of a deal closing at effort e ~ e ** closing
 
 
 @dataclass(frozen=True)
@@ -86,14 +86,10 @@ class EffortPolicy:
         return self.effort[np.arange(len(attainment)), step, cell.astype(np.int64)]
 
 
-def won_lift(
-    efforts: np.ndarray, share: np.ndarray, elasticity: float, follow_up: float
-) -> np.ndarray:
-    """The relative change in a rep's won deals from leads of a step worked at each effort level,
-    (reps, efforts): the self-sourced `share` of the flow scales with effort ** elasticity and
-    every lead's win chance with effort ** follow_up (0 at effort 1, the history's)."""
-    volume = 1.0 - share[:, None] + share[:, None] * effort_lift(efforts, elasticity)[None, :]
-    return volume * effort_lift(efforts, follow_up)[None, :] - 1.0
+def volume_lift(efforts: np.ndarray, share: np.ndarray, elasticity: float) -> np.ndarray:
+    """The relative change in a rep's deal flow from a step worked at each effort level,
+    (reps, efforts): the self-sourced `share` scales with effort ** elasticity (0 at effort 1)."""
+    return share[:, None] * (effort_lift(efforts, elasticity)[None, :] - 1.0)
 
 
 def size_pmf_on_grid(values: np.ndarray, weights: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -125,9 +121,11 @@ class PeriodProgram:
         self.outlook, self.period_days, self.step_days = o, period_days, step_days
         self.efforts, self.curvature = efforts, cost_curvature
         self.steps = max(1, int(np.ceil(period_days / step_days)))
-        self.lift = won_lift(efforts, o.self_sourced_share, o.elasticity, o.follow_up)  # (R, E)
+        self.lift = volume_lift(efforts, o.self_sourced_share, o.elasticity)  # (R, E)
+        self.closing = effort_lift(efforts, o.closing)  # (E,): the closing deals' win chance
         self.cells = grid_cells()
-        max_rate = o.deals_per_day * (1 + np.maximum(self.lift.max(axis=1), 0.0)) * step_days
+        most = (1 + np.maximum(self.lift, 0.0)) * self.closing[None, :]
+        max_rate = o.deals_per_day * most.max(axis=1) * step_days
         positions = np.arange(o.size_pmf.shape[1])
         mean_cells = (o.size_pmf * positions).sum(axis=1)
         second = (o.size_pmf * positions**2).sum(axis=1)
@@ -151,7 +149,8 @@ class PeriodProgram:
         o = self.outlook
         days = min(self.step_days, self.period_days - k * self.step_days)
         land = o.landing[:, min(k, o.landing.shape[1] - 1)]
-        rate = np.maximum(o.deals_per_day[:, None] * days * (1 + self.lift * land[:, None]), 0.0)
+        volume = (1 + self.lift * land[:, None]) * self.closing[None, :]
+        rate = np.maximum(o.deals_per_day[:, None] * days * volume, 0.0)
         spill = (o.deals_per_day * self.mean_size * days * (1 - land))[:, None] * self.lift
         kernel_hat = np.exp(rate[:, :, None] * (self.size_hat[:, None, :] - 1.0))
         if (len(self._steps) + 1) * kernel_hat.nbytes <= KERNEL_CACHE_BYTES:

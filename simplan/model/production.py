@@ -13,8 +13,12 @@ or calibrated. Three channels, each a rule both engines call:
   volume is exactly the tiers' arrivals; more effort books more, less books less.
 - **Touch speed.** A touch takes `workday / (capacity x effort)`, so effort shortens queues and
   first responses where capacity binds (and response decay turns that into wins).
-- **Follow-up quality.** A lead's win probability is multiplied by
-  `effort ** follow_up_elasticity` at its first response (0 by default: off).
+- **Closing effort.** Whether a deal in negotiation signs is decided when the negotiation
+  ends, by the owner's effort that day: its win chance p becomes `p x effort ** closing_elasticity`
+  (0 by default: off). Below effort 1 some winners slip away at the last stage; above it
+  some late losses are saved, at most all of them (the band just above p, as the close-out
+  offer saves). This is the lever a rep still has in a period's last weeks, when a deal
+  sourced now would close too late to count.
 
 The defaults (a third of pipeline self-sourced, elasticity 1) are planning assumptions in the
 range reported for B2B teams; `simplan calibrate` fits the share from history when the plan in
@@ -30,11 +34,11 @@ from simplan.model.params import Params
 
 
 class ProductionParams(Params):
-    """How effort creates volume: self-sourced leads and follow-up quality."""
+    """How effort creates volume: self-sourced leads and closing effort."""
 
     self_sourced_share: float = Field(default=1 / 3, ge=0, lt=1)
     sourcing_elasticity: float = Field(default=1.0, ge=0, le=3)
-    follow_up_elasticity: float = Field(default=0.0, ge=0, le=1)
+    closing_elasticity: float = Field(default=0.0, ge=0, le=1)
 
 
 def sourcing_weights(capacity: np.ndarray, lead_share: np.ndarray | None) -> np.ndarray:
@@ -69,16 +73,14 @@ def self_sourced_rate(
     return np.outer(weights * effort_lift(effort, elasticity), shares * arrivals_per_day)
 
 
-def follow_up_factor(effort: float, params: ProductionParams) -> float:
-    """Multiplier on a lead's win probability from the owner's effort at first response."""
-    if params.follow_up_elasticity == 0:
-        return 1.0
-    return float(follow_up_factors(np.asarray(effort, dtype=float), params))
-
-
-def follow_up_factors(effort: np.ndarray, params: ProductionParams) -> np.ndarray:
-    """`follow_up_factor` for an array of efforts (the fast engine's form)."""
-    return np.power(np.maximum(effort, 0.0), params.follow_up_elasticity)
+def closing_chance(p, effort, elasticity: float, negotiation_share: float):
+    """A deal's win chance when its negotiation ends, from its chance p so far and the owner's
+    effort that day: p x effort ** elasticity, at most p + (1 - p) x negotiation_share (only the
+    late losses, the band just above p, can be saved). Floats or arrays (both engines)."""
+    if elasticity == 0:
+        return p
+    lifted = p * np.power(np.maximum(effort, 0.0), elasticity)
+    return np.minimum(lifted, p + (1 - p) * negotiation_share)
 
 
 def sourced_counts(u: np.ndarray, rates: np.ndarray) -> np.ndarray:

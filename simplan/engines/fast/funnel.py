@@ -21,7 +21,7 @@ from simplan.engines.fast.table import (
 )
 from simplan.model.calendar import PHASES
 from simplan.model.leads import loss_stages
-from simplan.model.production import follow_up_factors
+from simplan.model.production import closing_chance
 from simplan.model.records import LOST, PULLED, PUSHED, WON
 
 CLOSE_OUT = PHASES.index("close_out")
@@ -66,11 +66,7 @@ class Funnel:
         for k, tier in enumerate(self.scenario.leads.tiers):
             mask = L.tier[ids] == k
             decay[mask] = tier.response_decay.factors(hours[mask])
-        quality = follow_up_factors(
-            self.effort[np.minimum(t.astype(np.int64), self.cal.days - 1), owner],
-            self.scenario.production,
-        )
-        p = np.minimum(1.0, L.p[ids] * decay * self.win_skill[owner] * quality)
+        p = np.minimum(1.0, L.p[ids] * decay * self.win_skill[owner])
         u = L.u_win[ids]
         L.fate[ids] = np.where(u < p, 3, loss_stages(u, p, self.scenario.funnel.loss_stage_shares))
         L.p_won[ids] = p
@@ -130,10 +126,17 @@ class Funnel:
             self._negotiated(ids[group[5]], due[group[5]])
 
     def _negotiated(self, ids: np.ndarray, t: np.ndarray) -> None:
-        """The negotiation ends: late losses may be saved by the close-out offer; a winner may
-        be held for next period; the rest are signed with one more touch."""
+        """The negotiation ends: the owner's effort that day decides the close (`closing_chance`),
+        a loss may be saved by the close-out offer, a winner may be held for next period; the
+        rest are signed with one more touch."""
         L = self.leads
-        losing = L.fate[ids] == 2
+        day = np.minimum(t.astype(np.int64), self.cal.days - 1)
+        closing = closing_chance(
+            L.p_won[ids], self.effort[day, L.owner[ids]],
+            self.scenario.production.closing_elasticity,
+            self.scenario.funnel.loss_stage_shares.negotiation,
+        )  # fmt: skip
+        losing = L.u_win[ids] >= closing
         saved = losing & self._offer_wins(ids, t)
         L.lever_cost[ids[saved]] += self.offer.cost_per_deal
         lost = losing & ~saved
