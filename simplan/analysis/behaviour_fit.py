@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from simplan.analysis.calibrated_scenario import history_calendar
+from simplan.analysis.calibrated_scenario import history_calendar, history_roster
 from simplan.execution import local_executor
 from simplan.model.calendar import CalendarParams, reporting_periods
 from simplan.model.periods import Periods, parse_periods
@@ -212,7 +212,7 @@ def fit_behaviour(
     identified = not plan_is_linear(plan)
     in_force = plan.model_dump(mode="json", by_alias=True)
     roster = [{**r, "quota": float(targets.xs(str(r["rep_id"]), level="rep_id").mean())}
-              for r in data["team"]["roster"]]  # fmt: skip
+              for r in history_roster(data, start)]  # fmt: skip
     base = {
         **data,
         "team": {**data["team"], "roster": roster},

@@ -167,6 +167,18 @@ def history_calendar(calendar: dict, start: pd.Timestamp, days: int) -> dict:
     return moved
 
 
+def history_roster(data: dict, start: pd.Timestamp) -> list[dict]:
+    """The calibrated roster with each rep's tenure on `start`, the history window's first day
+    (the calibrated tenure is at the forecast's start): a rep hired inside the window starts it
+    new (0 days), so runs over the history (the fit check, the behaviour fit) ramp them as the
+    history saw them ramp."""
+    shift = (start - pd.Timestamp(data["calendar"]["start"])).days
+    return [
+        {**row, "tenure_days": max(int(row["tenure_days"]) + shift, 0)}
+        for row in data["team"]["roster"]
+    ]
+
+
 def reporting(clock: str) -> str:
     """The scenario's `calendar.period` for a plan `clock`: the clock itself, or quarter when
     the plan pays per the business's periods (`calendar.periods`, which wins over it)."""

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from simplan.analysis.calibrated_scenario import history_calendar
+from simplan.analysis.calibrated_scenario import history_calendar, history_roster
 from simplan.model.calendar import reporting_periods
 from simplan.model.periods import Periods, parse_periods
 from simplan.runner import simulate
@@ -101,7 +101,7 @@ def run_fit_check(
     start, end = window
     days = int((end - start).days) + 1
     calendar = history_calendar(data["calendar"], start, days)
-    team = {**data["team"], "roster": _tenure_at(data, start)}
+    team = {**data["team"], "roster": history_roster(data, start)}
     scenario = validate(
         Scenario, {**data, "calendar": calendar, "team": team}, "fit-check scenario"
     )
@@ -126,17 +126,6 @@ def run_fit_check(
         rows, columns=["metric", "key", "history", "simulated_mean", "low", "high", "inside"]
     )
     return FitCheck(table, window, replications)
-
-
-def _tenure_at(data: dict, start: pd.Timestamp) -> list[dict]:
-    """The roster with each rep's tenure on `start`, the history window's first day (the
-    calibrated tenure is at the forecast's start): a rep hired inside the window starts it
-    new (0 days), so the fit check ramps them as the history saw them ramp."""
-    shift = (start - pd.Timestamp(data["calendar"]["start"])).days
-    return [
-        {**row, "tenure_days": max(int(row["tenure_days"]) + shift, 0)}
-        for row in data["team"]["roster"]
-    ]
 
 
 def _history_frame(deals: pd.DataFrame, start, end) -> pd.DataFrame:
