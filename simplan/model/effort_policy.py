@@ -34,9 +34,11 @@ candidate plan of a design run solves on the same reps and periods.
 
 from __future__ import annotations
 
+import cmath
 import hashlib
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from simplan.model.production import effort_lift
@@ -166,7 +168,7 @@ class PeriodProgram:
         spill = (o.deals_per_day * self.mean_size * days * (1 - land))[:, None] * self.lift
         if np.all(rate == rate[:, :1]):
             rate = rate[:, :1]
-        kernel_conj = np.conj(np.exp(rate[:, :, None] * (self.size_hat[:, None, :] - 1.0)))
+        kernel_conj = _conj_step_kernel(rate, self.size_hat)
         _keep(key, (days, kernel_conj, spill), kernel_conj.nbytes)
         return days, kernel_conj, spill
 
@@ -184,14 +186,16 @@ class PeriodProgram:
         unit = next_rate * target  # pay per unit of attainment next period
         value = pay - o.ratchet_share * unit[:, None] * np.maximum(_grid(cells) - 1.0, 0.0)
         choice = np.empty((len(target), self.steps, cells), dtype=np.int16)
+        product = np.empty((len(target), len(self.efforts), self.length // 2 + 1), dtype=complex)
         for k in range(self.steps - 1, -1, -1):
             days, kernel_conj, spill = self._step(k, rows)
             padded = np.fft.rfft(_extend(value, self.length), axis=1)
-            expected = np.fft.irfft(padded[:, None, :] * kernel_conj, n=self.length, axis=2)
-            q = expected[:, :, :cells] + (spill * next_rate[:, None] - days * day_cost)[:, :, None]
-            best = np.argmax(q, axis=1)
-            choice[:, k, :] = best
-            value = np.take_along_axis(q, best[:, None, :], axis=1)[:, 0, :]
+            step_product = product[:, : kernel_conj.shape[1]]
+            np.multiply(padded[:, None, :], kernel_conj, out=step_product)
+            expected = np.fft.irfft(step_product, n=self.length, axis=2)
+            offset = spill * next_rate[:, None] - days * day_cost  # (R, E) currency
+            value = np.empty((len(target), cells))
+            _best_effort(expected, offset, choice[:, k], value)
         effort = self.efforts[choice].astype(np.float32)
         return EffortPolicy(effort=effort, choice=choice, value=value, step_days=self.step_days)
 
@@ -305,6 +309,42 @@ def _with_rows(
     effort, choice, value = policy.effort.copy(), policy.choice.copy(), policy.value.copy()
     effort[rows], choice[rows], value[rows] = new.effort[pick], new.choice[pick], new.value[pick]
     return EffortPolicy(effort=effort, choice=choice, value=value, step_days=policy.step_days)
+
+
+@numba.njit(cache=True)
+def _conj_step_kernel(rate: np.ndarray, size_hat: np.ndarray) -> np.ndarray:
+    """conj(exp(rate (size_hat - 1))) per rep, effort level and frequency (R, E, F): a step's
+    bookings transform, a compound Poisson of `rate` deals per effort level (R, E)."""
+    reps, levels = rate.shape
+    out = np.empty((reps, levels, size_hat.shape[1]), dtype=np.complex128)
+    for r in range(reps):
+        for e in range(levels):
+            for f in range(size_hat.shape[1]):
+                out[r, e, f] = cmath.exp(rate[r, e] * (size_hat[r, f] - 1.0)).conjugate()
+    return out
+
+
+@numba.njit(cache=True)
+def _best_effort(
+    expected: np.ndarray, offset: np.ndarray, choice: np.ndarray, value: np.ndarray
+) -> None:
+    """The backward step's choice: per rep and cell the effort level with the highest
+    `expected` (R, E or 1 shared by all levels, cells or more) plus `offset` (R, E), the first
+    on a tie; its index into `choice` (R, cells) and its value into `value` (R, cells)."""
+    reps, levels = offset.shape
+    cells = value.shape[1]
+    shared = expected.shape[1] == 1
+    for r in range(reps):
+        for c in range(cells):
+            value[r, c] = expected[r, 0, c] + offset[r, 0]
+            choice[r, c] = 0
+        for e in range(1, levels):
+            row = 0 if shared else e
+            for c in range(cells):
+                q = expected[r, row, c] + offset[r, e]
+                if q > value[r, c]:
+                    value[r, c] = q
+                    choice[r, c] = e
 
 
 _KERNELS: dict[tuple[bytes, int], tuple[float, np.ndarray, np.ndarray]] = {}
