@@ -154,7 +154,7 @@ class PeriodProgram:
         (R, E, F; (R, 1, F) when effort lands nothing this period, so every level books alike)
         and the extra bookings that effort puts into next period (R, E, currency), for all reps
         or `rows`; the same for every solve on these reps, so kept (`_KERNELS`)."""
-        if rows is not None:
+        if rows is not None and not np.array_equal(rows, np.arange(len(self.outlook.target))):
             days, kernel_conj, spill = self._step(k)
             return days, kernel_conj[rows], spill[rows]
         key = (self._key, k)
@@ -237,12 +237,19 @@ class PeriodProgram:
         for k in range(self.steps):
             days, kernel_conj, _ = self._step(k, rows)
             total += days * (mass * policy.effort[:, k, :]).sum(axis=1)
-            split = np.zeros((reps, len(self.efforts), cells))
+            levels = len(self.efforts)
+            split = np.zeros((reps, levels, cells))
             np.put_along_axis(split, policy.choice[:, k, None, :].astype(np.int64), mass[:, None, :],
                               axis=1)  # fmt: skip
-            # each effort level's mass moves by its own kernel; summed before the one inverse
-            moved_hat = np.fft.rfft(split, n=self.length, axis=2) * np.conj(kernel_conj)
-            moved = np.fft.irfft(moved_hat.sum(axis=1), n=self.length, axis=1)
+            # each effort level's mass moves by its own kernel, summed (in level order) before
+            # the one inverse; only the levels some mass is at, the others adding nothing
+            split = split.reshape(reps * levels, cells)
+            active = np.flatnonzero(split.any(axis=1))
+            rep, level = np.divmod(active, levels)
+            kernel = kernel_conj[rep, 0 if kernel_conj.shape[1] == 1 else level]
+            moved_hat = np.zeros((reps, self.length // 2 + 1), dtype=complex)
+            np.add.at(moved_hat, rep, np.fft.rfft(split[active], n=self.length) * np.conj(kernel))
+            moved = np.fft.irfft(moved_hat, n=self.length, axis=1)
             mass = moved[:, :cells]
             mass[:, -1] += moved[:, cells:].sum(axis=1)
             mass = np.maximum(mass, 0.0)
