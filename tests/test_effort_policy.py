@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from scipy.stats import poisson
 
+from simplan.model import effort_policy
 from simplan.model.behaviour import BehaviourParams, PayTable, effort_cost, plan_ahead_policy
 from simplan.model.effort_policy import (
     GRID_STEP,
@@ -201,6 +202,64 @@ def test_forward_pass_of_a_constant_policy_gives_that_effort():
     pol = policy(plan({"type": "base_commission", "rate": 0.12}), o)
     program = PeriodProgram(o, PERIOD, 7.0, np.linspace(0.25, 3.0, 111), 2.0)
     assert program.mean_effort(pol)[0] == pytest.approx(1.5, abs=0.0126)
+
+
+def _solved(
+    o: RepOutlook, next_rate: float = 0.03
+) -> tuple[PeriodProgram, effort_policy.EffortPolicy]:
+    """A program on `o` with 31 effort levels, solved under a bonus at quota, next period's
+    bookings worth `next_rate`."""
+    bonus = plan({"type": "base_commission", "rate": 0.05},
+                 {"type": "attainment_bonus", "steps": [{"threshold": 1.0, "amount": 4000}]})  # fmt: skip
+    pay = PayTable.build(bonus.payout_curve, o.target).pay[:, : grid_cells()]
+    program = PeriodProgram(o, PERIOD, 7.0, np.linspace(0.25, 3.0, 31), 2.0)
+    reps = len(o.target)
+    return program, program.solve(pay, np.full(reps, 50.0), np.full(reps, next_rate))
+
+
+def test_programs_on_the_same_reps_share_their_steps_transforms(monkeypatch):
+    """A program rebuilt on the same reps and period (every candidate plan of a design run)
+    solves from the transforms the first one kept, to the same policy; other reps get their
+    own; past the budget the least recently used go, and the policy stays the same."""
+    monkeypatch.setattr(effort_policy, "_KERNELS", {})
+    o = outlook(deals_per_day=np.array([0.12, 0.3]), landing=0.6, reps=2)
+    program, first = _solved(o)
+    kept = dict(effort_policy._KERNELS)
+    assert len(kept) == program.steps
+    again = _solved(o)[1]
+    assert effort_policy._KERNELS.keys() == kept.keys()
+    assert all(effort_policy._KERNELS[key][1] is kept[key][1] for key in kept)  # not recomputed
+    for field in ("effort", "choice", "value"):
+        assert np.array_equal(getattr(again, field), getattr(first, field))
+    _solved(dataclasses.replace(o, deals_per_day=o.deals_per_day * 1.1))
+    assert len(effort_policy._KERNELS) == 2 * program.steps
+    closing = _solved(dataclasses.replace(o, closing=0.5))[1]  # effort now lifts every close
+    assert len(effort_policy._KERNELS) == 3 * program.steps
+    assert not np.array_equal(closing.choice, first.choice)
+
+    one_step = next(iter(kept.values()))[1].nbytes
+    monkeypatch.setattr(effort_policy, "_KERNELS", {})
+    monkeypatch.setattr(effort_policy, "KERNEL_CACHE_BYTES", 2 * one_step)
+    tight = _solved(o)[1]
+    assert [k for _, k in effort_policy._KERNELS] == [1, 0]  # backward induction ends at step 0
+    assert np.array_equal(tight.choice, first.choice)
+    assert np.array_equal(tight.value, first.value)
+
+
+def test_a_step_where_effort_lands_nothing_keeps_one_transform(monkeypatch):
+    """Where nothing that effort wins closes this period, every effort level books alike, so
+    the step keeps one transform for all of them; effort there only costs (nothing is worth
+    anything next period here), so reps work at the lowest effort, and where effort lands the
+    transform is per level."""
+    monkeypatch.setattr(effort_policy, "_KERNELS", {})
+    o = outlook(reps=2)
+    steps = o.landing.shape[1]
+    landing = np.where(np.arange(steps) < steps - 2, 1.0, 0.0)
+    program, pol = _solved(dataclasses.replace(o, landing=np.tile(landing, (2, 1))), next_rate=0.0)
+    shapes = [program._step(k)[1].shape[1] for k in range(steps)]
+    assert shapes == [31] * (steps - 2) + [1, 1]
+    assert np.all(pol.effort[:, -2:, :] == np.float32(0.25))
+    assert pol.effort[:, 0, :].max() > 0.25
 
 
 def test_effort_normalised_to_the_plan_in_force_averages_one_under_it():

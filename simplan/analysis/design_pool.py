@@ -5,7 +5,8 @@ The workers start once and receive the base scenarios once; a task is one candid
 its worker. A candidate's main price is its effort policies (one dynamic program per plan
 period, see benchmarks/PROFILE.md, "Design"), so they are solved once per candidate, not once
 in every worker its replications were spread over; and a worker keeps what does not depend on
-the plan (the reps' effort costs) from one candidate to the next. Every candidate runs on the
+the plan (the reps' effort costs, each step's bookings transforms) from one candidate to the
+next. Every candidate runs on the
 same seed with the same replications, so its numbers do not depend on the number of workers
 or on which worker ran it.
 """

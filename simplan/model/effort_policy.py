@@ -27,13 +27,18 @@ above a cap and work harder above quota under an accelerator.
 
 The expectation over a step's bookings is exact for a compound Poisson on the grid: the
 step's distribution has the discrete Fourier transform exp(lambda (S - 1)), S being that of
-one deal's size, so one FFT per effort level gives E[V(a + X)] for every state at once.
+one deal's size, so one FFT per effort level gives E[V(a + X)] for every state at once. The transforms depend on
+the reps and the period, not on the plan, so they are kept across programs (`_KERNELS`): every
+candidate plan of a design run solves on the same reps and periods.
 """
 
 from __future__ import annotations
 
+import cmath
+import hashlib
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from simplan.model.production import effort_lift
@@ -44,8 +49,10 @@ GRID_TOP = 4.0
 """Top of the attainment grid; values beyond it are extrapolated linearly."""
 MAX_SPREAD_CELLS = 30_000
 """Bound on a step's bookings, in cells, that the FFT must hold without wrapping round."""
-KERNEL_CACHE_BYTES = 256 * 2**20
-"""Each step's bookings transform is kept for the program's later solves up to this size."""
+KERNEL_CACHE_BYTES = 512 * 2**20
+"""The steps' bookings transforms kept in a process (the least recently used go first): enough
+for the five monthly periods of a 50-rep quarter with its warm-up (about 350 MB), so each
+candidate plan of a design run finds them solved."""
 EFFORT_TOLERANCE = 5e-3
 """The normalisation stops once every rep's mean effort is within 0.5 % of 1."""
 CARRY_SPAN = 0.2
@@ -134,28 +141,35 @@ class PeriodProgram:
         self.length = _fft_length(self.cells + int(np.ceil(min(spread.max(), MAX_SPREAD_CELLS))))
         self.size_hat = np.fft.rfft(o.size_pmf, n=self.length, axis=1)  # (R, F)
         self.mean_size = mean_cells * GRID_STEP * o.target  # currency per deal
-        self._steps: dict[int, tuple[float, np.ndarray, np.ndarray]] = {}
+        self._key = _digest(
+            self.lift, self.closing, o.deals_per_day, o.landing, o.size_pmf, o.target,
+            np.array([self.length, step_days, period_days]),
+        )  # fmt: skip
+        """What the steps' transforms depend on (the reps' flow and the period, not the plan)."""
 
     def _step(self, k: int, rows: np.ndarray | None = None) -> tuple[float, np.ndarray, np.ndarray]:
-        """Step k's length in days, the DFT of its bookings per effort level (R, E, F) and the
-        extra bookings that effort puts into next period (R, E, currency), for all reps or
-        `rows`; the same for every solve of the program, so kept (within
-        `KERNEL_CACHE_BYTES`)."""
-        if rows is not None:
-            days, kernel_hat, spill = self._step(k)
-            return days, kernel_hat[rows], spill[rows]
-        if k in self._steps:
-            return self._steps[k]
+        """Step k's length in days, the conjugate DFT of its bookings per effort level
+        (R, E, F; (R, 1, F) when effort moves nothing this period, so every level books alike)
+        and the extra bookings that effort puts into next period (R, E, currency), for all reps
+        or `rows`; the same for every solve on these reps, so kept (`_KERNELS`)."""
+        if rows is not None and not np.array_equal(rows, np.arange(len(self.outlook.target))):
+            days, kernel_conj, spill = self._step(k)
+            return days, kernel_conj[rows], spill[rows]
+        key = (self._key, k)
+        if key in _KERNELS:
+            _KERNELS[key] = _KERNELS.pop(key)  # the most recently used last
+            return _KERNELS[key]
         o = self.outlook
         days = min(self.step_days, self.period_days - k * self.step_days)
         land = o.landing[:, min(k, o.landing.shape[1] - 1)]
         volume = (1 + self.lift * land[:, None]) * self.closing[None, :]
         rate = np.maximum(o.deals_per_day[:, None] * days * volume, 0.0)
         spill = (o.deals_per_day * self.mean_size * days * (1 - land))[:, None] * self.lift
-        kernel_hat = np.exp(rate[:, :, None] * (self.size_hat[:, None, :] - 1.0))
-        if (len(self._steps) + 1) * kernel_hat.nbytes <= KERNEL_CACHE_BYTES:
-            self._steps[k] = (days, kernel_hat, spill)
-        return days, kernel_hat, spill
+        if np.all(rate == rate[:, :1]):
+            rate = rate[:, :1]
+        kernel_conj = _conj_step_kernel(rate, self.size_hat)
+        _keep(key, (days, kernel_conj, spill), kernel_conj.nbytes)
+        return days, kernel_conj, spill
 
     def solve(
         self, pay: np.ndarray, cost_scale: np.ndarray, next_rate: np.ndarray,
@@ -171,14 +185,16 @@ class PeriodProgram:
         unit = next_rate * target  # pay per unit of attainment next period
         value = pay - o.ratchet_share * unit[:, None] * np.maximum(_grid(cells) - 1.0, 0.0)
         choice = np.empty((len(target), self.steps, cells), dtype=np.int16)
+        product = np.empty((len(target), len(self.efforts), self.length // 2 + 1), dtype=complex)
         for k in range(self.steps - 1, -1, -1):
-            days, kernel_hat, spill = self._step(k, rows)
+            days, kernel_conj, spill = self._step(k, rows)
             padded = np.fft.rfft(_extend(value, self.length), axis=1)
-            expected = np.fft.irfft(padded[:, None, :] * np.conj(kernel_hat), n=self.length, axis=2)
-            q = expected[:, :, :cells] + (spill * next_rate[:, None] - days * day_cost)[:, :, None]
-            best = np.argmax(q, axis=1)
-            choice[:, k, :] = best
-            value = np.take_along_axis(q, best[:, None, :], axis=1)[:, 0, :]
+            step_product = product[:, : kernel_conj.shape[1]]
+            np.multiply(padded[:, None, :], kernel_conj, out=step_product)
+            expected = np.fft.irfft(step_product, n=self.length, axis=2)
+            offset = spill * next_rate[:, None] - days * day_cost  # (R, E) currency
+            value = np.empty((len(target), cells))
+            _best_effort(expected, offset, choice[:, k], value)
         effort = self.efforts[choice].astype(np.float32)
         return EffortPolicy(effort=effort, choice=choice, value=value, step_days=self.step_days)
 
@@ -218,13 +234,20 @@ class PeriodProgram:
         mass[:, 0] = 1.0
         total = np.zeros(reps)
         for k in range(self.steps):
-            days, kernel_hat, _ = self._step(k, rows)
+            days, kernel_conj, _ = self._step(k, rows)
             total += days * (mass * policy.effort[:, k, :]).sum(axis=1)
-            split = np.zeros((reps, len(self.efforts), cells))
+            levels = len(self.efforts)
+            split = np.zeros((reps, levels, cells))
             np.put_along_axis(split, policy.choice[:, k, None, :].astype(np.int64), mass[:, None, :],
                               axis=1)  # fmt: skip
-            # each effort level's mass moves by its own kernel; summed before the one inverse
-            moved_hat = (np.fft.rfft(split, n=self.length, axis=2) * kernel_hat).sum(axis=1)
+            # each effort level's mass moves by its own kernel, summed (in level order) before
+            # the one inverse; only the levels some mass is at, the others adding nothing
+            split = split.reshape(reps * levels, cells)
+            active = np.flatnonzero(split.any(axis=1))
+            rep, level = np.divmod(active, levels)
+            kernel = kernel_conj[rep, 0 if kernel_conj.shape[1] == 1 else level]
+            moved_hat = np.zeros((reps, self.length // 2 + 1), dtype=complex)
+            np.add.at(moved_hat, rep, np.fft.rfft(split[active], n=self.length) * np.conj(kernel))
             moved = np.fft.irfft(moved_hat, n=self.length, axis=1)
             mass = moved[:, :cells]
             mass[:, -1] += moved[:, cells:].sum(axis=1)
@@ -292,6 +315,69 @@ def _with_rows(
     effort, choice, value = policy.effort.copy(), policy.choice.copy(), policy.value.copy()
     effort[rows], choice[rows], value[rows] = new.effort[pick], new.choice[pick], new.value[pick]
     return EffortPolicy(effort=effort, choice=choice, value=value, step_days=policy.step_days)
+
+
+@numba.njit(cache=True)
+def _conj_step_kernel(rate: np.ndarray, size_hat: np.ndarray) -> np.ndarray:
+    """conj(exp(rate (size_hat - 1))) per rep, effort level and frequency (R, E, F): a step's
+    bookings transform, a compound Poisson of `rate` deals per effort level (R, E)."""
+    reps, levels = rate.shape
+    out = np.empty((reps, levels, size_hat.shape[1]), dtype=np.complex128)
+    for r in range(reps):
+        for e in range(levels):
+            for f in range(size_hat.shape[1]):
+                out[r, e, f] = cmath.exp(rate[r, e] * (size_hat[r, f] - 1.0)).conjugate()
+    return out
+
+
+@numba.njit(cache=True)
+def _best_effort(
+    expected: np.ndarray, offset: np.ndarray, choice: np.ndarray, value: np.ndarray
+) -> None:
+    """The backward step's choice: per rep and cell the effort level with the highest
+    `expected` (R, E or 1 shared by all levels, cells or more) plus `offset` (R, E), the first
+    on a tie; its index into `choice` (R, cells) and its value into `value` (R, cells)."""
+    reps, levels = offset.shape
+    cells = value.shape[1]
+    shared = expected.shape[1] == 1
+    for r in range(reps):
+        for c in range(cells):
+            value[r, c] = expected[r, 0, c] + offset[r, 0]
+            choice[r, c] = 0
+        for e in range(1, levels):
+            row = 0 if shared else e
+            for c in range(cells):
+                q = expected[r, row, c] + offset[r, e]
+                if q > value[r, c]:
+                    value[r, c] = q
+                    choice[r, c] = e
+
+
+_KERNELS: dict[tuple[bytes, int], tuple[float, np.ndarray, np.ndarray]] = {}
+"""Steps' transforms by (the program's inputs, step), oldest use first (`KERNEL_CACHE_BYTES`)."""
+
+
+def _keep(key: tuple[bytes, int], step: tuple[float, np.ndarray, np.ndarray], size: int) -> None:
+    """Keep a step's transforms, dropping the least recently used past `KERNEL_CACHE_BYTES`."""
+    if size > KERNEL_CACHE_BYTES:
+        return
+    while _KERNELS and _kept_bytes() + size > KERNEL_CACHE_BYTES:
+        del _KERNELS[next(iter(_KERNELS))]
+    _KERNELS[key] = step
+
+
+def _kept_bytes() -> int:
+    """Bytes of the transforms kept."""
+    return sum(kept[1].nbytes for kept in _KERNELS.values())
+
+
+def _digest(*arrays: np.ndarray) -> bytes:
+    """A digest of arrays' shapes and values."""
+    h = hashlib.blake2b(digest_size=16)
+    for array in arrays:
+        h.update(repr(array.shape).encode())
+        h.update(np.ascontiguousarray(array, dtype=float).tobytes())
+    return h.digest()
 
 
 def _grid(cells: int) -> np.ndarray:
