@@ -2,9 +2,12 @@
 after another, as a single server in working hours (the fast engine's form of the
 reference's touch resource), compiled with numba because it is a loop over touches.
 
-The waiting touches are kept as one list sorted by (owner, requested, lead id): each rep's
-queue is a contiguous run in service order, so a pass reads the list once, in order, and
-new requests are merged in rather than the list sorted again.
+The waiting touches are kept in two lists sorted by (owner, requested, lead id), each rep's
+queue a contiguous run of each (its segment) with a head: the touches before a head are
+served. A rep serves a prefix of its queue in service order, which is a prefix of its
+segment in either list, so a pass moves heads and reads only what it serves, not the whole
+backlog. New requests are merged into the short list (`recent`), which is folded into the
+long one (`main`) once it grows past a share of it.
 """
 
 from __future__ import annotations
@@ -12,45 +15,83 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+FOLD_SHARE = 0.25
+"""`recent` is folded into `main` once it holds more than this share of `main`'s touches
+(plus FOLD_MIN): merging a pass's requests costs `recent`'s length, folding `main`'s."""
+FOLD_MIN = 1024
+
+
+class _Sorted:
+    """Touches sorted by (owner, requested, lead); rep r's segment is offsets[r]:offsets[r + 1],
+    its waiting touches head[r]:offsets[r + 1]."""
+
+    def __init__(
+        self, lead: np.ndarray, requested: np.ndarray, owner: np.ndarray, reps: int
+    ) -> None:
+        self.lead, self.requested, self.owner = lead, requested, owner
+        self.offsets = np.searchsorted(owner, np.arange(reps + 1)).astype(np.int64)
+        self.head = self.offsets[:-1].copy()
+
+    @classmethod
+    def empty(cls, reps: int) -> _Sorted:
+        return cls(np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=np.int64), reps)
+
+    def merged(self, other: _Sorted) -> _Sorted:
+        """The waiting touches of both lists as one list (all of it waiting)."""
+        lead, requested, owner = merge_waiting(
+            self.lead, self.requested, self.owner, self.offsets, self.head,
+            other.lead, other.requested, other.owner, other.offsets, other.head,
+        )  # fmt: skip
+        return _Sorted(lead, requested, owner, len(self.head))
+
 
 class Queues:
-    """Every rep's waiting touches: lead ids with their request times and owners, sorted by
-    (owner, requested, lead); the touches joined since the last pass wait beside them, sorted
-    alike, and are merged in by that pass."""
+    """Every rep's waiting touches (lead ids with their request times and owners) in service
+    order: by owner, then request time, then lead id."""
 
     def __init__(self) -> None:
-        empty = np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=np.int64)
-        self.lead, self.requested, self.owner = empty
-        self.new = empty
+        self.reps = 0
+        self.main, self.recent = _Sorted.empty(0), _Sorted.empty(0)
+
+    def _grow(self, reps: int) -> None:
+        """Room for reps up to `reps - 1` (the queues learn the reps from their touches)."""
+        if reps > self.reps:
+            main = self._all()
+            self.main = _Sorted(main.lead, main.requested, main.owner, reps)
+            self.recent = _Sorted.empty(reps)
+            self.reps = reps
+
+    def _all(self) -> _Sorted:
+        """Both lists' waiting touches in one (`main`; `recent` empty)."""
+        if self.recent.lead.size or (self.main.head != self.main.offsets[:-1]).any():
+            self.main = self.main.merged(self.recent)
+            self.recent = _Sorted.empty(self.reps)
+        return self.main
 
     def join(self, lead: np.ndarray, requested: np.ndarray, owner: np.ndarray) -> None:
         """Add touches (a lead not already waiting) to their owners' queues."""
-        self._merge()
+        if not len(lead):
+            return
+        self._grow(int(owner.max()) + 1)
         order = np.lexsort((lead, requested, owner))
-        self.new = lead[order], requested[order], owner[order]
-
-    def _merge(self) -> None:
-        if len(self.new[0]):
-            self.lead, self.requested, self.owner = merge_queues(
-                self.lead, self.requested, self.owner, *self.new
-            )
-            self.new = self.new[0][:0], self.new[1][:0], self.new[2][:0]
+        new = _Sorted(lead[order], requested[order], owner[order], self.reps)
+        self.recent = self.recent.merged(new)
+        if len(self.recent.lead) > FOLD_SHARE * len(self.main.lead) + FOLD_MIN:
+            self.main = self.main.merged(self.recent)
+            self.recent = _Sorted.empty(self.reps)
 
     def take(self, mask: np.ndarray) -> np.ndarray:
-        """Remove the touches where `mask` (over `lead`, once merged) holds; returns their leads."""
-        taken = self.lead[mask]
+        """Remove the touches where `mask` (over `waiting()`'s lead) holds; returns their leads."""
+        main = self._all()
+        taken = main.lead[mask]
         keep = ~mask
-        self.lead, self.requested, self.owner = (
-            self.lead[keep],
-            self.requested[keep],
-            self.owner[keep],
-        )
+        self.main = _Sorted(main.lead[keep], main.requested[keep], main.owner[keep], self.reps)
         return taken
 
     def waiting(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Every waiting touch (lead, requested, owner), merged, in service order."""
-        self._merge()
-        return self.lead, self.requested, self.owner
+        """Every waiting touch (lead, requested, owner), in service order."""
+        main = self._all()
+        return main.lead, main.requested, main.owner
 
     def serve(
         self,
@@ -61,63 +102,66 @@ class Queues:
         mode: np.ndarray,
         finished: int,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """`serve_queues` on the list and the touches just joined, in one pass that merges
-        them and keeps the touches not served."""
-        served, ends, self.lead, self.requested, self.owner = serve_queues(
-            self.lead, self.requested, self.owner, *self.new,
+        """`serve_queues` on both lists: moves their heads past the touches served."""
+        m, r = self.main, self.recent
+        return serve_queues(
+            m.lead, m.requested, m.offsets, m.head, r.lead, r.requested, r.offsets, r.head,
             free, duration, until, close, mode, finished,
         )  # fmt: skip
-        self.new = self.new[0][:0], self.new[1][:0], self.new[2][:0]
-        return served, ends
 
 
 @numba.njit(cache=True)
-def _old_next(
-    i: int,
-    lead: np.ndarray,
-    requested: np.ndarray,
-    owner: np.ndarray,
-    j: int,
-    new_lead: np.ndarray,
-    new_requested: np.ndarray,
-    new_owner: np.ndarray,
-) -> bool:
-    """Whether a merge of two lists sorted by (owner, requested, lead), at position i of
-    the first and j of the second, takes the first's next."""
-    if j >= len(new_lead):
-        return True
-    if i >= len(lead):
-        return False
-    if owner[i] != new_owner[j]:
-        return owner[i] < new_owner[j]
-    if requested[i] != new_requested[j]:
-        return requested[i] < new_requested[j]
-    return lead[i] < new_lead[j]
+def _first_next(
+    i: int, lead: np.ndarray, requested: np.ndarray, j: int, lead2: np.ndarray,
+    requested2: np.ndarray,
+) -> bool:  # fmt: skip
+    """Whether a merge of one rep's two segments sorted by (requested, lead), at position i
+    of the first (not at its end) and j of the second (not at its end), takes the first's."""
+    if requested[i] != requested2[j]:
+        return requested[i] < requested2[j]
+    return lead[i] < lead2[j]
 
 
 @numba.njit(cache=True)
-def merge_queues(
+def _waiting(offsets: np.ndarray, head: np.ndarray, offsets2: np.ndarray, head2: np.ndarray) -> int:
+    """How many touches of two lists wait (each rep's from its head to its segment's end)."""
+    total = 0
+    for r in range(len(head)):
+        total += offsets[r + 1] - head[r] + offsets2[r + 1] - head2[r]
+    return total
+
+
+@numba.njit(cache=True)
+def merge_waiting(
     lead: np.ndarray,
     requested: np.ndarray,
     owner: np.ndarray,
-    new_lead: np.ndarray,
-    new_requested: np.ndarray,
-    new_owner: np.ndarray,
+    offsets: np.ndarray,
+    head: np.ndarray,
+    lead2: np.ndarray,
+    requested2: np.ndarray,
+    owner2: np.ndarray,
+    offsets2: np.ndarray,
+    head2: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Two lists sorted by (owner, requested, lead) merged into one."""
-    n, m = len(lead), len(new_lead)
-    out_lead = np.empty(n + m, dtype=np.int64)
-    out_requested = np.empty(n + m)
-    out_owner = np.empty(n + m, dtype=np.int64)
-    i = j = 0
-    for k in range(n + m):
-        if _old_next(i, lead, requested, owner, j, new_lead, new_requested, new_owner):
-            out_lead[k], out_requested[k], out_owner[k] = lead[i], requested[i], owner[i]
-            i += 1
-        else:
-            out_lead[k], out_requested[k] = new_lead[j], new_requested[j]
-            out_owner[k] = new_owner[j]
-            j += 1
+    """The waiting touches (from each rep's head to its segment's end) of two lists sorted
+    by (owner, requested, lead), merged into one sorted list."""
+    reps = len(head)
+    total = _waiting(offsets, head, offsets2, head2)
+    out_lead = np.empty(total, dtype=np.int64)
+    out_requested = np.empty(total)
+    out_owner = np.empty(total, dtype=np.int64)
+    k = 0
+    for r in range(reps):
+        i, stop, j, stop2 = head[r], offsets[r + 1], head2[r], offsets2[r + 1]
+        while i < stop or j < stop2:
+            if j >= stop2 or (i < stop and _first_next(i, lead, requested, j, lead2, requested2)):
+                out_lead[k], out_requested[k], out_owner[k] = lead[i], requested[i], owner[i]
+                i += 1
+            else:
+                out_lead[k], out_requested[k], out_owner[k] = lead2[j], requested2[j], owner2[j]
+                j += 1
+            k += 1
     return out_lead, out_requested, out_owner
 
 
@@ -125,58 +169,56 @@ def merge_queues(
 def serve_queues(
     lead: np.ndarray,
     requested: np.ndarray,
-    owner: np.ndarray,
-    new_lead: np.ndarray,
-    new_requested: np.ndarray,
-    new_owner: np.ndarray,
+    offsets: np.ndarray,
+    head: np.ndarray,
+    lead2: np.ndarray,
+    requested2: np.ndarray,
+    offsets2: np.ndarray,
+    head2: np.ndarray,
     free: np.ndarray,
     duration: np.ndarray,
     until: float,
     close: float,
     mode: np.ndarray,
     finished: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The waiting touches (two lists, each sorted by owner, requested, lead) each rep
-    serves before `until`.
+) -> tuple[np.ndarray, np.ndarray]:
+    """The waiting touches (two lists, each sorted by owner, requested, lead, rep r's from
+    `head[r]` to `offsets[r + 1]`) each rep serves before `until`.
 
     A rep takes its touches in order of request (then lead id), each starting when both
     the rep is free and the touch is requested, taking `duration[rep]` days; it starts
     only those that start before `until` and end by `close` (the end of working hours).
-    Updates `free` (when each rep is next free) and the served leads' `mode` (a column
-    of the leads, set to `finished`) in place; returns the served leads, rep by rep in the
-    order served, when each ends, and the touches not served (one list, still sorted).
+    Updates `free` (when each rep is next free), the heads (past the touches served) and the
+    served leads' `mode` (a column of the leads, set to `finished`) in place; returns the
+    served leads, rep by rep in the order served, and when each ends.
     """
-    n, m = len(lead), len(new_lead)
-    served = np.empty(n + m, dtype=np.int64)
-    ends = np.empty(n + m)
-    out_lead = np.empty(n + m, dtype=np.int64)
-    out_requested = np.empty(n + m)
-    out_owner = np.empty(n + m, dtype=np.int64)
-    i = j = s = kept = 0
-    rep, end, blocked = -1, 0.0, False
-    while i < n or j < m:
-        if _old_next(i, lead, requested, owner, j, new_lead, new_requested, new_owner):
-            who, at, o = lead[i], requested[i], owner[i]
-            i += 1
-        else:
-            who, at, o = new_lead[j], new_requested[j], new_owner[j]
-            j += 1
-        if o != rep:  # the next rep's queue
-            if rep >= 0:
-                free[rep] = end
-            rep, end, blocked = o, free[o], False
-        if not blocked:
+    reps = len(head)
+    most = _waiting(offsets, head, offsets2, head2)
+    served = np.empty(most, dtype=np.int64)
+    ends = np.empty(most)
+    s = 0
+    for r in range(reps):
+        i, stop, j, stop2 = head[r], offsets[r + 1], head2[r], offsets2[r + 1]
+        if i == stop and j == stop2:
+            continue
+        end, step = free[r], duration[r]
+        while i < stop or j < stop2:
+            first = j >= stop2 or (
+                i < stop and _first_next(i, lead, requested, j, lead2, requested2)
+            )
+            who, at = (lead[i], requested[i]) if first else (lead2[j], requested2[j])
             start = max(at, end)
             # Starts only grow along the queue: once one does not fit, no later touch does.
-            blocked = start >= until or start + duration[o] > close
-            if not blocked:
-                end = start + duration[o]
-                served[s], ends[s] = who, end
-                mode[who] = finished
-                s += 1
-                continue
-        out_lead[kept], out_requested[kept], out_owner[kept] = who, at, o
-        kept += 1
-    if rep >= 0:
-        free[rep] = end
-    return served[:s], ends[:s], out_lead[:kept], out_requested[:kept], out_owner[:kept]
+            if start >= until or start + step > close:
+                break
+            end = start + step
+            served[s], ends[s] = who, end
+            mode[who] = finished
+            s += 1
+            if first:
+                i += 1
+            else:
+                j += 1
+        free[r] = end
+        head[r], head2[r] = i, j
+    return served[:s], ends[:s]
