@@ -2,12 +2,12 @@
 after another, as a single server in working hours (the fast engine's form of the
 reference's touch resource), compiled with numba because it is a loop over touches.
 
-The waiting touches are kept in two lists sorted by (owner, requested, lead id), each rep's
-queue a contiguous run of each (its segment) with a head: the touches before a head are
-served. A rep serves a prefix of its queue in service order, which is a prefix of its
-segment in either list, so a pass moves heads and reads only what it serves, not the whole
-backlog. New requests are merged into the short list (`recent`), which is folded into the
-long one (`main`) once it grows past a share of it.
+Each rep's queue is a row of a (reps, room) table, its touches kept in service order
+(requested, then lead id) from the row's `start` for `count` places: a new request is
+inserted in place (usually at the end: requests come in time order), a pass serves a prefix
+of each row and moves its start. So a pass reads only the touches it serves and inserts,
+never the whole backlog; a row that runs out of room shifts back to its first place, and
+the table doubles its room when a row is full.
 """
 
 from __future__ import annotations
@@ -15,83 +15,51 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-FOLD_SHARE = 0.25
-"""`recent` is folded into `main` once it holds more than this share of `main`'s touches
-(plus FOLD_MIN): merging a pass's requests costs `recent`'s length, folding `main`'s."""
-FOLD_MIN = 1024
-
-
-class _Sorted:
-    """Touches sorted by (owner, requested, lead); rep r's segment is offsets[r]:offsets[r + 1],
-    its waiting touches head[r]:offsets[r + 1]."""
-
-    def __init__(
-        self, lead: np.ndarray, requested: np.ndarray, owner: np.ndarray, reps: int
-    ) -> None:
-        self.lead, self.requested, self.owner = lead, requested, owner
-        self.offsets = np.searchsorted(owner, np.arange(reps + 1)).astype(np.int64)
-        self.head = self.offsets[:-1].copy()
-
-    @classmethod
-    def empty(cls, reps: int) -> _Sorted:
-        return cls(np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=np.int64), reps)
-
-    def merged(self, other: _Sorted) -> _Sorted:
-        """The waiting touches of both lists as one list (all of it waiting)."""
-        lead, requested, owner = merge_waiting(
-            self.lead, self.requested, self.owner, self.offsets, self.head,
-            other.lead, other.requested, other.owner, other.offsets, other.head,
-        )  # fmt: skip
-        return _Sorted(lead, requested, owner, len(self.head))
+ROOM = 16
+"""Places a rep's row starts with (doubled for every rep when one rep needs more)."""
 
 
 class Queues:
-    """Every rep's waiting touches (lead ids with their request times and owners) in service
-    order: by owner, then request time, then lead id."""
+    """Every rep's waiting touches (lead ids with their request times) in service order: by
+    request time, then lead id. The rows grow to the reps their touches name."""
 
     def __init__(self) -> None:
-        self.reps = 0
-        self.main, self.recent = _Sorted.empty(0), _Sorted.empty(0)
+        self.lead = np.zeros((0, ROOM), dtype=np.int64)
+        self.requested = np.zeros((0, ROOM))
+        self.start = np.zeros(0, dtype=np.int64)
+        self.count = np.zeros(0, dtype=np.int64)
 
-    def _grow(self, reps: int) -> None:
-        """Room for reps up to `reps - 1` (the queues learn the reps from their touches)."""
-        if reps > self.reps:
-            main = self._all()
-            self.main = _Sorted(main.lead, main.requested, main.owner, reps)
-            self.recent = _Sorted.empty(reps)
-            self.reps = reps
-
-    def _all(self) -> _Sorted:
-        """Both lists' waiting touches in one (`main`; `recent` empty)."""
-        if self.recent.lead.size or (self.main.head != self.main.offsets[:-1]).any():
-            self.main = self.main.merged(self.recent)
-            self.recent = _Sorted.empty(self.reps)
-        return self.main
+    def _resize(self, reps: int, room: int) -> None:
+        """Rows for `reps` reps with `room` places each, the waiting touches kept in place."""
+        old_reps, old_room = self.lead.shape
+        lead, requested = np.zeros((reps, room), dtype=np.int64), np.zeros((reps, room))
+        lead[:old_reps, :old_room], requested[:old_reps, :old_room] = self.lead, self.requested
+        self.lead, self.requested = lead, requested
+        self.start = np.concatenate([self.start, np.zeros(reps - old_reps, dtype=np.int64)])
+        self.count = np.concatenate([self.count, np.zeros(reps - old_reps, dtype=np.int64)])
 
     def join(self, lead: np.ndarray, requested: np.ndarray, owner: np.ndarray) -> None:
         """Add touches (a lead not already waiting) to their owners' queues."""
         if not len(lead):
             return
-        self._grow(int(owner.max()) + 1)
-        order = np.lexsort((lead, requested, owner))
-        new = _Sorted(lead[order], requested[order], owner[order], self.reps)
-        self.recent = self.recent.merged(new)
-        if len(self.recent.lead) > FOLD_SHARE * len(self.main.lead) + FOLD_MIN:
-            self.main = self.main.merged(self.recent)
-            self.recent = _Sorted.empty(self.reps)
+        reps = max(int(owner.max()) + 1, len(self.start))
+        if reps > len(self.start):
+            self._resize(reps, self.lead.shape[1])
+        done = 0
+        while done < len(lead):
+            done = enqueue(
+                lead, requested, owner, done, self.lead, self.requested, self.start, self.count
+            )
+            if done < len(lead):  # a full row: double every row's room
+                self._resize(reps, 2 * self.lead.shape[1])
+
+    def waiting(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every waiting touch (lead, requested, owner), in service order rep by rep."""
+        return flat_queues(self.lead, self.requested, self.start, self.count)
 
     def take(self, mask: np.ndarray) -> np.ndarray:
         """Remove the touches where `mask` (over `waiting()`'s lead) holds; returns their leads."""
-        main = self._all()
-        taken = main.lead[mask]
-        keep = ~mask
-        self.main = _Sorted(main.lead[keep], main.requested[keep], main.owner[keep], self.reps)
-        return taken
-
-    def waiting(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Every waiting touch (lead, requested, owner), in service order."""
-        main = self._all()
-        return main.lead, main.requested, main.owner
+        return take_queued(self.lead, self.requested, self.start, self.count, mask)
 
     def serve(
         self,
@@ -102,79 +70,98 @@ class Queues:
         mode: np.ndarray,
         finished: int,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """`serve_queues` on both lists: moves their heads past the touches served."""
-        m, r = self.main, self.recent
+        """`serve_queues` on the rows: moves their starts past the touches served."""
         return serve_queues(
-            m.lead, m.requested, m.offsets, m.head, r.lead, r.requested, r.offsets, r.head,
+            self.lead, self.requested, self.start, self.count,
             free, duration, until, close, mode, finished,
         )  # fmt: skip
 
 
 @numba.njit(cache=True)
-def _first_next(
-    i: int, lead: np.ndarray, requested: np.ndarray, j: int, lead2: np.ndarray,
-    requested2: np.ndarray,
-) -> bool:  # fmt: skip
-    """Whether a merge of one rep's two segments sorted by (requested, lead), at position i
-    of the first (not at its end) and j of the second (not at its end), takes the first's."""
-    if requested[i] != requested2[j]:
-        return requested[i] < requested2[j]
-    return lead[i] < lead2[j]
-
-
-@numba.njit(cache=True)
-def _waiting(offsets: np.ndarray, head: np.ndarray, offsets2: np.ndarray, head2: np.ndarray) -> int:
-    """How many touches of two lists wait (each rep's from its head to its segment's end)."""
-    total = 0
-    for r in range(len(head)):
-        total += offsets[r + 1] - head[r] + offsets2[r + 1] - head2[r]
-    return total
-
-
-@numba.njit(cache=True)
-def merge_waiting(
+def enqueue(
     lead: np.ndarray,
     requested: np.ndarray,
     owner: np.ndarray,
-    offsets: np.ndarray,
-    head: np.ndarray,
-    lead2: np.ndarray,
-    requested2: np.ndarray,
-    owner2: np.ndarray,
-    offsets2: np.ndarray,
-    head2: np.ndarray,
+    first: int,
+    rows: np.ndarray,
+    rows_requested: np.ndarray,
+    start: np.ndarray,
+    count: np.ndarray,
+) -> int:
+    """Insert touches `first`, `first + 1`, ... into their owners' rows in service order
+    (requested, then lead); stops at a touch whose row is full and returns its index (the
+    number of touches, once all are in)."""
+    room = rows.shape[1]
+    for k in range(first, len(lead)):
+        r = owner[k]
+        if count[r] == room:
+            return k
+        if start[r] + count[r] == room:  # no place after the row's last: shift it back
+            for a in range(count[r]):
+                rows[r, a] = rows[r, start[r] + a]
+                rows_requested[r, a] = rows_requested[r, start[r] + a]
+            start[r] = 0
+        at, who = requested[k], lead[k]
+        place = start[r] + count[r]
+        while place > start[r] and (
+            rows_requested[r, place - 1] > at
+            or (rows_requested[r, place - 1] == at and rows[r, place - 1] > who)
+        ):
+            rows[r, place] = rows[r, place - 1]
+            rows_requested[r, place] = rows_requested[r, place - 1]
+            place -= 1
+        rows[r, place], rows_requested[r, place] = who, at
+        count[r] += 1
+    return len(lead)
+
+
+@numba.njit(cache=True)
+def flat_queues(
+    rows: np.ndarray, rows_requested: np.ndarray, start: np.ndarray, count: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The waiting touches (from each rep's head to its segment's end) of two lists sorted
-    by (owner, requested, lead), merged into one sorted list."""
-    reps = len(head)
-    total = _waiting(offsets, head, offsets2, head2)
-    out_lead = np.empty(total, dtype=np.int64)
-    out_requested = np.empty(total)
-    out_owner = np.empty(total, dtype=np.int64)
+    """The rows' waiting touches as one list (lead, requested, owner), rep by rep in order."""
+    lead = np.empty(count.sum(), dtype=np.int64)
+    requested, owner = np.empty(len(lead)), np.empty(len(lead), dtype=np.int64)
     k = 0
-    for r in range(reps):
-        i, stop, j, stop2 = head[r], offsets[r + 1], head2[r], offsets2[r + 1]
-        while i < stop or j < stop2:
-            if j >= stop2 or (i < stop and _first_next(i, lead, requested, j, lead2, requested2)):
-                out_lead[k], out_requested[k], out_owner[k] = lead[i], requested[i], owner[i]
-                i += 1
-            else:
-                out_lead[k], out_requested[k], out_owner[k] = lead2[j], requested2[j], owner2[j]
-                j += 1
+    for r in range(len(start)):
+        for place in range(start[r], start[r] + count[r]):
+            lead[k], requested[k], owner[k] = rows[r, place], rows_requested[r, place], r
             k += 1
-    return out_lead, out_requested, out_owner
+    return lead, requested, owner
+
+
+@numba.njit(cache=True)
+def take_queued(
+    rows: np.ndarray,
+    rows_requested: np.ndarray,
+    start: np.ndarray,
+    count: np.ndarray,
+    mask: np.ndarray,
+) -> np.ndarray:
+    """Remove the waiting touches where `mask` (over `flat_queues`' list) holds, the others
+    kept in order; returns the leads removed, in that list's order."""
+    taken = np.empty(mask.sum(), dtype=np.int64)
+    k = t = 0
+    for r in range(len(start)):
+        kept = start[r]
+        for place in range(start[r], start[r] + count[r]):
+            if mask[k]:
+                taken[t] = rows[r, place]
+                t += 1
+            else:
+                rows[r, kept], rows_requested[r, kept] = rows[r, place], rows_requested[r, place]
+                kept += 1
+            k += 1
+        count[r] = kept - start[r]
+    return taken
 
 
 @numba.njit(cache=True)
 def serve_queues(
-    lead: np.ndarray,
-    requested: np.ndarray,
-    offsets: np.ndarray,
-    head: np.ndarray,
-    lead2: np.ndarray,
-    requested2: np.ndarray,
-    offsets2: np.ndarray,
-    head2: np.ndarray,
+    rows: np.ndarray,
+    rows_requested: np.ndarray,
+    start: np.ndarray,
+    count: np.ndarray,
     free: np.ndarray,
     duration: np.ndarray,
     until: float,
@@ -182,43 +169,36 @@ def serve_queues(
     mode: np.ndarray,
     finished: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The waiting touches (two lists, each sorted by owner, requested, lead, rep r's from
-    `head[r]` to `offsets[r + 1]`) each rep serves before `until`.
+    """The waiting touches (rep r's in row r from `start[r]` for `count[r]` places, in order
+    of request, then lead id) each rep serves before `until`.
 
-    A rep takes its touches in order of request (then lead id), each starting when both
-    the rep is free and the touch is requested, taking `duration[rep]` days; it starts
-    only those that start before `until` and end by `close` (the end of working hours).
-    Updates `free` (when each rep is next free), the heads (past the touches served) and the
-    served leads' `mode` (a column of the leads, set to `finished`) in place; returns the
-    served leads, rep by rep in the order served, and when each ends.
+    A rep takes its touches in order, each starting when both the rep is free and the touch
+    is requested, taking `duration[rep]` days; it starts only those that start before
+    `until` and end by `close` (the end of working hours). Updates `free` (when each rep is
+    next free), the rows' starts and counts (past the touches served) and the served leads'
+    `mode` (a column of the leads, set to `finished`) in place; returns the served leads,
+    rep by rep in the order served, and when each ends.
     """
-    reps = len(head)
-    most = _waiting(offsets, head, offsets2, head2)
-    served = np.empty(most, dtype=np.int64)
-    ends = np.empty(most)
+    served = np.empty(count.sum(), dtype=np.int64)
+    ends = np.empty(len(served))
     s = 0
-    for r in range(reps):
-        i, stop, j, stop2 = head[r], offsets[r + 1], head2[r], offsets2[r + 1]
-        if i == stop and j == stop2:
+    for r in range(len(start)):
+        if count[r] == 0:
             continue
         end, step = free[r], duration[r]
-        while i < stop or j < stop2:
-            first = j >= stop2 or (
-                i < stop and _first_next(i, lead, requested, j, lead2, requested2)
-            )
-            who, at = (lead[i], requested[i]) if first else (lead2[j], requested2[j])
-            start = max(at, end)
+        place, stop = start[r], start[r] + count[r]
+        while place < stop:
+            begin = max(rows_requested[r, place], end)
             # Starts only grow along the queue: once one does not fit, no later touch does.
-            if start >= until or start + step > close:
+            if begin >= until or begin + step > close:
                 break
-            end = start + step
+            end = begin + step
+            who = rows[r, place]
             served[s], ends[s] = who, end
             mode[who] = finished
             s += 1
-            if first:
-                i += 1
-            else:
-                j += 1
+            place += 1
         free[r] = end
-        head[r], head2[r] = i, j
+        count[r] -= place - start[r]
+        start[r] = place if count[r] else 0
     return served[:s], ends[:s]
