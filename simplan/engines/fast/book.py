@@ -3,6 +3,7 @@ rep's pipeline and expected pipeline, and the bookings and credits of closed dea
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from simplan.engines.fast.serving import Queues
@@ -68,18 +69,17 @@ class Bookkeeping:
     def _expect(self, ids: np.ndarray, expected: np.ndarray) -> None:
         """Set the leads' expected values in their owners' pipelines (what reps project from)."""
         L = self.leads
-        np.add.at(self.standing.expected_pipeline, L.owner[ids], expected - L.expected[ids])
-        L.expected[ids] = expected
+        expect(ids, expected, L.owner, L.expected, self.standing.expected_pipeline)
 
     def _close(self, ids: np.ndarray, t: np.ndarray, outcome: int) -> None:
         if not len(ids):
             return
         L = self.leads
-        owner = L.owner[ids]
         L.outcome[ids], L.close_time[ids], L.mode[ids] = outcome, t, DONE
-        np.subtract.at(self.pipeline, owner, L.value[ids])
-        self._expect(ids, np.zeros(len(ids)))
-        np.subtract.at(self.state.open_leads, owner, 1.0)
+        close_books(
+            ids, L.owner, L.value, L.expected, self.pipeline, self.standing.expected_pipeline,
+            self.state.open_leads,
+        )  # fmt: skip
         if outcome == LOST:
             return
         L.amount[ids] = L.value[ids]
@@ -88,11 +88,12 @@ class Bookkeeping:
             reward = self.scenario.calendar.levers.referral_contest.reward_per_referral
             L.lever_cost[ids[referral]] += reward
         day = t.astype(np.int64)
-        np.add.at(self.won_count, (day, owner), 1)
         # A deal its first owner closed alone credits that owner in full; others split.
-        alone = (owner == L.first_owner[ids]) & ~L.mentored[ids]
-        np.add.at(self.bookings, (day[alone], owner[alone]), L.amount[ids[alone]])
-        np.add.at(self.standing.booked, owner[alone], L.amount[ids[alone]])
+        alone = book_won(
+            ids, day, L.owner, L.first_owner, L.mentored, L.amount, self.won_count,
+            self.bookings, self.standing.booked,
+        )  # fmt: skip
+        owner = L.owner[ids]
         self.credit_rows.extend(
             zip(ids[alone].tolist(), owner[alone].tolist(), [1.0] * int(alone.sum()),
                 L.amount[ids[alone]].tolist(), t[alone].tolist(), strict=True)
@@ -111,3 +112,67 @@ class Bookkeeping:
                 self.bookings[d, rep] += amount * share
                 self.standing.book(rep, amount * share)
                 self.credit_rows.append((i, rep, share, amount * share, now))
+
+
+@numba.njit(cache=True)
+def expect(
+    ids: np.ndarray,
+    expected: np.ndarray,
+    owner: np.ndarray,
+    lead_expected: np.ndarray,
+    expected_pipeline: np.ndarray,
+) -> None:
+    """Set the leads' `expected` values (the leads' column `lead_expected`) and move each
+    owner's `expected_pipeline` by the change, lead by lead (in place)."""
+    for k in range(len(ids)):
+        i = ids[k]
+        expected_pipeline[owner[i]] += expected[k] - lead_expected[i]
+        lead_expected[i] = expected[k]
+
+
+@numba.njit(cache=True)
+def close_books(
+    ids: np.ndarray,
+    owner: np.ndarray,
+    value: np.ndarray,
+    lead_expected: np.ndarray,
+    pipeline: np.ndarray,
+    expected_pipeline: np.ndarray,
+    open_leads: np.ndarray,
+) -> None:
+    """Take closed leads out of their owners' pipelines, expected pipelines and open leads
+    (in place; the leads' expected values set to 0)."""
+    for k in range(len(ids)):
+        i = ids[k]
+        o = owner[i]
+        pipeline[o] -= value[i]
+        expected_pipeline[o] += 0.0 - lead_expected[i]
+        lead_expected[i] = 0.0
+        open_leads[o] -= 1.0
+
+
+@numba.njit(cache=True)
+def book_won(
+    ids: np.ndarray,
+    day: np.ndarray,
+    owner: np.ndarray,
+    first_owner: np.ndarray,
+    mentored: np.ndarray,
+    amount: np.ndarray,
+    won_count: np.ndarray,
+    bookings: np.ndarray,
+    booked: np.ndarray,
+) -> np.ndarray:
+    """Count won leads on their close `day` for their owners; book those their first owner
+    closed alone (not mentored) in full to that owner's day and period (in place). Returns
+    which were closed alone (the others' credit is split)."""
+    alone = np.empty(len(ids), dtype=np.bool_)
+    for k in range(len(ids)):
+        i = ids[k]
+        o = owner[i]
+        won_count[day[k], o] += 1
+        alone[k] = o == first_owner[i] and not mentored[i]
+        if alone[k]:
+            bookings[day[k], o] += amount[i]
+            booked[o] += amount[i]
+    return alone
