@@ -100,18 +100,28 @@ class Bookkeeping:
         )  # fmt: skip
         split = ~alone
         ids, t, day = ids[split], t[split], day[split]
-        routing = self.scenario.routing
         for i, now, d in zip(ids.tolist(), t.tolist(), day.tolist(), strict=True):
-            first = int(L.first_owner[i])
-            shares = credit_shares(
-                int(L.owner[i]), first, Assignment(first, mentor_pool=bool(L.mentored[i])),
-                self.team, routing,
-            )  # fmt: skip
             amount = float(L.amount[i])
-            for rep, share in shares.items():
+            for rep, share in self._shares(
+                int(L.owner[i]), int(L.first_owner[i]), bool(L.mentored[i])
+            ):
                 self.bookings[d, rep] += amount * share
                 self.standing.book(rep, amount * share)
                 self.credit_rows.append((i, rep, share, amount * share, now))
+
+    def _shares(self, closer: int, first: int, mentored: bool) -> list[tuple[int, float]]:
+        """`credit_shares` of a deal on the tiled team: the team's own split (the copies are
+        alike), worked out once per closer, first owner and mentor pool within a copy."""
+        n = self.n
+        base = closer - closer % n
+        key = (closer - base, first - base, mentored)
+        if key not in self.split_credits:
+            shares = credit_shares(
+                key[0], key[1], Assignment(key[1], mentor_pool=mentored), self.router.team,
+                self.scenario.routing,
+            )  # fmt: skip
+            self.split_credits[key] = list(shares.items())
+        return [(rep + base, share) for rep, share in self.split_credits[key]]
 
 
 @numba.njit(cache=True)

@@ -41,8 +41,7 @@ class Funnel:
         done, t = self._touches().serve(free, duration, until, close, L.mode, DONE)
         if not len(done):
             return 0
-        self.touches[day] += np.bincount(L.owner[done], minlength=self.team.size)
-        kinds = L.kind[done]
+        done, t, bounds = touches_by_kind(done, t, L.kind, L.owner, self.touches[day])
         for kind, act in (
             (CONTACT, self._contacted),
             (PROPOSAL, self._proposed),
@@ -50,9 +49,8 @@ class Funnel:
             (NEGOTIATION, self._negotiating),
             (SIGN, self._signed),
         ):
-            mask = kinds == kind
-            if mask.any():
-                act(done[mask], t[mask])
+            if bounds[kind + 1] > bounds[kind]:
+                act(done[bounds[kind] : bounds[kind + 1]], t[bounds[kind] : bounds[kind + 1]])
         return len(done)
 
     def _contacted(self, ids: np.ndarray, t: np.ndarray) -> None:
@@ -186,6 +184,29 @@ class Funnel:
             self._wait(i[later], end[later], SIGNS)
             self._request(i[~later], SIGN, now[~later])
         return ~pulled
+
+
+@numba.njit(cache=True)
+def touches_by_kind(
+    done: np.ndarray, t: np.ndarray, kind: np.ndarray, owner: np.ndarray, touches: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A pass's finished touches (`done`, ending at `t`) grouped by their `kind` (a column
+    of the leads, 0 to SIGN), each kind in the order served, and counted in their owners'
+    `touches` (in place). Returns the leads, their ends, and where each kind starts (kind
+    k is bounds[k]:bounds[k + 1])."""
+    bounds = np.zeros(SIGN + 2, dtype=np.int64)
+    for a in range(len(done)):
+        bounds[kind[done[a]] + 1] += 1
+        touches[owner[done[a]]] += 1
+    for k in range(SIGN + 1):
+        bounds[k + 1] += bounds[k]
+    place = bounds[:-1].copy()
+    out_ids, out_t = np.empty(len(done), dtype=np.int64), np.empty(len(done))
+    for a in range(len(done)):
+        k = kind[done[a]]
+        out_ids[place[k]], out_t[place[k]] = done[a], t[a]
+        place[k] += 1
+    return out_ids, out_t, bounds
 
 
 ANSWER_GROUPS = (CONTACTED, ANSWERED, SIGNS, ALERT, NEGOTIATED)
