@@ -13,29 +13,29 @@ from simplan.model.routing import Assignment, credit_shares
 
 
 class Waits:
-    """Customers waiting: their leads and when each wait ends (kept side by side, so picking
-    out those due reads two arrays in order rather than the leads' column at random)."""
+    """Customers waiting: their leads and when each wait ends, side by side in buffers (so
+    picking out those due reads two arrays in order rather than the leads' column at random)."""
 
     def __init__(self) -> None:
-        self.ids, self.due = np.zeros(0, dtype=np.int64), np.zeros(0)
-        self.added: list[tuple[np.ndarray, np.ndarray]] = []
+        self.ids, self.due, self.n = np.zeros(1024, dtype=np.int64), np.zeros(1024), 0
+
+    def room(self, k: int) -> None:
+        """Make room for `k` more customers."""
+        if self.n + k > len(self.ids):
+            size = max(2 * len(self.ids), self.n + k)
+            self.ids = np.concatenate([self.ids[: self.n], np.zeros(size - self.n, dtype=np.int64)])
+            self.due = np.concatenate([self.due[: self.n], np.zeros(size - self.n)])
 
     def add(self, ids: np.ndarray, due: np.ndarray) -> None:
-        """Customers whose waits end at `due` (joined at the next `before`)."""
-        if len(ids):
-            self.added.append((ids, due))
+        """Customers whose waits end at `due`."""
+        self.room(len(ids))
+        self.ids[self.n : self.n + len(ids)], self.due[self.n : self.n + len(ids)] = ids, due
+        self.n += len(ids)
 
     def before(self, until: float) -> tuple[np.ndarray, np.ndarray]:
         """Take out the customers whose wait ends before `until` (leads, ends), in order."""
-        if self.added:
-            self.ids = np.concatenate([self.ids, *(ids for ids, _ in self.added)])
-            self.due = np.concatenate([self.due, *(due for _, due in self.added)])
-            self.added = []
-        now = self.due < until
-        taken = self.ids[now], self.due[now]
-        if len(taken[0]):
-            self.ids, self.due = self.ids[~now], self.due[~now]
-        return taken
+        ids, due, self.n = take_due(self.ids, self.due, self.n, until)
+        return ids, due
 
 
 class Bookkeeping:
@@ -60,11 +60,13 @@ class Bookkeeping:
         self.requests.append(ids)
 
     def _wait(self, ids: np.ndarray, until: np.ndarray, then: int) -> None:
-        L = self.leads
-        L.mode[ids], L.due[ids], L.then[ids] = CUSTOMER, until, then
-        today = until < self.today + 1.0
-        self.due_today.add(ids[today], until[today])
-        self.due_later.add(ids[~today], until[~today])
+        L, today, later = self.leads, self.due_today, self.due_later
+        today.room(len(ids))
+        later.room(len(ids))
+        today.n, later.n = wait_for(
+            ids, until, then, L.mode, L.due, L.then, self.today + 1.0,
+            today.ids, today.due, today.n, later.ids, later.due, later.n,
+        )  # fmt: skip
 
     def _expect(self, ids: np.ndarray, expected: np.ndarray) -> None:
         """Set the leads' expected values in their owners' pipelines (what reps project from)."""
@@ -186,3 +188,56 @@ def book_won(
             bookings[day[k], o] += amount[i]
             booked[o] += amount[i]
     return alone
+
+
+@numba.njit(cache=True)
+def take_due(
+    ids: np.ndarray, due: np.ndarray, n: int, until: float
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Of the first `n` waiting customers (`ids`, `due`), those whose wait ends before
+    `until`, in order; the others are kept in order at the front. Returns the taken leads,
+    their ends and how many are kept."""
+    taken = 0
+    for k in range(n):
+        taken += due[k] < until
+    out_ids, out_due = np.empty(taken, dtype=np.int64), np.empty(taken)
+    t = kept = 0
+    for k in range(n):
+        if due[k] < until:
+            out_ids[t], out_due[t] = ids[k], due[k]
+            t += 1
+        else:
+            ids[kept], due[kept] = ids[k], due[k]
+            kept += 1
+    return out_ids, out_due, kept
+
+
+@numba.njit(cache=True)
+def wait_for(
+    ids: np.ndarray,
+    until: np.ndarray,
+    then: int,
+    mode: np.ndarray,
+    lead_due: np.ndarray,
+    lead_then: np.ndarray,
+    tomorrow: float,
+    today_ids: np.ndarray,
+    today_due: np.ndarray,
+    today_n: int,
+    later_ids: np.ndarray,
+    later_due: np.ndarray,
+    later_n: int,
+) -> tuple[int, int]:
+    """Leads wait for their customers until `until`, then `then` happens: their columns
+    set (`mode`, `lead_due`, `lead_then`) and each appended to today's waits (ending before
+    `tomorrow`) or the later ones (buffers with room). Returns both counts."""
+    for k in range(len(ids)):
+        i = ids[k]
+        mode[i], lead_due[i], lead_then[i] = CUSTOMER, until[k], then
+        if until[k] < tomorrow:
+            today_ids[today_n], today_due[today_n] = i, until[k]
+            today_n += 1
+        else:
+            later_ids[later_n], later_due[later_n] = i, until[k]
+            later_n += 1
+    return today_n, later_n
