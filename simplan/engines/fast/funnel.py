@@ -60,9 +60,9 @@ class Funnel:
         hours = (t - L.time[ids]) * 24
         L.response_h[ids] = hours
         L.stage[ids] = 0
-        decay = np.ones(len(ids))
+        decay, tiers = np.ones(len(ids)), L.tier[ids]
         for k, tier in enumerate(self.scenario.leads.tiers):
-            mask = L.tier[ids] == k
+            mask = tiers == k
             decay[mask] = tier.response_decay.factors(hours[mask])
         quality = follow_up_factors(
             self.effort[np.minimum(t.astype(np.int64), self.cal.days - 1), owner],
@@ -73,9 +73,10 @@ class Funnel:
         L.fate[ids] = np.where(u < p, 3, loss_stages(u, p, self.scenario.funnel.loss_stage_shares))
         L.p_won[ids] = p
         self._expect(ids, p * L.value[ids])
-        L.cycle[ids] = self.cycle_mult[owner]
-        rest = self._pull(ids, t, t + L.delay[ids].sum(axis=1) * L.cycle[ids])
-        self._wait(ids[rest], t[rest] + L.delay[ids[rest], 0] * L.cycle[ids[rest]], CONTACTED)
+        L.cycle[ids] = cycle = self.cycle_mult[owner]
+        delay = L.delay[ids]
+        rest = self._pull(ids, t, t + delay.sum(axis=1) * cycle)
+        self._wait(ids[rest], t[rest] + delay[rest, 0] * cycle[rest], CONTACTED)
 
     def _proposed(self, ids: np.ndarray, t: np.ndarray) -> None:
         L = self.leads
@@ -115,7 +116,8 @@ class Funnel:
         if not len(ids):
             return
         # In their order of arrival, as the reference, grouped by what each answer means.
-        ids, due, bounds = answers_by_outcome(ids, due, L.rank, L.then, L.fate, L.mode, DONE)
+        ids, due, edges = answers_by_outcome(ids, due, L.rank, L.then, L.fate, L.mode, DONE)
+        bounds = edges.tolist()
         group = {g: slice(bounds[g], bounds[g + 1]) for g in range(len(bounds) - 1)}
         if bounds[1]:
             self._close(ids[group[0]], due[group[0]], LOST)
@@ -162,12 +164,17 @@ class Funnel:
 
     def _timing(self, ids: np.ndarray, t: np.ndarray, signs_at: np.ndarray | None) -> np.ndarray:
         """Which deals the owner pulls forward (`signs_at` given) or pushes (None)."""
-        if not len(ids):
-            return np.zeros(0, dtype=bool)
         L, day = self.leads, t.astype(np.int64)
-        if signs_at is None:
-            return self.standing.push_many(L.owner[ids], L.value[ids], day, L.u_timing[ids])
-        return self.standing.pull_many(L.owner[ids], L.value[ids], day, signs_at, L.u_timing[ids])
+        can = self.standing.movable(day, signs_at)
+        moved = np.zeros(len(ids), dtype=bool)
+        if can.any():  # only deals near their period's end are asked
+            i, d = ids[can], day[can]
+            if signs_at is None:
+                moved[can] = self.standing.push_many(L.owner[i], L.value[i], d, L.u_timing[i])
+            else:
+                args = L.owner[i], L.value[i], d, signs_at[can], L.u_timing[i]
+                moved[can] = self.standing.pull_many(*args)
+        return moved
 
     def _pull(self, ids: np.ndarray, t: np.ndarray, signs_at: np.ndarray) -> np.ndarray:
         """Winners whose owner has them sign early at a discount; returns the others' mask."""
