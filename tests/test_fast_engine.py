@@ -324,8 +324,9 @@ def test_serve_queues_is_each_reps_first_in_first_out_queue():
 
 
 def test_queues_over_many_passes_are_each_reps_queue():
-    """Passes with touches joined between them (some folded into the long list, some a
-    relay takes out): each pass serves what a plain per-rep queue, kept sorted, serves."""
+    """Passes with touches joined between them (rows that shift back and grow their room,
+    some touches a relay takes out): each pass serves what a plain per-rep queue, kept
+    sorted, serves, and the queues wait in service order."""
     rng = np.random.default_rng(3)
     for trial in range(20):
         reps, leads = int(rng.integers(1, 8)), 3000
