@@ -56,7 +56,7 @@ def main() -> None:
     for step in ENGINE_STEPS:
         timed(engine.FastEngine, step, f"engine {step}")
     timed(serving.Queues, "serve", "engine Queues.serve (compiled)")
-    timed(serving.Queues, "join", "engine Queues.join (compiled merge)")
+    timed(serving.Queues, "join", "engine Queues.join (compiled insert)")
     timed(book.Waits, "before", "engine Waits.before")
     timed(engine, "route_day", "engine route_day")
     timed(Standing, "start_day", "effort rule (Standing.start_day)")

@@ -323,6 +323,48 @@ def test_serve_queues_is_each_reps_first_in_first_out_queue():
         np.testing.assert_array_equal(at, requested[position])
 
 
+def test_queues_over_many_passes_are_each_reps_queue():
+    """Passes with touches joined between them (rows that shift back and grow their room,
+    some touches a relay takes out): each pass serves what a plain per-rep queue, kept
+    sorted, serves, and the queues wait in service order."""
+    rng = np.random.default_rng(3)
+    for trial in range(20):
+        reps, leads = int(rng.integers(1, 8)), 3000
+        queues, plain = Queues(), {}  # plain: rep -> [(requested, lead)]
+        free, duration = np.zeros(reps), rng.uniform(0.002, 0.02, reps)
+        mode, next_lead = np.zeros(leads, dtype=np.int8), 0
+        for p in range(40):
+            k = int(rng.integers(0, 120))
+            lead = np.arange(next_lead, next_lead + k)[rng.permutation(k)]
+            next_lead += k
+            at, owner = np.round(rng.uniform(0, (p + 1) / 40, k), 2), rng.integers(0, reps, k)
+            queues.join(lead, at, owner)
+            for i, a, o in zip(lead.tolist(), at.tolist(), owner.tolist(), strict=True):
+                plain.setdefault(o, []).append((a, i))
+            until, expected, expected_free = (p + 1) / 40, [], free.copy()
+            for rep in range(reps):
+                end, queue = free[rep], sorted(plain.get(rep, []))
+                while queue:
+                    start = max(queue[0][0], end)
+                    if start >= until or start + duration[rep] > 1.0:
+                        break
+                    end = start + duration[rep]
+                    expected.append((queue.pop(0)[1], end))
+                plain[rep], expected_free[rep] = queue, end
+            served, ends = queues.serve(free, duration, until, 1.0, mode, 2)
+            assert served.tolist() == [i for i, _ in expected]
+            np.testing.assert_array_equal(ends, [e for _, e in expected])
+            np.testing.assert_array_equal(free, expected_free)
+            if trial % 2 and p % 10 == 9:  # a relay: take out the oldest waiting touches
+                taken = queues.take(queues.waiting()[1] < until / 2)
+                for rep in plain:
+                    plain[rep] = [(a, i) for a, i in plain[rep] if a >= until / 2]
+                assert not set(taken.tolist()) & set(queues.waiting()[0].tolist())
+            lead_w, at_w, owner_w = queues.waiting()
+            keys = list(zip(owner_w.tolist(), at_w.tolist(), lead_w.tolist(), strict=True))
+            assert keys == sorted((o, a, i) for o, q in plain.items() for a, i in q)
+
+
 def test_answers_by_outcome_groups_the_plain_masks():
     """The compiled grouping of a pass's answers against the masks written plainly: lost
     after contact or proposal first, then each wait's next step, each in order of arrival."""

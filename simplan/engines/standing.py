@@ -281,9 +281,7 @@ class Standing:
         """
         timing = self.params.timing
         held = np.zeros(len(reps), dtype=bool)
-        if not self.responsive or timing.propensity == 0:
-            return held
-        can = self._may_push(days, self.cal.plan_period.end_day[days])
+        can = self.movable(days)
         if can.any():
             now, later = self._gains(reps[can], amounts[can], amounts[can], days[can])
             held[can] = (later > (1 + timing.hurdle) * now) & (u[can] < timing.propensity)
@@ -302,14 +300,23 @@ class Standing:
         the period end."""
         timing = self.params.timing
         pulled = np.zeros(len(reps), dtype=bool)
-        if not self.responsive or timing.propensity == 0:
-            return pulled
-        can = self._may_pull(days, self.cal.plan_period.end_day[days], closes_at)
+        can = self.movable(days, closes_at)
         if can.any():
             discounted = amounts[can] * (1 - timing.pull_discount)
             now, later = self._gains(reps[can], discounted, amounts[can], days[can])
             pulled[can] = (now > (1 + timing.hurdle) * later) & (u[can] < timing.propensity)
         return pulled
+
+    def movable(self, days: np.ndarray, closes_at: np.ndarray | None = None) -> np.ndarray:
+        """Which deals decided on `days` their owners may hold for next period (`closes_at`
+        None) or have sign before the period end (due to sign at `closes_at`): near the end,
+        timing games on (`push_many` and `pull_many` decide among these)."""
+        if not self.responsive or self.params.timing.propensity == 0:
+            return np.zeros(len(days), dtype=bool)
+        end = self.cal.plan_period.end_day[days]
+        return (
+            self._may_push(days, end) if closes_at is None else self._may_pull(days, end, closes_at)
+        )
 
     def _may_push(self, days: np.ndarray | int, end: np.ndarray | int) -> np.ndarray | bool:
         """Whether a deal ready on `days` (an array, or one day as a plain int), its period

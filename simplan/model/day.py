@@ -39,23 +39,51 @@ def fill_least_loaded(
 
     Each lead goes to the pool's rep with the smallest next load (open + given) / capacity;
     ties go to the lower rep index (the reference's `least_loaded` rotates ties instead:
-    they need equal capacities).
+    they need equal capacities). The pool's loads are kept in a binary heap ordered by
+    (load, place in the pool), so a lead costs the heap's depth, not the pool's size.
     """
     owners = np.empty(k.sum(), dtype=np.int64)
-    given = np.zeros(len(pool))
+    m = len(pool)
+    load, slot = np.empty(m), np.empty(m, dtype=np.int64)  # the heap: loads, pool places
+    given = np.zeros(m)
     out = 0
     for row in range(open_leads.shape[0]):
-        given[:] = 0.0
+        if k[row] == 0:
+            continue
+        for j in range(m):
+            given[j] = 0.0
+            load[j], slot[j] = open_leads[row, pool[j]] / capacity[pool[j]], j
+        for top in range(m // 2 - 1, -1, -1):
+            _sift_down(load, slot, top)
         for _ in range(k[row]):
-            best, best_load = 0, np.inf
-            for j in range(len(pool)):
-                load = (open_leads[row, pool[j]] + given[j]) / capacity[pool[j]]
-                if load < best_load:
-                    best, best_load = j, load
-            given[best] += 1.0
-            owners[out] = pool[best]
+            j = slot[0]
+            owners[out] = pool[j]
             out += 1
+            given[j] += 1.0
+            load[0] = (open_leads[row, pool[j]] + given[j]) / capacity[pool[j]]
+            _sift_down(load, slot, 0)
     return owners
+
+
+@numba.njit(cache=True)
+def _sift_down(load: np.ndarray, slot: np.ndarray, at: int) -> None:
+    """Restore the heap order (smaller load first, then lower pool place) below `at`."""
+    m = len(load)
+    while True:
+        child = 2 * at + 1
+        if child >= m:
+            return
+        if child + 1 < m and (
+            load[child + 1] < load[child]
+            or (load[child + 1] == load[child] and slot[child + 1] < slot[child])
+        ):
+            child += 1
+        if load[child] < load[at] or (load[child] == load[at] and slot[child] < slot[at]):
+            load[at], load[child] = load[child], load[at]
+            slot[at], slot[child] = slot[child], slot[at]
+            at = child
+        else:
+            return
 
 
 UNSUPPORTED = {

@@ -118,6 +118,7 @@ class FastEngine(Funnel, Bookkeeping):
         self.won_count = np.zeros((days, size), dtype=np.int64)
         self.open_pipeline = np.zeros((days, size))
         self.credit_rows: list[tuple[int, int, float, float, float]] = []
+        self.split_credits: dict[tuple[int, int, bool], list[tuple[int, float]]] = {}
         offer = scenario.calendar.levers.close_out_offer
         self.offer = offer
         names = [t.name for t in tiers]

@@ -41,8 +41,7 @@ class Funnel:
         done, t = self._touches().serve(free, duration, until, close, L.mode, DONE)
         if not len(done):
             return 0
-        self.touches[day] += np.bincount(L.owner[done], minlength=self.team.size)
-        kinds = L.kind[done]
+        done, t, bounds = touches_by_kind(done, t, L.kind, L.owner, self.touches[day])
         for kind, act in (
             (CONTACT, self._contacted),
             (PROPOSAL, self._proposed),
@@ -50,9 +49,8 @@ class Funnel:
             (NEGOTIATION, self._negotiating),
             (SIGN, self._signed),
         ):
-            mask = kinds == kind
-            if mask.any():
-                act(done[mask], t[mask])
+            if bounds[kind + 1] > bounds[kind]:
+                act(done[bounds[kind] : bounds[kind + 1]], t[bounds[kind] : bounds[kind + 1]])
         return len(done)
 
     def _contacted(self, ids: np.ndarray, t: np.ndarray) -> None:
@@ -62,18 +60,19 @@ class Funnel:
         hours = (t - L.time[ids]) * 24
         L.response_h[ids] = hours
         L.stage[ids] = 0
-        decay = np.ones(len(ids))
+        decay, tiers = np.ones(len(ids)), L.tier[ids]
         for k, tier in enumerate(self.scenario.leads.tiers):
-            mask = L.tier[ids] == k
+            mask = tiers == k
             decay[mask] = tier.response_decay.factors(hours[mask])
         p = np.minimum(1.0, L.p[ids] * decay * self.win_skill[owner])
         u = L.u_win[ids]
         L.fate[ids] = np.where(u < p, 3, loss_stages(u, p, self.scenario.funnel.loss_stage_shares))
         L.p_won[ids] = p
         self._expect(ids, p * L.value[ids])
-        L.cycle[ids] = self.cycle_mult[owner]
-        rest = self._pull(ids, t, t + L.delay[ids].sum(axis=1) * L.cycle[ids])
-        self._wait(ids[rest], t[rest] + L.delay[ids[rest], 0] * L.cycle[ids[rest]], CONTACTED)
+        L.cycle[ids] = cycle = self.cycle_mult[owner]
+        delay = L.delay[ids]
+        rest = self._pull(ids, t, t + delay.sum(axis=1) * cycle)
+        self._wait(ids[rest], t[rest] + delay[rest, 0] * cycle[rest], CONTACTED)
 
     def _proposed(self, ids: np.ndarray, t: np.ndarray) -> None:
         L = self.leads
@@ -113,7 +112,8 @@ class Funnel:
         if not len(ids):
             return
         # In their order of arrival, as the reference, grouped by what each answer means.
-        ids, due, bounds = answers_by_outcome(ids, due, L.rank, L.then, L.fate, L.mode, DONE)
+        ids, due, edges = answers_by_outcome(ids, due, L.rank, L.then, L.fate, L.mode, DONE)
+        bounds = edges.tolist()
         group = {g: slice(bounds[g], bounds[g + 1]) for g in range(len(bounds) - 1)}
         if bounds[1]:
             self._close(ids[group[0]], due[group[0]], LOST)
@@ -167,12 +167,17 @@ class Funnel:
 
     def _timing(self, ids: np.ndarray, t: np.ndarray, signs_at: np.ndarray | None) -> np.ndarray:
         """Which deals the owner pulls forward (`signs_at` given) or pushes (None)."""
-        if not len(ids):
-            return np.zeros(0, dtype=bool)
         L, day = self.leads, t.astype(np.int64)
-        if signs_at is None:
-            return self.standing.push_many(L.owner[ids], L.value[ids], day, L.u_timing[ids])
-        return self.standing.pull_many(L.owner[ids], L.value[ids], day, signs_at, L.u_timing[ids])
+        can = self.standing.movable(day, signs_at)
+        moved = np.zeros(len(ids), dtype=bool)
+        if can.any():  # only deals near their period's end are asked
+            i, d = ids[can], day[can]
+            if signs_at is None:
+                moved[can] = self.standing.push_many(L.owner[i], L.value[i], d, L.u_timing[i])
+            else:
+                args = L.owner[i], L.value[i], d, signs_at[can], L.u_timing[i]
+                moved[can] = self.standing.pull_many(*args)
+        return moved
 
     def _pull(self, ids: np.ndarray, t: np.ndarray, signs_at: np.ndarray) -> np.ndarray:
         """Winners whose owner has them sign early at a discount; returns the others' mask."""
@@ -189,6 +194,29 @@ class Funnel:
             self._wait(i[later], end[later], SIGNS)
             self._request(i[~later], SIGN, now[~later])
         return ~pulled
+
+
+@numba.njit(cache=True)
+def touches_by_kind(
+    done: np.ndarray, t: np.ndarray, kind: np.ndarray, owner: np.ndarray, touches: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A pass's finished touches (`done`, ending at `t`) grouped by their `kind` (a column
+    of the leads, 0 to SIGN), each kind in the order served, and counted in their owners'
+    `touches` (in place). Returns the leads, their ends, and where each kind starts (kind
+    k is bounds[k]:bounds[k + 1])."""
+    bounds = np.zeros(SIGN + 2, dtype=np.int64)
+    for a in range(len(done)):
+        bounds[kind[done[a]] + 1] += 1
+        touches[owner[done[a]]] += 1
+    for k in range(SIGN + 1):
+        bounds[k + 1] += bounds[k]
+    place = bounds[:-1].copy()
+    out_ids, out_t = np.empty(len(done), dtype=np.int64), np.empty(len(done))
+    for a in range(len(done)):
+        k = kind[done[a]]
+        out_ids[place[k]], out_t[place[k]] = done[a], t[a]
+        place[k] += 1
+    return out_ids, out_t, bounds
 
 
 ANSWER_GROUPS = (CONTACTED, ANSWERED, SIGNS, ALERT, NEGOTIATED)

@@ -2,9 +2,12 @@
 after another, as a single server in working hours (the fast engine's form of the
 reference's touch resource), compiled with numba because it is a loop over touches.
 
-The waiting touches are kept as one list sorted by (owner, requested, lead id): each rep's
-queue is a contiguous run in service order, so a pass reads the list once, in order, and
-new requests are merged in rather than the list sorted again.
+Each rep's queue is a row of a (reps, room) table, its touches kept in service order
+(requested, then lead id) from the row's `start` for `count` places: a new request is
+inserted in place (usually at the end: requests come in time order), a pass serves a prefix
+of each row and moves its start. So a pass reads only the touches it serves and inserts,
+never the whole backlog; a row that runs out of room shifts back to its first place, and
+the table doubles its room when a row is full.
 """
 
 from __future__ import annotations
@@ -12,45 +15,51 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+ROOM = 16
+"""Places a rep's row starts with (doubled for every rep when one rep needs more)."""
+
 
 class Queues:
-    """Every rep's waiting touches: lead ids with their request times and owners, sorted by
-    (owner, requested, lead); the touches joined since the last pass wait beside them, sorted
-    alike, and are merged in by that pass."""
+    """Every rep's waiting touches (lead ids with their request times) in service order: by
+    request time, then lead id. The rows grow to the reps their touches name."""
 
     def __init__(self) -> None:
-        empty = np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=np.int64)
-        self.lead, self.requested, self.owner = empty
-        self.new = empty
+        self.lead = np.zeros((0, ROOM), dtype=np.int64)
+        self.requested = np.zeros((0, ROOM))
+        self.start = np.zeros(0, dtype=np.int64)
+        self.count = np.zeros(0, dtype=np.int64)
+
+    def _resize(self, reps: int, room: int) -> None:
+        """Rows for `reps` reps with `room` places each, the waiting touches kept in place."""
+        old_reps, old_room = self.lead.shape
+        lead, requested = np.zeros((reps, room), dtype=np.int64), np.zeros((reps, room))
+        lead[:old_reps, :old_room], requested[:old_reps, :old_room] = self.lead, self.requested
+        self.lead, self.requested = lead, requested
+        self.start = np.concatenate([self.start, np.zeros(reps - old_reps, dtype=np.int64)])
+        self.count = np.concatenate([self.count, np.zeros(reps - old_reps, dtype=np.int64)])
 
     def join(self, lead: np.ndarray, requested: np.ndarray, owner: np.ndarray) -> None:
         """Add touches (a lead not already waiting) to their owners' queues."""
-        self._merge()
-        order = np.lexsort((lead, requested, owner))
-        self.new = lead[order], requested[order], owner[order]
-
-    def _merge(self) -> None:
-        if len(self.new[0]):
-            self.lead, self.requested, self.owner = merge_queues(
-                self.lead, self.requested, self.owner, *self.new
+        if not len(lead):
+            return
+        reps = max(int(owner.max()) + 1, len(self.start))
+        if reps > len(self.start):
+            self._resize(reps, self.lead.shape[1])
+        done = 0
+        while done < len(lead):
+            done = enqueue(
+                lead, requested, owner, done, self.lead, self.requested, self.start, self.count
             )
-            self.new = self.new[0][:0], self.new[1][:0], self.new[2][:0]
-
-    def take(self, mask: np.ndarray) -> np.ndarray:
-        """Remove the touches where `mask` (over `lead`, once merged) holds; returns their leads."""
-        taken = self.lead[mask]
-        keep = ~mask
-        self.lead, self.requested, self.owner = (
-            self.lead[keep],
-            self.requested[keep],
-            self.owner[keep],
-        )
-        return taken
+            if done < len(lead):  # a full row: double every row's room
+                self._resize(reps, 2 * self.lead.shape[1])
 
     def waiting(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Every waiting touch (lead, requested, owner), merged, in service order."""
-        self._merge()
-        return self.lead, self.requested, self.owner
+        """Every waiting touch (lead, requested, owner), in service order rep by rep."""
+        return flat_queues(self.lead, self.requested, self.start, self.count)
+
+    def take(self, mask: np.ndarray) -> np.ndarray:
+        """Remove the touches where `mask` (over `waiting()`'s lead) holds; returns their leads."""
+        return take_queued(self.lead, self.requested, self.start, self.count, mask)
 
     def serve(
         self,
@@ -61,122 +70,135 @@ class Queues:
         mode: np.ndarray,
         finished: int,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """`serve_queues` on the list and the touches just joined, in one pass that merges
-        them and keeps the touches not served."""
-        served, ends, self.lead, self.requested, self.owner = serve_queues(
-            self.lead, self.requested, self.owner, *self.new,
+        """`serve_queues` on the rows: moves their starts past the touches served."""
+        return serve_queues(
+            self.lead, self.requested, self.start, self.count,
             free, duration, until, close, mode, finished,
         )  # fmt: skip
-        self.new = self.new[0][:0], self.new[1][:0], self.new[2][:0]
-        return served, ends
 
 
 @numba.njit(cache=True)
-def _old_next(
-    i: int,
+def enqueue(
     lead: np.ndarray,
     requested: np.ndarray,
     owner: np.ndarray,
-    j: int,
-    new_lead: np.ndarray,
-    new_requested: np.ndarray,
-    new_owner: np.ndarray,
-) -> bool:
-    """Whether a merge of two lists sorted by (owner, requested, lead), at position i of
-    the first and j of the second, takes the first's next."""
-    if j >= len(new_lead):
-        return True
-    if i >= len(lead):
-        return False
-    if owner[i] != new_owner[j]:
-        return owner[i] < new_owner[j]
-    if requested[i] != new_requested[j]:
-        return requested[i] < new_requested[j]
-    return lead[i] < new_lead[j]
+    first: int,
+    rows: np.ndarray,
+    rows_requested: np.ndarray,
+    start: np.ndarray,
+    count: np.ndarray,
+) -> int:
+    """Insert touches `first`, `first + 1`, ... into their owners' rows in service order
+    (requested, then lead); stops at a touch whose row is full and returns its index (the
+    number of touches, once all are in)."""
+    room = rows.shape[1]
+    for k in range(first, len(lead)):
+        r = owner[k]
+        if count[r] == room:
+            return k
+        if start[r] + count[r] == room:  # no place after the row's last: shift it back
+            for a in range(count[r]):
+                rows[r, a] = rows[r, start[r] + a]
+                rows_requested[r, a] = rows_requested[r, start[r] + a]
+            start[r] = 0
+        at, who = requested[k], lead[k]
+        place = start[r] + count[r]
+        while place > start[r] and (
+            rows_requested[r, place - 1] > at
+            or (rows_requested[r, place - 1] == at and rows[r, place - 1] > who)
+        ):
+            rows[r, place] = rows[r, place - 1]
+            rows_requested[r, place] = rows_requested[r, place - 1]
+            place -= 1
+        rows[r, place], rows_requested[r, place] = who, at
+        count[r] += 1
+    return len(lead)
 
 
 @numba.njit(cache=True)
-def merge_queues(
-    lead: np.ndarray,
-    requested: np.ndarray,
-    owner: np.ndarray,
-    new_lead: np.ndarray,
-    new_requested: np.ndarray,
-    new_owner: np.ndarray,
+def flat_queues(
+    rows: np.ndarray, rows_requested: np.ndarray, start: np.ndarray, count: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Two lists sorted by (owner, requested, lead) merged into one."""
-    n, m = len(lead), len(new_lead)
-    out_lead = np.empty(n + m, dtype=np.int64)
-    out_requested = np.empty(n + m)
-    out_owner = np.empty(n + m, dtype=np.int64)
-    i = j = 0
-    for k in range(n + m):
-        if _old_next(i, lead, requested, owner, j, new_lead, new_requested, new_owner):
-            out_lead[k], out_requested[k], out_owner[k] = lead[i], requested[i], owner[i]
-            i += 1
-        else:
-            out_lead[k], out_requested[k] = new_lead[j], new_requested[j]
-            out_owner[k] = new_owner[j]
-            j += 1
-    return out_lead, out_requested, out_owner
+    """The rows' waiting touches as one list (lead, requested, owner), rep by rep in order."""
+    lead = np.empty(count.sum(), dtype=np.int64)
+    requested, owner = np.empty(len(lead)), np.empty(len(lead), dtype=np.int64)
+    k = 0
+    for r in range(len(start)):
+        for place in range(start[r], start[r] + count[r]):
+            lead[k], requested[k], owner[k] = rows[r, place], rows_requested[r, place], r
+            k += 1
+    return lead, requested, owner
+
+
+@numba.njit(cache=True)
+def take_queued(
+    rows: np.ndarray,
+    rows_requested: np.ndarray,
+    start: np.ndarray,
+    count: np.ndarray,
+    mask: np.ndarray,
+) -> np.ndarray:
+    """Remove the waiting touches where `mask` (over `flat_queues`' list) holds, the others
+    kept in order; returns the leads removed, in that list's order."""
+    taken = np.empty(mask.sum(), dtype=np.int64)
+    k = t = 0
+    for r in range(len(start)):
+        kept = start[r]
+        for place in range(start[r], start[r] + count[r]):
+            if mask[k]:
+                taken[t] = rows[r, place]
+                t += 1
+            else:
+                rows[r, kept], rows_requested[r, kept] = rows[r, place], rows_requested[r, place]
+                kept += 1
+            k += 1
+        count[r] = kept - start[r]
+    return taken
 
 
 @numba.njit(cache=True)
 def serve_queues(
-    lead: np.ndarray,
-    requested: np.ndarray,
-    owner: np.ndarray,
-    new_lead: np.ndarray,
-    new_requested: np.ndarray,
-    new_owner: np.ndarray,
+    rows: np.ndarray,
+    rows_requested: np.ndarray,
+    start: np.ndarray,
+    count: np.ndarray,
     free: np.ndarray,
     duration: np.ndarray,
     until: float,
     close: float,
     mode: np.ndarray,
     finished: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The waiting touches (two lists, each sorted by owner, requested, lead) each rep
-    serves before `until`.
+) -> tuple[np.ndarray, np.ndarray]:
+    """The waiting touches (rep r's in row r from `start[r]` for `count[r]` places, in order
+    of request, then lead id) each rep serves before `until`.
 
-    A rep takes its touches in order of request (then lead id), each starting when both
-    the rep is free and the touch is requested, taking `duration[rep]` days; it starts
-    only those that start before `until` and end by `close` (the end of working hours).
-    Updates `free` (when each rep is next free) and the served leads' `mode` (a column
-    of the leads, set to `finished`) in place; returns the served leads, rep by rep in the
-    order served, when each ends, and the touches not served (one list, still sorted).
+    A rep takes its touches in order, each starting when both the rep is free and the touch
+    is requested, taking `duration[rep]` days; it starts only those that start before
+    `until` and end by `close` (the end of working hours). Updates `free` (when each rep is
+    next free), the rows' starts and counts (past the touches served) and the served leads'
+    `mode` (a column of the leads, set to `finished`) in place; returns the served leads,
+    rep by rep in the order served, and when each ends.
     """
-    n, m = len(lead), len(new_lead)
-    served = np.empty(n + m, dtype=np.int64)
-    ends = np.empty(n + m)
-    out_lead = np.empty(n + m, dtype=np.int64)
-    out_requested = np.empty(n + m)
-    out_owner = np.empty(n + m, dtype=np.int64)
-    i = j = s = kept = 0
-    rep, end, blocked = -1, 0.0, False
-    while i < n or j < m:
-        if _old_next(i, lead, requested, owner, j, new_lead, new_requested, new_owner):
-            who, at, o = lead[i], requested[i], owner[i]
-            i += 1
-        else:
-            who, at, o = new_lead[j], new_requested[j], new_owner[j]
-            j += 1
-        if o != rep:  # the next rep's queue
-            if rep >= 0:
-                free[rep] = end
-            rep, end, blocked = o, free[o], False
-        if not blocked:
-            start = max(at, end)
+    served = np.empty(count.sum(), dtype=np.int64)
+    ends = np.empty(len(served))
+    s = 0
+    for r in range(len(start)):
+        if count[r] == 0:
+            continue
+        end, step = free[r], duration[r]
+        place, stop = start[r], start[r] + count[r]
+        while place < stop:
+            begin = max(rows_requested[r, place], end)
             # Starts only grow along the queue: once one does not fit, no later touch does.
-            blocked = start >= until or start + duration[o] > close
-            if not blocked:
-                end = start + duration[o]
-                served[s], ends[s] = who, end
-                mode[who] = finished
-                s += 1
-                continue
-        out_lead[kept], out_requested[kept], out_owner[kept] = who, at, o
-        kept += 1
-    if rep >= 0:
-        free[rep] = end
-    return served[:s], ends[:s], out_lead[:kept], out_requested[:kept], out_owner[:kept]
+            if begin >= until or begin + step > close:
+                break
+            end = begin + step
+            who = rows[r, place]
+            served[s], ends[s] = who, end
+            mode[who] = finished
+            s += 1
+            place += 1
+        free[r] = end
+        count[r] -= place - start[r]
+        start[r] = place if count[r] else 0
+    return served[:s], ends[:s]

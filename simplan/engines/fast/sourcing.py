@@ -8,6 +8,7 @@ The i-th customer a replication sources in a tier is the same whatever the batch
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from simplan.model.leads import TierParams
@@ -60,26 +61,53 @@ class SourcedCustomers:
         """The next customers for `counts` (replications, reps, tiers) found today: columns
         per lead (`replication`, `rep` within it, `tier`, and the drawn ones), ordered by
         replication, then tier, then rep."""
-        batch, n, _ = counts.shape
-        parts = []
-        for tier in range(len(self.tiers)):
-            per_rep = counts[:, :, tier].ravel()
-            if not per_rep.any():
-                continue
-            slot = np.repeat(np.arange(batch * n), per_rep)
-            replication = slot // n
-            per = counts[:, :, tier].sum(axis=1)
-            while (self.used[:, tier] + per > self.pools[tier]["clock"].shape[1]).any():
-                self._grow(tier)
-            start = np.cumsum(per) - per
-            place = self.used[replication, tier] + np.arange(len(slot)) - start[replication]
-            self.used[:, tier] += per
-            pool = self.pools[tier]
-            part = {key: value[replication, place] for key, value in pool.items()}
-            part |= {"replication": replication, "rep": slot % n, "tier": np.full(len(slot), tier)}
-            parts.append(part)
-        if not parts:
+        per = counts.sum(axis=1)  # (replications, tiers)
+        total = int(per.sum())
+        if not total:
             return {}
-        merged = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
-        order = np.argsort(merged["replication"], kind="stable")
-        return {key: value[order] for key, value in merged.items()}
+        offsets = (np.cumsum(per.ravel()) - per.ravel()).reshape(per.shape)
+        found = {k: np.empty(total) for k in COLUMNS} | {"delay": np.empty((total, 3))}
+        found |= {k: np.empty(total, dtype=np.int64) for k in ("replication", "rep", "tier")}
+        for tier in range(len(self.tiers)):
+            if not per[:, tier].any():
+                continue
+            while (self.used[:, tier] + per[:, tier] > self.pools[tier]["clock"].shape[1]).any():
+                self._grow(tier)
+            pool = self.pools[tier]
+            hand_out(
+                counts[:, :, tier], self.used[:, tier], offsets[:, tier], tier,
+                tuple(pool[k] for k in COLUMNS), pool["delay"],
+                tuple(found[k] for k in COLUMNS), found["delay"],
+                found["replication"], found["rep"], found["tier"],
+            )  # fmt: skip
+            self.used[:, tier] += per[:, tier]
+        return found
+
+
+@numba.njit(cache=True)
+def hand_out(
+    counts: np.ndarray,
+    used: np.ndarray,
+    offsets: np.ndarray,
+    tier: int,
+    pool: tuple,
+    pool_delay: np.ndarray,
+    out: tuple,
+    out_delay: np.ndarray,
+    out_replication: np.ndarray,
+    out_rep: np.ndarray,
+    out_tier: np.ndarray,
+) -> None:
+    """Copy one tier's next customers out of its pool (columns `pool`, replications x
+    customers, and `pool_delay`): replication r's from its `used[r]`-th on, rep by rep as
+    many as `counts[r, rep]`, into the output columns from `offsets[r]` on (in place)."""
+    for r in range(counts.shape[0]):
+        place, source = offsets[r], used[r]
+        for rep in range(counts.shape[1]):
+            for _ in range(counts[r, rep]):
+                for c in range(len(pool)):
+                    out[c][place] = pool[c][r, source]
+                out_delay[place] = pool_delay[r, source]
+                out_replication[place], out_rep[place], out_tier[place] = r, rep, tier
+                place += 1
+                source += 1
