@@ -119,7 +119,7 @@ def test_ctrl_c_in_process_stops_the_pool(capsys, tmp_path):
             "run",
             BASELINE,
             "--replications",
-            60,
+            600,  # far more than run before the signal lands, however fast the engine
             "--workers",
             2,
             "--quiet",
