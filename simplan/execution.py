@@ -141,6 +141,11 @@ def _terminate(pool: ProcessPoolExecutor) -> int:
     # Python 3.11 has no public way to terminate a pool's workers (3.14 adds one).
     processes = list((getattr(pool, "_processes", None) or {}).values())
     alive = [process for process in processes if process.is_alive()]
+    # Tasks still queued for the workers sit in a pipe no one will read once they are gone: the
+    # thread feeding it must not be joined at exit, or the process hangs after saying it stopped.
+    call_queue = getattr(pool, "_call_queue", None)
+    if call_queue is not None:
+        call_queue.cancel_join_thread()
     pool.shutdown(wait=False, cancel_futures=True)
     for process in alive:
         process.terminate()

@@ -45,9 +45,15 @@ _PROGRAMS: dict[tuple, PeriodProgram] = {}
 PROGRAMS_KEPT = 2
 
 
-def _bounded(cache: dict) -> None:
-    """Keep a worker's cache small: start afresh past 64 entries."""
-    if len(cache) > 64:
+COSTS_KEPT = 256
+"""Effort costs a worker keeps (about 1 MB each): a calibrated team's 20 parameter draws x its
+plan periods, so every candidate plan of a design run finds them normalised (cleared past 64,
+each candidate re-normalised every draw's: 78 CPU s a candidate against 15)."""
+
+
+def _bounded(cache: dict, entries: int = 64) -> None:
+    """Keep a worker's cache small: start afresh past `entries` entries."""
+    if len(cache) > entries:
         cache.clear()
 
 
@@ -185,7 +191,7 @@ class Standing:
         reps, not of the plan being tried, so computed once for every plan compared."""
         key = (self._world_key, period, target.tobytes())
         if key not in _COSTS:
-            _bounded(_COSTS)
+            _bounded(_COSTS, COSTS_KEPT)
             in_force = self.params.plan_in_force
             paid = self.plan if in_force is None else in_force
             reference = PayTable.build(paid.payout_curve, target)
