@@ -81,12 +81,13 @@ def test_linear_plan_meets_the_static_first_order_condition(rate, curvature):
 @pytest.mark.parametrize(("rate", "closing"), [(0.12, 1.0), (0.04, 1.0), (0.12, 0.5)])
 def test_closing_effort_alone_moves_effort_by_its_first_order_condition(rate, closing):
     """A rep who sources nothing (share 0) but whose effort lifts the win chance of the deals
-    closing now (effort ** phi): on linear pay r the value of effort is r D m e^phi - c e^gamma /
-    gamma with c set at r_ref, so e* = (r / r_ref)^(1 / (gamma - phi)), in the period's last
-    week as in its first (closing effort books at once, whatever the cycle)."""
+    closing now by 1 + phi (e - 1): on linear pay r the value of effort is r D m (1 + phi (e - 1))
+    - c e^gamma / gamma with c set at r_ref, so e* = (r / r_ref)^(1 / (gamma - 1)) whatever phi,
+    in the period's last week as in its first (closing effort books at once, whatever the
+    cycle)."""
     o = dataclasses.replace(outlook(share=0.0), closing=closing)
     pol = policy(plan({"type": "base_commission", "rate": rate}), o, cost_curvature=2.0)
-    expected = (rate / 0.08) ** (1 / (2.0 - closing))
+    expected = (rate / 0.08) ** (1 / (2.0 - 1.0))
     spacing = (3.0 - 0.25) / 110
     for attainment in (0.0, 1.0):
         for day in (0.0, 45.0, 85.0):

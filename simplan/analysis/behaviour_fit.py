@@ -57,7 +57,7 @@ PRIOR_SHARES = (0.1, 0.3, 0.5, 0.7)
 """Self-sourced share of volume: from mostly inbound teams to mostly outbound ones."""
 PRIOR_CLOSING = (0.0, 0.2, 0.4)
 """Closing elasticity: from effort that does not touch a deal's close to effort 1.2 winning
-7.6 % more of the deals closing now."""
+8 % more of the deals closing now."""
 PRIOR_CURVATURES = (1.6, 2.0, 2.8)
 """Effort cost curvature: effort elasticities to pay of about 1.7, 1 and 0.55."""
 PARAMETERS = {

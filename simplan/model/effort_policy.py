@@ -41,7 +41,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from simplan.model.production import effort_lift
+from simplan.model.production import closing_lift, effort_lift
 
 GRID_STEP = 0.01
 """Attainment grid step (1 % of target)."""
@@ -74,7 +74,7 @@ class RepOutlook:
     landing: np.ndarray  # (reps, steps): chance that effort in step k closes this period
     next_rate: np.ndarray  # next period's expected pay per unit of bookings (first guess)
     ratchet_share: float = 0.0  # next target rises by this share of bookings above target
-    closing: float = 0.0  # the win chance of a deal closing at effort e ~ e ** closing
+    closing: float = 0.0  # a deal closing at effort e wins 1 + closing (e - 1) times as often
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ class PeriodProgram:
         self.efforts, self.curvature = efforts, cost_curvature
         self.steps = max(1, int(np.ceil(period_days / step_days)))
         self.lift = volume_lift(efforts, o.self_sourced_share, o.elasticity)  # (R, E)
-        self.closing = effort_lift(efforts, o.closing)  # (E,): the closing deals' win chance
+        self.closing = closing_lift(efforts, o.closing)  # (E,): the closing deals' win chance
         self.cells = grid_cells()
         most = (1 + np.maximum(self.lift, 0.0)) * self.closing[None, :]
         max_rate = o.deals_per_day * most.max(axis=1) * step_days

@@ -14,11 +14,13 @@ or calibrated. Three channels, each a rule both engines call:
 - **Touch speed.** A touch takes `workday / (capacity x effort)`, so effort shortens queues and
   first responses where capacity binds (and response decay turns that into wins).
 - **Closing effort.** Whether a deal in negotiation signs is decided when the negotiation
-  ends, by the owner's effort that day: its win chance p becomes `p x effort ** closing_elasticity`
-  (0 by default: off). Below effort 1 some winners slip away at the last stage; above it
-  some late losses are saved, at most all of them (the band just above p, as the close-out
-  offer saves). This is the lever a rep still has in a period's last weeks, when a deal
-  sourced now would close too late to count.
+  ends, by the owner's effort that day: its win chance p becomes `p x closing_lift(effort)`,
+  `1 + closing_elasticity x (effort - 1)` (0 by default: off). Linear in effort, so that where
+  effort averages 1 (the history's effort, as calibration normalises it) so does the lift and
+  the history's win rates are kept; its elasticity at effort 1 is `closing_elasticity`. Below
+  effort 1 some winners slip away at the last stage; above it some late losses are saved, at
+  most all of them (the band just above p, as the close-out offer saves). This is the lever a
+  rep still has in a period's last weeks, when a deal sourced now would close too late.
 
 The defaults (a third of pipeline self-sourced, elasticity 1) are planning assumptions in the
 range reported for B2B teams; `simplan calibrate` fits the share from history when the plan in
@@ -73,14 +75,19 @@ def self_sourced_rate(
     return np.outer(weights * effort_lift(effort, elasticity), shares * arrivals_per_day)
 
 
+def closing_lift(effort, elasticity: float):
+    """The multiplier the owner's effort puts on a deal's win chance at its close:
+    1 + elasticity x (effort - 1), never below 0. Floats or arrays (both engines, the program)."""
+    return np.maximum(1.0 + elasticity * (np.asarray(effort, dtype=float) - 1.0), 0.0)
+
+
 def closing_chance(p, effort, elasticity: float, negotiation_share: float):
     """A deal's win chance when its negotiation ends, from its chance p so far and the owner's
-    effort that day: p x effort ** elasticity, at most p + (1 - p) x negotiation_share (only the
+    effort that day: p x closing_lift(effort), at most p + (1 - p) x negotiation_share (only the
     late losses, the band just above p, can be saved). Floats or arrays (both engines)."""
     if elasticity == 0:
         return p
-    lifted = p * np.power(np.maximum(effort, 0.0), elasticity)
-    return np.minimum(lifted, p + (1 - p) * negotiation_share)
+    return np.minimum(p * closing_lift(effort, elasticity), p + (1 - p) * negotiation_share)
 
 
 def sourced_counts(u: np.ndarray, rates: np.ndarray) -> np.ndarray:
