@@ -17,7 +17,7 @@ import pytest
 from scipy import stats
 
 from simplan.analysis.budget import size_budget
-from simplan.analysis.compare import compare, mean_interval, paired_differences
+from simplan.analysis.compare import compare, mean_interval, narrowing_text, paired_differences
 from simplan.analysis.fit import fit_arrivals, poisson_interval
 from simplan.analysis.outcomes import fit_outcomes
 from simplan.results import Results
@@ -51,6 +51,21 @@ def test_paired_and_independent_half_widths_by_hand():
     independent = stats.t.ppf(0.975, df) * math.sqrt(va + vb)
     assert row["independent_half_width"] == pytest.approx(independent, rel=1e-9)
     assert row["narrowing"] == pytest.approx(independent / paired, rel=1e-9)
+
+
+def test_pairing_that_leaves_no_width_says_so_instead_of_an_infinite_ratio():
+    """Identical runs (both intervals of zero width) show "-"; a constant gap over varying runs
+    (only the paired one is zero) shows "all"; otherwise the ratio, one decimal."""
+    base = np.array([10.0, 12, 15, 11, 17])
+    same = paired_differences(synthetic_kpis(base, base.copy()), ["base", "other"], 0.95, 0.9)
+    shifted = paired_differences(synthetic_kpis(base, base + 2), ["base", "other"], 0.95, 0.9)
+    flat = np.full(5, 10.0)
+    equal = paired_differences(synthetic_kpis(flat, flat.copy()), ["base", "other"], 0.95, 0.9)
+    assert np.isinf(shifted["narrowing"].iloc[0])
+    assert np.isnan(equal["narrowing"].iloc[0])
+    assert [narrowing_text(v) for v in (equal["narrowing"].iloc[0], shifted["narrowing"].iloc[0],
+                                        3.04)] == ["-", "all", "3.0x"]  # fmt: skip
+    assert same["difference"].iloc[0] == 0
 
 
 def test_paired_interval_covers_the_true_difference_at_95_percent():

@@ -97,6 +97,15 @@ class Comparison:
         return save_atomically(directory, force, write)
 
 
+def narrowing_text(value: float) -> str:
+    """How much narrower pairing makes an interval, as a table shows it: "3.1x"; "-" when
+    neither interval has any width (the runs are the same), "all" when only the paired one
+    has none (every replication's difference is the same)."""
+    if np.isnan(value):
+        return "-"
+    return "all" if np.isinf(value) else f"{value:.1f}x"
+
+
 def percent(level: float) -> str:
     """0.9 -> '90 %', 0.975 -> '97.5 %'."""
     return f"{level * 100:.4g} %"
@@ -271,7 +280,9 @@ def paired_differences(
                 continue
             diff, paired = mean_interval(a - b, confidence)
             independent = _independent_half_width(a, b, confidence)
-            narrowing = independent / paired if paired > 0 else np.inf
+            narrowing = (
+                independent / paired if paired > 0 else np.inf if independent > 0 else np.nan
+            )
             low, high = predictive_interval(a - b, predictive)
             interval = (diff - paired, diff + paired, low, high)
             rows.append((name, metric, diff, *interval, paired, independent, narrowing))

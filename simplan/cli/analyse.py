@@ -9,7 +9,7 @@ import pandas as pd
 import typer
 
 from simplan.analysis.budget import check_sizing, plan_budget, size_budget
-from simplan.analysis.compare import Comparison, percent
+from simplan.analysis.compare import Comparison, narrowing_text, percent
 from simplan.analysis.compare import compare as compare_plans
 from simplan.analysis.plan_review import review_scenarios
 from simplan.analysis.plots import pareto_plot
@@ -157,7 +157,7 @@ def _print_comparison(result: Comparison) -> None:
             "independent ±": [
                 fmt(m, v) for m, v in zip(d["metric"], d["independent_half_width"], strict=True)
             ],
-            "narrower by": [f"{v:.1f}x" for v in d["narrowing"]],
+            "narrower by": [narrowing_text(v) for v in d["narrowing"]],
         }
     )
     print_frame(f"proposal minus {result.scenarios[0]}, paired on common random numbers", table, {})

@@ -8,7 +8,7 @@ import pandas as pd
 
 from simplan import __version__
 from simplan.analysis.budget import plan_budget
-from simplan.analysis.compare import Comparison
+from simplan.analysis.compare import Comparison, narrowing_text
 from simplan.model.plan import Plan
 from simplan.report import conclusions, figures, statements, tables
 from simplan.report.formats import metric_name, shown_as, text, unit_kind
@@ -310,5 +310,5 @@ def _differences(comparison: Comparison) -> pd.DataFrame:
     table["independent ±"] = [
         text(m, v) for m, v in zip(d["metric"], d["independent_half_width"], strict=True)
     ]
-    table["narrower by"] = [f"{v:.1f}x" for v in d["narrowing"]]
+    table["narrower by"] = [narrowing_text(v) for v in d["narrowing"]]
     return table.reset_index(drop=True)
