@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import process as futures_process
 from contextlib import contextmanager, suppress
 from typing import Any, Protocol, TypeVar
 
@@ -141,6 +142,7 @@ def _terminate(pool: ProcessPoolExecutor) -> int:
     # Python 3.11 has no public way to terminate a pool's workers (3.14 adds one).
     processes = list((getattr(pool, "_processes", None) or {}).values())
     alive = [process for process in processes if process.is_alive()]
+    manager = getattr(pool, "_executor_manager_thread", None)  # shutdown forgets it
     # Tasks still queued for the workers sit in a pipe no one will read once they are gone: the
     # thread feeding it must not be joined at exit, or the process hangs after saying it stopped.
     call_queue = getattr(pool, "_call_queue", None)
@@ -154,6 +156,13 @@ def _terminate(pool: ProcessPoolExecutor) -> int:
         if process.is_alive():
             process.kill()
             process.join()
+    # The pool's manager thread then closes its wake-up pipe; Python 3.11 would still write to
+    # it at exit ("Bad file descriptor" after the stop message): wait for the thread and take
+    # it off the list the interpreter wakes at exit.
+    if manager is not None:
+        manager.join(timeout=5)
+        if not manager.is_alive():
+            futures_process._threads_wakeups.pop(manager, None)
     return len(alive)
 
 
