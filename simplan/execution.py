@@ -31,11 +31,43 @@ class Executor(Protocol):
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]: ...
 
 
+class Stopped(BaseException):
+    """SIGINT or SIGTERM asked the command to stop; raised wherever the program is.
+
+    Not a KeyboardInterrupt: the command-line library would turn that into "Aborted!", exit 1.
+    """
+
+
+_stop_requested: list[int] = []
+"""The signal that asked to stop, kept until the command ends (`clear_stop`)."""
+
+
+def request_stop(signum: int) -> None:
+    """Stop on `signum`: raise `Stopped` here, and again before the next result of any map
+    (`check_stop`), since a signal that lands inside a weakref callback or a `__del__` raises
+    an exception Python only prints, and the run would go on."""
+    _stop_requested.append(signum)
+    raise Stopped(signum)
+
+
+def check_stop() -> None:
+    """Raise `Stopped` if a signal asked to stop (see `request_stop`)."""
+    if _stop_requested:
+        raise Stopped(_stop_requested[0])
+
+
+def clear_stop() -> None:
+    """Forget a stop request once the command has ended (in-process calls: tests, notebooks)."""
+    _stop_requested.clear()
+
+
 class SerialExecutor:
     """Everything in this process: for one worker, debugging and small runs."""
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
-        return map(fn, items)
+        for item in items:
+            check_stop()
+            yield fn(item)
 
 
 def worker_count(workers: int | None) -> int:
@@ -98,7 +130,9 @@ class ProcessPool:
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
         try:
-            yield from self._pool.map(fn, items)
+            for result in self._pool.map(fn, items):
+                check_stop()
+                yield result
         except BaseException as error:
             stopped = _terminate(self._pool)
             if stopped and not isinstance(error, GeneratorExit):

@@ -7,6 +7,7 @@ bad-address test only tries 127.0.0.1:1, so nothing here leaves the machine.
 from __future__ import annotations
 
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -20,7 +21,14 @@ from simplan import execution, simulate
 from simplan.analysis.compare import compare
 from simplan.cli import app
 from simplan.errors import SimplanError
-from simplan.execution import DaskExecutor, ProcessExecutor, SerialExecutor
+from simplan.execution import (
+    DaskExecutor,
+    ProcessExecutor,
+    SerialExecutor,
+    Stopped,
+    clear_stop,
+    request_stop,
+)
 
 from .conftest import DATA
 from .test_behaviour import scenario
@@ -189,3 +197,17 @@ def test_a_comparison_starts_its_workers_once_for_every_scenario(monkeypatch):
     pd.testing.assert_frame_equal(two.kpis, one.kpis)
     payout = two.kpis.groupby("scenario")["payout"].mean()
     assert payout["r0"] < payout["r1"] < payout["r2"]
+
+
+def test_a_stop_whose_exception_was_swallowed_stops_at_the_next_result():
+    """A signal landing inside a weakref callback or a `__del__` raises `Stopped` there, and
+    Python only prints it; the request stays, so the next result of any map raises it again,
+    until the command ends and clears it."""
+    with pytest.raises(Stopped):  # the exception a callback would have swallowed
+        request_stop(signal.SIGINT)
+    results = SerialExecutor().map(lambda x: x * 2, range(5))
+    with pytest.raises(Stopped) as stopped:
+        next(results)
+    assert stopped.value.args == (signal.SIGINT,)
+    clear_stop()
+    assert list(SerialExecutor().map(lambda x: x * 2, range(3))) == [0, 2, 4]

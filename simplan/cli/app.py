@@ -20,7 +20,7 @@ from rich.table import Table
 
 from simplan import __version__
 from simplan.errors import SimplanError
-from simplan.execution import stop_workers
+from simplan.execution import Stopped, clear_stop, request_stop, stop_workers
 from simplan.report.formats import text as shown_text
 from simplan.results import TEMP_MARK
 from simplan.scenario import Scenario, load_scenario, period_spec
@@ -249,13 +249,6 @@ def print_error(error: Exception) -> None:
     err.print(f"[red]error[/red] {escape(str(error))}", highlight=False)
 
 
-class Stopped(BaseException):
-    """SIGINT or SIGTERM asked the command to stop; raised wherever the program is.
-
-    Not a KeyboardInterrupt: the command-line library would turn that into "Aborted!", exit 1.
-    """
-
-
 SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
 """Exit codes as a shell reports a process stopped by the signal (128 + its number)."""
 
@@ -264,7 +257,7 @@ def _on_signal(signum: int, frame: object) -> None:
     """Stop where we are: further signals are ignored while the run cleans up."""
     for other in SIGNAL_EXIT:
         signal.signal(other, signal.SIG_IGN)
-    raise Stopped(signum)
+    request_stop(signum)
 
 
 def report_stop(stop: BaseException) -> int:
@@ -293,5 +286,6 @@ def main() -> None:
     except (KeyboardInterrupt, Stopped) as stop:
         sys.exit(report_stop(stop))
     finally:  # when called in-process (tests, notebooks), leave the handlers as they were
+        clear_stop()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
