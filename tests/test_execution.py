@@ -211,3 +211,15 @@ def test_a_stop_whose_exception_was_swallowed_stops_at_the_next_result():
     assert stopped.value.args == (signal.SIGINT,)
     clear_stop()
     assert list(SerialExecutor().map(lambda x: x * 2, range(3))) == [0, 2, 4]
+
+
+def test_the_command_does_not_print_a_stop_python_could_not_raise():
+    """`main` leaves out of the unraisable-exception hook the stops a signal raised inside a
+    callback (they are taken up at the next result), and passes every other one on."""
+    from simplan.cli.app import _quiet_stops
+
+    seen = []
+    hook = _quiet_stops(seen.append)
+    for error in (Stopped(signal.SIGINT), KeyboardInterrupt(), ValueError("kept")):
+        hook(type("Unraisable", (), {"exc_value": error})())
+    assert [type(u.exc_value) for u in seen] == [ValueError]

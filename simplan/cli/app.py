@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import pandas as pd
 import typer
@@ -260,6 +260,18 @@ def _on_signal(signum: int, frame: object) -> None:
     request_stop(signum)
 
 
+def _quiet_stops(hook: Callable[[Any], object]) -> Callable[[Any], object]:
+    """An unraisable-exception hook that leaves out the stops: a signal landing inside a
+    weakref callback or a `__del__` raises `Stopped` where Python can only print it (a
+    traceback after the stop message); the request is taken up at the next result anyway."""
+
+    def hook_without_stops(unraisable: Any) -> None:
+        if not isinstance(unraisable.exc_value, Stopped | KeyboardInterrupt):
+            hook(unraisable)
+
+    return hook_without_stops
+
+
 def report_stop(stop: BaseException) -> int:
     """Stop the workers, say what was stopped, and give the exit code for the signal."""
     signum = stop.args[0] if isinstance(stop, Stopped) else signal.SIGINT
@@ -278,6 +290,8 @@ def main() -> None:
     """Entry point: user errors print one clear message and exit with code 2; SIGINT and
     SIGTERM stop the workers, remove unfinished output and exit with 130 / 143."""
     previous = {signum: signal.signal(signum, _on_signal) for signum in SIGNAL_EXIT}
+    unraisable = sys.unraisablehook
+    sys.unraisablehook = _quiet_stops(unraisable)
     try:
         app()
     except SimplanError as error:
@@ -287,5 +301,6 @@ def main() -> None:
         sys.exit(report_stop(stop))
     finally:  # when called in-process (tests, notebooks), leave the handlers as they were
         clear_stop()
+        sys.unraisablehook = unraisable
         for signum, handler in previous.items():
             signal.signal(signum, handler)
