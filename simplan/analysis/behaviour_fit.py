@@ -218,8 +218,7 @@ def fit_behaviour(
         "team": {**data["team"], "roster": roster},
         "calendar": history_calendar(data["calendar"], start, (end - start).days + 1),
     }  # fmt: skip
-    ranges = {"self_sourced_share": shares, "closing_elasticity": closings,
-              "cost_curvature": curvatures}  # fmt: skip
+    ranges = dict(zip(PARAMETERS, (shares, closings, curvatures), strict=True))
     points = [
         dict(zip(ranges, values, strict=True)) for values in itertools.product(*ranges.values())
     ]

@@ -27,9 +27,9 @@ above a cap and work harder above quota under an accelerator.
 
 The expectation over a step's bookings is exact for a compound Poisson on the grid: the
 step's distribution has the discrete Fourier transform exp(lambda (S - 1)), S being that of
-one deal's size, so one FFT per effort level gives E[V(a + X)] for every state at once. The transforms depend on
-the reps and the period, not on the plan, so they are kept across programs (`_KERNELS`): every
-candidate plan of a design run solves on the same reps and periods.
+one deal's size, so one FFT per effort level gives E[V(a + X)] for every state at once. The
+transforms depend on the reps and the period, not on the plan, so they are kept across programs
+(`_KERNELS`): every candidate plan of a design run solves on the same reps and periods.
 """
 
 from __future__ import annotations
