@@ -38,8 +38,11 @@ from simplan.analysis.calibrated_scenario import (
 )
 from simplan.analysis.calibration_report import CalibrationReport, params_table
 from simplan.analysis.fit import (
+    CORRELATION_REPS,
     RateShrinkage,
+    Shrinkage,
     SizeShrinkage,
+    borrow_across_traits,
     closing_cdf,
     fit_arrivals,
     fit_size,
@@ -220,9 +223,10 @@ class Calibrator:
         )
         tier_names = list(arrivals.rates["tier"])
         outcomes = self._outcomes(settled, tier_names, notes)
-        skills, shrinkage = self._skills(fit_deals, reps, roster, as_of, notes)
-        lead_rates = self._lead_rates(fit_deals, reps, (window_start, as_of))
-        size_shrinkage = self._size_multipliers(deals, reps, (window_start, as_of))
+        shrinkage, lead_rates, size_shrinkage, borrowing = self._traits(
+            fit_deals, deals, reps, (window_start, as_of), notes
+        )
+        skills = self._skills(shrinkage, fit_deals, reps, roster, as_of, notes)
         for table, column, key in (
             (lead_rates.table, "lead_share", "lead_share"),
             (size_shrinkage.table, "multiplier", "deal_size_multiplier"),
@@ -253,6 +257,13 @@ class Calibrator:
         self.params_ = params_table(
             arrivals, outcomes, sizes, shrinkage, skills, lead_rates, size_shrinkage
         )
+        names, r = borrowing.names, borrowing.correlation
+        together = pd.DataFrame(
+            [(f"team.correlation.{names[j]}.{names[k]}", r[j, k], np.nan, np.nan, "between reps")
+             for j in range(len(names)) for k in range(j + 1, len(names))],
+            columns=self.params_.columns,
+        )  # fmt: skip
+        self.params_ = pd.concat([self.params_, together], ignore_index=True)
         if behaviour is not None:
             self.params_ = pd.concat(
                 [self.params_, behaviour_params(behaviour, self.params_.columns)],
@@ -398,15 +409,59 @@ class Calibrator:
                 )
         return outcomes
 
-    def _skills(self, fit_deals, reps, roster, as_of, notes):
-        """Each rep's multiplier on win probability: shrunk win rate over the team's,
-        averaging 1 over closed deals, divided by the ramp share the engine will apply."""
+    def _traits(self, fit_deals, deals, reps, window, notes):
+        """Each rep's win rate, leads per day and deal size, each shrunk toward the team by its
+        own empirical Bayes fit, then moved by what the other two say about it
+        (`borrow_across_traits`: shrunk apart, the covariance of the traits is lost and the
+        team's bookings come out low)."""
+        fits = {
+            "win_rate": self._win_rates(fit_deals, reps),
+            "leads_per_day": self._lead_rates(fit_deals, reps, window),
+            "deal_size": self._size_multipliers(deals, reps, window),
+        }
+        views = [fit.normal_view() for fit in fits.values()]
+        borrowing = borrow_across_traits(
+            tuple(fits), np.column_stack([v[0] for v in views]),
+            np.column_stack([v[1] for v in views]), np.array([v[2] for v in views]),
+            np.array([v[3] for v in views]),
+        )  # fmt: skip
+        moved = [fit.shifted(borrowing.shift[:, j]) for j, fit in enumerate(fits.values())]
+        r = borrowing.correlation
+        if np.any(borrowing.shift):
+            notes.append(
+                "per-rep traits shrunk together, not one at a time: between-rep correlation of "
+                f"win rate and deal size {r[0, 2]:+.2f}, win rate and leads per day {r[0, 1]:+.2f}"
+                f", leads per day and deal size {r[1, 2]:+.2f} (log scales; each rep's estimate "
+                "moved by what its other traits say: at most "
+                f"x{np.exp(np.abs(borrowing.shift)).max():.2f})"
+            )
+        else:
+            notes.append(
+                "per-rep traits each shrunk on their own: no between-rep correlation of win "
+                f"rate, leads per day and deal size beyond chance (or under {CORRELATION_REPS} "
+                "reps with all three measured)"
+            )
+        return (*moved, borrowing)
+
+    @staticmethod
+    def _closed(fit_deals) -> pd.DataFrame:
+        """The closed deals whose owners' win rates are measurable."""
         closed = fit_deals[fit_deals["outcome"].isin(["won", "lost"])]
         if owners_only_on_won(fit_deals):  # every owned deal is a win: rates not measurable
             closed = closed.iloc[:0]
+        return closed
+
+    def _win_rates(self, fit_deals, reps) -> Shrinkage:
+        """Each rep's win rate on closed deals, shrunk toward the team (beta-binomial)."""
+        closed = self._closed(fit_deals)
         n = closed.groupby("rep_id").size().reindex(reps, fill_value=0)
         k = (closed["outcome"] == "won").groupby(closed["rep_id"]).sum().reindex(reps, fill_value=0)
-        shrinkage = shrink_rates(np.array(reps), n.to_numpy(), k.to_numpy())
+        return shrink_rates(np.array(reps), n.to_numpy(), k.to_numpy())
+
+    def _skills(self, shrinkage, fit_deals, reps, roster, as_of, notes):
+        """Each rep's multiplier on win probability: shrunk win rate over the team's,
+        averaging 1 over closed deals, divided by the ramp share the engine will apply."""
+        closed = self._closed(fit_deals)
         table = shrinkage.table.set_index("rep_id")
         skill = table["shrunk_rate"] / shrinkage.prior_mean
         weight = table["closed"].clip(lower=1)
@@ -427,7 +482,7 @@ class Calibrator:
                 "ramp_share": float(share),
                 "tenure_days": int(days),
             }
-        return rows, shrinkage
+        return rows
 
     def _lead_rates(self, fit_deals, reps, window) -> RateShrinkage:
         """Each rep's opportunities per day in the window, shrunk toward the team

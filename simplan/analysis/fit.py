@@ -208,6 +208,23 @@ class Shrinkage:
     def prior_mean(self) -> float:
         return self.alpha / (self.alpha + self.beta)
 
+    def normal_view(self) -> tuple[np.ndarray, np.ndarray, float, float]:
+        """The reps' raw win rates on the logit scale with their sampling variance, and the
+        prior's mean and variance there (for `borrow_across_traits`)."""
+        n, k = self.table["closed"].to_numpy(float), self.table["won"].to_numpy(float)
+        p = (k + 0.5) / (n + 1)
+        raw = np.where(n > 0, special.logit(p), np.nan)
+        mean = float(special.digamma(self.alpha) - special.digamma(self.beta))
+        spread = float(special.polygamma(1, self.alpha) + special.polygamma(1, self.beta))
+        return raw, 1 / ((n + 1) * p * (1 - p)), mean, spread
+
+    def shifted(self, shift: np.ndarray) -> Shrinkage:
+        """The same fit with each rep's rate and interval moved by `shift` on the logit scale."""
+        table = self.table.copy()
+        for column in ("shrunk_rate", "ci_low", "ci_high"):
+            table[column] = special.expit(special.logit(table[column]) + shift)
+        return Shrinkage(alpha=self.alpha, beta=self.beta, table=table)
+
 
 def shrink_rates(rep_id: np.ndarray, closed: np.ndarray, won: np.ndarray) -> Shrinkage:
     """Fit Beta(alpha, beta) to the reps' win counts by the beta-binomial marginal likelihood,
@@ -263,6 +280,22 @@ class RateShrinkage:
     @property
     def prior_mean(self) -> float:
         return self.shape / self.rate
+
+    def normal_view(self) -> tuple[np.ndarray, np.ndarray, float, float]:
+        """The reps' raw rates on the log scale with their sampling variance, and the prior's
+        mean and variance there (for `borrow_across_traits`)."""
+        n = self.table["leads"].to_numpy(float)
+        raw = np.log((n + 0.5) / self.table["exposure_days"].to_numpy(float))
+        mean = float(special.digamma(self.shape) - np.log(self.rate))
+        return raw, 1 / (n + 0.5), mean, float(special.polygamma(1, self.shape))
+
+    def shifted(self, shift: np.ndarray) -> RateShrinkage:
+        """The same fit with each rep's rate and interval scaled by exp(`shift`)."""
+        table = self.table.copy()
+        for column in ("shrunk_per_day", "ci_low", "ci_high"):
+            table[column] = table[column] * np.exp(shift)
+        table["lead_share"] = table["shrunk_per_day"] / table["shrunk_per_day"].sum()
+        return RateShrinkage(shape=self.shape, rate=self.rate, table=table)
 
 
 def shrink_counts(rep_id: np.ndarray, counts: np.ndarray, exposure: np.ndarray) -> RateShrinkage:
@@ -323,6 +356,21 @@ class SizeShrinkage:
     within_sd: float
     table: pd.DataFrame  # rep_id, won, raw_multiplier, multiplier, ci_low, ci_high, weight
 
+    def normal_view(self) -> tuple[np.ndarray, np.ndarray, float, float]:
+        """The reps' raw log multipliers with their sampling variance, and the prior's mean and
+        variance (for `borrow_across_traits`)."""
+        n = self.table["won"].to_numpy(float)
+        raw = np.log(self.table["raw_multiplier"].to_numpy(float))
+        variance = self.within_sd**2 / np.maximum(n, 1)
+        return raw, np.where(n > 0, variance, np.inf), 0.0, self.between_sd**2
+
+    def shifted(self, shift: np.ndarray) -> SizeShrinkage:
+        """The same fit with each rep's multiplier and interval scaled by exp(`shift`)."""
+        table = self.table.copy()
+        for column in ("multiplier", "ci_low", "ci_high"):
+            table[column] = table[column] * np.exp(shift)
+        return SizeShrinkage(between_sd=self.between_sd, within_sd=self.within_sd, table=table)
+
 
 def shrink_log_means(rep_id: np.ndarray, residual: np.ndarray, reps: list) -> SizeShrinkage:
     """Per rep, exp of the posterior mean of their deals' log-size residuals (log amount minus
@@ -380,3 +428,84 @@ def period_effect_sd(values: np.ndarray, noise_var: np.ndarray, periods: int) ->
     rho = float(np.clip((centred[1:] @ centred[:-1]) / max(centred @ centred, 1e-12), -0.5, 0.95))
     lags = np.abs(np.subtract.outer(np.arange(periods), np.arange(periods)))
     return float(np.sqrt(var * (rho**lags).sum() / periods**2))
+
+
+# -- traits together ---------------------------------------------------------------------------
+
+
+CORRELATION_REPS = 15
+"""Reps with every trait measured that the between-rep correlations need: from fewer, a
+correlation's standard error (about (1 - r^2) / sqrt(n)) passes 0.25, and chance correlations
+of a handful of reps would move every rep."""
+
+
+@dataclass(frozen=True)
+class TraitBorrowing:
+    """What each rep's traits say about each other: the shift of every trait (on its own
+    scale) from its one-trait estimate, and the between-rep correlations behind it."""
+
+    names: tuple[str, ...]
+    shift: np.ndarray  # (reps, traits): joint minus one-trait posterior mean
+    correlation: np.ndarray  # (traits, traits): between-rep correlation used
+
+
+def borrow_across_traits(
+    names: tuple[str, ...], raw: np.ndarray, variance: np.ndarray, prior_mean: np.ndarray,
+    prior_var: np.ndarray,
+) -> TraitBorrowing:  # fmt: skip
+    """Each rep's traits shrunk jointly instead of one at a time.
+
+    Shrinking each trait toward the team on its own (win rate, leads per day, deal size)
+    drops what they share: reps who win more also sell bigger deals, so a rep's big deals
+    say their win rate is likely above the team's too. Shrunk apart, the products the team's
+    bookings are made of (leads x win rate x size) come out low (the covariance is lost) and
+    the reps' spread too narrow. Here the traits are a normal-normal model on their log
+    scales: `raw` (reps, traits) a rep's own estimate with sampling `variance` (NaN / inf
+    where the rep has no data on that trait), the prior N(`prior_mean`, Sigma) with each
+    trait's variance from its own fit (`prior_var`) and the between-rep correlations by
+    maximum likelihood of the reps' raw estimates, N(prior mean, Sigma + V_rep) (each rep
+    counts by its own precision; a rep's sampling errors are independent across traits).
+    The result is the joint posterior mean minus the one-trait posterior mean of
+    the same normal model: the part the other traits add, to be put on top of each trait's
+    own (exact) fit. The correlations are fitted from `CORRELATION_REPS` reps up and kept only
+    when a likelihood-ratio test rejects independent traits at 5 %; otherwise every shift is 0.
+    """
+    raw, variance = np.asarray(raw, float), np.asarray(variance, float)
+    reps, traits = raw.shape
+    seen = np.isfinite(raw) & np.isfinite(variance)
+    sd = np.sqrt(np.maximum(prior_var, 1e-12))
+    x = np.where(seen, raw, prior_mean) - prior_mean
+    v = np.where(seen, variance, 1e12)  # no data: a variance that carries no information
+    pairs = [(j, k) for j in range(traits) for k in range(j + 1, traits)]
+
+    def correlation_of(theta: np.ndarray) -> np.ndarray:
+        r = np.eye(traits)
+        for (j, k), t in zip(pairs, theta, strict=True):
+            r[j, k] = r[k, j] = 0.95 * np.tanh(t)
+        return r
+
+    def nll(theta: np.ndarray) -> float:
+        """The reps' raw estimates' marginal likelihood, N(prior mean, Sigma + V_i)."""
+        sigma = correlation_of(theta) * np.outer(sd, sd)
+        if np.linalg.eigvalsh(correlation_of(theta))[0] <= 1e-6:
+            return 1e12
+        total = 0.0
+        for i in range(reps):
+            cov = sigma + np.diag(v[i])
+            logdet = np.linalg.slogdet(cov)[1]
+            total += 0.5 * (logdet + x[i] @ np.linalg.solve(cov, x[i]))
+        return total
+
+    theta = np.zeros(len(pairs))
+    if pairs and seen.all(axis=1).sum() >= CORRELATION_REPS:
+        fitted = optimize.minimize(nll, theta, method="Nelder-Mead")
+        # kept only where the data reject independent traits (likelihood ratio at 5 %)
+        if 2 * (nll(theta) - fitted.fun) > stats.chi2.ppf(0.95, len(pairs)):
+            theta = fitted.x
+    correlation = correlation_of(theta)
+    sigma = correlation * np.outer(sd, sd)
+    shift = np.zeros((reps, traits))
+    for i in range(reps):
+        joint = sigma @ np.linalg.solve(sigma + np.diag(v[i]), x[i])
+        shift[i] = joint - sd**2 / (sd**2 + v[i]) * x[i]
+    return TraitBorrowing(names=tuple(names), shift=shift, correlation=correlation)
