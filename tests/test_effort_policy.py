@@ -263,9 +263,10 @@ def test_a_step_where_effort_lands_nothing_keeps_one_transform(monkeypatch):
     assert pol.effort[:, 0, :].max() > 0.25
 
 
-def test_effort_normalised_to_the_plan_in_force_averages_one_under_it():
+def test_effort_normalised_to_the_plan_in_force_books_the_history_under_it():
     """Under a bonus plan reps vary their effort with their distance to the line; normalised to
-    that plan, each rep's expected effort over the period is 1 (as in its history), while the
+    that plan, each rep books on average the flow of effort 1 (its history's: mean volume
+    multiplier 1 within the normalisation's tolerance) at a mean effort near 1, while the
     effort still rises near the line and falls away from it."""
     bonus = plan({"type": "base_commission", "rate": 0.05},
                  {"type": "attainment_bonus", "steps": [{"threshold": 1.0, "amount": 4000}]})  # fmt: skip
@@ -276,6 +277,7 @@ def test_effort_normalised_to_the_plan_in_force_averages_one_under_it():
     pol = plan_ahead_policy(table, o, PERIOD, params, cost)
     efforts = np.linspace(params.min_effort, params.max_effort, params.effort_levels)
     program = PeriodProgram(o, PERIOD, 7.0, efforts, 2.0)
+    assert program.mean_lift(pol) == pytest.approx(np.ones(3), abs=effort_policy.LIFT_TOLERANCE)
     assert program.mean_effort(pol) == pytest.approx(np.ones(3), abs=0.03)
     assert np.ptp(pol.effort[1, 8, :150]) > 0.3
 

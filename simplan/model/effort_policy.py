@@ -53,8 +53,8 @@ KERNEL_CACHE_BYTES = 512 * 2**20
 """The steps' bookings transforms kept in a process (the least recently used go first): enough
 for the five monthly periods of a 50-rep quarter with its warm-up (about 350 MB), so each
 candidate plan of a design run finds them solved."""
-EFFORT_TOLERANCE = 5e-3
-"""The normalisation stops once every rep's mean effort is within 0.5 % of 1."""
+LIFT_TOLERANCE = 5e-3
+"""The normalisation stops once every rep's mean volume multiplier is within 0.5 % of 1."""
 CARRY_SPAN = 0.2
 """Next period's value of bookings carried into it: the mean slope of the period's start
 value over its first 20 % of target (what a spill of a few weeks' deals spans)."""
@@ -227,15 +227,32 @@ class PeriodProgram:
         return self.solve(pay, cost_scale, rate)
 
     def mean_effort(self, policy: EffortPolicy, rows: np.ndarray | None = None) -> np.ndarray:
-        """Each rep's (of `rows`) expected effort over the period under `policy`, starting from
-        nothing booked: the state distribution carried forward step by step (time-weighted)."""
+        """Each rep's (of `rows`) expected effort over the period under `policy`."""
+        reps = policy.value.shape[0]
+        return self._time_mean(policy, np.broadcast_to(self.efforts, (reps, len(self.efforts))),
+                               rows)  # fmt: skip
+
+    def mean_lift(self, policy: EffortPolicy, rows: np.ndarray | None = None) -> np.ndarray:
+        """Each rep's (of `rows`) expected volume multiplier over the period under `policy`:
+        the deals it sources and wins, (1 + sourcing lift) x closing lift, over those at
+        effort 1; 1 when it books, on average, the flow of effort 1."""
+        lift = self.lift if rows is None else self.lift[rows]
+        return self._time_mean(policy, (1 + lift) * self.closing[None, :], rows)
+
+    def _time_mean(
+        self, policy: EffortPolicy, per_level: np.ndarray, rows: np.ndarray | None
+    ) -> np.ndarray:
+        """Each rep's time-weighted expected value of `per_level` (reps, effort levels) at the
+        levels `policy` chooses, starting from nothing booked: the state distribution carried
+        forward step by step."""
         reps, cells = policy.value.shape[0], self.cells
         mass = np.zeros((reps, cells))
         mass[:, 0] = 1.0
         total = np.zeros(reps)
         for k in range(self.steps):
             days, kernel_conj, _ = self._step(k, rows)
-            total += days * (mass * policy.effort[:, k, :]).sum(axis=1)
+            chosen = np.take_along_axis(per_level, policy.choice[:, k, :].astype(np.int64), axis=1)
+            total += days * (mass * chosen).sum(axis=1)
             levels = len(self.efforts)
             split = np.zeros((reps, levels, cells))
             np.put_along_axis(split, policy.choice[:, k, None, :].astype(np.int64), mass[:, None, :],
@@ -260,19 +277,25 @@ def normalised_cost(
     program: PeriodProgram, reference_pay: np.ndarray, cost_scale: np.ndarray, discount: float,
     rounds: int = 8,
 ) -> tuple[np.ndarray, EffortPolicy]:  # fmt: skip
-    """Effort costs per rep such that each rep's expected effort under `reference_pay` (the plan
-    in force when the history was recorded, repeating) is 1: effort 1 then means "as in the
-    history"; and the policy under that plan at those costs (each rep's row from its best
-    round), which is the reps' policy wherever that plan pays.
+    """Effort costs per rep such that under `reference_pay` (the plan in force when the
+    history was recorded, repeating) each rep books, on average, the flow of effort 1
+    (`PeriodProgram.mean_lift` is 1): effort 1 then means "as in the history", and the
+    calibrated flows are what the team books under the old plan; and the policy under that
+    plan at those costs (each rep's row from its best round), which is the reps' policy
+    wherever that plan pays. (Mean effort 1 would not do: effort varies within the period and
+    sourcing is concave in it, so a rep at mean effort 1 books less than at effort 1 always.)
 
-    Mean effort falls as the cost rises, in small steps (effort levels are discrete), so the
-    root of log(mean effort) in log(cost) is bracketed: a first step exact for a static rep
-    (c x effort^(gamma - 1)), then secant steps kept inside the bracket (bisection where a
-    secant leaves it), until every rep is within `EFFORT_TOLERANCE`; each rep keeps its best
-    cost. Each round also carries the continuation fixed point one step
-    (`PeriodProgram.carry_rate`).
+    The mean lift falls as the cost rises, in small steps (effort levels are discrete), so the
+    root of its log in log(cost) is bracketed: a first step exact for a static rep (c x
+    effort^(gamma - 1), the lift's elasticity to effort at 1), then secant steps kept inside
+    the bracket (bisection where a secant leaves it), until every rep is within
+    `LIFT_TOLERANCE`; each rep keeps its best cost. Each round also carries the continuation
+    fixed point one step (`PeriodProgram.carry_rate`).
     """
     power = program.curvature - 1
+    o = program.outlook
+    # d log(lift) / d log(effort) at effort 1, floored: where effort moves little, any cost will do
+    sensitivity = np.maximum(o.self_sourced_share * o.elasticity + o.closing, 0.05)
     reps = len(cost_scale)
     rate = program.first_carry_rate(discount).copy()
     x = np.log(cost_scale)
@@ -285,13 +308,13 @@ def normalised_cost(
         xs = x[rows]
         policy = program.solve(reference_pay[rows], np.exp(xs), rate[rows], rows)
         rate[rows] = program.carry_rate(policy, discount, rows)
-        f = np.log(np.maximum(program.mean_effort(policy, rows), 1e-6))
+        f = np.log(np.maximum(program.mean_lift(policy, rows), 1e-6))
         better = np.abs(f) < np.abs(best_f[rows])
         best_x[rows[better]], best_f[rows[better]] = xs[better], f[better]
         best = policy if best is None else _with_rows(best, rows[better], policy, better)
         low[rows] = np.where(f > 0, np.maximum(low[rows], xs), low[rows])
         high[rows] = np.where(f < 0, np.minimum(high[rows], xs), high[rows])
-        step = power * f  # exact for a static rep
+        step = power * f / sensitivity[rows]  # exact for a static rep
         slope = (f - f_prev[rows]) / np.where(xs != x_prev[rows], xs - x_prev[rows], np.inf)
         secant = -f / np.where(slope < 0, slope, -1.0)
         # a secant across a plateau of the effort steps can shoot far: at most 2 static steps
@@ -301,7 +324,7 @@ def normalised_cost(
         outside = bracketed & ((candidate <= low[rows]) | (candidate >= high[rows]))
         x_prev[rows], f_prev[rows] = xs, f
         x[rows] = np.where(outside, 0.5 * (low[rows] + high[rows]), candidate)
-        rows = np.flatnonzero(np.abs(best_f) >= EFFORT_TOLERANCE)
+        rows = np.flatnonzero(np.abs(best_f) >= LIFT_TOLERANCE)
         if len(rows) == 0:
             break
     assert best is not None
