@@ -169,6 +169,91 @@ def moments(bookings: pd.DataFrame, targets: pd.Series, periods: pd.DataFrame) -
     return out
 
 
+@dataclass(frozen=True)
+class FitWindow:
+    """What the fit measures on: the history window's scenario data (each rep's quota its mean
+    target, its tenure on the window's first day), the plan periods and each rep's targets."""
+
+    base: dict
+    start: pd.Timestamp
+    end: pd.Timestamp
+    targets: pd.Series  # by (rep_id, period)
+    periods: pd.DataFrame  # period, start, end
+    in_force: dict  # the plan in force, as scenario data
+    identified: bool  # False when the plan is linear: the prior is used
+
+
+def fit_window(
+    data: dict,
+    targets: pd.DataFrame | None,
+    window: tuple[pd.Timestamp, pd.Timestamp],
+    plan: Plan,
+) -> FitWindow:
+    """The fit's window on the calibrated scenario `data` (see `fit_behaviour`)."""
+    business = reporting_periods(CalendarParams.model_validate(data["calendar"]))
+    periods = period_table(window, plan.clock_periods(business))  # where targets are met
+    reps = [str(r["rep_id"]) for r in data["team"]["roster"]]
+    targets = _targets_for(targets, data, reps, periods)
+    start, end = periods["start"].iloc[0], periods["end"].iloc[-1]
+    roster = [{**r, "quota": float(targets.xs(str(r["rep_id"]), level="rep_id").mean())}
+              for r in history_roster(data, start)]  # fmt: skip
+    base = {
+        **data,
+        "team": {**data["team"], "roster": roster},
+        "calendar": history_calendar(data["calendar"], start, (end - start).days + 1),
+    }  # fmt: skip
+    in_force = plan.model_dump(mode="json", by_alias=True)
+    return FitWindow(base, start, end, targets, periods, in_force, not plan_is_linear(plan))
+
+
+def history_moments(won: pd.DataFrame, window: FitWindow) -> dict:
+    """The moments of the history: `won` holds the won deals (rep_id, close_date, amount)."""
+    reps = window.targets.index.unique("rep_id")
+    closing = won["close_date"].between(
+        window.start, window.end + pd.Timedelta(hours=23, minutes=59)
+    )
+    inside = won[closing & won["rep_id"].astype(str).isin(reps)]
+    history = pd.DataFrame(
+        {
+            "rep_id": inside["rep_id"].astype(str).to_numpy(),
+            "date": inside["close_date"].dt.normalize().to_numpy(),
+            "amount": inside["amount"].to_numpy(float),
+        }
+    )
+    return moments(history, window.targets, window.periods)
+
+
+def grid_points(ranges: dict[str, tuple[float, ...]]) -> list[dict]:
+    """Every combination of `ranges` (parameter -> its grid values)."""
+    return [
+        dict(zip(ranges, values, strict=True)) for values in itertools.product(*ranges.values())
+    ]
+
+
+def simulate_points(
+    window: FitWindow,
+    points: list[dict],
+    replications: int,
+    seed: int,
+    workers: int | None = None,
+    progress=None,
+) -> list[pd.DataFrame]:
+    """Each point's moments, one row per replication (one replication is one possible history)."""
+    tasks = [
+        _GridPoint(
+            validate(Scenario, _point_data(window.base, point, window.in_force), "behaviour grid point"),
+            replications, seed, window.start, window.targets, window.periods,
+        )
+        for point in points
+    ]  # fmt: skip
+    simulated = []
+    for k, moments_of_point in enumerate(local_executor(workers).map(_point_moments, tasks)):
+        simulated.append(moments_of_point)
+        if progress:
+            progress(k + 1, len(points))
+    return simulated
+
+
 def fit_behaviour(
     data: dict,
     won: pd.DataFrame,
@@ -194,56 +279,37 @@ def fit_behaviour(
             "the behaviour fit needs 2 or more replications per grid point to measure each "
             "moment's spread; use --behaviour-replications 2"
         )
-    business = reporting_periods(CalendarParams.model_validate(data["calendar"]))
-    periods = period_table(window, plan.clock_periods(business))  # where targets are met
-    reps = [str(r["rep_id"]) for r in data["team"]["roster"]]
-    targets = _targets_for(targets, data, reps, periods)
-    start, end = periods["start"].iloc[0], periods["end"].iloc[-1]
-    inside = won[won["close_date"].between(start, end + pd.Timedelta(hours=23, minutes=59))]
-    inside = inside[inside["rep_id"].astype(str).isin(reps)]
-    history = pd.DataFrame(
-        {
-            "rep_id": inside["rep_id"].astype(str).to_numpy(),
-            "date": inside["close_date"].dt.normalize().to_numpy(),
-            "amount": inside["amount"].to_numpy(float),
-        }
-    )
-    actual = moments(history, targets, periods)
-    identified = not plan_is_linear(plan)
-    in_force = plan.model_dump(mode="json", by_alias=True)
-    roster = [{**r, "quota": float(targets.xs(str(r["rep_id"]), level="rep_id").mean())}
-              for r in history_roster(data, start)]  # fmt: skip
-    base = {
-        **data,
-        "team": {**data["team"], "roster": roster},
-        "calendar": history_calendar(data["calendar"], start, (end - start).days + 1),
-    }  # fmt: skip
+    setting = fit_window(data, targets, window, plan)
     ranges = dict(zip(PARAMETERS, (shares, closings, curvatures), strict=True))
-    points = [
-        dict(zip(ranges, values, strict=True)) for values in itertools.product(*ranges.values())
-    ]
-    tasks = [
-        _GridPoint(
-            validate(Scenario, _point_data(base, point, in_force), "behaviour grid point"),
-            replications, seed, start, targets, periods,
-        )
-        for point in points
-    ]  # fmt: skip
-    rows, spreads = [], []
-    simulated_points = local_executor(workers).map(_point_moments, tasks)
-    for k, (point, simulated) in enumerate(zip(points, simulated_points, strict=True)):
-        rows.append({**point, **simulated.mean().to_dict()})
-        spreads.append(simulated.var(ddof=1))
-        if progress:
-            progress(k + 1, len(points))
-    grid = pd.DataFrame(rows)
+    points = grid_points(ranges)
+    simulated = simulate_points(setting, points, replications, seed, workers, progress)
+    return fit_moments(
+        history_moments(won, setting), points, simulated, ranges, setting, draws, seed
+    )
+
+
+def fit_moments(
+    actual: dict,
+    points: list[dict],
+    simulated: list[pd.DataFrame],
+    ranges: dict[str, tuple[float, ...]],
+    window: FitWindow,
+    draws: int = 20,
+    seed: int = 0,
+) -> BehaviourFit:
+    """The fit of the history's moments `actual` to the points' simulated moments."""
+    replications = min(len(frame) for frame in simulated)
+    grid = pd.DataFrame([{**point, **frame.mean().to_dict()}
+                         for point, frame in zip(points, simulated, strict=True)])  # fmt: skip
     used = _usable(actual, grid)
-    spread = np.sqrt(pd.DataFrame(spreads)[used].mean()).clip(lower=FLOOR)
+    spread = np.sqrt(pd.DataFrame([frame.var(ddof=1) for frame in simulated])[used].mean())
+    spread = spread.clip(lower=FLOOR)
+    identified = window.identified
     surface = _surface(grid, used, actual, spread, ranges, identified)
     best = surface.iloc[int(surface["distance"].idxmin())] if identified else _prior_centre(surface)
     grid["distance"] = (((grid[used] - pd.Series(actual)[used]) / spread) ** 2).sum(axis=1)
     fit = BehaviourFit(
-        behaviour=_behaviour(float(best["cost_curvature"]), in_force),
+        behaviour=_behaviour(float(best["cost_curvature"]), window.in_force),
         production={name: round(float(best[name]), 4) for name in PRODUCTION},
         grid=grid,
         surface=surface,
@@ -321,6 +387,19 @@ def _surface(grid, used, actual, spread, ranges: dict, identified) -> pd.DataFra
     distance = (((predicted - target) / spread.to_numpy()) ** 2).sum(axis=1)
     weight = np.exp(-(distance - distance.min()) / 2) if identified else np.ones_like(distance)
     return fine.assign(distance=distance, weight=weight / weight.sum())
+
+
+def posterior_range(surface: pd.DataFrame, name: str, level: float = 0.9) -> tuple[float, float]:
+    """The central `level` range of parameter `name` under the surface's weights (its
+    marginal over the fine grid): the smallest values holding (1 - level) / 2 and
+    (1 + level) / 2 of the weight."""
+    marginal = surface.groupby(name)["weight"].sum().sort_index()
+    cumulative = marginal.cumsum().to_numpy() / marginal.sum()
+    tail = (1 - level) / 2
+    values = marginal.index.to_numpy(float)
+    low = values[np.searchsorted(cumulative, tail - 1e-12)]
+    high = values[min(np.searchsorted(cumulative, 1 - tail - 1e-12), len(values) - 1)]
+    return float(low), float(high)
 
 
 def _point_data(base: dict, point: dict, in_force: dict) -> dict:
@@ -422,10 +501,9 @@ def _notes(fit: BehaviourFit, moments_used: int, replications: int) -> list[str]
             "a plan with lines (a bonus, a gate, an accelerator) identifies them"
         )
         return notes
-    draws = pd.DataFrame(fit.draws)
     fitted = []
-    for name, path in PARAMETERS.items():
-        low, high = np.percentile(draws[path], [5, 95])
+    for name in PARAMETERS:
+        low, high = posterior_range(fit.surface, name)
         fitted.append(f"{name.replace('_', ' ')} {best[name]:.2f} (90 %: {low:.2f}..{high:.2f})")
     notes.append(
         f"behaviour fitted: {', '.join(fitted)}; distance {best['distance']:.1f} over "
