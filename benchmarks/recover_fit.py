@@ -83,36 +83,56 @@ def calibrated_team(directory: Path, workers: int) -> Team:
     return Team(window, fitted.deals_[fitted.deals_["outcome"] == "won"])
 
 
-def recover(
-    team: Team, truths, histories: int, replications: int, workers: int
-) -> tuple[pd.DataFrame, dict]:
-    """One row per history and parameter: truth, point, 90 % range, covered."""
+@dataclass(frozen=True)
+class Simulated:
+    """The grid's moments (one frame per point, a row per replication) and each truth's
+    histories' moments, as the fit sees them."""
+
+    ranges: dict
+    points: list[dict]
+    grid: list[pd.DataFrame]
+    truths: list[dict]
+    histories: list[pd.DataFrame]
+    cpu_seconds: float
+
+
+def simulate(team: Team, truths, histories: int, replications: int, workers: int) -> Simulated:
+    """Simulate the default grid (calibrate's seed) and `histories` histories per truth."""
     from simplan.analysis import behaviour_fit as bf
 
     ranges = dict(zip(bf.PARAMETERS, (bf.PRIOR_SHARES, bf.PRIOR_CLOSING, bf.PRIOR_CURVATURES),
                       strict=True))  # fmt: skip
     points = bf.grid_points(ranges)
-    clock = {"start": time.process_time(), "children": _children_cpu()}
+    cpu = time.process_time() + _children_cpu()
     grid = bf.simulate_points(team.window, points, replications, seed=0, workers=workers)
     truth_points = [dict(zip(bf.PARAMETERS, truth, strict=True)) for truth in truths]
     simulated = [
         bf.simulate_points(team.window, [point], histories, seed=HISTORY_SEED + k, workers=1)[0]
         for k, point in enumerate(truth_points)
     ]
-    simulate_cpu = time.process_time() - clock["start"] + _children_cpu() - clock["children"]
-    rows, started = [], time.process_time()
-    for k, (point, frame) in enumerate(zip(truth_points, simulated, strict=True)):
+    cpu = time.process_time() + _children_cpu() - cpu
+    return Simulated(ranges, points, grid, truth_points, simulated, cpu)
+
+
+def recover(simulated: Simulated, window) -> pd.DataFrame:
+    """One row per history and parameter: truth, point, 90 % range, covered, width (a share
+    of the prior's range)."""
+    from simplan.analysis import behaviour_fit as bf
+
+    rows = []
+    for k, (point, frame) in enumerate(zip(simulated.truths, simulated.histories, strict=True)):
         for h, (_, history) in enumerate(frame.iterrows()):
-            fit = bf.fit_moments(history.to_dict(), points, grid, ranges, team.window)
+            fit = bf.fit_moments(history.to_dict(), simulated.points, simulated.grid,
+                                 simulated.ranges, window)  # fmt: skip
             best = fit.surface.loc[fit.surface["distance"].idxmin()]
             for name, value in point.items():
                 low, high = bf.posterior_range(fit.surface, name)
+                prior = simulated.ranges[name]
                 rows.append({"truth": k, "history": h, "parameter": name, "true": value,
                              "point": float(best[name]), "low": low, "high": high,
                              "covered": bool(low - 1e-9 <= value <= high + 1e-9),
-                             "width": (high - low) / (max(ranges[name]) - min(ranges[name]))})  # fmt: skip
-    seconds = {"simulate_cpu": simulate_cpu, "fit_cpu": time.process_time() - started}
-    return pd.DataFrame(rows), seconds
+                             "width": (high - low) / (max(prior) - min(prior))})  # fmt: skip
+    return pd.DataFrame(rows)
 
 
 def summary(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -147,16 +167,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         team = calibrated_team(Path(directory), args.workers)
     calibrate_cpu = time.process_time() + _children_cpu() - cpu
-    table, seconds = recover(team, TRUTHS[args.truths], args.histories, args.replications,
-                             args.workers)  # fmt: skip
+    simulated = simulate(team, TRUTHS[args.truths], args.histories, args.replications,
+                         args.workers)  # fmt: skip
+    fitting = time.process_time()
+    table = recover(simulated, team.window)
+    fitting = time.process_time() - fitting
     by_truth, overall = summary(table)
     pd.set_option("display.width", 160)
     print(f"recovery: {len(TRUTHS[args.truths])} truths x {args.histories} histories, grid 36 x "
           f"{args.replications} replications, {len(team.window.base['team']['roster'])} reps")  # fmt: skip
     print(by_truth.round(3).to_string())
     print(overall.round(3).to_string())
-    print(f"CPU: calibrate {calibrate_cpu:.0f} s, simulate {seconds['simulate_cpu']:.0f} s, "
-          f"fits {seconds['fit_cpu']:.1f} s; wall {time.perf_counter() - started:.0f} s")  # fmt: skip
+    print(f"CPU: calibrate {calibrate_cpu:.0f} s, simulate {simulated.cpu_seconds:.0f} s, "
+          f"fits {fitting:.1f} s; wall {time.perf_counter() - started:.0f} s")  # fmt: skip
     if args.json:
         args.json.write_text(json.dumps(table.to_dict(orient="records"), indent=1) + "\n")
 

@@ -1,6 +1,5 @@
-"""The behaviour fit's pieces on hand-computed cases: the moments of a history measured
-against each rep's own target, which plans can identify an effort response, and the response
-surface that smooths simulated moments."""
+"""The behaviour fit's pieces on hand-computed cases: which plans can identify an effort
+response, the response surface that smooths simulated moments, the prior's draws."""
 
 from __future__ import annotations
 
@@ -17,7 +16,6 @@ from simplan.analysis.behaviour_fit import (
     _notes,
     _prior_draws,
     _surface,
-    moments,
     period_table,
     plan_is_linear,
 )
@@ -30,52 +28,6 @@ PERIODS = pd.DataFrame(
         "end": [pd.Timestamp("2025-03-31")],
     }
 )
-
-
-def test_moments_measure_each_rep_against_its_own_target():
-    """Two reps with targets 100 and 400 both book 200: one is at 200 %, the other at 50 %."""
-    bookings = pd.DataFrame(
-        {
-            "rep_id": ["a", "a", "b", "b"],
-            "date": pd.to_datetime(["2025-01-06", "2025-03-27", "2025-01-06", "2025-03-27"]),
-            "amount": [100.0, 100.0, 100.0, 100.0],
-        }
-    )
-    targets = pd.Series(
-        [100.0, 400.0],
-        index=pd.MultiIndex.from_tuples(
-            [("a", "2025Q1"), ("b", "2025Q1")], names=["rep_id", "period"]
-        ),
-    )
-    m = moments(bookings, targets, PERIODS)
-    assert m["share_at_target"] == 0.5
-    assert m["attainment_p50"] == pytest.approx((2.0 + 0.5) / 2)
-    # 13 weeks; the last two weeks hold one deal of each rep: half of all bookings.
-    assert m["last_weeks_share"] == pytest.approx(0.5)
-    # After week 0, rep a stands at 100 % (band 3: 0.9-1.1), rep b at 25 % (band 0). Weeks
-    # 1-6 have 7 or more weeks left (band w2) and book nothing in the next two weeks; at week
-    # 11 (2 left, band w0) the next two weeks hold the deal of week 12: 100 % of a's target.
-    assert m["count[a3,w2]"] == m["count[a0,w2]"] == 6
-    assert m["pace[a3,w2]"] == m["pace[a0,w2]"] == 0.0
-    assert m["pace[a3,w0]"] == pytest.approx(1.0)
-    assert m["pace[a0,w0]"] == pytest.approx(0.25)
-    assert np.isnan(m["pace[a5,w0]"])
-    assert sum(v for k, v in m.items() if k.startswith("count[")) == 2 * (13 - 2)
-
-
-def test_a_rep_with_no_bookings_counts_at_zero_attainment():
-    bookings = pd.DataFrame(
-        {"rep_id": ["a"], "date": [pd.Timestamp("2025-02-03")], "amount": [50.0]}
-    )
-    targets = pd.Series(
-        [100.0, 100.0],
-        index=pd.MultiIndex.from_tuples(
-            [("a", "2025Q1"), ("b", "2025Q1")], names=["rep_id", "period"]
-        ),
-    )
-    m = moments(bookings, targets, PERIODS)
-    assert m["attainment_p10"] == pytest.approx(0.05)  # 10th percentile between 0 and 0.5
-    assert m["share_at_target"] == 0.0
 
 
 def test_only_full_plan_periods_of_the_window_count():
@@ -117,15 +69,15 @@ def test_the_response_surface_recovers_a_quadratic_moment_and_its_minimum():
 
     grid = grid.assign(**truth(*(grid[name] for name in ranges)))
     actual = {k: float(v) for k, v in truth(0.4, 0.15, 2.0).items()}
-    spread = pd.Series({"m1": 0.05, "m2": 0.05, "m3": 0.05})
-    surface = _surface(grid, ["m1", "m2", "m3"], actual, spread, ranges, identified=True)
+    covariance = np.diag([0.05**2] * 3)
+    surface = _surface(grid, ["m1", "m2", "m3"], actual, covariance, 4, ranges, identified=True)
     best = surface.loc[surface["distance"].idxmin()]
     assert best["self_sourced_share"] == pytest.approx(0.4, abs=0.6 / 24)
     assert best["closing_elasticity"] == pytest.approx(0.15, abs=0.4 / 8)
     assert best["cost_curvature"] == pytest.approx(2.0, abs=1.5 / 12)
     assert surface["weight"].sum() == pytest.approx(1.0)
     assert _features(grid.head(1), list(ranges)).shape == (1, 10)
-    flat = _surface(grid, ["m1", "m2", "m3"], actual, spread, ranges, identified=False)
+    flat = _surface(grid, ["m1", "m2", "m3"], actual, covariance, 4, ranges, identified=False)
     assert np.ptp(flat["weight"]) == 0
 
 
@@ -135,7 +87,7 @@ def test_a_parameter_held_at_one_value_drops_out_of_the_surface():
               "cost_curvature": (1.5, 2.0, 3.0)}  # fmt: skip
     grid = pd.DataFrame(list(itertools.product(*ranges.values())), columns=list(ranges))
     grid["m1"] = grid["self_sourced_share"] + 1 / (grid["cost_curvature"] - 1)
-    surface = _surface(grid, ["m1"], {"m1": 1.4}, pd.Series({"m1": 0.05}), ranges, True)
+    surface = _surface(grid, ["m1"], {"m1": 1.4}, np.array([[0.05**2]]), 4, ranges, True)
     assert (surface["closing_elasticity"] == 0.1).all()
     assert len(surface) == 25 * 13
     best = surface.loc[surface["distance"].idxmin()]

@@ -45,6 +45,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from simplan.analysis.behaviour_moments import (
+    mahalanobis,
+    moment_covariance,
+    moments,
+    simulated_moments,
+    usable,
+)
 from simplan.analysis.calibrated_scenario import history_calendar, history_roster
 from simplan.execution import local_executor
 from simplan.model.calendar import CalendarParams, reporting_periods
@@ -77,12 +84,6 @@ PRIOR_SOURCE = (
     "estimate from them"
 )
 """Where the prior's ranges come from, as the calibration report states it."""
-ATTAINMENT_BANDS = (0.0, 0.4, 0.7, 0.9, 1.1, 1.5, np.inf)
-WEEKS_LEFT_BANDS = (0, 3, 7, np.inf)
-PACE_WEEKS = 2
-MIN_CELL = 8
-"""A pace cell needs this many history observations to count."""
-FLOOR = 0.02
 
 
 @dataclass
@@ -124,51 +125,6 @@ def period_table(window: tuple[pd.Timestamp, pd.Timestamp], clock: str | Periods
     )
 
 
-def moments(bookings: pd.DataFrame, targets: pd.Series, periods: pd.DataFrame) -> dict:
-    """The moments of one world. `bookings`: rep_id, date, amount; `targets`: target by
-    (rep_id, period); `periods`: period, start, end."""
-    rows = []
-    for p in periods.itertuples(index=False):
-        inside = bookings[bookings["date"].between(p.start, p.end)]
-        weeks = int(np.ceil(((p.end - p.start).days + 1) / 7))
-        week = ((inside["date"] - p.start).dt.days // 7).clip(upper=weeks - 1)
-        table = (
-            inside.assign(week=week.to_numpy())
-            .pivot_table(index="rep_id", columns="week", values="amount", aggfunc="sum")
-            .reindex(columns=range(weeks), fill_value=0.0)
-            .fillna(0.0)
-        )
-        reps = targets.xs(p.period, level="period")
-        table = table.reindex(reps.index, fill_value=0.0).fillna(0.0)
-        rows.append((table.to_numpy() / reps.to_numpy()[:, None], weeks))
-    attainment = np.concatenate([w.sum(axis=1) for w, _ in rows])
-    totals = sum(w.sum() for w, _ in rows)
-    last = sum(w[:, -PACE_WEEKS:].sum() for w, _ in rows)
-    out = {
-        "share_at_target": float((attainment >= 1).mean()),
-        "last_weeks_share": float(last / totals) if totals else 0.0,
-    }
-    for q in (10, 25, 50, 75, 90):
-        out[f"attainment_p{q}"] = float(np.percentile(attainment, q))
-    so_far, left, pace = [], [], []
-    for weekly, weeks in rows:
-        cumulative = np.cumsum(weekly, axis=1)
-        for w in range(1, weeks - 1):
-            so_far.append(cumulative[:, w - 1])
-            left.append(np.full(len(weekly), weeks - w))
-            pace.append(weekly[:, w : w + PACE_WEEKS].sum(axis=1))
-    a_band = np.digitize(np.concatenate(so_far), ATTAINMENT_BANDS[1:-1])
-    w_band = np.digitize(np.concatenate(left), WEEKS_LEFT_BANDS[1:-1])
-    pace = np.concatenate(pace)
-    for i, j in itertools.product(
-        range(len(ATTAINMENT_BANDS) - 1), range(len(WEEKS_LEFT_BANDS) - 1)
-    ):
-        cell = (a_band == i) & (w_band == j)
-        out[f"pace[a{i},w{j}]"] = float(pace[cell].mean()) if cell.any() else np.nan
-        out[f"count[a{i},w{j}]"] = int(cell.sum())
-    return out
-
-
 @dataclass(frozen=True)
 class FitWindow:
     """What the fit measures on: the history window's scenario data (each rep's quota its mean
@@ -206,21 +162,21 @@ def fit_window(
     return FitWindow(base, start, end, targets, periods, in_force, not plan_is_linear(plan))
 
 
-def history_moments(won: pd.DataFrame, window: FitWindow) -> dict:
-    """The moments of the history: `won` holds the won deals (rep_id, close_date, amount)."""
-    reps = window.targets.index.unique("rep_id")
-    closing = won["close_date"].between(
-        window.start, window.end + pd.Timedelta(hours=23, minutes=59)
-    )
-    inside = won[closing & won["rep_id"].astype(str).isin(reps)]
-    history = pd.DataFrame(
-        {
-            "rep_id": inside["rep_id"].astype(str).to_numpy(),
-            "date": inside["close_date"].dt.normalize().to_numpy(),
-            "amount": inside["amount"].to_numpy(float),
-        }
-    )
-    return moments(history, window.targets, window.periods)
+def history_moments(deals: pd.DataFrame, window: FitWindow) -> dict:
+    """The moments of the history: `deals` holds its deals (rep_id, created_date, close_date,
+    outcome, amount)."""
+    day = pd.Timedelta(days=1)
+    inside = deals[deals["close_date"].between(window.start, window.end + day, inclusive="left")]
+    won = inside[inside["outcome"] == "won"]
+    bookings = pd.DataFrame({"rep_id": won["rep_id"].astype(str).to_numpy(),
+                             "date": won["close_date"].dt.normalize().to_numpy(),
+                             "amount": won["amount"].to_numpy(float)})  # fmt: skip
+    closed = deals["outcome"].isin(["won", "lost"])
+    frame = pd.DataFrame({"rep_id": deals["rep_id"].astype(str).to_numpy(),
+                          "created": deals["created_date"].dt.normalize().to_numpy(),
+                          "closed": deals["close_date"].dt.normalize().where(closed).to_numpy(),
+                          "won": (deals["outcome"] == "won").to_numpy()})  # fmt: skip
+    return moments(bookings, frame, window.targets, window.periods)
 
 
 def grid_points(ranges: dict[str, tuple[float, ...]]) -> list[dict]:
@@ -256,7 +212,7 @@ def simulate_points(
 
 def fit_behaviour(
     data: dict,
-    won: pd.DataFrame,
+    deals: pd.DataFrame,
     targets: pd.DataFrame | None,
     window: tuple[pd.Timestamp, pd.Timestamp],
     plan: Plan,
@@ -271,8 +227,8 @@ def fit_behaviour(
 ) -> BehaviourFit:
     """Fit the effort response on the baseline window (see the module docstring).
 
-    `data` is the calibrated scenario (with the plan); `won` the won deals (rep_id,
-    close_date, amount); `targets` the targets table (rep_id, period, target) or None.
+    `data` is the calibrated scenario (with the plan); `deals` the history's deals (rep_id,
+    created_date, close_date, outcome, amount); `targets` the targets table (rep_id, period, target) or None.
     """
     if replications < 2:
         raise ValueError(
@@ -284,7 +240,7 @@ def fit_behaviour(
     points = grid_points(ranges)
     simulated = simulate_points(setting, points, replications, seed, workers, progress)
     return fit_moments(
-        history_moments(won, setting), points, simulated, ranges, setting, draws, seed
+        history_moments(deals, setting), points, simulated, ranges, setting, draws, seed
     )
 
 
@@ -301,13 +257,13 @@ def fit_moments(
     replications = min(len(frame) for frame in simulated)
     grid = pd.DataFrame([{**point, **frame.mean().to_dict()}
                          for point, frame in zip(points, simulated, strict=True)])  # fmt: skip
-    used = _usable(actual, grid)
-    spread = np.sqrt(pd.DataFrame([frame.var(ddof=1) for frame in simulated])[used].mean())
-    spread = spread.clip(lower=FLOOR)
+    used = usable(actual, grid)
+    covariance = moment_covariance(simulated, used)
     identified = window.identified
-    surface = _surface(grid, used, actual, spread, ranges, identified)
+    surface = _surface(grid, used, actual, covariance, replications, ranges, identified)
     best = surface.iloc[int(surface["distance"].idxmin())] if identified else _prior_centre(surface)
-    grid["distance"] = (((grid[used] - pd.Series(actual)[used]) / spread) ** 2).sum(axis=1)
+    gap = grid[used].to_numpy() - pd.Series(actual)[used].to_numpy()
+    grid["distance"] = mahalanobis(gap, covariance)
     fit = BehaviourFit(
         behaviour=_behaviour(float(best["cost_curvature"]), window.in_force),
         production={name: round(float(best[name]), 4) for name in PRODUCTION},
@@ -341,20 +297,7 @@ def _point_moments(point: _GridPoint) -> pd.DataFrame:
         point.scenario, replications=point.replications, seed=point.seed, workers=1,
         engine="fast",
     )  # fmt: skip
-    return _simulated_moments(results, point.start, point.targets, point.periods)
-
-
-def _usable(actual: dict, grid: pd.DataFrame) -> list[str]:
-    """The moments that count: pace cells with enough history behind them, none undefined."""
-    used = []
-    for name, value in actual.items():
-        if name.startswith("count[") or not np.isfinite(value):
-            continue
-        if name.startswith("pace[") and actual[name.replace("pace[", "count[")] < MIN_CELL:
-            continue
-        if grid[name].notna().all():
-            used.append(name)
-    return used
+    return simulated_moments(results, point.start, point.targets, point.periods)
 
 
 def _features(points: pd.DataFrame, varying: list[str]) -> np.ndarray:
@@ -368,23 +311,39 @@ def _features(points: pd.DataFrame, varying: list[str]) -> np.ndarray:
     return np.column_stack([np.ones(len(points)), *x, *quadratic])
 
 
-def _surface(grid, used, actual, spread, ranges: dict, identified) -> pd.DataFrame:
+def _surface(
+    grid, used, actual, covariance, replications, ranges: dict, identified
+) -> pd.DataFrame:
     """Each moment smoothed over the grid by a quadratic response surface (linear, or a level,
     when the grid has too few points; so simulation noise does not pick the winner), then the
-    distance and weight on a fine grid over `ranges` (parameter -> its grid values)."""
+    distance and weight on a fine grid over `ranges` (parameter -> its grid values).
+
+    The weight is the synthetic likelihood of the history's moments: normal around the
+    surface with `covariance` (one history's), widened by the surface's own error at each
+    point (its coefficients come from `replications` per grid point, inflated by the lack of
+    fit its residuals show), so the posterior is as wide as the grid's simulations allow."""
     varying = [name for name, values in ranges.items() if len(set(values)) > 1]
     x = _features(grid, varying)
     k = len(varying)
     terms = next(t for t in ((k + 1) * (k + 2) // 2, k + 1, 1) if len(grid) >= t)
-    coef, *_ = np.linalg.lstsq(x[:, :terms], grid[used].to_numpy(), rcond=None)
+    x = x[:, :terms]
+    means = grid[used].to_numpy()
+    coef, *_ = np.linalg.lstsq(x, means, rcond=None)
+    inverse = np.linalg.pinv(x.T @ x)
+    residual = mahalanobis(means - x @ coef, covariance).sum()
+    free = len(grid) - terms
+    lack = max(replications * residual / (len(used) * free), 1.0) if free > 0 else 1.0
     axes = [np.linspace(min(v), max(v), FINE[name] if name in varying else 1)
             for name, v in ranges.items()]  # fmt: skip
     fine = pd.DataFrame(
         {name: a.ravel() for name, a in zip(ranges, np.meshgrid(*axes, indexing="ij"), strict=True)}
     )
-    predicted = _features(fine, varying)[:, :terms] @ coef
+    features = _features(fine, varying)[:, :terms]
+    leverage = np.einsum("ij,jk,ik->i", features, inverse, features)
+    widen = 1.0 + (lack * leverage + lack - 1.0) / replications
     target = pd.Series(actual)[used].to_numpy()
-    distance = (((predicted - target) / spread.to_numpy()) ** 2).sum(axis=1)
+    distance = mahalanobis(features @ coef - target, covariance) / widen
+    distance += len(used) * np.log(widen)  # -2 log likelihood, up to a constant
     weight = np.exp(-(distance - distance.min()) / 2) if identified else np.ones_like(distance)
     return fine.assign(distance=distance, weight=weight / weight.sum())
 
@@ -435,18 +394,6 @@ def _targets_for(
     if out.isna().any():
         raise ValueError("no target for some reps in the baseline window; give --targets")
     return out
-
-
-def _simulated_moments(results, start, targets, periods) -> pd.DataFrame:
-    """One row of moments per replication, from the simulated credits."""
-    credits = results.credits
-    date = start + pd.to_timedelta(np.floor(credits["close_day"]), unit="D")
-    frame = pd.DataFrame({"replication": credits["replication"].to_numpy(),
-                          "rep_id": credits["rep_id"].astype(str).to_numpy(),
-                          "date": date.to_numpy(), "amount": credits["amount"].to_numpy()})  # fmt: skip
-    return pd.DataFrame(
-        [moments(group, targets, periods) for _, group in frame.groupby("replication")]
-    )
 
 
 def _prior_centre(grid: pd.DataFrame) -> pd.Series:
