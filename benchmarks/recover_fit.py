@@ -124,7 +124,7 @@ def recover(simulated: Simulated, window) -> pd.DataFrame:
         for h, (_, history) in enumerate(frame.iterrows()):
             fit = bf.fit_moments(history.to_dict(), simulated.points, simulated.grid,
                                  simulated.ranges, window)  # fmt: skip
-            best = fit.surface.loc[fit.surface["distance"].idxmin()]
+            best = bf.posterior_mean(fit.surface)
             for name, value in point.items():
                 low, high = bf.posterior_range(fit.surface, name)
                 prior = simulated.ranges[name]

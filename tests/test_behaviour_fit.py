@@ -18,6 +18,8 @@ from simplan.analysis.behaviour_fit import (
     _surface,
     period_table,
     plan_is_linear,
+    posterior_mean,
+    posterior_range,
 )
 from simplan.model.plan import Plan
 
@@ -70,15 +72,52 @@ def test_the_response_surface_recovers_a_quadratic_moment_and_its_minimum():
     grid = grid.assign(**truth(*(grid[name] for name in ranges)))
     actual = {k: float(v) for k, v in truth(0.4, 0.15, 2.0).items()}
     covariance = np.diag([0.05**2] * 3)
-    surface = _surface(grid, ["m1", "m2", "m3"], actual, covariance, 4, ranges, identified=True)
+    same = _replications(grid, ["m1", "m2", "m3"])
+    surface = _surface(grid, same, ["m1", "m2", "m3"], actual, covariance, ranges, identified=True)
     best = surface.loc[surface["distance"].idxmin()]
     assert best["self_sourced_share"] == pytest.approx(0.4, abs=0.6 / 24)
     assert best["closing_elasticity"] == pytest.approx(0.15, abs=0.4 / 8)
     assert best["cost_curvature"] == pytest.approx(2.0, abs=1.5 / 12)
     assert surface["weight"].sum() == pytest.approx(1.0)
     assert _features(grid.head(1), list(ranges)).shape == (1, 10)
-    flat = _surface(grid, ["m1", "m2", "m3"], actual, covariance, 4, ranges, identified=False)
+    flat = _surface(grid, same, ["m1", "m2", "m3"], actual, covariance, ranges, identified=False)
     assert np.ptp(flat["weight"]) == 0
+    assert posterior_mean(surface)["self_sourced_share"] == pytest.approx(0.4, abs=0.05)
+    for name, value in (("self_sourced_share", 0.4), ("closing_elasticity", 0.15),
+                        ("cost_curvature", 2.0)):  # fmt: skip
+        low, high = posterior_range(surface, name)
+        assert low <= value <= high, name
+
+
+def _replications(grid: pd.DataFrame, moments: list[str], offsets=(0.0, 0.0, 0.0)) -> list:
+    """Per grid point, one row per replication: the point's moments, replication k shifted by
+    offsets[k] x the share (a replication's random numbers, shared by every point, moving
+    the moments more where more volume is self-sourced)."""
+    return [
+        pd.DataFrame([{m: row[m] + shift * row["self_sourced_share"] for m in moments}
+                      for shift in offsets])
+        for _, row in grid.iterrows()
+    ]  # fmt: skip
+
+
+def test_the_surfaces_own_error_widens_the_posterior():
+    """The same mean moments, but the replications disagree (each shifts every point alike, as
+    common random numbers do): the surface is less sure, and so is the posterior."""
+    ranges = {"self_sourced_share": (0.1, 0.3, 0.5, 0.7), "closing_elasticity": (0.0, 0.2, 0.4),
+              "cost_curvature": (1.5, 2.0, 3.0)}  # fmt: skip
+    grid = pd.DataFrame(list(itertools.product(*ranges.values())), columns=list(ranges))
+    grid["m1"] = 0.2 + grid["self_sourced_share"] + 0.3 * grid["closing_elasticity"]
+    grid["m2"] = grid["self_sourced_share"] / (grid["cost_curvature"] - 1)
+    actual = {"m1": 0.2 + 0.4 + 0.3 * 0.2, "m2": 0.4}
+    covariance = np.diag([0.02**2] * 2)
+    sure = _surface(grid, _replications(grid, ["m1", "m2"]), ["m1", "m2"], actual, covariance,
+                    ranges, identified=True)  # fmt: skip
+    unsure = _surface(grid, _replications(grid, ["m1", "m2"], (-0.2, 0.0, 0.2)), ["m1", "m2"],
+                      actual, covariance, ranges, identified=True)  # fmt: skip
+    low, high = posterior_range(sure, "self_sourced_share")
+    wide_low, wide_high = posterior_range(unsure, "self_sourced_share")
+    assert wide_high - wide_low > 1.3 * (high - low)
+    assert wide_low <= 0.4 <= wide_high
 
 
 def test_a_parameter_held_at_one_value_drops_out_of_the_surface():
@@ -87,7 +126,8 @@ def test_a_parameter_held_at_one_value_drops_out_of_the_surface():
               "cost_curvature": (1.5, 2.0, 3.0)}  # fmt: skip
     grid = pd.DataFrame(list(itertools.product(*ranges.values())), columns=list(ranges))
     grid["m1"] = grid["self_sourced_share"] + 1 / (grid["cost_curvature"] - 1)
-    surface = _surface(grid, ["m1"], {"m1": 1.4}, np.array([[0.05**2]]), 4, ranges, True)
+    one = _replications(grid, ["m1"])
+    surface = _surface(grid, one, ["m1"], {"m1": 1.4}, np.array([[0.05**2]]), ranges, True)
     assert (surface["closing_elasticity"] == 0.1).all()
     assert len(surface) == 25 * 13
     best = surface.loc[surface["distance"].idxmin()]

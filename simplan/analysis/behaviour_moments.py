@@ -149,7 +149,11 @@ def moment_covariance(simulated: list[pd.DataFrame], used: list[str]) -> np.ndar
     floored at FLOOR, the correlations shrunk toward none by the Schafer-Strimmer intensity
     (their sampling variance against their size). Why: cells that share reps and weeks move
     together, and a few replications per point cannot estimate dozens of correlations
-    unshrunk (the inverse would amplify their noise into the distance)."""
+    unshrunk (the inverse would amplify their noise into the distance). Scaled by n / (n - p - 1)
+    (n degrees of freedom, p moments estimated jointly, 1 for the diagonal alone), so that its
+    inverse, which weights the distance, is unbiased (E[S^-1] = n / (n - p - 1) x the true
+    inverse for a Wishart S): the distance is not too sure of itself when replications are few
+    for the moments (unscaled, 90 % ranges held the truth 67-83 % of the time)."""
     deviations = []
     for frame in simulated:  # each point's deviations, scaled to one replication's spread
         values = frame[used].to_numpy(float)
@@ -165,8 +169,12 @@ def moment_covariance(simulated: list[pd.DataFrame], used: list[str]) -> np.ndar
     noise = products.var(axis=0, ddof=1) / dof  # the sampling variance of each correlation
     size = (correlation[off] ** 2).sum()
     shrinkage = float(np.clip(noise[off].sum() / size, 0.0, 1.0)) if size > 0 else 1.0
+    if dof <= len(used) + 1:  # fewer replications than moments: no correlation can be estimated
+        shrinkage = 1.0
     correlation = np.where(off, (1.0 - shrinkage) * correlation, 1.0)
-    return correlation * sd[:, None] * sd[None, :]
+    estimated = len(used) if shrinkage < 1 else 1  # moments estimated jointly
+    unbiased = dof / (dof - estimated - 1) if dof > estimated + 1 else 1.0
+    return unbiased * correlation * sd[:, None] * sd[None, :]
 
 
 def mahalanobis(gap: np.ndarray, covariance: np.ndarray) -> np.ndarray:
