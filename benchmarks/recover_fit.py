@@ -19,19 +19,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the test world (tests/worlds)
+
+from tests.recovery import calibrated_team, children_cpu, recover, simulate, summary  # noqa: E402
 
 TRUTHS = {
     "all": (
@@ -45,114 +43,6 @@ TRUTHS = {
     "quick": ((0.25, 0.1, 1.8), (0.6, 0.3, 2.5)),
 }
 """Truths spanning the grid (0.1..0.7, 0..0.4, 1.6..2.8), on the fine grid's values."""
-HISTORY_SEED = 1000
-"""Histories use seeds from here (the grid uses calibrate's seed 0)."""
-
-
-@dataclass(frozen=True)
-class Team:
-    """The calibrated team and what the fit measures on (`behaviour_fit.FitWindow`)."""
-
-    window: object
-    won: pd.DataFrame
-
-
-def calibrated_team(directory: Path, workers: int) -> Team:
-    """The test world's export calibrated without the behaviour fit: the team every history
-    is simulated for."""
-    from simplan.analysis.behaviour_fit import fit_window
-    from simplan.analysis.calibrate import Calibrator
-    from simplan.history import read_opportunities
-    from simplan.model.plan import Plan
-    from simplan.scenario import load_periods
-    from tests.worlds import SIMPLAN_MAP, write_world
-
-    write_world(directory, "current", seed=0)
-    business = load_periods(str(directory / "periods.csv"))
-    mapping = dict(pair.split("=", 1) for pair in SIMPLAN_MAP)
-    history = read_opportunities(
-        directory / "deals.csv", mapping=mapping, roster=directory / "reps.csv",
-        targets=directory / "quotas.csv", clock="quarter", calendar=business,
-    )  # fmt: skip
-    plan = Plan.model_validate(yaml.safe_load((directory / "current.yaml").read_text()))
-    fitted = Calibrator(
-        periods=4, calendar=business, fit_behaviour=False, fit_check_replications=0,
-        parameter_draws=0, workers=workers,
-    ).fit(history, plan=plan)  # fmt: skip
-    window = fit_window(fitted.scenario_data_, history.targets, fitted.window_, plan)
-    return Team(window, fitted.deals_[fitted.deals_["outcome"] == "won"])
-
-
-@dataclass(frozen=True)
-class Simulated:
-    """The grid's moments (one frame per point, a row per replication) and each truth's
-    histories' moments, as the fit sees them."""
-
-    ranges: dict
-    points: list[dict]
-    grid: list[pd.DataFrame]
-    truths: list[dict]
-    histories: list[pd.DataFrame]
-    cpu_seconds: float
-
-
-def simulate(team: Team, truths, histories: int, replications: int, workers: int) -> Simulated:
-    """Simulate the default grid (calibrate's seed) and `histories` histories per truth."""
-    from simplan.analysis import behaviour_fit as bf
-
-    ranges = dict(zip(bf.PARAMETERS, (bf.PRIOR_SHARES, bf.PRIOR_CLOSING, bf.PRIOR_CURVATURES),
-                      strict=True))  # fmt: skip
-    points = bf.grid_points(ranges)
-    cpu = time.process_time() + _children_cpu()
-    grid = bf.simulate_points(team.window, points, replications, seed=0, workers=workers)
-    truth_points = [dict(zip(bf.PARAMETERS, truth, strict=True)) for truth in truths]
-    simulated = [
-        bf.simulate_points(team.window, [point], histories, seed=HISTORY_SEED + k, workers=1)[0]
-        for k, point in enumerate(truth_points)
-    ]
-    cpu = time.process_time() + _children_cpu() - cpu
-    return Simulated(ranges, points, grid, truth_points, simulated, cpu)
-
-
-def recover(simulated: Simulated, window) -> pd.DataFrame:
-    """One row per history and parameter: truth, point, 90 % range, covered, width (a share
-    of the prior's range)."""
-    from simplan.analysis import behaviour_fit as bf
-
-    rows = []
-    for k, (point, frame) in enumerate(zip(simulated.truths, simulated.histories, strict=True)):
-        for h, (_, history) in enumerate(frame.iterrows()):
-            fit = bf.fit_moments(history.to_dict(), simulated.points, simulated.grid,
-                                 simulated.ranges, window)  # fmt: skip
-            best = bf.posterior_mean(fit.surface)
-            for name, value in point.items():
-                low, high = bf.posterior_range(fit.surface, name)
-                prior = simulated.ranges[name]
-                rows.append({"truth": k, "history": h, "parameter": name, "true": value,
-                             "point": float(best[name]), "low": low, "high": high,
-                             "covered": bool(low - 1e-9 <= value <= high + 1e-9),
-                             "width": (high - low) / (max(prior) - min(prior))})  # fmt: skip
-    return pd.DataFrame(rows)
-
-
-def summary(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per truth and parameter, and per parameter over every history."""
-    table = table.assign(error=table["point"] - table["true"])
-    by_truth = table.groupby(["truth", "parameter"], sort=False).agg(
-        true=("true", "first"), point=("point", "mean"), low=("low", "mean"),
-        high=("high", "mean"), covered=("covered", "mean"),
-    )  # fmt: skip
-    overall = table.groupby("parameter", sort=False).agg(
-        coverage=("covered", "mean"), bias=("error", "mean"),
-        rmse=("error", lambda e: float(np.sqrt(np.mean(e**2)))), width=("width", "mean"),
-        ranges=("covered", "size"),
-    )  # fmt: skip
-    return by_truth, overall
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -163,10 +53,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--json", type=Path, help="write the per-history table here")
     args = parser.parse_args()
-    started, cpu = time.perf_counter(), time.process_time() + _children_cpu()
+    started, cpu = time.perf_counter(), time.process_time() + children_cpu()
     with tempfile.TemporaryDirectory() as directory:
         team = calibrated_team(Path(directory), args.workers)
-    calibrate_cpu = time.process_time() + _children_cpu() - cpu
+    calibrate_cpu = time.process_time() + children_cpu() - cpu
     simulated = simulate(team, TRUTHS[args.truths], args.histories, args.replications,
                          args.workers)  # fmt: skip
     fitting = time.process_time()
