@@ -1,11 +1,6 @@
-"""Does the behaviour fit recover its own parameters? Histories simulated by simplan at known
-(self-sourced share, closing elasticity, cost curvature), each fitted as a history would be.
-
-The team is the one `simplan calibrate` fits to the test world's export (tests/worlds, the
-history under its current plan, 4 quarters), not the world itself: every history here is one
-replication of simplan's own model, so the fit's 90 % ranges should hold the truth about 90 %
-of the time and its points should scatter around it. The grid is simulated once (what the fit
-simulates for any history: calibrate's own seed); each truth's histories come from other seeds.
+"""Does the behaviour fit recover its own parameters? The recovery of `tests/recovery.py`:
+histories simulated by simplan at known values on the test world's calibrated team, each
+fitted as calibrate fits a history, against one grid simulated at calibrate's seed.
 
     python benchmarks/recover_fit.py [--truths all|quick] [--histories 4] [--replications 4]
                                      [--workers 2] [--json FILE]
