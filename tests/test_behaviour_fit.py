@@ -193,3 +193,17 @@ def test_the_fit_recovers_the_self_sourced_share_of_simplans_own_histories(tmp_p
     assert share["covered"].all(), share
     assert (share["width"] < 0.8).all(), share
     assert share["point"].iloc[1] > share["point"].iloc[0] + 0.1, share
+
+
+def test_the_notes_name_a_parameter_the_history_hardly_pins():
+    """A posterior sharp in the share and flat in the other two: the notes give the share's
+    narrow range and name the closing elasticity and the cost curvature as a range, not a
+    value."""
+    surface = _flat_surface()
+    weight = np.exp(-(((surface["self_sourced_share"] - 0.4) / 0.03) ** 2))
+    surface = surface.assign(weight=weight / weight.sum())
+    fit = BehaviourFit(behaviour={}, production={}, grid=pd.DataFrame(index=range(36)),
+                       surface=surface, actual={}, identified=True)  # fmt: skip
+    notes = _notes(fit, moments_used=50, replications=4)
+    assert "self sourced share 0.40 (90 %: 0.38..0.42)" in notes[1]  # grid steps of 0.025
+    assert "hardly pins the closing elasticity and the cost curvature" in notes[2]

@@ -95,7 +95,7 @@ def test_a_rep_with_no_bookings_counts_at_zero_attainment():
 def test_the_moments_covariance_keeps_a_real_correlation_and_shrinks_noise():
     """Replications of 36 points, 4 each: moments a and b correlate 0.6 (their spreads 0.1 and
     0.3), c is independent noise, d barely varies. The pooled estimate keeps the spreads, d's
-    floored, and a-b's correlation; among independent moments only, the correlations the
+    floored (all scaled to an unbiased precision), and a-b's correlation; among independent moments only, the correlations the
     sample shows by chance are shrunk most of the way to 0."""
     rng = np.random.default_rng(0)
     mixing = np.array([[0.1, 0.0], [0.3 * 0.6, 0.3 * 0.8]])
@@ -106,9 +106,10 @@ def test_the_moments_covariance_keeps_a_real_correlation_and_shrinks_noise():
                                     "d": rng.normal(level, 1e-4, 4)}))  # fmt: skip
         noise.append(pd.DataFrame(rng.normal(level, 0.2, (4, 6)), columns=list("uvwxyz")))
     covariance = moment_covariance(frames, ["a", "b", "c", "d"])
-    sd = np.sqrt(np.diag(covariance))
+    unbiased = 108 / (108 - 4 - 1)  # 144 replications of 36 points; 4 moments jointly
+    sd = np.sqrt(np.diag(covariance) / unbiased)
     assert sd[:3] == pytest.approx([0.1, 0.3, 0.2], rel=0.15)  # 108 degrees of freedom
-    assert sd[3] == FLOOR
+    assert sd[3] == pytest.approx(FLOOR)
     correlation = covariance / np.outer(sd, sd)
     assert correlation[0, 1] == pytest.approx(0.6, abs=0.1)
     assert abs(correlation[0, 2]) < 0.15

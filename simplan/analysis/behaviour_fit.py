@@ -83,6 +83,10 @@ PRODUCTION = ("self_sourced_share", "closing_elasticity")
 """The fitted parameters that live in the scenario's `production` block."""
 FINE = {"self_sourced_share": 25, "closing_elasticity": 9, "cost_curvature": 13}
 """Points of the fine grid the surface is evaluated on, per parameter."""
+WEAK = 0.7
+"""A fitted parameter whose 90 % range spans this share of its prior's is named as hardly
+pinned by the history (the cost curvature on a year of 30 reps: 0.74 on average in
+benchmarks/recover_fit.py)."""
 PRIOR_SOURCE = (
     "simplan's planning prior, wide enough to hold the plan responses of the structural "
     "salesforce studies (Misra & Nair 2011, where a redesigned plan moved revenue 9 %; Chung, "
@@ -472,14 +476,23 @@ def _notes(fit: BehaviourFit, moments_used: int, replications: int) -> list[str]
             "a plan with lines (a bonus, a gate, an accelerator) identifies them"
         )
         return notes
-    fitted = []
+    fitted, weak = [], []
     for name in PARAMETERS:
         low, high = posterior_range(fit.surface, name)
         fitted.append(f"{name.replace('_', ' ')} {best[name]:.2f} (90 %: {low:.2f}..{high:.2f})")
+        prior = fit.surface[name].max() - fit.surface[name].min()
+        if prior > 0 and high - low >= WEAK * prior:
+            weak.append(name.replace("_", " "))
     notes.append(
         f"behaviour fitted (posterior means): {', '.join(fitted)}; distance {nearest:.1f} over "
         f"{moments_used} moments"
     )
+    if weak:
+        notes.append(
+            f"behaviour: the history hardly pins the {' and the '.join(weak)} (90 % range "
+            f"{WEAK:.0%} or more of the prior's): a range, not a value; every comparison "
+            "carries it through the draws"
+        )
     if nearest > 3 * moments_used:
         notes.append(
             f"behaviour: poor fit (distance {nearest:.0f} for {moments_used} "
