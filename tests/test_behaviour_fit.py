@@ -1,6 +1,5 @@
-"""The behaviour fit's pieces on hand-computed cases: the moments of a history measured
-against each rep's own target, which plans can identify an effort response, and the response
-surface that smooths simulated moments."""
+"""The behaviour fit's pieces on hand-computed cases: which plans can identify an effort
+response, the response surface that smooths simulated moments, the prior's draws."""
 
 from __future__ import annotations
 
@@ -17,11 +16,13 @@ from simplan.analysis.behaviour_fit import (
     _notes,
     _prior_draws,
     _surface,
-    moments,
     period_table,
     plan_is_linear,
+    posterior_mean,
+    posterior_range,
 )
 from simplan.model.plan import Plan
+from tests import recovery
 
 PERIODS = pd.DataFrame(
     {
@@ -30,52 +31,6 @@ PERIODS = pd.DataFrame(
         "end": [pd.Timestamp("2025-03-31")],
     }
 )
-
-
-def test_moments_measure_each_rep_against_its_own_target():
-    """Two reps with targets 100 and 400 both book 200: one is at 200 %, the other at 50 %."""
-    bookings = pd.DataFrame(
-        {
-            "rep_id": ["a", "a", "b", "b"],
-            "date": pd.to_datetime(["2025-01-06", "2025-03-27", "2025-01-06", "2025-03-27"]),
-            "amount": [100.0, 100.0, 100.0, 100.0],
-        }
-    )
-    targets = pd.Series(
-        [100.0, 400.0],
-        index=pd.MultiIndex.from_tuples(
-            [("a", "2025Q1"), ("b", "2025Q1")], names=["rep_id", "period"]
-        ),
-    )
-    m = moments(bookings, targets, PERIODS)
-    assert m["share_at_target"] == 0.5
-    assert m["attainment_p50"] == pytest.approx((2.0 + 0.5) / 2)
-    # 13 weeks; the last two weeks hold one deal of each rep: half of all bookings.
-    assert m["last_weeks_share"] == pytest.approx(0.5)
-    # After week 0, rep a stands at 100 % (band 3: 0.9-1.1), rep b at 25 % (band 0). Weeks
-    # 1-6 have 7 or more weeks left (band w2) and book nothing in the next two weeks; at week
-    # 11 (2 left, band w0) the next two weeks hold the deal of week 12: 100 % of a's target.
-    assert m["count[a3,w2]"] == m["count[a0,w2]"] == 6
-    assert m["pace[a3,w2]"] == m["pace[a0,w2]"] == 0.0
-    assert m["pace[a3,w0]"] == pytest.approx(1.0)
-    assert m["pace[a0,w0]"] == pytest.approx(0.25)
-    assert np.isnan(m["pace[a5,w0]"])
-    assert sum(v for k, v in m.items() if k.startswith("count[")) == 2 * (13 - 2)
-
-
-def test_a_rep_with_no_bookings_counts_at_zero_attainment():
-    bookings = pd.DataFrame(
-        {"rep_id": ["a"], "date": [pd.Timestamp("2025-02-03")], "amount": [50.0]}
-    )
-    targets = pd.Series(
-        [100.0, 100.0],
-        index=pd.MultiIndex.from_tuples(
-            [("a", "2025Q1"), ("b", "2025Q1")], names=["rep_id", "period"]
-        ),
-    )
-    m = moments(bookings, targets, PERIODS)
-    assert m["attainment_p10"] == pytest.approx(0.05)  # 10th percentile between 0 and 0.5
-    assert m["share_at_target"] == 0.0
 
 
 def test_only_full_plan_periods_of_the_window_count():
@@ -117,16 +72,53 @@ def test_the_response_surface_recovers_a_quadratic_moment_and_its_minimum():
 
     grid = grid.assign(**truth(*(grid[name] for name in ranges)))
     actual = {k: float(v) for k, v in truth(0.4, 0.15, 2.0).items()}
-    spread = pd.Series({"m1": 0.05, "m2": 0.05, "m3": 0.05})
-    surface = _surface(grid, ["m1", "m2", "m3"], actual, spread, ranges, identified=True)
+    covariance = np.diag([0.05**2] * 3)
+    same = _replications(grid, ["m1", "m2", "m3"])
+    surface = _surface(grid, same, ["m1", "m2", "m3"], actual, covariance, ranges, identified=True)
     best = surface.loc[surface["distance"].idxmin()]
     assert best["self_sourced_share"] == pytest.approx(0.4, abs=0.6 / 24)
     assert best["closing_elasticity"] == pytest.approx(0.15, abs=0.4 / 8)
     assert best["cost_curvature"] == pytest.approx(2.0, abs=1.5 / 12)
     assert surface["weight"].sum() == pytest.approx(1.0)
     assert _features(grid.head(1), list(ranges)).shape == (1, 10)
-    flat = _surface(grid, ["m1", "m2", "m3"], actual, spread, ranges, identified=False)
+    flat = _surface(grid, same, ["m1", "m2", "m3"], actual, covariance, ranges, identified=False)
     assert np.ptp(flat["weight"]) == 0
+    assert posterior_mean(surface)["self_sourced_share"] == pytest.approx(0.4, abs=0.05)
+    for name, value in (("self_sourced_share", 0.4), ("closing_elasticity", 0.15),
+                        ("cost_curvature", 2.0)):  # fmt: skip
+        low, high = posterior_range(surface, name)
+        assert low <= value <= high, name
+
+
+def _replications(grid: pd.DataFrame, moments: list[str], offsets=(0.0, 0.0, 0.0)) -> list:
+    """Per grid point, one row per replication: the point's moments, replication k shifted by
+    offsets[k] x the share (a replication's random numbers, shared by every point, moving
+    the moments more where more volume is self-sourced)."""
+    return [
+        pd.DataFrame([{m: row[m] + shift * row["self_sourced_share"] for m in moments}
+                      for shift in offsets])
+        for _, row in grid.iterrows()
+    ]  # fmt: skip
+
+
+def test_the_surfaces_own_error_widens_the_posterior():
+    """The same mean moments, but the replications disagree (each shifts every point alike, as
+    common random numbers do): the surface is less sure, and so is the posterior."""
+    ranges = {"self_sourced_share": (0.1, 0.3, 0.5, 0.7), "closing_elasticity": (0.0, 0.2, 0.4),
+              "cost_curvature": (1.5, 2.0, 3.0)}  # fmt: skip
+    grid = pd.DataFrame(list(itertools.product(*ranges.values())), columns=list(ranges))
+    grid["m1"] = 0.2 + grid["self_sourced_share"] + 0.3 * grid["closing_elasticity"]
+    grid["m2"] = grid["self_sourced_share"] / (grid["cost_curvature"] - 1)
+    actual = {"m1": 0.2 + 0.4 + 0.3 * 0.2, "m2": 0.4}
+    covariance = np.diag([0.02**2] * 2)
+    sure = _surface(grid, _replications(grid, ["m1", "m2"]), ["m1", "m2"], actual, covariance,
+                    ranges, identified=True)  # fmt: skip
+    unsure = _surface(grid, _replications(grid, ["m1", "m2"], (-0.2, 0.0, 0.2)), ["m1", "m2"],
+                      actual, covariance, ranges, identified=True)  # fmt: skip
+    low, high = posterior_range(sure, "self_sourced_share")
+    wide_low, wide_high = posterior_range(unsure, "self_sourced_share")
+    assert wide_high - wide_low > 1.3 * (high - low)
+    assert wide_low <= 0.4 <= wide_high
 
 
 def test_a_parameter_held_at_one_value_drops_out_of_the_surface():
@@ -135,7 +127,8 @@ def test_a_parameter_held_at_one_value_drops_out_of_the_surface():
               "cost_curvature": (1.5, 2.0, 3.0)}  # fmt: skip
     grid = pd.DataFrame(list(itertools.product(*ranges.values())), columns=list(ranges))
     grid["m1"] = grid["self_sourced_share"] + 1 / (grid["cost_curvature"] - 1)
-    surface = _surface(grid, ["m1"], {"m1": 1.4}, pd.Series({"m1": 0.05}), ranges, True)
+    one = _replications(grid, ["m1"])
+    surface = _surface(grid, one, ["m1"], {"m1": 1.4}, np.array([[0.05**2]]), ranges, True)
     assert (surface["closing_elasticity"] == 0.1).all()
     assert len(surface) == 25 * 13
     best = surface.loc[surface["distance"].idxmin()]
@@ -181,3 +174,36 @@ def test_a_history_that_cannot_identify_the_response_says_so_and_names_the_prior
     assert PRIOR_SOURCE in notes
     assert "Misra & Nair 2011" in PRIOR_SOURCE
     assert "20 draws" in notes
+
+
+def test_the_fit_recovers_the_self_sourced_share_of_simplans_own_histories(tmp_path):
+    """The recovery of benchmarks/recover_fit.py, small: on the team calibrated from the test
+    world's export, a grid over the self-sourced share alone (the closing elasticity and the
+    cost curvature held at the truth), histories simulated at shares 0.2 and 0.6. Each
+    history's 90 % range holds its truth and is narrower than the prior, and the history with
+    more self-sourcing is fitted higher (opportunities created against each rep's own mean
+    carry it)."""
+    team = recovery.calibrated_team(tmp_path, workers=1)
+    ranges = {"self_sourced_share": (0.1, 0.4, 0.7), "closing_elasticity": (0.15,),
+              "cost_curvature": (2.0,)}  # fmt: skip
+    truths = [(0.2, 0.15, 2.0), (0.6, 0.15, 2.0)]
+    simulated = recovery.simulate(team, truths, 1, 3, workers=1, ranges=ranges)
+    table = recovery.recover(simulated, team.window).set_index("parameter")
+    share = table.loc["self_sourced_share"]
+    assert share["covered"].all(), share
+    assert (share["width"] < 0.8).all(), share
+    assert share["point"].iloc[1] > share["point"].iloc[0] + 0.1, share
+
+
+def test_the_notes_name_a_parameter_the_history_hardly_pins():
+    """A posterior sharp in the share and flat in the other two: the notes give the share's
+    narrow range and name the closing elasticity and the cost curvature as a range, not a
+    value."""
+    surface = _flat_surface()
+    weight = np.exp(-(((surface["self_sourced_share"] - 0.4) / 0.03) ** 2))
+    surface = surface.assign(weight=weight / weight.sum())
+    fit = BehaviourFit(behaviour={}, production={}, grid=pd.DataFrame(index=range(36)),
+                       surface=surface, actual={}, identified=True)  # fmt: skip
+    notes = _notes(fit, moments_used=50, replications=4)
+    assert "self sourced share 0.40 (90 %: 0.38..0.42)" in notes[1]  # grid steps of 0.025
+    assert "hardly pins the closing elasticity and the cost curvature" in notes[2]

@@ -11,16 +11,21 @@ of a grid over the three parameters that decide a plan's effect on bookings,
   now (the lever a rep still has in a period's last weeks), and
 - `behaviour.cost_curvature` (gamma): how far effort moves with pay (elasticity ~ 1/(gamma-1)),
 
-with reps who plan ahead (`behaviour.model: optimising`), and keeps the points whose
-simulated moments are nearest the history's. Moments, each measured against **each rep's own
-target** per plan period: booking pace (bookings of the next two weeks over target) by band
-of attainment so far x weeks left; attainment P10/P25/P50/P75/P90; the share at target; the
-share of bookings in each period's last two weeks.
+with reps who plan ahead (`behaviour.model: optimising`), and weighs the points by how near
+their simulated moments are to the history's (`behaviour_moments`: attainment quantiles, share
+at target, end-of-period share, and pace, opportunities created and win rate by band of
+attainment x weeks left, each rep against its own target and its own mean).
 
-Distance: the sum over moments of ((simulated mean - history) / simulated spread)^2, the
-spread being the moment's standard deviation across replications (one replication is one
-possible history), with a floor. Weights exp(-distance / 2) over the grid give a rough
-posterior; parameter draws for predictive intervals come from it.
+Distance: the Mahalanobis distance of the history's moments from the simulated ones, under
+their covariance pooled over the replications (one replication is one possible history),
+shrunk and scaled to an unbiased precision (`moment_covariance`), plus the response
+surface's own error (below). Weights exp(-distance / 2) over a fine grid are the posterior
+(a uniform prior over the grid's ranges); the fitted values are its means, the notes' 90 %
+ranges its quantiles, and the draws for predictive intervals come from it.
+`benchmarks/recover_fit.py` checks it on histories simulated at known values: the ranges
+hold the truth about 90 % of the time. What one year of 30 reps pins: the self-sourced share
+and the closing elasticity, roughly (90 % ranges about 60-70 % of the prior's); the cost
+curvature hardly (about 70-75 % of its prior: a range, not a value).
 
 When the plan in force is linear (one marginal rate everywhere), pace does not depend on the
 distance to any line, the history cannot identify the response, and the prior is used:
@@ -34,7 +39,8 @@ old plan, and a new plan moves effort, and volume, from there.
 
 Each moment's simulated mean is smoothed across the grid by a quadratic response surface in
 the share, the closing elasticity and the effort elasticity 1/(gamma - 1) before the distance
-is taken, so the simulation noise of a few replications per point does not pick the winner.
+is taken, so the simulation noise of a few replications per point does not pick the winner;
+the surface's remaining error, measured from its replications, widens the posterior.
 """
 
 from __future__ import annotations
@@ -45,6 +51,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from simplan.analysis.behaviour_moments import (
+    mahalanobis,
+    moment_covariance,
+    moments,
+    simulated_moments,
+    usable,
+)
 from simplan.analysis.calibrated_scenario import history_calendar, history_roster
 from simplan.execution import local_executor
 from simplan.model.calendar import CalendarParams, reporting_periods
@@ -70,6 +83,10 @@ PRODUCTION = ("self_sourced_share", "closing_elasticity")
 """The fitted parameters that live in the scenario's `production` block."""
 FINE = {"self_sourced_share": 25, "closing_elasticity": 9, "cost_curvature": 13}
 """Points of the fine grid the surface is evaluated on, per parameter."""
+WEAK = 0.7
+"""A fitted parameter whose 90 % range spans this share of its prior's is named as hardly
+pinned by the history (the cost curvature on a year of 30 reps: 0.74 on average in
+benchmarks/recover_fit.py)."""
 PRIOR_SOURCE = (
     "simplan's planning prior, wide enough to hold the plan responses of the structural "
     "salesforce studies (Misra & Nair 2011, where a redesigned plan moved revenue 9 %; Chung, "
@@ -77,12 +94,6 @@ PRIOR_SOURCE = (
     "estimate from them"
 )
 """Where the prior's ranges come from, as the calibration report states it."""
-ATTAINMENT_BANDS = (0.0, 0.4, 0.7, 0.9, 1.1, 1.5, np.inf)
-WEEKS_LEFT_BANDS = (0, 3, 7, np.inf)
-PACE_WEEKS = 2
-MIN_CELL = 8
-"""A pace cell needs this many history observations to count."""
-FLOOR = 0.02
 
 
 @dataclass
@@ -124,54 +135,94 @@ def period_table(window: tuple[pd.Timestamp, pd.Timestamp], clock: str | Periods
     )
 
 
-def moments(bookings: pd.DataFrame, targets: pd.Series, periods: pd.DataFrame) -> dict:
-    """The moments of one world. `bookings`: rep_id, date, amount; `targets`: target by
-    (rep_id, period); `periods`: period, start, end."""
-    rows = []
-    for p in periods.itertuples(index=False):
-        inside = bookings[bookings["date"].between(p.start, p.end)]
-        weeks = int(np.ceil(((p.end - p.start).days + 1) / 7))
-        week = ((inside["date"] - p.start).dt.days // 7).clip(upper=weeks - 1)
-        table = (
-            inside.assign(week=week.to_numpy())
-            .pivot_table(index="rep_id", columns="week", values="amount", aggfunc="sum")
-            .reindex(columns=range(weeks), fill_value=0.0)
-            .fillna(0.0)
+@dataclass(frozen=True)
+class FitWindow:
+    """What the fit measures on: the history window's scenario data (each rep's quota its mean
+    target, its tenure on the window's first day), the plan periods and each rep's targets."""
+
+    base: dict
+    start: pd.Timestamp
+    end: pd.Timestamp
+    targets: pd.Series  # by (rep_id, period)
+    periods: pd.DataFrame  # period, start, end
+    in_force: dict  # the plan in force, as scenario data
+    identified: bool  # False when the plan is linear: the prior is used
+
+
+def fit_window(
+    data: dict,
+    targets: pd.DataFrame | None,
+    window: tuple[pd.Timestamp, pd.Timestamp],
+    plan: Plan,
+) -> FitWindow:
+    """The fit's window on the calibrated scenario `data` (see `fit_behaviour`)."""
+    business = reporting_periods(CalendarParams.model_validate(data["calendar"]))
+    periods = period_table(window, plan.clock_periods(business))  # where targets are met
+    reps = [str(r["rep_id"]) for r in data["team"]["roster"]]
+    targets = _targets_for(targets, data, reps, periods)
+    start, end = periods["start"].iloc[0], periods["end"].iloc[-1]
+    roster = [{**r, "quota": float(targets.xs(str(r["rep_id"]), level="rep_id").mean())}
+              for r in history_roster(data, start)]  # fmt: skip
+    base = {
+        **data,
+        "team": {**data["team"], "roster": roster},
+        "calendar": history_calendar(data["calendar"], start, (end - start).days + 1),
+    }  # fmt: skip
+    in_force = plan.model_dump(mode="json", by_alias=True)
+    return FitWindow(base, start, end, targets, periods, in_force, not plan_is_linear(plan))
+
+
+def history_moments(deals: pd.DataFrame, window: FitWindow) -> dict:
+    """The moments of the history: `deals` holds its deals (rep_id, created_date, close_date,
+    outcome, amount)."""
+    day = pd.Timedelta(days=1)
+    inside = deals[deals["close_date"].between(window.start, window.end + day, inclusive="left")]
+    won = inside[inside["outcome"] == "won"]
+    bookings = pd.DataFrame({"rep_id": won["rep_id"].astype(str).to_numpy(),
+                             "date": won["close_date"].dt.normalize().to_numpy(),
+                             "amount": won["amount"].to_numpy(float)})  # fmt: skip
+    closed = deals["outcome"].isin(["won", "lost"])
+    frame = pd.DataFrame({"rep_id": deals["rep_id"].astype(str).to_numpy(),
+                          "created": deals["created_date"].dt.normalize().to_numpy(),
+                          "closed": deals["close_date"].dt.normalize().where(closed).to_numpy(),
+                          "won": (deals["outcome"] == "won").to_numpy()})  # fmt: skip
+    return moments(bookings, frame, window.targets, window.periods)
+
+
+def grid_points(ranges: dict[str, tuple[float, ...]]) -> list[dict]:
+    """Every combination of `ranges` (parameter -> its grid values)."""
+    return [
+        dict(zip(ranges, values, strict=True)) for values in itertools.product(*ranges.values())
+    ]
+
+
+def simulate_points(
+    window: FitWindow,
+    points: list[dict],
+    replications: int,
+    seed: int,
+    workers: int | None = None,
+    progress=None,
+) -> list[pd.DataFrame]:
+    """Each point's moments, one row per replication (one replication is one possible history)."""
+    tasks = [
+        _GridPoint(
+            validate(Scenario, _point_data(window.base, point, window.in_force), "behaviour grid point"),
+            replications, seed, window.start, window.targets, window.periods,
         )
-        reps = targets.xs(p.period, level="period")
-        table = table.reindex(reps.index, fill_value=0.0).fillna(0.0)
-        rows.append((table.to_numpy() / reps.to_numpy()[:, None], weeks))
-    attainment = np.concatenate([w.sum(axis=1) for w, _ in rows])
-    totals = sum(w.sum() for w, _ in rows)
-    last = sum(w[:, -PACE_WEEKS:].sum() for w, _ in rows)
-    out = {
-        "share_at_target": float((attainment >= 1).mean()),
-        "last_weeks_share": float(last / totals) if totals else 0.0,
-    }
-    for q in (10, 25, 50, 75, 90):
-        out[f"attainment_p{q}"] = float(np.percentile(attainment, q))
-    so_far, left, pace = [], [], []
-    for weekly, weeks in rows:
-        cumulative = np.cumsum(weekly, axis=1)
-        for w in range(1, weeks - 1):
-            so_far.append(cumulative[:, w - 1])
-            left.append(np.full(len(weekly), weeks - w))
-            pace.append(weekly[:, w : w + PACE_WEEKS].sum(axis=1))
-    a_band = np.digitize(np.concatenate(so_far), ATTAINMENT_BANDS[1:-1])
-    w_band = np.digitize(np.concatenate(left), WEEKS_LEFT_BANDS[1:-1])
-    pace = np.concatenate(pace)
-    for i, j in itertools.product(
-        range(len(ATTAINMENT_BANDS) - 1), range(len(WEEKS_LEFT_BANDS) - 1)
-    ):
-        cell = (a_band == i) & (w_band == j)
-        out[f"pace[a{i},w{j}]"] = float(pace[cell].mean()) if cell.any() else np.nan
-        out[f"count[a{i},w{j}]"] = int(cell.sum())
-    return out
+        for point in points
+    ]  # fmt: skip
+    simulated = []
+    for k, moments_of_point in enumerate(local_executor(workers).map(_point_moments, tasks)):
+        simulated.append(moments_of_point)
+        if progress:
+            progress(k + 1, len(points))
+    return simulated
 
 
 def fit_behaviour(
     data: dict,
-    won: pd.DataFrame,
+    deals: pd.DataFrame,
     targets: pd.DataFrame | None,
     window: tuple[pd.Timestamp, pd.Timestamp],
     plan: Plan,
@@ -186,64 +237,45 @@ def fit_behaviour(
 ) -> BehaviourFit:
     """Fit the effort response on the baseline window (see the module docstring).
 
-    `data` is the calibrated scenario (with the plan); `won` the won deals (rep_id,
-    close_date, amount); `targets` the targets table (rep_id, period, target) or None.
+    `data` is the calibrated scenario (with the plan); `deals` the history's deals (rep_id,
+    created_date, close_date, outcome, amount); `targets` the targets table (rep_id, period, target) or None.
     """
     if replications < 2:
         raise ValueError(
             "the behaviour fit needs 2 or more replications per grid point to measure each "
             "moment's spread; use --behaviour-replications 2"
         )
-    business = reporting_periods(CalendarParams.model_validate(data["calendar"]))
-    periods = period_table(window, plan.clock_periods(business))  # where targets are met
-    reps = [str(r["rep_id"]) for r in data["team"]["roster"]]
-    targets = _targets_for(targets, data, reps, periods)
-    start, end = periods["start"].iloc[0], periods["end"].iloc[-1]
-    inside = won[won["close_date"].between(start, end + pd.Timedelta(hours=23, minutes=59))]
-    inside = inside[inside["rep_id"].astype(str).isin(reps)]
-    history = pd.DataFrame(
-        {
-            "rep_id": inside["rep_id"].astype(str).to_numpy(),
-            "date": inside["close_date"].dt.normalize().to_numpy(),
-            "amount": inside["amount"].to_numpy(float),
-        }
-    )
-    actual = moments(history, targets, periods)
-    identified = not plan_is_linear(plan)
-    in_force = plan.model_dump(mode="json", by_alias=True)
-    roster = [{**r, "quota": float(targets.xs(str(r["rep_id"]), level="rep_id").mean())}
-              for r in history_roster(data, start)]  # fmt: skip
-    base = {
-        **data,
-        "team": {**data["team"], "roster": roster},
-        "calendar": history_calendar(data["calendar"], start, (end - start).days + 1),
-    }  # fmt: skip
+    setting = fit_window(data, targets, window, plan)
     ranges = dict(zip(PARAMETERS, (shares, closings, curvatures), strict=True))
-    points = [
-        dict(zip(ranges, values, strict=True)) for values in itertools.product(*ranges.values())
-    ]
-    tasks = [
-        _GridPoint(
-            validate(Scenario, _point_data(base, point, in_force), "behaviour grid point"),
-            replications, seed, start, targets, periods,
-        )
-        for point in points
-    ]  # fmt: skip
-    rows, spreads = [], []
-    simulated_points = local_executor(workers).map(_point_moments, tasks)
-    for k, (point, simulated) in enumerate(zip(points, simulated_points, strict=True)):
-        rows.append({**point, **simulated.mean().to_dict()})
-        spreads.append(simulated.var(ddof=1))
-        if progress:
-            progress(k + 1, len(points))
-    grid = pd.DataFrame(rows)
-    used = _usable(actual, grid)
-    spread = np.sqrt(pd.DataFrame(spreads)[used].mean()).clip(lower=FLOOR)
-    surface = _surface(grid, used, actual, spread, ranges, identified)
-    best = surface.iloc[int(surface["distance"].idxmin())] if identified else _prior_centre(surface)
-    grid["distance"] = (((grid[used] - pd.Series(actual)[used]) / spread) ** 2).sum(axis=1)
+    points = grid_points(ranges)
+    simulated = simulate_points(setting, points, replications, seed, workers, progress)
+    return fit_moments(
+        history_moments(deals, setting), points, simulated, ranges, setting, draws, seed
+    )
+
+
+def fit_moments(
+    actual: dict,
+    points: list[dict],
+    simulated: list[pd.DataFrame],
+    ranges: dict[str, tuple[float, ...]],
+    window: FitWindow,
+    draws: int = 20,
+    seed: int = 0,
+) -> BehaviourFit:
+    """The fit of the history's moments `actual` to the points' simulated moments."""
+    replications = min(len(frame) for frame in simulated)
+    grid = pd.DataFrame([{**point, **frame.mean().to_dict()}
+                         for point, frame in zip(points, simulated, strict=True)])  # fmt: skip
+    used = usable(actual, grid)
+    covariance = moment_covariance(simulated, used)
+    identified = window.identified
+    surface = _surface(grid, simulated, used, actual, covariance, ranges, identified)
+    best = posterior_mean(surface) if identified else _prior_centre(surface)
+    gap = grid[used].to_numpy() - pd.Series(actual)[used].to_numpy()
+    grid["distance"] = mahalanobis(gap, covariance)
     fit = BehaviourFit(
-        behaviour=_behaviour(float(best["cost_curvature"]), in_force),
+        behaviour=_behaviour(float(best["cost_curvature"]), window.in_force),
         production={name: round(float(best[name]), 4) for name in PRODUCTION},
         grid=grid,
         surface=surface,
@@ -275,20 +307,7 @@ def _point_moments(point: _GridPoint) -> pd.DataFrame:
         point.scenario, replications=point.replications, seed=point.seed, workers=1,
         engine="fast",
     )  # fmt: skip
-    return _simulated_moments(results, point.start, point.targets, point.periods)
-
-
-def _usable(actual: dict, grid: pd.DataFrame) -> list[str]:
-    """The moments that count: pace cells with enough history behind them, none undefined."""
-    used = []
-    for name, value in actual.items():
-        if name.startswith("count[") or not np.isfinite(value):
-            continue
-        if name.startswith("pace[") and actual[name.replace("pace[", "count[")] < MIN_CELL:
-            continue
-        if grid[name].notna().all():
-            used.append(name)
-    return used
+    return simulated_moments(results, point.start, point.targets, point.periods)
 
 
 def _features(points: pd.DataFrame, varying: list[str]) -> np.ndarray:
@@ -302,25 +321,71 @@ def _features(points: pd.DataFrame, varying: list[str]) -> np.ndarray:
     return np.column_stack([np.ones(len(points)), *x, *quadratic])
 
 
-def _surface(grid, used, actual, spread, ranges: dict, identified) -> pd.DataFrame:
+def _surface(grid, simulated, used, actual, covariance, ranges: dict, identified) -> pd.DataFrame:
     """Each moment smoothed over the grid by a quadratic response surface (linear, or a level,
     when the grid has too few points; so simulation noise does not pick the winner), then the
-    distance and weight on a fine grid over `ranges` (parameter -> its grid values)."""
+    distance and weight on a fine grid over `ranges` (parameter -> its grid values).
+
+    The weight is the synthetic likelihood of the history's moments: normal around the
+    surface, with `covariance` (one history's) plus the surface's own error. That error is
+    measured, not assumed: replication k of every grid point shares its random numbers (one
+    seed), so the surfaces fitted to each replication alone are independent draws whose
+    spread, over their number, is the error of their mean, the surface used; it is large in
+    the directions the history is most sensitive to, and ignoring it made the 90 % ranges
+    cover the truth about 75 % of the time (benchmarks/recover_fit.py)."""
     varying = [name for name, values in ranges.items() if len(set(values)) > 1]
     x = _features(grid, varying)
     k = len(varying)
     terms = next(t for t in ((k + 1) * (k + 2) // 2, k + 1, 1) if len(grid) >= t)
-    coef, *_ = np.linalg.lstsq(x[:, :terms], grid[used].to_numpy(), rcond=None)
+    replications = min(len(frame) for frame in simulated)
+    means = grid[used].to_numpy()
+    each = np.stack([frame[used].to_numpy(float)[:replications] for frame in simulated], axis=1)
+    each = np.where(np.isnan(each), means[None, :, :], each)  # replication, point, moment
     axes = [np.linspace(min(v), max(v), FINE[name] if name in varying else 1)
             for name, v in ranges.items()]  # fmt: skip
     fine = pd.DataFrame(
         {name: a.ravel() for name, a in zip(ranges, np.meshgrid(*axes, indexing="ij"), strict=True)}
     )
-    predicted = _features(fine, varying)[:, :terms] @ coef
+    features = _features(fine, varying)[:, :terms]
+    solve = np.linalg.pinv(x[:, :terms])
+    predicted = features @ solve @ means
+    apart = np.stack([features @ solve @ one for one in each], axis=-1) - predicted[..., None]
+    apart /= np.sqrt(replications * max(replications - 1, 1))  # fine point, moment, replication
+    root = np.linalg.cholesky(covariance)
     target = pd.Series(actual)[used].to_numpy()
-    distance = (((predicted - target) / spread.to_numpy()) ** 2).sum(axis=1)
+    gap = np.linalg.solve(root, (predicted - target).T).T
+    spread = np.linalg.solve(root, apart.transpose(1, 0, 2).reshape(len(used), -1))
+    spread = spread.reshape(len(used), len(fine), replications).transpose(1, 0, 2)
+    inner = np.eye(replications) + np.einsum("fpr,fps->frs", spread, spread)
+    along = np.einsum("fpr,fp->fr", spread, gap)
+    distance = (gap**2).sum(axis=1) - np.einsum(
+        "fr,fr->f", along, np.linalg.solve(inner, along[..., None])[..., 0]
+    )  # gap' (covariance + surface error)^-1 gap, by Woodbury
+    distance += np.linalg.slogdet(inner)[1]  # -2 log likelihood, up to a constant
     weight = np.exp(-(distance - distance.min()) / 2) if identified else np.ones_like(distance)
     return fine.assign(distance=distance, weight=weight / weight.sum())
+
+
+def posterior_mean(surface: pd.DataFrame) -> pd.Series:
+    """Each parameter's mean under the surface's weights: the fitted value. Where the history
+    pins a parameter weakly the most likely point wanders to the grid's edges; the mean does
+    not (root mean square error 0.15 / 0.10 / 0.35 against the most likely point's 0.18 /
+    0.12 / 0.54 for share / closing / curvature in benchmarks/recover_fit.py)."""
+    weight = surface["weight"].to_numpy()
+    return pd.Series({name: float(surface[name].to_numpy() @ weight) for name in PARAMETERS})
+
+
+def posterior_range(surface: pd.DataFrame, name: str, level: float = 0.9) -> tuple[float, float]:
+    """The central `level` range of parameter `name` under the surface's weights (its
+    marginal over the fine grid): the smallest values holding (1 - level) / 2 and
+    (1 + level) / 2 of the weight."""
+    marginal = surface.groupby(name)["weight"].sum().sort_index()
+    cumulative = marginal.cumsum().to_numpy() / marginal.sum()
+    tail = (1 - level) / 2
+    values = marginal.index.to_numpy(float)
+    low = values[np.searchsorted(cumulative, tail - 1e-12)]
+    high = values[min(np.searchsorted(cumulative, 1 - tail - 1e-12), len(values) - 1)]
+    return float(low), float(high)
 
 
 def _point_data(base: dict, point: dict, in_force: dict) -> dict:
@@ -358,18 +423,6 @@ def _targets_for(
     return out
 
 
-def _simulated_moments(results, start, targets, periods) -> pd.DataFrame:
-    """One row of moments per replication, from the simulated credits."""
-    credits = results.credits
-    date = start + pd.to_timedelta(np.floor(credits["close_day"]), unit="D")
-    frame = pd.DataFrame({"replication": credits["replication"].to_numpy(),
-                          "rep_id": credits["rep_id"].astype(str).to_numpy(),
-                          "date": date.to_numpy(), "amount": credits["amount"].to_numpy()})  # fmt: skip
-    return pd.DataFrame(
-        [moments(group, targets, periods) for _, group in frame.groupby("replication")]
-    )
-
-
 def _prior_centre(grid: pd.DataFrame) -> pd.Series:
     """The grid point nearest the middle of the prior ranges (used when not identified)."""
     gap = sum((grid[name] - np.median(grid[name].unique())).abs() for name in PARAMETERS)
@@ -399,7 +452,8 @@ def _prior_draws(surface: pd.DataFrame, count: int, seed: int) -> list[dict]:
 
 
 def _notes(fit: BehaviourFit, moments_used: int, replications: int) -> list[str]:
-    best = fit.surface.loc[fit.surface["distance"].idxmin()]
+    best = posterior_mean(fit.surface)
+    nearest = float(fit.surface["distance"].min())
     notes = [
         "behaviour: reps who plan ahead (optimising); effort 1 is each rep's mean effort under "
         f"the plan in force; simulated method of moments over {len(fit.grid)} grid points x "
@@ -422,18 +476,26 @@ def _notes(fit: BehaviourFit, moments_used: int, replications: int) -> list[str]
             "a plan with lines (a bonus, a gate, an accelerator) identifies them"
         )
         return notes
-    draws = pd.DataFrame(fit.draws)
-    fitted = []
-    for name, path in PARAMETERS.items():
-        low, high = np.percentile(draws[path], [5, 95])
+    fitted, weak = [], []
+    for name in PARAMETERS:
+        low, high = posterior_range(fit.surface, name)
         fitted.append(f"{name.replace('_', ' ')} {best[name]:.2f} (90 %: {low:.2f}..{high:.2f})")
+        prior = fit.surface[name].max() - fit.surface[name].min()
+        if prior > 0 and high - low >= WEAK * prior:
+            weak.append(name.replace("_", " "))
     notes.append(
-        f"behaviour fitted: {', '.join(fitted)}; distance {best['distance']:.1f} over "
+        f"behaviour fitted (posterior means): {', '.join(fitted)}; distance {nearest:.1f} over "
         f"{moments_used} moments"
     )
-    if best["distance"] > 3 * moments_used:
+    if weak:
         notes.append(
-            f"behaviour: poor fit (distance {best['distance']:.0f} for {moments_used} "
+            f"behaviour: the history hardly pins the {' and the '.join(weak)} (90 % range "
+            f"{WEAK:.0%} or more of the prior's): a range, not a value; every comparison "
+            "carries it through the draws"
+        )
+    if nearest > 3 * moments_used:
+        notes.append(
+            f"behaviour: poor fit (distance {nearest:.0f} for {moments_used} "
             "moments, about 1 each when the model reproduces the history): check the targets "
             "(--targets) and whether the baseline is stationary"
         )

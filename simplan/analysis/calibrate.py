@@ -325,10 +325,9 @@ class Calibrator:
         self, data: dict, history: History, deals: pd.DataFrame, window, plan, notes, progress
     ):
         """Fit how effort responds to the plan (see `behaviour_fit`); None when it cannot."""
-        won = deals[deals["outcome"] == "won"]
         try:
             fit = fit_behaviour(
-                data, won, history.targets, window, plan,
+                data, deals, history.targets, window, plan,
                 replications=self.behaviour_replications, seed=self.seed, workers=self.workers,
                 progress=progress, **(self.behaviour_grid or {}),
             )  # fmt: skip
