@@ -179,20 +179,22 @@ def test_a_history_that_cannot_identify_the_response_says_so_and_names_the_prior
 def test_the_fit_recovers_the_self_sourced_share_of_simplans_own_histories(tmp_path):
     """The recovery of benchmarks/recover_fit.py, small: on the team calibrated from the test
     world's export, a grid over the self-sourced share alone (the closing elasticity and the
-    cost curvature held at the truth), histories simulated at shares 0.2 and 0.6. Each
-    history's 90 % range holds its truth and is narrower than the prior, and the history with
-    more self-sourcing is fitted higher (opportunities created against each rep's own mean
-    carry it)."""
+    cost curvature held at the truth), three histories simulated at each of the shares 0.2 and
+    0.6. The 90 % ranges hold the truth in at least 4 of the 6 (a range that covers 90 % of the
+    time misses 3 or more of 6 with chance 1.6 %), are narrower than the prior, and the
+    histories with more self-sourcing are fitted higher (opportunities created against each
+    rep's own mean carry it)."""
     team = recovery.calibrated_team(tmp_path, workers=1)
     ranges = {"self_sourced_share": (0.1, 0.4, 0.7), "closing_elasticity": (0.15,),
               "cost_curvature": (2.0,)}  # fmt: skip
     truths = [(0.2, 0.15, 2.0), (0.6, 0.15, 2.0)]
-    simulated = recovery.simulate(team, truths, 1, 3, workers=1, ranges=ranges)
+    simulated = recovery.simulate(team, truths, 3, 3, workers=1, ranges=ranges)
     table = recovery.recover(simulated, team.window).set_index("parameter")
     share = table.loc["self_sourced_share"]
-    assert share["covered"].all(), share
+    assert share["covered"].sum() >= 4, share
     assert (share["width"] < 0.8).all(), share
-    assert share["point"].iloc[1] > share["point"].iloc[0] + 0.1, share
+    points = share.groupby("true")["point"].mean()
+    assert points[0.6] > points[0.2] + 0.1, share
 
 
 def test_the_notes_name_a_parameter_the_history_hardly_pins():

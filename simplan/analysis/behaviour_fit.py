@@ -33,9 +33,10 @@ uniform over the grid's ranges (`PRIOR_SHARES` x `PRIOR_CLOSING` x `PRIOR_CURVAT
 `PRIOR_SOURCE`), its draws a Latin hypercube so that a few of them span every range. Every
 comparison then carries that range.
 
-Effort 1 is normalised to the plan in force (`behaviour.plan_in_force`): each rep's mean
-effort under it is 1, so the history's volume is what the calibrated team books under the
-old plan, and a new plan moves effort, and volume, from there.
+Effort 1 is normalised to the plan in force (`behaviour.plan_in_force`): under it each rep
+books on average the flow of effort 1 (`effort_policy.normalised_cost`), so the history's
+volume is what the calibrated team books under the old plan, and a new plan moves effort,
+and volume, from there.
 
 Each moment's simulated mean is smoothed across the grid by a quadratic response surface in
 the share, the closing elasticity and the effort elasticity 1/(gamma - 1) before the distance
@@ -455,7 +456,7 @@ def _notes(fit: BehaviourFit, moments_used: int, replications: int) -> list[str]
     best = posterior_mean(fit.surface)
     nearest = float(fit.surface["distance"].min())
     notes = [
-        "behaviour: reps who plan ahead (optimising); effort 1 is each rep's mean effort under "
+        "behaviour: reps who plan ahead (optimising); effort 1 books each rep's history under "
         f"the plan in force; simulated method of moments over {len(fit.grid)} grid points x "
         f"{replications} replications, {moments_used} moments against each rep's own target, "
         "smoothed by a quadratic response surface"
