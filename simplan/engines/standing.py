@@ -11,6 +11,7 @@ plan compared starts from the pipeline that plan built, as the real team will.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from simplan.model.behaviour import (
@@ -97,6 +98,9 @@ class Standing:
         self.days = calendar.days
         self.end_day = plan_periods.end_day.tolist()
         """Per day, the day after its plan period ends (plain ints, for one deal at a time)."""
+        window = self.params.timing.window_days
+        self.pushable_day = _pushable(np.arange(self.days), plan_periods.end_day, self.days, window)
+        """Per day, whether a deal ready that day may be held (`may_push`, worked out once)."""
 
     def start_day(self, day: int, context: DayContext, yesterday: np.ndarray | None) -> np.ndarray:
         """Roll the period if it changed, update the run rate, and return today's efforts."""
@@ -319,30 +323,15 @@ class Standing:
         timing games on (`push_many` and `pull_many` decide among these)."""
         if not self.responsive or self.params.timing.propensity == 0:
             return np.zeros(len(days), dtype=bool)
-        end = self.cal.plan_period.end_day[days]
-        return (
-            self._may_push(days, end) if closes_at is None else self._may_pull(days, end, closes_at)
-        )
-
-    def _may_push(self, days: np.ndarray | int, end: np.ndarray | int) -> np.ndarray | bool:
-        """Whether a deal ready on `days` (an array, or one day as a plain int), its period
-        ending on `end`, is near enough the end to be held, with a next period inside the run."""
+        if closes_at is None:
+            return self.pushable_day[days]
         window = self.params.timing.window_days
-        return (days < self.days - 1) & (end < self.days) & (end - days <= window)
-
-    def _may_pull(
-        self, days: np.ndarray | int, end: np.ndarray | int, closes_at: np.ndarray | float
-    ) -> np.ndarray | bool:
-        """Whether a deal decided on `days` (its period ending on `end`) and due to sign at
-        `closes_at` (arrays, or plain numbers for one deal) is near the end and would sign
-        after it."""
-        window = self.params.timing.window_days
-        return (end - days <= window) & (closes_at >= end) & (end < self.days)
+        return _pullable(days, self.cal.plan_period.end_day, closes_at, self.days, window)
 
     def push(self, rep: int, amount: float, day: int, u: float) -> bool:
         """`push_many` for one deal; one far from its period's end is kept without arrays (the
         event engine asks for every deal, and numpy scalars compare slowly)."""
-        if not self._may_push(day, self.end_day[day]):
+        if not may_push(day, self.end_day[day], self.days, self.params.timing.window_days):
             return False
         return bool(
             self.push_many(np.array([rep]), np.array([amount]), np.array([day]), np.array([u]))[0]
@@ -350,7 +339,43 @@ class Standing:
 
     def pull(self, rep: int, amount: float, day: int, closes_at: float, u: float) -> bool:
         """`pull_many` for one deal; one far from its period's end is not pulled (no arrays)."""
-        if not self._may_pull(day, self.end_day[day], closes_at):
+        window = self.params.timing.window_days
+        if not may_pull(day, self.end_day[day], closes_at, self.days, window):
             return False
         one = (np.array([rep]), np.array([amount]), np.array([day]), np.array([closes_at]))
         return bool(self.pull_many(*one, np.array([u]))[0])
+
+
+@numba.njit(cache=True)
+def may_push(day: int, end: int, days: int, window: float) -> bool:
+    """Whether a deal ready on `day`, its period ending on `end` (the day after its last), is
+    near enough the end (`window` days) to be held, with a next period inside the run of
+    `days` days."""
+    return day < days - 1 and end < days and end - day <= window
+
+
+@numba.njit(cache=True)
+def may_pull(day: int, end: int, closes_at: float, days: int, window: float) -> bool:
+    """Whether a deal decided on `day` (its period ending on `end`) and due to sign at
+    `closes_at` is near the end (`window` days) and would sign after it, inside the run."""
+    return end - day <= window and closes_at >= end and end < days
+
+
+@numba.njit(cache=True)
+def _pushable(day: np.ndarray, end_day: np.ndarray, days: int, window: float) -> np.ndarray:
+    """`may_push` for each deal (`end_day`: each day's period end)."""
+    out = np.empty(len(day), dtype=np.bool_)
+    for i in range(len(day)):
+        out[i] = may_push(day[i], end_day[day[i]], days, window)
+    return out
+
+
+@numba.njit(cache=True)
+def _pullable(
+    day: np.ndarray, end_day: np.ndarray, closes_at: np.ndarray, days: int, window: float
+) -> np.ndarray:
+    """`may_pull` for each deal (`end_day`: each day's period end)."""
+    out = np.empty(len(day), dtype=np.bool_)
+    for i in range(len(day)):
+        out[i] = may_pull(day[i], end_day[day[i]], closes_at[i], days, window)
+    return out
