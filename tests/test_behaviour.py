@@ -107,7 +107,7 @@ def test_expected_rate_integrates_a_lump_sum_exactly():
 def numpy_expected_rate(table: PayTable, mean, sd, rows=None):
     """The expected rate as numpy and scipy computed it before the rule was compiled."""
     edges, fall = table.steps
-    last = table.rate[:, -1]
+    fall, last = fall[table.rows], table.rate[:, -1]
     if rows is not None:
         fall, last = fall[rows], last[rows]
     below = ndtr((edges[None, :] - mean[:, None]) / np.maximum(sd, 1e-9)[:, None])

@@ -122,40 +122,54 @@ class DayContext:
 
 @dataclass(frozen=True)
 class PayTable:
-    """Each rep's period pay on an attainment grid, and the marginal rate in each grid cell."""
+    """Each rep's period pay on an attainment grid, and the marginal rate in each grid cell,
+    held once per distinct target (`rows`: each rep's; a batch repeats the team's targets)."""
 
     grid: np.ndarray  # attainment at cell edges, shape (g + 1,)
-    pay: np.ndarray  # (reps, g + 1)
-    rate: np.ndarray  # (reps, g): pay per unit of bookings inside each cell
+    distinct_pay: np.ndarray  # (targets, g + 1)
+    distinct_rate: np.ndarray  # (targets, g): pay per unit of bookings inside each cell
+    rows: np.ndarray  # (reps,): each rep's row of the distinct tables
 
     @classmethod
     def build(
         cls, payout_curve, target: np.ndarray, top: float = 4.0, step: float = 0.01
     ) -> PayTable:
         """Tabulate `payout_curve(attainment, target)` for every rep's target (once per
-        distinct target: a batch of replications repeats the team's)."""
+        distinct target)."""
         grid = np.arange(0.0, top + step / 2, step)
         distinct, rows = np.unique(target, return_inverse=True)
         pay = payout_curve(np.broadcast_to(grid, (len(distinct), len(grid))), distinct[:, None])
         rate = np.diff(pay, axis=1) / (step * distinct[:, None])
-        return cls(grid=grid, pay=pay[rows], rate=rate[rows])
+        return cls(grid=grid, distinct_pay=pay, distinct_rate=rate, rows=rows.ravel())
+
+    @cached_property
+    def pay(self) -> np.ndarray:
+        """Each rep's pay at the grid's edges, (reps, g + 1)."""
+        return self.distinct_pay[self.rows]
+
+    @cached_property
+    def rate(self) -> np.ndarray:
+        """Each rep's marginal rate in each grid cell, (reps, g)."""
+        return self.distinct_rate[self.rows]
 
     @cached_property
     def steps(self) -> tuple[np.ndarray, np.ndarray]:
-        """The grid edges where the marginal rate changes, and each rep's fall in rate there.
+        """The grid edges where the marginal rate changes, and each distinct target's fall in
+        rate there (`rows` gives a rep's).
 
         The rate is constant between a plan's lines, so only a few edges matter; changes
         under 1e-9 of the largest rate are rounding in the tabulated pay and are left out.
         """
-        fall = self.rate[:, :-1] - self.rate[:, 1:]
-        scale = float(np.abs(self.rate).max(initial=0.0))
+        rate = self.distinct_rate
+        fall = rate[:, :-1] - rate[:, 1:]
+        scale = float(np.abs(rate).max(initial=0.0))
         edges = np.flatnonzero(np.abs(fall).max(axis=0, initial=0.0) > 1e-9 * scale)
         return self.grid[1:-1][edges], fall[:, edges]
 
     @cached_property
     def last(self) -> np.ndarray:
-        """Each rep's marginal rate in the last cell (and above the grid)."""
-        return np.ascontiguousarray(self.rate[:, -1])
+        """Each distinct target's marginal rate in the last cell (and above the grid)."""
+        return np.ascontiguousarray(self.distinct_rate[:, -1])
 
     def expected_rate(
         self, mean: np.ndarray, sd: np.ndarray, rows: np.ndarray | None = None
@@ -165,7 +179,7 @@ class PayTable:
         rate below the grid, the last cell's above it): `expected_rates` for each entry.
         """
         edges, fall = self.steps
-        rows = np.arange(len(mean)) if rows is None else rows
+        rows = self.rows if rows is None else self.rows[rows]
         return expected_rates(edges, fall, self.last, rows, mean, sd)
 
 
@@ -178,7 +192,7 @@ def expected_rates(
     mean: np.ndarray,
     sd: np.ndarray,
 ) -> np.ndarray:
-    """E[marginal rate] of pay-table rows `rows` (a table's `PayTable.steps` and `last`) with
+    """E[marginal rate] of pay-table rows `rows` (of a table's `PayTable.steps` and `last`) with
     attainment ~ Normal(mean, sd), entry by entry, summed by parts: the last cell's rate plus,
     at each edge where the rate changes, P(attainment below the edge) x the fall in rate
     there, added in numpy's order (the values `PayTable.expected_rate` gave in numpy)."""
@@ -240,8 +254,8 @@ def marginal_pay_rate(table: PayTable, outlook: Outlook, params: BehaviourParams
     )
     edges, fall = table.steps
     return _marginal_pay_rates(
-        edges, fall, table.last, o.booked, o.expected_pipeline, o.run_rate_per_day, o.target,
-        o.days_left, o.period_days, params.projection_cv * np.sqrt(left_share),
+        edges, fall, table.last, table.rows, o.booked, o.expected_pipeline, o.run_rate_per_day,
+        o.target, o.days_left, o.period_days, params.projection_cv * np.sqrt(left_share),
         params.projection_cv, ratchet, lands_now,
     )  # fmt: skip
 
@@ -251,6 +265,7 @@ def _marginal_pay_rates(
     edges: np.ndarray,
     fall: np.ndarray,
     last: np.ndarray,
+    rows: np.ndarray,
     booked: np.ndarray,
     pipeline: np.ndarray,
     run_rate: np.ndarray,
@@ -266,15 +281,15 @@ def _marginal_pay_rates(
     uncertainty `sd_now` of target) and next period (run rate, `cv`), takes the expected
     marginal rate at both, counts a ratcheting target's cost (`ratchet`, the share of
     bookings above target added to next period's, 0 if not expected) and blends the two by
-    the share of today's effort that lands this period; never below 0."""
+    the share of today's effort that lands this period; never below 0. `rows`: each rep's
+    row of the pay table."""
     n = len(booked)
     mean, sd = np.empty(2 * n), np.empty(2 * n)
     for i in range(n):
         mean[i] = (booked[i] + pipeline[i] + run_rate[i] * days_left) / target[i]
         mean[n + i] = run_rate[i] * period_days / target[i]
         sd[i], sd[n + i] = sd_now, cv
-    rates = expected_rates(edges, fall, last, np.concatenate((np.arange(n), np.arange(n))),
-                           mean, sd)  # fmt: skip
+    rates = expected_rates(edges, fall, last, np.concatenate((rows, rows)), mean, sd)
     if ratchet > 0:  # booking x now lifts next period's target by share * x above target
         above = (mean[:n] - 1) / (1e-9 if sd_now < 1e-9 else sd_now)
         ndtr_many(above, n)
