@@ -21,6 +21,7 @@ from simplan.model.behaviour import (
     TeamFlow,
     daily_effort,
     effort_cost,
+    expected_rates,
     next_fatigue,
     plan_ahead_outlook,
     plan_ahead_policy,
@@ -76,6 +77,7 @@ class Standing:
         self.scenario = scenario
         self.team = team
         self.policy: list[EffortPolicy] | None = None  # one per copy
+        self._copies_by_policy: list[tuple[EffortPolicy, np.ndarray]] = []
         self._key = scenario.digest() if self.optimising else ""
         self._world_key = (
             scenario.model_copy(update={"plan": None, "name": ""}).digest()
@@ -112,17 +114,15 @@ class Standing:
         if not self.responsive:
             return daily_effort(self.params, context, self.n)
         if self.policy is not None:
-            period = int(self.cal.plan_period.index[day])
-            days_in = day - self._first_day(period)
-            attainment = np.split(self.booked / self._target(period), self.copies)
-            planned = np.concatenate(
-                [
-                    p.effort_at(a, float(days_in))
-                    for p, a in zip(self.policy, attainment, strict=True)
-                ]
-            )
+            days_in = float(day - self._first_day(period))
+            attainment = (self.booked / self._target(period)).reshape(self.copies, -1)
+            planned = np.empty(attainment.shape, self.policy[0].effort.dtype)  # float32 kept
+            for policy, copies in self._copies_by_policy:
+                planned[copies] = policy.effort_at(attainment[copies], days_in)
             return np.clip(
-                planned * context.effort_multiplier, self.params.min_effort, self.params.max_effort
+                planned.ravel() * context.effort_multiplier,
+                self.params.min_effort,
+                self.params.max_effort,
             )
         effort = daily_effort(self.params, context, self.n, self.table, self._outlook(day))
         self.fatigue = next_fatigue(self.fatigue, effort, self.params)
@@ -155,6 +155,11 @@ class Standing:
             self.table = PayTable.build(self._paid_under(period).payout_curve, self._target(period))
         if self.optimising:
             self.policy = self._plan_ahead(period)
+            by_policy: dict[int, list[int]] = {}
+            for copy, policy in enumerate(self.policy):
+                by_policy.setdefault(id(policy), []).append(copy)
+            self._copies_by_policy = [(self.policy[c[0]], np.array(c)) for c in by_policy.values()]
+            """The copies that follow each distinct policy (those of one target share one)."""
 
     def _paid_under(self, period: int) -> Plan:
         """The plan a period is paid under: the plan in force (when stated) for a period that
@@ -266,19 +271,13 @@ class Standing:
         Both are valued where the rep expects each period to end (the same projection and
         uncertainty effort responds to), so a rep likely to cross a line anyway keeps the deal.
         """
-        clock = self.cal.plan_period
-        period = clock.index[days]
-        target = self.targets[period, reps] * clock.simulated[period]
-        days_left = (clock.end_day[days] - days).astype(float)
-        period_days = clock.length_days[period].astype(float)
-        left = days_left / np.maximum(period_days, 1e-9)
-        cv = self.params.projection_cv
-        projected = (
-            self.booked[reps] + self.expected_pipeline[reps] + self.run_rate[reps] * days_left
-        ) / target
-        rate_now = self.table.expected_rate(projected, cv * np.sqrt(left), rows=reps)
-        next_projection = self.run_rate[reps] * period_days / target
-        rate_next = self.table.expected_rate(next_projection, np.full(len(reps), cv), rows=reps)
+        clock, table = self.cal.plan_period, self.table
+        edges, fall = table.steps
+        rate_now, rate_next = _deal_rates(
+            reps, days, clock.index, clock.end_day, clock.length_days, clock.simulated,
+            self.targets, self.booked, self.expected_pipeline, self.run_rate, edges, fall,
+            table.last, table.rows, self.params.projection_cv,
+        )  # fmt: skip
         return rate_now * now_amount, rate_next * next_amount
 
     def push_many(
@@ -379,3 +378,43 @@ def _pullable(
     for i in range(len(day)):
         out[i] = may_pull(day[i], end_day[day[i]], closes_at[i], days, window)
     return out
+
+
+@numba.njit(cache=True)
+def _deal_rates(
+    reps: np.ndarray,
+    days: np.ndarray,
+    period_of: np.ndarray,
+    end_day: np.ndarray,
+    length_days: np.ndarray,
+    simulated: np.ndarray,
+    targets: np.ndarray,
+    booked: np.ndarray,
+    pipeline: np.ndarray,
+    run_rate: np.ndarray,
+    edges: np.ndarray,
+    fall: np.ndarray,
+    last: np.ndarray,
+    table_rows: np.ndarray,
+    cv: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each deal's owner's expected marginal rate where it expects this period to end (from
+    `days`: bookings, expected pipeline and run rate, uncertain by `cv` shrinking with the
+    square root of the period left) and next period (run rate over a full period, `cv`)."""
+    n = len(reps)
+    mean, sd = np.empty(2 * n), np.empty(2 * n)
+    rows = np.empty(2 * n, dtype=np.int64)
+    for i in range(n):
+        rep, day = reps[i], days[i]
+        period = period_of[day]
+        target = targets[period, rep] * simulated[period]
+        days_left = float(end_day[day] - day)
+        period_days = float(length_days[period])
+        left = days_left / (1e-9 if period_days < 1e-9 else period_days)
+        mean[i] = (booked[rep] + pipeline[rep] + run_rate[rep] * days_left) / target
+        sd[i] = cv * np.sqrt(left)
+        mean[n + i] = run_rate[rep] * period_days / target
+        sd[n + i] = cv
+        rows[i] = rows[n + i] = table_rows[rep]
+    rates = expected_rates(edges, fall, last, rows, mean, sd)
+    return rates[:n], rates[n:]
