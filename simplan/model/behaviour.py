@@ -159,12 +159,14 @@ class PayTable:
 
         The rate is constant between a plan's lines, so only a few edges matter; changes
         under 1e-9 of the largest rate are rounding in the tabulated pay and are left out.
+        The falls are C-ordered whatever the edges, so the compiled rules see one layout:
+        processes compiling two signatures at once can overwrite each other's numba cache.
         """
         rate = self.distinct_rate
         fall = rate[:, :-1] - rate[:, 1:]
         scale = float(np.abs(rate).max(initial=0.0))
         edges = np.flatnonzero(np.abs(fall).max(axis=0, initial=0.0) > 1e-9 * scale)
-        return self.grid[1:-1][edges], fall[:, edges]
+        return self.grid[1:-1][edges], np.ascontiguousarray(fall[:, edges])  # one signature
 
     @cached_property
     def last(self) -> np.ndarray:
