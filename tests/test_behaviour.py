@@ -12,13 +12,22 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from scipy.special import ndtr
 
 from simplan import load_scenario, simulate
-from simplan.model.behaviour import BehaviourParams, PayTable, next_fatigue, optimal_effort
+from simplan.model.behaviour import (
+    BehaviourParams,
+    Outlook,
+    PayTable,
+    marginal_pay_rate,
+    next_fatigue,
+    optimal_effort,
+)
+from simplan.model.plan import Plan
 from simplan.scenario import Scenario, deep_merge
 
-from .conftest import DATA
+from .conftest import DATA, ROOT
 
 LINEAR = {"clock": "month", "components": [{"type": "base_commission", "rate": 0.10}]}
 
@@ -93,6 +102,61 @@ def test_expected_rate_integrates_a_lump_sum_exactly():
     # And the continuous answer to within what one grid step moves the density.
     density = math.exp(-0.5 * ((1.0 - mean) / sd) ** 2) / (sd * math.sqrt(2 * math.pi))
     assert got == pytest.approx(density * bonus / target, rel=step / sd)
+
+
+def numpy_expected_rate(table: PayTable, mean, sd, rows=None):
+    """The expected rate as numpy and scipy computed it before the rule was compiled."""
+    edges, fall = table.steps
+    fall, last = fall[table.rows], table.rate[:, -1]
+    if rows is not None:
+        fall, last = fall[rows], last[rows]
+    below = ndtr((edges[None, :] - mean[:, None]) / np.maximum(sd, 1e-9)[:, None])
+    return last + (below * fall).sum(axis=1)
+
+
+def numpy_marginal_pay_rate(table: PayTable, o: Outlook, params: BehaviourParams):
+    """`marginal_pay_rate` as numpy computed it before it was compiled."""
+    left_share = o.days_left / max(o.period_days, 1e-9)
+    projected = (o.booked + o.expected_pipeline + o.run_rate_per_day * o.days_left) / o.target
+    sd = np.full_like(projected, params.projection_cv * np.sqrt(left_share))
+    now = numpy_expected_rate(table, projected, sd)
+    later_mean = o.run_rate_per_day * o.period_days / o.target
+    later = numpy_expected_rate(table, later_mean, np.full_like(projected, params.projection_cv))
+    if params.ratchet.enabled and params.ratchet.expected:
+        above = ndtr((projected - 1) / np.maximum(sd, 1e-9))
+        now = now - params.ratchet.share * above * later
+    lands_now = (
+        1.0 if params.booking_lag_days == 0 else min(1.0, o.days_left / params.booking_lag_days)
+    )
+    return np.maximum(lands_now * now + (1 - lands_now) * later, 0.0)
+
+
+@pytest.mark.parametrize("plan", ["gate80_cap150.yaml", "playbook_full.yaml"])
+@pytest.mark.parametrize("ratchet", [False, True])
+def test_the_compiled_effort_rule_is_the_numpy_rule_bit_for_bit(plan, ratchet):
+    """The marginal pay rate and the expected rate, compiled with the library numerics, give
+    the bits numpy and scipy gave: a plan with a few edges and one with many (pairwise sum)."""
+    rng = np.random.default_rng(3)
+    n = 300
+    target = rng.choice([60_000.0, 90_000.0, 120_000.0], n)
+    text = (ROOT / "scenarios" / "plans" / plan).read_text()
+    table = PayTable.build(Plan.model_validate(yaml.safe_load(text)).payout_curve, target)
+    params = BehaviourParams(model="plan_responsive", ratchet={"enabled": ratchet, "share": 0.5})
+    for days_left in (0.0, 0.4, 6.0, 25.0, 31.0):
+        outlook = Outlook(
+            booked=rng.uniform(0, 2, n) * target, expected_pipeline=rng.uniform(0, 0.5, n) * target,
+            run_rate_per_day=rng.uniform(0, 0.08, n) * target, target=target, days_left=days_left,
+            period_days=31.0, fatigue=np.zeros(n),
+        )  # fmt: skip
+        got = marginal_pay_rate(table, outlook, params)
+        assert np.array_equal(got, numpy_marginal_pay_rate(table, outlook, params))
+    rows = rng.integers(0, n, 500)
+    mean, sd = rng.uniform(-1, 3, 500), rng.uniform(0, 0.5, 500)
+    sd[:5] = 0.0
+    assert np.array_equal(
+        table.expected_rate(mean, sd, rows), numpy_expected_rate(table, mean, sd, rows)
+    )
+    assert len(table.steps[0]) >= 8 or plan == "gate80_cap150.yaml"
 
 
 # -- (b) an accelerator bunches bookings at the period end ----------------------------------

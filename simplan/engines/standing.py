@@ -11,6 +11,7 @@ plan compared starts from the pipeline that plan built, as the real team will.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from simplan.model.behaviour import (
@@ -20,6 +21,7 @@ from simplan.model.behaviour import (
     TeamFlow,
     daily_effort,
     effort_cost,
+    expected_rates,
     next_fatigue,
     plan_ahead_outlook,
     plan_ahead_policy,
@@ -75,6 +77,7 @@ class Standing:
         self.scenario = scenario
         self.team = team
         self.policy: list[EffortPolicy] | None = None  # one per copy
+        self._copies_by_policy: list[tuple[EffortPolicy, np.ndarray]] = []
         self._key = scenario.digest() if self.optimising else ""
         self._world_key = (
             scenario.model_copy(update={"plan": None, "name": ""}).digest()
@@ -97,6 +100,9 @@ class Standing:
         self.days = calendar.days
         self.end_day = plan_periods.end_day.tolist()
         """Per day, the day after its plan period ends (plain ints, for one deal at a time)."""
+        window = self.params.timing.window_days
+        self.pushable_day = _pushable(np.arange(self.days), plan_periods.end_day, self.days, window)
+        """Per day, whether a deal ready that day may be held (`may_push`, worked out once)."""
 
     def start_day(self, day: int, context: DayContext, yesterday: np.ndarray | None) -> np.ndarray:
         """Roll the period if it changed, update the run rate, and return today's efforts."""
@@ -108,17 +114,15 @@ class Standing:
         if not self.responsive:
             return daily_effort(self.params, context, self.n)
         if self.policy is not None:
-            period = int(self.cal.plan_period.index[day])
-            days_in = day - self._first_day(period)
-            attainment = np.split(self.booked / self._target(period), self.copies)
-            planned = np.concatenate(
-                [
-                    p.effort_at(a, float(days_in))
-                    for p, a in zip(self.policy, attainment, strict=True)
-                ]
-            )
+            days_in = float(day - self._first_day(period))
+            attainment = (self.booked / self._target(period)).reshape(self.copies, -1)
+            planned = np.empty(attainment.shape, self.policy[0].effort.dtype)  # float32 kept
+            for policy, copies in self._copies_by_policy:
+                planned[copies] = policy.effort_at(attainment[copies], days_in)
             return np.clip(
-                planned * context.effort_multiplier, self.params.min_effort, self.params.max_effort
+                planned.ravel() * context.effort_multiplier,
+                self.params.min_effort,
+                self.params.max_effort,
             )
         effort = daily_effort(self.params, context, self.n, self.table, self._outlook(day))
         self.fatigue = next_fatigue(self.fatigue, effort, self.params)
@@ -151,6 +155,11 @@ class Standing:
             self.table = PayTable.build(self._paid_under(period).payout_curve, self._target(period))
         if self.optimising:
             self.policy = self._plan_ahead(period)
+            by_policy: dict[int, list[int]] = {}
+            for copy, policy in enumerate(self.policy):
+                by_policy.setdefault(id(policy), []).append(copy)
+            self._copies_by_policy = [(self.policy[c[0]], np.array(c)) for c in by_policy.values()]
+            """The copies that follow each distinct policy (those of one target share one)."""
 
     def _paid_under(self, period: int) -> Plan:
         """The plan a period is paid under: the plan in force (when stated) for a period that
@@ -262,19 +271,13 @@ class Standing:
         Both are valued where the rep expects each period to end (the same projection and
         uncertainty effort responds to), so a rep likely to cross a line anyway keeps the deal.
         """
-        clock = self.cal.plan_period
-        period = clock.index[days]
-        target = self.targets[period, reps] * clock.simulated[period]
-        days_left = (clock.end_day[days] - days).astype(float)
-        period_days = clock.length_days[period].astype(float)
-        left = days_left / np.maximum(period_days, 1e-9)
-        cv = self.params.projection_cv
-        projected = (
-            self.booked[reps] + self.expected_pipeline[reps] + self.run_rate[reps] * days_left
-        ) / target
-        rate_now = self.table.expected_rate(projected, cv * np.sqrt(left), rows=reps)
-        next_projection = self.run_rate[reps] * period_days / target
-        rate_next = self.table.expected_rate(next_projection, np.full(len(reps), cv), rows=reps)
+        clock, table = self.cal.plan_period, self.table
+        edges, fall = table.steps
+        rate_now, rate_next = _deal_rates(
+            reps, days, clock.index, clock.end_day, clock.length_days, clock.simulated,
+            self.targets, self.booked, self.expected_pipeline, self.run_rate, edges, fall,
+            table.last, table.rows, self.params.projection_cv,
+        )  # fmt: skip
         return rate_now * now_amount, rate_next * next_amount
 
     def push_many(
@@ -319,30 +322,15 @@ class Standing:
         timing games on (`push_many` and `pull_many` decide among these)."""
         if not self.responsive or self.params.timing.propensity == 0:
             return np.zeros(len(days), dtype=bool)
-        end = self.cal.plan_period.end_day[days]
-        return (
-            self._may_push(days, end) if closes_at is None else self._may_pull(days, end, closes_at)
-        )
-
-    def _may_push(self, days: np.ndarray | int, end: np.ndarray | int) -> np.ndarray | bool:
-        """Whether a deal ready on `days` (an array, or one day as a plain int), its period
-        ending on `end`, is near enough the end to be held, with a next period inside the run."""
+        if closes_at is None:
+            return self.pushable_day[days]
         window = self.params.timing.window_days
-        return (days < self.days - 1) & (end < self.days) & (end - days <= window)
-
-    def _may_pull(
-        self, days: np.ndarray | int, end: np.ndarray | int, closes_at: np.ndarray | float
-    ) -> np.ndarray | bool:
-        """Whether a deal decided on `days` (its period ending on `end`) and due to sign at
-        `closes_at` (arrays, or plain numbers for one deal) is near the end and would sign
-        after it."""
-        window = self.params.timing.window_days
-        return (end - days <= window) & (closes_at >= end) & (end < self.days)
+        return _pullable(days, self.cal.plan_period.end_day, closes_at, self.days, window)
 
     def push(self, rep: int, amount: float, day: int, u: float) -> bool:
         """`push_many` for one deal; one far from its period's end is kept without arrays (the
         event engine asks for every deal, and numpy scalars compare slowly)."""
-        if not self._may_push(day, self.end_day[day]):
+        if not may_push(day, self.end_day[day], self.days, self.params.timing.window_days):
             return False
         return bool(
             self.push_many(np.array([rep]), np.array([amount]), np.array([day]), np.array([u]))[0]
@@ -350,7 +338,83 @@ class Standing:
 
     def pull(self, rep: int, amount: float, day: int, closes_at: float, u: float) -> bool:
         """`pull_many` for one deal; one far from its period's end is not pulled (no arrays)."""
-        if not self._may_pull(day, self.end_day[day], closes_at):
+        window = self.params.timing.window_days
+        if not may_pull(day, self.end_day[day], closes_at, self.days, window):
             return False
         one = (np.array([rep]), np.array([amount]), np.array([day]), np.array([closes_at]))
         return bool(self.pull_many(*one, np.array([u]))[0])
+
+
+@numba.njit(cache=True)
+def may_push(day: int, end: int, days: int, window: float) -> bool:
+    """Whether a deal ready on `day`, its period ending on `end` (the day after its last), is
+    near enough the end (`window` days) to be held, with a next period inside the run of
+    `days` days."""
+    return day < days - 1 and end < days and end - day <= window
+
+
+@numba.njit(cache=True)
+def may_pull(day: int, end: int, closes_at: float, days: int, window: float) -> bool:
+    """Whether a deal decided on `day` (its period ending on `end`) and due to sign at
+    `closes_at` is near the end (`window` days) and would sign after it, inside the run."""
+    return end - day <= window and closes_at >= end and end < days
+
+
+@numba.njit(cache=True)
+def _pushable(day: np.ndarray, end_day: np.ndarray, days: int, window: float) -> np.ndarray:
+    """`may_push` for each deal (`end_day`: each day's period end)."""
+    out = np.empty(len(day), dtype=np.bool_)
+    for i in range(len(day)):
+        out[i] = may_push(day[i], end_day[day[i]], days, window)
+    return out
+
+
+@numba.njit(cache=True)
+def _pullable(
+    day: np.ndarray, end_day: np.ndarray, closes_at: np.ndarray, days: int, window: float
+) -> np.ndarray:
+    """`may_pull` for each deal (`end_day`: each day's period end)."""
+    out = np.empty(len(day), dtype=np.bool_)
+    for i in range(len(day)):
+        out[i] = may_pull(day[i], end_day[day[i]], closes_at[i], days, window)
+    return out
+
+
+@numba.njit(cache=True)
+def _deal_rates(
+    reps: np.ndarray,
+    days: np.ndarray,
+    period_of: np.ndarray,
+    end_day: np.ndarray,
+    length_days: np.ndarray,
+    simulated: np.ndarray,
+    targets: np.ndarray,
+    booked: np.ndarray,
+    pipeline: np.ndarray,
+    run_rate: np.ndarray,
+    edges: np.ndarray,
+    fall: np.ndarray,
+    last: np.ndarray,
+    table_rows: np.ndarray,
+    cv: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each deal's owner's expected marginal rate where it expects this period to end (from
+    `days`: bookings, expected pipeline and run rate, uncertain by `cv` shrinking with the
+    square root of the period left) and next period (run rate over a full period, `cv`)."""
+    n = len(reps)
+    mean, sd = np.empty(2 * n), np.empty(2 * n)
+    rows = np.empty(2 * n, dtype=np.int64)
+    for i in range(n):
+        rep, day = reps[i], days[i]
+        period = period_of[day]
+        target = targets[period, rep] * simulated[period]
+        days_left = float(end_day[day] - day)
+        period_days = float(length_days[period])
+        left = days_left / (1e-9 if period_days < 1e-9 else period_days)
+        mean[i] = (booked[rep] + pipeline[rep] + run_rate[rep] * days_left) / target
+        sd[i] = cv * np.sqrt(left)
+        mean[n + i] = run_rate[rep] * period_days / target
+        sd[n + i] = cv
+        rows[i] = rows[n + i] = table_rows[rep]
+    rates = expected_rates(edges, fall, last, rows, mean, sd)
+    return rates[:n], rates[n:]

@@ -36,9 +36,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
+import numba
 import numpy as np
 from pydantic import Field, model_validator
-from scipy.special import ndtr
 
 from simplan.model.effort_policy import (
     GRID_STEP,
@@ -49,6 +49,7 @@ from simplan.model.effort_policy import (
     normalised_cost,
     size_pmf_on_grid,
 )
+from simplan.model.numerics import ndtr_many, numpy_sum
 from simplan.model.params import Params
 from simplan.model.plan import Plan
 
@@ -121,53 +122,102 @@ class DayContext:
 
 @dataclass(frozen=True)
 class PayTable:
-    """Each rep's period pay on an attainment grid, and the marginal rate in each grid cell."""
+    """Each rep's period pay on an attainment grid, and the marginal rate in each grid cell,
+    held once per distinct target (`rows`: each rep's; a batch repeats the team's targets)."""
 
     grid: np.ndarray  # attainment at cell edges, shape (g + 1,)
-    pay: np.ndarray  # (reps, g + 1)
-    rate: np.ndarray  # (reps, g): pay per unit of bookings inside each cell
+    distinct_pay: np.ndarray  # (targets, g + 1)
+    distinct_rate: np.ndarray  # (targets, g): pay per unit of bookings inside each cell
+    rows: np.ndarray  # (reps,): each rep's row of the distinct tables
 
     @classmethod
     def build(
         cls, payout_curve, target: np.ndarray, top: float = 4.0, step: float = 0.01
     ) -> PayTable:
         """Tabulate `payout_curve(attainment, target)` for every rep's target (once per
-        distinct target: a batch of replications repeats the team's)."""
+        distinct target)."""
         grid = np.arange(0.0, top + step / 2, step)
         distinct, rows = np.unique(target, return_inverse=True)
         pay = payout_curve(np.broadcast_to(grid, (len(distinct), len(grid))), distinct[:, None])
         rate = np.diff(pay, axis=1) / (step * distinct[:, None])
-        return cls(grid=grid, pay=pay[rows], rate=rate[rows])
+        return cls(grid=grid, distinct_pay=pay, distinct_rate=rate, rows=rows.ravel())
+
+    @cached_property
+    def pay(self) -> np.ndarray:
+        """Each rep's pay at the grid's edges, (reps, g + 1)."""
+        return self.distinct_pay[self.rows]
+
+    @cached_property
+    def rate(self) -> np.ndarray:
+        """Each rep's marginal rate in each grid cell, (reps, g)."""
+        return self.distinct_rate[self.rows]
 
     @cached_property
     def steps(self) -> tuple[np.ndarray, np.ndarray]:
-        """The grid edges where the marginal rate changes, and each rep's fall in rate there.
+        """The grid edges where the marginal rate changes, and each distinct target's fall in
+        rate there (`rows` gives a rep's).
 
         The rate is constant between a plan's lines, so only a few edges matter; changes
         under 1e-9 of the largest rate are rounding in the tabulated pay and are left out.
+        The falls are C-ordered whatever the edges, so the compiled rules see one layout:
+        processes compiling two signatures at once can overwrite each other's numba cache.
         """
-        fall = self.rate[:, :-1] - self.rate[:, 1:]
-        scale = float(np.abs(self.rate).max(initial=0.0))
+        rate = self.distinct_rate
+        fall = rate[:, :-1] - rate[:, 1:]
+        scale = float(np.abs(rate).max(initial=0.0))
         edges = np.flatnonzero(np.abs(fall).max(axis=0, initial=0.0) > 1e-9 * scale)
-        return self.grid[1:-1][edges], fall[:, edges]
+        return self.grid[1:-1][edges], np.ascontiguousarray(fall[:, edges])  # one signature
+
+    @cached_property
+    def last(self) -> np.ndarray:
+        """Each distinct target's marginal rate in the last cell (and above the grid)."""
+        return np.ascontiguousarray(self.distinct_rate[:, -1])
 
     def expected_rate(
         self, mean: np.ndarray, sd: np.ndarray, rows: np.ndarray | None = None
     ) -> np.ndarray:
         """E[marginal rate] with attainment ~ Normal(mean, sd) per rep (or per entry of
         `rows`, reps of the table, repeats allowed), exact over grid cells (the first cell's
-        rate below the grid, the last cell's above it).
-
-        Summed by parts: the last cell's rate plus, at each edge where the rate changes,
-        P(attainment below the edge) x the fall in rate there.
+        rate below the grid, the last cell's above it): `expected_rates` for each entry.
         """
         edges, fall = self.steps
-        last = self.rate[:, -1]
-        if rows is not None:
-            fall, last = fall[rows], last[rows]
-        sd = np.maximum(sd, 1e-9)[:, None]
-        below = ndtr((edges[None, :] - mean[:, None]) / sd)
-        return last + (below * fall).sum(axis=1)
+        rows = self.rows if rows is None else self.rows[rows]
+        return expected_rates(edges, fall, self.last, rows, mean, sd)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def expected_rates(
+    edges: np.ndarray,
+    fall: np.ndarray,
+    last: np.ndarray,
+    rows: np.ndarray,
+    mean: np.ndarray,
+    sd: np.ndarray,
+) -> np.ndarray:
+    """E[marginal rate] of pay-table rows `rows` (of a table's `PayTable.steps` and `last`) with
+    attainment ~ Normal(mean, sd), entry by entry, summed by parts: the last cell's rate plus,
+    at each edge where the rate changes, P(attainment below the edge) x the fall in rate
+    there, added in numpy's order (the values `PayTable.expected_rate` gave in numpy)."""
+    n, k = len(mean), len(edges)
+    below = np.empty(n * k)
+    for i in range(n):
+        spread = 1e-9 if sd[i] < 1e-9 else sd[i]
+        for j in range(k):
+            below[i * k + j] = (edges[j] - mean[i]) / spread
+    ndtr_many(below, n * k)
+    out = np.empty(n)
+    for i in range(n):
+        row, first = rows[i], i * k
+        if k < 8:  # numpy adds fewer than 8 terms one by one
+            total = -0.0
+            for j in range(k):
+                total += below[first + j] * fall[row, j]
+            out[i] = last[row] + (0.0 + total)
+        else:
+            for j in range(k):
+                below[first + j] *= fall[row, j]
+            out[i] = last[row] + numpy_sum(below, first, k)
+    return out
 
 
 @dataclass(frozen=True)
@@ -196,22 +246,61 @@ def optimal_effort(
 
 
 def marginal_pay_rate(table: PayTable, outlook: Outlook, params: BehaviourParams) -> np.ndarray:
-    """Expected pay per extra unit of bookings that effort today brings, per rep."""
+    """Expected pay per extra unit of bookings that effort today brings, per rep (one
+    compiled pass over the reps, `_marginal_pay_rates`)."""
     o = outlook
     left_share = o.days_left / max(o.period_days, 1e-9)
-    projected = (o.booked + o.expected_pipeline + o.run_rate_per_day * o.days_left) / o.target
-    sd = np.full_like(projected, params.projection_cv * np.sqrt(left_share))
-    now = table.expected_rate(projected, sd)
-    next_projection = o.run_rate_per_day * o.period_days / o.target
-    later = table.expected_rate(next_projection, np.full_like(projected, params.projection_cv))
-    if params.ratchet.enabled and params.ratchet.expected:
-        # Booking x now lifts next period's target by share * x once above target: a cost.
-        above = ndtr((projected - 1) / np.maximum(sd, 1e-9))
-        now = now - params.ratchet.share * above * later
+    ratchet = params.ratchet.share if params.ratchet.enabled and params.ratchet.expected else 0.0
     lands_now = (
         1.0 if params.booking_lag_days == 0 else min(1.0, o.days_left / params.booking_lag_days)
     )
-    return np.maximum(lands_now * now + (1 - lands_now) * later, 0.0)
+    edges, fall = table.steps
+    return _marginal_pay_rates(
+        edges, fall, table.last, table.rows, o.booked, o.expected_pipeline, o.run_rate_per_day,
+        o.target, o.days_left, o.period_days, params.projection_cv * np.sqrt(left_share),
+        params.projection_cv, ratchet, lands_now,
+    )  # fmt: skip
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _marginal_pay_rates(
+    edges: np.ndarray,
+    fall: np.ndarray,
+    last: np.ndarray,
+    rows: np.ndarray,
+    booked: np.ndarray,
+    pipeline: np.ndarray,
+    run_rate: np.ndarray,
+    target: np.ndarray,
+    days_left: float,
+    period_days: float,
+    sd_now: float,
+    cv: float,
+    ratchet: float,
+    lands_now: float,
+) -> np.ndarray:
+    """Each rep projects where the period ends (bookings + expected pipeline + run rate, with
+    uncertainty `sd_now` of target) and next period (run rate, `cv`), takes the expected
+    marginal rate at both, counts a ratcheting target's cost (`ratchet`, the share of
+    bookings above target added to next period's, 0 if not expected) and blends the two by
+    the share of today's effort that lands this period; never below 0. `rows`: each rep's
+    row of the pay table."""
+    n = len(booked)
+    mean, sd = np.empty(2 * n), np.empty(2 * n)
+    for i in range(n):
+        mean[i] = (booked[i] + pipeline[i] + run_rate[i] * days_left) / target[i]
+        mean[n + i] = run_rate[i] * period_days / target[i]
+        sd[i], sd[n + i] = sd_now, cv
+    rates = expected_rates(edges, fall, last, np.concatenate((rows, rows)), mean, sd)
+    if ratchet > 0:  # booking x now lifts next period's target by share * x above target
+        above = (mean[:n] - 1) / (1e-9 if sd_now < 1e-9 else sd_now)
+        ndtr_many(above, n)
+        rates[:n] = rates[:n] - ratchet * above * rates[n:]
+    out = np.empty(n)
+    for i in range(n):
+        rate = lands_now * rates[i] + (1 - lands_now) * rates[n + i]
+        out[i] = 0.0 if rate < 0.0 else rate
+    return out
 
 
 def next_fatigue(fatigue: np.ndarray, effort: np.ndarray, params: BehaviourParams) -> np.ndarray:

@@ -87,10 +87,11 @@ class EffortPolicy:
     step_days: float
 
     def effort_at(self, attainment: np.ndarray, days_in: float) -> np.ndarray:
-        """Each rep's effort at its attainment, `days_in` days into the period."""
+        """Each rep's effort at its attainment (reps,) or (copies of the team, reps), `days_in`
+        days into the period."""
         step = min(int(days_in // self.step_days), self.effort.shape[1] - 1)
         cell = np.clip(np.rint(attainment / GRID_STEP), 0, self.effort.shape[2] - 1)
-        return self.effort[np.arange(len(attainment)), step, cell.astype(np.int64)]
+        return self.effort[np.arange(attainment.shape[-1]), step, cell.astype(np.int64)]
 
 
 def volume_lift(efforts: np.ndarray, share: np.ndarray, elasticity: float) -> np.ndarray:

@@ -70,24 +70,20 @@ class FastEngine(Funnel, Bookkeeping):
         drawn = [draw_leads(streams, tiers, functools.partial(stream, seq)) for seq in seqs]
         self.source_names = [*drawn[0].source_names, "self_sourced"]
         self.self_sourced = len(self.source_names) - 1
-        columns = {
-            name: np.concatenate([getattr(d, name) for d in drawn])
-            for name in ("time", "tier", "source", "win_probability", "base_size", "u_win",
-                         "u_route", "u_timing", "delay")
-        }  # fmt: skip
+        time = np.concatenate([d.time for d in drawn])
         replication = np.repeat(np.arange(self.batch), [len(d) for d in drawn])
         # By arrival day, then replication, each replication's leads in their own order.
-        day_of = np.floor(columns["time"])
+        day_of = np.floor(time)
         order = np.lexsort((np.arange(len(replication)), replication, day_of))
         self.arrival_day = day_of[order]
         self.leads = LeadTable(len(order) + len(order) // 2 + 64)  # room for self-sourced
-        self.leads.add(
-            replication=replication[order], time=columns["time"][order],
-            tier=columns["tier"][order], source=columns["source"][order],
-            p=columns["win_probability"][order], size=columns["base_size"][order],
-            u_win=columns["u_win"][order], u_route=columns["u_route"][order],
-            u_timing=columns["u_timing"][order], delay=columns["delay"][order],
-        )  # fmt: skip
+        self.leads.add(replication=replication[order], time=time[order])
+        drawn_as = {"tier": "tier", "source": "source", "p": "win_probability", "size": "base_size",
+                    "u_win": "u_win", "u_route": "u_route", "u_timing": "u_timing", "delay": "delay"}  # fmt: skip
+        for column, name in drawn_as.items():  # one column at a time: each copy's memory reused
+            getattr(self.leads, column)[: len(order)] = np.concatenate(
+                [getattr(d, name) for d in drawn]
+            )[order]
         self.drawn = len(order)
         self.next_drawn = 0
         self.arrived = 0  # leads routed or sourced so far: the next one's rank

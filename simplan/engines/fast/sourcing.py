@@ -14,8 +14,10 @@ import numpy as np
 from simplan.model.leads import TierParams
 from simplan.model.randomness import stream
 
-COLUMNS = ("clock", "size", "u_win", "u_route", "u_timing")
-"""What a customer carries besides its three stage delays; `clock` places it in the day."""
+COLUMNS = ("clock", "size", "u_win", "u_route", "u_timing", "delay")
+"""What a customer carries (`delay`: its three stage delays); `clock` places it in the day."""
+WIDTH = 8
+"""A customer's numbers: the five first columns, then the three delays."""
 
 
 class SourcedCustomers:
@@ -30,32 +32,30 @@ class SourcedCustomers:
         self.chunk = np.ceil(1.25 * expected).astype(np.int64) + 32
         self.rngs = [[stream(s, "sourcing", "customers", t.name) for t in tiers] for s in seqs]
         self.used = np.zeros((len(seqs), len(tiers)), dtype=np.int64)
-        self.pools: list[dict[str, np.ndarray]] = [
-            {k: np.zeros((len(seqs), 0)) for k in COLUMNS} | {"delay": np.zeros((len(seqs), 0, 3))}
-            for _ in tiers
-        ]
+        self.drawn = np.zeros(len(tiers), dtype=np.int64)
+        """Customers drawn so far per tier (for every replication alike)."""
+        self.pool = np.zeros((len(seqs), len(tiers), WIDTH, int(self.chunk.max())))
+        """(replications, tiers, WIDTH, customers): every tier's drawn customers, side by side."""
 
     def _grow(self, tier: int) -> None:
         """Draw the next chunk of every replication's customers of `tier` (each from its own
         stream, in a fixed order of columns, so chunk j is the same numbers whenever drawn)."""
         params, k = self.tiers[tier], int(self.chunk[tier])
+        start, stop = int(self.drawn[tier]), int(self.drawn[tier]) + k
+        if stop > self.pool.shape[3]:  # room for every tier, as the largest needs
+            room = np.zeros((*self.pool.shape[:3], max(stop, 2 * self.pool.shape[3])))
+            room[..., : self.pool.shape[3]] = self.pool
+            self.pool = room
         d = params.stage_delays_days
-        drawn = []
-        for rngs in self.rngs:
-            rng = rngs[tier]
-            columns = {
-                "clock": rng.random(k),
-                "size": params.deal_size.sample(rng, k),
-                "u_win": rng.random(k),
-                "u_route": rng.random(k),
-                "u_timing": rng.random(k),
-            }
-            stages = (d.contact, d.proposal, d.negotiation)
-            columns["delay"] = np.column_stack([s.sample(rng, k) for s in stages])
-            drawn.append(columns)
-        pool = self.pools[tier]
-        for key in pool:
-            pool[key] = np.concatenate([pool[key], np.stack([c[key] for c in drawn])], axis=1)
+        for r, rngs in enumerate(self.rngs):
+            rng, chunk = rngs[tier], self.pool[r, tier, :, start:stop]
+            rng.random(out=chunk[0])
+            chunk[1] = params.deal_size.sample(rng, k)
+            for c in (2, 3, 4):  # u_win, u_route, u_timing
+                rng.random(out=chunk[c])
+            for c, stage in zip((5, 6, 7), (d.contact, d.proposal, d.negotiation), strict=True):
+                chunk[c] = stage.sample(rng, k)
+        self.drawn[tier] = stop
 
     def take(self, counts: np.ndarray) -> dict[str, np.ndarray]:
         """The next customers for `counts` (replications, reps, tiers) found today: columns
@@ -65,49 +65,38 @@ class SourcedCustomers:
         total = int(per.sum())
         if not total:
             return {}
-        offsets = (np.cumsum(per.ravel()) - per.ravel()).reshape(per.shape)
-        found = {k: np.empty(total) for k in COLUMNS} | {"delay": np.empty((total, 3))}
-        found |= {k: np.empty(total, dtype=np.int64) for k in ("replication", "rep", "tier")}
-        for tier in range(len(self.tiers)):
-            if not per[:, tier].any():
-                continue
-            while (self.used[:, tier] + per[:, tier] > self.pools[tier]["clock"].shape[1]).any():
+        for tier in np.flatnonzero((self.used + per > self.drawn).any(axis=0)):
+            while (self.used[:, tier] + per[:, tier] > self.drawn[tier]).any():
                 self._grow(tier)
-            pool = self.pools[tier]
-            hand_out(
-                counts[:, :, tier], self.used[:, tier], offsets[:, tier], tier,
-                tuple(pool[k] for k in COLUMNS), pool["delay"],
-                tuple(found[k] for k in COLUMNS), found["delay"],
-                found["replication"], found["rep"], found["tier"],
-            )  # fmt: skip
-            self.used[:, tier] += per[:, tier]
-        return found
+        out = np.empty((total, WIDTH))
+        found = {k: np.empty(total, dtype=np.int64) for k in ("replication", "rep", "tier")}
+        hand_out(
+            counts, self.used, self.pool, out, found["replication"], found["rep"], found["tier"]
+        )
+        self.used += per
+        return found | {k: out[:, c] for c, k in enumerate(COLUMNS[:-1])} | {"delay": out[:, 5:]}
 
 
 @numba.njit(cache=True)
 def hand_out(
     counts: np.ndarray,
     used: np.ndarray,
-    offsets: np.ndarray,
-    tier: int,
-    pool: tuple,
-    pool_delay: np.ndarray,
-    out: tuple,
-    out_delay: np.ndarray,
+    pool: np.ndarray,
+    out: np.ndarray,
     out_replication: np.ndarray,
     out_rep: np.ndarray,
     out_tier: np.ndarray,
 ) -> None:
-    """Copy one tier's next customers out of its pool (columns `pool`, replications x
-    customers, and `pool_delay`): replication r's from its `used[r]`-th on, rep by rep as
-    many as `counts[r, rep]`, into the output columns from `offsets[r]` on (in place)."""
+    """Copy the next customers out of `pool` (replications, tiers, WIDTH, customers): for
+    replication r and tier t from its `used[r, t]`-th on, rep by rep as many as `counts[r, rep,
+    t]`, into `out` in order of replication, tier, rep (in place)."""
+    place = 0
     for r in range(counts.shape[0]):
-        place, source = offsets[r], used[r]
-        for rep in range(counts.shape[1]):
-            for _ in range(counts[r, rep]):
-                for c in range(len(pool)):
-                    out[c][place] = pool[c][r, source]
-                out_delay[place] = pool_delay[r, source]
-                out_replication[place], out_rep[place], out_tier[place] = r, rep, tier
-                place += 1
-                source += 1
+        for tier in range(counts.shape[2]):
+            source = used[r, tier]
+            for rep in range(counts.shape[1]):
+                for _ in range(counts[r, rep, tier]):
+                    out[place] = pool[r, tier, :, source]
+                    out_replication[place], out_rep[place], out_tier[place] = r, rep, tier
+                    place += 1
+                    source += 1
