@@ -168,7 +168,7 @@ class PeriodProgram:
         spill = (o.deals_per_day * self.mean_size * days * (1 - land))[:, None] * self.lift
         if np.all(rate == rate[:, :1]):
             rate = rate[:, :1]
-        kernel_conj = _conj_step_kernel(rate, self.size_hat)
+        kernel_conj = _conj_step_kernel(np.ascontiguousarray(rate), self.size_hat)
         _keep(key, (days, kernel_conj, spill), kernel_conj.nbytes)
         return days, kernel_conj, spill
 
@@ -195,7 +195,7 @@ class PeriodProgram:
             expected = np.fft.irfft(step_product, n=self.length, axis=2)
             offset = spill * next_rate[:, None] - days * day_cost  # (R, E) currency
             value = np.empty((len(target), cells))
-            _best_effort(expected, offset, choice[:, k], value)
+            _best_effort(expected, offset, choice, k, value)
         effort = self.efforts[choice].astype(np.float32)
         return EffortPolicy(effort=effort, choice=choice, value=value, step_days=self.step_days)
 
@@ -356,25 +356,28 @@ def _conj_step_kernel(rate: np.ndarray, size_hat: np.ndarray) -> np.ndarray:
 
 @numba.njit(cache=True)
 def _best_effort(
-    expected: np.ndarray, offset: np.ndarray, choice: np.ndarray, value: np.ndarray
+    expected: np.ndarray, offset: np.ndarray, choice: np.ndarray, step: int, value: np.ndarray
 ) -> None:
     """The backward step's choice: per rep and cell the effort level with the highest
     `expected` (R, E or 1 shared by all levels, cells or more) plus `offset` (R, E), the first
-    on a tie; its index into `choice` (R, cells) and its value into `value` (R, cells)."""
+    on a tie; its index into `choice[:, step]` (choice: R, steps, cells) and its value into
+    `value` (R, cells). (The whole `choice` is passed, not its step's slice: a slice is
+    C-contiguous only when there is one step, and two layouts are two cached compilations that
+    parallel test workers may write at once.)"""
     reps, levels = offset.shape
     cells = value.shape[1]
     shared = expected.shape[1] == 1
     for r in range(reps):
         for c in range(cells):
             value[r, c] = expected[r, 0, c] + offset[r, 0]
-            choice[r, c] = 0
+            choice[r, step, c] = 0
         for e in range(1, levels):
             row = 0 if shared else e
             for c in range(cells):
                 q = expected[r, row, c] + offset[r, e]
                 if q > value[r, c]:
                     value[r, c] = q
-                    choice[r, c] = e
+                    choice[r, step, c] = e
 
 
 _KERNELS: dict[tuple[bytes, int], tuple[float, np.ndarray, np.ndarray]] = {}
