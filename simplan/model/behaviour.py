@@ -426,7 +426,8 @@ def effort_cost(
     and the reps' policy under the plan in force at that cost (None without `reference`).
 
     With `reference` (the pay of the plan in force when the history was recorded; `outlook`
-    then built under it), c makes each rep's mean effort under that plan 1, as in its history.
+    then built under it), c makes each rep book on average the flow of effort 1 under that
+    plan, as in its history (`effort_policy.normalised_cost`).
     Without it, c = reference_rate x (the bookings a day one more unit of effort wins at
     effort 1, by sourcing and closing): a rep paid `reference_rate` on every extra unit of
     bookings works at effort 1. `program` is the outlook's `plan_program` when the caller
