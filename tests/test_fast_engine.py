@@ -12,7 +12,7 @@ from scipy.stats import ks_2samp, poisson
 
 from simplan import load_results, load_scenario, simulate
 from simplan.engines import events, fast
-from simplan.engines.fast.funnel import ANSWER_GROUPS, answers_by_outcome
+from simplan.engines.fast.answers import ANSWER_GROUPS, answers_by_outcome
 from simplan.engines.fast.relay import relay_owners
 from simplan.engines.fast.serving import Queues
 from simplan.engines.fast.sourcing import SourcedCustomers
