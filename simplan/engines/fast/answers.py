@@ -9,7 +9,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from simplan.engines.fast.book import close, request, take_due, wait
+from simplan.engines.fast.book import close_all, request_all, take_due, wait_all
 from simplan.engines.fast.table import (
     ALERT,
     ALERTS,
@@ -52,53 +52,84 @@ def answer_pass(
     reps' effort by day). With `may_push`, the deals whose negotiation ended and that sign
     are left to their owners (Python); returns those (leads, when), none without it."""
     floats, ints, codes, counts = leads[0], leads[1], leads[2], leads[3]
+    days, elasticity, negotiation = rules.days, rules.closing_elasticity, rules.lost_negotiation
+    offer, uplift, cost = rules.offer, rules.offer_uplift, rules.offer_cost
+    offer_tier, close_out = rules.offer_tier, rules.close_out
     ids, due, kept = take_due(lists[0], lists[1], lists[2][0], until)
     lists[2][0] = kept
     ids, due, bounds = answers_by_outcome(
         ids, due, ints[:, RANK], codes[:, THEN], codes[:, FATE], codes[:, MODE], DONE
     )
+    n = len(ids)
+    lost, lost_at, n_lost = np.empty(n, dtype=np.int64), np.empty(n), 0
+    asks, ask_kind, ask_at, n_asks = (
+        np.empty(n, dtype=np.int64),
+        np.empty(n, dtype=np.int64),
+        np.empty(n),
+        0,
+    )
     for a in range(bounds[1]):
-        close(ids[a], due[a], LOST, leads, books)
+        lost[n_lost], lost_at[n_lost] = ids[a], due[a]
+        n_lost += 1
     for g in range(1, 5):
         kind = NEXT_TOUCH[g - 1]
         for a in range(bounds[g], bounds[g + 1]):
             if kind == FOLLOW_UP:
                 counts[ids[a], ALERTS] += 1
-            request(ids[a], kind, due[a], floats, codes, lists)
-    signing = np.empty(bounds[6] - bounds[5], dtype=np.int64)
-    n = 0
-    for a in range(bounds[5], bounds[6]):
-        if negotiated(ids[a], due[a], effort, leads, books, rules):
-            signing[n] = a
-            n += 1
+            asks[n_asks], ask_kind[n_asks], ask_at[n_asks] = ids[a], kind, due[a]
+            n_asks += 1
+    signing, n_signing = np.empty(bounds[6] - bounds[5], dtype=np.int64), 0
+    for a in range(bounds[5], bounds[6]):  # the negotiations end
+        i, t = ids[a], due[a]
+        day = min(int(t), days - 1)
+        tier = codes[i, TIER]
+        end = negotiation_end(
+            floats[i, P_WON], floats[i, U_WIN], effort[day, ints[i, OWNER]], elasticity,
+            negotiation, offer and offer_tier[tier] and close_out[day], uplift,
+        )  # fmt: skip
+        if end == LOSES:
+            lost[n_lost], lost_at[n_lost] = i, t
+            n_lost += 1
+            continue
+        if end == SAVED:
+            floats[i, LEVER_COST] += cost
+        signing[n_signing] = a
+        n_signing += 1
+    close_all(lost, lost_at, n_lost, LOST, leads, books)
+    signing = signing[:n_signing]
+    if not may_push:
+        for a in signing:
+            asks[n_asks], ask_kind[n_asks], ask_at[n_asks] = ids[a], SIGN, due[a]
+            n_asks += 1
+    request_all(asks, ask_kind, ask_at, n_asks, floats, codes, lists)
     if may_push:
-        return ids[signing[:n]], due[signing[:n]]
-    for a in signing[:n]:
-        request(ids[a], SIGN, due[a], floats, codes, lists)
+        return ids[signing], due[signing]
     return ids[:0], due[:0]
 
 
-@numba.njit(cache=True, inline="always")
-def negotiated(i: int, t: float, effort: np.ndarray, leads: tuple, books: tuple, rules) -> bool:
-    """The negotiation ends at `t`: the owner's effort that day decides the close
-    (`closing_chance`), a loss may be saved by the close-out offer (at its cost). Returns
-    whether the deal signs (a lost one is closed)."""
-    floats, ints, codes = leads[0], leads[1], leads[2]
-    day = min(int(t), rules.days - 1)
-    p = floats[i, P_WON]
-    closing = closing_chance(
-        p, effort[day, ints[i, OWNER]], rules.closing_elasticity, rules.lost_negotiation
-    )
-    if floats[i, U_WIN] < closing:
-        return True
-    if rules.offer and rules.offer_tier[codes[i, TIER]] and rules.close_out[day]:
-        # The offer lifts p; the band just above p (late losses) turns into wins.
-        lifted = min(p * (1 + rules.offer_uplift), p + (1 - p) * rules.lost_negotiation)
-        if floats[i, U_WIN] < lifted:
-            floats[i, LEVER_COST] += rules.offer_cost
-            return True
-    close(i, t, LOST, leads, books)
-    return False
+SIGNS_NOW, SAVED, LOSES = range(3)
+"""How a negotiation ends (`negotiation_end`)."""
+
+
+@numba.njit(cache=True)
+def negotiation_end(
+    p: float,
+    u: float,
+    effort: float,
+    elasticity: float,
+    negotiation_share: float,
+    offer: bool,
+    offer_uplift: float,
+) -> int:
+    """A deal with win chance `p` and the customer's uniform `u` at the end of its
+    negotiation: the owner's `effort` that day decides the close (`closing_chance`); a loss
+    may be saved by the close-out offer where it applies (`offer`: it lifts p, and the band
+    just above p, the late losses, turns into wins). SIGNS_NOW, SAVED or LOSES."""
+    if u < closing_chance(p, effort, elasticity, negotiation_share):
+        return SIGNS_NOW
+    if offer and u < min(p * (1 + offer_uplift), p + (1 - p) * negotiation_share):
+        return SAVED
+    return LOSES
 
 
 @numba.njit(cache=True)
@@ -107,13 +138,33 @@ def after_pushes(
 ) -> None:
     """The deals `answer_pass` left to their owners, once decided: a held deal signs when its
     period ends, the others are signed with one more touch."""
-    floats, codes = leads[0], leads[2]
-    for k in range(len(ids)):
+    floats, codes, end_day, n = leads[0], leads[2], rules.end_day, len(ids)
+    waits, wait_until, wait_then, n_waits = (
+        np.empty(n, dtype=np.int64),
+        np.empty(n),
+        np.empty(n, dtype=np.int64),
+        0,
+    )
+    asks, ask_kind, ask_at, n_asks = (
+        np.empty(n, dtype=np.int64),
+        np.empty(n, dtype=np.int64),
+        np.empty(n),
+        0,
+    )
+    for k in range(n):
         if pushed[k]:
             codes[ids[k], TIMING] = PUSHED
-            wait(ids[k], rules.end_day[int(t[k])], SIGNS, codes, lists)
+            waits[n_waits], wait_until[n_waits], wait_then[n_waits] = (
+                ids[k],
+                end_day[int(t[k])],
+                SIGNS,
+            )
+            n_waits += 1
         else:
-            request(ids[k], SIGN, t[k], floats, codes, lists)
+            asks[n_asks], ask_kind[n_asks], ask_at[n_asks] = ids[k], SIGN, t[k]
+            n_asks += 1
+    wait_all(waits, wait_until, wait_then, n_waits, codes, lists)
+    request_all(asks, ask_kind, ask_at, n_asks, floats, codes, lists)
 
 
 @numba.njit(cache=True)

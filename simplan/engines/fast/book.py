@@ -1,6 +1,10 @@
 """What the fast engine keeps as leads move: who waits for a customer, each rep's pipeline
 and expected pipeline, and the bookings and credits of closed deals; the compiled steps a
-pass takes on them lead by lead (wait, request a touch, close a deal)."""
+pass takes on them (wait, request a touch, close a deal), each for a pass's leads at once.
+
+A compiled pass gathers what it does lead by lead in order and applies it once at its end
+(`wait_all`, `request_all`, `close_all`): a helper taking the lead table's arrays for each
+lead pays numba's reference counting on every call (about 100 ns, 15x the work itself)."""
 
 from __future__ import annotations
 
@@ -182,7 +186,7 @@ class Bookkeeping:
         return L.floats, L.ints, L.codes, L.counts, L.delay, L.mentored
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True)
 def split_key(closer: int, first: int, mentored: bool, team_size: int) -> int:
     """Where a split deal's shares are kept: its closer and first owner within their copy of
     the team (the copies are alike), and whether it came from the mentor pool."""
@@ -190,40 +194,52 @@ def split_key(closer: int, first: int, mentored: bool, team_size: int) -> int:
     return ((closer - base) * team_size + first - base) * 2 + int(mentored)
 
 
-@numba.njit(cache=True, inline="always")
-def wait(i: int, until: float, then: int, codes: np.ndarray, lists: tuple) -> None:
-    """Lead i waits for its customer until `until`, then `then` happens: appended to today's
-    waits (ending before tomorrow) or the later ones."""
+@numba.njit(cache=True)
+def wait_all(ids: np.ndarray, until: np.ndarray, then: np.ndarray, k: int, codes, lists):
+    """Leads ids[:k] wait for their customers until `until`, then `then` happens: each
+    appended to today's waits (ending before tomorrow) or the later ones."""
     today_ids, today_due, today_fill, later_ids, later_due, later_fill, _, _, tomorrow = lists
-    codes[i, MODE], codes[i, THEN] = CUSTOMER, then
-    if until < tomorrow:
-        today_ids[today_fill[0]], today_due[today_fill[0]] = i, until
-        today_fill[0] += 1
-    else:
-        later_ids[later_fill[0]], later_due[later_fill[0]] = i, until
-        later_fill[0] += 1
+    a, b = today_fill[0], later_fill[0]
+    for j in range(k):
+        i = ids[j]
+        codes[i, MODE], codes[i, THEN] = CUSTOMER, then[j]
+        if until[j] < tomorrow:
+            today_ids[a], today_due[a] = i, until[j]
+            a += 1
+        else:
+            later_ids[b], later_due[b] = i, until[j]
+            b += 1
+    today_fill[0], later_fill[0] = a, b
 
 
-@numba.njit(cache=True, inline="always")
-def request(i: int, kind: int, at: float, floats: np.ndarray, codes: np.ndarray, lists: tuple):
-    """Lead i asks its owner for a touch of `kind` from `at` (it joins the queue next pass)."""
+@numba.njit(cache=True)
+def request_all(ids: np.ndarray, kind: np.ndarray, at: np.ndarray, k: int, floats, codes, lists):
+    """Leads ids[:k] ask their owners for a touch of `kind` from `at` (joining the queues at
+    the next pass)."""
     pending, fill = lists[6], lists[7]
-    codes[i, MODE], codes[i, KIND], floats[i, REQUESTED] = TOUCH, kind, at
-    pending[fill[0]] = i
-    fill[0] += 1
+    n = fill[0]
+    for j in range(k):
+        i = ids[j]
+        codes[i, MODE], codes[i, KIND], floats[i, REQUESTED] = TOUCH, kind[j], at[j]
+        pending[n] = i
+        n += 1
+    fill[0] = n
 
 
-@numba.njit(cache=True, inline="always")
-def close(i: int, t: float, outcome: int, leads: tuple, books: tuple) -> None:
-    """Close lead i at `t`: out of its owner's pipeline, expected pipeline and open leads."""
+@numba.njit(cache=True)
+def close_all(ids: np.ndarray, t: np.ndarray, k: int, outcome: int, leads: tuple, books: tuple):
+    """Close leads ids[:k] at `t`, in order: out of their owners' pipelines, expected
+    pipelines and open leads."""
     floats, ints, codes = leads[0], leads[1], leads[2]
     pipeline, expected_pipeline, open_leads = books[0], books[1], books[2]
-    codes[i, OUTCOME], floats[i, CLOSE_TIME], codes[i, MODE] = outcome, t, DONE
-    o = ints[i, OWNER]
-    pipeline[o] -= floats[i, VALUE]
-    expected_pipeline[o] += 0.0 - floats[i, EXPECTED]
-    floats[i, EXPECTED] = 0.0
-    open_leads[o] -= 1.0
+    for j in range(k):
+        i = ids[j]
+        codes[i, OUTCOME], floats[i, CLOSE_TIME], codes[i, MODE] = outcome, t[j], DONE
+        o = ints[i, OWNER]
+        pipeline[o] -= floats[i, VALUE]
+        expected_pipeline[o] += 0.0 - floats[i, EXPECTED]
+        floats[i, EXPECTED] = 0.0
+        open_leads[o] -= 1.0
 
 
 @numba.njit(cache=True)
@@ -235,7 +251,7 @@ def close_won(ids: np.ndarray, t: np.ndarray, leads: tuple, books: tuple, credit
     floats, ints, codes, mentored = leads[0], leads[1], leads[2], leads[5]
     won_count, bookings, booked = books[3], books[4], books[5]
     rows, fill, span, share_rep, share = credits
-    n = rules.team_size
+    n, referral, reward = rules.team_size, rules.referral, rules.referral_reward
     for k in range(len(ids)):
         i = ids[k]
         o, first = ints[i, OWNER], ints[i, FIRST_OWNER]
@@ -243,18 +259,20 @@ def close_won(ids: np.ndarray, t: np.ndarray, leads: tuple, books: tuple, credit
             return False
     if fill[0] + 3 * len(ids) > len(rows):
         return False
+    close_all(ids, t, len(ids), WON, leads, books)
+    r = fill[0]
     for k in range(len(ids)):
         i, day = ids[k], int(t[k])
-        close(i, t[k], WON, leads, books)
         amount = floats[i, AMOUNT] = floats[i, VALUE]
-        if codes[i, SOURCE] == rules.referral:
-            floats[i, LEVER_COST] += rules.referral_reward
+        if codes[i, SOURCE] == referral:
+            floats[i, LEVER_COST] += reward
         o = ints[i, OWNER]
         won_count[day, o] += 1
         if o == ints[i, FIRST_OWNER] and not mentored[i]:
             bookings[day, o] += amount
             booked[o] += amount
-            credit_row(rows, fill, i, o, 1.0, amount, t[k])
+            rows[r, 0], rows[r, 1], rows[r, 2], rows[r, 3], rows[r, 4] = i, o, 1.0, amount, t[k]
+            r += 1
     for k in range(len(ids)):  # the split deals after every deal closed alone
         i, day = ids[k], int(t[k])
         o, first = ints[i, OWNER], ints[i, FIRST_OWNER]
@@ -266,18 +284,16 @@ def close_won(ids: np.ndarray, t: np.ndarray, leads: tuple, books: tuple, credit
             rep, credit = share_rep[s] + base, floats[i, AMOUNT] * share[s]
             bookings[day, rep] += credit
             booked[rep] += credit
-            credit_row(rows, fill, i, rep, share[s], credit, t[k])
+            rows[r, 0], rows[r, 1], rows[r, 2], rows[r, 3], rows[r, 4] = (
+                i,
+                rep,
+                share[s],
+                credit,
+                t[k],
+            )
+            r += 1
+    fill[0] = r
     return True
-
-
-@numba.njit(cache=True, inline="always")
-def credit_row(
-    rows: np.ndarray, fill: np.ndarray, i: int, rep: int, share: float, amount: float, t: float
-) -> None:
-    """Append a credit row (lead, rep, share, amount, close day)."""
-    row = rows[fill[0]]
-    row[0], row[1], row[2], row[3], row[4] = i, rep, share, amount, t
-    fill[0] += 1
 
 
 @numba.njit(cache=True)

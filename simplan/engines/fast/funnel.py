@@ -13,7 +13,13 @@ from typing import NamedTuple
 import numpy as np
 
 from simplan.engines.fast.answers import after_pushes, answer_pass
-from simplan.engines.fast.touches import CLOSES_LEFT, TIMING_ASKED, after_pulls, serve_pass
+from simplan.engines.fast.touches import (
+    CLOSES_LEFT,
+    JOIN_LEFT,
+    TIMING_ASKED,
+    after_pulls,
+    serve_pass,
+)
 from simplan.model.calendar import PHASES
 
 CLOSE_OUT = PHASES.index("close_out")
@@ -77,14 +83,19 @@ class Funnel:
         """Each rep works the touches requested before `until` first-in first-out, one after
         another, starting them before `until` while they still end inside working hours;
         each touch's rule follows. Returns how many were done."""
-        L, cal, q = self.leads, self.cal, self._touches()
+        L, cal, q = self.leads, self.cal, self.queues
         close = day + cal.workday_start + cal.workday_length + 1e-9
         today = self.win_skill, self.cycle_mult, self.touches[day]
         lists, leads = self._lists(), self._leads()
-        done, status, asked, at, signs_at, signing, signed_at = serve_pass(
-            (q.lead, q.requested, q.start, q.count), free, duration, until, close, today,
-            leads, self._books(), lists, self.credits.tables(), self.rules, self.may_pull,
-        )  # fmt: skip
+        while True:
+            passed = serve_pass(
+                (q.lead, q.requested, q.start, q.count), free, duration, until, close, today,
+                leads, self._books(), lists, self.credits.tables(), self.rules, self.may_pull,
+            )  # fmt: skip
+            if not passed[1] & JOIN_LEFT:
+                break
+            self._touches()  # rows with room for the requests, then the pass again
+        done, status, asked, at, signs_at, signing, signed_at = passed
         if status & TIMING_ASKED:
             pulled = self._timing(asked, at, signs_at)
             after_pulls(asked, at, pulled, L.floats, L.codes, L.delay, lists, self.rules)

@@ -132,6 +132,31 @@ def enqueue(
 
 
 @numba.njit(cache=True)
+def join_pending(
+    pending: np.ndarray,
+    fill: np.ndarray,
+    requested: np.ndarray,
+    owner: np.ndarray,
+    rows: np.ndarray,
+    rows_requested: np.ndarray,
+    start: np.ndarray,
+    count: np.ndarray,
+) -> bool:
+    """`enqueue` the `fill[0]` pending touches (leads; `requested` and `owner` are the leads'
+    columns). Returns False, those not joined left pending, when a row is full or an owner
+    has no row yet (`Queues.join` then makes room)."""
+    n = fill[0]
+    lead = pending[:n].copy()
+    for k in range(n):
+        if owner[lead[k]] >= len(start):
+            return False
+    done = enqueue(lead, requested[lead], owner[lead], 0, rows, rows_requested, start, count)
+    fill[0] = n - done
+    pending[: n - done] = lead[done:]
+    return done == n
+
+
+@numba.njit(cache=True)
 def flat_queues(
     rows: np.ndarray, rows_requested: np.ndarray, start: np.ndarray, count: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -53,8 +53,8 @@ class LeadTable:
         """Blocks with room for `capacity` leads, the first `n` kept."""
         old = {name: getattr(self, name) for name in self._names()} if self.n else {}
         for names, block, dtype in self.BLOCKS:
-            # Column-major: each column contiguous, as numpy reads them one at a time.
-            setattr(self, block, np.zeros((capacity, len(names)), dtype=dtype, order="F"))
+            # Row-major: a lead's columns side by side, as the compiled passes read them.
+            setattr(self, block, np.zeros((capacity, len(names)), dtype=dtype))
         self.replication = np.zeros(capacity, dtype=np.int32)
         self.delay = np.zeros((capacity, 3))
         self.mentored = np.zeros(capacity, dtype=bool)

@@ -8,8 +8,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from simplan.engines.fast.book import close_won, request, wait
-from simplan.engines.fast.serving import serve_queues
+from simplan.engines.fast.book import close_won, request_all, wait_all
+from simplan.engines.fast.serving import join_pending, serve_queues
 from simplan.engines.fast.table import (
     ALERT,
     ANSWER,
@@ -28,6 +28,7 @@ from simplan.engines.fast.table import (
     OWNER,
     P_WON,
     PROPOSAL,
+    REQUESTED,
     RESPONSE_H,
     SIGN,
     SIGNS,
@@ -42,9 +43,10 @@ from simplan.engines.fast.table import (
 from simplan.model.leads import lost_at, response_factor
 from simplan.model.records import PULLED
 
-TIMING_ASKED, CLOSES_LEFT = 1, 2
+TIMING_ASKED, CLOSES_LEFT, JOIN_LEFT = 1, 2, 4
 """What `serve_pass` leaves to Python (bits of its status): the owners' timing decisions
-(then `after_pulls`), the won deals' closes (then `Bookkeeping._close_won`)."""
+(then `after_pulls`), the won deals' closes (then `Bookkeeping._close_won`), the requests'
+joining their queues when those need more room (then `Queues.join`, and the pass again)."""
 
 
 @numba.njit(cache=True)
@@ -62,55 +64,82 @@ def serve_pass(
     rules,
     may_pull: bool,
 ):
-    """One pass of the day's queues (`serve_queues`: each rep's touches requested before
-    `until`, first-in first-out, ending by `close`), then every touch's rule, kind by kind
-    in the order served (first responses, proposals, follow-ups, negotiations, signatures).
+    """One pass of the day's queues (the touches requested since the last joined first, then
+    `serve_queues`: each rep's touches requested before `until`, first-in first-out, ending
+    by `close`), then every touch's rule, kind by kind in the order served (first responses,
+    proposals, follow-ups, negotiations, signatures).
 
     `today` is (win skill, cycle multiplier, touches done today) per rep. A winner at
     contact, proposal or negotiation may be pulled by its owner: with `may_pull` its fate is
     left to Python. Returns how many touches were done, the status (TIMING_ASKED,
-    CLOSES_LEFT bits), the winners to decide on (leads, when, when each would sign) and the
-    signatures (leads, when).
+    CLOSES_LEFT, JOIN_LEFT bits; with JOIN_LEFT nothing was served), the winners to decide
+    on (leads, when, when each would sign) and the signatures (leads, when).
     """
-    floats, ints, codes = leads[0], leads[1], leads[2]
+    floats, ints, codes, delay = leads[0], leads[1], leads[2], leads[4]
     win_skill, cycle_mult, touches = today
+    expected_pipeline = books[1]
+    shape, after, loss = rules.decay_shape, rules.decay_after_hours, rules.decay_loss
+    negotiation, proposal = rules.lost_negotiation, rules.lost_proposal
+    timeout = rules.proposal_timeout
+    if not join_pending(
+        lists[6], lists[7], floats[:, REQUESTED], ints[:, OWNER],
+        queues[0], queues[1], queues[2], queues[3],
+    ):  # fmt: skip
+        none = np.zeros(0, dtype=np.int64)
+        return 0, JOIN_LEFT, none, np.zeros(0), np.zeros(0), none, np.zeros(0)
     done, t = serve_queues(
         queues[0], queues[1], queues[2], queues[3], free, duration, until, close,
         codes[:, MODE], DONE,
     )  # fmt: skip
     ids, at, bounds = touches_by_kind(done, t, codes[:, KIND], ints[:, OWNER], touches)
-    asked = np.empty(len(done), dtype=np.int64)
-    signs_at = np.empty(len(done))
-    n_asked = 0
+    n = len(done)
+    asked, signs_at, n_asked = np.empty(n, dtype=np.int64), np.empty(n), 0
+    waits, wait_until, wait_then, n_waits = (
+        np.empty(n, dtype=np.int64),
+        np.empty(n),
+        np.empty(n, dtype=np.int64),
+        0,
+    )
     for a in range(bounds[CONTACT], bounds[NEGOTIATION + 1]):
-        i, now, kind = ids[a], at[a], codes[ids[a], KIND]
-        if kind == CONTACT:
-            contacted(i, now, floats, ints, codes, books, win_skill, cycle_mult, rules)
+        i, now = ids[a], at[a]
+        kind = codes[i, KIND]
+        if kind == CONTACT:  # the first response: the win chance decays with its hours
+            o, tier = ints[i, OWNER], codes[i, TIER]
+            hours = floats[i, RESPONSE_H] = (now - floats[i, TIME]) * 24
+            codes[i, STAGE] = 0
+            decay = response_factor(shape[tier], after[tier], loss[tier], hours)
+            p = min(1.0, floats[i, P] * decay * win_skill[o])
+            u = floats[i, U_WIN]
+            codes[i, FATE] = 3 if u < p else lost_at(u, p, negotiation, proposal)
+            floats[i, P_WON] = p
+            expected = p * floats[i, VALUE]
+            expected_pipeline[o] += expected - floats[i, EXPECTED]
+            floats[i, EXPECTED] = expected
+            floats[i, CYCLE] = cycle_mult[o]
         elif kind == PROPOSAL:
             codes[i, STAGE] = 1
         elif kind == NEGOTIATION:
             codes[i, STAGE] = 2
-        if codes[i, FATE] == 3 and kind != FOLLOW_UP:
-            asked[n_asked], signs_at[n_asked] = a, signs_if_kept(i, now, floats, leads[4], kind)
+        cycle = floats[i, CYCLE]
+        if codes[i, FATE] == 3 and kind != FOLLOW_UP and may_pull:
+            rest = signs_if_kept(kind, delay[i, 0], delay[i, 1], delay[i, 2])
+            asked[n_asked], signs_at[n_asked] = a, now + rest * cycle
             n_asked += 1
-        else:
-            carry_on(i, now, kind, floats, codes, leads[4], lists, rules)
-    signing = ids[bounds[SIGN] : bounds[SIGN + 1]]
+            continue
+        wait_until[n_waits], wait_then[n_waits], floats[i, ANSWER] = next_wait(
+            kind, now, delay[i, 0], delay[i, 1], delay[i, 2], cycle, floats[i, ANSWER], timeout
+        )
+        waits[n_waits] = i
+        n_waits += 1
+    wait_all(waits, wait_until, wait_then, n_waits, codes, lists)
+    signing, signed_at = ids[bounds[SIGN] : bounds[SIGN + 1]], at[bounds[SIGN] : bounds[SIGN + 1]]
     for i in signing:
         codes[i, STAGE] = 3
-    status = 0
-    if n_asked and may_pull:
-        status |= TIMING_ASKED
-    else:
-        for k in range(n_asked):
-            a = asked[k]
-            carry_on(ids[a], at[a], codes[ids[a], KIND], floats, codes, leads[4], lists, rules)
-        n_asked = 0
-    signed_at = at[bounds[SIGN] : bounds[SIGN + 1]]
+    status = TIMING_ASKED if n_asked else 0
     if status or not close_won(signing, signed_at, leads, books, credits, rules):
         status |= CLOSES_LEFT
     chosen = asked[:n_asked]
-    return len(done), status, ids[chosen], at[chosen], signs_at[:n_asked], signing, signed_at
+    return n, status, ids[chosen], at[chosen], signs_at[:n_asked], signing, signed_at
 
 
 @numba.njit(cache=True)
@@ -136,78 +165,43 @@ def touches_by_kind(
     return out_ids, out_t, bounds
 
 
-@numba.njit(cache=True, inline="always")
-def contacted(
-    i: int,
-    t: float,
-    floats: np.ndarray,
-    ints: np.ndarray,
-    codes: np.ndarray,
-    books: tuple,
-    win_skill: np.ndarray,
-    cycle_mult: np.ndarray,
-    rules,
-) -> None:
-    """First response at `t`: the win chance decays with the hours it took (the tier's
-    `response_factor`), the owner's skill applies; the customer's fate (won, or the stage
-    `lost_at`) and the lead's expected value in its owner's pipeline."""
-    o, tier = ints[i, OWNER], codes[i, TIER]
-    hours = floats[i, RESPONSE_H] = (t - floats[i, TIME]) * 24
-    codes[i, STAGE] = 0
-    decay = response_factor(
-        rules.decay_shape[tier], rules.decay_after_hours[tier], rules.decay_loss[tier], hours
-    )
-    p = min(1.0, floats[i, P] * decay * win_skill[o])
-    u = floats[i, U_WIN]
-    codes[i, FATE] = 3 if u < p else lost_at(u, p, rules.lost_negotiation, rules.lost_proposal)
-    floats[i, P_WON] = p
-    expected = p * floats[i, VALUE]
-    books[1][o] += expected - floats[i, EXPECTED]
-    floats[i, EXPECTED] = expected
-    floats[i, CYCLE] = cycle_mult[o]
-
-
-@numba.njit(cache=True, inline="always")
-def signs_if_kept(i: int, t: float, floats: np.ndarray, delay: np.ndarray, kind: int) -> float:
-    """When a winner touched at `t` (a first response, proposal or negotiation) would sign
-    if its owner leaves it be: the customer's delays still to come."""
+@numba.njit(cache=True)
+def signs_if_kept(kind: int, contact: float, proposal: float, negotiation: float) -> float:
+    """The customer's delays still to come (days, before the cycle multiplier) after a
+    winner's touch of `kind` (first response, proposal or negotiation): when it would sign if
+    its owner leaves it be."""
     if kind == CONTACT:
-        rest = delay[i, 0] + delay[i, 1] + delay[i, 2]
-    elif kind == PROPOSAL:
-        rest = delay[i, 1] + delay[i, 2]
-    else:
-        rest = delay[i, 2]
-    return t + rest * floats[i, CYCLE]
-
-
-@numba.njit(cache=True, inline="always")
-def carry_on(
-    i: int,
-    t: float,
-    kind: int,
-    floats: np.ndarray,
-    codes: np.ndarray,
-    delay: np.ndarray,
-    lists: tuple,
-    rules,
-) -> None:
-    """After a touch of `kind` at `t` (not pulled): the customer's next wait. After contact,
-    the delay to the proposal; after a proposal or its follow-up, the answer (an alert each
-    silent `proposal_timeout_days`); after negotiation, the delay to its end."""
-    cycle = floats[i, CYCLE]
-    if kind == CONTACT:
-        wait(i, t + delay[i, 0] * cycle, CONTACTED, codes, lists)
-        return
-    if kind == NEGOTIATION:
-        wait(i, t + delay[i, 2] * cycle, NEGOTIATED, codes, lists)
-        return
+        return contact + proposal + negotiation
     if kind == PROPOSAL:
-        floats[i, ANSWER] = t + delay[i, 1] * cycle
-    answer, timeout = floats[i, ANSWER], rules.proposal_timeout
+        return proposal + negotiation
+    return negotiation
+
+
+@numba.njit(cache=True)
+def next_wait(
+    kind: int,
+    t: float,
+    contact: float,
+    proposal: float,
+    negotiation: float,
+    cycle: float,
+    answer: float,
+    timeout: float,
+) -> tuple[float, int, float]:
+    """After a touch of `kind` at `t` (not pulled), the customer's next wait: after contact
+    the delay to the proposal; after a proposal or its follow-up the answer (due at `answer`,
+    set by a proposal), with an alert each silent `timeout` days; after negotiation the delay
+    to its end. The customer's delays in days, times the owner's `cycle` multiplier.
+    Returns when the wait ends, what then happens, and the answer's time."""
+    if kind == CONTACT:
+        return t + contact * cycle, CONTACTED, answer
+    if kind == NEGOTIATION:
+        return t + negotiation * cycle, NEGOTIATED, answer
+    if kind == PROPOSAL:
+        answer = t + proposal * cycle
     if answer - t > timeout:
-        wait(i, t + timeout, ALERT, codes, lists)
-    else:
-        wait(i, answer if answer > t else t, ANSWERED, codes, lists)
+        return t + timeout, ALERT, answer
+    return (answer if answer > t else t), ANSWERED, answer
 
 
 @numba.njit(cache=True)
@@ -224,15 +218,42 @@ def after_pulls(
     """The winners `serve_pass` asked about, once their owners decided: a pulled deal signs
     at a discount two days before its period's end (or at once when that has passed), the
     others carry on."""
-    for k in range(len(ids)):
+    n, end_day, discount, timeout = (
+        len(ids),
+        rules.end_day,
+        rules.pull_discount,
+        rules.proposal_timeout,
+    )
+    waits, wait_until, wait_then, n_waits = (
+        np.empty(n, dtype=np.int64),
+        np.empty(n),
+        np.empty(n, dtype=np.int64),
+        0,
+    )
+    asks, ask_kind, ask_at, n_asks = (
+        np.empty(n, dtype=np.int64),
+        np.empty(n, dtype=np.int64),
+        np.empty(n),
+        0,
+    )
+    for k in range(n):
         i, now = ids[k], t[k]
         if not pulled[k]:
-            carry_on(i, now, codes[i, KIND], floats, codes, delay, lists, rules)
+            wait_until[n_waits], wait_then[n_waits], floats[i, ANSWER] = next_wait(
+                codes[i, KIND], now, delay[i, 0], delay[i, 1], delay[i, 2], floats[i, CYCLE],
+                floats[i, ANSWER], timeout,
+            )  # fmt: skip
+            waits[n_waits] = i
+            n_waits += 1
             continue
         codes[i, TIMING] = PULLED
-        floats[i, VALUE] *= 1 - rules.pull_discount
-        end = rules.end_day[int(now)] - 2.0
+        floats[i, VALUE] *= 1 - discount
+        end = end_day[int(now)] - 2.0
         if end > now:
-            wait(i, end, SIGNS, codes, lists)
+            waits[n_waits], wait_until[n_waits], wait_then[n_waits] = i, end, SIGNS
+            n_waits += 1
         else:
-            request(i, SIGN, now, floats, codes, lists)
+            asks[n_asks], ask_kind[n_asks], ask_at[n_asks] = i, SIGN, now
+            n_asks += 1
+    wait_all(waits, wait_until, wait_then, n_waits, codes, lists)
+    request_all(asks, ask_kind, ask_at, n_asks, floats, codes, lists)
