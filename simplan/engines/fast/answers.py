@@ -9,7 +9,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from simplan.engines.fast.book import close_all, request_all, take_due, wait_all
+from simplan.engines.fast.book import close_all, moves, request_all, take_due, wait_all
 from simplan.engines.fast.table import (
     ALERT,
     ALERTS,
@@ -61,13 +61,9 @@ def answer_pass(
         ids, due, ints[:, RANK], codes[:, THEN], codes[:, FATE], codes[:, MODE], DONE
     )
     n = len(ids)
-    lost, lost_at, n_lost = np.empty(n, dtype=np.int64), np.empty(n), 0
-    asks, ask_kind, ask_at, n_asks = (
-        np.empty(n, dtype=np.int64),
-        np.empty(n, dtype=np.int64),
-        np.empty(n),
-        0,
-    )
+    lost, lost_at = np.empty(n, dtype=np.int64), np.empty(n)
+    asks, ask_kind, ask_at = moves(n)[3:]
+    n_lost = n_asks = 0
     for a in range(bounds[1]):
         lost[n_lost], lost_at[n_lost] = ids[a], due[a]
         n_lost += 1
@@ -139,18 +135,8 @@ def after_pushes(
     """The deals `answer_pass` left to their owners, once decided: a held deal signs when its
     period ends, the others are signed with one more touch."""
     floats, codes, end_day, n = leads[0], leads[2], rules.end_day, len(ids)
-    waits, wait_until, wait_then, n_waits = (
-        np.empty(n, dtype=np.int64),
-        np.empty(n),
-        np.empty(n, dtype=np.int64),
-        0,
-    )
-    asks, ask_kind, ask_at, n_asks = (
-        np.empty(n, dtype=np.int64),
-        np.empty(n, dtype=np.int64),
-        np.empty(n),
-        0,
-    )
+    waits, wait_until, wait_then, asks, ask_kind, ask_at = moves(n)
+    n_waits = n_asks = 0
     for k in range(n):
         if pushed[k]:
             codes[ids[k], TIMING] = PUSHED

@@ -195,6 +195,13 @@ def split_key(closer: int, first: int, mentored: bool, team_size: int) -> int:
 
 
 @numba.njit(cache=True)
+def moves(n: int) -> tuple:
+    """Room for a pass's `n` leads' waits (lead, until, then) and requests (lead, kind, at)."""
+    return (np.empty(n, dtype=np.int64), np.empty(n), np.empty(n, dtype=np.int64),
+            np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n))  # fmt: skip
+
+
+@numba.njit(cache=True)
 def wait_all(ids: np.ndarray, until: np.ndarray, then: np.ndarray, k: int, codes, lists):
     """Leads ids[:k] wait for their customers until `until`, then `then` happens: each
     appended to today's waits (ending before tomorrow) or the later ones."""

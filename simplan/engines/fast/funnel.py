@@ -83,7 +83,7 @@ class Funnel:
         """Each rep works the touches requested before `until` first-in first-out, one after
         another, starting them before `until` while they still end inside working hours;
         each touch's rule follows. Returns how many were done."""
-        L, cal, q = self.leads, self.cal, self.queues
+        cal, q = self.cal, self.queues
         close = day + cal.workday_start + cal.workday_length + 1e-9
         today = self.win_skill, self.cycle_mult, self.touches[day]
         lists, leads = self._lists(), self._leads()
@@ -96,10 +96,14 @@ class Funnel:
                 break
             self._touches()  # rows with room for the requests, then the pass again
         done, status, asked, at, signs_at, signing, signed_at = passed
+        closed = not status & CLOSES_LEFT
         if status & TIMING_ASKED:
             pulled = self._timing(asked, at, signs_at)
-            after_pulls(asked, at, pulled, L.floats, L.codes, L.delay, lists, self.rules)
-        if status & CLOSES_LEFT:
+            closed = after_pulls(
+                asked, at, pulled, signing, signed_at, leads, self._books(), lists,
+                self.credits.tables(), self.rules,
+            )  # fmt: skip
+        if not closed:
             self._close_won(signing, signed_at)
         return done
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from simplan.engines.fast.book import close_won, request_all, wait_all
+from simplan.engines.fast.book import close_won, moves, request_all, wait_all
 from simplan.engines.fast.serving import join_pending, serve_queues
 from simplan.engines.fast.table import (
     ALERT,
@@ -45,8 +45,9 @@ from simplan.model.records import PULLED
 
 TIMING_ASKED, CLOSES_LEFT, JOIN_LEFT = 1, 2, 4
 """What `serve_pass` leaves to Python (bits of its status): the owners' timing decisions
-(then `after_pulls`), the won deals' closes (then `Bookkeeping._close_won`), the requests'
-joining their queues when those need more room (then `Queues.join`, and the pass again)."""
+(then `after_pulls`, which closes the signatures), the won deals' closes (when a split's
+shares are new or the rows need room: `Bookkeeping._close_won`), the requests' joining
+their queues when those need more room (then `Queues.join`, and the pass again)."""
 
 
 @numba.njit(cache=True)
@@ -93,13 +94,9 @@ def serve_pass(
     )  # fmt: skip
     ids, at, bounds = touches_by_kind(done, t, codes[:, KIND], ints[:, OWNER], touches)
     n = len(done)
-    asked, signs_at, n_asked = np.empty(n, dtype=np.int64), np.empty(n), 0
-    waits, wait_until, wait_then, n_waits = (
-        np.empty(n, dtype=np.int64),
-        np.empty(n),
-        np.empty(n, dtype=np.int64),
-        0,
-    )
+    asked, signs_at = np.empty(n, dtype=np.int64), np.empty(n)
+    waits, wait_until, wait_then = moves(n)[:3]
+    n_asked = n_waits = 0
     for a in range(bounds[CONTACT], bounds[NEGOTIATION + 1]):
         i, now = ids[a], at[a]
         kind = codes[i, KIND]
@@ -209,33 +206,23 @@ def after_pulls(
     ids: np.ndarray,
     t: np.ndarray,
     pulled: np.ndarray,
-    floats: np.ndarray,
-    codes: np.ndarray,
-    delay: np.ndarray,
+    signing: np.ndarray,
+    signed_at: np.ndarray,
+    leads: tuple,
+    books: tuple,
     lists: tuple,
+    credits: tuple,
     rules,
-) -> None:
+) -> bool:
     """The winners `serve_pass` asked about, once their owners decided: a pulled deal signs
     at a discount two days before its period's end (or at once when that has passed), the
-    others carry on."""
-    n, end_day, discount, timeout = (
-        len(ids),
-        rules.end_day,
-        rules.pull_discount,
-        rules.proposal_timeout,
-    )
-    waits, wait_until, wait_then, n_waits = (
-        np.empty(n, dtype=np.int64),
-        np.empty(n),
-        np.empty(n, dtype=np.int64),
-        0,
-    )
-    asks, ask_kind, ask_at, n_asks = (
-        np.empty(n, dtype=np.int64),
-        np.empty(n, dtype=np.int64),
-        np.empty(n),
-        0,
-    )
+    others carry on; then the pass's signatures (`signing` at `signed_at`) close. Returns
+    whether they closed (`close_won`: else Python works out their splits first)."""
+    floats, codes, delay = leads[0], leads[2], leads[4]
+    n = len(ids)
+    end_day, discount, timeout = rules.end_day, rules.pull_discount, rules.proposal_timeout
+    waits, wait_until, wait_then, asks, ask_kind, ask_at = moves(n)
+    n_waits = n_asks = 0
     for k in range(n):
         i, now = ids[k], t[k]
         if not pulled[k]:
@@ -257,3 +244,4 @@ def after_pulls(
             n_asks += 1
     wait_all(waits, wait_until, wait_then, n_waits, codes, lists)
     request_all(asks, ask_kind, ask_at, n_asks, floats, codes, lists)
+    return close_won(signing, signed_at, leads, books, credits, rules)
