@@ -164,18 +164,19 @@ def answers_by_outcome(
     done: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The customers answering (`ids`, when each wait ends `due`; `rank`, `then`, `fate`
-    and `mode` are the leads' columns) in order of arrival, grouped: lost (a customer lost
-    after contact or proposal), then each of ANSWER_GROUPS, each group in order of arrival.
+    and `mode` are the leads' columns) grouped: lost (a customer lost after contact or
+    proposal), then each of ANSWER_GROUPS. The lost and the negotiations' ends (the last
+    group) in order of arrival, as their closes move the owners' pipelines, summed in that
+    order; the others as given (each becomes a request, and a queue orders its own).
 
     Marks them `done` in `mode`; returns the leads, their times, and where each group
     starts (its 7 bounds: group g is bounds[g]:bounds[g + 1]).
     """
-    order = np.argsort(rank[ids])
     k = len(ids)
     code = np.empty(k, dtype=np.int64)
     bounds = np.zeros(7, dtype=np.int64)
     for a in range(k):
-        lead = ids[order[a]]
+        lead = ids[a]
         mode[lead] = done
         t, f = then[lead], fate[lead]
         if (t == CONTACTED and f == 0) or (t == ANSWERED and f == 1):
@@ -193,6 +194,10 @@ def answers_by_outcome(
     out_due = np.empty(k)
     for a in range(k):
         g = code[a]
-        out_ids[place[g]], out_due[place[g]] = ids[order[a]], due[order[a]]
+        out_ids[place[g]], out_due[place[g]] = ids[a], due[a]
         place[g] += 1
+    for g in (0, 5):
+        first, last = bounds[g], bounds[g + 1]
+        order = np.argsort(rank[out_ids[first:last]]) + first
+        out_ids[first:last], out_due[first:last] = out_ids[order], out_due[order]
     return out_ids, out_due, bounds
