@@ -19,14 +19,15 @@ from typing import Any
 from bench_engine import BASELINE, PROPOSAL, scaled
 
 from simplan import load_scenario, runner, simulate
-from simplan.engines.fast import book, engine, serving
+from simplan.engines.fast import book, engine, funnel, serving
 from simplan.engines.standing import Standing
 
 ENGINE_STEPS = (
-    "__init__", "_arrive", "_source", "_relay", "_serve", "_wake", "_contacted", "_proposed",
-    "_await_answer", "_negotiating", "_signed", "_negotiated", "_close", "_pull", "_timing",
-    "_start_answers", "_expect", "_wait", "_request", "_touches", "_records",
+    "__init__", "_arrive", "_source", "_relay", "_serve", "_wake", "_timing", "_close_won",
+    "_start_answers", "_expect", "_request", "_touches", "_records",
 )  # fmt: skip
+COMPILED_PASSES = ("serve_pass", "after_pulls", "answer_pass", "after_pushes")
+"""The compiled passes, as `funnel` calls them (their own time: the touch and answer rules)."""
 
 spent: dict[str, float] = {}
 _inner: list[float] = []
@@ -55,7 +56,8 @@ def main() -> None:
     which, n = sys.argv[1], int(sys.argv[2])
     for step in ENGINE_STEPS:
         timed(engine.FastEngine, step, f"engine {step}")
-    timed(serving.Queues, "serve", "engine Queues.serve (compiled)")
+    for name in COMPILED_PASSES:
+        timed(funnel, name, f"engine {name} (compiled)")
     timed(serving.Queues, "join", "engine Queues.join (compiled insert)")
     timed(book.Waits, "before", "engine Waits.before")
     timed(engine, "route_day", "engine route_day")

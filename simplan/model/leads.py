@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+import numba
 import numpy as np
 from pydantic import Field, model_validator
 
@@ -20,6 +21,27 @@ from simplan.model.params import Params
 
 STAGES = ("contact", "proposal", "negotiation", "won")
 """Furthest stage a lead reached; index 3 means won."""
+
+
+DECAY_SHAPES = ("none", "step", "exponential")
+"""Response-decay shapes by code (`ResponseDecay.code`, what the compiled rule takes)."""
+
+
+@numba.njit(cache=True)
+def response_factor(shape: int, after_hours: float, loss: float, hours: float) -> float:
+    """The multiplier on a lead's win probability for a first response after `hours`, under
+    the decay of shape code `shape` (DECAY_SHAPES); the one definition both engines call."""
+    if shape == 0:
+        return 1.0
+    if shape == 1:
+        return 1 - loss if hours > after_hours else 1.0
+    return (1 - loss) ** (hours / after_hours)
+
+
+@numba.vectorize(["float64(int64, float64, float64, float64)"], cache=True)
+def response_factors(shape: int, after_hours: float, loss: float, hours: float) -> float:
+    """`response_factor` over arrays of first-response times."""
+    return response_factor(shape, after_hours, loss, hours)
 
 
 class ResponseDecay(Params):
@@ -34,22 +56,19 @@ class ResponseDecay(Params):
     after_hours: float = Field(default=24.0, gt=0)
     loss: float = Field(default=0.6, ge=0, lt=1)
 
+    @property
+    def code(self) -> int:
+        """The shape's code for the compiled rule (its place in DECAY_SHAPES)."""
+        return DECAY_SHAPES.index(self.shape)
+
     def factor(self, hours: float) -> float:
         """Multiplier on the win probability for a first response after `hours` (plain floats:
         the event engine asks once per lead)."""
-        if self.shape == "none":
-            return 1.0
-        if self.shape == "step":
-            return 1 - self.loss if hours > self.after_hours else 1.0
-        return (1 - self.loss) ** (hours / self.after_hours)
+        return response_factor(self.code, self.after_hours, self.loss, hours)
 
     def factors(self, hours: np.ndarray) -> np.ndarray:
-        """`factor` for an array of first-response times (the fast engine's form)."""
-        if self.shape == "none":
-            return np.ones_like(hours)
-        if self.shape == "step":
-            return np.where(hours > self.after_hours, 1 - self.loss, 1.0)
-        return (1 - self.loss) ** (hours / self.after_hours)
+        """`factor` for an array of first-response times."""
+        return response_factors(self.code, self.after_hours, self.loss, hours)
 
 
 class StageDelays(Params):
@@ -236,23 +255,32 @@ def draw_leads(
     return Leads(source_names=source_names, **{k: v[order] for k, v in merged.items()})
 
 
-def loss_stage(u: float, p: float, shares: LossStageShares) -> int:
-    """The last stage a lost lead reaches, from its uniform `u` (>= p) and the loss shares.
+@numba.njit(cache=True)
+def lost_at(u: float, p: float, negotiation: float, proposal: float) -> int:
+    """The last stage a lost lead reaches (2 negotiation, 1 proposal, 0 contact), from its
+    uniform `u` (>= p) and the loss shares at negotiation and proposal.
 
     The band just above `p` is lost at negotiation, so an uplift of p turns late losses
-    into wins first; then proposal, then contact. Plain floats: the event engine asks once
-    per lead, where an array call would cost a hundred times the arithmetic.
+    into wins first; then proposal, then contact. The one definition both engines call.
     """
     v = (u - p) / (1 - p) if p < 1 else 0.0
-    return 2 if v < shares.negotiation else 1 if v < shares.negotiation + shares.proposal else 0
+    return 2 if v < negotiation else 1 if v < negotiation + proposal else 0
+
+
+@numba.vectorize(["int64(float64, float64, float64, float64)"], cache=True)
+def _lost_at_each(u: float, p: float, negotiation: float, proposal: float) -> int:
+    """`lost_at` over arrays."""
+    return lost_at(u, p, negotiation, proposal)
+
+
+def loss_stage(u: float, p: float, shares: LossStageShares) -> int:
+    """`lost_at` under the scenario's loss shares, for one lead (the event engine's form)."""
+    return lost_at(u, p, shares.negotiation, shares.proposal)
 
 
 def loss_stages(u: np.ndarray, p: np.ndarray, shares: LossStageShares) -> np.ndarray:
-    """`loss_stage` for arrays of uniforms and probabilities (the fast engine's form)."""
-    v = np.where(p < 1, (u - p) / np.where(p < 1, 1 - p, 1.0), 0.0)
-    return np.where(
-        v < shares.negotiation, 2, np.where(v < shares.negotiation + shares.proposal, 1, 0)
-    )
+    """`loss_stage` for arrays of uniforms and probabilities."""
+    return _lost_at_each(u, p, shares.negotiation, shares.proposal)
 
 
 def tier_arrivals(params: LeadsParams, calendar: Calendar) -> np.ndarray:

@@ -29,6 +29,7 @@ force lets it, and states the prior it used when not.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 from pydantic import Field
 
@@ -75,19 +76,29 @@ def self_sourced_rate(
     return np.outer(weights * effort_lift(effort, elasticity), shares * arrivals_per_day)
 
 
-def closing_lift(effort, elasticity: float):
+@numba.njit(cache=True)
+def lift_at_close(effort: float, elasticity: float) -> float:
     """The multiplier the owner's effort puts on a deal's win chance at its close:
-    1 + elasticity x (effort - 1), never below 0. Floats or arrays (both engines, the program)."""
-    return np.maximum(1.0 + elasticity * (np.asarray(effort, dtype=float) - 1.0), 0.0)
+    1 + elasticity x (effort - 1), never below 0 (the compiled rule, one deal)."""
+    lift = 1.0 + elasticity * (effort - 1.0)
+    return 0.0 if lift < 0.0 else lift
 
 
-def closing_chance(p, effort, elasticity: float, negotiation_share: float):
+@numba.vectorize(["float64(float64, float64)"], cache=True)
+def closing_lift(effort: float, elasticity: float) -> float:
+    """`lift_at_close` for floats or arrays (the program's efforts)."""
+    return lift_at_close(effort, elasticity)
+
+
+@numba.njit(cache=True)
+def closing_chance(p: float, effort: float, elasticity: float, negotiation_share: float) -> float:
     """A deal's win chance when its negotiation ends, from its chance p so far and the owner's
     effort that day: p x closing_lift(effort), at most p + (1 - p) x negotiation_share (only the
-    late losses, the band just above p, can be saved). Floats or arrays (both engines)."""
+    late losses, the band just above p, can be saved). One deal, in plain floats: the event
+    engine calls it, and the fast engine's compiled answers."""
     if elasticity == 0:
         return p
-    return np.minimum(p * closing_lift(effort, elasticity), p + (1 - p) * negotiation_share)
+    return min(p * lift_at_close(effort, elasticity), p + (1 - p) * negotiation_share)
 
 
 def sourced_counts(u: np.ndarray, rates: np.ndarray) -> np.ndarray:

@@ -21,13 +21,29 @@ ROOM = 16
 
 class Queues:
     """Every rep's waiting touches (lead ids with their request times) in service order: by
-    request time, then lead id. The rows grow to the reps their touches name."""
+    request time, then lead id. The rows grow to the reps their touches name. Touches
+    requested since the last pass wait in `pending` (`fill` of them) until they join."""
 
     def __init__(self) -> None:
         self.lead = np.zeros((0, ROOM), dtype=np.int64)
         self.requested = np.zeros((0, ROOM))
         self.start = np.zeros(0, dtype=np.int64)
         self.count = np.zeros(0, dtype=np.int64)
+        self.pending, self.fill = np.zeros(1024, dtype=np.int64), np.zeros(1, dtype=np.int64)
+
+    def room(self, k: int) -> None:
+        """Room for `k` pending requests in all (a lead is requested at most once at a time)."""
+        if k > len(self.pending):
+            grown = np.zeros(max(2 * len(self.pending), k), dtype=np.int64)
+            grown[: self.fill[0]] = self.pending[: self.fill[0]]
+            self.pending = grown
+
+    def request(self, lead: np.ndarray, leads: int) -> None:
+        """Touches requested for `lead` (of `leads` in all): they join at the next pass."""
+        n = int(self.fill[0])
+        self.room(max(leads, n + len(lead)))
+        self.pending[n : n + len(lead)] = lead
+        self.fill[0] = n + len(lead)
 
     def _resize(self, reps: int, room: int) -> None:
         """Rows for `reps` reps with `room` places each, the waiting touches kept in place."""
@@ -113,6 +129,31 @@ def enqueue(
         rows[r, place], rows_requested[r, place] = who, at
         count[r] += 1
     return len(lead)
+
+
+@numba.njit(cache=True)
+def join_pending(
+    pending: np.ndarray,
+    fill: np.ndarray,
+    requested: np.ndarray,
+    owner: np.ndarray,
+    rows: np.ndarray,
+    rows_requested: np.ndarray,
+    start: np.ndarray,
+    count: np.ndarray,
+) -> bool:
+    """`enqueue` the `fill[0]` pending touches (leads; `requested` and `owner` are the leads'
+    columns). Returns False, those not joined left pending, when a row is full or an owner
+    has no row yet (`Queues.join` then makes room)."""
+    n = fill[0]
+    lead = pending[:n].copy()
+    for k in range(n):
+        if owner[lead[k]] >= len(start):
+            return False
+    done = enqueue(lead, requested[lead], owner[lead], 0, rows, rows_requested, start, count)
+    fill[0] = n - done
+    pending[: n - done] = lead[done:]
+    return done == n
 
 
 @numba.njit(cache=True)

@@ -18,47 +18,68 @@ CONTACT, PROPOSAL, FOLLOW_UP, NEGOTIATION, SIGN = range(5)
 CONTACTED, ALERT, ANSWERED, NEGOTIATED, SIGNS = range(5)
 
 
-class LeadTable:
-    """Every lead of the batch as growable numpy columns, indexed by lead id."""
+FLOATS = ("time", "p", "size", "u_win", "u_route", "u_timing", "value", "expected",
+          "response_h", "close_time", "amount", "lever_cost", "requested", "answer", "p_won",
+          "cycle")  # fmt: skip
+"""The leads' float columns, in the order of their places in `LeadTable.floats`."""
+(TIME, P, SIZE, U_WIN, U_ROUTE, U_TIMING, VALUE, EXPECTED, RESPONSE_H, CLOSE_TIME, AMOUNT,
+ LEVER_COST, REQUESTED, ANSWER, P_WON, CYCLE) = range(len(FLOATS))  # fmt: skip
+INTS = ("owner", "first_owner", "rank")
+"""Columns of rep or lead numbers (int64, as the compiled loops index with them)."""
+OWNER, FIRST_OWNER, RANK = range(len(INTS))
+CODES = ("tier", "source", "stage", "outcome", "timing", "mode", "kind", "then", "fate")
+"""Codes, int8: a batch holds millions of leads (the records widen them)."""
+TIER, SOURCE, STAGE, OUTCOME, TIMING, MODE, KIND, THEN, FATE = range(len(CODES))
+COUNTS = ("alerts", "relays")
+"""Counts, int16."""
+ALERTS, RELAYS = range(len(COUNTS))
 
-    FLOAT = ("time", "p", "size", "u_win", "u_route", "u_timing", "value", "expected",
-             "response_h", "close_time", "amount", "lever_cost", "requested", "due", "answer",
-             "p_won", "cycle")  # fmt: skip
-    INT = ("owner", "first_owner", "rank")
-    """Columns of rep or lead numbers (int64, as the compiled loops index with them)."""
-    SMALL = {"replication": np.int32, "tier": np.int8, "source": np.int8, "stage": np.int8,
-             "outcome": np.int8, "alerts": np.int16, "relays": np.int16, "timing": np.int8,
-             "mode": np.int8, "kind": np.int8, "then": np.int8, "fate": np.int8}  # fmt: skip
-    """Codes and counts, narrow: a batch holds millions of leads (the records widen them)."""
+
+class LeadTable:
+    """Every lead of the batch, indexed by lead id: a block of columns per type (`floats`,
+    `ints`, `codes`, `counts`: one column per name of FLOATS, INTS, CODES, COUNTS, each
+    contiguous), `replication`, `delay` (three per lead) and `mentored`. Each column is also
+    a plain attribute (a view of its block): the day loop reads them thousands of times a
+    day, and the compiled passes take the blocks whole."""
+
+    BLOCKS = ((FLOATS, "floats", np.float64), (INTS, "ints", np.int64),
+              (CODES, "codes", np.int8), (COUNTS, "counts", np.int16))  # fmt: skip
 
     def __init__(self, capacity: int) -> None:
         self.n = 0
-        self.cols: dict[str, np.ndarray] = {k: np.zeros(capacity) for k in self.FLOAT}
-        self.cols |= {k: np.zeros(capacity, dtype=np.int64) for k in self.INT}
-        self.cols |= {k: np.zeros(capacity, dtype=t) for k, t in self.SMALL.items()}
-        self.cols["delay"] = np.zeros((capacity, 3))
-        self.cols["mentored"] = np.zeros(capacity, dtype=bool)
-        # Columns as plain attributes: each is read thousands of times a day.
-        self.__dict__.update(self.cols)
+        self._allocate(capacity)
+
+    def _allocate(self, capacity: int) -> None:
+        """Blocks with room for `capacity` leads, the first `n` kept."""
+        old = {name: getattr(self, name) for name in self._names()} if self.n else {}
+        for names, block, dtype in self.BLOCKS:
+            # Row-major: a lead's columns side by side, as the compiled passes read them.
+            setattr(self, block, np.zeros((capacity, len(names)), dtype=dtype))
+        self.replication = np.zeros(capacity, dtype=np.int32)
+        self.delay = np.zeros((capacity, 3))
+        self.mentored = np.zeros(capacity, dtype=bool)
+        for names, block, _ in self.BLOCKS:
+            for k, name in enumerate(names):
+                setattr(self, name, getattr(self, block)[:, k])
+        for name, column in old.items():
+            getattr(self, name)[: self.n] = column[: self.n]
+
+    def _names(self) -> list[str]:
+        return [*(name for names, _, _ in self.BLOCKS for name in names),
+                "replication", "delay", "mentored"]  # fmt: skip
 
     def add(self, **columns: np.ndarray) -> np.ndarray:
         """Append leads (missing columns start at their empty value); returns their ids."""
         k = len(columns["time"])
-        if self.n + k > len(self.cols["time"]):
-            size = max(2 * len(self.cols["time"]), self.n + k)
-            for name, col in self.cols.items():
-                grown = np.zeros((size, *col.shape[1:]), dtype=col.dtype)
-                grown[: self.n] = col[: self.n]
-                self.cols[name] = grown
-            self.__dict__.update(self.cols)
+        if self.n + k > len(self.replication):
+            self._allocate(max(2 * len(self.replication), self.n + k))
         ids = slice(self.n, self.n + k)  # written as a slice: a copy, not a scatter
-        c = self.cols
         for name in ("owner", "first_owner", "stage"):
-            c[name][ids] = -1
-        c["outcome"][ids], c["timing"][ids], c["mode"][ids] = OPEN, ON_TIME, DONE
-        c["response_h"][ids] = c["close_time"][ids] = np.nan
+            getattr(self, name)[ids] = -1
+        self.outcome[ids], self.timing[ids], self.mode[ids] = OPEN, ON_TIME, DONE
+        self.response_h[ids] = self.close_time[ids] = np.nan
         for name, values in columns.items():
-            c[name][ids] = values
+            getattr(self, name)[ids] = values
         self.n += k
         return np.arange(ids.start, ids.stop)
 
