@@ -91,7 +91,6 @@ class FastEngine(Funnel, Bookkeeping):
         # Leads waiting for a touch, each once (new requests join at the next pass); leads
         # waiting for a customer who may answer today, and those who answer on a later day.
         self.queues = Queues()
-        self.requests: list[np.ndarray] = []
         self.due_today, self.due_later = Waits(), Waits()
         self.standing = Standing(scenario, team, calendar, copies=self.batch)
         self.tier_rates = tier_arrivals(scenario.leads, calendar)
@@ -114,7 +113,6 @@ class FastEngine(Funnel, Bookkeeping):
         self.won_count = np.zeros((days, size), dtype=np.int64)
         self.open_pipeline = np.zeros((days, size))
         self.credit_rows: list[tuple[int, int, float, float, float]] = []
-        self.split_credits: dict[tuple[int, int, bool], list[tuple[int, float]]] = {}
         offer = scenario.calendar.levers.close_out_offer
         self.offer = offer
         names = [t.name for t in tiers]
