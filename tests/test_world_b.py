@@ -48,7 +48,7 @@ def test_the_plan_files_pay_what_the_world_pays(tmp_path):
         assert len(merged) == len(quarters) == 4 * world.reps.size
         np.testing.assert_allclose(merged["bookings_simplan"], merged["bookings"], atol=0.01)
         own = plan.pay(merged["bookings"].to_numpy(), merged["target"].to_numpy())
-        np.testing.assert_allclose(merged["payout"], own, atol=0.01)
+        np.testing.assert_allclose(merged["payout_simplan"], own, atol=0.01)
 
 
 def test_the_proposal_moves_the_world_clearly(nonlinear):
