@@ -24,7 +24,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n auto -q
 
 world: $(STAMP)
-	$(BIN)/python -m pytest -q -s -m world tests/test_world_predictions.py
+	$(BIN)/python -m pytest -q -s -m world tests/test_world_predictions.py tests/test_world_b.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
