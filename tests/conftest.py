@@ -15,6 +15,26 @@ DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).parent.parent
 
 
+def pytest_configure(config):
+    """In the controller of a parallel run (`-n`), before its workers start: compile the
+    engines' kernels once into numba's cache. Two workers that compile one cached kernel for
+    different argument types at the same moment can overwrite each other's cache entries (the
+    index numbers entries by what each process read), and a worker then loads the wrong code
+    ("'descr' is NULL"); warmed here, the workers load them instead. A few seconds on a warm
+    cache; on a cold one, time the workers would have spent compiling the same kernels."""
+    if hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None):
+        return
+    from simplan.model.behaviour import BehaviourParams
+
+    responsive = load_scenario(ROOT / "scenarios" / "proposals" / "gate80_cap150.yaml")
+    optimising = responsive.model_copy(update={"behaviour": BehaviourParams(
+        model="optimising", effort_levels=5, plan_in_force=responsive.plan)})  # fmt: skip
+    for scenario in (responsive, optimising):
+        for replications in (1, 2):  # a batch of one and of several
+            simulate(scenario, replications=replications, workers=1, engine="fast")
+        simulate(scenario, replications=1, workers=1, engine="events")
+
+
 @pytest.fixture(scope="session")
 def small_scenario():
     return load_scenario(DATA / "small.yaml")
