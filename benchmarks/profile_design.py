@@ -34,8 +34,8 @@ STEPS = {
     "effort costs": (Standing, "_effort_cost"),
     "policies": (Standing, "_policy"),
     "engine": (runner.fast, "run_batch"),
-    "tables": (runner, "replication_tables"),
-    "payouts": (runner, "attach_payouts"),
+    "runs rows": (runner, "runs_table"),
+    "payouts": (runner, "pay_runs"),
     "KPIs": (design_pool, "run_kpis"),
 }
 
