@@ -471,7 +471,7 @@ def borrow_across_traits(
     when a likelihood-ratio test rejects independent traits at 5 %; otherwise every shift is 0.
     """
     raw, variance = np.asarray(raw, float), np.asarray(variance, float)
-    reps, traits = raw.shape
+    traits = raw.shape[1]
     seen = np.isfinite(raw) & np.isfinite(variance)
     sd = np.sqrt(np.maximum(prior_var, 1e-12))
     x = np.where(seen, raw, prior_mean) - prior_mean
@@ -484,17 +484,18 @@ def borrow_across_traits(
             r[j, k] = r[k, j] = 0.95 * np.tanh(t)
         return r
 
+    def covariances(correlation: np.ndarray) -> np.ndarray:
+        """Each rep's Sigma + V_rep, stacked (reps, traits, traits)."""
+        return (correlation * np.outer(sd, sd))[None] + v[:, :, None] * np.eye(traits)
+
     def nll(theta: np.ndarray) -> float:
         """The reps' raw estimates' marginal likelihood, N(prior mean, Sigma + V_i)."""
-        sigma = correlation_of(theta) * np.outer(sd, sd)
-        if np.linalg.eigvalsh(correlation_of(theta))[0] <= 1e-6:
+        correlation = correlation_of(theta)
+        if np.linalg.eigvalsh(correlation)[0] <= 1e-6:
             return 1e12
-        total = 0.0
-        for i in range(reps):
-            cov = sigma + np.diag(v[i])
-            logdet = np.linalg.slogdet(cov)[1]
-            total += 0.5 * (logdet + x[i] @ np.linalg.solve(cov, x[i]))
-        return total
+        cov = covariances(correlation)
+        spread = np.linalg.solve(cov, x[:, :, None])[:, :, 0]
+        return float(0.5 * (np.linalg.slogdet(cov)[1] + (x * spread).sum(axis=1)).sum())
 
     theta = np.zeros(len(pairs))
     if pairs and seen.all(axis=1).sum() >= CORRELATION_REPS:
@@ -504,8 +505,6 @@ def borrow_across_traits(
             theta = fitted.x
     correlation = correlation_of(theta)
     sigma = correlation * np.outer(sd, sd)
-    shift = np.zeros((reps, traits))
-    for i in range(reps):
-        joint = sigma @ np.linalg.solve(sigma + np.diag(v[i]), x[i])
-        shift[i] = joint - sd**2 / (sd**2 + v[i]) * x[i]
+    joint = (sigma @ np.linalg.solve(covariances(correlation), x[:, :, None]))[:, :, 0]
+    shift = joint - sd**2 / (sd**2 + v) * x
     return TraitBorrowing(names=tuple(names), shift=shift, correlation=correlation)
