@@ -73,8 +73,8 @@ PRIOR_CLOSING = (0.0, 0.2, 0.4)
 """Closing elasticity: from effort that does not touch a deal's close to effort 1.2 winning
 8 % more of the deals closing now."""
 PRIOR_CURVATURES = (1.6, 2.2, 3.6)
-"""Effort cost curvature: effort elasticities to pay of about 1.7, 0.8 and 0.4 (the last for
-reps whose effort hardly follows pay; a world of the tests sits near 3.2)."""
+"""Effort cost curvature: effort elasticities to pay of about 1.7, 0.8 and 0.4, from reps whose
+effort follows pay closely to reps whose effort hardly moves with it."""
 PARAMETERS = {
     "self_sourced_share": "production.self_sourced_share",
     "closing_elasticity": "production.closing_elasticity",
