@@ -3,11 +3,13 @@ and its own pace) and their covariance on replications of known correlation."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from simplan.analysis.behaviour_moments import FLOOR, moment_covariance, moments
+from simplan.analysis.behaviour_moments import FLOOR, moment_covariance, moments, simulated_moments
 
 PERIODS = pd.DataFrame(
     {
@@ -121,3 +123,30 @@ def test_the_moments_covariance_keeps_a_real_correlation_and_shrinks_noise():
     raw = np.corrcoef(deviations.T)
     shrunk = shrunk / np.sqrt(np.outer(np.diag(shrunk), np.diag(shrunk)))
     assert np.abs(shrunk[off]).max() < 0.5 * np.abs(raw[off]).max()
+
+
+def test_a_closed_only_history_is_simulated_as_its_export_saw_it():
+    """An export of closed deals holds no deal still open at its date: with `closed_only` a
+    simulated history leaves its open deals out of the opportunities created too, as the
+    export did; without it they count."""
+    start = pd.Timestamp("2025-01-01")
+    credits = pd.DataFrame({"replication": [0, 0], "rep_id": ["a", "a"],
+                            "close_day": [5.0, 85.0], "amount": [100.0, 100.0]})  # fmt: skip
+    deals = pd.DataFrame({"replication": [0, 0, 0], "rep_id": ["a", "a", "a"],
+                          "created_day": [1.0, 75.0, 80.0], "close_day": [5.0, 85.0, np.nan],
+                          "outcome": ["won", "won", "open"]})  # fmt: skip
+    results = SimpleNamespace(credits=credits, deals=deals)
+    targets = pd.Series([100.0], index=pd.MultiIndex.from_tuples([("a", "2025Q1")],
+                                                                 names=["rep_id", "period"]))  # fmt: skip
+    seen = simulated_moments(results, start, targets, PERIODS, closed_only=True).iloc[0]
+    every = simulated_moments(results, start, targets, PERIODS).iloc[0]
+    exported = _deals(
+        [("a", "2025-01-02", "2025-01-06", True), ("a", "2025-03-17", "2025-03-27", True)]
+    )
+    bookings = pd.DataFrame({"rep_id": ["a", "a"], "amount": [100.0, 100.0],
+                             "date": pd.to_datetime(["2025-01-06", "2025-03-27"])})  # fmt: skip
+    expected = moments(bookings, exported, targets, PERIODS)
+    created = [k for k in expected if k.startswith("created[") and np.isfinite(expected[k])]
+    assert created
+    assert all(seen[k] == pytest.approx(expected[k]) for k in created)
+    assert any(every[k] != pytest.approx(expected[k]) for k in created)

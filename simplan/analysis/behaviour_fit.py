@@ -60,8 +60,9 @@ from simplan.analysis.behaviour_moments import (
     usable,
 )
 from simplan.analysis.calibrated_scenario import history_calendar, history_roster
+from simplan.analysis.fit import fit_arrivals
 from simplan.execution import local_executor
-from simplan.model.calendar import CalendarParams, reporting_periods
+from simplan.model.calendar import PHASES, CalendarParams, build_calendar, reporting_periods
 from simplan.model.periods import Periods, parse_periods
 from simplan.model.plan import Plan
 from simplan.runner import simulate
@@ -110,6 +111,7 @@ class BehaviourFit:
     identified: bool
     draws: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    phases: dict = field(default_factory=dict)  # arrival multiplier by sprint phase, net
 
 
 def plan_is_linear(plan: Plan) -> bool:
@@ -149,6 +151,8 @@ class FitWindow:
     periods: pd.DataFrame  # period, start, end
     in_force: dict  # the plan in force, as scenario data
     identified: bool  # False when the plan is linear: the prior is used
+    closed_only: bool = False  # the history holds closed deals only: simulations are seen so
+    phases: dict = field(default_factory=dict)  # the history's arrival multiplier by phase
 
 
 def fit_window(
@@ -156,8 +160,13 @@ def fit_window(
     targets: pd.DataFrame | None,
     window: tuple[pd.Timestamp, pd.Timestamp],
     plan: Plan,
+    closed_only: bool = False,
 ) -> FitWindow:
-    """The fit's window on the calibrated scenario `data` (see `fit_behaviour`)."""
+    """The fit's window on the calibrated scenario `data` (see `fit_behaviour`). Its sprint
+    phases bring no arrival multipliers of their own: the history's (`phases`) were fitted
+    with the reps' effort in them, and the effort simulated on top would count it twice, so
+    the reps' effort under the plan in force is what shapes arrivals within a period here
+    (`net_phases` then keeps what it does not explain)."""
     business = reporting_periods(CalendarParams.model_validate(data["calendar"]))
     periods = period_table(window, plan.clock_periods(business))  # where targets are met
     reps = [str(r["rep_id"]) for r in data["team"]["roster"]]
@@ -165,13 +174,19 @@ def fit_window(
     start, end = periods["start"].iloc[0], periods["end"].iloc[-1]
     roster = [{**r, "quota": float(targets.xs(str(r["rep_id"]), level="rep_id").mean())}
               for r in history_roster(data, start)]  # fmt: skip
+    calendar = history_calendar(data["calendar"], start, (end - start).days + 1)
+    sprint = calendar.get("sprint", {})
+    given = sprint.get("phases", {})
+    phases = {name: float(phase.get("arrival_multiplier", 1.0)) for name, phase in given.items()}
+    neutral = {name: {**phase, "arrival_multiplier": 1.0} for name, phase in given.items()}
     base = {
         **data,
         "team": {**data["team"], "roster": roster},
-        "calendar": history_calendar(data["calendar"], start, (end - start).days + 1),
+        "calendar": {**calendar, "sprint": {**sprint, "phases": neutral}} if given else calendar,
     }  # fmt: skip
     in_force = plan.model_dump(mode="json", by_alias=True)
-    return FitWindow(base, start, end, targets, periods, in_force, not plan_is_linear(plan))
+    return FitWindow(base, start, end, targets, periods, in_force, not plan_is_linear(plan),
+                     closed_only, phases)  # fmt: skip
 
 
 def history_moments(deals: pd.DataFrame, window: FitWindow) -> dict:
@@ -210,7 +225,7 @@ def simulate_points(
     tasks = [
         _GridPoint(
             validate(Scenario, _point_data(window.base, point, window.in_force), "behaviour grid point"),
-            replications, seed, window.start, window.targets, window.periods,
+            replications, seed, window.start, window.targets, window.periods, window.closed_only,
         )
         for point in points
     ]  # fmt: skip
@@ -236,24 +251,29 @@ def fit_behaviour(
     curvatures: tuple[float, ...] = PRIOR_CURVATURES,
     closings: tuple[float, ...] = PRIOR_CLOSING,
     progress=None,
+    closed_only: bool = False,
 ) -> BehaviourFit:
     """Fit the effort response on the baseline window (see the module docstring).
 
     `data` is the calibrated scenario (with the plan); `deals` the history's deals (rep_id,
-    created_date, close_date, outcome, amount); `targets` the targets table (rep_id, period, target) or None.
+    created_date, close_date, outcome, amount); `targets` the targets table (rep_id, period,
+    target) or None; `closed_only` when the export holds closed deals only.
     """
     if replications < 2:
         raise ValueError(
             "the behaviour fit needs 2 or more replications per grid point to measure each "
             "moment's spread; use --behaviour-replications 2"
         )
-    setting = fit_window(data, targets, window, plan)
+    setting = fit_window(data, targets, window, plan, closed_only)
     ranges = dict(zip(PARAMETERS, (shares, closings, curvatures), strict=True))
     points = grid_points(ranges)
     simulated = simulate_points(setting, points, replications, seed, workers, progress)
-    return fit_moments(
+    fit = fit_moments(
         history_moments(deals, setting), points, simulated, ranges, setting, draws, seed
     )
+    fit.phases = net_phases(setting, {**fit.production, **fit.behaviour}, replications, seed)
+    fit.notes.append(_phase_note(setting.phases, fit.phases))
+    return fit
 
 
 def fit_moments(
@@ -299,6 +319,7 @@ class _GridPoint:
     start: pd.Timestamp
     targets: pd.Series
     periods: pd.DataFrame
+    closed_only: bool
 
 
 def _point_moments(point: _GridPoint) -> pd.DataFrame:
@@ -309,7 +330,7 @@ def _point_moments(point: _GridPoint) -> pd.DataFrame:
         point.scenario, replications=point.replications, seed=point.seed, workers=1,
         engine="fast",
     )  # fmt: skip
-    return simulated_moments(results, point.start, point.targets, point.periods)
+    return simulated_moments(results, point.start, point.targets, point.periods, point.closed_only)
 
 
 def _features(points: pd.DataFrame, varying: list[str]) -> np.ndarray:
@@ -388,6 +409,47 @@ def posterior_range(surface: pd.DataFrame, name: str, level: float = 0.9) -> tup
     low = values[np.searchsorted(cumulative, tail - 1e-12)]
     high = values[min(np.searchsorted(cumulative, 1 - tail - 1e-12), len(values) - 1)]
     return float(low), float(high)
+
+
+def net_phases(window: FitWindow, point: dict, replications: int, seed: int) -> dict:
+    """The sprint phases' arrival multipliers net of the fitted effort: the history's
+    (`window.phases`, fitted with the reps' effort in them) over what the reps' effort at
+    `point` makes of a period by itself (the same fit, `fit.fit_arrivals`, on the leads of
+    `replications` simulated histories with neutral phases), scaled to mean 1 over the
+    window's working days again. What is left is what the plan in force does not explain (a
+    market's own seasonality within a period), and stays for every plan tried."""
+    if not window.phases:
+        return {}
+    scenario = validate(
+        Scenario, _point_data(window.base, point, window.in_force), "fitted behaviour"
+    )
+    leads = simulate(scenario, replications=replications, seed=seed, workers=1, engine="fast").deals
+    calendar = build_calendar(scenario.calendar)
+    days = calendar.dates[calendar.first_day :]
+    phase = calendar.phase[calendar.first_day :]
+    working = calendar.is_working[calendar.first_day :]
+    seen = leads[leads["created_day"] >= 0]
+    created = pd.Series(
+        days[0] + pd.to_timedelta(np.floor(seen["created_day"].to_numpy()), unit="D")
+    )
+    made = fit_arrivals(created, seen["tier"].reset_index(drop=True), days,
+                        days.day_of_week.to_numpy(), phase, working).phase  # fmt: skip
+    codes = np.unique(phase[working])
+    left = {code: window.phases[PHASES[code]] / made[code] for code in codes if code > 0}
+    scale = np.mean([left.get(code, 1.0) for code in phase[working]])
+    return {PHASES[code]: round(float(value / scale), 4) for code, value in left.items()}
+
+
+def _phase_note(history: dict, net: dict) -> str:
+    """The calibration note on the sprint phases' arrival multipliers."""
+    if not net:
+        return "behaviour: no sprint phases in the calendar: arrivals have no within-period shape"
+    pairs = ", ".join(f"{name} {history[name]:.3g} -> {net[name]:.3g}" for name in net)
+    return (
+        "behaviour: sprint phases' arrival multipliers net of the fitted effort (the history's "
+        "hold the reps' own within-period pattern, which the simulated effort makes again): "
+        f"{pairs}"
+    )
 
 
 def _point_data(base: dict, point: dict, in_force: dict) -> dict:

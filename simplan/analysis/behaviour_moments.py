@@ -183,9 +183,14 @@ def mahalanobis(gap: np.ndarray, covariance: np.ndarray) -> np.ndarray:
     return (np.linalg.solve(root, gap.T) ** 2).sum(axis=0)
 
 
-def simulated_moments(results, start, targets, periods) -> pd.DataFrame:
-    """One row of moments per replication, from the simulated credits and deals."""
+def simulated_moments(results, start, targets, periods, closed_only: bool = False) -> pd.DataFrame:
+    """One row of moments per replication, from the simulated credits and deals. With
+    `closed_only` (an export of closed deals, as the history's was) a simulated history is
+    observed the same way: the deals still open at its end are not in it, so opportunities
+    opened in a period's last weeks count only when they closed by then, as in the export."""
     credits, deals = results.credits, results.deals
+    if closed_only:
+        deals = deals[deals["close_day"].notna()]
 
     def dates(days) -> np.ndarray:
         return (start + pd.to_timedelta(np.floor(np.asarray(days, float)), unit="D")).to_numpy()

@@ -329,7 +329,8 @@ class Calibrator:
             fit = fit_behaviour(
                 data, deals, history.targets, window, plan,
                 replications=self.behaviour_replications, seed=self.seed, workers=self.workers,
-                progress=progress, **(self.behaviour_grid or {}),
+                progress=progress, closed_only=bool(history.closed_only),
+                **(self.behaviour_grid or {}),
             )  # fmt: skip
         except ValueError as err:
             notes.append(f"behaviour not fitted: {err}")
@@ -347,8 +348,13 @@ class Calibrator:
             if fit.identified
             else "the effort response from the prior: the plan in force is linear"
         )
+        calendar = data["calendar"]
+        if fit.phases:
+            phases = {name: {**phase, "arrival_multiplier": fit.phases.get(name, 1.0)}
+                      for name, phase in calendar["sprint"]["phases"].items()}  # fmt: skip
+            calendar = {**calendar, "sprint": {**calendar["sprint"], "phases": phases}}
         fitted = {**data, "behaviour": fit.behaviour, "production": production,
-                  "description": description,
+                  "calendar": calendar, "description": description,
                   "uncertainty": {"source": source, "draws": fit.draws}}  # fmt: skip
         return fitted, fit
 
