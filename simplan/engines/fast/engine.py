@@ -31,12 +31,6 @@ from simplan.model.routing import Router, RoutingState
 from simplan.model.team import Team
 from simplan.scenario import Scenario
 
-SLICES = 4
-"""Working hours are served in this many slices, so a follow-up requested early in the day
-can take a rep's idle time later that day."""
-PASSES = 6
-"""Passes over a slice's queues: a touch's follow-up due in the slice is served in the next."""
-
 
 class FastEngine(Funnel, Bookkeeping):
     """A batch of replications of a scenario, a day at a time (one per SeedSequence)."""
@@ -138,14 +132,7 @@ class FastEngine(Funnel, Bookkeeping):
                 self._relay(day)
             free = np.full(team.size, day + cal.workday_start)
             duration = cal.workday_length / (team.capacity * effort)
-            if cal.is_working[day]:
-                for s in range(1, SLICES + 1):
-                    until = day + cal.workday_start + cal.workday_length * s / SLICES
-                    for _ in range(PASSES):
-                        self._wake(until)
-                        if not self._serve(day, until, free, duration):
-                            break
-            self._wake(day + 1.0)
+            self._passes(day, free, duration)
         self.open_pipeline[cal.days - 1] = self.pipeline
         credits = credit_columns(self.credit_rows)
         # Each replication's leads and credits in their order, from one stable sort each.
