@@ -134,18 +134,7 @@ class FastEngine(Funnel, Bookkeeping):
             duration = cal.workday_length / (team.capacity * effort)
             self._passes(day, free, duration)
         self.open_pipeline[cal.days - 1] = self.pipeline
-        credits = credit_columns(self.credit_rows)
-        # Each replication's leads and credits in their order, from one stable sort each.
-        L = self.leads
-        by_lead = _split(L.replication[: L.n], self.batch)
-        by_credit = _split(credits["rep"] // self.n, self.batch)
-        lead_id = np.empty(L.n, dtype=np.int64)
-        for mine in by_lead:
-            lead_id[mine] = np.arange(len(mine))
-        return [
-            self._records(r, by_lead[r], {k: v[by_credit[r]] for k, v in credits.items()}, lead_id)
-            for r in range(self.batch)
-        ]
+        return self._records()
 
     def _arrive(self, day: int, effort: np.ndarray) -> None:
         """Route the day's drawn leads, add the reps' self-sourced ones; all wait for a contact."""
@@ -214,51 +203,73 @@ class FastEngine(Funnel, Bookkeeping):
         L.requested[stale] = day
         queues.join(stale, L.requested[stale], L.owner[stale])
 
-    def _records(
-        self, r: int, mine: np.ndarray, credits: dict[str, np.ndarray], lead_id: np.ndarray
-    ) -> Records:
-        """Replication r's records: its leads `mine` (numbered in their order of arrival by
-        `lead_id`), its credits, its reps."""
-        L = self.leads
-        reps = slice(r * self.n, (r + 1) * self.n)
+    def _records(self) -> list[Records]:
+        """Each replication's records: its leads (numbered in their order of arrival), its
+        credits and its reps. Every column is put in replication order once for the batch
+        (one stable sort of the leads, one of the credits), and each replication's records
+        are slices of it."""
+        L, n, batch = self.leads, self.n, self.batch
+        leads, lead_starts = _grouped(L.replication[: L.n].astype(np.int64), batch)
+        replication = L.replication[leads]
+        lead_id = np.empty(L.n, dtype=np.int64)
+        lead_id[leads] = np.arange(L.n) - np.repeat(lead_starts[:-1], np.diff(lead_starts))
+        deals = {
+            "lead_id": lead_id[leads],
+            "tier": L.tier[leads].astype(np.int64),
+            "source": L.source[leads].astype(np.int64),
+            "rep": L.owner[leads] - replication * n,
+            "first_rep": L.first_owner[leads] - replication * n,
+            "created_day": L.time[leads],
+            "first_response_hours": L.response_h[leads],
+            "stage": L.stage[leads].astype(np.int64),
+            "outcome": L.outcome[leads].astype(np.int64),
+            "close_day": L.close_time[leads],
+            "amount": L.amount[leads],
+            "alerts": L.alerts[leads].astype(np.int64),
+            "relays": L.relays[leads].astype(np.int64),
+            "lever_cost": L.lever_cost[leads],
+            "timing": L.timing[leads].astype(np.int64),
+        }
+        credits = credit_columns(self.credit_rows)
+        rows, credit_starts = _grouped(credits["rep"] // n, batch)
+        credits = {k: v[rows] for k, v in credits.items()}
         credits["lead_id"] = lead_id[credits["lead_id"]]
-        credits["rep"] = credits["rep"] - r * self.n
-        sourced = (L.source[mine] == self.self_sourced).any()
-        return Records(
-            deals={
-                "lead_id": np.arange(len(mine)),
-                "tier": L.tier[mine].astype(np.int64),
-                "source": L.source[mine].astype(np.int64),
-                "rep": L.owner[mine] - r * self.n,
-                "first_rep": L.first_owner[mine] - r * self.n,
-                "created_day": L.time[mine],
-                "first_response_hours": L.response_h[mine],
-                "stage": L.stage[mine].astype(np.int64),
-                "outcome": L.outcome[mine].astype(np.int64),
-                "close_day": L.close_time[mine],
-                "amount": L.amount[mine],
-                "alerts": L.alerts[mine].astype(np.int64),
-                "relays": L.relays[mine].astype(np.int64),
-                "lever_cost": L.lever_cost[mine],
-                "timing": L.timing[mine].astype(np.int64),
-            },
-            credits=credits,
-            daily={
-                "touches": self.touches[:, reps].copy(),
-                "effort": self.effort[:, reps].copy(),
-                "open_pipeline_value": self.open_pipeline[:, reps].copy(),
-                "bookings": self.bookings[:, reps].copy(),
-                "deals_won": self.won_count[:, reps].copy(),
-            },
-            totals={"leaderboard_cost": leaderboard_cost(self.scenario.calendar.levers, self.cal)},
-            targets=self.standing.targets[:, reps].copy(),
-            source_names=self.source_names if sourced else self.source_names[:-1],
-            events=0,
-            processes=0,
-        )
+        credits["rep"] = credits["rep"] - credits["rep"] // n * n
+        # (replications, days, reps): each replication's daily records one contiguous block.
+        daily = {
+            name: np.ascontiguousarray(values.reshape(len(values), batch, n).transpose(1, 0, 2))
+            for name, values in (
+                ("touches", self.touches), ("effort", self.effort),
+                ("open_pipeline_value", self.open_pipeline), ("bookings", self.bookings),
+                ("deals_won", self.won_count),
+            )
+        }  # fmt: skip
+        targets = self.standing.targets
+        targets = np.ascontiguousarray(targets.reshape(len(targets), batch, n).transpose(1, 0, 2))
+        sourced = np.zeros(batch, dtype=bool)
+        sourced[replication[L.source[leads] == self.self_sourced]] = True
+        totals = {"leaderboard_cost": leaderboard_cost(self.scenario.calendar.levers, self.cal)}
+        out = []
+        for r in range(batch):
+            mine = slice(lead_starts[r], lead_starts[r + 1])
+            theirs = slice(credit_starts[r], credit_starts[r + 1])
+            out.append(
+                Records(
+                    deals={k: v[mine] for k, v in deals.items()},
+                    credits={k: v[theirs] for k, v in credits.items()},
+                    daily={k: v[r] for k, v in daily.items()},
+                    totals=dict(totals),
+                    targets=targets[r],
+                    source_names=self.source_names if sourced[r] else self.source_names[:-1],
+                    events=0,
+                    processes=0,
+                )
+            )
+        return out
 
 
-def _split(group: np.ndarray, groups: int) -> list[np.ndarray]:
-    """Positions of each group 0..groups-1 in `group`, each in increasing order."""
+def _grouped(group: np.ndarray, groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions in `group` (values 0..groups-1) in group order, each group's in increasing
+    order (one stable sort), and where each group starts among them (groups + 1 bounds)."""
     order = np.argsort(group, kind="stable")
-    return np.split(order, np.searchsorted(group[order], np.arange(1, groups)))
+    return order, np.searchsorted(group[order], np.arange(groups + 1))
