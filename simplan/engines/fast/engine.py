@@ -192,8 +192,7 @@ class FastEngine(Funnel, Bookkeeping):
         rep of its replication."""
         L, n = self.leads, self.n
         queues = self._touches()
-        requested = queues.waiting()[1]
-        stale = queues.take(day - requested >= self.scenario.routing.relay.idle_days)
+        stale = queues.take_stale(float(day), self.scenario.routing.relay.idle_days)
         stale = stale[np.lexsort((L.rank[stale], L.requested[stale], L.owner[stale]))]
         L.owner[stale] = relay_owners(
             L.owner[stale], n, self.state.open_leads, self.state.capacity, self.pipeline,
