@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 
+import numba
 import numpy as np
 
 from simplan.engines.fast.book import Bookkeeping, Waits
@@ -13,7 +14,25 @@ from simplan.engines.fast.funnel import Funnel
 from simplan.engines.fast.relay import relay_owners
 from simplan.engines.fast.serving import Queues
 from simplan.engines.fast.sourcing import SourcedCustomers
-from simplan.engines.fast.table import CONTACT, LeadTable, tiled
+from simplan.engines.fast.table import (
+    ALERTS,
+    AMOUNT,
+    CLOSE_TIME,
+    CONTACT,
+    FIRST_OWNER,
+    LEVER_COST,
+    OUTCOME,
+    OWNER,
+    RELAYS,
+    RESPONSE_H,
+    SOURCE,
+    STAGE,
+    TIER,
+    TIME,
+    TIMING,
+    LeadTable,
+    tiled,
+)
 from simplan.engines.standing import Standing
 from simplan.errors import SimplanError
 from simplan.model.calendar import Calendar
@@ -210,25 +229,18 @@ class FastEngine(Funnel, Bookkeeping):
         L, n, batch = self.leads, self.n, self.batch
         leads, lead_starts = _grouped(L.replication[: L.n].astype(np.int64), batch)
         replication = L.replication[leads]
+        within = np.arange(L.n) - np.repeat(lead_starts[:-1], np.diff(lead_starts))
         lead_id = np.empty(L.n, dtype=np.int64)
-        lead_id[leads] = np.arange(L.n) - np.repeat(lead_starts[:-1], np.diff(lead_starts))
-        deals = {
-            "lead_id": lead_id[leads],
-            "tier": L.tier[leads].astype(np.int64),
-            "source": L.source[leads].astype(np.int64),
-            "rep": L.owner[leads] - replication * n,
-            "first_rep": L.first_owner[leads] - replication * n,
-            "created_day": L.time[leads],
-            "first_response_hours": L.response_h[leads],
-            "stage": L.stage[leads].astype(np.int64),
-            "outcome": L.outcome[leads].astype(np.int64),
-            "close_day": L.close_time[leads],
-            "amount": L.amount[leads],
-            "alerts": L.alerts[leads].astype(np.int64),
-            "relays": L.relays[leads].astype(np.int64),
-            "lever_cost": L.lever_cost[leads],
-            "timing": L.timing[leads].astype(np.int64),
-        }
+        lead_id[leads] = within
+        whole = np.empty((len(DEAL_INTS) + len(DEAL_CODES) + len(DEAL_COUNTS), L.n), np.int64)
+        real = np.empty((len(DEAL_FLOATS), L.n))
+        deal_rows(leads, L.ints, L.codes, L.counts, L.floats, *DEAL_COLUMNS, whole, real)
+        deals = {"lead_id": within}
+        deals |= dict(zip((*DEAL_INTS, *DEAL_CODES, *DEAL_COUNTS), whole, strict=True))
+        deals |= dict(zip(DEAL_FLOATS, real, strict=True))
+        deals["rep"] -= replication * n
+        deals["first_rep"] -= replication * n
+        deals = {name: deals[name] for name in DEAL_ORDER}
         credits = credit_columns(self.credit_rows)
         rows, credit_starts = _grouped(credits["rep"] // n, batch)
         credits = {k: v[rows] for k, v in credits.items()}
@@ -265,6 +277,44 @@ class FastEngine(Funnel, Bookkeeping):
                 )
             )
         return out
+
+
+DEAL_INTS = {"rep": OWNER, "first_rep": FIRST_OWNER}
+"""The deals records read from each block of the lead table (their columns there)."""
+DEAL_FLOATS = {"created_day": TIME, "first_response_hours": RESPONSE_H, "close_day": CLOSE_TIME,
+               "amount": AMOUNT, "lever_cost": LEVER_COST}  # fmt: skip
+DEAL_CODES = {"tier": TIER, "source": SOURCE, "stage": STAGE, "outcome": OUTCOME, "timing": TIMING}
+DEAL_COUNTS = {"alerts": ALERTS, "relays": RELAYS}
+DEAL_ORDER = ("lead_id", "tier", "source", "rep", "first_rep", "created_day",
+              "first_response_hours", "stage", "outcome", "close_day", "amount", "alerts",
+              "relays", "lever_cost", "timing")  # fmt: skip
+"""The deals records, in their order."""
+
+
+DEAL_COLUMNS = tuple(
+    np.array(list(names.values())) for names in (DEAL_INTS, DEAL_CODES, DEAL_COUNTS, DEAL_FLOATS)
+)
+
+
+@numba.njit(cache=True)
+def deal_rows(leads, ints, codes, counts, floats, of_ints, of_codes, of_counts, of_floats,
+              whole, real):  # fmt: skip
+    """The deals records of `leads` from the lead table's blocks (ints, codes, counts:
+    their columns `of_ints`, ... in turn down `whole`; floats down `real`), in place, each
+    lead's rows read once."""
+    for a in range(len(leads)):
+        i, j = leads[a], 0
+        for c in of_ints:
+            whole[j, a] = ints[i, c]
+            j += 1
+        for c in of_codes:
+            whole[j, a] = codes[i, c]
+            j += 1
+        for c in of_counts:
+            whole[j, a] = counts[i, c]
+            j += 1
+        for j in range(len(of_floats)):
+            real[j, a] = floats[i, of_floats[j]]
 
 
 def _grouped(group: np.ndarray, groups: int) -> tuple[np.ndarray, np.ndarray]:
