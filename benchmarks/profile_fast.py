@@ -23,11 +23,12 @@ from simplan.engines.fast import book, engine, funnel, serving
 from simplan.engines.standing import Standing
 
 ENGINE_STEPS = (
-    "__init__", "_arrive", "_source", "_relay", "_serve", "_wake", "_timing", "_close_won",
+    "__init__", "_arrive", "_source", "_relay", "_passes", "_timing", "_close_won",
     "_start_answers", "_expect", "_request", "_touches", "_records",
 )  # fmt: skip
-COMPILED_PASSES = ("serve_pass", "after_pulls", "answer_pass", "after_pushes")
-"""The compiled passes, as `funnel` calls them (their own time: the touch and answer rules)."""
+COMPILED_PASSES = ("day_passes", "after_pulls", "after_pushes")
+"""The compiled passes, as `funnel` calls them (their own time: the touch and answer rules;
+`day_passes` holds a day's serving and answer passes)."""
 
 spent: dict[str, float] = {}
 _inner: list[float] = []

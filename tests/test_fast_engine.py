@@ -356,10 +356,14 @@ def test_queues_over_many_passes_are_each_reps_queue():
             np.testing.assert_array_equal(ends, [e for _, e in expected])
             np.testing.assert_array_equal(free, expected_free)
             if trial % 2 and p % 10 == 9:  # a relay: take out the oldest waiting touches
-                taken = queues.take(queues.waiting()[1] < until / 2)
+                day, idle = until, until / 2  # stale: day - requested >= idle
+                stale = [
+                    i for _, q in sorted(plain.items()) for a, i in q if day - a >= idle
+                ]  # rep by rep in service order
+                taken = queues.take_stale(day, idle)
                 for rep in plain:
-                    plain[rep] = [(a, i) for a, i in plain[rep] if a >= until / 2]
-                assert not set(taken.tolist()) & set(queues.waiting()[0].tolist())
+                    plain[rep] = [(a, i) for a, i in plain[rep] if day - a < idle]
+                assert taken.tolist() == stale
             lead_w, at_w, owner_w = queues.waiting()
             keys = list(zip(owner_w.tolist(), at_w.tolist(), lead_w.tolist(), strict=True))
             assert keys == sorted((o, a, i) for o, q in plain.items() for a, i in q)

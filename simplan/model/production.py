@@ -105,12 +105,23 @@ def sourced_counts(u: np.ndarray, rates: np.ndarray) -> np.ndarray:
     """Self-sourced leads per rep and tier: the Poisson(rate) count at uniform `u`, by
     inversion, so more effort finds the same leads plus more (common random numbers)."""
     counts = np.zeros(rates.shape, dtype=np.int64)
-    pmf = np.exp(-rates)
-    cdf = pmf.copy()
-    more = u > cdf
-    while more.any():
-        counts += more
-        pmf = pmf * rates / np.maximum(counts, 1)
-        cdf = cdf + np.where(more, pmf, 0.0)
-        more &= u > cdf
+    rates = np.ascontiguousarray(rates, dtype=float)
+    pmf = np.exp(-rates)  # numpy's exp, as the counts have always been drawn with
+    poisson_inverse(np.ascontiguousarray(u, dtype=float).ravel(), rates.ravel(), pmf.ravel(),
+                    counts.ravel())  # fmt: skip
     return counts
+
+
+@numba.njit(cache=True)
+def poisson_inverse(u: np.ndarray, rates: np.ndarray, pmf: np.ndarray, counts: np.ndarray):
+    """The Poisson(rates[k]) count at uniform u[k] into counts[k] (in place), given the
+    probability of none, pmf[k]: the smallest count whose distribution function reaches u,
+    added up term by term (pmf x rate / count)."""
+    for k in range(len(u)):
+        p = cdf = pmf[k]
+        c = 0
+        while u[k] > cdf:
+            c += 1
+            p = p * rates[k] / c
+            cdf = cdf + p
+        counts[k] = c

@@ -8,6 +8,9 @@ lead pays numba's reference counting on every call (about 100 ns, 15x the work i
 
 from __future__ import annotations
 
+import hashlib
+import pickle
+
 import numba
 import numpy as np
 
@@ -31,7 +34,8 @@ from simplan.engines.fast.table import (
     VALUE,
 )
 from simplan.model.records import WON
-from simplan.model.routing import Assignment, credit_shares
+from simplan.model.routing import Assignment, RoutingParams, credit_shares
+from simplan.model.team import Team
 
 
 class Waits:
@@ -64,31 +68,21 @@ class Waits:
         return ids, due
 
 
-class Credits:
-    """Won deals' credit rows (lead, rep, share, amount, close day) in a growable buffer, and
-    the split credits (`credit_shares`) of each (closer, first owner, mentor pool) within a
+class Splits:
+    """The split credits (`credit_shares`) of each (closer, first owner, mentor pool) within a
     copy of the team, worked out once and kept where the compiled closes read them."""
 
-    def __init__(self, team_size: int) -> None:
-        self.rows, self.fill = np.zeros((1024, 5)), np.zeros(1, dtype=np.int64)
-        self.n = team_size
+    def __init__(self, team: Team, routing: RoutingParams) -> None:
+        self.team, self.routing, self.n = team, routing, team.size
         # span[key] = (first, last + 1) of the key's shares in rep/share; -1 while unknown.
-        self.span = np.full((team_size * team_size * 2, 2), -1, dtype=np.int64)
+        self.span = np.full((team.size * team.size * 2, 2), -1, dtype=np.int64)
         self.rep, self.share, self.known = np.zeros(64, dtype=np.int64), np.zeros(64), 0
 
-    def room(self, k: int) -> None:
-        """Make room for `k` more rows."""
-        n = int(self.fill[0])
-        if n + k > len(self.rows):
-            rows = np.zeros((max(2 * len(self.rows), n + k), 5))
-            rows[:n] = self.rows[:n]
-            self.rows = rows
-
-    def learn(self, closer: int, first: int, mentored: bool, team, routing) -> None:
+    def learn(self, closer: int, first: int, mentored: bool) -> None:
         """Work out the split of a deal closed by `closer` (reps of copy 0 of the team)."""
         key = split_key(closer, first, mentored, self.n)
         shares = credit_shares(
-            closer, first, Assignment(first, mentor_pool=mentored), team, routing
+            closer, first, Assignment(first, mentor_pool=mentored), self.team, self.routing
         )
         if self.known + len(shares) > len(self.rep):
             self.rep = np.concatenate([self.rep, np.zeros(len(self.rep), dtype=np.int64)])
@@ -98,9 +92,43 @@ class Credits:
             self.known += 1
         self.span[key] = self.known - len(shares), self.known
 
+
+_SPLITS: dict[bytes, Splits] = {}
+"""Splits by (team, routing): every batch of a run (and every plan tried on a team) closes
+deals between the same reps, so a worker works each split out once."""
+SPLITS_KEPT = 16
+
+
+def team_splits(team: Team, routing: RoutingParams) -> Splits:
+    """The kept `Splits` of this team under these routing parameters (new if none is kept)."""
+    key = hashlib.sha256(pickle.dumps((team, routing))).digest()
+    if key not in _SPLITS:
+        while len(_SPLITS) >= SPLITS_KEPT:
+            del _SPLITS[next(iter(_SPLITS))]
+        _SPLITS[key] = Splits(team, routing)
+    return _SPLITS[key]
+
+
+class Credits:
+    """Won deals' credit rows (lead, rep, share, amount, close day) in a growable buffer, and
+    the team's `Splits` they are shared out by."""
+
+    def __init__(self, splits: Splits) -> None:
+        self.rows, self.fill = np.zeros((1024, 5)), np.zeros(1, dtype=np.int64)
+        self.splits = splits
+
+    def room(self, k: int) -> None:
+        """Make room for `k` more rows."""
+        n = int(self.fill[0])
+        if n + k > len(self.rows):
+            rows = np.zeros((max(2 * len(self.rows), n + k), 5))
+            rows[:n] = self.rows[:n]
+            self.rows = rows
+
     def tables(self) -> tuple:
         """What the compiled closes take: rows, fill, spans, reps, shares."""
-        return self.rows, self.fill, self.span, self.rep, self.share
+        splits = self.splits
+        return self.rows, self.fill, splits.span, splits.rep, splits.share
 
 
 class Bookkeeping:
@@ -114,7 +142,7 @@ class Bookkeeping:
     @credit_rows.setter
     def credit_rows(self, rows: list[tuple[int, int, float, float, float]]) -> None:
         """Start the credits from `rows` (the engine starts them empty)."""
-        self.credits = Credits(self.n)
+        self.credits = Credits(team_splits(self.router.team, self.scenario.routing))
         self.credits.room(len(rows))
         self.credits.rows[: len(rows)] = np.array(rows, dtype=float).reshape(-1, 5)
         self.credits.fill[0] = len(rows)
@@ -175,8 +203,8 @@ class Bookkeeping:
             (owner[split] % n).tolist(), (first[split] - owner[split] + owner[split] % n).tolist(),
             mentored[split].tolist(), strict=True,
         ):  # fmt: skip
-            if credits.span[split_key(closer, by, pool, n), 0] < 0:
-                credits.learn(closer, by, pool, self.router.team, self.scenario.routing)
+            if credits.splits.span[split_key(closer, by, pool, n), 0] < 0:
+                credits.splits.learn(closer, by, pool)
         closed = close_won(ids, t, self._leads(), self._books(), credits.tables(), self.rules)
         assert closed, "every split known and room made"
 

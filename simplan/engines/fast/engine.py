@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 
+import numba
 import numpy as np
 
 from simplan.engines.fast.book import Bookkeeping, Waits
@@ -13,7 +14,25 @@ from simplan.engines.fast.funnel import Funnel
 from simplan.engines.fast.relay import relay_owners
 from simplan.engines.fast.serving import Queues
 from simplan.engines.fast.sourcing import SourcedCustomers
-from simplan.engines.fast.table import CONTACT, LeadTable, tiled
+from simplan.engines.fast.table import (
+    ALERTS,
+    AMOUNT,
+    CLOSE_TIME,
+    CONTACT,
+    FIRST_OWNER,
+    LEVER_COST,
+    OUTCOME,
+    OWNER,
+    RELAYS,
+    RESPONSE_H,
+    SOURCE,
+    STAGE,
+    TIER,
+    TIME,
+    TIMING,
+    LeadTable,
+    tiled,
+)
 from simplan.engines.standing import Standing
 from simplan.errors import SimplanError
 from simplan.model.calendar import Calendar
@@ -30,12 +49,6 @@ from simplan.model.records import Records, credit_columns
 from simplan.model.routing import Router, RoutingState
 from simplan.model.team import Team
 from simplan.scenario import Scenario
-
-SLICES = 4
-"""Working hours are served in this many slices, so a follow-up requested early in the day
-can take a rep's idle time later that day."""
-PASSES = 6
-"""Passes over a slice's queues: a touch's follow-up due in the slice is served in the next."""
 
 
 class FastEngine(Funnel, Bookkeeping):
@@ -138,27 +151,9 @@ class FastEngine(Funnel, Bookkeeping):
                 self._relay(day)
             free = np.full(team.size, day + cal.workday_start)
             duration = cal.workday_length / (team.capacity * effort)
-            if cal.is_working[day]:
-                for s in range(1, SLICES + 1):
-                    until = day + cal.workday_start + cal.workday_length * s / SLICES
-                    for _ in range(PASSES):
-                        self._wake(until)
-                        if not self._serve(day, until, free, duration):
-                            break
-            self._wake(day + 1.0)
+            self._passes(day, free, duration)
         self.open_pipeline[cal.days - 1] = self.pipeline
-        credits = credit_columns(self.credit_rows)
-        # Each replication's leads and credits in their order, from one stable sort each.
-        L = self.leads
-        by_lead = _split(L.replication[: L.n], self.batch)
-        by_credit = _split(credits["rep"] // self.n, self.batch)
-        lead_id = np.empty(L.n, dtype=np.int64)
-        for mine in by_lead:
-            lead_id[mine] = np.arange(len(mine))
-        return [
-            self._records(r, by_lead[r], {k: v[by_credit[r]] for k, v in credits.items()}, lead_id)
-            for r in range(self.batch)
-        ]
+        return self._records()
 
     def _arrive(self, day: int, effort: np.ndarray) -> None:
         """Route the day's drawn leads, add the reps' self-sourced ones; all wait for a contact."""
@@ -216,8 +211,7 @@ class FastEngine(Funnel, Bookkeeping):
         rep of its replication."""
         L, n = self.leads, self.n
         queues = self._touches()
-        requested = queues.waiting()[1]
-        stale = queues.take(day - requested >= self.scenario.routing.relay.idle_days)
+        stale = queues.take_stale(float(day), self.scenario.routing.relay.idle_days)
         stale = stale[np.lexsort((L.rank[stale], L.requested[stale], L.owner[stale]))]
         L.owner[stale] = relay_owners(
             L.owner[stale], n, self.state.open_leads, self.state.capacity, self.pipeline,
@@ -227,51 +221,104 @@ class FastEngine(Funnel, Bookkeeping):
         L.requested[stale] = day
         queues.join(stale, L.requested[stale], L.owner[stale])
 
-    def _records(
-        self, r: int, mine: np.ndarray, credits: dict[str, np.ndarray], lead_id: np.ndarray
-    ) -> Records:
-        """Replication r's records: its leads `mine` (numbered in their order of arrival by
-        `lead_id`), its credits, its reps."""
-        L = self.leads
-        reps = slice(r * self.n, (r + 1) * self.n)
+    def _records(self) -> list[Records]:
+        """Each replication's records: its leads (numbered in their order of arrival), its
+        credits and its reps. Every column is put in replication order once for the batch
+        (one stable sort of the leads, one of the credits), and each replication's records
+        are slices of it."""
+        L, n, batch = self.leads, self.n, self.batch
+        leads, lead_starts = _grouped(L.replication[: L.n].astype(np.int64), batch)
+        replication = L.replication[leads]
+        within = np.arange(L.n) - np.repeat(lead_starts[:-1], np.diff(lead_starts))
+        lead_id = np.empty(L.n, dtype=np.int64)
+        lead_id[leads] = within
+        whole = np.empty((len(DEAL_INTS) + len(DEAL_CODES) + len(DEAL_COUNTS), L.n), np.int64)
+        real = np.empty((len(DEAL_FLOATS), L.n))
+        deal_rows(leads, L.ints, L.codes, L.counts, L.floats, *DEAL_COLUMNS, whole, real)
+        deals = {"lead_id": within}
+        deals |= dict(zip((*DEAL_INTS, *DEAL_CODES, *DEAL_COUNTS), whole, strict=True))
+        deals |= dict(zip(DEAL_FLOATS, real, strict=True))
+        deals["rep"] -= replication * n
+        deals["first_rep"] -= replication * n
+        deals = {name: deals[name] for name in DEAL_ORDER}
+        credits = credit_columns(self.credit_rows)
+        rows, credit_starts = _grouped(credits["rep"] // n, batch)
+        credits = {k: v[rows] for k, v in credits.items()}
         credits["lead_id"] = lead_id[credits["lead_id"]]
-        credits["rep"] = credits["rep"] - r * self.n
-        sourced = (L.source[mine] == self.self_sourced).any()
-        return Records(
-            deals={
-                "lead_id": np.arange(len(mine)),
-                "tier": L.tier[mine].astype(np.int64),
-                "source": L.source[mine].astype(np.int64),
-                "rep": L.owner[mine] - r * self.n,
-                "first_rep": L.first_owner[mine] - r * self.n,
-                "created_day": L.time[mine],
-                "first_response_hours": L.response_h[mine],
-                "stage": L.stage[mine].astype(np.int64),
-                "outcome": L.outcome[mine].astype(np.int64),
-                "close_day": L.close_time[mine],
-                "amount": L.amount[mine],
-                "alerts": L.alerts[mine].astype(np.int64),
-                "relays": L.relays[mine].astype(np.int64),
-                "lever_cost": L.lever_cost[mine],
-                "timing": L.timing[mine].astype(np.int64),
-            },
-            credits=credits,
-            daily={
-                "touches": self.touches[:, reps].copy(),
-                "effort": self.effort[:, reps].copy(),
-                "open_pipeline_value": self.open_pipeline[:, reps].copy(),
-                "bookings": self.bookings[:, reps].copy(),
-                "deals_won": self.won_count[:, reps].copy(),
-            },
-            totals={"leaderboard_cost": leaderboard_cost(self.scenario.calendar.levers, self.cal)},
-            targets=self.standing.targets[:, reps].copy(),
-            source_names=self.source_names if sourced else self.source_names[:-1],
-            events=0,
-            processes=0,
-        )
+        credits["rep"] = credits["rep"] - credits["rep"] // n * n
+        # (replications, days, reps): each replication's daily records one contiguous block.
+        daily = {
+            name: np.ascontiguousarray(values.reshape(len(values), batch, n).transpose(1, 0, 2))
+            for name, values in (
+                ("touches", self.touches), ("effort", self.effort),
+                ("open_pipeline_value", self.open_pipeline), ("bookings", self.bookings),
+                ("deals_won", self.won_count),
+            )
+        }  # fmt: skip
+        targets = self.standing.targets
+        targets = np.ascontiguousarray(targets.reshape(len(targets), batch, n).transpose(1, 0, 2))
+        sourced = np.zeros(batch, dtype=bool)
+        sourced[replication[L.source[leads] == self.self_sourced]] = True
+        totals = {"leaderboard_cost": leaderboard_cost(self.scenario.calendar.levers, self.cal)}
+        out = []
+        for r in range(batch):
+            mine = slice(lead_starts[r], lead_starts[r + 1])
+            theirs = slice(credit_starts[r], credit_starts[r + 1])
+            out.append(
+                Records(
+                    deals={k: v[mine] for k, v in deals.items()},
+                    credits={k: v[theirs] for k, v in credits.items()},
+                    daily={k: v[r] for k, v in daily.items()},
+                    totals=dict(totals),
+                    targets=targets[r],
+                    source_names=self.source_names if sourced[r] else self.source_names[:-1],
+                    events=0,
+                    processes=0,
+                )
+            )
+        return out
 
 
-def _split(group: np.ndarray, groups: int) -> list[np.ndarray]:
-    """Positions of each group 0..groups-1 in `group`, each in increasing order."""
+DEAL_INTS = {"rep": OWNER, "first_rep": FIRST_OWNER}
+"""The deals records read from each block of the lead table (their columns there)."""
+DEAL_FLOATS = {"created_day": TIME, "first_response_hours": RESPONSE_H, "close_day": CLOSE_TIME,
+               "amount": AMOUNT, "lever_cost": LEVER_COST}  # fmt: skip
+DEAL_CODES = {"tier": TIER, "source": SOURCE, "stage": STAGE, "outcome": OUTCOME, "timing": TIMING}
+DEAL_COUNTS = {"alerts": ALERTS, "relays": RELAYS}
+DEAL_ORDER = ("lead_id", "tier", "source", "rep", "first_rep", "created_day",
+              "first_response_hours", "stage", "outcome", "close_day", "amount", "alerts",
+              "relays", "lever_cost", "timing")  # fmt: skip
+"""The deals records, in their order."""
+
+
+DEAL_COLUMNS = tuple(
+    np.array(list(names.values())) for names in (DEAL_INTS, DEAL_CODES, DEAL_COUNTS, DEAL_FLOATS)
+)
+
+
+@numba.njit(cache=True)
+def deal_rows(leads, ints, codes, counts, floats, of_ints, of_codes, of_counts, of_floats,
+              whole, real):  # fmt: skip
+    """The deals records of `leads` from the lead table's blocks (ints, codes, counts:
+    their columns `of_ints`, ... in turn down `whole`; floats down `real`), in place, each
+    lead's rows read once."""
+    for a in range(len(leads)):
+        i, j = leads[a], 0
+        for c in of_ints:
+            whole[j, a] = ints[i, c]
+            j += 1
+        for c in of_codes:
+            whole[j, a] = codes[i, c]
+            j += 1
+        for c in of_counts:
+            whole[j, a] = counts[i, c]
+            j += 1
+        for j in range(len(of_floats)):
+            real[j, a] = floats[i, of_floats[j]]
+
+
+def _grouped(group: np.ndarray, groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions in `group` (values 0..groups-1) in group order, each group's in increasing
+    order (one stable sort), and where each group starts among them (groups + 1 bounds)."""
     order = np.argsort(group, kind="stable")
-    return np.split(order, np.searchsorted(group[order], np.arange(1, groups)))
+    return order, np.searchsorted(group[order], np.arange(groups + 1))

@@ -1,9 +1,10 @@
 """The funnel a day at a time: the reps' touches (each stage's rule once its touch is done)
 and the customer's side (each answer once its wait ends), for all leads of a batch at once.
 
-Each pass is one compiled call (`touches.serve_pass`, `answers.answer_pass`) over the lead
-table; on a day near a period's end the owners' deal-timing decisions (`Standing`) are
-asked in Python between that call and the one that carries the deals on."""
+A day's passes are one compiled call (`passes.day_passes`: `touches.serve_pass`,
+`answers.answer_pass`) over the lead table; on a day near a period's end the owners'
+deal-timing decisions (`Standing`) are asked in Python between a pass and the call that
+carries the deals on."""
 
 from __future__ import annotations
 
@@ -12,14 +13,15 @@ from typing import NamedTuple
 
 import numpy as np
 
-from simplan.engines.fast.answers import after_pushes, answer_pass
-from simplan.engines.fast.touches import (
-    CLOSES_LEFT,
-    JOIN_LEFT,
-    TIMING_ASKED,
-    after_pulls,
-    serve_pass,
+from simplan.engines.fast.answers import after_pushes
+from simplan.engines.fast.passes import (
+    FINISHED,
+    PUSHES_LEFT,
+    SLICES,
+    day_passes,
+    next_place,
 )
+from simplan.engines.fast.touches import CLOSES_LEFT, JOIN_LEFT, TIMING_ASKED, after_pulls
 from simplan.model.calendar import PHASES
 
 CLOSE_OUT = PHASES.index("close_out")
@@ -79,43 +81,47 @@ class Funnel:
             team_size=self.n,
         )
 
-    def _serve(self, day: int, until: float, free: np.ndarray, duration: np.ndarray) -> int:
-        """Each rep works the touches requested before `until` first-in first-out, one after
-        another, starting them before `until` while they still end inside working hours;
-        each touch's rule follows. Returns how many were done."""
+    def _passes(self, day: int, free: np.ndarray, duration: np.ndarray) -> None:
+        """The day's slices and passes (`day_passes`, compiled): each rep works the touches
+        requested by a slice's end first-in first-out, one after another, starting them while
+        they still end inside working hours, each touch's rule following; every customer
+        whose wait ends answers (lost, or the next touch). Python does only what a pass
+        hands back, then the day goes on from there."""
         cal, q = self.cal, self.queues
-        close = day + cal.workday_start + cal.workday_length + 1e-9
+        start = day + cal.workday_start
+        close = start + cal.workday_length + 1e-9
         today = self.win_skill, self.cycle_mult, self.touches[day]
-        lists, leads = self._lists(), self._leads()
+        s, p, serving = (1 if cal.is_working[day] else SLICES + 1), 0, False
         while True:
-            passed = serve_pass(
-                (q.lead, q.requested, q.start, q.count), free, duration, until, close, today,
-                leads, self._books(), lists, self.credits.tables(), self.rules, self.may_pull,
+            lists, leads = self._lists(), self._leads()
+            left, s, p, done, status, ids, at, signs_at, signing, signed_at = day_passes(
+                s, p, serving, start, cal.workday_length, day + 1.0, close, free, duration,
+                (q.lead, q.requested, q.start, q.count), today, self.effort, leads,
+                self._books(), lists, self.credits.tables(), self.rules, self.may_pull,
+                self.may_push,
             )  # fmt: skip
-            if not passed[1] & JOIN_LEFT:
-                break
-            self._touches()  # rows with room for the requests, then the pass again
-        done, status, asked, at, signs_at, signing, signed_at = passed
-        closed = not status & CLOSES_LEFT
-        if status & TIMING_ASKED:
-            pulled = self._timing(asked, at, signs_at)
-            closed = after_pulls(
-                asked, at, pulled, signing, signed_at, leads, self._books(), lists,
-                self.credits.tables(), self.rules,
-            )  # fmt: skip
-        if not closed:
-            self._close_won(signing, signed_at)
-        return done
-
-    def _wake(self, until: float) -> None:
-        """Every customer whose wait ends before `until` answers: lost, or the next touch."""
-        lists, leads = self._lists(), self._leads()
-        ids, t = answer_pass(
-            until, self.effort, leads, self._books(), lists, self.rules, self.may_push
-        )
-        if len(ids):
-            pushed = self._timing(ids, t, None)
-            after_pushes(ids, t, pushed, leads, lists, self.rules)
+            if left == FINISHED:
+                return
+            if left == PUSHES_LEFT:  # an answer pass's signatures, their owners decide
+                after_pushes(ids, at, self._timing(ids, at, None), leads, lists, self.rules)
+                if s > SLICES:
+                    return
+                serving = True
+                continue
+            serving = bool(status & JOIN_LEFT)
+            if serving:  # rows with room for the requests, then the pass again
+                self._touches()
+                continue
+            closed = not status & CLOSES_LEFT
+            if status & TIMING_ASKED:
+                pulled = self._timing(ids, at, signs_at)
+                closed = after_pulls(
+                    ids, at, pulled, signing, signed_at, leads, self._books(), lists,
+                    self.credits.tables(), self.rules,
+                )  # fmt: skip
+            if not closed:
+                self._close_won(signing, signed_at)
+            s, p = next_place(s, p, done)
 
     # -- deal timing (the reps' own rules in Standing, for the deals at once) -----------------
 

@@ -73,9 +73,10 @@ class Queues:
         """Every waiting touch (lead, requested, owner), in service order rep by rep."""
         return flat_queues(self.lead, self.requested, self.start, self.count)
 
-    def take(self, mask: np.ndarray) -> np.ndarray:
-        """Remove the touches where `mask` (over `waiting()`'s lead) holds; returns their leads."""
-        return take_queued(self.lead, self.requested, self.start, self.count, mask)
+    def take_stale(self, day: float, idle_days: float) -> np.ndarray:
+        """Remove the touches waiting `idle_days` or more on `day` (day - requested); returns
+        their leads in `waiting()`'s order."""
+        return take_stale(self.lead, self.requested, self.start, self.count, day, idle_days)
 
     def serve(
         self,
@@ -172,29 +173,29 @@ def flat_queues(
 
 
 @numba.njit(cache=True)
-def take_queued(
+def take_stale(
     rows: np.ndarray,
     rows_requested: np.ndarray,
     start: np.ndarray,
     count: np.ndarray,
-    mask: np.ndarray,
+    day: float,
+    idle_days: float,
 ) -> np.ndarray:
-    """Remove the waiting touches where `mask` (over `flat_queues`' list) holds, the others
-    kept in order; returns the leads removed, in that list's order."""
-    taken = np.empty(mask.sum(), dtype=np.int64)
-    k = t = 0
+    """Remove the waiting touches with day - requested >= idle_days, the others kept in
+    order; returns the leads removed, rep by rep in service order (`flat_queues`' order)."""
+    taken = np.empty(count.sum(), dtype=np.int64)
+    t = 0
     for r in range(len(start)):
         kept = start[r]
         for place in range(start[r], start[r] + count[r]):
-            if mask[k]:
+            if day - rows_requested[r, place] >= idle_days:
                 taken[t] = rows[r, place]
                 t += 1
             else:
                 rows[r, kept], rows_requested[r, kept] = rows[r, place], rows_requested[r, place]
                 kept += 1
-            k += 1
         count[r] = kept - start[r]
-    return taken
+    return taken[:t]
 
 
 @numba.njit(cache=True)
