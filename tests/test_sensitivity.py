@@ -105,6 +105,20 @@ def test_effect_of_plan_b_minus_a_is_paired_and_zero_for_the_same_plan(constant_
     assert effect({"leads.tiers[0].win_probability": 0.5}) == 0
 
 
+def test_an_answer_the_scenario_cannot_give_is_refused_before_simulating(constant_team):
+    """Without a plan payout is NaN at every point, without quotas so is the share at target
+    (SALib would rank the NaNs as zero indices); bookings need neither."""
+    unpaid = constant_team.model_copy(update={"plan": None, "name": "unpaid"})
+    with pytest.raises(SimplanError, match="'unpaid' has no plan"):
+        scenario_model([unpaid], "payout")
+    with pytest.raises(SimplanError, match="'unpaid' has no plan"):
+        scenario_model([constant_team, unpaid], "effect", "payout")
+    no_quota = unpaid.model_copy(update={"team": unpaid.team.model_copy(update={"quota": None})})
+    with pytest.raises(SimplanError, match=r"no team\.quota"):
+        scenario_model([no_quota], "share_at_target")
+    assert scenario_model([no_quota], "bookings").metric == "bookings"
+
+
 def test_ranges_default_to_the_draws_intervals(constant_team):
     draws = [
         {"behaviour.cost_curvature": 1.5 + 0.1 * i, "production.self_sourced_share": 0.2}
