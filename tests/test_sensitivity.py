@@ -214,6 +214,28 @@ def test_what_moves_recovers_a_known_dependence_on_one_drawn_parameter():
     )
 
 
+def test_what_moves_leaves_the_reps_own_traits_out_of_the_regression():
+    """A calibrated team draws three traits per rep, more parameters than draws: the
+    team-wide parameter's effect is still found, the reps' traits are not rows."""
+    rng = np.random.default_rng(5)
+    draws = [
+        {
+            "behaviour.cost_curvature": float(c),
+            **{f"team.roster[{r}].skill": float(rng.uniform(0.8, 1.2)) for r in range(30)},
+        }
+        for c in rng.uniform(1.5, 2.5, 20)
+    ]
+    rows = []
+    for replication in range(40):
+        effect = 1000 + 400 * (draws[replication % 20]["behaviour.cost_curvature"] - 2)
+        rows += [("A", replication, 0.0), ("B", replication, effect)]
+    kpis = pd.DataFrame(rows, columns=["scenario", "replication", "bookings"])
+    table = what_moves(kpis, "A", "B", draws)
+    assert table["parameter"].tolist() == ["behaviour.cost_curvature"]
+    low, high = np.percentile([d["behaviour.cost_curvature"] for d in draws], [5, 95])
+    assert table.loc[0, "at_high"] - table.loc[0, "at_low"] == pytest.approx(400 * (high - low))
+
+
 def test_what_moves_says_when_the_sign_turns_and_when_too_few_draws_ran():
     draws = [{"production.self_sourced_share": s} for s in np.linspace(0.1, 0.4, 6)]
     rows = []
