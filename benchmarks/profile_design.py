@@ -5,7 +5,8 @@ candidates of `bench_design.py` (the baseline quarter, 50 reps who plan ahead, r
 of its three levers, seeded) one after the other in this process through
 `design_pool.run_candidate`, each with REPLICATIONS replications, and prints each candidate's
 CPU seconds by step (`profile_fast.timed`: each step's own time, without the wrapped steps it
-calls). The first candidate also pays numba's cache load and the plan-free work a worker
+calls); "lead draws" is the fast engine's set-up (`FastEngine.__init__`: the batch's leads,
+sourcing draws and customers), the same for every candidate on the seed, "engine" the rest. The first candidate also pays numba's cache load and the plan-free work a worker
 keeps (the reps' effort costs, the steps' bookings transforms), so read the later ones.
 
 With DRAWS, the team carries that many parameter draws (the tiers' win probabilities within
@@ -27,12 +28,14 @@ from profile_fast import spent, timed
 from simplan import runner
 from simplan.analysis import design_pool
 from simplan.analysis.optimise import with_settings
+from simplan.engines.fast.engine import FastEngine
 from simplan.engines.standing import Standing
 from simplan.scenario import Scenario
 
 STEPS = {
     "effort costs": (Standing, "_effort_cost"),
     "policies": (Standing, "_policy"),
+    "lead draws": (FastEngine, "__init__"),
     "engine": (runner.fast, "run_batch"),
     "runs rows": (runner, "runs_table"),
     "payouts": (runner, "pay_runs"),

@@ -105,6 +105,20 @@ def test_effect_of_plan_b_minus_a_is_paired_and_zero_for_the_same_plan(constant_
     assert effect({"leads.tiers[0].win_probability": 0.5}) == 0
 
 
+def test_an_answer_the_scenario_cannot_give_is_refused_before_simulating(constant_team):
+    """Without a plan payout is NaN at every point, without quotas so is the share at target
+    (SALib would rank the NaNs as zero indices); bookings need neither."""
+    unpaid = constant_team.model_copy(update={"plan": None, "name": "unpaid"})
+    with pytest.raises(SimplanError, match="'unpaid' has no plan"):
+        scenario_model([unpaid], "payout")
+    with pytest.raises(SimplanError, match="'unpaid' has no plan"):
+        scenario_model([constant_team, unpaid], "effect", "payout")
+    no_quota = unpaid.model_copy(update={"team": unpaid.team.model_copy(update={"quota": None})})
+    with pytest.raises(SimplanError, match=r"no team\.quota"):
+        scenario_model([no_quota], "share_at_target")
+    assert scenario_model([no_quota], "bookings").metric == "bookings"
+
+
 def test_ranges_default_to_the_draws_intervals(constant_team):
     draws = [
         {"behaviour.cost_curvature": 1.5 + 0.1 * i, "production.self_sourced_share": 0.2}
@@ -198,6 +212,28 @@ def test_what_moves_recovers_a_known_dependence_on_one_drawn_parameter():
     assert "moves most with behaviour.cost_curvature" in hinge_sentence(
         table.reset_index(), "B", "bookings"
     )
+
+
+def test_what_moves_leaves_the_reps_own_traits_out_of_the_regression():
+    """A calibrated team draws three traits per rep, more parameters than draws: the
+    team-wide parameter's effect is still found, the reps' traits are not rows."""
+    rng = np.random.default_rng(5)
+    draws = [
+        {
+            "behaviour.cost_curvature": float(c),
+            **{f"team.roster[{r}].skill": float(rng.uniform(0.8, 1.2)) for r in range(30)},
+        }
+        for c in rng.uniform(1.5, 2.5, 20)
+    ]
+    rows = []
+    for replication in range(40):
+        effect = 1000 + 400 * (draws[replication % 20]["behaviour.cost_curvature"] - 2)
+        rows += [("A", replication, 0.0), ("B", replication, effect)]
+    kpis = pd.DataFrame(rows, columns=["scenario", "replication", "bookings"])
+    table = what_moves(kpis, "A", "B", draws)
+    assert table["parameter"].tolist() == ["behaviour.cost_curvature"]
+    low, high = np.percentile([d["behaviour.cost_curvature"] for d in draws], [5, 95])
+    assert table.loc[0, "at_high"] - table.loc[0, "at_low"] == pytest.approx(400 * (high - low))
 
 
 def test_what_moves_says_when_the_sign_turns_and_when_too_few_draws_ran():

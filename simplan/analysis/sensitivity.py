@@ -181,6 +181,15 @@ def scenario_model(
     metric = effect_metric if output == "effect" else output
     if metric not in ("bookings", "payout", "share_at_target"):
         raise SimplanError(f"--effect-on {metric!r}: choose bookings, payout, share_at_target")
+    for one in scenarios:  # else every point's answer is NaN, and SALib ranks NaNs as zeros
+        if metric == "payout" and one.plan is None:
+            raise SimplanError(
+                f"'{one.name}' has no plan, so it pays nothing at any point; give --plan FILE"
+            )
+        if metric == "share_at_target" and one.team.quota is None and one.team.roster is None:
+            raise SimplanError(
+                f"'{one.name}' has no team.quota, so no rep has a target to reach; set one"
+            )
     return ScenarioModel(tuple(scenarios), metric, replications, seed, workers)
 
 

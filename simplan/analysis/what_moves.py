@@ -7,6 +7,11 @@ on the draws' (standardised) parameters gives each parameter's partial effect, h
 others at their mean; evaluated at the parameter's 5th and 95th percentile it is the effect
 at each end of the interval. No new simulation is needed, and an effect whose sign turns
 within one parameter's interval says that the answer hangs on that parameter.
+
+The regression takes the team-wide parameters (arrivals, win rates, the behaviour and
+production parameters), not the reps' own drawn traits (`team.roster[i]...`): a calibrated
+team draws three per rep (87 parameters for 26 reps against 20 draws), which no 20 draws can
+separate, and what a planner must see is which shared assumption the answer rests on.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ import pandas as pd
 
 COVERAGE = (5.0, 95.0)
 """The ends of a parameter's interval, as percentiles of its draws."""
+PER_REP = "team."
+"""Key paths of the reps' own drawn traits, left out of the regression."""
 
 
 def draw_effects(
@@ -35,11 +42,11 @@ def what_moves(
     draws: list[dict[str, float]],
     metric: str = "bookings",
 ) -> pd.DataFrame:
-    """Per drawn parameter: its interval (low, high), the effect at each end (at_low,
-    at_high), the swing and its standard error; widest swing first. Empty when fewer draws
-    were run than the regression needs (parameters + 3)."""
+    """Per drawn team-wide parameter: its interval (low, high), the effect at each end
+    (at_low, at_high), the swing and its standard error; widest swing first. Empty when fewer
+    draws were run than the regression needs (parameters + 3)."""
     table = pd.DataFrame(draws)
-    table = table.loc[:, table.nunique() > 1]
+    table = table.loc[:, (table.nunique() > 1) & ~table.columns.str.startswith(PER_REP)]
     effects = draw_effects(kpis, baseline, proposal, metric, len(draws))
     columns = ["parameter", "low", "high", "at_low", "at_high", "swing", "swing_se"]
     if table.shape[1] == 0 or len(effects) < table.shape[1] + 3:
