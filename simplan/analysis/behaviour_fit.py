@@ -175,18 +175,28 @@ def fit_window(
     roster = [{**r, "quota": float(targets.xs(str(r["rep_id"]), level="rep_id").mean())}
               for r in history_roster(data, start)]  # fmt: skip
     calendar = history_calendar(data["calendar"], start, (end - start).days + 1)
-    sprint = calendar.get("sprint", {})
-    given = sprint.get("phases", {})
+    given = calendar.get("sprint", {}).get("phases", {})
     phases = {name: float(phase.get("arrival_multiplier", 1.0)) for name, phase in given.items()}
-    neutral = {name: {**phase, "arrival_multiplier": 1.0} for name, phase in given.items()}
     base = {
         **data,
         "team": {**data["team"], "roster": roster},
-        "calendar": {**calendar, "sprint": {**sprint, "phases": neutral}} if given else calendar,
+        "calendar": with_phase_multipliers(calendar, dict.fromkeys(phases, 1.0)),
     }  # fmt: skip
     in_force = plan.model_dump(mode="json", by_alias=True)
     return FitWindow(base, start, end, targets, periods, in_force, not plan_is_linear(plan),
                      closed_only, phases)  # fmt: skip
+
+
+def with_phase_multipliers(calendar: dict, multipliers: dict) -> dict:
+    """`calendar` (scenario data) with its sprint phases' arrival multipliers set from
+    `multipliers` (phase name -> multiplier; a phase it does not name gets 1); unchanged when
+    `multipliers` is empty."""
+    if not multipliers:
+        return calendar
+    sprint = calendar["sprint"]
+    phases = {name: {**phase, "arrival_multiplier": multipliers.get(name, 1.0)}
+              for name, phase in sprint["phases"].items()}  # fmt: skip
+    return {**calendar, "sprint": {**sprint, "phases": phases}}
 
 
 def history_moments(deals: pd.DataFrame, window: FitWindow) -> dict:

@@ -28,7 +28,11 @@ import pandas as pd
 from scipy import special
 
 from simplan.analysis import engine_fit
-from simplan.analysis.behaviour_fit import behaviour_params, fit_behaviour
+from simplan.analysis.behaviour_fit import (
+    behaviour_params,
+    fit_behaviour,
+    with_phase_multipliers,
+)
 from simplan.analysis.calibrated_scenario import (
     calendar_periods,
     plain_data,
@@ -348,11 +352,7 @@ class Calibrator:
             if fit.identified
             else "the effort response from the prior: the plan in force is linear"
         )
-        calendar = data["calendar"]
-        if fit.phases:
-            phases = {name: {**phase, "arrival_multiplier": fit.phases.get(name, 1.0)}
-                      for name, phase in calendar["sprint"]["phases"].items()}  # fmt: skip
-            calendar = {**calendar, "sprint": {**calendar["sprint"], "phases": phases}}
+        calendar = with_phase_multipliers(data["calendar"], fit.phases)
         fitted = {**data, "behaviour": fit.behaviour, "production": production,
                   "calendar": calendar, "description": description,
                   "uncertainty": {"source": source, "draws": fit.draws}}  # fmt: skip
