@@ -28,16 +28,16 @@ from tests.recovery import calibrated_team, children_cpu, recover, simulate, sum
 
 TRUTHS = {
     "all": (
-        (0.2, 0.05, 1.8),
-        (0.2, 0.3, 2.5),
-        (0.45, 0.15, 2.0),
-        (0.45, 0.15, 2.6),
-        (0.65, 0.05, 2.4),
-        (0.65, 0.3, 1.7),
+        (0.2, 0.05, 1.8, 1.0),
+        (0.2, 0.3, 2.5, 0.0),
+        (0.45, 0.15, 2.0, 1.0),
+        (0.45, 0.15, 2.6, 0.0),
+        (0.65, 0.05, 2.4, 1.0),
+        (0.65, 0.3, 1.7, 0.0),
     ),
-    "quick": ((0.25, 0.1, 1.8), (0.6, 0.3, 2.5)),
+    "quick": ((0.25, 0.1, 1.8, 1.0), (0.6, 0.3, 2.5, 0.0)),
 }
-"""Truths spanning the grid (0.1..0.7, 0..0.4, 1.6..2.8), on the fine grid's values."""
+"""Truths spanning the grid (0.1..0.7, 0..0.4, 1.6..2.8, sight 0 or 1), on the fine grid's values."""
 
 
 def main() -> None:

@@ -28,8 +28,8 @@ from simplan.model.plan import Plan
 from simplan.scenario import load_periods
 from tests.worlds import SIMPLAN_MAP, write_world
 
-DEFAULT = dict(zip(bf.PARAMETERS, (bf.PRIOR_SHARES, bf.PRIOR_CLOSING, bf.PRIOR_CURVATURES),
-                   strict=True))  # fmt: skip
+DEFAULT = dict(zip(bf.PARAMETERS, (bf.PRIOR_SHARES, bf.PRIOR_CLOSING, bf.PRIOR_CURVATURES,
+                                   bf.PRIOR_SIGHTS), strict=True))  # fmt: skip
 """calibrate's grid: parameter -> its values."""
 HISTORY_SEED = 1000
 """Histories use seeds from here (the grid uses calibrate's seed 0)."""

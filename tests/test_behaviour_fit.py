@@ -62,10 +62,10 @@ def test_the_response_surface_recovers_a_quadratic_moment_and_its_minimum():
     1/(gamma-1)) are reproduced, and the distance is smallest at the point that generated the
     'history'."""
     ranges = {"self_sourced_share": (0.1, 0.3, 0.5, 0.7), "closing_elasticity": (0.0, 0.2, 0.4),
-              "cost_curvature": (1.5, 2.0, 3.0)}  # fmt: skip
+              "cost_curvature": (1.5, 2.0, 3.0), "pipeline_sight": (1.0,)}  # fmt: skip
     grid = pd.DataFrame(list(itertools.product(*ranges.values())), columns=list(ranges))
 
-    def truth(share, closing, curvature):
+    def truth(share, closing, curvature, sight=1.0):
         e = 1 / (np.asarray(curvature) - 1)
         return {"m1": 0.2 + share * e + closing, "m2": 1.0 - 0.5 * share + 0.1 * e * e,
                 "m3": closing * e - 0.3 * share * closing}  # fmt: skip
@@ -80,7 +80,7 @@ def test_the_response_surface_recovers_a_quadratic_moment_and_its_minimum():
     assert best["closing_elasticity"] == pytest.approx(0.15, abs=0.4 / 8)
     assert best["cost_curvature"] == pytest.approx(2.0, abs=1.5 / 12)
     assert surface["weight"].sum() == pytest.approx(1.0)
-    assert _features(grid.head(1), list(ranges)).shape == (1, 10)
+    assert _features(grid.head(1), list(ranges)[:3]).shape == (1, 10)
     flat = _surface(grid, same, ["m1", "m2", "m3"], actual, covariance, ranges, identified=False)
     assert np.ptp(flat["weight"]) == 0
     assert posterior_mean(surface)["self_sourced_share"] == pytest.approx(0.4, abs=0.05)
@@ -105,7 +105,7 @@ def test_the_surfaces_own_error_widens_the_posterior():
     """The same mean moments, but the replications disagree (each shifts every point alike, as
     common random numbers do): the surface is less sure, and so is the posterior."""
     ranges = {"self_sourced_share": (0.1, 0.3, 0.5, 0.7), "closing_elasticity": (0.0, 0.2, 0.4),
-              "cost_curvature": (1.5, 2.0, 3.0)}  # fmt: skip
+              "cost_curvature": (1.5, 2.0, 3.0), "pipeline_sight": (1.0,)}  # fmt: skip
     grid = pd.DataFrame(list(itertools.product(*ranges.values())), columns=list(ranges))
     grid["m1"] = 0.2 + grid["self_sourced_share"] + 0.3 * grid["closing_elasticity"]
     grid["m2"] = grid["self_sourced_share"] / (grid["cost_curvature"] - 1)
@@ -124,7 +124,7 @@ def test_the_surfaces_own_error_widens_the_posterior():
 def test_a_parameter_held_at_one_value_drops_out_of_the_surface():
     """A grid with one closing elasticity fits the other two (6 terms) and keeps that value."""
     ranges = {"self_sourced_share": (0.1, 0.4, 0.7), "closing_elasticity": (0.1,),
-              "cost_curvature": (1.5, 2.0, 3.0)}  # fmt: skip
+              "cost_curvature": (1.5, 2.0, 3.0), "pipeline_sight": (1.0,)}  # fmt: skip
     grid = pd.DataFrame(list(itertools.product(*ranges.values())), columns=list(ranges))
     grid["m1"] = grid["self_sourced_share"] + 1 / (grid["cost_curvature"] - 1)
     one = _replications(grid, ["m1"])
@@ -141,7 +141,7 @@ def _flat_surface(shares=(0.1, 0.7), curvatures=(1.6, 2.8), closings=(0.0, 0.4))
     axes = (np.linspace(*shares, 25), np.linspace(*closings, 9), np.linspace(*curvatures, 13))
     s, c, g = (a.ravel() for a in np.meshgrid(*axes, indexing="ij"))
     return pd.DataFrame({"self_sourced_share": s, "closing_elasticity": c, "cost_curvature": g,
-                         "distance": 0.0, "weight": 1.0 / len(s)})  # fmt: skip
+                         "pipeline_sight": 1.0, "distance": 0.0, "weight": 1.0 / len(s)})  # fmt: skip
 
 
 def test_the_prior_draws_span_both_ranges_one_draw_in_each_slice():
@@ -187,8 +187,8 @@ def test_the_fit_recovers_the_self_sourced_share_of_simplans_own_histories(tmp_p
     rep's own mean carry it)."""
     team = recovery.calibrated_team(tmp_path, workers=1)
     ranges = {"self_sourced_share": (0.1, 0.4, 0.7), "closing_elasticity": (0.15,),
-              "cost_curvature": (2.0,)}  # fmt: skip
-    truths = [(0.2, 0.15, 2.0), (0.6, 0.15, 2.0)]
+              "cost_curvature": (2.0,), "pipeline_sight": (1.0,)}  # fmt: skip
+    truths = [(0.2, 0.15, 2.0, 1.0), (0.6, 0.15, 2.0, 1.0)]
     simulated = recovery.simulate(team, truths, 3, 3, workers=1, ranges=ranges)
     table = recovery.recover(simulated, team.window).set_index("parameter")
     share = table.loc["self_sourced_share"]

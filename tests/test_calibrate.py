@@ -415,7 +415,12 @@ def test_behaviour_fitted_by_simulated_moments_under_the_plan(recovered, tmp_pat
     plan = Plan.model_validate(
         yaml.safe_load((ROOT / "scenarios/plans/gate80_cap150.yaml").read_text())
     )
-    grid = {"shares": (0.2, 0.45, 0.7), "curvatures": (1.6, 2.8), "closings": (0.1,)}
+    grid = {
+        "shares": (0.2, 0.45, 0.7),
+        "curvatures": (1.6, 2.8),
+        "closings": (0.1,),
+        "sights": (1.0,),
+    }
     steps = []
     fitted = Calibrator(
         behaviour_grid=grid, behaviour_replications=2, workers=2, fit_check_replications=0

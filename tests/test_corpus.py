@@ -235,7 +235,7 @@ def test_calibrate_with_a_plan_paying_per_fiscal_period(tmp_path, capsys):
     assert history.targets["period"].tolist()[:2] == labels[:2]  # labels, as on every clock
     plan = fiscal_plan()
     fitted = Calibrator(
-        periods=6, calendar=calendar, behaviour_grid={"shares": (0.3,), "curvatures": (2.0,), "closings": (0.0,)},
+        periods=6, calendar=calendar, behaviour_grid={"shares": (0.3,), "curvatures": (2.0,), "closings": (0.0,), "sights": (1.0,)},
         behaviour_replications=2, fit_check_replications=3, workers=1, parameter_draws=0,
     ).fit(history, plan=plan)  # fmt: skip
     scenario = fitted.scenario_

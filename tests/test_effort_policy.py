@@ -242,7 +242,7 @@ def test_programs_on_the_same_reps_share_their_steps_transforms(monkeypatch):
     monkeypatch.setattr(effort_policy, "_KERNELS", {})
     monkeypatch.setattr(effort_policy, "KERNEL_CACHE_BYTES", 2 * one_step)
     tight = _solved(o)[1]
-    assert [k for _, k in effort_policy._KERNELS] == [1, 0]  # backward induction ends at step 0
+    assert [k for _, k, _ in effort_policy._KERNELS] == [1, 0]  # backward induction ends at step 0
     assert np.array_equal(tight.choice, first.choice)
     assert np.array_equal(tight.value, first.value)
 
@@ -309,3 +309,21 @@ def test_the_warm_up_runs_under_the_plan_in_force(small_scenario):
     # Without a plan in force the warm-up is paid under the plan tried: another pipeline.
     changed, _ = run(near_nothing, None)
     assert not changed.equals(same)
+
+
+def test_a_rep_who_does_not_count_its_pipeline_pushes_later_and_nearer_the_line():
+    """A rep planning on a front-loaded flow (`seen`: as much over the period, more of it early,
+    as for a rep who credits what it sources when it sources it and leaves its open pipeline
+    out) expects less to come mid-period than a rep who counts its pipeline: below the bonus
+    line with half the period left it works harder, and its states still move by the flow it
+    gets, so the same policy has the same mean lift whatever it planned on."""
+    sighted = outlook(deals_per_day=0.25, landing=0.7)
+    steps = sighted.landing.shape[1]
+    seen = np.linspace(1.6, 0.4, steps)[None, :]  # mean 1: the same flow, earlier
+    blind = dataclasses.replace(sighted, seen=seen)
+    program_s, policy_s = _solved(sighted)
+    program_b, policy_b = _solved(blind)
+    half = steps // 2
+    below = slice(int(0.5 / GRID_STEP), int(0.95 / GRID_STEP))
+    assert policy_b.effort[0, half, below].mean() > policy_s.effort[0, half, below].mean() + 0.05
+    assert program_b.mean_lift(policy_s) == pytest.approx(program_s.mean_lift(policy_s))

@@ -413,7 +413,7 @@ def test_the_behaviour_fit_cuts_pace_at_the_13_week_quarters(tmp_path):
     fiscal_export("13-week").to_csv(path, index=False)
     plan = fiscal_plan()
     fitted = Calibrator(
-        periods=2, calendar=fiscal, behaviour_grid={"shares": (0.3,), "curvatures": (2.0,), "closings": (0.0,)},
+        periods=2, calendar=fiscal, behaviour_grid={"shares": (0.3,), "curvatures": (2.0,), "closings": (0.0,), "sights": (1.0,)},
         behaviour_replications=2, fit_check_replications=0, workers=1,
     ).fit(read_opportunities(path, as_of=FISCAL_AS_OF), plan=plan)  # fmt: skip
     grid = fitted.report_.tables["behaviour"]

@@ -31,6 +31,7 @@ from simplan.analysis.behaviour_fit import (
     PRIOR_CLOSING,
     PRIOR_CURVATURES,
     PRIOR_SHARES,
+    PRIOR_SIGHTS,
     PRIOR_SOURCE,
 )
 from tests.world_check import predict
@@ -101,7 +102,8 @@ def test_a_linear_history_gives_a_wide_interval_that_holds_the_truth(linear, lin
     draws = pd.DataFrame(team["uncertainty"]["draws"])
     for path, prior in (("production.self_sourced_share", PRIOR_SHARES),
                         ("production.closing_elasticity", PRIOR_CLOSING),
-                        ("behaviour.cost_curvature", PRIOR_CURVATURES)):  # fmt: skip
+                        ("behaviour.cost_curvature", PRIOR_CURVATURES),
+                        ("behaviour.pipeline_sight", PRIOR_SIGHTS)):  # fmt: skip
         slice_width = (max(prior) - min(prior)) / len(draws)  # one draw in each slice
         assert draws[path].min() <= min(prior) + slice_width, path
         assert draws[path].max() >= max(prior) - slice_width, path

@@ -3,13 +3,16 @@
 A history under a *nonlinear* plan (a bonus, a gate, an accelerator) identifies how much
 effort moves bookings: reps' booking pace varies with their distance to the plan's lines and
 the time left. The fit simulates the baseline window under the plan in force for each point
-of a grid over the three parameters that decide a plan's effect on bookings,
+of a grid over the four parameters that decide a plan's effect on bookings,
 
 - `production.self_sourced_share`: how much of a rep's volume effort creates (with a lag:
   a deal sourced now closes a sales cycle later),
 - `production.closing_elasticity`: how much effort lifts the win chance of the deals closing
   now (the lever a rep still has in a period's last weeks), and
 - `behaviour.cost_curvature` (gamma): how far effort moves with pay (elasticity ~ 1/(gamma-1)),
+- `behaviour.pipeline_sight`: how much of their open pipeline reps count when they plan (where
+  in a period they push: a rep who does not count it feels behind mid-period and pushes
+  nearer a line; the same rep's effort moves more between plans),
 
 with reps who plan ahead (`behaviour.model: optimising`), and weighs the points by how near
 their simulated moments are to the history's (`behaviour_moments`: attainment quantiles, share
@@ -29,7 +32,8 @@ curvature hardly (about 70-75 % of its prior: a range, not a value).
 
 When the plan in force is linear (one marginal rate everywhere), pace does not depend on the
 distance to any line, the history cannot identify the response, and the prior is used:
-uniform over the grid's ranges (`PRIOR_SHARES` x `PRIOR_CLOSING` x `PRIOR_CURVATURES`, see
+uniform over the grid's ranges (`PRIOR_SHARES` x `PRIOR_CLOSING` x `PRIOR_CURVATURES` x
+`PRIOR_SIGHTS`, see
 `PRIOR_SOURCE`), its draws a Latin hypercube so that a few of them span every range. Every
 comparison then carries that range.
 
@@ -76,15 +80,21 @@ PRIOR_CLOSING = (0.0, 0.2, 0.4)
 PRIOR_CURVATURES = (1.6, 2.2, 3.6)
 """Effort cost curvature: effort elasticities to pay of about 1.7, 0.8 and 0.4, from reps whose
 effort follows pay closely to reps whose effort hardly moves with it."""
+PRIOR_SIGHTS = (0.0, 1.0)
+"""Pipeline sight: from reps who plan on booked deals and what they source (as if it booked at
+once) to reps who count their whole open pipeline, as a forecast does."""
 PARAMETERS = {
     "self_sourced_share": "production.self_sourced_share",
     "closing_elasticity": "production.closing_elasticity",
     "cost_curvature": "behaviour.cost_curvature",
+    "pipeline_sight": "behaviour.pipeline_sight",
 }
 """The fitted parameters: grid column -> scenario key."""
 PRODUCTION = ("self_sourced_share", "closing_elasticity")
-"""The fitted parameters that live in the scenario's `production` block."""
-FINE = {"self_sourced_share": 25, "closing_elasticity": 9, "cost_curvature": 13}
+"""The fitted parameters that live in the scenario's `production` block (the others live in
+`behaviour`)."""
+FINE = {"self_sourced_share": 25, "closing_elasticity": 9, "cost_curvature": 13,
+        "pipeline_sight": 5}  # fmt: skip
 """Points of the fine grid the surface is evaluated on, per parameter."""
 WEAK = 0.7
 """A fitted parameter whose 90 % range spans this share of its prior's is named as hardly
@@ -260,6 +270,7 @@ def fit_behaviour(
     shares: tuple[float, ...] = PRIOR_SHARES,
     curvatures: tuple[float, ...] = PRIOR_CURVATURES,
     closings: tuple[float, ...] = PRIOR_CLOSING,
+    sights: tuple[float, ...] = PRIOR_SIGHTS,
     progress=None,
     closed_only: bool = False,
 ) -> BehaviourFit:
@@ -275,7 +286,7 @@ def fit_behaviour(
             "moment's spread; use --behaviour-replications 2"
         )
     setting = fit_window(data, targets, window, plan, closed_only)
-    ranges = dict(zip(PARAMETERS, (shares, closings, curvatures), strict=True))
+    ranges = dict(zip(PARAMETERS, (shares, closings, curvatures, sights), strict=True))
     points = grid_points(ranges)
     simulated = simulate_points(setting, points, replications, seed, workers, progress)
     fit = fit_moments(
@@ -307,7 +318,7 @@ def fit_moments(
     gap = grid[used].to_numpy() - pd.Series(actual)[used].to_numpy()
     grid["distance"] = mahalanobis(gap, covariance)
     fit = BehaviourFit(
-        behaviour=_behaviour(float(best["cost_curvature"]), window.in_force),
+        behaviour=_behaviour(best, window.in_force),
         production={name: round(float(best[name]), 4) for name in PRODUCTION},
         grid=grid,
         surface=surface,
@@ -466,11 +477,13 @@ def _point_data(base: dict, point: dict, in_force: dict) -> dict:
     """The scenario data of one grid point: `base` with the point's parameters."""
     production = {**base.get("production", {}), **{name: point[name] for name in PRODUCTION}}
     return {**base, "production": production,
-            "behaviour": _behaviour(point["cost_curvature"], in_force)}  # fmt: skip
+            "behaviour": _behaviour(point, in_force)}  # fmt: skip
 
 
-def _behaviour(curvature: float, in_force: dict) -> dict:
-    return {"model": "optimising", "cost_curvature": round(curvature, 4), "plan_in_force": in_force}
+def _behaviour(point, in_force: dict) -> dict:
+    """The behaviour block of the fitted parameters `point` (a mapping holding them)."""
+    fitted = {name: round(float(point[name]), 4) for name in PARAMETERS if name not in PRODUCTION}
+    return {"model": "optimising", **fitted, "plan_in_force": in_force}
 
 
 def _targets_for(
@@ -537,14 +550,15 @@ def _notes(fit: BehaviourFit, moments_used: int, replications: int) -> list[str]
     if not fit.identified:
         surface = fit.surface
         share, curvature = surface["self_sourced_share"], surface["cost_curvature"]
-        closing = surface["closing_elasticity"]
+        closing, sight = surface["closing_elasticity"], surface["pipeline_sight"]
         notes.append(
             "behaviour NOT IDENTIFIED: the plan in force pays one marginal rate everywhere, so "
             "the history cannot show how effort responds to a plan's lines. The prior is used: "
             f"self-sourced share {share.min():g}..{share.max():g}, closing elasticity "
             f"{closing.min():g}..{closing.max():g} and cost curvature "
             f"{curvature.min():g}..{curvature.max():g} (effort elasticity to pay "
-            f"{1 / (curvature.max() - 1):.2g}..{1 / (curvature.min() - 1):.2g}), uniform; "
+            f"{1 / (curvature.max() - 1):.2g}..{1 / (curvature.min() - 1):.2g}), pipeline "
+            f"sight {sight.min():g}..{sight.max():g}, uniform; "
             f"{PRIOR_SOURCE}. Its {len(fit.draws)} draws are carried into every comparison's "
             "predictive interval: expect a wide interval on a plan's effect. A history under "
             "a plan with lines (a bonus, a gate, an accelerator) identifies them"
@@ -584,5 +598,6 @@ def behaviour_params(fit: BehaviourFit, columns) -> pd.DataFrame:
     fitted = {**fit.production, **fit.behaviour}
     for name, path in PARAMETERS.items():
         low, high = np.percentile(draws[path], [2.5, 97.5]) if len(draws) else (np.nan, np.nan)
-        rows.append((path, fitted[name], low, high, "share" if "share" in name else "exponent"))
+        kind = "share" if name in ("self_sourced_share", "pipeline_sight") else "exponent"
+        rows.append((path, fitted[name], low, high, kind))
     return pd.DataFrame(rows, columns=columns)

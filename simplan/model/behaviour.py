@@ -79,8 +79,12 @@ class BehaviourParams(Params):
     responsive to the plan. `cost_curvature` (gamma: effort cost ~ e^gamma) sets how far
     effort moves with pay (elasticity about 1 / (gamma - 1)); `decision_days` is the step of
     the optimising reps' plan; `next_period_discount` what a unit booked next period is worth
-    now, per unit of its value then (reps discount the next period: 0.9 a quarter). Effort 1 is
-    what the history shows: with `plan_in_force` (the
+    now, per unit of its value then (reps discount the next period: 0.9 a quarter).
+    `pipeline_sight` is how much of its open pipeline an optimising rep counts when it plans
+    (1: all of it, as a forecast would; 0: none, so it reckons on what is booked plus what it
+    will source, as if a deal booked when sourced, like the sales that book at once in the
+    structural literature's programs: such a rep feels behind mid-period and pushes nearer a
+    line). Effort 1 is what the history shows: with `plan_in_force` (the
     plan paid when the history was recorded, as `simplan calibrate` writes it), each rep's mean
     effort under that plan; without it, the effort of a rep paid `reference_rate` on every
     extra unit of bookings."""
@@ -98,6 +102,7 @@ class BehaviourParams(Params):
     decision_days: float = Field(default=7.0, gt=0, le=31)
     effort_levels: int = Field(default=21, ge=3, le=201)
     next_period_discount: float = Field(default=0.9, gt=0, le=1)
+    pipeline_sight: float = Field(default=1.0, ge=0, le=1)
     plan_in_force: Plan | None = None
     ratchet: RatchetParams = RatchetParams()
     timing: TimingParams = TimingParams()
@@ -397,6 +402,11 @@ def plan_ahead_outlook(
     left = np.maximum(period_days - middle, 0.0)
     closes = flow.cycle_days[:, :, :, None] <= left[None, None, None, :]
     landing = (mix[:, :, None] * closes.mean(axis=2)).sum(axis=1)
+    seen = None
+    if params.pipeline_sight < 1:  # what a rep short of sight leaves out of each step's flow
+        started = flow.cycle_days[:, :, :, None] <= middle[None, None, None, :]
+        closing_from_before = 1.0 - (mix[:, :, None] * started.mean(axis=2)).sum(axis=1)
+        seen = 1.0 - (1.0 - params.pipeline_sight) * (1.0 - closing_from_before - landing)
     mean_size = (weights * values).sum(axis=1)
     second = (weights * values**2).sum(axis=1)
     expected = per_rep * mean_size * period_days / target
@@ -409,6 +419,7 @@ def plan_ahead_outlook(
         self_sourced_share=(mix * tier_shares[None, :]).sum(axis=1),
         elasticity=elasticity,
         landing=landing,
+        seen=seen,
         next_rate=table.expected_rate(expected, spread),
         ratchet_share=ratchet,
         closing=closing,

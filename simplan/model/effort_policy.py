@@ -25,6 +25,13 @@ works at effort 1; without a plan-dependent reason to do otherwise, effort stays
 That one rule makes reps speed up near a threshold, give up below a gate out of reach, coast
 above a cap and work harder above quota under an accelerator.
 
+A rep plans on the flow it expects (`RepOutlook.seen`): all of it for a rep who counts its open
+pipeline (`pipeline_sight` 1); for one who does not (0), each step brings what closes then from
+the pipeline the period started with plus, credited when sourced, what the step sources and
+will close by the period's end: as much over the period, but early, so mid-period such a rep
+reckons it is behind and pushes nearer a line. Its states still move by the flow it gets
+(`mean_lift`).
+
 The expectation over a step's bookings is exact for a compound Poisson on the grid: the
 step's distribution has the discrete Fourier transform exp(lambda (S - 1)), S being that of
 one deal's size, so one FFT per effort level gives E[V(a + X)] for every state at once. The
@@ -75,6 +82,7 @@ class RepOutlook:
     next_rate: np.ndarray  # next period's expected pay per unit of bookings (first guess)
     ratchet_share: float = 0.0  # next target rises by this share of bookings above target
     closing: float = 0.0  # a deal closing at effort e wins 1 + closing (e - 1) times as often
+    seen: np.ndarray | None = None  # (reps, steps): the share of step k's flow the rep plans on
 
 
 @dataclass(frozen=True)
@@ -145,25 +153,31 @@ class PeriodProgram:
         self._key = _digest(
             self.lift, self.closing, o.deals_per_day, o.landing, o.size_pmf, o.target,
             np.array([self.length, step_days, period_days]),
+            *(() if o.seen is None else (o.seen,)),
         )  # fmt: skip
         """What the steps' transforms depend on (the reps' flow and the period, not the plan)."""
 
-    def _step(self, k: int, rows: np.ndarray | None = None) -> tuple[float, np.ndarray, np.ndarray]:
+    def _step(
+        self, k: int, rows: np.ndarray | None = None, planned: bool = True
+    ) -> tuple[float, np.ndarray, np.ndarray]:
         """Step k's length in days, the conjugate DFT of its bookings per effort level
         (R, E, F; (R, 1, F) when effort moves nothing this period, so every level books alike)
         and the extra bookings that effort puts into next period (R, E, currency), for all reps
-        or `rows`; the same for every solve on these reps, so kept (`_KERNELS`)."""
+        or `rows`: the flow the reps plan on, or (not `planned`) the flow they get; the same
+        for every solve on these reps, so kept (`_KERNELS`)."""
         if rows is not None and not np.array_equal(rows, np.arange(len(self.outlook.target))):
-            days, kernel_conj, spill = self._step(k)
+            days, kernel_conj, spill = self._step(k, planned=planned)
             return days, kernel_conj[rows], spill[rows]
-        key = (self._key, k)
+        o = self.outlook
+        seen = o.seen is not None and planned
+        key = (self._key, k, seen)
         if key in _KERNELS:
             _KERNELS[key] = _KERNELS.pop(key)  # the most recently used last
             return _KERNELS[key]
-        o = self.outlook
         days = min(self.step_days, self.period_days - k * self.step_days)
         land = o.landing[:, min(k, o.landing.shape[1] - 1)]
-        volume = (1 + self.lift * land[:, None]) * self.closing[None, :]
+        base = o.seen[:, min(k, o.seen.shape[1] - 1), None] if seen else 1.0
+        volume = (base + self.lift * land[:, None]) * self.closing[None, :]
         rate = np.maximum(o.deals_per_day[:, None] * days * volume, 0.0)
         spill = (o.deals_per_day * self.mean_size * days * (1 - land))[:, None] * self.lift
         if np.all(rate == rate[:, :1]):
@@ -251,7 +265,7 @@ class PeriodProgram:
         mass[:, 0] = 1.0
         total = np.zeros(reps)
         for k in range(self.steps):
-            days, kernel_conj, _ = self._step(k, rows)
+            days, kernel_conj, _ = self._step(k, rows, planned=False)
             chosen = np.take_along_axis(per_level, policy.choice[:, k, :].astype(np.int64), axis=1)
             total += days * (mass * chosen).sum(axis=1)
             levels = len(self.efforts)
