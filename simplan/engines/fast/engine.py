@@ -4,12 +4,11 @@ customers' answers; each replication's records at the end."""
 
 from __future__ import annotations
 
-import functools
-
 import numba
 import numpy as np
 
 from simplan.engines.fast.book import Bookkeeping, Waits
+from simplan.engines.fast.drawn import batch_draws
 from simplan.engines.fast.funnel import Funnel
 from simplan.engines.fast.relay import relay_owners
 from simplan.engines.fast.serving import Queues
@@ -37,14 +36,13 @@ from simplan.engines.standing import Standing
 from simplan.errors import SimplanError
 from simplan.model.calendar import Calendar
 from simplan.model.day import check_day_routing, day_context, leaderboard_cost, route_day
-from simplan.model.leads import draw_leads, lead_streams, tier_arrivals
+from simplan.model.leads import tier_arrivals
 from simplan.model.production import (
     self_sourced_rate,
     sourced_counts,
     sourcing_weights,
     tier_shares,
 )
-from simplan.model.randomness import stream
 from simplan.model.records import Records, credit_columns
 from simplan.model.routing import Router, RoutingState
 from simplan.model.team import Team
@@ -76,28 +74,16 @@ class FastEngine(Funnel, Bookkeeping):
         self.sourced_shares = tier_shares(
             [t.self_sourced_share for t in tiers], scenario.production
         )
-        streams = lead_streams(
-            scenario.leads, calendar, scenario.calendar.levers.referral_contest,
-            1.0 - self.sourced_shares,
+        drawn = batch_draws(
+            scenario.leads, scenario.calendar.levers.referral_contest, calendar, self.n,
+            self.sourced_shares, seqs,
         )  # fmt: skip
-        drawn = [draw_leads(streams, tiers, functools.partial(stream, seq)) for seq in seqs]
-        self.source_names = [*drawn[0].source_names, "self_sourced"]
+        self.source_names = [*drawn.source_names, "self_sourced"]
         self.self_sourced = len(self.source_names) - 1
-        time = np.concatenate([d.time for d in drawn])
-        replication = np.repeat(np.arange(self.batch), [len(d) for d in drawn])
-        # By arrival day, then replication, each replication's leads in their own order.
-        day_of = np.floor(time)
-        order = np.lexsort((np.arange(len(replication)), replication, day_of))
-        self.arrival_day = day_of[order]
-        self.leads = LeadTable(len(order) + len(order) // 2 + 64)  # room for self-sourced
-        self.leads.add(replication=replication[order], time=time[order])
-        drawn_as = {"tier": "tier", "source": "source", "p": "win_probability", "size": "base_size",
-                    "u_win": "u_win", "u_route": "u_route", "u_timing": "u_timing", "delay": "delay"}  # fmt: skip
-        for column, name in drawn_as.items():  # one column at a time: each copy's memory reused
-            getattr(self.leads, column)[: len(order)] = np.concatenate(
-                [getattr(d, name) for d in drawn]
-            )[order]
-        self.drawn = len(order)
+        self.drawn = len(drawn.time)
+        self.arrival_day = np.floor(drawn.time)
+        self.leads = LeadTable(self.drawn + self.drawn // 2 + 64)  # room for self-sourced
+        self.leads.add(replication=drawn.replication, time=drawn.time, **drawn.columns)
         self.next_drawn = 0
         self.arrived = 0  # leads routed or sourced so far: the next one's rank
         self.today = 0
@@ -112,12 +98,8 @@ class FastEngine(Funnel, Bookkeeping):
         )
         self.source_weights = np.tile(weights, self.batch)
         size, days = self.team.size, calendar.days
-        # (days, reps of the batch, tiers): each replication's own sourcing stream.
-        self.source_u = np.concatenate(
-            [stream(seq, "sourcing").random((days, self.n, len(tiers))) for seq in seqs], axis=1
-        )
-        expected = self.tier_rates.sum(axis=0) * self.sourced_shares
-        self.customers = SourcedCustomers(list(tiers), seqs, expected)
+        self.source_u = drawn.source_u  # (days, reps of the batch, tiers): read only
+        self.customers = SourcedCustomers(drawn.customers)
         self.state = RoutingState(np.zeros(size), self.team.capacity.astype(float))
         self.pipeline = np.zeros(size)
         self.touches = np.zeros((days, size), dtype=np.int64)
