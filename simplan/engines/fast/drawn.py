@@ -4,10 +4,11 @@ and their self-sourced customers.
 They depend on the scenario's leads, the calendar's days, the team's size, the self-sourced
 shares and the replications' seeds, never on the plan or the reps' behaviour: every
 candidate of a design (common random numbers), every point of a sweep and every plan a
-budget tries on the same seed draws the same ones. So a worker draws them once, keyed by a
-digest of exactly those inputs, and keeps the last few batches (bounded in bytes); a run
-copies the leads into its own table and reads the rest, so the records are the same bits
-as when drawn afresh.
+budget tries on the same seed draws the same ones. So a worker keys them by a digest of
+exactly those inputs and keeps a batch's draws from the second time it is asked for (a
+long run asks for each batch once: keeping them would only hold memory), the last few
+batches, bounded in bytes. A run copies the leads into its own table and reads the rest,
+so the records are the same bits as when drawn afresh.
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ class BatchDraws:
 
 
 _KEPT: dict[bytes, BatchDraws] = {}
+_SEEN: dict[bytes, None] = {}
+"""Keys asked for once (the last SEEN_KEPT): asked for again, their draws are kept."""
+SEEN_KEPT = 4096
 
 
 def batch_draws(
@@ -65,13 +69,18 @@ def batch_draws(
     sourced_shares: np.ndarray,
     seqs: list[np.random.SeedSequence],
 ) -> BatchDraws:
-    """The batch's draws for these inputs: the kept ones if a run drew them, else drawn now
-    (and kept, the oldest dropped past KEPT_BYTES)."""
+    """The batch's draws for these inputs: the kept ones if kept, else drawn now (and kept if
+    asked for before, the least recently used dropped past KEPT_BYTES)."""
     key = _key(leads, referral, calendar, team_size, sourced_shares, seqs)
     if key in _KEPT:
         _KEPT[key] = _KEPT.pop(key)  # the most recently used last
         return _KEPT[key]
     drawn = _draw(leads, referral, calendar, team_size, sourced_shares, seqs)
+    if key not in _SEEN:
+        while len(_SEEN) >= SEEN_KEPT:
+            del _SEEN[next(iter(_SEEN))]
+        _SEEN[key] = None
+        return drawn
     while _KEPT and sum(d.nbytes for d in _KEPT.values()) + drawn.nbytes > KEPT_BYTES:
         del _KEPT[next(iter(_KEPT))]
     if drawn.nbytes <= KEPT_BYTES:
