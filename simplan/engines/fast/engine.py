@@ -22,14 +22,18 @@ from simplan.engines.fast.table import (
     LEVER_COST,
     OUTCOME,
     OWNER,
+    RANK,
     RELAYS,
     RESPONSE_H,
+    SIZE,
     SOURCE,
     STAGE,
     TIER,
     TIME,
     TIMING,
+    VALUE,
     LeadTable,
+    P,
     tiled,
 )
 from simplan.engines.standing import Standing
@@ -152,12 +156,11 @@ class FastEngine(Funnel, Bookkeeping):
         sourced, sourced_owners = self._source(day, effort)
         ids = np.concatenate([routed, sourced])
         owners = np.concatenate([owners, sourced_owners])
-        L.owner[ids] = L.first_owner[ids] = owners
-        L.value[ids] = L.size[ids] * self.team.deal_size_multiplier[owners]
-        np.add.at(self.pipeline, owners, L.value[ids])
-        np.add.at(self.state.open_leads, owners, 1.0)
-        self._expect(ids, L.p[ids] * L.value[ids])
-        L.rank[ids] = self.arrived + np.arange(len(ids))
+        expected = admit(
+            ids, owners, L.floats, L.ints, self.team.deal_size_multiplier, self.pipeline,
+            self.state.open_leads, self.arrived,
+        )  # fmt: skip
+        self._expect(ids, expected)
         self.arrived += len(ids)
         self._request(ids, CONTACT, L.time[ids])
 
@@ -259,6 +262,23 @@ class FastEngine(Funnel, Bookkeeping):
                 )
             )
         return out
+
+
+@numba.njit(cache=True)
+def admit(ids, owners, floats, ints, deal_size_multiplier, pipeline, open_leads, rank):  # fmt: skip
+    """Leads `ids` arrive with their `owners` (in order, ranked from `rank` on): each owner's
+    pipeline grows by the lead's value (its size times the owner's multiplier) and its open
+    leads by one (in place). Returns the leads' expected values (win chance times value)."""
+    expected = np.empty(len(ids))
+    for k in range(len(ids)):
+        i, o = ids[k], owners[k]
+        ints[i, OWNER] = ints[i, FIRST_OWNER] = o
+        ints[i, RANK] = rank + k
+        value = floats[i, VALUE] = floats[i, SIZE] * deal_size_multiplier[o]
+        pipeline[o] += value
+        open_leads[o] += 1.0
+        expected[k] = floats[i, P] * value
+    return expected
 
 
 DEAL_INTS = {"rep": OWNER, "first_rep": FIRST_OWNER}
