@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,6 +60,7 @@ _KEPT: dict[bytes, BatchDraws] = {}
 _SEEN: dict[bytes, None] = {}
 """Keys asked for once (the last SEEN_KEPT): asked for again, their draws are kept."""
 SEEN_KEPT = 4096
+_LOCK = threading.Lock()
 
 
 def batch_draws(
@@ -72,19 +74,21 @@ def batch_draws(
     """The batch's draws for these inputs: the kept ones if kept, else drawn now (and kept if
     asked for before, the least recently used dropped past KEPT_BYTES)."""
     key = _key(leads, referral, calendar, team_size, sourced_shares, seqs)
-    if key in _KEPT:
-        _KEPT[key] = _KEPT.pop(key)  # the most recently used last
-        return _KEPT[key]
+    with _LOCK:
+        if key in _KEPT:
+            _KEPT[key] = _KEPT.pop(key)  # the most recently used last
+            return _KEPT[key]
+        again = key in _SEEN
+        if not again:
+            while len(_SEEN) >= SEEN_KEPT:
+                del _SEEN[next(iter(_SEEN))]
+            _SEEN[key] = None
     drawn = _draw(leads, referral, calendar, team_size, sourced_shares, seqs)
-    if key not in _SEEN:
-        while len(_SEEN) >= SEEN_KEPT:
-            del _SEEN[next(iter(_SEEN))]
-        _SEEN[key] = None
-        return drawn
-    while _KEPT and sum(d.nbytes for d in _KEPT.values()) + drawn.nbytes > KEPT_BYTES:
-        del _KEPT[next(iter(_KEPT))]
-    if drawn.nbytes <= KEPT_BYTES:
-        _KEPT[key] = drawn
+    if again and drawn.nbytes <= KEPT_BYTES:
+        with _LOCK:
+            while _KEPT and sum(d.nbytes for d in _KEPT.values()) + drawn.nbytes > KEPT_BYTES:
+                del _KEPT[next(iter(_KEPT))]
+            _KEPT[key] = drawn
     return drawn
 
 

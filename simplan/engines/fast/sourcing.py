@@ -8,6 +8,8 @@ The i-th customer a replication sources in a tier is the same whatever the batch
 
 from __future__ import annotations
 
+import threading
+
 import numba
 import numpy as np
 
@@ -37,12 +39,16 @@ class CustomerDraws:
         """Customers drawn so far per tier (for every replication alike)."""
         self.pool = np.zeros((len(seqs), len(tiers), WIDTH, int(self.chunk.max())))
         """(replications, tiers, WIDTH, customers): every tier's drawn customers, side by side."""
+        self.lock = threading.Lock()  # runs in threads sharing these draw chunks one at a time
 
-    def cover(self, need: np.ndarray) -> None:
-        """Draw until every replication has at least `need` (replications, tiers) customers."""
-        for tier in np.flatnonzero((need > self.drawn).any(axis=0)):
-            while (need[:, tier] > self.drawn[tier]).any():
-                self._grow(tier)
+    def cover(self, need: np.ndarray) -> np.ndarray:
+        """Draw until every replication has at least `need` (replications, tiers) customers;
+        returns the pool."""
+        with self.lock:
+            for tier in np.flatnonzero((need > self.drawn).any(axis=0)):
+                while (need[:, tier] > self.drawn[tier]).any():
+                    self._grow(tier)
+            return self.pool
 
     def _grow(self, tier: int) -> None:
         """Draw the next chunk of every replication's customers of `tier` (each from its own
@@ -85,13 +91,13 @@ class SourcedCustomers:
         total = int(per.sum())
         if not total:
             return {}
-        self.draws.cover(self.used + per)
+        pool = self.draws.cover(self.used + per)
         out = np.empty((total, WIDTH))
         found = {k: np.empty(total, dtype=np.int64) for k in ("replication", "rep", "tier")}
         hand_out(
             counts,
             self.used,
-            self.draws.pool,
+            pool,
             out,
             found["replication"],
             found["rep"],
