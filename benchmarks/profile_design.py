@@ -6,8 +6,11 @@ of its three levers, seeded) one after the other in this process through
 `design_pool.run_candidate`, each with REPLICATIONS replications, and prints each candidate's
 CPU seconds by step (`profile_fast.timed`: each step's own time, without the wrapped steps it
 calls); "lead draws" is the fast engine's set-up (`FastEngine.__init__`: the batch's leads,
-sourcing draws and customers), the same for every candidate on the seed, "engine" the rest. The first candidate also pays numba's cache load and the plan-free work a worker
-keeps (the reps' effort costs, the steps' bookings transforms), so read the later ones.
+sourcing draws and customers), the same for every candidate on the seed, "engine" the rest.
+The first candidate also pays numba's cache load and the plan-free work a worker keeps (the
+reps' effort costs, the steps' bookings transforms), and the first two draw the batches'
+leads (`fast.drawn` keeps them from the second time a batch is asked for), so read the
+later ones.
 
 With DRAWS, the team carries that many parameter draws (the tiers' win probabilities within
 10 %) and the plan in force as a calibrated team does (`simplan calibrate` writes 20 draws and

@@ -15,7 +15,7 @@ from simplan.engines import events, fast
 from simplan.engines.fast.answers import ANSWER_GROUPS, answers_by_outcome
 from simplan.engines.fast.relay import relay_owners
 from simplan.engines.fast.serving import Queues
-from simplan.engines.fast.sourcing import SourcedCustomers
+from simplan.engines.fast.sourcing import CustomerDraws, SourcedCustomers
 from simplan.engines.fast.table import ANSWERED, CONTACTED
 from simplan.errors import SimplanError
 from simplan.model.calendar import build_calendar
@@ -243,6 +243,46 @@ def test_tables_do_not_depend_on_batch_or_workers(name):
             pd.testing.assert_frame_equal(table, getattr(other, name), obj=name)
 
 
+def test_kept_draws_give_the_records_of_fresh_ones(monkeypatch):
+    """A worker keeps a batch's plan-free draws: plans run one after the other on the same
+    seed (a design's candidates) reuse them and get the records they get with fresh draws,
+    however many customers an earlier plan's reps sourced; a change to the leads draws anew."""
+    from simplan.engines.fast import drawn
+
+    base = _scenario("proposals/gate80_cap150.yaml")
+    plan = base.model_dump(by_alias=True, exclude_none=True)["plan"]
+    for component in plan["components"]:
+        if component["type"] == "tiered_commission":
+            component["tiers"][0]["rate"] = 0.2  # reps respond: more effort, more sourcing
+    cheap = _override(base, {"plan": plan})
+    team = build_team(base.team, np.random.default_rng(team_seed(3)))
+    calendar = build_calendar(base.calendar)
+    seqs = replication_seeds(3, 4)
+    fresh = {}
+    for name, scenario in (("base", base), ("cheap", cheap)):
+        monkeypatch.setattr(drawn, "_KEPT", {})
+        monkeypatch.setattr(drawn, "_SEEN", {})
+        fresh[name] = fast.run_batch(scenario, team, calendar, seqs)
+    assert not np.array_equal(fresh["base"][0].daily["effort"], fresh["cheap"][0].daily["effort"])
+    monkeypatch.setattr(drawn, "_KEPT", {})
+    monkeypatch.setattr(drawn, "_SEEN", {})
+    for k, name in enumerate(("cheap", "base", "cheap", "base")):
+        kept = fast.run_batch(base if name == "base" else cheap, team, calendar, seqs)
+        assert len(drawn._KEPT) == min(k, 1)  # kept from the second time on
+        for a, b in zip(kept, fresh[name], strict=True):
+            for key, column in a.deals.items():
+                np.testing.assert_array_equal(column, b.deals[key], err_msg=key)
+            for key, column in a.daily.items():
+                np.testing.assert_array_equal(column, b.daily[key], err_msg=key)
+    more = _override(base, {"leads": {"tiers": [
+        {**t, "arrivals_per_day": t["arrivals_per_day"] * 1.1}
+        for t in base.model_dump(by_alias=True)["leads"]["tiers"]
+    ]}})  # fmt: skip
+    for k in (1, 2):
+        fast.run_batch(more, team, calendar, seqs)
+        assert len(drawn._KEPT) == k
+
+
 def test_batches_keep_one_parameter_draw_each():
     from simplan.runner import batches
 
@@ -407,8 +447,8 @@ def test_sourced_customers_do_not_depend_on_the_batch():
     days = [rng.poisson(0.8, (3, 4, len(tiers))) for _ in range(30)]
     expected = np.full(len(tiers), 5.0)  # small: the pools grow several times
     together, alone = (
-        SourcedCustomers(tiers, seqs, expected),
-        SourcedCustomers(tiers, seqs[1:2], expected),
+        SourcedCustomers(CustomerDraws(tiers, seqs, expected)),
+        SourcedCustomers(CustomerDraws(tiers, seqs[1:2], expected)),
     )
     for counts in days:
         got, mine = together.take(counts), alone.take(counts[1:2])
@@ -416,7 +456,7 @@ def test_sourced_customers_do_not_depend_on_the_batch():
         assert one.sum() == counts[1].sum() == len(mine["tier"])
         for key in ("tier", "rep", "clock", "size", "u_win", "delay"):
             np.testing.assert_array_equal(got[key][one], mine[key])
-    assert together.drawn[0] > together.chunk[0]  # it grew
+    assert together.draws.drawn[0] > together.draws.chunk[0]  # it grew
 
 
 @pytest.mark.parametrize("policy", ["least_loaded", "share", "round_robin"])

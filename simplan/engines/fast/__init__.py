@@ -17,7 +17,8 @@ Modules, one concept each: `engine` (the day loop, arrivals, relays, records), `
 leads' columns and the tiled team), `funnel` (touch and answer rules; a day's passes
 compiled in `passes`, calling `touches` and `answers`), `book` (waiting lists,
 pipelines, bookings and credits), `serving` (each rep's queue) and `relay` (stale touches
-moved), both compiled with numba, `sourcing` (the self-sourced customers, drawn ahead).
+moved), both compiled with numba, `sourcing` (the self-sourced customers, drawn ahead), `drawn`
+(a batch's plan-free draws, kept per worker for the next plan on the same seeds).
 """
 
 from __future__ import annotations

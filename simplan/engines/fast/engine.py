@@ -4,12 +4,11 @@ customers' answers; each replication's records at the end."""
 
 from __future__ import annotations
 
-import functools
-
 import numba
 import numpy as np
 
 from simplan.engines.fast.book import Bookkeeping, Waits
+from simplan.engines.fast.drawn import batch_draws
 from simplan.engines.fast.funnel import Funnel
 from simplan.engines.fast.relay import relay_owners
 from simplan.engines.fast.serving import Queues
@@ -23,28 +22,31 @@ from simplan.engines.fast.table import (
     LEVER_COST,
     OUTCOME,
     OWNER,
+    RANK,
     RELAYS,
     RESPONSE_H,
+    SIZE,
     SOURCE,
     STAGE,
     TIER,
     TIME,
     TIMING,
+    VALUE,
     LeadTable,
+    P,
     tiled,
 )
 from simplan.engines.standing import Standing
 from simplan.errors import SimplanError
 from simplan.model.calendar import Calendar
 from simplan.model.day import check_day_routing, day_context, leaderboard_cost, route_day
-from simplan.model.leads import draw_leads, lead_streams, tier_arrivals
+from simplan.model.leads import tier_arrivals
 from simplan.model.production import (
     self_sourced_rate,
     sourced_counts,
     sourcing_weights,
     tier_shares,
 )
-from simplan.model.randomness import stream
 from simplan.model.records import Records, credit_columns
 from simplan.model.routing import Router, RoutingState
 from simplan.model.team import Team
@@ -76,28 +78,16 @@ class FastEngine(Funnel, Bookkeeping):
         self.sourced_shares = tier_shares(
             [t.self_sourced_share for t in tiers], scenario.production
         )
-        streams = lead_streams(
-            scenario.leads, calendar, scenario.calendar.levers.referral_contest,
-            1.0 - self.sourced_shares,
+        drawn = batch_draws(
+            scenario.leads, scenario.calendar.levers.referral_contest, calendar, self.n,
+            self.sourced_shares, seqs,
         )  # fmt: skip
-        drawn = [draw_leads(streams, tiers, functools.partial(stream, seq)) for seq in seqs]
-        self.source_names = [*drawn[0].source_names, "self_sourced"]
+        self.source_names = [*drawn.source_names, "self_sourced"]
         self.self_sourced = len(self.source_names) - 1
-        time = np.concatenate([d.time for d in drawn])
-        replication = np.repeat(np.arange(self.batch), [len(d) for d in drawn])
-        # By arrival day, then replication, each replication's leads in their own order.
-        day_of = np.floor(time)
-        order = np.lexsort((np.arange(len(replication)), replication, day_of))
-        self.arrival_day = day_of[order]
-        self.leads = LeadTable(len(order) + len(order) // 2 + 64)  # room for self-sourced
-        self.leads.add(replication=replication[order], time=time[order])
-        drawn_as = {"tier": "tier", "source": "source", "p": "win_probability", "size": "base_size",
-                    "u_win": "u_win", "u_route": "u_route", "u_timing": "u_timing", "delay": "delay"}  # fmt: skip
-        for column, name in drawn_as.items():  # one column at a time: each copy's memory reused
-            getattr(self.leads, column)[: len(order)] = np.concatenate(
-                [getattr(d, name) for d in drawn]
-            )[order]
-        self.drawn = len(order)
+        self.drawn = len(drawn.time)
+        self.arrival_day = np.floor(drawn.time)
+        self.leads = LeadTable(self.drawn + self.drawn // 2 + 64)  # room for self-sourced
+        self.leads.add(replication=drawn.replication, time=drawn.time, **drawn.columns)
         self.next_drawn = 0
         self.arrived = 0  # leads routed or sourced so far: the next one's rank
         self.today = 0
@@ -112,12 +102,8 @@ class FastEngine(Funnel, Bookkeeping):
         )
         self.source_weights = np.tile(weights, self.batch)
         size, days = self.team.size, calendar.days
-        # (days, reps of the batch, tiers): each replication's own sourcing stream.
-        self.source_u = np.concatenate(
-            [stream(seq, "sourcing").random((days, self.n, len(tiers))) for seq in seqs], axis=1
-        )
-        expected = self.tier_rates.sum(axis=0) * self.sourced_shares
-        self.customers = SourcedCustomers(list(tiers), seqs, expected)
+        self.source_u = drawn.source_u  # (days, reps of the batch, tiers): read only
+        self.customers = SourcedCustomers(drawn.customers)
         self.state = RoutingState(np.zeros(size), self.team.capacity.astype(float))
         self.pipeline = np.zeros(size)
         self.touches = np.zeros((days, size), dtype=np.int64)
@@ -170,12 +156,11 @@ class FastEngine(Funnel, Bookkeeping):
         sourced, sourced_owners = self._source(day, effort)
         ids = np.concatenate([routed, sourced])
         owners = np.concatenate([owners, sourced_owners])
-        L.owner[ids] = L.first_owner[ids] = owners
-        L.value[ids] = L.size[ids] * self.team.deal_size_multiplier[owners]
-        np.add.at(self.pipeline, owners, L.value[ids])
-        np.add.at(self.state.open_leads, owners, 1.0)
-        self._expect(ids, L.p[ids] * L.value[ids])
-        L.rank[ids] = self.arrived + np.arange(len(ids))
+        expected = admit(
+            ids, owners, L.floats, L.ints, self.team.deal_size_multiplier, self.pipeline,
+            self.state.open_leads, self.arrived,
+        )  # fmt: skip
+        self._expect(ids, expected)
         self.arrived += len(ids)
         self._request(ids, CONTACT, L.time[ids])
 
@@ -277,6 +262,23 @@ class FastEngine(Funnel, Bookkeeping):
                 )
             )
         return out
+
+
+@numba.njit(cache=True)
+def admit(ids, owners, floats, ints, deal_size_multiplier, pipeline, open_leads, rank):  # fmt: skip
+    """Leads `ids` arrive with their `owners` (in order, ranked from `rank` on): each owner's
+    pipeline grows by the lead's value (its size times the owner's multiplier) and its open
+    leads by one (in place). Returns the leads' expected values (win chance times value)."""
+    expected = np.empty(len(ids))
+    for k in range(len(ids)):
+        i, o = ids[k], owners[k]
+        ints[i, OWNER] = ints[i, FIRST_OWNER] = o
+        ints[i, RANK] = rank + k
+        value = floats[i, VALUE] = floats[i, SIZE] * deal_size_multiplier[o]
+        pipeline[o] += value
+        open_leads[o] += 1.0
+        expected[k] = floats[i, P] * value
+    return expected
 
 
 DEAL_INTS = {"rep": OWNER, "first_rep": FIRST_OWNER}

@@ -8,6 +8,8 @@ The i-th customer a replication sources in a tier is the same whatever the batch
 
 from __future__ import annotations
 
+import threading
+
 import numba
 import numpy as np
 
@@ -20,8 +22,10 @@ WIDTH = 8
 """A customer's numbers: the five first columns, then the three delays."""
 
 
-class SourcedCustomers:
-    """Each replication's self-sourced customers by tier, drawn a chunk at a time."""
+class CustomerDraws:
+    """Each replication's self-sourced customers by tier, drawn a chunk at a time; plan-free,
+    so every run of a batch on these seeds can share one (each taking them with its own
+    `SourcedCustomers`)."""
 
     def __init__(
         self, tiers: list[TierParams], seqs: list[np.random.SeedSequence], expected: np.ndarray
@@ -31,11 +35,20 @@ class SourcedCustomers:
         self.tiers = tiers
         self.chunk = np.ceil(1.25 * expected).astype(np.int64) + 32
         self.rngs = [[stream(s, "sourcing", "customers", t.name) for t in tiers] for s in seqs]
-        self.used = np.zeros((len(seqs), len(tiers)), dtype=np.int64)
         self.drawn = np.zeros(len(tiers), dtype=np.int64)
         """Customers drawn so far per tier (for every replication alike)."""
         self.pool = np.zeros((len(seqs), len(tiers), WIDTH, int(self.chunk.max())))
         """(replications, tiers, WIDTH, customers): every tier's drawn customers, side by side."""
+        self.lock = threading.Lock()  # runs in threads sharing these draw chunks one at a time
+
+    def cover(self, need: np.ndarray) -> np.ndarray:
+        """Draw until every replication has at least `need` (replications, tiers) customers;
+        returns the pool."""
+        with self.lock:
+            for tier in np.flatnonzero((need > self.drawn).any(axis=0)):
+                while (need[:, tier] > self.drawn[tier]).any():
+                    self._grow(tier)
+            return self.pool
 
     def _grow(self, tier: int) -> None:
         """Draw the next chunk of every replication's customers of `tier` (each from its own
@@ -57,6 +70,19 @@ class SourcedCustomers:
                 chunk[c] = stage.sample(rng, k)
         self.drawn[tier] = stop
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the customers drawn."""
+        return self.pool.nbytes
+
+
+class SourcedCustomers:
+    """One run's self-sourced customers: each replication's next ones of each tier, in order."""
+
+    def __init__(self, draws: CustomerDraws) -> None:
+        self.draws = draws
+        self.used = np.zeros(draws.pool.shape[:2], dtype=np.int64)
+
     def take(self, counts: np.ndarray) -> dict[str, np.ndarray]:
         """The next customers for `counts` (replications, reps, tiers) found today: columns
         per lead (`replication`, `rep` within it, `tier`, and the drawn ones), ordered by
@@ -65,13 +91,17 @@ class SourcedCustomers:
         total = int(per.sum())
         if not total:
             return {}
-        for tier in np.flatnonzero((self.used + per > self.drawn).any(axis=0)):
-            while (self.used[:, tier] + per[:, tier] > self.drawn[tier]).any():
-                self._grow(tier)
+        pool = self.draws.cover(self.used + per)
         out = np.empty((total, WIDTH))
         found = {k: np.empty(total, dtype=np.int64) for k in ("replication", "rep", "tier")}
         hand_out(
-            counts, self.used, self.pool, out, found["replication"], found["rep"], found["tier"]
+            counts,
+            self.used,
+            pool,
+            out,
+            found["replication"],
+            found["rep"],
+            found["tier"],
         )
         self.used += per
         return found | {k: out[:, c] for c, k in enumerate(COLUMNS[:-1])} | {"delay": out[:, 5:]}

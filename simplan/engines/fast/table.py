@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numba
 import numpy as np
 
 from simplan.model.records import ON_TIME, OPEN
@@ -68,20 +69,54 @@ class LeadTable:
         return [*(name for names, _, _ in self.BLOCKS for name in names),
                 "replication", "delay", "mentored"]  # fmt: skip
 
-    def add(self, **columns: np.ndarray) -> np.ndarray:
-        """Append leads (missing columns start at their empty value); returns their ids."""
-        k = len(columns["time"])
+    def add(
+        self,
+        replication: np.ndarray,
+        time: np.ndarray,
+        tier: np.ndarray,
+        source: np.ndarray,
+        p: np.ndarray,
+        size: np.ndarray,
+        u_win: np.ndarray,
+        u_route: np.ndarray,
+        u_timing: np.ndarray,
+        delay: np.ndarray,
+    ) -> np.ndarray:
+        """Append drawn leads (the other columns at their empty values); returns their ids."""
+        k = len(time)
         if self.n + k > len(self.replication):
             self._allocate(max(2 * len(self.replication), self.n + k))
-        ids = slice(self.n, self.n + k)  # written as a slice: a copy, not a scatter
-        for name in ("owner", "first_owner", "stage"):
-            getattr(self, name)[ids] = -1
-        self.outcome[ids], self.timing[ids], self.mode[ids] = OPEN, ON_TIME, DONE
-        self.response_h[ids] = self.close_time[ids] = np.nan
-        for name, values in columns.items():
-            getattr(self, name)[ids] = values
+        new_rows(
+            self.n, self.floats, self.ints, self.codes, self.replication, self.delay,
+            replication, time, tier, source, p, size, u_win, u_route, u_timing, delay,
+        )  # fmt: skip
         self.n += k
-        return np.arange(ids.start, ids.stop)
+        return np.arange(self.n - k, self.n)
+
+
+@numba.njit(cache=True)
+def new_rows(start, floats, ints, codes, rep_column, delays, replication, time, tier, source, p,
+             size, u_win, u_route, u_timing, delay):  # fmt: skip
+    """Write drawn leads into the blocks from row `start` on, row by row (each row's cache
+    lines once, where column by column would pass over them a dozen times): their drawn
+    columns, no owner or stage yet, open, on time, waiting for nothing, no response or
+    close time (in place)."""
+    for k in range(len(time)):
+        i = start + k
+        ints[i, OWNER] = ints[i, FIRST_OWNER] = -1
+        codes[i, STAGE] = -1
+        codes[i, OUTCOME], codes[i, TIMING], codes[i, MODE] = OPEN, ON_TIME, DONE
+        codes[i, TIER], codes[i, SOURCE] = tier[k], source[k]
+        floats[i, RESPONSE_H] = floats[i, CLOSE_TIME] = np.nan
+        floats[i, TIME], floats[i, P], floats[i, SIZE] = time[k], p[k], size[k]
+        floats[i, U_WIN], floats[i, U_ROUTE], floats[i, U_TIMING] = (
+            u_win[k],
+            u_route[k],
+            u_timing[k],
+        )
+        rep_column[i] = replication[k]
+        for d in range(3):
+            delays[i, d] = delay[k, d]
 
 
 def tiled(team: Team, copies: int) -> Team:
