@@ -517,9 +517,17 @@ def _prior_centre(grid: pd.DataFrame) -> pd.Series:
 
 
 def _draws(surface: pd.DataFrame, count: int, seed: int) -> list[dict]:
-    """Parameter draws from the surface's weights (deterministic for a seed)."""
+    """`count` parameter draws from the surface's weights by systematic resampling (one draw in
+    each of `count` equal slices of the cumulative weight, deterministic for a seed), in a
+    shuffled order. Why: a comparison's prediction is the mean over its draws, and `count`
+    independent draws from a wide posterior leave that mean a draw's noise away from the
+    posterior's (20 draws put world A's mean curvature at 2.72 against the posterior's 2.51);
+    slices hold every part of the posterior in proportion. Shuffled, so that the first
+    replications (replication i runs under draw i mod `count`) are not one end of the grid."""
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0x6265,)))
-    picked = rng.choice(len(surface), size=count, p=surface["weight"].to_numpy())
+    cumulative = np.cumsum(surface["weight"].to_numpy())
+    slices = (np.arange(count) + rng.random()) / count * cumulative[-1]
+    picked = rng.permutation(np.minimum(np.searchsorted(cumulative, slices), len(surface) - 1))
     return [{path: round(float(surface[name].iloc[k]), 4) for name, path in PARAMETERS.items()}
             for k in picked]  # fmt: skip
 
