@@ -225,12 +225,18 @@ def keep(figures: dict) -> list[str]:
 
 def prior(figures: dict) -> list[str]:
     """The prior calibrate uses when the plan in force cannot identify the response."""
-    from simplan.analysis.behaviour_fit import PRIOR_CLOSING, PRIOR_CURVATURES, PRIOR_SHARES
+    from simplan.analysis.behaviour_fit import (
+        PRIOR_CLOSING,
+        PRIOR_CURVATURES,
+        PRIOR_SHARES,
+        PRIOR_SIGHTS,
+    )
 
     return [
         f"(self-sourced share {min(PRIOR_SHARES):g}–{max(PRIOR_SHARES):g}, closing elasticity "
         f"{min(PRIOR_CLOSING):g}–{max(PRIOR_CLOSING):g}, cost curvature "
-        f"{min(PRIOR_CURVATURES):g}–{max(PRIOR_CURVATURES):g})"
+        f"{min(PRIOR_CURVATURES):g}–{max(PRIOR_CURVATURES):g}, pipeline sight "
+        f"{min(PRIOR_SIGHTS):g}–{max(PRIOR_SIGHTS):g})"
     ]
 
 
