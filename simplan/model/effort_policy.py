@@ -47,6 +47,7 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
+import scipy.fft
 
 from simplan.model.production import closing_lift, effort_lift
 
@@ -193,20 +194,29 @@ class PeriodProgram:
         """Backward induction. `pay` (reps, cells) is the period pay on the attainment grid;
         `cost_scale` c per rep (currency per day at effort 1); `next_rate` what a unit booked
         next period is worth now, per rep. With `rows`, only those reps (the arguments and the
-        policy are theirs)."""
+        policy are theirs).
+
+        The expectations are transformed in single precision (`scipy.fft`, which keeps it on any
+        numpy): values carry a relative error of about 1e-5, far below the grid's own (a cell
+        is 1 % of target, an effort level 0.09), for under half the cost of double precision,
+        the transforms being most of a design candidate's policies (45 % less CPU on the
+        baseline quarter's). Where two effort levels are worth the same to 1e-5, the choice
+        between them is arbitrary in either precision."""
         o, cells = self.outlook, self.cells
         target = o.target if rows is None else o.target[rows]
         day_cost = cost_scale[:, None] * np.power(self.efforts, self.curvature) / self.curvature
         unit = next_rate * target  # pay per unit of attainment next period
         value = pay - o.ratchet_share * unit[:, None] * np.maximum(_grid(cells) - 1.0, 0.0)
         choice = np.empty((len(target), self.steps, cells), dtype=np.int16)
-        product = np.empty((len(target), len(self.efforts), self.length // 2 + 1), dtype=complex)
+        product = np.empty(
+            (len(target), len(self.efforts), self.length // 2 + 1), dtype=np.complex64
+        )
         for k in range(self.steps - 1, -1, -1):
             days, kernel_conj, spill = self._step(k, rows)
-            padded = np.fft.rfft(_extend(value, self.length), axis=1)
+            padded = scipy.fft.rfft(_extend(value, self.length).astype(np.float32), axis=1)
             step_product = product[:, : kernel_conj.shape[1]]
             np.multiply(padded[:, None, :], kernel_conj, out=step_product)
-            expected = np.fft.irfft(step_product, n=self.length, axis=2)
+            expected = scipy.fft.irfft(step_product, n=self.length, axis=2)
             offset = spill * next_rate[:, None] - days * day_cost  # (R, E) currency
             value = np.empty((len(target), cells))
             _best_effort(expected, offset, choice, k, value)
@@ -358,9 +368,10 @@ def _with_rows(
 @numba.njit(cache=True)
 def _conj_step_kernel(rate: np.ndarray, size_hat: np.ndarray) -> np.ndarray:
     """conj(exp(rate (size_hat - 1))) per rep, effort level and frequency (R, E, F): a step's
-    bookings transform, a compound Poisson of `rate` deals per effort level (R, E)."""
+    bookings transform, a compound Poisson of `rate` deals per effort level (R, E), in single
+    precision, as `PeriodProgram.solve` uses it."""
     reps, levels = rate.shape
-    out = np.empty((reps, levels, size_hat.shape[1]), dtype=np.complex128)
+    out = np.empty((reps, levels, size_hat.shape[1]), dtype=np.complex64)
     for r in range(reps):
         for e in range(levels):
             for f in range(size_hat.shape[1]):
