@@ -113,6 +113,10 @@ def check_day_routing(router: Router) -> None:
         )
 
 
+POLICY_CODES = {"least_loaded": 0, "share": 1, "round_robin": 2}
+"""The base policies `route_day` applies, as its compiled loop names them."""
+
+
 def route_day(
     router: Router,
     open_leads: np.ndarray,
@@ -129,38 +133,78 @@ def route_day(
     `turn` each replication's round-robin position (advanced in place). The same rules as
     `Router.assign` (mentor pool first, with the lead's uniform stretched back for the base
     policy), applied to the day's leads at once: loads do not see the closes between two
-    arrivals of the same day.
+    arrivals of the same day. One compiled call (`route_leads`): a day's numpy steps cost
+    more than the leads' rules.
     """
     p, team = router.params, router.team
-    k, batch = len(u), open_leads.shape[0]
+    mentor = p.mentor_pool.enabled
+    hires = np.flatnonzero((team.tenure(day) == 0) & (team.mentor >= 0)) if mentor else NO_REPS
+    cumulative = router.policy.cumulative if p.policy == "share" else NO_SHARES
+    return route_leads(
+        POLICY_CODES[p.policy], mentor, p.mentor_pool.share_of_leads, hires, cumulative,
+        open_leads, team.capacity, u, replication, turn,
+    )  # fmt: skip
+
+
+NO_REPS, NO_SHARES = np.zeros(0, dtype=np.int64), np.zeros(0)
+
+
+@numba.njit(cache=True)
+def route_leads(policy, mentor, pool, hires, cumulative, open_leads, capacity, u, replication,
+                turn):  # fmt: skip
+    """`route_day`'s rules over the day's leads: with the mentor pool on, a lead whose `u` is
+    below its share `pool` goes to the least-loaded new hire of `hires` (its `u` stretched back
+    to a uniform when there are none), the rest by the base `policy` (POLICY_CODES): least
+    loaded (seeing the pool's leads), by `cumulative` shares at the stretched `u`, or in turn."""
+    k, batch, size = len(u), open_leads.shape[0], open_leads.shape[1]
     owners = np.full(k, -1, dtype=np.int64)
-    mentored = np.zeros(k, dtype=bool)
-    u = u.copy()
-    if p.mentor_pool.enabled and k:
-        pool = p.mentor_pool.share_of_leads
-        hires = np.flatnonzero((team.tenure(day) == 0) & (team.mentor >= 0))
-        low = u < pool
+    mentored = np.zeros(k, dtype=np.bool_)
+    stretched = u.copy()
+    if mentor and k:
         if len(hires):
-            mentored = low
-            per = np.bincount(replication[low], minlength=batch)
-            owners[low] = fill_least_loaded(open_leads, team.capacity, hires, per)
-        else:
-            u[low] = u[low] / pool
-        u[~low] = (u[~low] - pool) / (1 - pool)
-    rest = owners < 0
-    per = np.bincount(replication[rest], minlength=batch)
-    policy = router.policy
-    if p.policy == "share":
-        owners[rest] = np.minimum(
-            np.searchsorted(policy.cumulative, u[rest], side="right"), len(policy.cumulative) - 1
-        )
-    elif p.policy == "round_robin":
-        rows = replication[rest]
-        place = np.arange(len(rows)) - (np.cumsum(per) - per)[rows]
-        owners[rest] = (turn[rows] + place) % team.size
-        turn[:] = (turn + per) % team.size
-    else:
+            per = np.zeros(batch, dtype=np.int64)
+            for i in range(k):
+                if u[i] < pool:
+                    mentored[i] = True
+                    per[replication[i]] += 1
+            placed = fill_least_loaded(open_leads, capacity, hires, per)
+            j = 0
+            for i in range(k):
+                if mentored[i]:
+                    owners[i] = placed[j]
+                    j += 1
+        for i in range(k):
+            if u[i] >= pool:
+                stretched[i] = (u[i] - pool) / (1 - pool)
+            elif not len(hires):
+                stretched[i] = u[i] / pool
+    per = np.zeros(batch, dtype=np.int64)
+    for i in range(k):
+        if owners[i] < 0:
+            per[replication[i]] += 1
+    if policy == 1:  # share
+        last = len(cumulative) - 1
+        for i in range(k):
+            if owners[i] < 0:
+                owners[i] = min(np.searchsorted(cumulative, stretched[i], side="right"), last)
+    elif policy == 2:  # round robin: each replication's leads in turn from its position
+        place = np.zeros(batch, dtype=np.int64)
+        for i in range(k):
+            if owners[i] < 0:
+                row = replication[i]
+                owners[i] = (turn[row] + place[row]) % size
+                place[row] += 1
+        for row in range(batch):
+            turn[row] = (turn[row] + per[row]) % size
+    else:  # least loaded, the mentor pool's leads counted
         loads = open_leads.copy()
-        np.add.at(loads, (replication[mentored], owners[mentored]), 1.0)
-        owners[rest] = fill_least_loaded(loads, team.capacity, np.arange(team.size), per)
+        for i in range(k):
+            if mentored[i]:
+                loads[replication[i], owners[i]] += 1.0
+        placed = fill_least_loaded(loads, capacity, np.arange(size), per)
+        j = 0
+        for i in range(k):
+            if owners[i] < 0:
+                owners[i] = placed[j]
+                j += 1
     return owners, mentored
