@@ -162,10 +162,7 @@ class Bookkeeping:
         period's end), so the passes of a day far from it never leave compiled code."""
         self.today = day
         self.due_today.add(*self.due_later.before(day + 1.0))
-        days = np.array([day])
-        self.may_push = bool(self.standing.movable(days)[0])
-        # A deal due to sign as late as can be is the likeliest to be pulled.
-        self.may_pull = bool(self.standing.movable(days, np.array([np.inf]))[0])
+        self.may_push, self.may_pull = self.pushable[day], self.pullable[day]
 
     def _request(self, ids: np.ndarray, kind: int, at: np.ndarray) -> None:
         L = self.leads

@@ -96,6 +96,17 @@ class FastEngine(Funnel, Bookkeeping):
         self.queues = Queues()
         self.due_today, self.due_later = Waits(), Waits()
         self.standing = Standing(scenario, team, calendar, copies=self.batch)
+        every_day = np.arange(calendar.days)[:, None]  # each day's ramp, the team's copy once
+        self.win_skills = team.win_skill(every_day)
+        self.cycle_mults = team.cycle_multiplier(every_day)
+        levers = scenario.calendar.levers
+        self.contexts = [day_context(levers, calendar, day) for day in range(calendar.days)]
+        every_day = np.arange(calendar.days)
+        self.pushable = self.standing.movable(every_day).tolist()
+        # A deal due to sign as late as can be is the likeliest to be pulled.
+        self.pullable = self.standing.movable(every_day, np.full(calendar.days, np.inf)).tolist()
+        """Per day, whether a deal decided then may be held or pulled (only near a period's
+        end: the passes of another day never leave compiled code)."""
         self.tier_rates = tier_arrivals(scenario.leads, calendar)
         weights = sourcing_weights(
             team.capacity, team.lead_share if scenario.routing.policy == "share" else None
@@ -122,15 +133,15 @@ class FastEngine(Funnel, Bookkeeping):
 
     def run(self) -> list[Records]:
         cal, team = self.cal, self.team
-        levers = self.scenario.calendar.levers
         for day in range(cal.days):
             if day:
                 self.open_pipeline[day - 1] = self.pipeline
             yesterday = self.bookings[day - 1] if day else None
-            effort = self.standing.start_day(day, day_context(levers, cal, day), yesterday)
+            effort = self.standing.start_day(day, self.contexts[day], yesterday)
             self.effort[day] = effort
-            self.win_skill = team.win_skill(day)
-            self.cycle_mult = team.cycle_multiplier(day)
+            # The copies' reps ramp alike: each day's row of the team's, once per copy.
+            self.win_skill = np.tile(self.win_skills[day], self.batch)
+            self.cycle_mult = np.tile(self.cycle_mults[day], self.batch)
             self._start_answers(day)
             self._arrive(day, effort)
             if self.scenario.routing.relay.enabled:
