@@ -43,8 +43,10 @@ class Waits:
     picking out those due reads two arrays in order rather than the leads' column at random).
     `fill` holds how many (an array, so the compiled passes append in place)."""
 
-    def __init__(self) -> None:
-        self.ids, self.due = np.zeros(1024, dtype=np.int64), np.zeros(1024)
+    def __init__(self, room: int = 1024) -> None:
+        """Room for `room` customers from the start: fresh zeros cost only the pages written,
+        where growing them copies every page (a batch's buffers doubled ten times)."""
+        self.ids, self.due = np.zeros(room, dtype=np.int64), np.zeros(room)
         self.fill = np.zeros(1, dtype=np.int64)
 
     def room(self, k: int) -> None:

@@ -93,8 +93,9 @@ class FastEngine(Funnel, Bookkeeping):
         self.today = 0
         # Leads waiting for a touch, each once (new requests join at the next pass); leads
         # waiting for a customer who may answer today, and those who answer on a later day.
-        self.queues = Queues()
-        self.due_today, self.due_later = Waits(), Waits()
+        room = len(self.leads.replication)  # a lead waits or is requested once at a time
+        self.queues = Queues(room)
+        self.due_today, self.due_later = Waits(room), Waits(room)
         self.standing = Standing(scenario, team, calendar, copies=self.batch)
         every_day = np.arange(calendar.days)[:, None]  # each day's ramp, the team's copy once
         self.win_skills = team.win_skill(every_day)
