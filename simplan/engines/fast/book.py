@@ -196,14 +196,10 @@ class Bookkeeping:
         work those out, make room, then close them (compiled)."""
         L, credits, n = self.leads, self.credits, self.n
         credits.room(3 * len(ids))
-        owner, first, mentored = L.owner[ids], L.first_owner[ids], L.mentored[ids]
-        split = (owner != first) | mentored
-        for closer, by, pool in zip(
-            (owner[split] % n).tolist(), (first[split] - owner[split] + owner[split] % n).tolist(),
-            mentored[split].tolist(), strict=True,
-        ):  # fmt: skip
-            if credits.splits.span[split_key(closer, by, pool, n), 0] < 0:
-                credits.splits.learn(closer, by, pool)
+        splits = credits.splits
+        for closer, by, pool in unknown_splits(ids, L.ints, L.mentored, splits.span, n).tolist():
+            if splits.span[split_key(closer, by, pool, n), 0] < 0:  # not learned just before
+                splits.learn(closer, by, bool(pool))
         closed = close_won(ids, t, self._leads(), self._books(), credits.tables(), self.rules)
         assert closed, "every split known and room made"
 
@@ -211,6 +207,22 @@ class Bookkeeping:
         """The lead table's blocks, as the compiled passes take them."""
         L = self.leads
         return L.floats, L.ints, L.codes, L.counts, L.delay, L.mentored
+
+
+@numba.njit(cache=True)
+def unknown_splits(ids: np.ndarray, ints: np.ndarray, mentored: np.ndarray, span: np.ndarray,
+                   team_size: int) -> np.ndarray:  # fmt: skip
+    """The split deals among leads `ids` whose shares are not known yet, in order, as rows of
+    (closer, first owner, mentor pool) within their copy of the team (repeats kept)."""
+    out = np.empty((len(ids), 3), dtype=np.int64)
+    k = 0
+    for i in ids:
+        closer, first, pool = ints[i, OWNER], ints[i, FIRST_OWNER], mentored[i]
+        if (closer != first or pool) and span[split_key(closer, first, pool, team_size), 0] < 0:
+            base = closer - closer % team_size
+            out[k, 0], out[k, 1], out[k, 2] = closer - base, first - base, pool
+            k += 1
+    return out[:k]
 
 
 @numba.njit(cache=True)

@@ -124,6 +124,7 @@ class FastEngine(Funnel, Bookkeeping):
         self.won_count = np.zeros((days, size), dtype=np.int64)
         self.open_pipeline = np.zeros((days, size))
         self.credit_rows: list[tuple[int, int, float, float, float]] = []
+        self.credits.room(len(self.leads.replication))  # zeros: only rows written cost
         offer = scenario.calendar.levers.close_out_offer
         self.offer = offer
         names = [t.name for t in tiers]
