@@ -42,6 +42,9 @@ the same program, so a worker solves it once."""
 _COSTS: dict[tuple, tuple[np.ndarray, EffortPolicy | None]] = {}
 """Effort costs, and the policy under the plan in force, by (the reps' world: the scenario
 without its plan or name, period, targets)."""
+_TABLES: dict[tuple, PayTable] = {}
+"""The periods' pay tables by (scenario, period, targets): every replication and batch of a
+run pays a period's targets alike, so a worker tabulates them (and their steps) once."""
 _PROGRAMS: dict[tuple, PeriodProgram] = {}
 """The last periods' programs (their kernels are large), by the key of `_COSTS`."""
 PROGRAMS_KEPT = 2
@@ -78,7 +81,7 @@ class Standing:
         self.team = team
         self.policy: list[EffortPolicy] | None = None  # one per copy
         self._copies_by_policy: list[tuple[EffortPolicy, np.ndarray]] = []
-        self._key = scenario.digest() if self.optimising else ""
+        self._key = scenario.digest() if self.responsive else ""
         self._world_key = (
             scenario.model_copy(update={"plan": None, "name": ""}).digest()
             if self.optimising
@@ -152,7 +155,7 @@ class Standing:
         self.booked[:] = 0.0
         self.period = period
         if self.responsive:
-            self.table = PayTable.build(self._paid_under(period).payout_curve, self._target(period))
+            self.table = self._pay_table(period)
         if self.optimising:
             self.policy = self._plan_ahead(period)
             by_policy: dict[int, list[int]] = {}
@@ -160,6 +163,16 @@ class Standing:
                 by_policy.setdefault(id(policy), []).append(copy)
             self._copies_by_policy = [(self.policy[c[0]], np.array(c)) for c in by_policy.values()]
             """The copies that follow each distinct policy (those of one target share one)."""
+
+    def _pay_table(self, period: int) -> PayTable:
+        """The period's pay table for every rep's target (kept per worker, `_TABLES`)."""
+        target = self._target(period)
+        key = (self._key, period, target.tobytes())
+        table = _TABLES.get(key)
+        if table is None:
+            _bounded(_TABLES, 16)
+            table = _TABLES[key] = PayTable.build(self._paid_under(period).payout_curve, target)
+        return table
 
     def _paid_under(self, period: int) -> Plan:
         """The plan a period is paid under: the plan in force (when stated) for a period that
