@@ -450,12 +450,16 @@ def test_sourced_customers_do_not_depend_on_the_batch():
         SourcedCustomers(CustomerDraws(tiers, seqs, expected)),
         SourcedCustomers(CustomerDraws(tiers, seqs[1:2], expected)),
     )
+    handed = np.zeros(len(tiers), dtype=np.int64)
     for counts in days:
-        got, mine = together.take(counts), alone.take(counts[1:2])
-        one = got["replication"] == 1
-        assert one.sum() == counts[1].sum() == len(mine["tier"])
-        for key in ("tier", "rep", "clock", "size", "u_win", "delay"):
-            np.testing.assert_array_equal(got[key][one], mine[key])
+        (pool, taken), (mine, mine_taken) = together.take(counts), alone.take(counts[1:2])
+        np.testing.assert_array_equal(taken[1], handed)
+        np.testing.assert_array_equal(mine_taken[0], handed)
+        for tier, k in enumerate(counts[1].sum(axis=0)):
+            today = slice(handed[tier], handed[tier] + k)
+            np.testing.assert_array_equal(pool[1, tier, :, today], mine[0, tier, :, today])
+            assert pool.shape[3] >= handed[tier] + k
+        handed += counts[1].sum(axis=0)
     assert together.draws.drawn[0] > together.draws.chunk[0]  # it grew
 
 

@@ -166,11 +166,6 @@ class Bookkeeping:
         self.due_today.add(*self.due_later.before(day + 1.0))
         self.may_push, self.may_pull = self.pushable[day], self.pullable[day]
 
-    def _request(self, ids: np.ndarray, kind: int, at: np.ndarray) -> None:
-        L = self.leads
-        L.mode[ids], L.kind[ids], L.requested[ids] = TOUCH, kind, at
-        self.queues.request(ids, L.n)
-
     def _lists(self) -> tuple:
         """The buffers the compiled passes append to (waits today and later, requests), each
         with room for every lead (a lead waits or is requested at most once at a time)."""
@@ -185,11 +180,6 @@ class Bookkeeping:
         """The per-rep books the compiled passes move (pipelines, open leads, bookings)."""
         return (self.pipeline, self.standing.expected_pipeline, self.state.open_leads,
                 self.won_count, self.bookings, self.standing.booked)  # fmt: skip
-
-    def _expect(self, ids: np.ndarray, expected: np.ndarray) -> None:
-        """Set the leads' expected values in their owners' pipelines (what reps project from)."""
-        L = self.leads
-        expect(ids, expected, L.owner, L.expected, self.standing.expected_pipeline)
 
     def _close_won(self, ids: np.ndarray, t: np.ndarray) -> None:
         """Close won deals whose split credits may not be known yet or whose rows may not fit:
@@ -340,22 +330,6 @@ def close_won(ids: np.ndarray, t: np.ndarray, leads: tuple, books: tuple, credit
             r += 1
     fill[0] = r
     return True
-
-
-@numba.njit(cache=True)
-def expect(
-    ids: np.ndarray,
-    expected: np.ndarray,
-    owner: np.ndarray,
-    lead_expected: np.ndarray,
-    expected_pipeline: np.ndarray,
-) -> None:
-    """Set the leads' `expected` values (the leads' column `lead_expected`) and move each
-    owner's `expected_pipeline` by the change, lead by lead (in place)."""
-    for k in range(len(ids)):
-        i = ids[k]
-        expected_pipeline[owner[i]] += expected[k] - lead_expected[i]
-        lead_expected[i] = expected[k]
 
 
 @numba.njit(cache=True)

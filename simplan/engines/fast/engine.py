@@ -7,6 +7,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from simplan.engines.fast.arrivals import arrive
 from simplan.engines.fast.book import Bookkeeping, Waits
 from simplan.engines.fast.drawn import batch_draws
 from simplan.engines.fast.funnel import Funnel
@@ -17,23 +18,18 @@ from simplan.engines.fast.table import (
     ALERTS,
     AMOUNT,
     CLOSE_TIME,
-    CONTACT,
     FIRST_OWNER,
     LEVER_COST,
     OUTCOME,
     OWNER,
-    RANK,
     RELAYS,
     RESPONSE_H,
-    SIZE,
     SOURCE,
     STAGE,
     TIER,
     TIME,
     TIMING,
-    VALUE,
     LeadTable,
-    P,
     tiled,
 )
 from simplan.engines.standing import Standing
@@ -125,6 +121,7 @@ class FastEngine(Funnel, Bookkeeping):
         self.open_pipeline = np.zeros((days, size))
         self.credit_rows: list[tuple[int, int, float, float, float]] = []
         self.credits.room(len(self.leads.replication))  # zeros: only rows written cost
+        self.tier_p = np.array([t.win_probability for t in tiers])
         offer = scenario.calendar.levers.close_out_offer
         self.offer = offer
         names = [t.name for t in tiers]
@@ -155,8 +152,9 @@ class FastEngine(Funnel, Bookkeeping):
         return self._records()
 
     def _arrive(self, day: int, effort: np.ndarray) -> None:
-        """Route the day's drawn leads, add the reps' self-sourced ones; all wait for a contact."""
-        L = self.leads
+        """Route the day's drawn leads, add the reps' self-sourced ones; all wait for a contact
+        (their rows, owners and books written in one compiled pass, `arrivals.arrive`)."""
+        L, cal = self.leads, self.cal
         end = int(np.searchsorted(self.arrival_day, day + 1.0, side="left"))
         routed = np.arange(self.next_drawn, end)
         self.next_drawn = end
@@ -165,44 +163,30 @@ class FastEngine(Funnel, Bookkeeping):
             self.router, self.state.open_leads.reshape(self.batch, self.n), L.u_route[routed],
             replication, float(day), self.turn,
         )  # fmt: skip
-        owners = local + replication * self.n
-        sourced, sourced_owners = self._source(day, effort)
-        ids = np.concatenate([routed, sourced])
-        owners = np.concatenate([owners, sourced_owners])
-        expected = admit(
-            ids, owners, L.floats, L.ints, self.team.deal_size_multiplier, self.pipeline,
-            self.state.open_leads, self.arrived,
+        counts = self._sourced(day, effort)
+        pool, taken = self.customers.take(counts)
+        k = int(counts.sum())
+        L.room(k)
+        self.queues.room(max(L.n + k, int(self.queues.fill[0]) + len(routed) + k))
+        sourced = arrive(
+            routed, local + replication * self.n, counts, taken, pool, L.n, self.arrived,
+            L.floats, L.ints, L.codes, L.replication, L.delay, day + cal.workday_start,
+            cal.workday_length, self.self_sourced, self.tier_p, self.team.deal_size_multiplier,
+            self.pipeline, self.standing.expected_pipeline, self.state.open_leads,
+            self.queues.pending, self.queues.fill,
         )  # fmt: skip
-        self._expect(ids, expected)
-        self.arrived += len(ids)
-        self._request(ids, CONTACT, L.time[ids])
+        L.n += sourced
+        self.arrived += len(routed) + sourced
 
-    def _source(self, day: int, effort: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Reps source their own leads in working hours, more of them the harder they work;
-        each replication's customers come from its own stream, tier by tier."""
+    def _sourced(self, day: int, effort: np.ndarray) -> np.ndarray:
+        """How many leads each rep sources today by tier (replications, reps, tiers), in
+        working hours, more of them the harder it works; each replication's customers come
+        from its own stream, tier by tier (`SourcedCustomers`)."""
         rates = self_sourced_rate(
             self.tier_rates[day], self.source_weights, effort, self.sourced_shares,
             self.scenario.production.sourcing_elasticity,
         )  # fmt: skip
-        counts = sourced_counts(self.source_u[day], rates).reshape(self.batch, self.n, -1)
-        found = self.customers.take(counts)
-        if not found:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        cal, tiers = self.cal, self.scenario.leads.tiers
-        k = len(found["tier"])
-        ids = self.leads.add(
-            replication=found["replication"],
-            time=day + cal.workday_start + found["clock"] * cal.workday_length,
-            tier=found["tier"],
-            source=np.full(k, self.self_sourced),
-            p=np.array([t.win_probability for t in tiers])[found["tier"]],
-            size=found["size"],
-            u_win=found["u_win"],
-            u_route=found["u_route"],
-            u_timing=found["u_timing"],
-            delay=found["delay"],
-        )
-        return ids, found["replication"] * self.n + found["rep"]
+        return sourced_counts(self.source_u[day], rates).reshape(self.batch, self.n, -1)
 
     def _relay(self, day: int) -> None:
         """Pass every touch waiting longer than the relay threshold to the least-loaded other
@@ -275,23 +259,6 @@ class FastEngine(Funnel, Bookkeeping):
                 )
             )
         return out
-
-
-@numba.njit(cache=True)
-def admit(ids, owners, floats, ints, deal_size_multiplier, pipeline, open_leads, rank):  # fmt: skip
-    """Leads `ids` arrive with their `owners` (in order, ranked from `rank` on): each owner's
-    pipeline grows by the lead's value (its size times the owner's multiplier) and its open
-    leads by one (in place). Returns the leads' expected values (win chance times value)."""
-    expected = np.empty(len(ids))
-    for k in range(len(ids)):
-        i, o = ids[k], owners[k]
-        ints[i, OWNER] = ints[i, FIRST_OWNER] = o
-        ints[i, RANK] = rank + k
-        value = floats[i, VALUE] = floats[i, SIZE] * deal_size_multiplier[o]
-        pipeline[o] += value
-        open_leads[o] += 1.0
-        expected[k] = floats[i, P] * value
-    return expected
 
 
 DEAL_INTS = {"rep": OWNER, "first_rep": FIRST_OWNER}

@@ -39,13 +39,6 @@ class Queues:
             grown[: self.fill[0]] = self.pending[: self.fill[0]]
             self.pending = grown
 
-    def request(self, lead: np.ndarray, leads: int) -> None:
-        """Touches requested for `lead` (of `leads` in all): they join at the next pass."""
-        n = int(self.fill[0])
-        self.room(max(leads, n + len(lead)))
-        self.pending[n : n + len(lead)] = lead
-        self.fill[0] = n + len(lead)
-
     def _resize(self, reps: int, room: int) -> None:
         """Rows for `reps` reps with `room` places each, the waiting touches kept in place."""
         old_reps, old_room = self.lead.shape
