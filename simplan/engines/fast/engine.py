@@ -209,19 +209,18 @@ class FastEngine(Funnel, Bookkeeping):
         (one stable sort of the leads, one of the credits), and each replication's records
         are slices of it."""
         L, n, batch = self.leads, self.n, self.batch
-        leads, lead_starts = _grouped(L.replication[: L.n].astype(np.int64), batch)
-        replication = L.replication[leads]
-        within = np.arange(L.n) - np.repeat(lead_starts[:-1], np.diff(lead_starts))
-        lead_id = np.empty(L.n, dtype=np.int64)
-        lead_id[leads] = within
+        leads, lead_starts = _grouped(L.replication[: L.n], batch)
+        within, lead_id = np.empty(L.n, dtype=np.int64), np.empty(L.n, dtype=np.int64)
         whole = np.empty((len(DEAL_INTS) + len(DEAL_CODES) + len(DEAL_COUNTS), L.n), np.int64)
         real = np.empty((len(DEAL_FLOATS), L.n))
-        deal_rows(leads, L.ints, L.codes, L.counts, L.floats, *DEAL_COLUMNS, whole, real)
+        sourced = np.zeros(batch, dtype=bool)
+        deal_rows(
+            leads, lead_starts, n, L.ints, L.codes, L.counts, L.floats, *DEAL_COLUMNS, whole,
+            real, within, lead_id, self.self_sourced, sourced,
+        )  # fmt: skip
         deals = {"lead_id": within}
         deals |= dict(zip((*DEAL_INTS, *DEAL_CODES, *DEAL_COUNTS), whole, strict=True))
         deals |= dict(zip(DEAL_FLOATS, real, strict=True))
-        deals["rep"] -= replication * n
-        deals["first_rep"] -= replication * n
         deals = {name: deals[name] for name in DEAL_ORDER}
         credits = credit_columns(self.credit_rows)
         rows, credit_starts = _grouped(credits["rep"] // n, batch)
@@ -239,8 +238,6 @@ class FastEngine(Funnel, Bookkeeping):
         }  # fmt: skip
         targets = self.standing.targets
         targets = np.ascontiguousarray(targets.reshape(len(targets), batch, n).transpose(1, 0, 2))
-        sourced = np.zeros(batch, dtype=bool)
-        sourced[replication[L.source[leads] == self.self_sourced]] = True
         totals = {"leaderboard_cost": leaderboard_cost(self.scenario.calendar.levers, self.cal)}
         out = []
         for r in range(batch):
@@ -279,28 +276,46 @@ DEAL_COLUMNS = tuple(
 
 
 @numba.njit(cache=True)
-def deal_rows(leads, ints, codes, counts, floats, of_ints, of_codes, of_counts, of_floats,
-              whole, real):  # fmt: skip
-    """The deals records of `leads` from the lead table's blocks (ints, codes, counts:
-    their columns `of_ints`, ... in turn down `whole`; floats down `real`), in place, each
-    lead's rows read once."""
-    for a in range(len(leads)):
-        i, j = leads[a], 0
-        for c in of_ints:
-            whole[j, a] = ints[i, c]
-            j += 1
-        for c in of_codes:
-            whole[j, a] = codes[i, c]
-            j += 1
-        for c in of_counts:
-            whole[j, a] = counts[i, c]
-            j += 1
-        for j in range(len(of_floats)):
-            real[j, a] = floats[i, of_floats[j]]
+def deal_rows(leads, starts, team_size, ints, codes, counts, floats, of_ints, of_codes, of_counts,
+              of_floats, whole, real, within, lead_id, self_sourced, sourced):  # fmt: skip
+    """The deals records of `leads` (replication r's from `starts[r]` to `starts[r + 1]`)
+    from the lead table's blocks (ints, codes, counts: their columns `of_ints`, ... in turn
+    down `whole`, the reps numbered within their replication; floats down `real`), each
+    lead's rows read once; with each lead's number within its replication (`within`, in
+    `leads` order; `lead_id`, by lead) and whether a replication has self-sourced leads
+    (`sourced`), in place."""
+    for r in range(len(starts) - 1):
+        first_rep = r * team_size
+        for a in range(starts[r], starts[r + 1]):
+            i, j = leads[a], 0
+            within[a] = lead_id[i] = a - starts[r]
+            for c in of_ints:
+                whole[j, a] = ints[i, c] - first_rep
+                j += 1
+            for c in of_codes:
+                whole[j, a] = codes[i, c]
+                j += 1
+            for c in of_counts:
+                whole[j, a] = counts[i, c]
+                j += 1
+            for j in range(len(of_floats)):
+                real[j, a] = floats[i, of_floats[j]]
+            if codes[i, SOURCE] == self_sourced:
+                sourced[r] = True
 
 
+@numba.njit(cache=True)
 def _grouped(group: np.ndarray, groups: int) -> tuple[np.ndarray, np.ndarray]:
     """Positions in `group` (values 0..groups-1) in group order, each group's in increasing
-    order (one stable sort), and where each group starts among them (groups + 1 bounds)."""
-    order = np.argsort(group, kind="stable")
-    return order, np.searchsorted(group[order], np.arange(groups + 1))
+    order (a counting sort: numpy's stable argsort of 350,000 leads took 4.5 ms), and where
+    each group starts among them (groups + 1 bounds)."""
+    starts = np.zeros(groups + 1, dtype=np.int64)
+    for g in group:
+        starts[g + 1] += 1
+    for g in range(groups):
+        starts[g + 1] += starts[g]
+    place, order = starts[:-1].copy(), np.empty(len(group), dtype=np.int64)
+    for i in range(len(group)):
+        order[place[group[i]]] = i
+        place[group[i]] += 1
+    return order, starts
