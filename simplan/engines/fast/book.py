@@ -14,7 +14,7 @@ import pickle
 import numba
 import numpy as np
 
-from simplan.engines.fast.serving import Queues
+from simplan.engines.fast.serving import Queues, join_pending
 from simplan.engines.fast.table import (
     AMOUNT,
     CLOSE_TIME,
@@ -150,12 +150,16 @@ class Bookkeeping:
         self.credits.fill[0] = len(rows)
 
     def _touches(self) -> Queues:
-        """The touches waiting for their owner, the requests made since last asked included."""
-        queues = self.queues
-        if queues.fill[0]:
+        """The touches waiting for their owner, the requests made since last asked included
+        (joined compiled, as a pass joins them; in Python when a row must grow first)."""
+        queues, L = self.queues, self.leads
+        rows = queues.lead, queues.requested, queues.start, queues.count
+        if queues.fill[0] and not join_pending(
+            queues.pending, queues.fill, L.requested, L.owner, *rows
+        ):
             ids = queues.pending[: int(queues.fill[0])].copy()
             queues.fill[0] = 0
-            queues.join(ids, self.leads.requested[ids], self.leads.owner[ids])
+            queues.join(ids, L.requested[ids], L.owner[ids])
         return queues
 
     def _start_answers(self, day: int) -> None:
