@@ -275,23 +275,22 @@ class Standing:
 
     # -- deal timing ---------------------------------------------------------------------
 
-    def _gains(
-        self, reps: np.ndarray, now_amount: np.ndarray, next_amount: np.ndarray, days: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Expected pay for booking `now_amount` this period vs `next_amount` next period, per
-        deal (its owner in `reps`, decided on `days` of the current period).
-
-        Both are valued where the rep expects each period to end (the same projection and
-        uncertainty effort responds to), so a rep likely to cross a line anyway keeps the deal.
-        """
-        clock, table = self.cal.plan_period, self.table
-        edges, fall = table.steps
-        rate_now, rate_next = _deal_rates(
-            reps, days, clock.index, clock.end_day, clock.length_days, clock.simulated,
-            self.targets, self.booked, self.expected_pipeline, self.run_rate, edges, fall,
-            table.last, table.rows, self.params.projection_cv,
+    def timing_state(self) -> tuple:
+        """What the compiled timing rule (`timing_moves`) reads of the reps' standing today:
+        whether timing games are on, the days a deal may be held, the window, hurdle,
+        propensity and pull discount, the plan periods' clock, the targets, bookings,
+        expected pipelines and run rates (the live arrays) and the period's pay table."""
+        clock, timing, table = self.cal.plan_period, self.params.timing, self.table
+        active = self.responsive and timing.propensity > 0
+        edges, fall = table.steps if active else (NO_VALUES, NO_FALLS)
+        last, rows = (table.last, table.rows) if active else (NO_VALUES, NO_ROWS)
+        return (
+            active, self.pushable_day, clock.end_day, self.days, timing.window_days,
+            timing.hurdle, timing.propensity, timing.pull_discount, clock.index,
+            clock.length_days, clock.simulated, self.targets, self.booked,
+            self.expected_pipeline, self.run_rate, edges, fall, last, rows,
+            self.params.projection_cv,
         )  # fmt: skip
-        return rate_now * now_amount, rate_next * next_amount
 
     def push_many(
         self, reps: np.ndarray, amounts: np.ndarray, days: np.ndarray, u: np.ndarray
@@ -301,13 +300,7 @@ class Standing:
 
         `u` is each deal's own uniform draw, so the same deal decides alike in every scenario.
         """
-        timing = self.params.timing
-        held = np.zeros(len(reps), dtype=bool)
-        can = self.movable(days)
-        if can.any():
-            now, later = self._gains(reps[can], amounts[can], amounts[can], days[can])
-            held[can] = (later > (1 + timing.hurdle) * now) & (u[can] < timing.propensity)
-        return held
+        return timing_moves(False, reps, amounts, days, NO_VALUES, u, self.timing_state())
 
     def pull_many(
         self,
@@ -320,19 +313,12 @@ class Standing:
         """Which winning deals due to sign after the period end their owners have sign before
         it, at a discount, when that pays (reps discount to close by quarter end); only near
         the period end."""
-        timing = self.params.timing
-        pulled = np.zeros(len(reps), dtype=bool)
-        can = self.movable(days, closes_at)
-        if can.any():
-            discounted = amounts[can] * (1 - timing.pull_discount)
-            now, later = self._gains(reps[can], discounted, amounts[can], days[can])
-            pulled[can] = (now > (1 + timing.hurdle) * later) & (u[can] < timing.propensity)
-        return pulled
+        return timing_moves(True, reps, amounts, days, closes_at, u, self.timing_state())
 
     def movable(self, days: np.ndarray, closes_at: np.ndarray | None = None) -> np.ndarray:
         """Which deals decided on `days` their owners may hold for next period (`closes_at`
         None) or have sign before the period end (due to sign at `closes_at`): near the end,
-        timing games on (`push_many` and `pull_many` decide among these)."""
+        timing games on (`timing_moves` decides among these)."""
         if not self.responsive or self.params.timing.propensity == 0:
             return np.zeros(len(days), dtype=bool)
         if closes_at is None:
@@ -356,6 +342,59 @@ class Standing:
             return False
         one = (np.array([rep]), np.array([amount]), np.array([day]), np.array([closes_at]))
         return bool(self.pull_many(*one, np.array([u]))[0])
+
+
+NO_VALUES, NO_FALLS, NO_ROWS = np.zeros(0), np.zeros((0, 0)), np.zeros(0, dtype=np.int64)
+"""A timing state's pay table when timing games are off (never read)."""
+
+
+@numba.njit(cache=True)
+def timing_moves(
+    pull: bool,
+    reps: np.ndarray,
+    amounts: np.ndarray,
+    days: np.ndarray,
+    closes_at: np.ndarray,
+    u: np.ndarray,
+    state: tuple,
+) -> np.ndarray:
+    """Which deals their owners (`reps`) move, decided on `days`: with `pull`, winning deals
+    due to sign at `closes_at` after their period's end that sign before it at a discount;
+    else ready deals held for next period. Only deals near the period end, timing games on
+    (`Standing.movable`); a deal moves when that pays more than the hurdle over not moving
+    (expected pay, `_deal_rates`, valued where the rep expects each period to end) and its
+    own uniform `u` is below the propensity. `state` is `Standing.timing_state`. One rule,
+    compiled: the event engine asks it a deal at a time, the fast engine's passes a pass's
+    deals at once."""
+    (active, pushable, end_day, n_days, window, hurdle, propensity, discount, period_of,
+     length_days, simulated, targets, booked, pipeline, run_rate, edges, fall, last, rows,
+     cv) = state  # fmt: skip
+    n = len(reps)
+    moved = np.zeros(n, dtype=np.bool_)
+    if not active:
+        return moved
+    can, m = np.empty(n, dtype=np.int64), 0
+    for k in range(n):
+        day = days[k]
+        if may_pull(day, end_day[day], closes_at[k], n_days, window) if pull else pushable[day]:
+            can[m] = k
+            m += 1
+    if m == 0:
+        return moved
+    can = can[:m]
+    rate_now, rate_next = _deal_rates(
+        reps[can], days[can], period_of, end_day, length_days, simulated, targets, booked,
+        pipeline, run_rate, edges, fall, last, rows, cv,
+    )  # fmt: skip
+    for j in range(m):
+        k = can[j]
+        if pull:  # paid now at a discount, against in full next period
+            now, later = rate_now[j] * (amounts[k] * (1 - discount)), rate_next[j] * amounts[k]
+            moved[k] = now > (1 + hurdle) * later and u[k] < propensity
+        else:
+            now, later = rate_now[j] * amounts[k], rate_next[j] * amounts[k]
+            moved[k] = later > (1 + hurdle) * now and u[k] < propensity
+    return moved
 
 
 @numba.njit(cache=True)
