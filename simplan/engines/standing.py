@@ -97,6 +97,7 @@ class Standing:
         self.expected_pipeline = np.zeros(n)
         self.run_rate = np.zeros(n)
         self.fatigue = np.zeros(n)
+        self._constant: dict[float, np.ndarray] = {}
         self.period = -1
         self.table: PayTable | None = None
         self.n = n
@@ -108,14 +109,15 @@ class Standing:
         """Per day, whether a deal ready that day may be held (`may_push`, worked out once)."""
 
     def start_day(self, day: int, context: DayContext, yesterday: np.ndarray | None) -> np.ndarray:
-        """Roll the period if it changed, update the run rate, and return today's efforts."""
-        if yesterday is not None:
+        """Roll the period if it changed, update the run rate (only the responsive rules read
+        it), and return today's efforts."""
+        if yesterday is not None and self.responsive:
             self.run_rate += (yesterday - self.run_rate) / RUN_RATE_DAYS
         period = int(self.cal.plan_period.index[day])
         if period != self.period:
             self._new_period(period)
         if not self.responsive:
-            return daily_effort(self.params, context, self.n)
+            return self._constant_effort(context)
         if self.policy is not None:
             days_in = float(day - self._first_day(period))
             attainment = (self.booked / self._target(period)).reshape(self.copies, -1)
@@ -129,6 +131,16 @@ class Standing:
             )
         effort = daily_effort(self.params, context, self.n, self.table, self._outlook(day))
         self.fatigue = next_fatigue(self.fatigue, effort, self.params)
+        return effort
+
+    def _constant_effort(self, context: DayContext) -> np.ndarray:
+        """Plan-blind reps' efforts on a day (`daily_effort`, a function of the day's effort
+        multiplier alone): worked out once per multiplier and shared, read only."""
+        effort = self._constant.get(context.effort_multiplier)
+        if effort is None:
+            effort = daily_effort(self.params, context, self.n)
+            effort.flags.writeable = False
+            self._constant[context.effort_multiplier] = effort
         return effort
 
     def _outlook(self, day: int) -> Outlook:
