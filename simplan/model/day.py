@@ -46,13 +46,16 @@ def fill_least_loaded(
     m = len(pool)
     load, slot = np.empty(m), np.empty(m, dtype=np.int64)  # the heap: loads, pool places
     given = np.zeros(m)
+    rep_capacity = np.empty(m)
+    for j in range(m):
+        rep_capacity[j] = capacity[pool[j]]
     out = 0
     for row in range(open_leads.shape[0]):
         if k[row] == 0:
             continue
         for j in range(m):
             given[j] = 0.0
-            load[j], slot[j] = open_leads[row, pool[j]] / capacity[pool[j]], j
+            load[j], slot[j] = open_leads[row, pool[j]] / rep_capacity[j], j
         for top in range(m // 2 - 1, -1, -1):
             _sift_down(load, slot, top)
         for _ in range(k[row]):
@@ -60,7 +63,7 @@ def fill_least_loaded(
             owners[out] = pool[j]
             out += 1
             given[j] += 1.0
-            load[0] = (open_leads[row, pool[j]] + given[j]) / capacity[pool[j]]
+            load[0] = (open_leads[row, pool[j]] + given[j]) / rep_capacity[j]
             _sift_down(load, slot, 0)
     return owners
 
@@ -73,11 +76,11 @@ def _sift_down(load: np.ndarray, slot: np.ndarray, at: int) -> None:
         child = 2 * at + 1
         if child >= m:
             return
-        if child + 1 < m and (
-            load[child + 1] < load[child]
-            or (load[child + 1] == load[child] and slot[child + 1] < slot[child])
-        ):
-            child += 1
+        right = child + 1
+        if right < m:  # the smaller child, chosen without a branch
+            child += (load[right] < load[child]) | (
+                (load[right] == load[child]) & (slot[right] < slot[child])
+            )
         if load[child] < load[at] or (load[child] == load[at] and slot[child] < slot[at]):
             load[at], load[child] = load[child], load[at]
             slot[at], slot[child] = slot[child], slot[at]
