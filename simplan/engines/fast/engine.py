@@ -11,7 +11,7 @@ from simplan.engines.fast.arrivals import arrive
 from simplan.engines.fast.book import Bookkeeping, Waits
 from simplan.engines.fast.drawn import batch_draws
 from simplan.engines.fast.funnel import Funnel
-from simplan.engines.fast.relay import relay_owners
+from simplan.engines.fast.relay import relay_stale
 from simplan.engines.fast.serving import Queues
 from simplan.engines.fast.sourcing import SourcedCustomers
 from simplan.engines.fast.table import (
@@ -190,18 +190,15 @@ class FastEngine(Funnel, Bookkeeping):
 
     def _relay(self, day: int) -> None:
         """Pass every touch waiting longer than the relay threshold to the least-loaded other
-        rep of its replication."""
-        L, n = self.leads, self.n
-        queues = self._touches()
+        rep of its replication (`relay_stale`, compiled)."""
+        L, queues = self.leads, self._touches()
         stale = queues.take_stale(float(day), self.scenario.routing.relay.idle_days)
-        stale = stale[np.lexsort((L.rank[stale], L.requested[stale], L.owner[stale]))]
-        L.owner[stale] = relay_owners(
-            L.owner[stale], n, self.state.open_leads, self.state.capacity, self.pipeline,
-            self.standing.expected_pipeline, L.value[stale], L.expected[stale],
+        queues.join(
+            *relay_stale(
+                stale, float(day), self.n, L.floats, L.ints, L.counts, self.state.open_leads,
+                self.state.capacity, self.pipeline, self.standing.expected_pipeline,
+            )
         )  # fmt: skip
-        L.relays[stale] += 1
-        L.requested[stale] = day
-        queues.join(stale, L.requested[stale], L.owner[stale])
 
     def _records(self) -> list[Records]:
         """Each replication's records: its leads (numbered in their order of arrival), its
