@@ -177,7 +177,7 @@ class Bookkeeping:
     def _start_answers(self, day: int) -> None:
         """Start a day: move the customers who answer on `day` among those who may answer
         today, and ask whether deals decided today may be timed (held or pulled: only near a
-        period's end), so the passes of a day far from it never leave compiled code."""
+        period's end), so the passes of a day far from it never ask the owners."""
         self.today = day
         self.due_today.add(*self.due_later.before(day + 1.0))
         self.may_push, self.may_pull = self.pushable[day], self.pullable[day]

@@ -103,7 +103,7 @@ class FastEngine(Funnel, Bookkeeping):
         # A deal due to sign as late as can be is the likeliest to be pulled.
         self.pullable = self.standing.movable(every_day, np.full(calendar.days, np.inf)).tolist()
         """Per day, whether a deal decided then may be held or pulled (only near a period's
-        end: the passes of another day never leave compiled code)."""
+        end: the passes of another day never ask the owners)."""
         self.tier_rates = tier_arrivals(scenario.leads, calendar)
         weights = sourcing_weights(
             team.capacity, team.lead_share if scenario.routing.policy == "share" else None
@@ -203,8 +203,8 @@ class FastEngine(Funnel, Bookkeeping):
     def _records(self) -> list[Records]:
         """Each replication's records: its leads (numbered in their order of arrival), its
         credits and its reps. Every column is put in replication order once for the batch
-        (one stable sort of the leads, one of the credits), and each replication's records
-        are slices of it."""
+        (the leads and the credits each grouped once, `_grouped`), and each replication's
+        records are slices of it."""
         L, n, batch = self.leads, self.n, self.batch
         leads, lead_starts = _grouped(L.replication[: L.n], batch)
         within, lead_id = np.empty(L.n, dtype=np.int64), np.empty(L.n, dtype=np.int64)
