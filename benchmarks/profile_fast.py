@@ -23,12 +23,12 @@ from simplan.engines.fast import book, engine, funnel, serving
 from simplan.engines.standing import Standing
 
 ENGINE_STEPS = (
-    "__init__", "_arrive", "_source", "_relay", "_passes", "_timing", "_close_won",
-    "_start_answers", "_expect", "_request", "_touches", "_records",
+    "__init__", "_arrive", "_sourced", "_relay", "_passes", "_close_won",
+    "_start_answers", "_touches", "_records",
 )  # fmt: skip
-COMPILED_PASSES = ("day_passes", "after_pulls", "after_pushes")
-"""The compiled passes, as `funnel` calls them (their own time: the touch and answer rules;
-`day_passes` holds a day's serving and answer passes)."""
+COMPILED_PASSES = ("day_passes",)
+"""The compiled passes, as `funnel` calls them (their own time: the touch and answer rules
+and the owners' timing decisions; `day_passes` holds a day's serving and answer passes)."""
 
 spent: dict[str, float] = {}
 _inner: list[float] = []
@@ -62,6 +62,7 @@ def main() -> None:
     timed(serving.Queues, "join", "engine Queues.join (compiled insert)")
     timed(book.Waits, "before", "engine Waits.before")
     timed(engine, "route_day", "engine route_day")
+    timed(engine, "arrive", "engine arrive (compiled)")
     timed(Standing, "start_day", "effort rule (Standing.start_day)")
     timed(runner, "batch_tables", "tables: batch_tables")
     timed(runner, "statement_totals", "tables: statement_totals")

@@ -13,10 +13,10 @@ from scipy.stats import ks_2samp, poisson
 from simplan import load_results, load_scenario, simulate
 from simplan.engines import events, fast
 from simplan.engines.fast.answers import ANSWER_GROUPS, answers_by_outcome
-from simplan.engines.fast.relay import relay_owners
+from simplan.engines.fast.relay import relay_owners, relay_stale
 from simplan.engines.fast.serving import Queues
 from simplan.engines.fast.sourcing import CustomerDraws, SourcedCustomers
-from simplan.engines.fast.table import ANSWERED, CONTACTED
+from simplan.engines.fast.table import ANSWERED, CONTACTED, LeadTable
 from simplan.errors import SimplanError
 from simplan.model.calendar import build_calendar
 from simplan.model.day import fill_least_loaded, route_day
@@ -450,12 +450,16 @@ def test_sourced_customers_do_not_depend_on_the_batch():
         SourcedCustomers(CustomerDraws(tiers, seqs, expected)),
         SourcedCustomers(CustomerDraws(tiers, seqs[1:2], expected)),
     )
+    handed = np.zeros(len(tiers), dtype=np.int64)
     for counts in days:
-        got, mine = together.take(counts), alone.take(counts[1:2])
-        one = got["replication"] == 1
-        assert one.sum() == counts[1].sum() == len(mine["tier"])
-        for key in ("tier", "rep", "clock", "size", "u_win", "delay"):
-            np.testing.assert_array_equal(got[key][one], mine[key])
+        (pool, taken), (mine, mine_taken) = together.take(counts), alone.take(counts[1:2])
+        np.testing.assert_array_equal(taken[1], handed)
+        np.testing.assert_array_equal(mine_taken[0], handed)
+        for tier, k in enumerate(counts[1].sum(axis=0)):
+            today = slice(handed[tier], handed[tier] + k)
+            np.testing.assert_array_equal(pool[1, tier, :, today], mine[0, tier, :, today])
+            assert pool.shape[3] >= handed[tier] + k
+        handed += counts[1].sum(axis=0)
     assert together.draws.drawn[0] > together.draws.chunk[0]  # it grew
 
 
@@ -512,6 +516,39 @@ def test_relays_go_one_by_one_to_the_least_loaded_other_rep_of_the_replication()
     np.testing.assert_allclose(pipeline, money)
     assert (got // n == owner // n).all()
     assert (got != owner).all()
+
+
+def test_relay_stale_relays_in_order_of_owner_request_and_rank():
+    """The stale leads move in order of owner, request time, then rank (whatever order they
+    come in), each as `relay_owners` moves it, counted and requested anew on the day."""
+    rng = np.random.default_rng(5)
+    n, batch, k = 4, 2, 30
+    table = LeadTable(k)
+    table.n = k
+    table.owner[:] = rng.integers(0, n * batch, k)
+    table.requested[:] = rng.integers(0, 3, k).astype(float)  # ties within an owner
+    table.rank[:] = rng.permutation(k)
+    table.value[:], table.expected[:] = rng.uniform(1e3, 1e4, (2, k))
+    open_leads, capacity = rng.integers(0, 5, n * batch).astype(float), np.full(n * batch, 5.0)
+    pipeline, expected_pipeline = rng.uniform(0, 1e5, (2, n * batch))
+    stale = rng.permutation(k)[:20]
+    order = stale[np.lexsort((table.rank[stale], table.requested[stale], table.owner[stale]))]
+    books = [a.copy() for a in (open_leads, capacity, pipeline, expected_pipeline)]
+    want = relay_owners(
+        table.owner[order], n, *books, table.value[order], table.expected[order]
+    )  # fmt: skip
+    got, requested, owners = relay_stale(
+        stale, 9.0, n, table.floats, table.ints, table.counts, open_leads, capacity, pipeline,
+        expected_pipeline,
+    )  # fmt: skip
+    np.testing.assert_array_equal(got, order)
+    np.testing.assert_array_equal(owners, want)
+    np.testing.assert_array_equal(table.owner[got], want)
+    np.testing.assert_array_equal(open_leads, books[0])
+    assert (requested == 9.0).all()
+    assert (table.requested[got] == 9.0).all()
+    assert table.relays[got].tolist() == [1] * len(got)
+    assert table.relays.sum() == len(got)
 
 
 def test_sourced_counts_invert_the_poisson_cdf():

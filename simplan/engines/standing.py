@@ -42,6 +42,9 @@ the same program, so a worker solves it once."""
 _COSTS: dict[tuple, tuple[np.ndarray, EffortPolicy | None]] = {}
 """Effort costs, and the policy under the plan in force, by (the reps' world: the scenario
 without its plan or name, period, targets)."""
+_TABLES: dict[tuple, PayTable] = {}
+"""The periods' pay tables by (scenario, period, targets): every replication and batch of a
+run pays a period's targets alike, so a worker tabulates them (and their steps) once."""
 _PROGRAMS: dict[tuple, PeriodProgram] = {}
 """The last periods' programs (their kernels are large), by the key of `_COSTS`."""
 PROGRAMS_KEPT = 2
@@ -78,7 +81,7 @@ class Standing:
         self.team = team
         self.policy: list[EffortPolicy] | None = None  # one per copy
         self._copies_by_policy: list[tuple[EffortPolicy, np.ndarray]] = []
-        self._key = scenario.digest() if self.optimising else ""
+        self._key = scenario.digest() if self.responsive else ""
         self._world_key = (
             scenario.model_copy(update={"plan": None, "name": ""}).digest()
             if self.optimising
@@ -94,6 +97,7 @@ class Standing:
         self.expected_pipeline = np.zeros(n)
         self.run_rate = np.zeros(n)
         self.fatigue = np.zeros(n)
+        self._constant: dict[float, np.ndarray] = {}
         self.period = -1
         self.table: PayTable | None = None
         self.n = n
@@ -105,14 +109,15 @@ class Standing:
         """Per day, whether a deal ready that day may be held (`may_push`, worked out once)."""
 
     def start_day(self, day: int, context: DayContext, yesterday: np.ndarray | None) -> np.ndarray:
-        """Roll the period if it changed, update the run rate, and return today's efforts."""
-        if yesterday is not None:
+        """Roll the period if it changed, update the run rate (only the responsive rules read
+        it), and return today's efforts."""
+        if yesterday is not None and self.responsive:
             self.run_rate += (yesterday - self.run_rate) / RUN_RATE_DAYS
         period = int(self.cal.plan_period.index[day])
         if period != self.period:
             self._new_period(period)
         if not self.responsive:
-            return daily_effort(self.params, context, self.n)
+            return self._constant_effort(context)
         if self.policy is not None:
             days_in = float(day - self._first_day(period))
             attainment = (self.booked / self._target(period)).reshape(self.copies, -1)
@@ -126,6 +131,16 @@ class Standing:
             )
         effort = daily_effort(self.params, context, self.n, self.table, self._outlook(day))
         self.fatigue = next_fatigue(self.fatigue, effort, self.params)
+        return effort
+
+    def _constant_effort(self, context: DayContext) -> np.ndarray:
+        """Plan-blind reps' efforts on a day (`daily_effort`, a function of the day's effort
+        multiplier alone): worked out once per multiplier and shared, read only."""
+        effort = self._constant.get(context.effort_multiplier)
+        if effort is None:
+            effort = daily_effort(self.params, context, self.n)
+            effort.flags.writeable = False
+            self._constant[context.effort_multiplier] = effort
         return effort
 
     def _outlook(self, day: int) -> Outlook:
@@ -152,7 +167,7 @@ class Standing:
         self.booked[:] = 0.0
         self.period = period
         if self.responsive:
-            self.table = PayTable.build(self._paid_under(period).payout_curve, self._target(period))
+            self.table = self._pay_table(period)
         if self.optimising:
             self.policy = self._plan_ahead(period)
             by_policy: dict[int, list[int]] = {}
@@ -160,6 +175,16 @@ class Standing:
                 by_policy.setdefault(id(policy), []).append(copy)
             self._copies_by_policy = [(self.policy[c[0]], np.array(c)) for c in by_policy.values()]
             """The copies that follow each distinct policy (those of one target share one)."""
+
+    def _pay_table(self, period: int) -> PayTable:
+        """The period's pay table for every rep's target (kept per worker, `_TABLES`)."""
+        target = self._target(period)
+        key = (self._key, period, target.tobytes())
+        table = _TABLES.get(key)
+        if table is None:
+            _bounded(_TABLES, 16)
+            table = _TABLES[key] = PayTable.build(self._paid_under(period).payout_curve, target)
+        return table
 
     def _paid_under(self, period: int) -> Plan:
         """The plan a period is paid under: the plan in force (when stated) for a period that
@@ -262,23 +287,22 @@ class Standing:
 
     # -- deal timing ---------------------------------------------------------------------
 
-    def _gains(
-        self, reps: np.ndarray, now_amount: np.ndarray, next_amount: np.ndarray, days: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Expected pay for booking `now_amount` this period vs `next_amount` next period, per
-        deal (its owner in `reps`, decided on `days` of the current period).
-
-        Both are valued where the rep expects each period to end (the same projection and
-        uncertainty effort responds to), so a rep likely to cross a line anyway keeps the deal.
-        """
-        clock, table = self.cal.plan_period, self.table
-        edges, fall = table.steps
-        rate_now, rate_next = _deal_rates(
-            reps, days, clock.index, clock.end_day, clock.length_days, clock.simulated,
-            self.targets, self.booked, self.expected_pipeline, self.run_rate, edges, fall,
-            table.last, table.rows, self.params.projection_cv,
+    def timing_state(self) -> tuple:
+        """What the compiled timing rule (`timing_moves`) reads of the reps' standing today:
+        whether timing games are on, the days a deal may be held, the window, hurdle,
+        propensity and pull discount, the plan periods' clock, the targets, bookings,
+        expected pipelines and run rates (the live arrays) and the period's pay table."""
+        clock, timing, table = self.cal.plan_period, self.params.timing, self.table
+        active = self.responsive and timing.propensity > 0
+        edges, fall = table.steps if active else (NO_VALUES, NO_FALLS)
+        last, rows = (table.last, table.rows) if active else (NO_VALUES, NO_ROWS)
+        return (
+            active, self.pushable_day, clock.end_day, self.days, timing.window_days,
+            timing.hurdle, timing.propensity, timing.pull_discount, clock.index,
+            clock.length_days, clock.simulated, self.targets, self.booked,
+            self.expected_pipeline, self.run_rate, edges, fall, last, rows,
+            self.params.projection_cv,
         )  # fmt: skip
-        return rate_now * now_amount, rate_next * next_amount
 
     def push_many(
         self, reps: np.ndarray, amounts: np.ndarray, days: np.ndarray, u: np.ndarray
@@ -288,13 +312,7 @@ class Standing:
 
         `u` is each deal's own uniform draw, so the same deal decides alike in every scenario.
         """
-        timing = self.params.timing
-        held = np.zeros(len(reps), dtype=bool)
-        can = self.movable(days)
-        if can.any():
-            now, later = self._gains(reps[can], amounts[can], amounts[can], days[can])
-            held[can] = (later > (1 + timing.hurdle) * now) & (u[can] < timing.propensity)
-        return held
+        return timing_moves(False, reps, amounts, days, NO_VALUES, u, self.timing_state())
 
     def pull_many(
         self,
@@ -307,19 +325,12 @@ class Standing:
         """Which winning deals due to sign after the period end their owners have sign before
         it, at a discount, when that pays (reps discount to close by quarter end); only near
         the period end."""
-        timing = self.params.timing
-        pulled = np.zeros(len(reps), dtype=bool)
-        can = self.movable(days, closes_at)
-        if can.any():
-            discounted = amounts[can] * (1 - timing.pull_discount)
-            now, later = self._gains(reps[can], discounted, amounts[can], days[can])
-            pulled[can] = (now > (1 + timing.hurdle) * later) & (u[can] < timing.propensity)
-        return pulled
+        return timing_moves(True, reps, amounts, days, closes_at, u, self.timing_state())
 
     def movable(self, days: np.ndarray, closes_at: np.ndarray | None = None) -> np.ndarray:
         """Which deals decided on `days` their owners may hold for next period (`closes_at`
         None) or have sign before the period end (due to sign at `closes_at`): near the end,
-        timing games on (`push_many` and `pull_many` decide among these)."""
+        timing games on (`timing_moves` decides among these)."""
         if not self.responsive or self.params.timing.propensity == 0:
             return np.zeros(len(days), dtype=bool)
         if closes_at is None:
@@ -343,6 +354,59 @@ class Standing:
             return False
         one = (np.array([rep]), np.array([amount]), np.array([day]), np.array([closes_at]))
         return bool(self.pull_many(*one, np.array([u]))[0])
+
+
+NO_VALUES, NO_FALLS, NO_ROWS = np.zeros(0), np.zeros((0, 0)), np.zeros(0, dtype=np.int64)
+"""A timing state's pay table when timing games are off (never read)."""
+
+
+@numba.njit(cache=True)
+def timing_moves(
+    pull: bool,
+    reps: np.ndarray,
+    amounts: np.ndarray,
+    days: np.ndarray,
+    closes_at: np.ndarray,
+    u: np.ndarray,
+    state: tuple,
+) -> np.ndarray:
+    """Which deals their owners (`reps`) move, decided on `days`: with `pull`, winning deals
+    due to sign at `closes_at` after their period's end that sign before it at a discount;
+    else ready deals held for next period. Only deals near the period end, timing games on
+    (`Standing.movable`); a deal moves when that pays more than the hurdle over not moving
+    (expected pay, `_deal_rates`, valued where the rep expects each period to end) and its
+    own uniform `u` is below the propensity. `state` is `Standing.timing_state`. One rule,
+    compiled: the event engine asks it a deal at a time, the fast engine's passes a pass's
+    deals at once."""
+    (active, pushable, end_day, n_days, window, hurdle, propensity, discount, period_of,
+     length_days, simulated, targets, booked, pipeline, run_rate, edges, fall, last, rows,
+     cv) = state  # fmt: skip
+    n = len(reps)
+    moved = np.zeros(n, dtype=np.bool_)
+    if not active:
+        return moved
+    can, m = np.empty(n, dtype=np.int64), 0
+    for k in range(n):
+        day = days[k]
+        if may_pull(day, end_day[day], closes_at[k], n_days, window) if pull else pushable[day]:
+            can[m] = k
+            m += 1
+    if m == 0:
+        return moved
+    can = can[:m]
+    rate_now, rate_next = _deal_rates(
+        reps[can], days[can], period_of, end_day, length_days, simulated, targets, booked,
+        pipeline, run_rate, edges, fall, last, rows, cv,
+    )  # fmt: skip
+    for j in range(m):
+        k = can[j]
+        if pull:  # paid now at a discount, against in full next period
+            now, later = rate_now[j] * (amounts[k] * (1 - discount)), rate_next[j] * amounts[k]
+            moved[k] = now > (1 + hurdle) * later and u[k] < propensity
+        else:
+            now, later = rate_now[j] * amounts[k], rate_next[j] * amounts[k]
+            moved[k] = later > (1 + hurdle) * now and u[k] < propensity
+    return moved
 
 
 @numba.njit(cache=True)

@@ -46,13 +46,16 @@ def fill_least_loaded(
     m = len(pool)
     load, slot = np.empty(m), np.empty(m, dtype=np.int64)  # the heap: loads, pool places
     given = np.zeros(m)
+    rep_capacity = np.empty(m)
+    for j in range(m):
+        rep_capacity[j] = capacity[pool[j]]
     out = 0
     for row in range(open_leads.shape[0]):
         if k[row] == 0:
             continue
         for j in range(m):
             given[j] = 0.0
-            load[j], slot[j] = open_leads[row, pool[j]] / capacity[pool[j]], j
+            load[j], slot[j] = open_leads[row, pool[j]] / rep_capacity[j], j
         for top in range(m // 2 - 1, -1, -1):
             _sift_down(load, slot, top)
         for _ in range(k[row]):
@@ -60,7 +63,7 @@ def fill_least_loaded(
             owners[out] = pool[j]
             out += 1
             given[j] += 1.0
-            load[0] = (open_leads[row, pool[j]] + given[j]) / capacity[pool[j]]
+            load[0] = (open_leads[row, pool[j]] + given[j]) / rep_capacity[j]
             _sift_down(load, slot, 0)
     return owners
 
@@ -73,11 +76,11 @@ def _sift_down(load: np.ndarray, slot: np.ndarray, at: int) -> None:
         child = 2 * at + 1
         if child >= m:
             return
-        if child + 1 < m and (
-            load[child + 1] < load[child]
-            or (load[child + 1] == load[child] and slot[child + 1] < slot[child])
-        ):
-            child += 1
+        right = child + 1
+        if right < m:  # the smaller child, chosen without a branch
+            child += (load[right] < load[child]) | (
+                (load[right] == load[child]) & (slot[right] < slot[child])
+            )
         if load[child] < load[at] or (load[child] == load[at] and slot[child] < slot[at]):
             load[at], load[child] = load[child], load[at]
             slot[at], slot[child] = slot[child], slot[at]
@@ -113,6 +116,10 @@ def check_day_routing(router: Router) -> None:
         )
 
 
+POLICY_CODES = {"least_loaded": 0, "share": 1, "round_robin": 2}
+"""The base policies `route_day` applies, as its compiled loop names them."""
+
+
 def route_day(
     router: Router,
     open_leads: np.ndarray,
@@ -129,38 +136,78 @@ def route_day(
     `turn` each replication's round-robin position (advanced in place). The same rules as
     `Router.assign` (mentor pool first, with the lead's uniform stretched back for the base
     policy), applied to the day's leads at once: loads do not see the closes between two
-    arrivals of the same day.
+    arrivals of the same day. One compiled call (`route_leads`): a day's numpy steps cost
+    more than the leads' rules.
     """
     p, team = router.params, router.team
-    k, batch = len(u), open_leads.shape[0]
+    mentor = p.mentor_pool.enabled
+    hires = np.flatnonzero((team.tenure(day) == 0) & (team.mentor >= 0)) if mentor else NO_REPS
+    cumulative = router.policy.cumulative if p.policy == "share" else NO_SHARES
+    return route_leads(
+        POLICY_CODES[p.policy], mentor, p.mentor_pool.share_of_leads, hires, cumulative,
+        open_leads, team.capacity, u, replication, turn,
+    )  # fmt: skip
+
+
+NO_REPS, NO_SHARES = np.zeros(0, dtype=np.int64), np.zeros(0)
+
+
+@numba.njit(cache=True)
+def route_leads(policy, mentor, pool, hires, cumulative, open_leads, capacity, u, replication,
+                turn):  # fmt: skip
+    """`route_day`'s rules over the day's leads: with the mentor pool on, a lead whose `u` is
+    below its share `pool` goes to the least-loaded new hire of `hires` (its `u` stretched back
+    to a uniform when there are none), the rest by the base `policy` (POLICY_CODES): least
+    loaded (seeing the pool's leads), by `cumulative` shares at the stretched `u`, or in turn."""
+    k, batch, size = len(u), open_leads.shape[0], open_leads.shape[1]
     owners = np.full(k, -1, dtype=np.int64)
-    mentored = np.zeros(k, dtype=bool)
-    u = u.copy()
-    if p.mentor_pool.enabled and k:
-        pool = p.mentor_pool.share_of_leads
-        hires = np.flatnonzero((team.tenure(day) == 0) & (team.mentor >= 0))
-        low = u < pool
+    mentored = np.zeros(k, dtype=np.bool_)
+    stretched = u.copy()
+    if mentor and k:
         if len(hires):
-            mentored = low
-            per = np.bincount(replication[low], minlength=batch)
-            owners[low] = fill_least_loaded(open_leads, team.capacity, hires, per)
-        else:
-            u[low] = u[low] / pool
-        u[~low] = (u[~low] - pool) / (1 - pool)
-    rest = owners < 0
-    per = np.bincount(replication[rest], minlength=batch)
-    policy = router.policy
-    if p.policy == "share":
-        owners[rest] = np.minimum(
-            np.searchsorted(policy.cumulative, u[rest], side="right"), len(policy.cumulative) - 1
-        )
-    elif p.policy == "round_robin":
-        rows = replication[rest]
-        place = np.arange(len(rows)) - (np.cumsum(per) - per)[rows]
-        owners[rest] = (turn[rows] + place) % team.size
-        turn[:] = (turn + per) % team.size
-    else:
+            per = np.zeros(batch, dtype=np.int64)
+            for i in range(k):
+                if u[i] < pool:
+                    mentored[i] = True
+                    per[replication[i]] += 1
+            placed = fill_least_loaded(open_leads, capacity, hires, per)
+            j = 0
+            for i in range(k):
+                if mentored[i]:
+                    owners[i] = placed[j]
+                    j += 1
+        for i in range(k):
+            if u[i] >= pool:
+                stretched[i] = (u[i] - pool) / (1 - pool)
+            elif not len(hires):
+                stretched[i] = u[i] / pool
+    per = np.zeros(batch, dtype=np.int64)
+    for i in range(k):
+        if owners[i] < 0:
+            per[replication[i]] += 1
+    if policy == 1:  # share
+        last = len(cumulative) - 1
+        for i in range(k):
+            if owners[i] < 0:
+                owners[i] = min(np.searchsorted(cumulative, stretched[i], side="right"), last)
+    elif policy == 2:  # round robin: each replication's leads in turn from its position
+        place = np.zeros(batch, dtype=np.int64)
+        for i in range(k):
+            if owners[i] < 0:
+                row = replication[i]
+                owners[i] = (turn[row] + place[row]) % size
+                place[row] += 1
+        for row in range(batch):
+            turn[row] = (turn[row] + per[row]) % size
+    else:  # least loaded, the mentor pool's leads counted
         loads = open_leads.copy()
-        np.add.at(loads, (replication[mentored], owners[mentored]), 1.0)
-        owners[rest] = fill_least_loaded(loads, team.capacity, np.arange(team.size), per)
+        for i in range(k):
+            if mentored[i]:
+                loads[replication[i], owners[i]] += 1.0
+        placed = fill_least_loaded(loads, capacity, np.arange(size), per)
+        j = 0
+        for i in range(k):
+            if owners[i] < 0:
+                owners[i] = placed[j]
+                j += 1
     return owners, mentored

@@ -13,8 +13,9 @@ at once; a follow-up requested during the day waits for the day's next pass; rou
 the loads at the day's start plus the day's own assignments; self-sourced customers are
 drawn ahead from one stream per replication and tier.
 
-Modules, one concept each: `engine` (the day loop, arrivals, relays, records), `table` (the
-leads' columns and the tiled team), `funnel` (touch and answer rules; a day's passes
+Modules, one concept each: `engine` (the day loop, relays, records), `arrivals` (a day's
+new leads written in one compiled pass), `table` (the leads' columns and the tiled team),
+`funnel` (touch and answer rules; a day's passes
 compiled in `passes`, calling `touches` and `answers`), `book` (waiting lists,
 pipelines, bookings and credits), `serving` (each rep's queue) and `relay` (stale touches
 moved), both compiled with numba, `sourcing` (the self-sourced customers, drawn ahead), `drawn`

@@ -1,8 +1,8 @@
 """An answer pass compiled: every customer whose wait ends answers, lead by lead in order
 of arrival: lost, the next touch asked for, or the negotiation's end (the close decided by
-the owner's effort, a loss saved by the close-out offer). Only the owners' decisions to
-hold a deal for next period (`Standing`, near a period's end) wait for Python, between
-`answer_pass` and `after_pushes`."""
+the owner's effort, a loss saved by the close-out offer). The owners' decisions to hold a
+deal for next period (near a period's end, `Standing`'s compiled `timing_moves`) come
+between `answer_pass` and `after_pushes` (`passes.day_passes`)."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def answer_pass(
 ):  # fmt: skip
     """Every customer waiting today whose wait ends before `until` answers (`effort` is the
     reps' effort by day). With `may_push`, the deals whose negotiation ended and that sign
-    are left to their owners (Python); returns those (leads, when), none without it."""
+    are left to their owners (`timing_moves`); returns those (leads, when), none without it."""
     floats, ints, codes, counts = leads[0], leads[1], leads[2], leads[3]
     days, elasticity, negotiation = rules.days, rules.closing_elasticity, rules.lost_negotiation
     offer, uplift, cost = rules.offer, rules.offer_uplift, rules.offer_cost

@@ -14,7 +14,7 @@ import pickle
 import numba
 import numpy as np
 
-from simplan.engines.fast.serving import Queues
+from simplan.engines.fast.serving import Queues, join_pending
 from simplan.engines.fast.table import (
     AMOUNT,
     CLOSE_TIME,
@@ -43,8 +43,10 @@ class Waits:
     picking out those due reads two arrays in order rather than the leads' column at random).
     `fill` holds how many (an array, so the compiled passes append in place)."""
 
-    def __init__(self) -> None:
-        self.ids, self.due = np.zeros(1024, dtype=np.int64), np.zeros(1024)
+    def __init__(self, room: int = 1024) -> None:
+        """Room for `room` customers from the start: fresh zeros cost only the pages written,
+        where growing them copies every page (a batch's buffers doubled ten times)."""
+        self.ids, self.due = np.zeros(room, dtype=np.int64), np.zeros(room)
         self.fill = np.zeros(1, dtype=np.int64)
 
     def room(self, k: int) -> None:
@@ -68,6 +70,13 @@ class Waits:
         return ids, due
 
 
+LEARN_ALL_UP_TO = 64
+"""A team of at most this many reps has every split worked out at once (the 50-rep quarter's
+5,000 in 18 ms, once a worker), where learning them as closes meet them took gate80's
+batches of 48 about 10 ms each, and a compiled pass's return to Python each time; a larger
+team's are learned as met (a 200-rep team's 80,000 would take 0.3 s, and few occur)."""
+
+
 class Splits:
     """The split credits (`credit_shares`) of each (closer, first owner, mentor pool) within a
     copy of the team, worked out once and kept where the compiled closes read them."""
@@ -77,6 +86,11 @@ class Splits:
         # span[key] = (first, last + 1) of the key's shares in rep/share; -1 while unknown.
         self.span = np.full((team.size * team.size * 2, 2), -1, dtype=np.int64)
         self.rep, self.share, self.known = np.zeros(64, dtype=np.int64), np.zeros(64), 0
+        if team.size <= LEARN_ALL_UP_TO:
+            for closer in range(team.size):
+                for first in range(team.size):
+                    self.learn(closer, first, False)
+                    self.learn(closer, first, True)
 
     def learn(self, closer: int, first: int, mentored: bool) -> None:
         """Work out the split of a deal closed by `closer` (reps of copy 0 of the team)."""
@@ -148,29 +162,25 @@ class Bookkeeping:
         self.credits.fill[0] = len(rows)
 
     def _touches(self) -> Queues:
-        """The touches waiting for their owner, the requests made since last asked included."""
-        queues = self.queues
-        if queues.fill[0]:
+        """The touches waiting for their owner, the requests made since last asked included
+        (joined compiled, as a pass joins them; in Python when a row must grow first)."""
+        queues, L = self.queues, self.leads
+        rows = queues.lead, queues.requested, queues.start, queues.count
+        if queues.fill[0] and not join_pending(
+            queues.pending, queues.fill, L.requested, L.owner, *rows
+        ):
             ids = queues.pending[: int(queues.fill[0])].copy()
             queues.fill[0] = 0
-            queues.join(ids, self.leads.requested[ids], self.leads.owner[ids])
+            queues.join(ids, L.requested[ids], L.owner[ids])
         return queues
 
     def _start_answers(self, day: int) -> None:
         """Start a day: move the customers who answer on `day` among those who may answer
         today, and ask whether deals decided today may be timed (held or pulled: only near a
-        period's end), so the passes of a day far from it never leave compiled code."""
+        period's end), so the passes of a day far from it never ask the owners."""
         self.today = day
         self.due_today.add(*self.due_later.before(day + 1.0))
-        days = np.array([day])
-        self.may_push = bool(self.standing.movable(days)[0])
-        # A deal due to sign as late as can be is the likeliest to be pulled.
-        self.may_pull = bool(self.standing.movable(days, np.array([np.inf]))[0])
-
-    def _request(self, ids: np.ndarray, kind: int, at: np.ndarray) -> None:
-        L = self.leads
-        L.mode[ids], L.kind[ids], L.requested[ids] = TOUCH, kind, at
-        self.queues.request(ids, L.n)
+        self.may_push, self.may_pull = self.pushable[day], self.pullable[day]
 
     def _lists(self) -> tuple:
         """The buffers the compiled passes append to (waits today and later, requests), each
@@ -187,24 +197,15 @@ class Bookkeeping:
         return (self.pipeline, self.standing.expected_pipeline, self.state.open_leads,
                 self.won_count, self.bookings, self.standing.booked)  # fmt: skip
 
-    def _expect(self, ids: np.ndarray, expected: np.ndarray) -> None:
-        """Set the leads' expected values in their owners' pipelines (what reps project from)."""
-        L = self.leads
-        expect(ids, expected, L.owner, L.expected, self.standing.expected_pipeline)
-
     def _close_won(self, ids: np.ndarray, t: np.ndarray) -> None:
         """Close won deals whose split credits may not be known yet or whose rows may not fit:
         work those out, make room, then close them (compiled)."""
         L, credits, n = self.leads, self.credits, self.n
         credits.room(3 * len(ids))
-        owner, first, mentored = L.owner[ids], L.first_owner[ids], L.mentored[ids]
-        split = (owner != first) | mentored
-        for closer, by, pool in zip(
-            (owner[split] % n).tolist(), (first[split] - owner[split] + owner[split] % n).tolist(),
-            mentored[split].tolist(), strict=True,
-        ):  # fmt: skip
-            if credits.splits.span[split_key(closer, by, pool, n), 0] < 0:
-                credits.splits.learn(closer, by, pool)
+        splits = credits.splits
+        for closer, by, pool in unknown_splits(ids, L.ints, L.mentored, splits.span, n).tolist():
+            if splits.span[split_key(closer, by, pool, n), 0] < 0:  # not learned just before
+                splits.learn(closer, by, bool(pool))
         closed = close_won(ids, t, self._leads(), self._books(), credits.tables(), self.rules)
         assert closed, "every split known and room made"
 
@@ -212,6 +213,22 @@ class Bookkeeping:
         """The lead table's blocks, as the compiled passes take them."""
         L = self.leads
         return L.floats, L.ints, L.codes, L.counts, L.delay, L.mentored
+
+
+@numba.njit(cache=True)
+def unknown_splits(ids: np.ndarray, ints: np.ndarray, mentored: np.ndarray, span: np.ndarray,
+                   team_size: int) -> np.ndarray:  # fmt: skip
+    """The split deals among leads `ids` whose shares are not known yet, in order, as rows of
+    (closer, first owner, mentor pool) within their copy of the team (repeats kept)."""
+    out = np.empty((len(ids), 3), dtype=np.int64)
+    k = 0
+    for i in ids:
+        closer, first, pool = ints[i, OWNER], ints[i, FIRST_OWNER], mentored[i]
+        if (closer != first or pool) and span[split_key(closer, first, pool, team_size), 0] < 0:
+            base = closer - closer % team_size
+            out[k, 0], out[k, 1], out[k, 2] = closer - base, first - base, pool
+            k += 1
+    return out[:k]
 
 
 @numba.njit(cache=True)
@@ -329,22 +346,6 @@ def close_won(ids: np.ndarray, t: np.ndarray, leads: tuple, books: tuple, credit
             r += 1
     fill[0] = r
     return True
-
-
-@numba.njit(cache=True)
-def expect(
-    ids: np.ndarray,
-    expected: np.ndarray,
-    owner: np.ndarray,
-    lead_expected: np.ndarray,
-    expected_pipeline: np.ndarray,
-) -> None:
-    """Set the leads' `expected` values (the leads' column `lead_expected`) and move each
-    owner's `expected_pipeline` by the change, lead by lead (in place)."""
-    for k in range(len(ids)):
-        i = ids[k]
-        expected_pipeline[owner[i]] += expected[k] - lead_expected[i]
-        lead_expected[i] = expected[k]
 
 
 @numba.njit(cache=True)

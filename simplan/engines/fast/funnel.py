@@ -2,9 +2,9 @@
 and the customer's side (each answer once its wait ends), for all leads of a batch at once.
 
 A day's passes are one compiled call (`passes.day_passes`: `touches.serve_pass`,
-`answers.answer_pass`) over the lead table; on a day near a period's end the owners'
-deal-timing decisions (`Standing`) are asked in Python between a pass and the call that
-carries the deals on."""
+`answers.answer_pass`, and the owners' deal-timing decisions near a period's end,
+`Standing`'s compiled rule) over the lead table; Python only learns new split credits and
+makes room for the queues between calls."""
 
 from __future__ import annotations
 
@@ -13,15 +13,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from simplan.engines.fast.answers import after_pushes
-from simplan.engines.fast.passes import (
-    FINISHED,
-    PUSHES_LEFT,
-    SLICES,
-    day_passes,
-    next_place,
-)
-from simplan.engines.fast.touches import CLOSES_LEFT, JOIN_LEFT, TIMING_ASKED, after_pulls
+from simplan.engines.fast.passes import FINISHED, SLICES, day_passes, next_place
+from simplan.engines.fast.touches import JOIN_LEFT
 from simplan.model.calendar import PHASES
 
 CLOSE_OUT = PHASES.index("close_out")
@@ -91,50 +84,20 @@ class Funnel:
         start = day + cal.workday_start
         close = start + cal.workday_length + 1e-9
         today = self.win_skill, self.cycle_mult, self.touches[day]
+        timing = self.standing.timing_state()
         s, p, serving = (1 if cal.is_working[day] else SLICES + 1), 0, False
         while True:
-            lists, leads = self._lists(), self._leads()
-            left, s, p, done, status, ids, at, signs_at, signing, signed_at = day_passes(
+            left, s, p, done, status, signing, signed_at = day_passes(
                 s, p, serving, start, cal.workday_length, day + 1.0, close, free, duration,
-                (q.lead, q.requested, q.start, q.count), today, self.effort, leads,
-                self._books(), lists, self.credits.tables(), self.rules, self.may_pull,
-                self.may_push,
+                (q.lead, q.requested, q.start, q.count), today, self.effort, self._leads(),
+                self._books(), self._lists(), self.credits.tables(), self.rules, self.may_pull,
+                self.may_push, timing,
             )  # fmt: skip
             if left == FINISHED:
                 return
-            if left == PUSHES_LEFT:  # an answer pass's signatures, their owners decide
-                after_pushes(ids, at, self._timing(ids, at, None), leads, lists, self.rules)
-                if s > SLICES:
-                    return
-                serving = True
-                continue
             serving = bool(status & JOIN_LEFT)
             if serving:  # rows with room for the requests, then the pass again
                 self._touches()
                 continue
-            closed = not status & CLOSES_LEFT
-            if status & TIMING_ASKED:
-                pulled = self._timing(ids, at, signs_at)
-                closed = after_pulls(
-                    ids, at, pulled, signing, signed_at, leads, self._books(), lists,
-                    self.credits.tables(), self.rules,
-                )  # fmt: skip
-            if not closed:
-                self._close_won(signing, signed_at)
+            self._close_won(signing, signed_at)  # new splits or room, then the next place
             s, p = next_place(s, p, done)
-
-    # -- deal timing (the reps' own rules in Standing, for the deals at once) -----------------
-
-    def _timing(self, ids: np.ndarray, t: np.ndarray, signs_at: np.ndarray | None) -> np.ndarray:
-        """Which deals the owner pulls forward (`signs_at` given) or pushes (None)."""
-        L, day = self.leads, t.astype(np.int64)
-        can = self.standing.movable(day, signs_at)
-        moved = np.zeros(len(ids), dtype=bool)
-        if can.any():  # only deals near their period's end are asked
-            i, d = ids[can], day[can]
-            if signs_at is None:
-                moved[can] = self.standing.push_many(L.owner[i], L.value[i], d, L.u_timing[i])
-            else:
-                args = L.owner[i], L.value[i], d, signs_at[can], L.u_timing[i]
-                moved[can] = self.standing.pull_many(*args)
-        return moved

@@ -7,6 +7,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from simplan.engines.fast.table import EXPECTED, OWNER, RANK, RELAYS, REQUESTED, VALUE
+
 
 @numba.njit(cache=True)
 def relay_owners(
@@ -45,3 +47,41 @@ def relay_owners(
         open_leads[old] -= 1.0
         open_leads[best] += 1.0
     return new_owner
+
+
+@numba.njit(cache=True)
+def relay_stale(stale, day, team_size, floats, ints, counts, open_leads, capacity, pipeline,
+                expected_pipeline):  # fmt: skip
+    """Relay the `stale` leads on `day`, in order of owner, request time and rank (an
+    insertion sort: they come by owner and request time already), each to its new owner
+    (`relay_owners`), its relays counted and its touch requested anew (the lead table's
+    blocks, in place). Returns the leads in that order with their request times and owners,
+    to join the queues."""
+    order = stale.copy()
+    for a in range(1, len(order)):
+        lead = order[a]
+        o, at, rank = ints[lead, OWNER], floats[lead, REQUESTED], ints[lead, RANK]
+        b = a
+        while b > 0:
+            prev = order[b - 1]
+            po, pat = ints[prev, OWNER], floats[prev, REQUESTED]
+            if po < o or (po == o and (pat < at or (pat == at and ints[prev, RANK] < rank))):
+                break
+            order[b] = prev
+            b -= 1
+        order[b] = lead
+    n = len(order)
+    owner, value, expected = np.empty(n, dtype=np.int64), np.empty(n), np.empty(n)
+    for k in range(n):
+        i = order[k]
+        owner[k], value[k], expected[k] = ints[i, OWNER], floats[i, VALUE], floats[i, EXPECTED]
+    owner = relay_owners(
+        owner, team_size, open_leads, capacity, pipeline, expected_pipeline, value, expected
+    )
+    requested = np.empty(n)
+    for k in range(n):
+        i = order[k]
+        ints[i, OWNER] = owner[k]
+        counts[i, RELAYS] += 1
+        floats[i, REQUESTED] = requested[k] = day
+    return order, requested, owner

@@ -24,12 +24,13 @@ class Queues:
     request time, then lead id. The rows grow to the reps their touches name. Touches
     requested since the last pass wait in `pending` (`fill` of them) until they join."""
 
-    def __init__(self) -> None:
+    def __init__(self, room: int = 1024) -> None:
+        """Room for `room` pending requests from the start (see `Waits`)."""
         self.lead = np.zeros((0, ROOM), dtype=np.int64)
         self.requested = np.zeros((0, ROOM))
         self.start = np.zeros(0, dtype=np.int64)
         self.count = np.zeros(0, dtype=np.int64)
-        self.pending, self.fill = np.zeros(1024, dtype=np.int64), np.zeros(1, dtype=np.int64)
+        self.pending, self.fill = np.zeros(room, dtype=np.int64), np.zeros(1, dtype=np.int64)
 
     def room(self, k: int) -> None:
         """Room for `k` pending requests in all (a lead is requested at most once at a time)."""
@@ -37,13 +38,6 @@ class Queues:
             grown = np.zeros(max(2 * len(self.pending), k), dtype=np.int64)
             grown[: self.fill[0]] = self.pending[: self.fill[0]]
             self.pending = grown
-
-    def request(self, lead: np.ndarray, leads: int) -> None:
-        """Touches requested for `lead` (of `leads` in all): they join at the next pass."""
-        n = int(self.fill[0])
-        self.room(max(leads, n + len(lead)))
-        self.pending[n : n + len(lead)] = lead
-        self.fill[0] = n + len(lead)
 
     def _resize(self, reps: int, room: int) -> None:
         """Rows for `reps` reps with `room` places each, the waiting touches kept in place."""

@@ -17,7 +17,8 @@ from simplan.model.leads import TierParams
 from simplan.model.randomness import stream
 
 COLUMNS = ("clock", "size", "u_win", "u_route", "u_timing", "delay")
-"""What a customer carries (`delay`: its three stage delays); `clock` places it in the day."""
+"""What a customer carries, in this order (`delay`: its three stage delays); `clock` places
+it in the working day (0..1)."""
 WIDTH = 8
 """A customer's numbers: the five first columns, then the three delays."""
 
@@ -83,50 +84,24 @@ class SourcedCustomers:
         self.draws = draws
         self.used = np.zeros(draws.pool.shape[:2], dtype=np.int64)
 
-    def take(self, counts: np.ndarray) -> dict[str, np.ndarray]:
-        """The next customers for `counts` (replications, reps, tiers) found today: columns
-        per lead (`replication`, `rep` within it, `tier`, and the drawn ones), ordered by
-        replication, then tier, then rep."""
-        per = counts.sum(axis=1)  # (replications, tiers)
-        total = int(per.sum())
-        if not total:
-            return {}
-        pool = self.draws.cover(self.used + per)
-        out = np.empty((total, WIDTH))
-        found = {k: np.empty(total, dtype=np.int64) for k in ("replication", "rep", "tier")}
-        hand_out(
-            counts,
-            self.used,
-            pool,
-            out,
-            found["replication"],
-            found["rep"],
-            found["tier"],
-        )
-        self.used += per
-        return found | {k: out[:, c] for c, k in enumerate(COLUMNS[:-1])} | {"delay": out[:, 5:]}
+    def take(self, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Take the next customers for `counts` (replications, reps, tiers) found today: the
+        pool holding them (`CustomerDraws.pool`) and where each replication's tier starts in
+        it (replications, tiers); they are handed out in order of replication, tier, rep
+        (`arrivals.arrive`)."""
+        per = found_by_tier(counts)  # (replications, tiers)
+        taken = self.used
+        self.used = taken + per
+        return self.draws.cover(self.used), taken
 
 
 @numba.njit(cache=True)
-def hand_out(
-    counts: np.ndarray,
-    used: np.ndarray,
-    pool: np.ndarray,
-    out: np.ndarray,
-    out_replication: np.ndarray,
-    out_rep: np.ndarray,
-    out_tier: np.ndarray,
-) -> None:
-    """Copy the next customers out of `pool` (replications, tiers, WIDTH, customers): for
-    replication r and tier t from its `used[r, t]`-th on, rep by rep as many as `counts[r, rep,
-    t]`, into `out` in order of replication, tier, rep (in place)."""
-    place = 0
+def found_by_tier(counts: np.ndarray) -> np.ndarray:
+    """`counts` (replications, reps, tiers) summed over the reps (numpy's sum over a middle
+    axis costs 31 us a day at 2,400 reps; this loop 6, its call included)."""
+    out = np.zeros((counts.shape[0], counts.shape[2]), dtype=np.int64)
     for r in range(counts.shape[0]):
-        for tier in range(counts.shape[2]):
-            source = used[r, tier]
-            for rep in range(counts.shape[1]):
-                for _ in range(counts[r, rep, tier]):
-                    out[place] = pool[r, tier, :, source]
-                    out_replication[place], out_rep[place], out_tier[place] = r, rep, tier
-                    place += 1
-                    source += 1
+        for rep in range(counts.shape[1]):
+            for tier in range(counts.shape[2]):
+                out[r, tier] += counts[r, rep, tier]
+    return out

@@ -69,6 +69,11 @@ class LeadTable:
         return [*(name for names, _, _ in self.BLOCKS for name in names),
                 "replication", "delay", "mentored"]  # fmt: skip
 
+    def room(self, k: int) -> None:
+        """Make room for `k` more leads."""
+        if self.n + k > len(self.replication):
+            self._allocate(max(2 * len(self.replication), self.n + k))
+
     def add(
         self,
         replication: np.ndarray,
@@ -84,14 +89,23 @@ class LeadTable:
     ) -> np.ndarray:
         """Append drawn leads (the other columns at their empty values); returns their ids."""
         k = len(time)
-        if self.n + k > len(self.replication):
-            self._allocate(max(2 * len(self.replication), self.n + k))
+        self.room(k)
         new_rows(
             self.n, self.floats, self.ints, self.codes, self.replication, self.delay,
             replication, time, tier, source, p, size, u_win, u_route, u_timing, delay,
         )  # fmt: skip
         self.n += k
         return np.arange(self.n - k, self.n)
+
+
+@numba.njit(cache=True, inline="always")
+def new_row(i: int, floats: np.ndarray, ints: np.ndarray, codes: np.ndarray) -> None:
+    """Lead row `i` as it arrives, before its drawn columns: no owner or stage yet, open, on
+    time, waiting for nothing, no response or close time (in place)."""
+    ints[i, OWNER] = ints[i, FIRST_OWNER] = -1
+    codes[i, STAGE] = -1
+    codes[i, OUTCOME], codes[i, TIMING], codes[i, MODE] = OPEN, ON_TIME, DONE
+    floats[i, RESPONSE_H] = floats[i, CLOSE_TIME] = np.nan
 
 
 @numba.njit(cache=True)
@@ -103,11 +117,8 @@ def new_rows(start, floats, ints, codes, rep_column, delays, replication, time, 
     close time (in place)."""
     for k in range(len(time)):
         i = start + k
-        ints[i, OWNER] = ints[i, FIRST_OWNER] = -1
-        codes[i, STAGE] = -1
-        codes[i, OUTCOME], codes[i, TIMING], codes[i, MODE] = OPEN, ON_TIME, DONE
+        new_row(i, floats, ints, codes)
         codes[i, TIER], codes[i, SOURCE] = tier[k], source[k]
-        floats[i, RESPONSE_H] = floats[i, CLOSE_TIME] = np.nan
         floats[i, TIME], floats[i, P], floats[i, SIZE] = time[k], p[k], size[k]
         floats[i, U_WIN], floats[i, U_ROUTE], floats[i, U_TIMING] = (
             u_win[k],

@@ -1,7 +1,8 @@
 """A serving pass compiled: each rep works its waiting touches, then each touch's stage rule
 (first response, proposal, follow-up, negotiation, signature) runs lead by lead, with no
-Python between touches. Only the owners' deal-timing decisions (`Standing`, near a
-period's end) wait for Python, between `serve_pass` and `after_pulls`."""
+Python between touches. The owners' deal-timing decisions (near a period's end,
+`Standing`'s compiled `timing_moves`) come between `serve_pass` and `after_pulls`
+(`passes.day_passes`)."""
 
 from __future__ import annotations
 
@@ -44,10 +45,11 @@ from simplan.model.leads import lost_at, response_factor
 from simplan.model.records import PULLED
 
 TIMING_ASKED, CLOSES_LEFT, JOIN_LEFT = 1, 2, 4
-"""What `serve_pass` leaves to Python (bits of its status): the owners' timing decisions
-(then `after_pulls`, which closes the signatures), the won deals' closes (when a split's
-shares are new or the rows need room: `Bookkeeping._close_won`), the requests' joining
-their queues when those need more room (then `Queues.join`, and the pass again)."""
+"""What `serve_pass` leaves undone (bits of its status): the owners' timing decisions
+(`day_passes` then has them decided and calls `after_pulls`, which closes the signatures);
+to Python: the won deals' closes (when a split's shares are new or the rows need room:
+`Bookkeeping._close_won`), the requests' joining their queues when those need more room
+(then `Queues.join`, and the pass again)."""
 
 
 @numba.njit(cache=True)
@@ -72,7 +74,7 @@ def serve_pass(
 
     `today` is (win skill, cycle multiplier, touches done today) per rep. A winner at
     contact, proposal or negotiation may be pulled by its owner: with `may_pull` its fate is
-    left to Python. Returns how many touches were done, the status (TIMING_ASKED,
+    left to its owner's decision (`day_passes`). Returns how many touches were done, the status (TIMING_ASKED,
     CLOSES_LEFT, JOIN_LEFT bits; with JOIN_LEFT nothing was served), the winners to decide
     on (leads, when, when each would sign) and the signatures (leads, when).
     """
