@@ -163,8 +163,8 @@ class CalibrationReport:
             "the shrunk mean",
             "not fitted: response-time decay (no response times in the export), relays, "
             "mentor pools; behaviour is constant effort unless the plan in force is given "
-            "(then reps who plan ahead, their self-sourced share, closing elasticity and effort "
-            "cost curvature by simulated method of moments)",
+            "(then reps who plan ahead, their self-sourced share, closing elasticity, effort "
+            "cost curvature and pipeline sight by simulated method of moments)",
         ]
         return cls(
             tables={
