@@ -186,6 +186,22 @@ def test_sensitivity_command_writes_the_table_and_tornado_of_a_plan_effect(
     assert (out / "tornado.png").stat().st_size > 1000
 
 
+def test_sensitivity_command_names_a_parameter_the_scenario_does_not_use(capsys, tmp_path):
+    """The shipped gate-and-cap proposal's reps are plan-responsive: the effort cost's
+    curvature (the optimising reps' parameter) moves nothing, and the command says so rather
+    than print a zero as if it were a finding."""
+    scenario = ROOT / "scenarios" / "proposals" / "gate80_cap150.yaml"
+    code, stdout, stderr = run_cli(
+        capsys, "sensitivity", scenario, "--output", "payout",
+        "--param", "leads.tiers[0].win_probability=0.36:0.54", "--param", "behaviour.cost_curvature=1.5:3",
+        "--samples", "2", "--replications", "2", "--workers", "1", "--out", tmp_path / "s", "--quiet",
+    )  # fmt: skip
+    assert code == 0, stderr
+    said = " ".join(stdout.split())
+    assert "not at all at either end of its range: behaviour.cost_curvature." in said
+    assert "win_probability" not in said.split("not at all")[1]
+
+
 def test_what_moves_recovers_a_known_dependence_on_one_drawn_parameter():
     """Per-draw effects 1000 + 400 x (curvature - 2), none from the share: the tornado has the
     curvature's effect at its 5th / 95th percentile exactly, the share's swing within noise."""

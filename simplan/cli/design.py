@@ -202,6 +202,14 @@ def sensitivity_command(
         found.tornado,
         answer | {"low": lambda v: f"{v:.4g}", "high": lambda v: f"{v:.4g}"},
     )
+    still = found.tornado.loc[found.tornado["swing"] == 0, "parameter"].tolist()
+    if still:
+        out.print(
+            f"moved {what} not at all at either end of its range: {', '.join(still)}. Either "
+            "this scenario does not use it (e.g. behaviour.cost_curvature acts on optimising "
+            "reps only), or its range is too narrow to move this answer: check the behaviour "
+            "model, the plan and the key"
+        )
     out.print(
         f"sensitivity.csv, tornado.csv and tornado.png written to {found.save(out_dir, force)}/"
     )
