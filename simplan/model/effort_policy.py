@@ -213,7 +213,7 @@ class PeriodProgram:
         )
         for k in range(self.steps - 1, -1, -1):
             days, kernel_conj, spill = self._step(k, rows)
-            padded = scipy.fft.rfft(_extend(value, self.length).astype(np.float32), axis=1)
+            padded = scipy.fft.rfft(_extend(value, self.length), axis=1)
             step_product = product[:, : kernel_conj.shape[1]]
             np.multiply(padded[:, None, :], kernel_conj, out=step_product)
             expected = scipy.fft.irfft(step_product, n=self.length, axis=2)
@@ -442,11 +442,12 @@ def grid_cells() -> int:
 
 
 def _extend(value: np.ndarray, length: int) -> np.ndarray:
-    """Values beyond the grid's top, extrapolated on the slope of its last 10 % of target."""
+    """Values beyond the grid's top, extrapolated on the slope of its last 10 % of target, in
+    the single precision `PeriodProgram.solve` transforms them in (written so, not copied)."""
     cells = value.shape[1]
     tail = max(1, round(0.1 / GRID_STEP))
     slope = (value[:, -1] - value[:, -1 - tail]) / tail
-    out = np.empty((value.shape[0], length))
+    out = np.empty((value.shape[0], length), dtype=np.float32)
     out[:, :cells] = value
     out[:, cells:] = value[:, -1:] + slope[:, None] * np.arange(1, length - cells + 1)[None, :]
     return out

@@ -93,12 +93,11 @@ class FastEngine(Funnel, Bookkeeping):
         self.queues = Queues(room)
         self.due_today, self.due_later = Waits(room), Waits(room)
         self.standing = Standing(scenario, team, calendar, copies=self.batch)
-        every_day = np.arange(calendar.days)[:, None]  # each day's ramp, the team's copy once
-        self.win_skills = team.win_skill(every_day)
-        self.cycle_mults = team.cycle_multiplier(every_day)
+        every_day = np.arange(calendar.days)
+        self.win_skills = team.win_skill(every_day[:, None])  # each day's ramp, the team's once
+        self.cycle_mults = team.cycle_multiplier(every_day[:, None])
         levers = scenario.calendar.levers
         self.contexts = [day_context(levers, calendar, day) for day in range(calendar.days)]
-        every_day = np.arange(calendar.days)
         self.pushable = self.standing.movable(every_day).tolist()
         # A deal due to sign as late as can be is the likeliest to be pulled.
         self.pullable = self.standing.movable(every_day, np.full(calendar.days, np.inf)).tolist()
