@@ -14,22 +14,19 @@ from simplan.engines.fast.table import (
     CONTACT,
     EXPECTED,
     FIRST_OWNER,
-    KIND,
-    MODE,
     OWNER,
     RANK,
-    REQUESTED,
     SIZE,
     SOURCE,
     TIER,
     TIME,
-    TOUCH,
     U_ROUTE,
     U_TIMING,
     U_WIN,
     VALUE,
     P,
     new_row,
+    request_touch,
 )
 
 
@@ -81,9 +78,6 @@ def arrive(routed, routed_owners, counts, taken, pool, start, rank, floats, ints
         expected = floats[lead, P] * value
         expected_pipeline[o] += expected - floats[lead, EXPECTED]
         floats[lead, EXPECTED] = expected
-        codes[lead, MODE], codes[lead, KIND] = TOUCH, CONTACT
-        floats[lead, REQUESTED] = floats[lead, TIME]
-        pending[place] = lead
-        place += 1
+        place = request_touch(lead, CONTACT, floats[lead, TIME], floats, codes, pending, place)
     fill[0] = place
     return sourced

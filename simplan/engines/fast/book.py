@@ -22,16 +22,14 @@ from simplan.engines.fast.table import (
     DONE,
     EXPECTED,
     FIRST_OWNER,
-    KIND,
     LEVER_COST,
     MODE,
     OUTCOME,
     OWNER,
-    REQUESTED,
     SOURCE,
     THEN,
-    TOUCH,
     VALUE,
+    request_touch,
 )
 from simplan.model.records import WON
 from simplan.model.routing import Assignment, RoutingParams, credit_shares
@@ -271,10 +269,7 @@ def request_all(ids: np.ndarray, kind: np.ndarray, at: np.ndarray, k: int, float
     pending, fill = lists[6], lists[7]
     n = fill[0]
     for j in range(k):
-        i = ids[j]
-        codes[i, MODE], codes[i, KIND], floats[i, REQUESTED] = TOUCH, kind[j], at[j]
-        pending[n] = i
-        n += 1
+        n = request_touch(ids[j], kind[j], at[j], floats, codes, pending, n)
     fill[0] = n
 
 

@@ -108,6 +108,15 @@ def new_row(i: int, floats: np.ndarray, ints: np.ndarray, codes: np.ndarray) -> 
     floats[i, RESPONSE_H] = floats[i, CLOSE_TIME] = np.nan
 
 
+@numba.njit(cache=True, inline="always")
+def request_touch(i, kind, at, floats, codes, pending, place):  # fmt: skip
+    """Lead `i` asks its owner for a touch of `kind` from `at`: it waits in `pending` at
+    `place` (joining the queues at the next pass). Returns the next place."""
+    codes[i, MODE], codes[i, KIND], floats[i, REQUESTED] = TOUCH, kind, at
+    pending[place] = i
+    return place + 1
+
+
 @numba.njit(cache=True)
 def new_rows(start, floats, ints, codes, rep_column, delays, replication, time, tier, source, p,
              size, u_win, u_route, u_timing, delay):  # fmt: skip
