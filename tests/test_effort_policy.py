@@ -313,18 +313,43 @@ def test_the_warm_up_runs_under_the_plan_in_force(small_scenario):
 
 
 def test_a_rep_who_does_not_count_its_pipeline_pushes_later_and_nearer_the_line():
-    """A rep planning on a front-loaded flow (`seen`: as much over the period, more of it early,
-    as for a rep who credits what it sources when it sources it and leaves its open pipeline
-    out) expects less to come mid-period than a rep who counts its pipeline: below the bonus
-    line with half the period left it works harder, and its states still move by the flow it
-    gets, so the same policy has the same mean lift whatever it planned on."""
+    """A rep with no sight of its pipeline (`sight` 0) plans on what the period started with
+    plus, credited when sourced, what it sources and closes this period: the same flow as a
+    rep who counts its pipeline, but earlier (the period's pipeline from before thins out week
+    by week). Mid-period it expects less to come: below the bonus line with half the period
+    left it works harder, and its states still move by the flow it gets, so the same policy
+    has the same mean lift whatever it planned on."""
     sighted = outlook(deals_per_day=0.25, landing=0.7)
     steps = sighted.landing.shape[1]
-    seen = np.linspace(1.6, 0.4, steps)[None, :]  # mean 1: the same flow, earlier
-    blind = dataclasses.replace(sighted, seen=seen)
+    from_before = np.linspace(0.6, 0.0, steps)[None, :]  # planned flow 1.3 .. 0.7, mean 1
+    blind = dataclasses.replace(sighted, sight=0.0, from_before=from_before)
     program_s, policy_s = _solved(sighted)
     program_b, policy_b = _solved(blind)
     half = steps // 2
     below = slice(int(0.5 / GRID_STEP), int(0.95 / GRID_STEP))
     assert policy_b.effort[0, half, below].mean() > policy_s.effort[0, half, below].mean() + 0.05
     assert program_b.mean_lift(policy_s) == pytest.approx(program_s.mean_lift(policy_s))
+
+
+@pytest.mark.parametrize("from_before", [0.0, 0.5, 1.0])
+def test_closing_effort_lifts_only_the_closes_a_rep_counts(from_before):
+    """A rep who sources nothing (share 0) and whose effort lifts the win chance of the deals
+    closing now (closing 1) under a flat 12 %: with sight of its pipeline it works at
+    (0.12 / 0.08) whatever the period's pipeline; with no sight it counts, of the deals closing
+    now, only those sourced before the period (it credited the others when it sourced them),
+    so the value of effort scales with that share and e* = 1.5 x from_before (the effort grid's
+    floor 0.25 when none are)."""
+    linear = plan({"type": "base_commission", "rate": 0.12})
+    steps = int(np.ceil(PERIOD / 7))
+    base = dataclasses.replace(outlook(share=0.0), closing=1.0,
+                               from_before=np.full((1, steps), from_before))  # fmt: skip
+    cost = effort_cost(base, PERIOD, BehaviourParams(reference_rate=0.08))[0]
+    spacing = (3.0 - 0.25) / 110
+    for sight, expected in ((1.0, 1.5), (0.0, max(1.5 * from_before, 0.25))):
+        o = dataclasses.replace(base, sight=sight)
+        params = BehaviourParams(model="optimising", reference_rate=0.08, min_effort=0.25,
+                                 max_effort=3.0, effort_levels=111, cost_curvature=2.0)  # fmt: skip
+        table = PayTable.build(linear.payout_curve, o.target)
+        pol = plan_ahead_policy(table, o, PERIOD, params, cost)
+        for day in (0.0, 45.0, 85.0):
+            assert at(pol, 0.3, day) == pytest.approx(expected, abs=spacing), (sight, day)

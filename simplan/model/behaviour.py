@@ -402,11 +402,8 @@ def plan_ahead_outlook(
     left = np.maximum(period_days - middle, 0.0)
     closes = flow.cycle_days[:, :, :, None] <= left[None, None, None, :]
     landing = (mix[:, :, None] * closes.mean(axis=2)).sum(axis=1)
-    seen = None
-    if params.pipeline_sight < 1:  # what a rep short of sight leaves out of each step's flow
-        started = flow.cycle_days[:, :, :, None] <= middle[None, None, None, :]
-        closing_from_before = 1.0 - (mix[:, :, None] * started.mean(axis=2)).sum(axis=1)
-        seen = 1.0 - (1.0 - params.pipeline_sight) * (1.0 - closing_from_before - landing)
+    started = flow.cycle_days[:, :, :, None] <= middle[None, None, None, :]
+    from_before = 1.0 - (mix[:, :, None] * started.mean(axis=2)).sum(axis=1)
     mean_size = (weights * values).sum(axis=1)
     second = (weights * values**2).sum(axis=1)
     expected = per_rep * mean_size * period_days / target
@@ -419,7 +416,8 @@ def plan_ahead_outlook(
         self_sourced_share=(mix * tier_shares[None, :]).sum(axis=1),
         elasticity=elasticity,
         landing=landing,
-        seen=seen,
+        sight=params.pipeline_sight,
+        from_before=from_before,
         next_rate=table.expected_rate(expected, spread),
         ratchet_share=ratchet,
         closing=closing,

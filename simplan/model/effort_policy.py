@@ -25,12 +25,13 @@ works at effort 1; without a plan-dependent reason to do otherwise, effort stays
 That one rule makes reps speed up near a threshold, give up below a gate out of reach, coast
 above a cap and work harder above quota under an accelerator.
 
-A rep plans on the flow it expects (`RepOutlook.seen`): all of it for a rep who counts its open
+A rep plans on the flow it expects (`planned_volume`): all of it for a rep who counts its open
 pipeline (`pipeline_sight` 1); for one who does not (0), each step brings what closes then from
 the pipeline the period started with plus, credited when sourced, what the step sources and
 will close by the period's end: as much over the period, but early, so mid-period such a rep
-reckons it is behind and pushes nearer a line. Its states still move by the flow it gets
-(`mean_lift`).
+reckons it is behind and pushes nearer a line. Closing effort lifts the deals that close in the
+step, and only those the rep counts (not what it has already credited when it sourced it). Its
+states still move by the flow it gets (`mean_lift`).
 
 The expectation over a step's bookings is exact for a compound Poisson on the grid: the
 step's distribution has the discrete Fourier transform exp(lambda (S - 1)), S being that of
@@ -83,7 +84,9 @@ class RepOutlook:
     next_rate: np.ndarray  # next period's expected pay per unit of bookings (first guess)
     ratchet_share: float = 0.0  # next target rises by this share of bookings above target
     closing: float = 0.0  # a deal closing at effort e wins 1 + closing (e - 1) times as often
-    seen: np.ndarray | None = None  # (reps, steps): the share of step k's flow the rep plans on
+    sight: float = 1.0  # how much of the pipeline in the works the rep counts when it plans
+    from_before: np.ndarray | None = None  # (reps, steps): share of step k's closes that were
+    # sourced before the period (None: none were)
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,25 @@ def volume_lift(efforts: np.ndarray, share: np.ndarray, elasticity: float) -> np
     """The relative change in a rep's deal flow from a step worked at each effort level,
     (reps, efforts): the self-sourced `share` scales with effort ** elasticity (0 at effort 1)."""
     return share[:, None] * (effort_lift(efforts, elasticity)[None, :] - 1.0)
+
+
+def planned_volume(
+    lift: np.ndarray, closing: np.ndarray, land: np.ndarray, sight: float,
+    from_before: np.ndarray,
+) -> np.ndarray:  # fmt: skip
+    """A step's deal flow, over that of effort 1, that a rep plans on at each effort level
+    (reps, efforts), from the sourcing `lift` (reps, efforts), the `closing` lift of the win
+    chance (efforts,), the share `land` (reps, 1) of what the step sources that closes this
+    period, the rep's `sight` and the share `from_before` (reps, 1) of the step's closes
+    sourced before the period.
+
+    What the step sources and will close this period counts when it is sourced (`lift` x
+    `land`); closing effort lifts only the deals that close now, and of those only the ones
+    the rep counts: all of its pipeline with sight 1, with sight 0 only what the period
+    started with (what it sourced since was credited when sourced, at effort 1's chance)."""
+    counted = from_before + sight * (1.0 - from_before)  # of the closes now, those it counts
+    seen = 1.0 - (1.0 - sight) * (1.0 - from_before - land)  # the flow it plans on at effort 1
+    return seen + lift * land + counted * (closing[None, :] - 1.0)
 
 
 def size_pmf_on_grid(values: np.ndarray, weights: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -153,8 +175,8 @@ class PeriodProgram:
         self.mean_size = mean_cells * GRID_STEP * o.target  # currency per deal
         self._key = _digest(
             self.lift, self.closing, o.deals_per_day, o.landing, o.size_pmf, o.target,
-            np.array([self.length, step_days, period_days]),
-            *(() if o.seen is None else (o.seen,)),
+            np.array([self.length, step_days, period_days, o.sight]),
+            *(() if o.from_before is None else (o.from_before,)),
         )  # fmt: skip
         """What the steps' transforms depend on (the reps' flow and the period, not the plan)."""
 
@@ -170,22 +192,30 @@ class PeriodProgram:
             days, kernel_conj, spill = self._step(k, planned=planned)
             return days, kernel_conj[rows], spill[rows]
         o = self.outlook
-        seen = o.seen is not None and planned
-        key = (self._key, k, seen)
+        key = (self._key, k, planned)
         if key in _KERNELS:
             _KERNELS[key] = _KERNELS.pop(key)  # the most recently used last
             return _KERNELS[key]
         days = min(self.step_days, self.period_days - k * self.step_days)
-        land = o.landing[:, min(k, o.landing.shape[1] - 1)]
-        base = o.seen[:, min(k, o.seen.shape[1] - 1), None] if seen else 1.0
-        volume = (base + self.lift * land[:, None]) * self.closing[None, :]
+        land = o.landing[:, min(k, o.landing.shape[1] - 1), None]
+        if planned:
+            volume = planned_volume(self.lift, self.closing, land, o.sight, self._from_before(k))
+        else:
+            volume = (1.0 + self.lift * land) * self.closing[None, :]
         rate = np.maximum(o.deals_per_day[:, None] * days * volume, 0.0)
-        spill = (o.deals_per_day * self.mean_size * days * (1 - land))[:, None] * self.lift
+        spill = (o.deals_per_day * self.mean_size * days)[:, None] * (1 - land) * self.lift
         if np.all(rate == rate[:, :1]):
             rate = rate[:, :1]
         kernel_conj = _conj_step_kernel(np.ascontiguousarray(rate), self.size_hat)
         _keep(key, (days, kernel_conj, spill), kernel_conj.nbytes)
         return days, kernel_conj, spill
+
+    def _from_before(self, k: int) -> np.ndarray:
+        """The share of step k's closes sourced before the period, per rep (R, 1)."""
+        before = self.outlook.from_before
+        if before is None:
+            return np.zeros((len(self.outlook.target), 1))
+        return before[:, min(k, before.shape[1] - 1), None]
 
     def solve(
         self, pay: np.ndarray, cost_scale: np.ndarray, next_rate: np.ndarray,
