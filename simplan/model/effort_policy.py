@@ -319,7 +319,10 @@ class PeriodProgram:
             rep, level = np.divmod(active, levels)
             kernel = kernel_conj[rep, 0 if kernel_conj.shape[1] == 1 else level]
             moved_hat = np.zeros((reps, self.length // 2 + 1), dtype=complex)
-            np.add.at(moved_hat, rep, np.fft.rfft(split[active], n=self.length) * np.conj(kernel))
+            first = np.flatnonzero(np.r_[True, rep[1:] != rep[:-1]])  # each rep's first level
+            moved_hat[rep[first]] = np.add.reduceat(
+                np.fft.rfft(split[active], n=self.length) * np.conj(kernel), first, axis=0
+            )
             moved = np.fft.irfft(moved_hat, n=self.length, axis=1)
             mass = moved[:, :cells]
             mass[:, -1] += moved[:, cells:].sum(axis=1)
