@@ -340,9 +340,11 @@ class Batch:
         """Where each replication's kept deals start (and the end)."""
         return np.searchsorted(self.deal("of"), np.arange(self.size + 1))
 
-    def window(self, name: str) -> np.ndarray:
-        """A daily record over the window: replication x day x rep."""
-        return np.stack([r.daily[name][self.cal.first_day :] for r in self.records])
+    def window(self, name: str, count: int | None = None) -> np.ndarray:
+        """A daily record over the window: replication x day x rep (of the first `count`
+        replications: all without it)."""
+        records = self.records if count is None else self.records[: max(count, 1)]
+        return np.stack([r.daily[name][self.cal.first_day :] for r in records])[:count]
 
     @cached_property
     def periods(self) -> tuple[np.ndarray, np.ndarray]:
@@ -434,11 +436,22 @@ def _strings(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
     return pd.array(np.asarray(values, dtype=object), dtype="str")
 
 
-def batch_tables(batch: Batch) -> dict[str, pd.DataFrame]:
+def batch_tables(batch: Batch, rows_of: dict[str, int] | None = None) -> dict[str, pd.DataFrame]:
     """The batch's tables (built where it ran), each stacked in replication order: deals,
-    credits, daily, reps, runs, and an empty statements table (`attach_payouts` fills it)."""
+    credits, daily, reps, runs, and an empty statements table (`attach_payouts` fills it).
+    `rows_of` names big tables (deals, credits, daily) that hold the rows of only the
+    batch's first so many replications (a streamed run keeps them for a sample): the rest
+    are never built."""
     cal, off = batch.cal, batch.cal.first_day
-    d, c = batch.deal, batch.credits
+    rows_of = rows_of or {}
+    held = batch.bounds[rows_of.get("deals", batch.size)]
+
+    def d(name: str) -> np.ndarray:
+        return batch.deal(name)[:held]
+
+    c = batch.credits
+    held_credits = int(np.searchsorted(c["of"], rows_of.get("credits", batch.size)))
+    c = {name: values[:held_credits] for name, values in c.items()}
     replication = batch.replications
     deals = pd.DataFrame(
         {
@@ -475,12 +488,13 @@ def batch_tables(batch: Batch) -> dict[str, pd.DataFrame]:
         },
         copy=False,
     )
-    window = {name: batch.window(name) for name in batch.records[0].daily}
-    k, days, n = window["touches"].shape
+    k = rows_of.get("daily", batch.size)
+    window = {name: batch.window(name, k) for name in batch.records[0].daily}
+    _, days, n = window["touches"].shape
     day = np.repeat(np.arange(days), n)
     daily = pd.DataFrame(
         {
-            "replication": np.repeat(replication, days * n),
+            "replication": np.repeat(replication[:k], days * n),
             "day": np.tile(day, k),
             "date": cal.dates[np.tile(day + off, k)],
             "phase": pd.Categorical.from_codes(np.tile(cal.phase[day + off], k), categories=PHASES),
