@@ -46,6 +46,7 @@ BLOCKS = {"f8": "floats", "i4": "ints", "i1": "codes", "i2": "counts", "?": "fla
 
 
 def _place(name: str) -> int:
+    """A column's place in the view of its type."""
     dtype, offset = COLUMNS[name]
     return offset // np.dtype(dtype).itemsize
 
