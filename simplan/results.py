@@ -311,7 +311,7 @@ class Batch:
     def _kept_deals(self) -> np.ndarray:
         """Which deal records of the batch are kept: not closed during warm-up (history, not
         this run)."""
-        close_day = np.concatenate([r.deals["close_day"] for r in self.records])
+        close_day = joined([r.deals["close_day"] for r in self.records])
         return ~(close_day < self.cal.first_day)
 
     def deal(self, name: str) -> np.ndarray:
@@ -322,7 +322,7 @@ class Batch:
                 lengths = [len(r.deals["close_day"]) for r in self.records]
                 values = np.repeat(np.arange(self.size), lengths)
             else:
-                values = np.concatenate([r.deals[name] for r in self.records])
+                values = joined([r.deals[name] for r in self.records])
             self._deals[name] = values[self._kept_deals]
         return self._deals[name]
 
@@ -330,7 +330,7 @@ class Batch:
     def credits(self) -> dict[str, np.ndarray]:
         """The credit records of deals closed in the window, with `of` as in `deal`."""
         columns = [r.credits for r in self.records]
-        rows = {name: np.concatenate([c[name] for c in columns]) for name in columns[0]}
+        rows = {name: joined([c[name] for c in columns]) for name in columns[0]}
         rows["of"] = np.repeat(np.arange(self.size), [len(c["close_day"]) for c in columns])
         kept = rows["close_day"] >= self.cal.first_day
         return {name: values[kept] for name, values in rows.items()}
@@ -340,9 +340,11 @@ class Batch:
         """Where each replication's kept deals start (and the end)."""
         return np.searchsorted(self.deal("of"), np.arange(self.size + 1))
 
-    def window(self, name: str) -> np.ndarray:
-        """A daily record over the window: replication x day x rep."""
-        return np.stack([r.daily[name][self.cal.first_day :] for r in self.records])
+    def window(self, name: str, count: int | None = None) -> np.ndarray:
+        """A daily record over the window: replication x day x rep (of the first `count`
+        replications: all without it)."""
+        records = self.records if count is None else self.records[: max(count, 1)]
+        return np.stack([r.daily[name][self.cal.first_day :] for r in records])[:count]
 
     @cached_property
     def periods(self) -> tuple[np.ndarray, np.ndarray]:
@@ -353,10 +355,12 @@ class Batch:
 
     def per_period(self, name: str, dtype: type) -> np.ndarray:
         """A daily record summed per plan period: replication x period x rep, each cell added
-        up day by day in day order (as `np.add.at` does)."""
+        up day by day in day order (as `np.add.at` would, a day's slice at a time)."""
         present, index = self.periods
         total = np.zeros((self.size, len(present), self.team.size), dtype=dtype)
-        np.add.at(total, (slice(None), index), self.window(name))
+        window = self.window(name)
+        for day, period in enumerate(index.tolist()):
+            total[:, period] += window[:, day]
         return total
 
     @cached_property
@@ -405,16 +409,49 @@ class Batch:
         return self.labels.take(np.tile(np.repeat(np.arange(n_periods), n), self.size))
 
 
+def joined(arrays: list[np.ndarray]) -> np.ndarray:
+    """`np.concatenate` of 1-d arrays, without the copy when they lie end to end in one
+    buffer (the fast engine hands a batch's records as adjacent slices of one column)."""
+    first = arrays[0]
+    base = first.base
+    if (
+        base is None
+        or base.dtype != first.dtype
+        or not base.flags.c_contiguous
+        or not all(a.base is base and a.flags.c_contiguous for a in arrays)
+    ):
+        return np.concatenate(arrays)
+    end = first.ctypes.data
+    for a in arrays:
+        if a.ctypes.data != end:
+            return np.concatenate(arrays)
+        end += a.nbytes
+    flat = base.reshape(-1)
+    start = (first.ctypes.data - base.ctypes.data) // first.itemsize
+    return flat[start : start + (end - first.ctypes.data) // first.itemsize]
+
+
 def _strings(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
     """A pandas string array (missing values where None)."""
     return pd.array(np.asarray(values, dtype=object), dtype="str")
 
 
-def batch_tables(batch: Batch) -> dict[str, pd.DataFrame]:
+def batch_tables(batch: Batch, rows_of: dict[str, int] | None = None) -> dict[str, pd.DataFrame]:
     """The batch's tables (built where it ran), each stacked in replication order: deals,
-    credits, daily, reps, runs, and an empty statements table (`attach_payouts` fills it)."""
+    credits, daily, reps, runs, and an empty statements table (`attach_payouts` fills it).
+    `rows_of` names big tables (deals, credits, daily) that hold the rows of only the
+    batch's first so many replications (a streamed run keeps them for a sample): the rest
+    are never built."""
     cal, off = batch.cal, batch.cal.first_day
-    d, c = batch.deal, batch.credits
+    rows_of = rows_of or {}
+    held = batch.bounds[rows_of.get("deals", batch.size)]
+
+    def d(name: str) -> np.ndarray:
+        return batch.deal(name)[:held]
+
+    c = batch.credits
+    held_credits = int(np.searchsorted(c["of"], rows_of.get("credits", batch.size)))
+    c = {name: values[:held_credits] for name, values in c.items()}
     replication = batch.replications
     deals = pd.DataFrame(
         {
@@ -437,7 +474,8 @@ def batch_tables(batch: Batch) -> dict[str, pd.DataFrame]:
             "relays": d("relays"),
             "lever_cost": d("lever_cost"),
             "timing": pd.Categorical.from_codes(d("timing"), categories=TIMINGS),
-        }
+        },
+        copy=False,  # fresh arrays, kept as they are: no copy into blocks of like columns
     )
     credits = pd.DataFrame(
         {
@@ -447,20 +485,23 @@ def batch_tables(batch: Batch) -> dict[str, pd.DataFrame]:
             "share": c["share"],
             "amount": c["amount"],
             "close_day": c["close_day"] - off,
-        }
+        },
+        copy=False,
     )
-    window = {name: batch.window(name) for name in batch.records[0].daily}
-    k, days, n = window["touches"].shape
+    k = rows_of.get("daily", batch.size)
+    window = {name: batch.window(name, k) for name in batch.records[0].daily}
+    _, days, n = window["touches"].shape
     day = np.repeat(np.arange(days), n)
     daily = pd.DataFrame(
         {
-            "replication": np.repeat(replication, days * n),
+            "replication": np.repeat(replication[:k], days * n),
             "day": np.tile(day, k),
             "date": cal.dates[np.tile(day + off, k)],
             "phase": pd.Categorical.from_codes(np.tile(cal.phase[day + off], k), categories=PHASES),
             "rep_id": batch.rep_ids.take(np.tile(np.arange(n), k * days)),
             **{name: values.ravel() for name, values in window.items()},
-        }
+        },
+        copy=False,
     )
     return {
         "deals": deals,

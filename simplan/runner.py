@@ -257,12 +257,15 @@ def _replicate(
             pay_runs(runs, batch, plan)
         paid = time.perf_counter()
         return {"runs": runs}, _steps(start, simulated, tabled, paid)
-    tables = batch_tables(batch)
+    # A streamed batch builds the big tables not in `keep` for the sample's replications only.
+    sampled = int(np.searchsorted(batch.replications, SAMPLE_REPLICATIONS))
+    rows_of = None if keep is None else dict.fromkeys(set(BIG_TABLES) - keep, sampled)
+    tables = batch_tables(batch, rows_of)
     tabled = time.perf_counter()
     if plan is not None:
         attach_payouts(tables, batch, plan)
     if keep is not None:
-        _stream(tables, keep)
+        _stream(tables)
     return tables, _steps(start, simulated, tabled, time.perf_counter())
 
 
@@ -271,21 +274,17 @@ def _steps(start: float, simulated: float, tabled: float, paid: float) -> dict[s
     return {"engine": simulated - start, "tables": tabled - simulated, "payout": paid - tabled}
 
 
-def _stream(tables: dict[str, pd.DataFrame], keep: frozenset[str]) -> None:
-    """A streamed batch: past the first SAMPLE_REPLICATIONS, the big tables not in `keep`
-    without their rows and the statements as their totals per period and component (every
-    table is in replication order)."""
-    for name in [*(set(BIG_TABLES) - keep), "statements"]:
-        table = tables[name]
-        replication = table["replication"].to_numpy()
-        cut = int(np.searchsorted(replication, SAMPLE_REPLICATIONS)) if len(table) else 0
-        if name != "statements":
-            tables[name] = table.iloc[:cut]
-        elif cut < len(table):
-            totals = statement_totals(table.iloc[cut:])
-            tables[name] = (
-                pd.concat([table.iloc[:cut], totals], ignore_index=True) if cut else totals
-            )
+def _stream(tables: dict[str, pd.DataFrame]) -> None:
+    """A streamed batch's statements: past the first SAMPLE_REPLICATIONS, their totals per
+    period and component (the table is in replication order)."""
+    table = tables["statements"]
+    replication = table["replication"].to_numpy()
+    cut = int(np.searchsorted(replication, SAMPLE_REPLICATIONS)) if len(table) else 0
+    if cut < len(table):
+        totals = statement_totals(table.iloc[cut:])
+        tables["statements"] = (
+            pd.concat([table.iloc[:cut], totals], ignore_index=True) if cut else totals
+        )
 
 
 def _plan_clock(scenario: Scenario) -> str | None:

@@ -16,7 +16,7 @@ from simplan.engines.fast.answers import ANSWER_GROUPS, answers_by_outcome
 from simplan.engines.fast.relay import relay_owners, relay_stale
 from simplan.engines.fast.serving import Queues
 from simplan.engines.fast.sourcing import CustomerDraws, SourcedCustomers
-from simplan.engines.fast.table import ANSWERED, CONTACTED, LeadTable
+from simplan.engines.fast.table import ANSWERED, COLUMNS, CONTACTED, ROW_BYTES, LeadTable
 from simplan.errors import SimplanError
 from simplan.model.calendar import build_calendar
 from simplan.model.day import fill_least_loaded, route_day
@@ -516,6 +516,29 @@ def test_relays_go_one_by_one_to_the_least_loaded_other_rep_of_the_replication()
     np.testing.assert_allclose(pipeline, money)
     assert (got // n == owner // n).all()
     assert (got != owner).all()
+
+
+def test_a_lead_row_holds_every_column_once_and_the_hot_ones_in_its_first_line():
+    """The lead table's columns do not overlap, fit the row, sit at multiples of their size,
+    and each reads back what was written (the views of the row agree)."""
+    taken = np.zeros(ROW_BYTES, dtype=int)
+    for name, (dtype, offset) in COLUMNS.items():
+        size = np.dtype(dtype).itemsize * (3 if name == "delay" else 1)
+        assert offset % np.dtype(dtype).itemsize == 0, name
+        taken[offset : offset + size] += 1
+    assert taken.max() == 1
+    assert ROW_BYTES % 64 == 0
+    hot = ("requested", "cycle", "answer", "delay", "owner", "rank", "mode", "kind", "then")
+    assert all(COLUMNS[name][1] < 64 for name in hot)
+    table = LeadTable(10)
+    assert table.rows.ctypes.data % 64 == 0
+    for k, name in enumerate(COLUMNS):
+        getattr(table, name)[3] = k + 1
+    for k, name in enumerate(COLUMNS):
+        assert (getattr(table, name)[3] == (k + 1 if name != "mentored" else True)).all(), name
+    table.n = 10
+    table.room(20)  # grown: the rows kept
+    assert table.rank[3] == list(COLUMNS).index("rank") + 1
 
 
 def test_relay_stale_relays_in_order_of_owner_request_and_rank():

@@ -221,38 +221,70 @@ def draw_leads(
     `rng_for(purpose, stream_name)` gives the generator, so a tier's customers are the same
     in two scenarios that share a seed (common random numbers).
     """
-    parts = []
-    source_names = tuple(dict.fromkeys(s.source for s in streams))
+    times = arrival_times(streams, rng_for)
+    time = np.concatenate(times)
+    order = np.argsort(time, kind="stable")
+    place = np.empty_like(order)  # where each stream's leads go among all, by arrival time
+    place[order] = np.arange(len(order))
+    columns = customer_columns(len(time))
+    draw_customers(streams, tiers, rng_for, [len(t) for t in times], place, columns)
+    return Leads(time=time[order], source_names=source_names(streams), **columns)
+
+
+def source_names(streams: list[LeadStream]) -> tuple[str, ...]:
+    """The streams' sources, each once in order of first use (`Leads.source` indexes them)."""
+    return tuple(dict.fromkeys(s.source for s in streams))
+
+
+def arrival_times(
+    streams: list[LeadStream], rng_for: Callable[[str, str], np.random.Generator]
+) -> list[np.ndarray]:
+    """Each stream's arrival times (days from the start; a day's in no order), from its own
+    `arrivals` generator."""
+    times = []
     for s in streams:
         arrivals = rng_for("arrivals", s.name)
         counts = arrivals.poisson(s.rate_per_day)
         n = int(counts.sum())
-        time = np.repeat(np.arange(len(counts)), counts) + arrivals.random(n)
+        times.append(np.repeat(np.arange(len(counts)), counts) + arrivals.random(n))
+    return times
+
+
+def customer_columns(size: int) -> dict[str, np.ndarray]:
+    """Empty columns for `size` leads' customers (the fields of `Leads` but its times)."""
+    return {
+        "tier": np.empty(size, dtype=np.int64), "source": np.empty(size, dtype=np.int64),
+        "win_probability": np.empty(size), "base_size": np.empty(size), "u_win": np.empty(size),
+        "u_route": np.empty(size), "u_timing": np.empty(size), "delay": np.empty((size, 3)),
+    }  # fmt: skip
+
+
+def draw_customers(
+    streams: list[LeadStream],
+    tiers: list[TierParams],
+    rng_for: Callable[[str, str], np.random.Generator],
+    sizes: list[int],
+    place: np.ndarray,
+    columns: dict[str, np.ndarray],
+) -> None:
+    """The customers of each stream's `sizes[k]` arrivals, from its own `outcomes`
+    generator, written into `columns` (`customer_columns`) at `place` (the streams'
+    arrivals in turn), in place."""
+    names, first = source_names(streams), 0
+    for s, n in zip(streams, sizes, strict=True):
+        at, first = place[first : first + n], first + n
         outcomes = rng_for("outcomes", s.name)
         tier = tiers[s.tier]
         delays = tier.stage_delays_days
-        parts.append(
-            {
-                "time": time,
-                "tier": np.full(n, s.tier),
-                "source": np.full(n, source_names.index(s.source)),
-                "win_probability": np.full(n, s.win_probability),
-                "base_size": tier.deal_size.sample(outcomes, n),
-                "u_win": outcomes.random(n),
-                "u_route": outcomes.random(n),
-                "delay": np.column_stack(
-                    [
-                        delays.contact.sample(outcomes, n),
-                        delays.proposal.sample(outcomes, n),
-                        delays.negotiation.sample(outcomes, n),
-                    ]
-                ),
-                "u_timing": outcomes.random(n),
-            }
-        )
-    merged = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    order = np.argsort(merged["time"], kind="stable")
-    return Leads(source_names=source_names, **{k: v[order] for k, v in merged.items()})
+        columns["tier"][at], columns["source"][at] = s.tier, names.index(s.source)
+        columns["win_probability"][at] = s.win_probability
+        # The customer's draws, in this order from the stream's generator.
+        columns["base_size"][at] = tier.deal_size.sample(outcomes, n)
+        columns["u_win"][at] = outcomes.random(n)
+        columns["u_route"][at] = outcomes.random(n)
+        for d, delay in enumerate((delays.contact, delays.proposal, delays.negotiation)):
+            columns["delay"][at, d] = delay.sample(outcomes, n)
+        columns["u_timing"][at] = outcomes.random(n)
 
 
 @numba.njit(cache=True)

@@ -349,11 +349,8 @@ def take_due(
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Of the first `n` waiting customers (`ids`, `due`), those whose wait ends before
     `until`, in order; the others are kept in order at the front. Returns the taken leads,
-    their ends and how many are kept."""
-    taken = 0
-    for k in range(n):
-        taken += due[k] < until
-    out_ids, out_due = np.empty(taken, dtype=np.int64), np.empty(taken)
+    their ends and how many are kept (one pass over the waits)."""
+    out_ids, out_due = np.empty(n, dtype=np.int64), np.empty(n)
     t = kept = 0
     for k in range(n):
         if due[k] < until:
@@ -362,4 +359,4 @@ def take_due(
         else:
             ids[kept], due[kept] = ids[k], due[k]
             kept += 1
-    return out_ids, out_due, kept
+    return out_ids[:t], out_due[:t], kept

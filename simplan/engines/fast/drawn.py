@@ -23,7 +23,15 @@ import numpy as np
 
 from simplan.engines.fast.sourcing import CustomerDraws
 from simplan.model.calendar import Calendar, ReferralContestParams
-from simplan.model.leads import LeadsParams, draw_leads, lead_streams, tier_arrivals
+from simplan.model.leads import (
+    LeadsParams,
+    arrival_times,
+    customer_columns,
+    draw_customers,
+    lead_streams,
+    source_names,
+    tier_arrivals,
+)
 from simplan.model.randomness import stream
 
 DRAWN_AS = {"tier": "tier", "source": "source", "p": "win_probability", "size": "base_size",
@@ -103,24 +111,37 @@ def _draw(
     """Draw the batch: each replication's leads from its own streams by purpose."""
     tiers = leads.tiers
     streams = lead_streams(leads, calendar, referral, 1.0 - sourced_shares)
-    drawn = [draw_leads(streams, tiers, functools.partial(stream, seq)) for seq in seqs]
-    time = np.concatenate([d.time for d in drawn])
-    replication = np.repeat(np.arange(len(seqs), dtype=np.int32), [len(d) for d in drawn])
-    # By arrival day, then replication, each replication's leads in their own order.
-    order = np.lexsort((np.arange(len(replication)), replication, np.floor(time)))
-    columns = {
-        column: np.concatenate([getattr(d, name) for d in drawn])[order]
-        for column, name in DRAWN_AS.items()
-    }
+    rngs = [functools.partial(stream, seq) for seq in seqs]
+    times = [arrival_times(streams, rng_for) for rng_for in rngs]
+    arrived = [np.concatenate(t) for t in times]
+    orders = [np.argsort(t, kind="stable") for t in arrived]  # by time, as `draw_leads`
+    ordered = [t[order] for t, order in zip(arrived, orders, strict=True)]
+    # By arrival day, then replication, each replication's leads in their own (time) order:
+    # replication r's leads of day t go to the batch's place of (t, r), in order (a day
+    # after the last holds a lead whose day plus its uniform rounded up to the run's end).
+    days = np.arange(calendar.days + 2)
+    bounds = np.stack([np.searchsorted(t, days) for t in ordered])  # (replications, days)
+    counts = np.diff(bounds, axis=1)
+    starts = (np.cumsum(counts.T.ravel()) - counts.T.ravel()).reshape(-1, len(seqs))
+    size = int(counts.sum())
+    replication, time = np.empty(size, dtype=np.int32), np.empty(size)
+    drawn = customer_columns(size)
+    for r, rng_for in enumerate(rngs):  # each replication's customers straight to their places
+        at = np.repeat(starts[:, r] - bounds[r, :-1], counts[r]) + np.arange(bounds[r, -1])
+        replication[at], time[at] = r, ordered[r]
+        place = np.empty_like(at)
+        place[orders[r]] = at
+        draw_customers(streams, tiers, rng_for, [len(t) for t in times[r]], place, drawn)
+    columns = {column: drawn[name] for column, name in DRAWN_AS.items()}
     source_u = np.concatenate(
         [stream(seq, "sourcing").random((calendar.days, team_size, len(tiers))) for seq in seqs],
         axis=1,
     )
     expected = tier_arrivals(leads, calendar).sum(axis=0) * sourced_shares
     out = BatchDraws(
-        source_names=tuple(drawn[0].source_names),
-        replication=replication[order],
-        time=time[order],
+        source_names=source_names(streams),
+        replication=replication,
+        time=time,
         columns=columns,
         source_u=source_u,
         customers=CustomerDraws(list(tiers), seqs, expected),

@@ -19,60 +19,84 @@ CONTACT, PROPOSAL, FOLLOW_UP, NEGOTIATION, SIGN = range(5)
 CONTACTED, ALERT, ANSWERED, NEGOTIATED, SIGNS = range(5)
 
 
-FLOATS = ("time", "p", "size", "u_win", "u_route", "u_timing", "value", "expected",
-          "response_h", "close_time", "amount", "lever_cost", "requested", "answer", "p_won",
-          "cycle")  # fmt: skip
-"""The leads' float columns, in the order of their places in `LeadTable.floats`."""
-(TIME, P, SIZE, U_WIN, U_ROUTE, U_TIMING, VALUE, EXPECTED, RESPONSE_H, CLOSE_TIME, AMOUNT,
- LEVER_COST, REQUESTED, ANSWER, P_WON, CYCLE) = range(len(FLOATS))  # fmt: skip
-INTS = ("owner", "first_owner", "rank")
-"""Columns of rep or lead numbers (int64, as the compiled loops index with them)."""
-OWNER, FIRST_OWNER, RANK = range(len(INTS))
-CODES = ("tier", "source", "stage", "outcome", "timing", "mode", "kind", "then", "fate")
-"""Codes, int8: a batch holds millions of leads (the records widen them)."""
-TIER, SOURCE, STAGE, OUTCOME, TIMING, MODE, KIND, THEN, FATE = range(len(CODES))
-COUNTS = ("alerts", "relays")
-"""Counts, int16."""
-ALERTS, RELAYS = range(len(COUNTS))
+CACHE_LINE = 64
+"""Bytes (numpy's large arrays start 16 bytes past a page: a row would span a line more)."""
+ROW_BYTES = 192
+"""A lead's row: three cache lines, the columns a wait, a request and a touch read in the
+first (a pass over scattered leads pays for the lines it touches, not the bytes)."""
+COLUMNS = {
+    # line 0: every wait, request and touch
+    "requested": ("f8", 0), "cycle": ("f8", 8), "answer": ("f8", 16), "delay": ("f8", 24),
+    "owner": ("i4", 48), "rank": ("i4", 52), "mode": ("i1", 56), "kind": ("i1", 57),
+    "then": ("i1", 58), "fate": ("i1", 59), "stage": ("i1", 60), "tier": ("i1", 61),
+    "alerts": ("i2", 62),
+    # line 1: the first response and the closes
+    "value": ("f8", 64), "expected": ("f8", 72), "p_won": ("f8", 80), "u_win": ("f8", 88),
+    "p": ("f8", 96), "time": ("f8", 104), "response_h": ("f8", 112), "close_time": ("f8", 120),
+    # line 2: drawn or written once
+    "amount": ("f8", 128), "lever_cost": ("f8", 136), "size": ("f8", 144),
+    "u_route": ("f8", 152), "u_timing": ("f8", 160), "first_owner": ("i4", 168),
+    "replication": ("i4", 172), "source": ("i1", 176), "outcome": ("i1", 177),
+    "timing": ("i1", 178), "mentored": ("?", 179), "relays": ("i2", 180),
+}  # fmt: skip
+"""Each column's type and byte offset in a lead's row; `delay` is three floats (the
+customer's delays after contact, proposal and negotiation)."""
+BLOCKS = {"f8": "floats", "i4": "ints", "i1": "codes", "i2": "counts", "?": "flags"}
+"""The row viewed as one type: a column's place in its view is its offset over its size."""
+
+
+def _place(name: str) -> int:
+    """A column's place in the view of its type."""
+    dtype, offset = COLUMNS[name]
+    return offset // np.dtype(dtype).itemsize
+
+
+# Places in `LeadTable.floats` (float64), `ints` (int32: rep and lead numbers), `codes`
+# (int8: a batch holds millions of leads, the records widen them) and `counts` (int16).
+TIME, P, SIZE, U_WIN, U_ROUTE, U_TIMING = map(_place, ("time", "p", "size", "u_win", "u_route",
+                                                      "u_timing"))  # fmt: skip
+VALUE, EXPECTED, RESPONSE_H, CLOSE_TIME, AMOUNT, LEVER_COST = map(
+    _place, ("value", "expected", "response_h", "close_time", "amount", "lever_cost")
+)
+REQUESTED, ANSWER, P_WON, CYCLE, DELAY = map(_place, ("requested", "answer", "p_won", "cycle",
+                                                     "delay"))  # fmt: skip
+OWNER, FIRST_OWNER, RANK, REPLICATION = map(_place, ("owner", "first_owner", "rank",
+                                                    "replication"))  # fmt: skip
+TIER, SOURCE, STAGE, OUTCOME, TIMING, MODE, KIND, THEN, FATE = map(
+    _place, ("tier", "source", "stage", "outcome", "timing", "mode", "kind", "then", "fate")
+)
+ALERTS, RELAYS = _place("alerts"), _place("relays")
+MENTORED = _place("mentored")
 
 
 class LeadTable:
-    """Every lead of the batch, indexed by lead id: a block of columns per type (`floats`,
-    `ints`, `codes`, `counts`: one column per name of FLOATS, INTS, CODES, COUNTS, each
-    contiguous), `replication`, `delay` (three per lead) and `mentored`. Each column is also
-    a plain attribute (a view of its block): the day loop reads them thousands of times a
-    day, and the compiled passes take the blocks whole."""
-
-    BLOCKS = ((FLOATS, "floats", np.float64), (INTS, "ints", np.int64),
-              (CODES, "codes", np.int8), (COUNTS, "counts", np.int16))  # fmt: skip
+    """Every lead of the batch, indexed by lead id: one row of ROW_BYTES a lead, starting on
+    a cache line, seen as `floats`, `ints`, `codes`, `counts` and `flags` (each column at its
+    place in the view of its type, COLUMNS), as the compiled passes take them. Each column is
+    also a plain attribute (a view: `delay` three wide), which the day loop reads."""
 
     def __init__(self, capacity: int) -> None:
         self.n = 0
         self._allocate(capacity)
 
     def _allocate(self, capacity: int) -> None:
-        """Blocks with room for `capacity` leads, the first `n` kept."""
-        old = {name: getattr(self, name) for name in self._names()} if self.n else {}
-        for names, block, dtype in self.BLOCKS:
-            # Row-major: a lead's columns side by side, as the compiled passes read them.
-            setattr(self, block, np.zeros((capacity, len(names)), dtype=dtype))
-        self.replication = np.zeros(capacity, dtype=np.int32)
-        self.delay = np.zeros((capacity, 3))
-        self.mentored = np.zeros(capacity, dtype=bool)
-        for names, block, _ in self.BLOCKS:
-            for k, name in enumerate(names):
-                setattr(self, name, getattr(self, block)[:, k])
-        for name, column in old.items():
-            getattr(self, name)[: self.n] = column[: self.n]
-
-    def _names(self) -> list[str]:
-        return [*(name for names, _, _ in self.BLOCKS for name in names),
-                "replication", "delay", "mentored"]  # fmt: skip
+        """Rows for `capacity` leads, the first `n` kept."""
+        old = self.rows[: self.n] if self.n else None
+        raw = np.zeros(capacity * ROW_BYTES + CACHE_LINE, dtype=np.uint8)
+        skip = -raw.ctypes.data % CACHE_LINE
+        self.rows = raw[skip : skip + capacity * ROW_BYTES].reshape(capacity, ROW_BYTES)
+        for dtype, block in BLOCKS.items():
+            setattr(self, block, self.rows.view(dtype))
+        for name, (dtype, _) in COLUMNS.items():
+            setattr(self, name, getattr(self, BLOCKS[dtype])[:, _place(name)])
+        self.delay = self.floats[:, DELAY : DELAY + 3]
+        if old is not None:
+            self.rows[: self.n] = old
 
     def room(self, k: int) -> None:
         """Make room for `k` more leads."""
-        if self.n + k > len(self.replication):
-            self._allocate(max(2 * len(self.replication), self.n + k))
+        if self.n + k > len(self.rows):
+            self._allocate(max(2 * len(self.rows), self.n + k))
 
     def add(
         self,
@@ -91,8 +115,8 @@ class LeadTable:
         k = len(time)
         self.room(k)
         new_rows(
-            self.n, self.floats, self.ints, self.codes, self.replication, self.delay,
-            replication, time, tier, source, p, size, u_win, u_route, u_timing, delay,
+            self.n, self.floats, self.ints, self.codes, replication, time, tier, source, p,
+            size, u_win, u_route, u_timing, delay,
         )  # fmt: skip
         self.n += k
         return np.arange(self.n - k, self.n)
@@ -118,8 +142,8 @@ def request_touch(i, kind, at, floats, codes, pending, place):  # fmt: skip
 
 
 @numba.njit(cache=True)
-def new_rows(start, floats, ints, codes, rep_column, delays, replication, time, tier, source, p,
-             size, u_win, u_route, u_timing, delay):  # fmt: skip
+def new_rows(start, floats, ints, codes, replication, time, tier, source, p, size, u_win,
+             u_route, u_timing, delay):  # fmt: skip
     """Write drawn leads into the blocks from row `start` on, row by row (each row's cache
     lines once, where column by column would pass over them a dozen times): their drawn
     columns, no owner or stage yet, open, on time, waiting for nothing, no response or
@@ -134,9 +158,9 @@ def new_rows(start, floats, ints, codes, rep_column, delays, replication, time, 
             u_route[k],
             u_timing[k],
         )
-        rep_column[i] = replication[k]
+        ints[i, REPLICATION] = replication[k]
         for d in range(3):
-            delays[i, d] = delay[k, d]
+            floats[i, DELAY + d] = delay[k, d]
 
 
 def tiled(team: Team, copies: int) -> Team:
