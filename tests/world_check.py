@@ -88,7 +88,7 @@ def predict(
     directory: Path,
     history_plan: str = "current",
     seed: int = 0,
-    replications: int = 40,
+    replications: int = 100,
     workers: int = 2,
     behaviour_replications: int = 4,  # calibrate's own default
     truth_worlds: int = 400,

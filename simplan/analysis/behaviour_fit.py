@@ -72,14 +72,18 @@ from simplan.model.plan import Plan
 from simplan.runner import simulate
 from simplan.scenario import Scenario, validate
 
-PRIOR_SHARES = (0.1, 0.3, 0.5, 0.7)
-"""Self-sourced share of volume: from mostly inbound teams to mostly outbound ones."""
+PRIOR_SHARES = (0.1, 0.4, 0.7)
+"""Self-sourced share of volume: from mostly inbound teams to mostly outbound ones (the
+moments move nearly in proportion to it, so three levels carry it)."""
 PRIOR_CLOSING = (0.0, 0.2, 0.4)
 """Closing elasticity: from effort that does not touch a deal's close to effort 1.2 winning
 8 % more of the deals closing now."""
-PRIOR_CURVATURES = (1.6, 2.2, 3.6)
-"""Effort cost curvature: effort elasticities to pay of about 1.7, 0.8 and 0.4, from reps whose
-effort follows pay closely to reps whose effort hardly moves with it."""
+PRIOR_CURVATURES = (1.6, 2.0, 2.6, 3.6)
+"""Effort cost curvature: effort elasticities to pay of about 1.7, 1, 0.6 and 0.4, from reps
+whose effort follows pay closely to reps whose effort hardly moves with it. Four levels: the
+plan effect turns on it most and the moments bend in it, and three noisy levels, which the
+quadratic surface only interpolates, left the posterior's mass where the noise bent the
+surface (README, "How simplan predicts a plan change")."""
 PRIOR_SIGHTS = (0.0, 1.0)
 """Pipeline sight: from reps who plan on booked deals and what they source (as if it booked at
 once) to reps who count their whole open pipeline, as a forecast does."""
