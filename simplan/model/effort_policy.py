@@ -175,10 +175,13 @@ class PeriodProgram:
         self.mean_size = mean_cells * GRID_STEP * o.target  # currency per deal
         self._key = _digest(
             self.lift, self.closing, o.deals_per_day, o.landing, o.size_pmf, o.target,
-            np.array([self.length, step_days, period_days, o.sight]),
-            *(() if o.from_before is None else (o.from_before,)),
+            np.array([self.length, step_days, period_days]),
         )  # fmt: skip
         """What the steps' transforms depend on (the reps' flow and the period, not the plan)."""
+        self._planned_key = _digest(
+            np.array([o.sight]), *(() if o.from_before is None else (o.from_before,))
+        )
+        """What the flow the reps plan on depends on besides (the flow they get does not)."""
 
     def _step(
         self, k: int, rows: np.ndarray | None = None, planned: bool = True
@@ -192,7 +195,7 @@ class PeriodProgram:
             days, kernel_conj, spill = self._step(k, planned=planned)
             return days, kernel_conj[rows], spill[rows]
         o = self.outlook
-        key = (self._key, k, planned)
+        key = (self._key, k, self._planned_key if planned else None)
         if key in _KERNELS:
             _KERNELS[key] = _KERNELS.pop(key)  # the most recently used last
             return _KERNELS[key]
