@@ -118,17 +118,23 @@ def run_commands(
     seconds["calibrate"] = time.perf_counter() - started
     seconds["calibrate_cpu"] = _children_cpu() - cpu
     started, cpu = time.perf_counter(), _children_cpu()
-    printed["compare"] = simplan(
-        "compare", directory / "team.yaml", "--plan", directory / "current.yaml",
-        "--plan", directory / "proposal.yaml", "--targets", directory / "next_quotas.csv",
-        "--calendar", directory / "periods.csv", "--window", "2026Q1",
-        "--replications", replications, "--seed", 3, "--workers", workers, "--engine", "fast",
-        "--out", directory / "cmp", "--quiet",
-    )  # fmt: skip
+    printed["compare"] = compare(directory, directory / "team.yaml", "cmp", replications, workers)
     seconds["compare"] = time.perf_counter() - started
     seconds["compare_cpu"] = _children_cpu() - cpu
     printed["report"] = simplan("report", directory / "cmp", "--out", directory / "report.html")
     return seconds, printed
+
+
+def compare(directory: Path, team: Path, out: str, replications: int, workers: int) -> str:
+    """`simplan compare` of the world's two plans on the calibrated `team` for 2026Q1 (the
+    fast engine, seed 3), written to `directory / out`; what it printed."""
+    return simplan(
+        "compare", team, "--plan", directory / "current.yaml",
+        "--plan", directory / "proposal.yaml", "--targets", directory / "next_quotas.csv",
+        "--calendar", directory / "periods.csv", "--window", "2026Q1",
+        "--replications", replications, "--seed", 3, "--workers", workers, "--engine", "fast",
+        "--out", directory / out, "--quiet",
+    )  # fmt: skip
 
 
 def _children_cpu() -> float:

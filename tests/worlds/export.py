@@ -115,3 +115,37 @@ def _write_text(path: Path, text: str) -> None:
     with os.fdopen(handle, "w") as file:
         file.write(text)
     os.replace(temporary, path)
+
+
+def simplan_behaviour(world: World) -> dict[str, float]:
+    """The world's own response mechanism in the terms of simplan's behaviour fit (its four
+    parameters, scenario key -> value), to tell what the fit gets wrong from what simplan's
+    model does (`benchmarks/world_teams.py`):
+
+    - `behaviour.pipeline_sight` 0: the world's reps plan on what they have booked, credit
+      what they source at once in the share that will close this quarter and count the
+      pipeline they started with at habitual effort (`effort.solve_policy`), as simplan's
+      reps of sight 0 do;
+    - `behaviour.cost_curvature`: the world's effort cost power (`reps.COST_POWER`);
+    - `production.self_sourced_share`: the self-sourced share of the team's opportunities at
+      the efforts the history's reps chose (self-sourcing at `self_per_day x effort **
+      ELASTICITY`, the rest inbound);
+    - `production.closing_elasticity`: the slope of the world's follow-up quality
+      (`reps.quality`) in effort relative to each rep's history mean (simplan's effort 1),
+      over the quality there, averaged over the team.
+    """
+    from tests.worlds.reps import COST_POWER, ELASTICITY, QUALITY_LIFT, quality
+
+    reps = world.reps
+    history = world.weekly[world.weekly["period"].isin(calendar.HISTORY)]
+    by_rep = history.groupby("rep")["effort"]
+    sourced = reps.self_per_day * by_rep.apply(lambda e: np.mean(e**ELASTICITY)).to_numpy()
+    mean = by_rep.mean().to_numpy()
+    slope = QUALITY_LIFT * mean / np.cosh(mean - 1.0) ** 2 / quality(mean)
+    return {
+        "production.self_sourced_share": round(float(sourced.sum() / (reps.inbound_per_day.sum()
+                                                                     + sourced.sum())), 3),
+        "production.closing_elasticity": round(float(slope.mean()), 3),
+        "behaviour.cost_curvature": float(COST_POWER),
+        "behaviour.pipeline_sight": 0.0,
+    }  # fmt: skip
