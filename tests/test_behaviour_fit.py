@@ -4,6 +4,7 @@ response, the response surface that smooths simulated moments, the prior's draws
 from __future__ import annotations
 
 import itertools
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -16,10 +17,12 @@ from simplan.analysis.behaviour_fit import (
     _notes,
     _prior_draws,
     _surface,
+    grid_points,
     period_table,
     plan_is_linear,
     posterior_mean,
     posterior_range,
+    prior_fit,
 )
 from simplan.model.plan import Plan
 from tests import recovery
@@ -74,15 +77,13 @@ def test_the_response_surface_recovers_a_quadratic_moment_and_its_minimum():
     actual = {k: float(v) for k, v in truth(0.4, 0.15, 2.0).items()}
     covariance = np.diag([0.05**2] * 3)
     same = _replications(grid, ["m1", "m2", "m3"])
-    surface = _surface(grid, same, ["m1", "m2", "m3"], actual, covariance, ranges, identified=True)
+    surface = _surface(grid, same, ["m1", "m2", "m3"], actual, covariance, ranges)
     best = surface.loc[surface["distance"].idxmin()]
     assert best["self_sourced_share"] == pytest.approx(0.4, abs=0.6 / 24)
     assert best["closing_elasticity"] == pytest.approx(0.15, abs=0.4 / 8)
     assert best["cost_curvature"] == pytest.approx(2.0, abs=1.5 / 12)
     assert surface["weight"].sum() == pytest.approx(1.0)
     assert _features(grid.head(1), list(ranges)[:3]).shape == (1, 10)
-    flat = _surface(grid, same, ["m1", "m2", "m3"], actual, covariance, ranges, identified=False)
-    assert np.ptp(flat["weight"]) == 0
     assert posterior_mean(surface)["self_sourced_share"] == pytest.approx(0.4, abs=0.05)
     for name, value in (("self_sourced_share", 0.4), ("closing_elasticity", 0.15),
                         ("cost_curvature", 2.0)):  # fmt: skip
@@ -112,9 +113,9 @@ def test_the_surfaces_own_error_widens_the_posterior():
     actual = {"m1": 0.2 + 0.4 + 0.3 * 0.2, "m2": 0.4}
     covariance = np.diag([0.02**2] * 2)
     sure = _surface(grid, _replications(grid, ["m1", "m2"]), ["m1", "m2"], actual, covariance,
-                    ranges, identified=True)  # fmt: skip
+                    ranges)  # fmt: skip
     unsure = _surface(grid, _replications(grid, ["m1", "m2"], (-0.2, 0.0, 0.2)), ["m1", "m2"],
-                      actual, covariance, ranges, identified=True)  # fmt: skip
+                      actual, covariance, ranges)  # fmt: skip
     low, high = posterior_range(sure, "self_sourced_share")
     wide_low, wide_high = posterior_range(unsure, "self_sourced_share")
     assert wide_high - wide_low > 1.3 * (high - low)
@@ -128,7 +129,7 @@ def test_a_parameter_held_at_one_value_drops_out_of_the_surface():
     grid = pd.DataFrame(list(itertools.product(*ranges.values())), columns=list(ranges))
     grid["m1"] = grid["self_sourced_share"] + 1 / (grid["cost_curvature"] - 1)
     one = _replications(grid, ["m1"])
-    surface = _surface(grid, one, ["m1"], {"m1": 1.4}, np.array([[0.05**2]]), ranges, True)
+    surface = _surface(grid, one, ["m1"], {"m1": 1.4}, np.array([[0.05**2]]), ranges)
     assert (surface["closing_elasticity"] == 0.1).all()
     assert len(surface) == 25 * 13
     best = surface.loc[surface["distance"].idxmin()]
@@ -161,11 +162,22 @@ def test_the_prior_draws_span_both_ranges_one_draw_in_each_slice():
 
 
 def test_a_history_that_cannot_identify_the_response_says_so_and_names_the_prior():
-    surface = _flat_surface((0.2, 0.6), (1.5, 3.0))
-    fit = BehaviourFit(behaviour={}, production={}, grid=pd.DataFrame(index=range(6)),
-                       surface=surface, actual={}, identified=False,
-                       draws=_prior_draws(surface, 20, seed=0))  # fmt: skip
-    notes = " ".join(_notes(fit, moments_used=20, replications=2))
+    """Under a linear plan in force no grid point is simulated (`prior_fit`): the fitted values
+    are the prior's centre, the draws its Latin hypercube, and the notes say so and name it."""
+    ranges = {"self_sourced_share": (0.2, 0.4, 0.6), "closing_elasticity": (0.0, 0.4),
+              "cost_curvature": (1.5, 2.0, 3.0), "pipeline_sight": (0.0, 1.0)}  # fmt: skip
+    in_force = {"name": "flat", "components": [{"type": "base_commission", "rate": 0.05}]}
+    fit = prior_fit({}, grid_points(ranges), ranges, SimpleNamespace(in_force=in_force), 20, 0)
+    assert not fit.identified
+    assert fit.production == {"self_sourced_share": 0.4, "closing_elasticity": 0.2}
+    assert fit.behaviour == {"model": "optimising", "cost_curvature": 2.25,
+                             "pipeline_sight": 0.5, "plan_in_force": in_force}  # fmt: skip
+    assert len(fit.grid) == 36
+    assert list(fit.grid.columns) == list(ranges)
+    assert fit.draws == _prior_draws(fit.surface, 20, seed=0)
+    assert np.ptp(fit.surface["weight"]) == 0
+    notes = " ".join(fit.notes)
+    assert "no grid point simulated" in notes
     assert "NOT IDENTIFIED" in notes
     assert (
         "self-sourced share 0.2..0.6, closing elasticity 0..0.4 and cost curvature 1.5..3" in notes

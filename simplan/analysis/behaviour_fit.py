@@ -31,8 +31,9 @@ and the closing elasticity, roughly (90 % ranges about 60-70 % of the prior's); 
 curvature hardly (about 70-75 % of its prior: a range, not a value).
 
 When the plan in force is linear (one marginal rate everywhere), pace does not depend on the
-distance to any line, the history cannot identify the response, and the prior is used:
-uniform over the grid's ranges (`PRIOR_SHARES` x `PRIOR_CLOSING` x `PRIOR_CURVATURES` x
+distance to any line, the history cannot identify the response, and the prior is used without
+simulating the grid (`prior_fit`: its points could not be told apart): uniform over the grid's
+ranges (`PRIOR_SHARES` x `PRIOR_CLOSING` x `PRIOR_CURVATURES` x
 `PRIOR_SIGHTS`, see
 `PRIOR_SOURCE`), its draws a Latin hypercube so that a few of them span every range. Every
 comparison then carries that range.
@@ -292,10 +293,12 @@ def fit_behaviour(
     setting = fit_window(data, targets, window, plan, closed_only)
     ranges = dict(zip(PARAMETERS, (shares, closings, curvatures, sights), strict=True))
     points = grid_points(ranges)
-    simulated = simulate_points(setting, points, replications, seed, workers, progress)
-    fit = fit_moments(
-        history_moments(deals, setting), points, simulated, ranges, setting, draws, seed
-    )
+    actual = history_moments(deals, setting)
+    if setting.identified:
+        simulated = simulate_points(setting, points, replications, seed, workers, progress)
+        fit = fit_moments(actual, points, simulated, ranges, setting, draws, seed)
+    else:
+        fit = prior_fit(actual, points, ranges, setting, draws, seed)
     fit.phases = net_phases(setting, {**fit.production, **fit.behaviour}, replications, seed)
     fit.notes.append(_phase_note(setting.phases, fit.phases))
     return fit
@@ -310,15 +313,15 @@ def fit_moments(
     draws: int = 20,
     seed: int = 0,
 ) -> BehaviourFit:
-    """The fit of the history's moments `actual` to the points' simulated moments."""
+    """The fit of the history's moments `actual` to the points' simulated moments (a plan in
+    force with lines: see `prior_fit` for one without)."""
     replications = min(len(frame) for frame in simulated)
     grid = pd.DataFrame([{**point, **frame.mean().to_dict()}
                          for point, frame in zip(points, simulated, strict=True)])  # fmt: skip
     used = usable(actual, grid)
     covariance = moment_covariance(simulated, used)
-    identified = window.identified
-    surface = _surface(grid, simulated, used, actual, covariance, ranges, identified)
-    best = posterior_mean(surface) if identified else _prior_centre(surface)
+    surface = _surface(grid, simulated, used, actual, covariance, ranges)
+    best = posterior_mean(surface)
     gap = grid[used].to_numpy() - pd.Series(actual)[used].to_numpy()
     grid["distance"] = mahalanobis(gap, covariance)
     fit = BehaviourFit(
@@ -327,10 +330,33 @@ def fit_moments(
         grid=grid,
         surface=surface,
         actual=actual,
-        identified=identified,
-        draws=_draws(surface, draws, seed) if identified else _prior_draws(surface, draws, seed),
+        identified=True,
+        draws=_draws(surface, draws, seed),
     )
     fit.notes = _notes(fit, len(used), replications)
+    return fit
+
+
+def prior_fit(
+    actual: dict, points: list[dict], ranges: dict[str, tuple[float, ...]], window: FitWindow,
+    draws: int = 20, seed: int = 0,
+) -> BehaviourFit:  # fmt: skip
+    """The behaviour when the plan in force is linear: the history cannot tell the grid's
+    points apart, so none is simulated (under a linear plan that was most of calibrate's
+    time); the prior's centre is the fitted value and its Latin hypercube the draws."""
+    fine = fine_grid(ranges)
+    surface = fine.assign(distance=np.nan, weight=1.0 / len(fine))
+    best = _prior_centre(surface)
+    fit = BehaviourFit(
+        behaviour=_behaviour(best, window.in_force),
+        production={name: round(float(best[name]), 4) for name in PRODUCTION},
+        grid=pd.DataFrame(points),
+        surface=surface,
+        actual=actual,
+        identified=False,
+        draws=_prior_draws(surface, draws, seed),
+    )
+    fit.notes = _prior_notes(fit)
     return fit
 
 
@@ -369,7 +395,16 @@ def _features(points: pd.DataFrame, varying: list[str]) -> np.ndarray:
     return np.column_stack([np.ones(len(points)), *x, *quadratic])
 
 
-def _surface(grid, simulated, used, actual, covariance, ranges: dict, identified) -> pd.DataFrame:
+def fine_grid(ranges: dict[str, tuple[float, ...]]) -> pd.DataFrame:
+    """The fine grid the posterior lives on: `FINE` points over each parameter's range (one
+    where `ranges`, parameter -> its grid values, holds it fixed)."""
+    axes = [np.linspace(min(v), max(v), FINE[name] if len(set(v)) > 1 else 1)
+            for name, v in ranges.items()]  # fmt: skip
+    mesh = np.meshgrid(*axes, indexing="ij")
+    return pd.DataFrame({name: a.ravel() for name, a in zip(ranges, mesh, strict=True)})
+
+
+def _surface(grid, simulated, used, actual, covariance, ranges: dict) -> pd.DataFrame:
     """Each moment smoothed over the grid by a quadratic response surface (linear, or a level,
     when the grid has too few points; so simulation noise does not pick the winner), then the
     distance and weight on a fine grid over `ranges` (parameter -> its grid values).
@@ -389,11 +424,7 @@ def _surface(grid, simulated, used, actual, covariance, ranges: dict, identified
     means = grid[used].to_numpy()
     each = np.stack([frame[used].to_numpy(float)[:replications] for frame in simulated], axis=1)
     each = np.where(np.isnan(each), means[None, :, :], each)  # replication, point, moment
-    axes = [np.linspace(min(v), max(v), FINE[name] if name in varying else 1)
-            for name, v in ranges.items()]  # fmt: skip
-    fine = pd.DataFrame(
-        {name: a.ravel() for name, a in zip(ranges, np.meshgrid(*axes, indexing="ij"), strict=True)}
-    )
+    fine = fine_grid(ranges)
     features = _features(fine, varying)[:, :terms]
     solve = np.linalg.pinv(x[:, :terms])
     predicted = features @ solve @ means
@@ -410,7 +441,7 @@ def _surface(grid, simulated, used, actual, covariance, ranges: dict, identified
         "fr,fr->f", along, np.linalg.solve(inner, along[..., None])[..., 0]
     )  # gap' (covariance + surface error)^-1 gap, by Woodbury
     distance += np.linalg.slogdet(inner)[1]  # -2 log likelihood, up to a constant
-    weight = np.exp(-(distance - distance.min()) / 2) if identified else np.ones_like(distance)
+    weight = np.exp(-(distance - distance.min()) / 2)
     return fine.assign(distance=distance, weight=weight / weight.sum())
 
 
@@ -550,7 +581,30 @@ def _prior_draws(surface: pd.DataFrame, count: int, seed: int) -> list[dict]:
             for k in range(count)]  # fmt: skip
 
 
+def _prior_notes(fit: BehaviourFit) -> list[str]:
+    """The calibration notes of a fit from the prior (a linear plan in force)."""
+    surface = fit.surface
+    share, curvature = surface["self_sourced_share"], surface["cost_curvature"]
+    closing, sight = surface["closing_elasticity"], surface["pipeline_sight"]
+    return [
+        "behaviour: reps who plan ahead (optimising); effort 1 books each rep's history under "
+        "the plan in force; no grid point simulated (a linear plan in force cannot tell them "
+        "apart)",
+        "behaviour NOT IDENTIFIED: the plan in force pays one marginal rate everywhere, so "
+        "the history cannot show how effort responds to a plan's lines. The prior is used: "
+        f"self-sourced share {share.min():g}..{share.max():g}, closing elasticity "
+        f"{closing.min():g}..{closing.max():g} and cost curvature "
+        f"{curvature.min():g}..{curvature.max():g} (effort elasticity to pay "
+        f"{1 / (curvature.max() - 1):.2g}..{1 / (curvature.min() - 1):.2g}), pipeline "
+        f"sight {sight.min():g}..{sight.max():g}, uniform; "
+        f"{PRIOR_SOURCE}. Its {len(fit.draws)} draws are carried into every comparison's "
+        "predictive interval: expect a wide interval on a plan's effect. A history under "
+        "a plan with lines (a bonus, a gate, an accelerator) identifies them",
+    ]
+
+
 def _notes(fit: BehaviourFit, moments_used: int, replications: int) -> list[str]:
+    """The calibration notes of a fit to the history's moments."""
     best = posterior_mean(fit.surface)
     nearest = float(fit.surface["distance"].min())
     notes = [
@@ -559,23 +613,6 @@ def _notes(fit: BehaviourFit, moments_used: int, replications: int) -> list[str]
         f"{replications} replications, {moments_used} moments against each rep's own target, "
         "smoothed by a quadratic response surface"
     ]
-    if not fit.identified:
-        surface = fit.surface
-        share, curvature = surface["self_sourced_share"], surface["cost_curvature"]
-        closing, sight = surface["closing_elasticity"], surface["pipeline_sight"]
-        notes.append(
-            "behaviour NOT IDENTIFIED: the plan in force pays one marginal rate everywhere, so "
-            "the history cannot show how effort responds to a plan's lines. The prior is used: "
-            f"self-sourced share {share.min():g}..{share.max():g}, closing elasticity "
-            f"{closing.min():g}..{closing.max():g} and cost curvature "
-            f"{curvature.min():g}..{curvature.max():g} (effort elasticity to pay "
-            f"{1 / (curvature.max() - 1):.2g}..{1 / (curvature.min() - 1):.2g}), pipeline "
-            f"sight {sight.min():g}..{sight.max():g}, uniform; "
-            f"{PRIOR_SOURCE}. Its {len(fit.draws)} draws are carried into every comparison's "
-            "predictive interval: expect a wide interval on a plan's effect. A history under "
-            "a plan with lines (a bonus, a gate, an accelerator) identifies them"
-        )
-        return notes
     fitted, weak = [], []
     for name in PARAMETERS:
         low, high = posterior_range(fit.surface, name)
