@@ -194,3 +194,34 @@ def test_a_scenario_on_fiscal_periods_pays_per_fiscal_period(fiscal_run):
     # Every won deal is in the reps table's period holding its close date.
     won = deals[deals["outcome"] == "won"]
     assert np.isclose(won["amount"].sum(), reps["bookings"].sum())
+
+
+@pytest.mark.parametrize("engine", ["events", "fast"])
+def test_a_reps_own_target_in_a_named_period_replaces_its_quota_there(tmp_path, engine):
+    """A roster rep's `targets` (plan period label -> target) are its targets in those periods
+    on both engines: what the reps table shows, what attainment and the bonus are read
+    against, and what the reps who plan ahead plan against; its quota holds elsewhere."""
+    roster = [{"rep_id": f"R{i}", "tenure_days": 800, "capacity_touches_per_day": 8,
+               "quota": 60_000.0} for i in range(1, 4)]  # fmt: skip
+    roster[0]["targets"] = {"2025-10": 30_000.0, "2025-11": 90_000.0}
+    changes = {
+        "team": {"roster": roster},
+        "plan": {"clock": "period", "components": [
+            COMMISSION, {"type": "attainment_bonus", "steps": [{"threshold": 1.0, "amount": 500}]},
+        ]},
+        "behaviour": {"model": "optimising"},
+    }  # fmt: skip
+    path = tmp_path / "targets.yaml"
+    path.write_text(yaml.safe_dump(deep_merge(read_yaml(DATA / "small.yaml"), changes)))
+    run = simulate(load_scenario(path), replications=2, workers=1, engine=engine)
+    target = run.reps.groupby(["rep_id", "period"])["target"].first()  # November: 11 days
+    assert target[("R1", "2025-10")] == 30_000
+    assert target[("R2", "2025-10")] == target[("R3", "2025-10")] == 60_000
+    assert target[("R1", "2025-11")] == pytest.approx(90_000 * 11 / 30)
+    assert target[("R2", "2025-11")] == pytest.approx(60_000 * 11 / 30)
+    reps = run.reps
+    np.testing.assert_allclose(reps["attainment"], reps["bookings"] / reps["target"])
+    bonus = run.statements[run.statements["component"] == "attainment_bonus"]
+    paid = bonus.groupby(["replication", "rep_id", "period"])["amount"].sum()
+    hit = reps.set_index(["replication", "rep_id", "period"])["attainment"] >= 1
+    np.testing.assert_array_equal(paid.reindex(hit.index).fillna(0) > 0, hit)

@@ -156,8 +156,9 @@ def period_table(window: tuple[pd.Timestamp, pd.Timestamp], clock: str | Periods
 
 @dataclass(frozen=True)
 class FitWindow:
-    """What the fit measures on: the history window's scenario data (each rep's quota its mean
-    target, its tenure on the window's first day), the plan periods and each rep's targets."""
+    """What the fit measures on: the history window's scenario data (each rep's target in each
+    period its own, as the moments read them; its quota the mean of them; its tenure on the
+    window's first day), the plan periods and each rep's targets."""
 
     base: dict
     start: pd.Timestamp
@@ -187,8 +188,9 @@ def fit_window(
     reps = [str(r["rep_id"]) for r in data["team"]["roster"]]
     targets = _targets_for(targets, data, reps, periods)
     start, end = periods["start"].iloc[0], periods["end"].iloc[-1]
-    roster = [{**r, "quota": float(targets.xs(str(r["rep_id"]), level="rep_id").mean())}
-              for r in history_roster(data, start)]  # fmt: skip
+    roster = [{**r, "quota": float(own.mean()), "targets": own.to_dict()}
+              for r in history_roster(data, start)
+              for own in [targets.xs(str(r["rep_id"]), level="rep_id")]]  # fmt: skip
     calendar = history_calendar(data["calendar"], start, (end - start).days + 1)
     given = calendar.get("sprint", {}).get("phases", {})
     phases = {name: float(phase.get("arrival_multiplier", 1.0)) for name, phase in given.items()}

@@ -92,7 +92,11 @@ class Standing:
         plan_periods = calendar.plan_period
         self.targets = np.tile(team.quota, (len(plan_periods.labels), copies))
         self.targets *= calendar.quota_share[:, None]
-        """Full-period target per plan period and rep; a partly simulated period scales it."""
+        """Full-period target per plan period and rep (the rep's own where the roster names
+        the period, else its quota); a partly simulated period scales it."""
+        for period, label in enumerate(plan_periods.labels):
+            given = np.tile(team.targets.get(label, np.full(team.size, np.nan)), copies)
+            self.targets[period] = np.where(np.isnan(given), self.targets[period], given)
         self.booked = np.zeros(n)
         self.expected_pipeline = np.zeros(n)
         self.run_rate = np.zeros(n)

@@ -8,8 +8,8 @@ a share of their mentor's: from `initial_share` at hire to `target_share` after 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import Field, model_validator
@@ -66,6 +66,9 @@ class RosterRow(Params):
     squad: str | None = None
     mentor_id: str | None = None
     quota: float | None = Field(default=None, gt=0)
+    targets: dict[str, Annotated[float, Field(gt=0)]] | None = None
+    """The rep's target in named plan periods (plan clock label, e.g. 2025Q1 -> target),
+    instead of `quota` there: a history's targets drift and wobble from period to period."""
     lead_share: float | None = Field(default=None, gt=0)
     deal_size_multiplier: float | None = Field(default=None, gt=0)
 
@@ -132,6 +135,8 @@ class Team:
     new_hire: NewHireParams
     deal_size_multiplier: np.ndarray  # multiplier on the tier's deal size
     lead_share: np.ndarray | None = None  # relative share of the team's leads (share routing)
+    targets: dict[str, np.ndarray] = field(default_factory=dict)  # plan period label -> each
+    # rep's target there (NaN: its quota)
 
     @property
     def size(self) -> int:
@@ -257,6 +262,9 @@ def _from_roster(params: TeamParams) -> Team:
     skill = np.array([r.skill for r in rows], dtype=float)
     size = [r.deal_size_multiplier for r in rows]
     shares = [r.lead_share for r in rows]
+    labels = sorted({label for r in rows for label in (r.targets or {})})
+    targets = {label: np.array([(r.targets or {}).get(label, np.nan) for r in rows])
+               for label in labels}  # fmt: skip
     return Team(
         rep_id=np.array(ids),
         tenure_days=tenure_days,
@@ -272,4 +280,5 @@ def _from_roster(params: TeamParams) -> Team:
         lead_share=(
             None if all(v is None for v in shares) else np.array([v or 1.0 for v in shares])
         ),
+        targets=targets,
     )

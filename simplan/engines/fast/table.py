@@ -180,4 +180,5 @@ def tiled(team: Team, copies: int) -> Team:
         quota=np.tile(team.quota, copies),
         deal_size_multiplier=np.tile(team.deal_size_multiplier, copies),
         lead_share=None if team.lead_share is None else np.tile(team.lead_share, copies),
+        targets={label: np.tile(given, copies) for label, given in team.targets.items()},
     )
