@@ -39,6 +39,15 @@ def pytest_configure(config):
         simulate(scenario, replications=1, workers=1, engine="events")
 
 
+def pytest_collection_modifyitems(config, items):
+    """The ground-truth world's tests (marked `world`: minutes each, sharing their module's
+    calibration) run first, in their order. `-n` hands each worker a run of consecutive tests
+    to start with, so the first worker takes a world module whole (its calibration once, not
+    once per worker) while the other works through the rest; collected last, as they sort, they
+    would run alone at the end with the other core idle, or split between the workers."""
+    items[:] = sorted(items, key=lambda item: item.get_closest_marker("world") is None)
+
+
 @pytest.fixture(scope="session")
 def small_scenario():
     return load_scenario(DATA / "small.yaml")
