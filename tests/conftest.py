@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import subprocess
 import sys
+import traceback
 from pathlib import Path
 from unittest.mock import patch
 
@@ -33,6 +37,15 @@ def pytest_configure(config):
         for replications in (1, 2):  # a batch of one and of several
             simulate(scenario, replications=replications, workers=1, engine="fast")
         simulate(scenario, replications=1, workers=1, engine="events")
+
+
+def pytest_collection_modifyitems(config, items):
+    """The ground-truth world's tests (marked `world`: minutes each, sharing their module's
+    calibration) run first, in their order. `-n` hands each worker a run of consecutive tests
+    to start with, so the first worker takes a world module whole (its calibration once, not
+    once per worker) while the other works through the rest; collected last, as they sort, they
+    would run alone at the end with the other core idle, or split between the workers."""
+    items[:] = sorted(items, key=lambda item: item.get_closest_marker("world") is None)
 
 
 @pytest.fixture(scope="session")
@@ -69,6 +82,38 @@ def run_cli(capsys, *args):
             code = exit_.code or 0
     captured = capsys.readouterr()
     return code, captured.out, captured.err
+
+
+def simplan(*args, cwd=None) -> subprocess.CompletedProcess:
+    """Run `simplan ARGS` in this process, as a shell sees it: the exit code, stdout and stderr
+    (an exception that escapes `main` is a traceback on stderr and code 1, as in a process).
+    A fresh interpreter spends about 5 CPU seconds importing simplan (numba's kernels, scipy,
+    matplotlib) before the command starts; `main` is made to be called in-process (it puts
+    back the signal handlers and hooks it sets). The entry point in a fresh process keeps its
+    own tests (`test_cli.test_version`, `test_cli.test_run_prints_summary_and_saves`,
+    `test_cli_payout.test_linear_plan_pays_salary_plus_ten_percent`, the signal tests)."""
+    from simplan.cli import main
+
+    argv = ["simplan", *map(str, args)]
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with (
+        patch.object(sys, "argv", argv),
+        contextlib.chdir(cwd or Path.cwd()),
+        contextlib.redirect_stdout(stdout),
+        contextlib.redirect_stderr(stderr),
+    ):
+        try:
+            main()
+            code = 0
+        except SystemExit as exit_:
+            code = exit_.code or 0
+            if not isinstance(code, int):  # sys.exit("message"): printed, exit code 1
+                print(code, file=stderr)
+                code = 1
+        except Exception:
+            traceback.print_exc(file=stderr)
+            code = 1
+    return subprocess.CompletedProcess(argv, code, stdout.getvalue(), stderr.getvalue())
 
 
 MINIMAL = {"calendar": {"start": "2025-10-01", "days": 30}}

@@ -8,10 +8,11 @@ import sys
 import pandas as pd
 import pytest
 
-from .conftest import DATA, MINIMAL, ROOT
+from .conftest import DATA, MINIMAL, ROOT, simplan
 
 
-def simplan(*args, cwd=None):
+def simplan_process(*args, cwd=None):
+    """`simplan ARGS` in a fresh interpreter: the installed entry point as a shell starts it."""
     return subprocess.run(
         [sys.executable, "-c", "from simplan.cli import main; main()", *map(str, args)],
         capture_output=True,
@@ -23,7 +24,7 @@ def simplan(*args, cwd=None):
 
 def test_run_prints_summary_and_saves(tmp_path):
     out = tmp_path / "run"
-    done = simplan("run", DATA / "small.yaml", "--replications", 2, "--quiet", "--out", out)
+    done = simplan_process("run", DATA / "small.yaml", "--replications", 2, "--quiet", "--out", out)
     assert done.returncode == 0, done.stderr
     assert "bookings P50" in done.stdout
     assert "tables written to" in done.stdout
@@ -31,7 +32,7 @@ def test_run_prints_summary_and_saves(tmp_path):
 
 
 def test_version():
-    done = simplan("--version")
+    done = simplan_process("--version")
     assert done.returncode == 0
     assert done.stdout.startswith("simplan ")
 

@@ -17,7 +17,7 @@ from simplan.model.plan import Plan, compute_payouts
 from simplan.model.plan.summary import summarise
 from simplan.report.formats import EXCEL_FORMATS
 
-from .conftest import DATA, ROOT, run_cli
+from .conftest import DATA, ROOT, run_cli, simplan
 
 SAMPLE = DATA / "maven_crm" / "sales_pipeline.csv"
 MAVEN = [
@@ -42,7 +42,8 @@ d5,ann,2024-03-30,500
 HEADER = "deal_id,rep_id,close_date,amount,outcome\n"
 
 
-def simplan(*args):
+def simplan_process(*args):
+    """`simplan ARGS` in a fresh interpreter: the installed entry point as a shell starts it."""
     return subprocess.run(
         [sys.executable, "-c", "from simplan.cli import main; main()", *map(str, args)],
         capture_output=True,
@@ -62,7 +63,9 @@ def test_linear_plan_pays_salary_plus_ten_percent(tmp_path, linear):
     deals = tmp_path / "deals.csv"
     deals.write_text(TINY)
     out = tmp_path / "out"
-    done = simplan("payout", "--deals", deals, "--plan", linear, "--quota", 5000, "--out", out)
+    done = simplan_process(
+        "payout", "--deals", deals, "--plan", linear, "--quota", 5000, "--out", out
+    )
     assert done.returncode == 0, done.stderr
     # by hand: 2 reps x 3 months (Jan..Mar) x 1000 salary + 10% of each month's bookings
     bookings = {("ann", "2024-01"): 5000, ("ann", "2024-02"): 0, ("ann", "2024-03"): 500,
